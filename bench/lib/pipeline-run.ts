@@ -1,0 +1,121 @@
+// One measurement of the running pipeline (ingress -> JOBS_FAST -> worker-fast -> service-a, no-op
+// work): the sustained 202 -> completed rate of a closed loop, then the end-to-end latency at a
+// steady arrival rate (open model). Used by bench/pipeline.bench.ts for every variant it compares.
+import { Pool } from 'undici';
+import type { Stack } from '../../tests/helpers/stack.ts';
+import { cpuMs } from './processes.ts';
+import { summarise, type LatencySummary } from './stats.ts';
+
+export type PipelineOptions = { jobs: number; concurrency: number; steadyRate: number; steadySeconds: number };
+export type PipelineResult = {
+  /** cpuUsPerJob: CPU time of all the roles (every process but nats-server) per completed job. */
+  pipeline: { rate: number; cpuUsPerJob: number } & LatencySummary;
+  steady: { targetRate: number; achievedRate: number; endToEnd: LatencySummary; http: LatencySummary; statuses: Record<string, number> };
+};
+
+/** Runs `send` `total` times with at most `window` in flight. */
+export async function closedLoop(total: number, window: number, send: (i: number) => Promise<unknown>): Promise<void> {
+  let next = 0;
+  await Promise.all(Array.from({ length: window }, async () => {
+    while (next < total) await send(next++);
+  }));
+}
+
+export async function measurePipeline(stack: Stack, opts: PipelineOptions, label = 'pipeline'): Promise<PipelineResult> {
+  const completions = trackCompletions(stack);
+  const http = new Pool(stack.url('ingress'), { connections: opts.concurrency });
+  const post = async () => {
+    const sentAt = performance.now();
+    const res = await http.request({ path: '/jobs', method: 'POST', headers: { 'content-type': 'application/json' }, body: '{"type":"fast.echo"}' });
+    const body = (await res.body.json()) as { id?: string };
+    if (res.statusCode === 202 && body.id) completions.expect(body.id, sentAt);
+    return { status: res.statusCode, ms: performance.now() - sentAt };
+  };
+  try {
+    await closedLoop(2_000, opts.concurrency, post); // warm-up
+    await completions.drain(30_000);
+    completions.reset();
+    const cpuBefore = rolesCpuMs(stack);
+    const started = performance.now();
+    await closedLoop(opts.jobs, opts.concurrency, post);
+    await completions.drain(60_000);
+    const rate = Math.round((completions.count() / (completions.lastAt() - started)) * 1000);
+    const cpuUsPerJob = Math.round(((rolesCpuMs(stack) - cpuBefore) * 1000) / Math.max(1, completions.count()));
+    const pipeline = { rate, cpuUsPerJob, ...summarise(completions.latencies()) };
+    console.log(`${label} 202 -> completed`.padEnd(37) + `${pipeline.rate} jobs/s  p50 ${pipeline.p50Ms} ms   p99 ${pipeline.p99Ms} ms   roles' CPU ${cpuUsPerJob} µs/job`);
+
+    completions.reset();
+    const steady = await steadyLoad(post, opts);
+    await completions.drain(60_000);
+    const result = { ...steady, endToEnd: summarise(completions.latencies()) };
+    console.log(`${label} steady ${opts.steadyRate} jobs/s for ${opts.steadySeconds} s: end to end p50 ${result.endToEnd.p50Ms} ms  p99 ${result.endToEnd.p99Ms} ms (goal < 100 ms); POST p99 ${result.http.p99Ms} ms; ${JSON.stringify(result.statuses)}`);
+    return { pipeline, steady: result };
+  } finally {
+    await http.close();
+    completions.stop();
+  }
+}
+
+function rolesCpuMs(stack: Stack): number {
+  let total = 0;
+  for (const name of stack.supervisor.processNames()) {
+    const pid = stack.supervisor.pidOf(name);
+    if (pid && name !== 'nats') total += cpuMs(pid);
+  }
+  return total;
+}
+
+/** Arrivals on schedule (open model), not when the last one answered. */
+async function steadyLoad(post: () => Promise<{ status: number; ms: number }>, opts: PipelineOptions) {
+  const httpLatencies: number[] = [];
+  const statuses: Record<string, number> = {};
+  const sends: Array<Promise<void>> = [];
+  const perTick = opts.steadyRate / 100;
+  let owed = 0;
+  const t0 = performance.now();
+  while (performance.now() - t0 < opts.steadySeconds * 1000) {
+    owed += perTick;
+    for (; owed >= 1; owed--) sends.push(post().then((r) => { httpLatencies.push(r.ms); statuses[r.status] = (statuses[r.status] ?? 0) + 1; }, () => { statuses.error = (statuses.error ?? 0) + 1; }));
+    await new Promise((resolve) => setTimeout(resolve, 10));
+  }
+  await Promise.all(sends);
+  return { targetRate: opts.steadyRate, achievedRate: Math.round(sends.length / opts.steadySeconds), http: summarise(httpLatencies), statuses };
+}
+
+/** Watches job status writes for `completed` and times each tracked job from its POST. */
+function trackCompletions(s: Stack) {
+  const sentAt = new Map<string, number>();
+  // A job can complete before its 202 reaches us: keep those until the id is known.
+  const early = new Map<string, number>();
+  let latencies: number[] = [];
+  let last = 0;
+  const done = (t: number, at: number) => { last = Math.max(last, at); latencies.push(at - t); };
+  const sub = s.nc.subscribe('$KV.tps_jobs.*', {
+    callback: (_err, msg) => {
+      if (!msg.string().includes('"completed"')) return;
+      const id = msg.subject.slice('$KV.tps_jobs.'.length);
+      const t = sentAt.get(id);
+      if (t === undefined) { early.set(id, performance.now()); return; }
+      sentAt.delete(id);
+      done(t, performance.now());
+    },
+  });
+  return {
+    expect: (id: string, t: number) => {
+      const at = early.get(id);
+      if (at === undefined) { sentAt.set(id, t); return; }
+      early.delete(id);
+      done(t, at);
+    },
+    count: () => latencies.length,
+    latencies: () => latencies,
+    lastAt: () => last,
+    reset: () => { latencies = []; sentAt.clear(); early.clear(); },
+    async drain(timeoutMs: number) {
+      const deadline = Date.now() + timeoutMs;
+      while (sentAt.size > 0 && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 50));
+      if (sentAt.size > 0) console.log(`warning: ${sentAt.size} jobs did not complete within ${timeoutMs} ms`);
+    },
+    stop: () => sub.unsubscribe(),
+  };
+}

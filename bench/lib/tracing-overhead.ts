@@ -1,0 +1,67 @@
+// The cost of tracing: the same pipeline measurement with tracing off, on (every span exported,
+// OTLP/HTTP JSON to a sink process that counts and discards), and on with 10 % of the jobs sampled,
+// alternating in rounds so that drift of a shared machine hits every variant alike. Tracing off is
+// OTEL_SDK_DISABLED=true: the preload loads no SDK at all.
+import { writeFileSync } from 'node:fs';
+import { startStack } from '../../tests/helpers/stack.ts';
+import { measurePipeline, type PipelineOptions, type PipelineResult } from './pipeline-run.ts';
+import { freePort, startTarget } from './processes.ts';
+
+type SinkStats = { requests: number; bytes: number; spans: number };
+type Variant = { name: string; env: (sinkUrl: string) => Record<string, string> };
+type Run = { variant: string; round: number; spansPerJob: number; exportedMiB: number } & PipelineResult;
+
+const variants: Variant[] = [
+  { name: 'tracing off', env: () => ({}) },
+  { name: 'tracing on', env: (url) => ({ OTEL_SDK_DISABLED: 'false', OTEL_EXPORTER_OTLP_ENDPOINT: url }) },
+  { name: 'tracing on, 10 % sampled', env: (url) => ({ OTEL_SDK_DISABLED: 'false', OTEL_EXPORTER_OTLP_ENDPOINT: url, OTEL_TRACES_SAMPLER: 'parentbased_traceidratio', OTEL_TRACES_SAMPLER_ARG: '0.1' }) },
+];
+
+function median(xs: number[]): number {
+  const s = [...xs].sort((a, b) => a - b);
+  const mid = s.length / 2;
+  return s.length === 0 ? 0 : Number.isInteger(mid) ? Math.round((((s[mid - 1] ?? 0) + (s[mid] ?? 0)) / 2) * 10) / 10 : (s[Math.floor(mid)] ?? 0);
+}
+
+export async function compareTracing(natsUrl: string, stackEnv: Record<string, string>, options: PipelineOptions, rounds: number): Promise<void> {
+  const port = await freePort();
+  const sink = await startTarget([new URL('../targets/otlp-sink.ts', import.meta.url).pathname, String(port)], {}, `http://127.0.0.1:${port}/stats`);
+  const stats = async () => (await (await fetch(`${sink.url}/stats`)).json()) as SinkStats;
+  const jobsPerRun = 2_000 + options.jobs + options.steadyRate * options.steadySeconds;
+  const runs: Run[] = [];
+  for (let round = 1; round <= rounds; round++) {
+    for (const variant of variants) {
+      const before = await stats();
+      const stack = await startStack(natsUrl, { ...stackEnv, ...variant.env(sink.url) });
+      const result = await measurePipeline(stack, options, variant.name);
+      await stack.stop(); // the roles flush their last spans on the way out
+      const after = await stats();
+      runs.push({
+        variant: variant.name, round, ...result,
+        spansPerJob: Number(((after.spans - before.spans) / jobsPerRun).toFixed(2)), exportedMiB: Math.round((after.bytes - before.bytes) / 2 ** 20),
+      });
+    }
+  }
+  await sink.stop();
+
+  const summaries = variants.map(({ name }) => {
+    const mine = runs.filter((r) => r.variant === name);
+    return {
+      variant: name,
+      rate: median(mine.map((r) => r.pipeline.rate)),
+      cpuUsPerJob: median(mine.map((r) => r.pipeline.cpuUsPerJob)),
+      steadyP50Ms: median(mine.map((r) => r.steady.endToEnd.p50Ms)),
+      steadyP99Ms: median(mine.map((r) => r.steady.endToEnd.p99Ms)),
+      spansPerJob: median(mine.map((r) => r.spansPerJob)),
+    };
+  });
+  const off = summaries[0] as (typeof summaries)[number];
+  console.log(`\nmedians of ${rounds} rounds:`);
+  for (const s of summaries) {
+    const cost = s === off ? '' : `  (throughput ${(((s.rate - off.rate) / off.rate) * 100).toFixed(1)} %, CPU per job +${(((s.cpuUsPerJob - off.cpuUsPerJob) / off.cpuUsPerJob) * 100).toFixed(1)} %)`;
+    console.log(`${s.variant.padEnd(26)} ${s.rate} jobs/s, roles' CPU ${s.cpuUsPerJob} µs/job, at ${options.steadyRate}/s p50 ${s.steadyP50Ms} ms p99 ${s.steadyP99Ms} ms, ${s.spansPerJob} spans exported per job${cost}`);
+  }
+  const out = new URL('../results/pipeline-tracing-latest.json', import.meta.url).pathname;
+  writeFileSync(out, `${JSON.stringify({ date: new Date().toISOString(), node: process.version, options, rounds, summaries, runs }, null, 2)}\n`);
+  console.log(`written to ${out}`);
+}

@@ -1,0 +1,88 @@
+// Pipeline benchmark: sustained jobs/s end to end (202 to completed) and end-to-end latency for the
+// fast pool with no-op work, side by side in one run with (a) the raw JetStream
+// publish + consume + ack rate with the same client and (b) a BullMQ queue + worker doing the same
+// no-op work on a local Redis; then the latency at a steady 500 jobs/s (the handbook's lab rate;
+// goal: p99 end to end under 100 ms on this 2-core machine).
+// With --tracing it compares instead the pipeline with tracing off, on (every role exporting
+// OTLP/HTTP to a local sink that discards the spans) and on with 10 % sampling, alternating
+// `--rounds` times in one run (bench/lib/tracing-overhead.ts).
+//   node bench/pipeline.bench.ts [--jobs 20000] [--concurrency 200] [--rate 500] [--seconds 20]
+//   node bench/pipeline.bench.ts --tracing [--rounds 2]
+import { writeFileSync } from 'node:fs';
+import { parseArgs } from 'node:util';
+import { jetstreamManager } from '@nats-io/jetstream';
+import { createJetStreamPublisher } from '#platform/nats/jetstream-publisher.ts';
+import { Queue } from 'bullmq';
+import { provision } from '#platform/nats/provision.ts';
+import { declareTopology } from '#platform/nats/topology.ts';
+import { loadConfig } from '#platform/config.ts';
+import { startNatsServer } from '../tests/helpers/nats-server.ts';
+import { startStack } from '../tests/helpers/stack.ts';
+import { closedLoop, measurePipeline, type PipelineOptions } from './lib/pipeline-run.ts';
+import { runForResult } from './lib/processes.ts';
+import { startRedis } from './lib/redis.ts';
+import type { LatencySummary } from './lib/stats.ts';
+
+const { values } = parseArgs({ options: {
+  jobs: { type: 'string', default: '20000' }, concurrency: { type: 'string', default: '200' },
+  rate: { type: 'string', default: '500' }, seconds: { type: 'string', default: '20' },
+  tracing: { type: 'boolean', default: false }, rounds: { type: 'string', default: '2' },
+} });
+const jobs = Number(values.jobs);
+const concurrency = Number(values.concurrency);
+const steadyRate = Number(values.rate);
+const steadySeconds = Number(values.seconds);
+type Result = { rate: number } & LatencySummary;
+const options: PipelineOptions = { jobs, concurrency, steadyRate, steadySeconds };
+
+const nats = await startNatsServer();
+const env = { FAST_QUEUE_CAPACITY: '1000000', SLOW_QUEUE_CAPACITY: '1000' };
+const stackEnv = { ...env, WORK_SCALE: '0', WORKER_SLOTS: '64', RATE_LIMIT_RPS: '0', LOG_LEVEL: 'warn', OTEL_SDK_DISABLED: 'true' };
+if (values.tracing) {
+  await (await import('./lib/tracing-overhead.ts')).compareTracing(nats.url, stackEnv, options, Number(values.rounds));
+  await nats.dispose();
+  process.exit(0);
+}
+const natsConfig = loadConfig({ NATS_URL: nats.url, ...env });
+
+// (a) Raw JetStream: publish (the ingress's coalescing publisher), consume and ack in another process.
+const { connect } = await import('@nats-io/transport-node');
+const nc = await connect({ servers: nats.url, noAsyncTraces: true });
+await provision(nc, declareTopology(natsConfig));
+const rawRun = runForResult<Result>([new URL('./targets/raw-consumer.ts', import.meta.url).pathname, String(jobs), nats.url]);
+const publisher = createJetStreamPublisher(nc, { timeoutMs: 5_000 });
+await closedLoop(jobs, 256, () => publisher.publish('jobs.fast.echo', Buffer.from(String(Date.now())), {}));
+publisher.close();
+const raw = await rawRun.result;
+console.log(`raw JetStream publish+consume+ack   ${raw.rate} msg/s   p50 ${raw.p50Ms} ms   p99 ${raw.p99Ms} ms`);
+await (await jetstreamManager(nc)).streams.purge('JOBS_FAST');
+
+// (b) BullMQ on its own redis-server.
+const redis = await startRedis();
+const bullRun = runForResult<Result>([new URL('./targets/bullmq-worker.ts', import.meta.url).pathname, String(jobs), String(redis.port)]);
+const queue = new Queue('bench', { connection: { host: '127.0.0.1', port: redis.port } });
+await closedLoop(jobs, 256, () => queue.add('noop', {}, { removeOnComplete: true }));
+const bull = await bullRun.result;
+console.log(`BullMQ add + worker (no-op)         ${bull.rate} jobs/s  p50 ${bull.p50Ms} ms   p99 ${bull.p99Ms} ms`);
+await queue.close();
+await redis.stop();
+
+// (c) The pipeline: ingress -> JOBS_FAST -> worker-fast -> service-a, no-op work, tracing off.
+const stack = await startStack(nats.url, stackEnv);
+const { pipeline, steady } = await measurePipeline(stack, options);
+
+const summary = {
+  date: new Date().toISOString(), node: process.version, jobs, concurrency,
+  raw, bullmq: bull, pipeline,
+  ratioToRawJetStream: Number((pipeline.rate / raw.rate).toFixed(3)),
+  ratioToBullMQ: Number((pipeline.rate / bull.rate).toFixed(3)),
+  steady,
+};
+console.log(`\npipeline / raw JetStream: ${summary.ratioToRawJetStream}   pipeline / BullMQ: ${summary.ratioToBullMQ}`);
+const out = new URL('./results/pipeline-latest.json', import.meta.url).pathname;
+writeFileSync(out, `${JSON.stringify(summary, null, 2)}\n`);
+console.log(`written to ${out}`);
+
+await stack.stop();
+await nc.close();
+await nats.dispose();

@@ -1,0 +1,29 @@
+import { loadConfig } from '#platform/config.ts';
+import { runRole } from '#platform/role.ts';
+import { findRole, roleNames, roles } from '#services/roles.ts';
+import { UsageError, parseFlags } from '../output.ts';
+import { z } from 'zod';
+
+export const help = `
+usage: tps run <role>
+
+Runs one role in the foreground until SIGTERM or Ctrl-C, logging JSON to stdout.
+Configuration comes from the environment (see docs/configuration.md). Tracing is on when
+OTEL_EXPORTER_OTLP_ENDPOINT is set (e.g. http://127.0.0.1:4318, Jaeger); see docs/tracing.md.
+
+Roles:
+${Object.values(roles).map((r) => `  ${r.name.padEnd(12)} ${r.description} (port ${r.port})`).join('\n')}
+`;
+
+export async function main(argv: string[]): Promise<number> {
+  const { positionals } = parseFlags(argv, {}, z.object({}), { positionals: true });
+  const [name, ...extra] = positionals;
+  if (!name) throw new UsageError(`which role? One of: ${roleNames.join(', ')}`);
+  if (extra.length > 0) throw new UsageError(`unexpected arguments: ${extra.join(' ')}`);
+  const role = findRole(name);
+  if (!role) throw new UsageError(`unknown role "${name}"; roles are: ${roleNames.join(', ')}`);
+  const config = loadConfig();
+  const ctx = await runRole(role.name, config, role.start);
+  await ctx.lifecycle.stopped;
+  return process.exitCode === undefined ? 0 : Number(process.exitCode);
+}

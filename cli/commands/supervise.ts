@@ -1,0 +1,32 @@
+import { z } from 'zod';
+import { loadConfig } from '#platform/config.ts';
+import { stateDir } from '#platform/paths.ts';
+import { roles } from '#services/roles.ts';
+import { startSupervisor } from '#services/supervisor/supervisor.ts';
+import { clearState, isAlive, readState } from '#services/supervisor/state-file.ts';
+import { CommandError, parseFlags } from '../output.ts';
+
+export const help = `
+usage: tps supervise
+
+Runs the native supervisor in the foreground: starts NATS unless one answers at NATS_URL,
+provisions the topology, starts every role, restarts crashed roles, and stops everything it
+started on Ctrl-C or SIGTERM. \`tps up\` runs this in the background; use this to watch it.
+Logs and state go to .tps/ (TPS_STATE_DIR).
+`;
+
+export async function main(argv: string[]): Promise<number> {
+  parseFlags(argv, {}, z.object({}));
+  const config = loadConfig();
+  const dir = stateDir(config.stateDir);
+  const previous = readState(dir);
+  if (previous && previous.pid !== process.pid && isAlive(previous.pid) && previous.phase !== 'stopped' && previous.phase !== 'failed') {
+    throw new CommandError(`TPS Lab is already running (supervisor pid ${previous.pid}). Use \`tps down\` first.`);
+  }
+  clearState(dir);
+  const say = (line: string) => console.log(`${new Date().toISOString().slice(11, 19)} ${line}`);
+  const supervisor = await startSupervisor(config, Object.values(roles), say);
+  for (const signal of ['SIGINT', 'SIGTERM'] as const) process.once(signal, () => { void supervisor.stop(signal); });
+  await supervisor.stopped;
+  return 0;
+}

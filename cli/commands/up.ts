@@ -1,0 +1,85 @@
+import { spawn } from 'node:child_process';
+import { closeSync, mkdirSync, openSync, readFileSync, statSync } from 'node:fs';
+import path from 'node:path';
+import { z } from 'zod';
+import { childEnvironment, loadConfig } from '#platform/config.ts';
+import { cliEntry, stateDir } from '#platform/paths.ts';
+import { clearState, isAlive, readState, type SupervisorState } from '#services/supervisor/state-file.ts';
+import { CommandError, parseFlags } from '../output.ts';
+
+export const help = `
+usage: tps up [--foreground] [--timeout <seconds>]
+
+Starts TPS Lab natively, without Docker: NATS (unless one already answers at NATS_URL), the
+topology, and every role, each restarted if it crashes. Returns once everything is ready and
+prints the URLs; \`tps down\` stops it all. Logs: .tps/logs/<role>.log. Tracing is on when
+a Jaeger (OTLP/HTTP receiver) answers at 127.0.0.1:4318 or OTEL_* says so (docs/tracing.md).
+
+  --foreground       stay attached; Ctrl-C stops everything (same as \`tps supervise\`)
+  --timeout <s>      how long to wait for readiness (default 60)
+`;
+
+export async function main(argv: string[]): Promise<number> {
+  const { values } = parseFlags(argv, { foreground: { type: 'boolean' }, timeout: { type: 'string' } },
+    z.object({ foreground: z.boolean().optional(), timeout: z.coerce.number().int().min(1).max(3600).default(60) }));
+  if (values.foreground) return (await import('./supervise.ts')).main([]);
+  const config = loadConfig();
+  const dir = stateDir(config.stateDir);
+  const current = readState(dir);
+  if (current && isAlive(current.pid) && (current.phase === 'running' || current.phase === 'starting')) {
+    console.log(`TPS Lab is already running (supervisor pid ${current.pid}).`);
+    printUrls(current);
+    return 0;
+  }
+  clearState(dir);
+  mkdirSync(path.join(dir, 'logs'), { recursive: true });
+  const logFile = path.join(dir, 'logs', 'supervisor.log');
+  const fd = openSync(logFile, 'w');
+  const child = spawn(process.execPath, ['--disable-warning=ExperimentalWarning', cliEntry, 'supervise'], {
+    detached: true, stdio: ['ignore', fd, fd], env: childEnvironment({}),
+  });
+  closeSync(fd);
+  child.unref();
+  console.log(`starting TPS Lab (supervisor pid ${child.pid}, log ${path.relative(process.cwd(), logFile) || logFile})`);
+  const state = await follow(logFile, dir, child.pid ?? 0, values.timeout * 1000);
+  printUrls(state);
+  return 0;
+}
+
+/** Echoes the supervisor's progress lines until it is running, has failed, or the time is up. */
+async function follow(logFile: string, dir: string, pid: number, timeoutMs: number): Promise<SupervisorState> {
+  const deadline = Date.now() + timeoutMs;
+  let printed = 0;
+  for (;;) {
+    const size = statSync(logFile).size;
+    if (size > printed) {
+      const text = readFileSync(logFile, 'utf8').slice(printed);
+      const complete = text.lastIndexOf('\n') + 1;
+      for (const line of text.slice(0, complete).split('\n').slice(0, -1)) console.log(`  ${line}`);
+      printed += Buffer.byteLength(text.slice(0, complete));
+    }
+    const read = readState(dir);
+    const state = read?.pid === pid ? read : undefined;
+    if (state?.phase === 'running') return state;
+    if (!isAlive(pid) || state?.phase === 'failed' || state?.phase === 'stopped') {
+      throw new CommandError(`TPS Lab did not start${state?.error ? `: ${state.error}` : ''}. See ${logFile}.`);
+    }
+    if (Date.now() > deadline) {
+      process.kill(pid, 'SIGTERM');
+      throw new CommandError(`TPS Lab was not ready within ${timeoutMs / 1000} s; stopped it. See ${logFile} and .tps/logs/.`);
+    }
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+}
+
+function printUrls(state: SupervisorState): void {
+  console.log('');
+  console.log(`NATS         ${state.nats.url}${state.nats.managed ? ' (started by tps up)' : ' (already running; left alone)'}`);
+  if (state.nats.monitorUrl) console.log(`NATS monitor ${state.nats.monitorUrl}`);
+  for (const p of state.processes) console.log(`${p.name.padEnd(12)} ${p.url ?? ''}`);
+  for (const note of state.notes) console.log(note);
+  console.log('');
+  const ingress = state.processes.find((p) => p.name === 'ingress')?.url ?? 'http://127.0.0.1:8080';
+  console.log(`Try:  curl -XPOST ${ingress}/jobs -H 'content-type: application/json' -d '{"type":"fast.echo"}'`);
+  console.log('Stop: make down   (logs in .tps/logs/)');
+}

@@ -1,0 +1,56 @@
+// `tps`: the operator command. Each command lives in its own module, loaded only when used, so
+// `tps status` does not pay for Fastify and `tps run ingress` does not pay for the CLI tables.
+import { reportError } from './output.ts';
+
+type CommandModule = { help: string; main(argv: string[]): Promise<number> };
+type CommandEntry = { summary: string; load: () => Promise<CommandModule> };
+
+export const commands: Record<string, CommandEntry> = {
+  up: { summary: 'Start the whole system natively (NATS, roles, monitoring) in the background', load: () => import('./commands/up.ts') },
+  down: { summary: 'Stop everything `tps up` started', load: () => import('./commands/down.ts') },
+  status: { summary: 'The handbook dashboard in the terminal (breakers, queues, workers, errors, latency, ...)', load: () => import('./commands/status.ts') },
+  diagnose: { summary: 'The handbook decision trees over live metrics: what is wrong and what to do', load: () => import('./commands/diagnose.ts') },
+  provision: { summary: 'Create or update the NATS streams, consumers and buckets', load: () => import('./commands/provision.ts') },
+  run: { summary: 'Run one role in the foreground (ingress, worker-fast, service-a, ...)', load: () => import('./commands/run.ts') },
+  supervise: { summary: 'Run the native supervisor in the foreground (what `tps up` starts)', load: () => import('./commands/supervise.ts') },
+  scale: { summary: 'Set the slots of a worker pool live (every replica applies it)', load: () => import('./commands/scale.ts') },
+  autoscaler: { summary: 'Autoscaler status, enable, disable, cap', load: () => import('./commands/autoscaler.ts') },
+  breaker: { summary: 'List circuit breakers; force one open, or close it back to automatic', load: () => import('./commands/breaker.ts') },
+  dlq: { summary: 'Dead-letter queue: list, show, replay (rate-limited, dry run), purge', load: () => import('./commands/dlq.ts') },
+};
+
+export function usage(): string {
+  const width = Math.max(...Object.keys(commands).map((c) => c.length));
+  return [
+    'usage: tps <command> [options]',
+    '',
+    'TPS Lab operator command. Commands:',
+    ...Object.entries(commands).map(([name, c]) => `  ${name.padEnd(width)}  ${c.summary}`),
+    '',
+    'Run `tps <command> --help` for the options of a command.',
+  ].join('\n');
+}
+
+async function main(argv: string[]): Promise<number> {
+  const [name, ...rest] = argv;
+  if (!name || name === '--help' || name === '-h' || name === 'help') {
+    console.log(usage());
+    return name ? 0 : 2;
+  }
+  const entry = Object.hasOwn(commands, name) ? commands[name] : undefined;
+  if (!entry) {
+    console.error(`tps: unknown command "${name}"\n\n${usage()}`);
+    return 2;
+  }
+  const command = await entry.load();
+  if (rest.includes('--help') || rest.includes('-h')) {
+    console.log(command.help.trim());
+    return 0;
+  }
+  return command.main(rest);
+}
+
+main(process.argv.slice(2)).then(
+  (code) => { process.exitCode = code; },
+  (err: unknown) => { process.exitCode = reportError(err); },
+);

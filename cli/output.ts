@@ -1,0 +1,59 @@
+// How the CLI talks to people: flags parsed strictly, errors as one clear line (never a stack
+// trace unless --debug), exit codes 0 ok, 1 failed, 2 bad usage.
+import { parseArgs, type ParseArgsConfig } from 'node:util';
+import { z } from 'zod';
+import { ConfigError } from '#platform/config.ts';
+import { AppError } from '#platform/errors.ts';
+import { NatsUnavailableError } from '#platform/nats/connect.ts';
+import { TopologyError } from '#platform/nats/provision.ts';
+import { PortInUseError } from '#platform/role.ts';
+
+export class UsageError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'UsageError';
+  }
+}
+
+/** An expected failure with a message written for the operator. */
+export class CommandError extends Error {
+  constructor(message: string, options?: ErrorOptions) {
+    super(message, options);
+    this.name = 'CommandError';
+  }
+}
+
+const knownErrors = [ConfigError, NatsUnavailableError, TopologyError, PortInUseError, CommandError, AppError];
+
+export function reportError(err: unknown): number {
+  const debug = process.argv.includes('--debug');
+  if (err instanceof UsageError) {
+    console.error(`tps: ${err.message}\nRun \`tps ${process.argv[2] ?? ''} --help\` for usage.`);
+    return 2;
+  }
+  if (knownErrors.some((cls) => err instanceof cls)) {
+    console.error(`tps: ${(err as Error).message}`);
+    if (debug) console.error(err);
+    return 1;
+  }
+  const message = err instanceof Error ? err.message : String(err);
+  console.error(`tps: unexpected error: ${message}${debug ? '' : ' (run with --debug for details)'}`);
+  if (debug) console.error(err);
+  return 1;
+}
+
+/** node:util parseArgs, then a zod schema over the values; every problem becomes a UsageError. */
+export function parseFlags<S extends z.ZodType>(argv: string[], options: ParseArgsConfig['options'], schema: S, opts: { positionals?: boolean } = {}): { values: z.output<S>; positionals: string[] } {
+  let parsed: { values: Record<string, unknown>; positionals: string[] };
+  try {
+    parsed = parseArgs({ args: argv, options: { ...options, debug: { type: 'boolean' } }, allowPositionals: opts.positionals ?? false, strict: true });
+  } catch (err) {
+    throw new UsageError((err as Error).message.replace(/^.*?: /, '').split('\n')[0] ?? 'bad arguments');
+  }
+  const { debug: _debug, ...values } = parsed.values;
+  const result = schema.safeParse(values);
+  if (!result.success) {
+    throw new UsageError(result.error.issues.map((i) => `--${i.path.join('.')}: ${i.message}`).join('; '));
+  }
+  return { values: result.data, positionals: parsed.positionals };
+}

@@ -1,0 +1,7 @@
+// Every provisioned dashboard, written to grafana/dashboards/<uid>.json by monitoring/generate.ts.
+import { chainDashboard } from './chain.ts';
+import { overview } from './overview.ts';
+import { poolsDashboard } from './pools.ts';
+import { sloDashboard } from './slos.ts';
+
+export const dashboards = [overview, poolsDashboard, chainDashboard, sloDashboard];

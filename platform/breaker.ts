@@ -1,0 +1,153 @@
+// Circuit breakers (Jidoka: stop calling what is broken), wrapped once around opossum: a typed
+// policy, a per-call AbortSignal that fires just before opossum's own timeout so a timed-out call
+// really stops, client errors (4xx) not counted as failures, and our own metrics for state,
+// transitions and calls. An operator can force a breaker open (`tps breaker open`).
+import CircuitBreaker from 'opossum';
+import { counter, gauge, metrics, type MetricsRegistry } from './metrics.ts';
+import type { Logger } from './logger.ts';
+
+export type BreakerPolicy = {
+  /** Longest a call may take; the call's AbortSignal fires `abortMarginMs` earlier. */
+  readonly timeoutMs: number;
+  readonly errorThresholdPercentage: number;
+  /** How long the breaker stays open before letting one probe call through (half-open). */
+  readonly resetTimeoutMs: number;
+  /** Calls in the rolling window before the error percentage can open the breaker (>= 10). */
+  readonly volumeThreshold: number;
+  readonly rollingWindowMs: number;
+  /** Bulkhead: concurrent calls allowed through this breaker. */
+  readonly capacity: number;
+};
+
+export const breakerStates = { closed: 0, half_open: 1, open: 2 } as const;
+export type BreakerState = keyof typeof breakerStates;
+
+const abortMarginMs = 10;
+
+/** Thrown by the protected call for answers that say "your request was wrong", not "I am broken". */
+export class ClientError extends Error {
+  readonly status: number;
+  readonly code: string;
+  constructor(status: number, code: string, message: string) {
+    super(message);
+    this.name = 'ClientError';
+    this.status = status;
+    this.code = code;
+  }
+}
+
+export class BreakerOpenError extends Error {
+  readonly circuit: string;
+  constructor(circuit: string, why: 'open' | 'forced' | 'bulkhead') {
+    super(why === 'bulkhead' ? `circuit ${circuit} is at its concurrency limit` : `circuit ${circuit} is open${why === 'forced' ? ' (forced by an operator)' : ''}`);
+    this.name = 'BreakerOpenError';
+    this.circuit = circuit;
+  }
+}
+
+export class CallTimeoutError extends Error {
+  constructor(circuit: string, ms: number) {
+    super(`call through ${circuit} timed out after ${ms} ms`);
+    this.name = 'CallTimeoutError';
+  }
+}
+
+export type Breaker<A extends unknown[], R> = {
+  readonly name: string;
+  readonly policy: BreakerPolicy;
+  /** Runs `call` through the breaker; `signal` aborts just before the breaker's timeout. */
+  fire(...args: A): Promise<R>;
+  state(): BreakerState;
+  readonly forcedOpen: boolean;
+  /** Operator override: open until released; `release` returns to automatic and closes it. */
+  forceOpen(): void;
+  release(): void;
+  onStateChange(listener: (state: BreakerState) => void): void;
+  shutdown(): void;
+};
+
+export type BreakerDeps = {
+  registry: MetricsRegistry;
+  logger: Logger;
+  /** Which errors count toward opening the breaker (default: all but ClientError). */
+  isFailure?: (err: unknown) => boolean;
+};
+
+export function createBreaker<A extends unknown[], R>(
+  name: string,
+  policy: BreakerPolicy,
+  call: (signal: AbortSignal, ...args: A) => Promise<R>,
+  deps: BreakerDeps,
+): Breaker<A, R> {
+  const stateGauge = gauge(deps.registry, metrics.circuitState);
+  const transitions = counter(deps.registry, metrics.circuitTransitions);
+  const calls = counter(deps.registry, metrics.circuitCalls);
+  const listeners: Array<(state: BreakerState) => void> = [];
+  let forcedOpen = false;
+
+  const cb = new CircuitBreaker((...args: A) => call(AbortSignal.timeout(Math.max(1, policy.timeoutMs - abortMarginMs)), ...args), {
+    name,
+    timeout: policy.timeoutMs,
+    errorThresholdPercentage: policy.errorThresholdPercentage,
+    resetTimeout: policy.resetTimeoutMs,
+    volumeThreshold: Math.max(10, policy.volumeThreshold),
+    rollingCountTimeout: policy.rollingWindowMs,
+    capacity: policy.capacity,
+    // A 4xx says the request was bad, not that the service is broken.
+    errorFilter: (err: unknown) => !(deps.isFailure ?? ((e) => !(e instanceof ClientError)))(err),
+  });
+
+  const current = (): BreakerState => (forcedOpen || cb.opened ? 'open' : cb.halfOpen ? 'half_open' : 'closed');
+  const publish = (state: BreakerState) => {
+    stateGauge.set({ circuit: name }, breakerStates[state]);
+    transitions.inc({ circuit: name, to: state });
+    deps.logger.warn({ circuit: name, state }, `circuit ${name} is ${state.replace('_', '-')}`);
+    for (const l of listeners) l(state);
+  };
+  cb.on('open', () => publish('open'));
+  cb.on('halfOpen', () => publish('half_open'));
+  cb.on('close', () => publish('closed'));
+  stateGauge.set({ circuit: name }, 0);
+
+  return {
+    name,
+    policy,
+    async fire(...args: A): Promise<R> {
+      if (forcedOpen) {
+        calls.inc({ circuit: name, result: 'rejected' });
+        throw new BreakerOpenError(name, 'forced');
+      }
+      try {
+        const result = (await cb.fire(...args)) as R;
+        calls.inc({ circuit: name, result: 'success' });
+        return result;
+      } catch (err) {
+        const code = (err as { code?: string }).code;
+        if (code === 'EOPENBREAKER' || code === 'ESEMLOCKED') {
+          calls.inc({ circuit: name, result: 'rejected' });
+          throw new BreakerOpenError(name, code === 'ESEMLOCKED' ? 'bulkhead' : 'open');
+        }
+        const timedOut = code === 'ETIMEDOUT' || (err as Error).name === 'TimeoutError' || (err as Error).name === 'AbortError';
+        // A 4xx went through a healthy service: a success for the breaker, an error for the caller.
+        calls.inc({ circuit: name, result: err instanceof ClientError ? 'success' : timedOut ? 'timeout' : 'failure' });
+        if (timedOut) throw new CallTimeoutError(name, policy.timeoutMs);
+        throw err;
+      }
+    },
+    state: current,
+    get forcedOpen() { return forcedOpen; },
+    forceOpen() {
+      if (forcedOpen) return;
+      forcedOpen = true;
+      publish('open');
+    },
+    release() {
+      const wasForced = forcedOpen;
+      forcedOpen = false;
+      if (cb.opened || cb.halfOpen) cb.close();
+      else if (wasForced) publish('closed');
+    },
+    onStateChange(listener) { listeners.push(listener); },
+    shutdown() { cb.shutdown(); },
+  };
+}

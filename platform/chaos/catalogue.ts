@@ -1,0 +1,129 @@
+// Faults are data: each has a name, what it does, its parameters with limits, and where it acts.
+// Everything is off by default; every fault expires (default 10 min, at most 2 h).
+import { z } from 'zod';
+
+export const chaosTargets = [
+  'ingress', 'worker-fast', 'worker-slow', 'service-a', 'service-b', 'service-c', 'autoscaler',
+  'nats', 'prometheus', 'grafana', 'jaeger',
+] as const;
+export type ChaosTarget = (typeof chaosTargets)[number];
+
+/** Targets that are our own processes (process faults); the rest are systems the supervisor runs. */
+export const processTargets: readonly ChaosTarget[] = ['ingress', 'worker-fast', 'worker-slow', 'service-a', 'service-b', 'service-c', 'autoscaler'];
+
+const ms = (max: number) => z.number().int().min(0).max(max);
+
+export const faultCatalogue = {
+  latency: {
+    kind: 'process',
+    description: 'Adds delay (ms ± jitter) to every request the target handles or makes.',
+    params: z.strictObject({ ms: ms(120_000).min(1), jitter: ms(60_000).default(0) }),
+  },
+  error_rate: {
+    kind: 'process',
+    description: 'Fails this share of requests (0..1) with the given HTTP status.',
+    params: z.strictObject({ ratio: z.number().min(0).max(1), status: z.number().int().min(500).max(599).default(500) }),
+  },
+  hang: {
+    kind: 'process',
+    description: 'Requests never get an answer (callers see timeouts) until the fault ends.',
+    params: z.strictObject({}),
+  },
+  cpu_burn: {
+    kind: 'process',
+    description: 'Keeps the target busy on the CPU for this share of the time (0..0.95).',
+    params: z.strictObject({ ratio: z.number().min(0.01).max(0.95) }),
+  },
+  memory_leak: {
+    kind: 'process',
+    description: 'Retains memory at mb_per_min until cap MB are held (freed when the fault ends).',
+    params: z.strictObject({ mb_per_min: z.number().min(1).max(1024), cap: z.number().int().min(1).max(2048).default(256) }),
+  },
+  bandwidth: {
+    kind: 'process',
+    description: 'Limits the target\'s request and response bodies to this many kilobits per second.',
+    params: z.strictObject({ kbps: z.number().min(1).max(1_000_000) }),
+  },
+  crash: {
+    kind: 'process',
+    description: 'The target process exits at once (one-shot; the supervisor restarts it).',
+    params: z.strictObject({}),
+  },
+  nats_down: {
+    kind: 'system',
+    description: 'Stops the NATS server until the fault ends.',
+    params: z.strictObject({}),
+  },
+  monitoring_down: {
+    kind: 'system',
+    description: 'Stops Prometheus and Grafana until the fault ends.',
+    params: z.strictObject({}),
+  },
+  autoscaler_down: {
+    kind: 'system',
+    description: 'Stops the autoscaler until the fault ends (workers keep their last slots).',
+    params: z.strictObject({}),
+  },
+} as const;
+
+export type FaultName = keyof typeof faultCatalogue;
+export const faultNames = Object.keys(faultCatalogue) as FaultName[];
+
+/** Which targets each system fault belongs to (the target a user names for it). */
+export const systemFaultTargets: Readonly<Record<string, readonly ChaosTarget[]>> = {
+  nats_down: ['nats'],
+  monitoring_down: ['prometheus', 'grafana'],
+  autoscaler_down: ['autoscaler'],
+};
+
+export const durations = { defaultMs: 10 * 60_000, maxMs: 2 * 3_600_000 } as const;
+
+/** One active fault as stored in the `tps_chaos` bucket under `<target>.<fault>`. */
+export const activeFaultSchema = z.object({
+  target: z.enum(chaosTargets),
+  fault: z.enum(faultNames as [FaultName, ...FaultName[]]),
+  params: z.record(z.string(), z.unknown()),
+  setAt: z.string(),
+  expiresAt: z.string(),
+  by: z.string().default('unknown'),
+});
+export type ActiveFault = z.infer<typeof activeFaultSchema>;
+
+export type FaultParams<F extends FaultName> = z.output<(typeof faultCatalogue)[F]['params']>;
+
+export class ChaosInputError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'ChaosInputError';
+  }
+}
+
+/** Validates a request to set a fault; every mistake gets a message that says how to fix it. */
+export function validateFault(input: { target: string; fault: string; params?: Record<string, unknown>; durationMs?: number }): Omit<ActiveFault, 'setAt' | 'expiresAt' | 'by'> & { durationMs: number } {
+  if (!(chaosTargets as readonly string[]).includes(input.target)) {
+    throw new ChaosInputError(`unknown target "${input.target}"; targets are: ${chaosTargets.join(', ')}`);
+  }
+  if (!Object.hasOwn(faultCatalogue, input.fault)) {
+    throw new ChaosInputError(`unknown fault "${input.fault}"; faults are: ${faultNames.join(', ')}`);
+  }
+  const fault = input.fault as FaultName;
+  const target = input.target as ChaosTarget;
+  const def = faultCatalogue[fault];
+  if (def.kind === 'system' && !systemFaultTargets[fault]?.includes(target)) {
+    throw new ChaosInputError(`${fault} applies to ${systemFaultTargets[fault]?.join(' or ')}, not ${target}`);
+  }
+  if (def.kind === 'process' && !processTargets.includes(target)) {
+    throw new ChaosInputError(`${fault} is a process fault; ${target} takes only system faults (${Object.entries(systemFaultTargets).filter(([, t]) => t.includes(target)).map(([f]) => f).join(', ')})`);
+  }
+  const parsed = def.params.safeParse(input.params ?? {});
+  if (!parsed.success) {
+    throw new ChaosInputError(`${fault}: ${parsed.error.issues.map((i) => `${i.path.join('.') || 'params'} ${i.message}`).join('; ')}`);
+  }
+  const durationMs = input.durationMs ?? durations.defaultMs;
+  if (!Number.isFinite(durationMs) || durationMs <= 0 || durationMs > durations.maxMs) {
+    throw new ChaosInputError(`duration must be between 1 s and 2 h (got ${Math.round(durationMs / 1000)} s)`);
+  }
+  return { target, fault, params: parsed.data as Record<string, unknown>, durationMs };
+}
+
+export const faultKey = (target: string, fault: string) => `${target}.${fault}`;

@@ -1,0 +1,98 @@
+// The chaos control plane: active faults in the `tps_chaos` KV bucket (key `<target>.<fault>`),
+// so every replica of a target sees them and a restarted process picks them up. Every change is
+// an audit event on `tps.events.chaos` (kept by the EVENTS stream).
+import { jetstream } from '@nats-io/jetstream';
+import { Kvm, type KV } from '@nats-io/kv';
+import type { NatsConnection } from '@nats-io/transport-node';
+import { buckets, eventSubject } from '../nats/subjects.ts';
+import { activeFaultSchema, faultKey, validateFault, type ActiveFault } from './catalogue.ts';
+
+export type ChaosStore = {
+  set(input: { target: string; fault: string; params?: Record<string, unknown>; durationMs?: number }, by: string): Promise<ActiveFault>;
+  /** Clears one fault, or every fault of a target; returns what was cleared. */
+  clear(target: string, fault?: string, by?: string): Promise<ActiveFault[]>;
+  list(): Promise<ActiveFault[]>;
+  reset(by: string): Promise<ActiveFault[]>;
+  /** Calls back with the whole set of active faults now and after every change. */
+  watch(onChange: (faults: ActiveFault[]) => void): Promise<() => void>;
+};
+
+export const isActive = (f: ActiveFault, now = Date.now()) => Date.parse(f.expiresAt) > now;
+
+export async function openChaosStore(nc: NatsConnection): Promise<ChaosStore> {
+  const kv: KV = await new Kvm(nc).open(buckets.chaos);
+  const js = jetstream(nc);
+  const audit = async (action: string, fault: Partial<ActiveFault>, by: string) => {
+    const event = { kind: `chaos.${action}`, at: new Date().toISOString(), by, ...fault };
+    await js.publish(eventSubject(`chaos.${action}`), JSON.stringify(event)).catch(() => undefined);
+  };
+
+  async function readAll(): Promise<ActiveFault[]> {
+    const out: ActiveFault[] = [];
+    for await (const key of await kv.keys()) {
+      const entry = await kv.get(key);
+      if (!entry || entry.operation !== 'PUT') continue;
+      const parsed = activeFaultSchema.safeParse(safeJson(entry.string()));
+      if (parsed.success) out.push(parsed.data);
+    }
+    return out.sort((a, b) => faultKey(a.target, a.fault).localeCompare(faultKey(b.target, b.fault)));
+  }
+
+  const store: ChaosStore = {
+    async set(input, by) {
+      const valid = validateFault(input);
+      const now = Date.now();
+      const fault: ActiveFault = {
+        target: valid.target, fault: valid.fault, params: valid.params, by,
+        setAt: new Date(now).toISOString(), expiresAt: new Date(now + valid.durationMs).toISOString(),
+      };
+      await kv.put(faultKey(fault.target, fault.fault), JSON.stringify(fault));
+      await audit('set', fault, by);
+      return fault;
+    },
+    async clear(target, fault, by = 'unknown') {
+      const cleared = (await readAll()).filter((f) => f.target === target && (!fault || f.fault === fault));
+      for (const f of cleared) {
+        await kv.delete(faultKey(f.target, f.fault));
+        await audit(isActive(f) ? 'clear' : 'expired', f, by);
+      }
+      return cleared;
+    },
+    async list() {
+      return (await readAll()).filter((f) => isActive(f));
+    },
+    async reset(by) {
+      const all = await readAll();
+      for (const f of all) await kv.delete(faultKey(f.target, f.fault));
+      await audit('reset', { params: { cleared: all.length } }, by);
+      return all.filter((f) => isActive(f));
+    },
+    async watch(onChange) {
+      const current = new Map<string, ActiveFault>();
+      const iter = await kv.watch({ key: '>' });
+      let initial = true;
+      void (async () => {
+        for await (const e of iter) {
+          if (e.operation === 'PUT') {
+            const parsed = activeFaultSchema.safeParse(safeJson(e.string()));
+            if (parsed.success) current.set(e.key, parsed.data);
+          } else {
+            current.delete(e.key);
+          }
+          // The first callback comes once the bucket's existing entries have been read.
+          if (!initial || e.delta === 0) {
+            initial = false;
+            onChange([...current.values()]);
+          }
+        }
+      })();
+      if ((await kv.status()).values === 0) { initial = false; onChange([]); }
+      return () => iter.stop();
+    },
+  };
+  return store;
+}
+
+function safeJson(text: string): unknown {
+  try { return JSON.parse(text); } catch { return undefined; }
+}

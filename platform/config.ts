@@ -1,0 +1,221 @@
+// The only reader of process.env. Every role loads the whole configuration once at start;
+// every problem is reported at once, naming the variable, and the result is frozen.
+import os from 'node:os';
+import { z } from 'zod';
+import { decimal, durationMs, flag, httpUrl, integer, logLevel, natsUrls, text, unset } from './config-types.ts';
+import { poolDefinitions } from './pools.ts';
+
+const envSchema = z.object({
+  NATS_URL: natsUrls.default(['nats://127.0.0.1:4222']),
+  NATS_USER: text.optional(),
+  NATS_PASSWORD: text.optional(),
+  NATS_CONNECT_TIMEOUT_MS: integer({ min: 100, max: 600_000 }).default(5_000),
+  LOG_LEVEL: logLevel.default('info'),
+  HTTP_HOST: text.default('127.0.0.1'),
+  HTTP_PORT: integer({ min: 0, max: 65_535 }).optional(),
+  TPS_PORT_OFFSET: integer({ min: 0, max: 50_000 }).default(0),
+  INSTANCE_ID: z.string().regex(/^[\w-]{1,64}$/, 'letters, digits, "_" or "-", at most 64').optional(),
+  FAST_QUEUE_CAPACITY: integer({ min: 1, max: 10_000_000 }).default(1_000),
+  SLOW_QUEUE_CAPACITY: integer({ min: 1, max: 10_000_000 }).default(200),
+  DLQ_CAPACITY: integer({ min: 1, max: 10_000_000 }).default(10_000),
+  MAX_BODY_BYTES: integer({ min: 256, max: 16 * 1024 * 1024 }).default(64 * 1024),
+  RATE_LIMIT_RPS: integer({ min: 0, max: 1_000_000 }).default(2_000),
+  PUBLISH_TIMEOUT_MS: durationMs.default(2_000),
+  REQUEST_TIMEOUT_MS: durationMs.default(5_000),
+  QUEUE_POLL_MS: integer({ min: 20, max: 60_000 }).default(250),
+  SHUTDOWN_GRACE_MS: durationMs.default(10_000),
+  TPS_STATE_DIR: text.default('.tps'),
+  SERVICE_A_URL: httpUrl.optional(),
+  SERVICE_B_URL: httpUrl.optional(),
+  SERVICE_C_URL: httpUrl.optional(),
+  WORK_SCALE: decimal({ min: 0, max: 100 }).default(1),
+  CHAIN_CONCURRENCY: integer({ min: 1, max: 10_000 }).optional(),
+  CHAIN_QUEUE: integer({ min: 0, max: 100_000 }).optional(),
+  TIMEOUT_SERVICE_B_MS: durationMs.default(8_000),
+  TIMEOUT_SERVICE_C_MS: durationMs.default(3_000),
+  BREAKER_ERROR_PERCENT: integer({ min: 1, max: 100 }).default(50),
+  BREAKER_VOLUME: integer({ min: 10, max: 100_000 }).default(10),
+  BREAKER_WINDOW_MS: durationMs.default(10_000),
+  BREAKER_RESET_MS: durationMs.default(15_000),
+  WORKER_SLOTS: integer({ min: 1, max: 10_000 }).optional(),
+  ACK_WAIT_MS: durationMs.optional(),
+  HEARTBEAT_MS: durationMs.default(1_000),
+  TPS_MONITORING: z.enum(['auto', 'off'], { error: 'expected auto or off' }).default('auto'),
+  TPS_SCRAPE_INTERVAL: durationMs.pipe(z.number().min(1_000, 'at least 1s').max(300_000, 'at most 5m')).default(5_000),
+  AUTOSCALER_ENABLED: flag.default(true),
+  AUTOSCALER_TICK_MS: durationMs.default(5_000),
+  AUTOSCALER_UP_UTILIZATION: integer({ min: 1, max: 100 }).default(80),
+  AUTOSCALER_DOWN_UTILIZATION: integer({ min: 0, max: 99 }).default(20),
+  AUTOSCALER_STEP_PERCENT: integer({ min: 10, max: 200 }).default(50),
+  AUTOSCALER_QUEUE_THRESHOLD_PERCENT: integer({ min: 1, max: 100 }).default(10),
+  AUTOSCALER_UP_AFTER_MS: durationMs.default(5_000),
+  AUTOSCALER_DOWN_AFTER_MS: durationMs.default(30_000),
+  AUTOSCALER_COOLDOWN_MS: durationMs.default(15_000),
+  AUTOSCALER_MIN_GAIN_PERCENT: integer({ min: 1, max: 100 }).default(10),
+  AUTOSCALER_BOTTLENECK_HOLD_MS: durationMs.default(300_000),
+  AUTOSCALER_FAST_MIN_SLOTS: integer({ min: 1, max: 10_000 }).default(poolDefinitions.fast.slots.initial),
+  AUTOSCALER_FAST_MAX_SLOTS: integer({ min: 1, max: 10_000 }).default(poolDefinitions.fast.slots.max),
+  AUTOSCALER_SLOW_MIN_SLOTS: integer({ min: 1, max: 10_000 }).default(poolDefinitions.slow.slots.initial),
+  AUTOSCALER_SLOW_MAX_SLOTS: integer({ min: 1, max: 10_000 }).default(poolDefinitions.slow.slots.max),
+  ADMIN_API: flag.default(false),
+  ADMIN_HOST: text.default('127.0.0.1'),
+  ADMIN_PORT: integer({ min: 0, max: 65_535 }).optional(),
+  ADMIN_TOKEN: text.optional(),
+});
+
+type Env = z.output<typeof envSchema>;
+
+/** Every variable the configuration reads (docs/configuration.md documents each one). */
+export const configVariables: readonly string[] = Object.keys(envSchema.shape);
+
+function crossFieldProblems(env: Env): string[] {
+  const problems: string[] = [];
+  if (env.PUBLISH_TIMEOUT_MS >= env.REQUEST_TIMEOUT_MS) {
+    problems.push(
+      `PUBLISH_TIMEOUT_MS=${env.PUBLISH_TIMEOUT_MS} must be below REQUEST_TIMEOUT_MS=${env.REQUEST_TIMEOUT_MS} ` +
+        '(the ingress must answer before its client gives up)',
+    );
+  }
+  if (env.TIMEOUT_SERVICE_C_MS >= env.TIMEOUT_SERVICE_B_MS) {
+    problems.push(
+      `TIMEOUT_SERVICE_C_MS=${env.TIMEOUT_SERVICE_C_MS} must be below TIMEOUT_SERVICE_B_MS=${env.TIMEOUT_SERVICE_B_MS} ` +
+        '(each hop must give up before its caller does, or a slow service-c cascades)',
+    );
+  }
+  problems.push(...autoscalerProblems(env));
+  if ((env.NATS_USER === undefined) !== (env.NATS_PASSWORD === undefined)) {
+    problems.push('NATS_USER and NATS_PASSWORD must be set together');
+  }
+  return problems;
+}
+
+function autoscalerProblems(env: Env): string[] {
+  const problems: string[] = [];
+  if (env.AUTOSCALER_DOWN_UTILIZATION >= env.AUTOSCALER_UP_UTILIZATION) {
+    problems.push(
+      `AUTOSCALER_DOWN_UTILIZATION=${env.AUTOSCALER_DOWN_UTILIZATION} must be below AUTOSCALER_UP_UTILIZATION=${env.AUTOSCALER_UP_UTILIZATION} ` +
+        '(the gap between them is what keeps the autoscaler from flapping)',
+    );
+  }
+  const bounds = {
+    fast: [env.AUTOSCALER_FAST_MIN_SLOTS, env.AUTOSCALER_FAST_MAX_SLOTS, 'AUTOSCALER_FAST'],
+    slow: [env.AUTOSCALER_SLOW_MIN_SLOTS, env.AUTOSCALER_SLOW_MAX_SLOTS, 'AUTOSCALER_SLOW'],
+  } as const;
+  for (const [pool, [min, max, prefix]] of Object.entries(bounds)) {
+    const limits = poolDefinitions[pool as keyof typeof bounds].slots;
+    if (min > max) problems.push(`${prefix}_MIN_SLOTS=${min} must not be above ${prefix}_MAX_SLOTS=${max}`);
+    if (min < limits.min || max > limits.max) {
+      problems.push(`${prefix}_MIN_SLOTS / ${prefix}_MAX_SLOTS (${min}..${max}) must stay within the ${pool} pool's ${limits.min}..${limits.max} slots`);
+    }
+  }
+  return problems;
+}
+
+function shape(env: Env) {
+  return {
+    nats: {
+      servers: env.NATS_URL,
+      user: env.NATS_USER,
+      password: env.NATS_PASSWORD,
+      connectTimeoutMs: env.NATS_CONNECT_TIMEOUT_MS,
+    },
+    log: { level: env.LOG_LEVEL },
+    http: { host: env.HTTP_HOST, port: env.HTTP_PORT, portOffset: env.TPS_PORT_OFFSET },
+    instanceId: env.INSTANCE_ID ?? `${os.hostname().replace(/[^\w-]/g, '-').slice(0, 40)}-${process.pid}`,
+    queues: {
+      fastCapacity: env.FAST_QUEUE_CAPACITY,
+      slowCapacity: env.SLOW_QUEUE_CAPACITY,
+      dlqCapacity: env.DLQ_CAPACITY,
+    },
+    ingress: {
+      maxBodyBytes: env.MAX_BODY_BYTES,
+      rateLimitPerSecond: env.RATE_LIMIT_RPS,
+      publishTimeoutMs: env.PUBLISH_TIMEOUT_MS,
+      requestTimeoutMs: env.REQUEST_TIMEOUT_MS,
+      queuePollMs: env.QUEUE_POLL_MS,
+    },
+    shutdownGraceMs: env.SHUTDOWN_GRACE_MS,
+    stateDir: env.TPS_STATE_DIR,
+    chain: {
+      urls: {
+        'service-a': env.SERVICE_A_URL ?? `http://127.0.0.1:${8081 + env.TPS_PORT_OFFSET}`,
+        'service-b': env.SERVICE_B_URL ?? `http://127.0.0.1:${8082 + env.TPS_PORT_OFFSET}`,
+        'service-c': env.SERVICE_C_URL ?? `http://127.0.0.1:${8083 + env.TPS_PORT_OFFSET}`,
+      },
+      workScale: env.WORK_SCALE,
+      concurrency: env.CHAIN_CONCURRENCY,
+      queue: env.CHAIN_QUEUE,
+      timeouts: { 'service-b': env.TIMEOUT_SERVICE_B_MS, 'service-c': env.TIMEOUT_SERVICE_C_MS },
+    },
+    breakers: {
+      errorThresholdPercentage: env.BREAKER_ERROR_PERCENT,
+      volumeThreshold: env.BREAKER_VOLUME,
+      rollingWindowMs: env.BREAKER_WINDOW_MS,
+      resetTimeoutMs: env.BREAKER_RESET_MS,
+    },
+    workers: { slots: env.WORKER_SLOTS, ackWaitMs: env.ACK_WAIT_MS, heartbeatMs: env.HEARTBEAT_MS },
+    monitoring: { mode: env.TPS_MONITORING, scrapeIntervalMs: env.TPS_SCRAPE_INTERVAL },
+    autoscaler: {
+      enabled: env.AUTOSCALER_ENABLED,
+      tickMs: env.AUTOSCALER_TICK_MS,
+      upUtilization: env.AUTOSCALER_UP_UTILIZATION / 100,
+      downUtilization: env.AUTOSCALER_DOWN_UTILIZATION / 100,
+      step: env.AUTOSCALER_STEP_PERCENT / 100,
+      queueThreshold: env.AUTOSCALER_QUEUE_THRESHOLD_PERCENT / 100,
+      upAfterMs: env.AUTOSCALER_UP_AFTER_MS,
+      downAfterMs: env.AUTOSCALER_DOWN_AFTER_MS,
+      cooldownMs: env.AUTOSCALER_COOLDOWN_MS,
+      minGain: env.AUTOSCALER_MIN_GAIN_PERCENT / 100,
+      bottleneckHoldMs: env.AUTOSCALER_BOTTLENECK_HOLD_MS,
+      slots: {
+        fast: { min: env.AUTOSCALER_FAST_MIN_SLOTS, max: env.AUTOSCALER_FAST_MAX_SLOTS },
+        slow: { min: env.AUTOSCALER_SLOW_MIN_SLOTS, max: env.AUTOSCALER_SLOW_MAX_SLOTS },
+      },
+    },
+    admin: { enabled: env.ADMIN_API, host: env.ADMIN_HOST, port: env.ADMIN_PORT, token: env.ADMIN_TOKEN },
+  };
+}
+
+export type Config = Readonly<ReturnType<typeof shape>>;
+
+export class ConfigError extends Error {
+  readonly problems: readonly string[];
+  constructor(problems: string[]) {
+    super(
+      `Invalid configuration (${problems.length} problem${problems.length === 1 ? '' : 's'}):\n` +
+        problems.map((p) => `  - ${p}`).join('\n'),
+    );
+    this.name = 'ConfigError';
+    this.problems = problems;
+  }
+}
+
+/** The environment for a child process: this process's environment plus overrides. */
+export function childEnvironment(overrides: Record<string, string | undefined>): NodeJS.ProcessEnv {
+  return { ...process.env, ...overrides };
+}
+
+/** Reads and validates the environment; throws ConfigError listing every bad variable. */
+export function loadConfig(source: NodeJS.ProcessEnv = process.env): Config {
+  const raw = Object.fromEntries(Object.keys(envSchema.shape).map((k) => [k, unset(source[k])]));
+  const parsed = envSchema.safeParse(raw);
+  if (!parsed.success) {
+    throw new ConfigError(
+      parsed.error.issues.map((issue) => {
+        const name = String(issue.path[0] ?? '(environment)');
+        return `${name}=${JSON.stringify(source[name] ?? '')}: ${issue.message}`;
+      }),
+    );
+  }
+  const problems = crossFieldProblems(parsed.data);
+  if (problems.length > 0) throw new ConfigError(problems);
+  return deepFreeze(shape(parsed.data));
+}
+
+function deepFreeze<T>(value: T): T {
+  if (value && typeof value === 'object') {
+    for (const child of Object.values(value)) deepFreeze(child);
+    Object.freeze(value);
+  }
+  return value;
+}

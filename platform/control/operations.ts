@@ -1,0 +1,120 @@
+// The operator's levers, one implementation for `tps` and the admin API: scale a pool, turn the
+// autoscaler on or off or cap it, force a breaker open or close it. Each validates its input,
+// writes tps_control (so every replica obeys), and records an audit event on tps.events.control.
+import { jetstream } from '@nats-io/jetstream';
+import type { NatsConnection } from '@nats-io/transport-node';
+import { AppError } from '../errors.ts';
+import { breakerStatusSubject, eventSubject } from '../nats/subjects.ts';
+import { isPool, poolDefinitions, poolNames, type Pool } from '../pools.ts';
+import { breakerNames, isBreakerName, type AutoscalerStatus, type BreakerForce } from './keys.ts';
+import type { BreakerReport } from './obey.ts';
+import type { ControlStore } from './store.ts';
+
+export type BreakerView = { name: string; force?: BreakerForce; processes: Array<{ instance: string; role: string; state: string; forced: boolean }> };
+export type AutoscalerView = {
+  enabled: boolean;
+  /** Who set the mode and when; absent while the configured default (AUTOSCALER_ENABLED) applies. */
+  setBy?: { by: string; at: string };
+  caps: Partial<Record<Pool, number>>;
+  /** The autoscaler's last tick; `alive` is false when it is older than three ticks. */
+  status?: AutoscalerStatus & { ageMs: number; alive: boolean };
+};
+
+export function validPool(pool: string): Pool {
+  if (!isPool(pool)) throw new AppError('INVALID_REQUEST', { detail: `Unknown pool "${pool}"; pools are ${poolNames.join(', ')}.` });
+  return pool;
+}
+
+export function validSlots(pool: Pool, slots: number): number {
+  const { min, max } = poolDefinitions[pool].slots;
+  if (!Number.isInteger(slots) || slots < min || slots > max) {
+    throw new AppError('INVALID_REQUEST', { detail: `Slots for the ${pool} pool must be a whole number from ${min} to ${max}, got ${slots}.` });
+  }
+  return slots;
+}
+
+export function validBreaker(name: string): string {
+  if (!isBreakerName(name)) throw new AppError('BREAKER_NOT_FOUND', { detail: `"${name}"; breakers are ${breakerNames.join(', ')}.` });
+  return name;
+}
+
+export function controlOperations(nc: NatsConnection, control: ControlStore, defaultEnabled: boolean) {
+  const js = jetstream(nc);
+  const audit = async (what: string, fields: Record<string, unknown>, by: string) => {
+    await js.publish(eventSubject(`control.${what}`), JSON.stringify({ kind: `control.${what}`, at: new Date().toISOString(), by, ...fields }), { timeout: 5_000 })
+      .catch(() => undefined);
+  };
+  const now = () => new Date().toISOString();
+
+  return {
+    async scale(poolName: string, slots: number, by: string) {
+      const pool = validPool(poolName);
+      validSlots(pool, slots);
+      const previous = (await control.slots(pool))?.slots;
+      await control.setSlots(pool, slots, { by, at: now(), reason: 'manual' });
+      await audit('scale', { pool, from: previous ?? null, to: slots }, by);
+      return { pool, slots, previous, autoscalerEnabled: (await control.autoscalerEnabled())?.enabled ?? defaultEnabled };
+    },
+    async setAutoscaler(enabled: boolean, by: string) {
+      const previous = (await control.autoscalerEnabled())?.enabled ?? defaultEnabled;
+      await control.setAutoscalerEnabled(enabled, { by, at: now() });
+      await audit('autoscaler', { enabled, previous }, by);
+      return { enabled, previous };
+    },
+    async capAutoscaler(poolName: string, max: number | undefined, by: string) {
+      const pool = validPool(poolName);
+      if (max !== undefined) validSlots(pool, max);
+      await control.setCap(pool, max, { by, at: now() });
+      await audit('autoscaler-cap', { pool, max: max ?? null }, by);
+      return { pool, max };
+    },
+    async autoscaler(): Promise<AutoscalerView> {
+      const mode = await control.autoscalerEnabled();
+      const status = await control.autoscalerStatus();
+      const caps: AutoscalerView['caps'] = {};
+      for (const pool of poolNames) {
+        const cap = await control.cap(pool);
+        if (cap) caps[pool] = cap.max;
+      }
+      const ageMs = status ? Date.now() - Date.parse(status.at) : 0;
+      return {
+        enabled: mode?.enabled ?? defaultEnabled,
+        ...(mode ? { setBy: { by: mode.by, at: mode.at } } : {}),
+        caps,
+        ...(status ? { status: { ...status, ageMs, alive: ageMs <= 3 * status.tickMs + 2_000 } } : {}),
+      };
+    },
+    async forceBreaker(name: string, force: BreakerForce['force'], by: string) {
+      validBreaker(name);
+      await control.setBreakerForce(name, force, { by, at: now() });
+      await audit('breaker', { circuit: name, force }, by);
+      return { name, force };
+    },
+    /** Every known breaker with its forced state and what each process holding it reports. */
+    async breakers(waitMs = 500): Promise<BreakerView[]> {
+      const reports = await gatherReports(nc, waitMs);
+      const views: BreakerView[] = [];
+      for (const name of breakerNames) {
+        const force = await control.breakerForce(name);
+        const processes = reports.flatMap((r) => r.breakers.filter((b) => b.name === name).map((b) => ({ instance: r.instance, role: r.role, state: b.state, forced: b.forced })));
+        views.push({ name, ...(force?.force === 'open' ? { force } : {}), processes: processes.sort((a, b) => a.instance.localeCompare(b.instance)) });
+      }
+      return views;
+    },
+  };
+}
+
+export type ControlOperations = ReturnType<typeof controlOperations>;
+
+/** Every process holding breakers answers within `waitMs`; none running is "no responders". */
+async function gatherReports(nc: NatsConnection, waitMs: number): Promise<BreakerReport[]> {
+  const reports: BreakerReport[] = [];
+  try {
+    for await (const m of await nc.requestMany(breakerStatusSubject, '', { strategy: 'timer', maxWait: waitMs })) {
+      try { reports.push(m.json<BreakerReport>()); } catch { /* not a report */ }
+    }
+  } catch (err) {
+    if (!/no responders/i.test((err as Error).message)) throw err;
+  }
+  return reports;
+}

@@ -1,0 +1,66 @@
+// Reads, writes and watches the `tps_control` bucket. Values are validated on the way in and on
+// the way out: a malformed value written by hand is ignored (and reported), never obeyed.
+import { Kvm, type KV } from '@nats-io/kv';
+import type { NatsConnection } from '@nats-io/transport-node';
+import type { z } from 'zod';
+import { buckets } from '../nats/subjects.ts';
+import type { Pool } from '../pools.ts';
+import {
+  autoscalerStatusValue, breakerForceValue, capValue, controlKeys, enabledValue, parseValue, slotsValue,
+  type AutoscalerStatus, type BreakerForce, type Change, type SlotsValue,
+} from './keys.ts';
+
+export type ControlStore = {
+  slots(pool: Pool): Promise<SlotsValue | undefined>;
+  setSlots(pool: Pool, slots: number, change: Change): Promise<void>;
+  autoscalerEnabled(): Promise<(Change & { enabled: boolean }) | undefined>;
+  setAutoscalerEnabled(enabled: boolean, change: Change): Promise<void>;
+  cap(pool: Pool): Promise<(Change & { max: number }) | undefined>;
+  /** `undefined` removes the cap. */
+  setCap(pool: Pool, max: number | undefined, change: Change): Promise<void>;
+  breakerForce(name: string): Promise<BreakerForce | undefined>;
+  setBreakerForce(name: string, force: BreakerForce['force'], change: Change): Promise<void>;
+  autoscalerStatus(): Promise<AutoscalerStatus | undefined>;
+  setAutoscalerStatus(status: AutoscalerStatus): Promise<void>;
+  /** Calls back with the key's current value (if any) and every later one (`undefined`: deleted). */
+  watch<T>(key: string, schema: z.ZodType<T>, onValue: (value: T | undefined) => void, onInvalid?: (text: string) => void): Promise<() => void>;
+};
+
+export async function openControlStore(nc: NatsConnection): Promise<ControlStore> {
+  const kv: KV = await new Kvm(nc).open(buckets.control);
+
+  async function read<T>(key: string, schema: z.ZodType<T>): Promise<T | undefined> {
+    const entry = await kv.get(key);
+    if (!entry || entry.operation !== 'PUT') return undefined;
+    return parseValue(schema, entry.string());
+  }
+  const write = async (key: string, value: unknown) => { await kv.put(key, JSON.stringify(value)); };
+
+  return {
+    slots: (pool) => read(controlKeys.poolSlots(pool), slotsValue),
+    setSlots: (pool, slots, change) => write(controlKeys.poolSlots(pool), { slots, ...change }),
+    autoscalerEnabled: () => read(controlKeys.autoscalerEnabled, enabledValue),
+    setAutoscalerEnabled: (enabled, change) => write(controlKeys.autoscalerEnabled, { enabled, ...change }),
+    cap: (pool) => read(controlKeys.autoscalerCap(pool), capValue),
+    async setCap(pool, max, change) {
+      if (max === undefined) await kv.delete(controlKeys.autoscalerCap(pool));
+      else await write(controlKeys.autoscalerCap(pool), { max, ...change });
+    },
+    breakerForce: (name) => read(controlKeys.breakerForce(name), breakerForceValue),
+    setBreakerForce: (name, force, change) => write(controlKeys.breakerForce(name), { force, ...change }),
+    autoscalerStatus: () => read(controlKeys.autoscalerStatus, autoscalerStatusValue),
+    setAutoscalerStatus: (status) => write(controlKeys.autoscalerStatus, status),
+    async watch(key, schema, onValue, onInvalid) {
+      const iter = await kv.watch({ key });
+      void (async () => {
+        for await (const e of iter) {
+          if (e.operation !== 'PUT') { onValue(undefined); continue; }
+          const value = parseValue(schema, e.string());
+          if (value === undefined) onInvalid?.(e.string());
+          else onValue(value);
+        }
+      })();
+      return () => iter.stop();
+    },
+  };
+}

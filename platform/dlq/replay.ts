@@ -1,0 +1,99 @@
+// Replaying a dead-lettered job once its root cause is fixed: a new job (new id, `replayOf` = the
+// original id, a link to the original trace) on its pool's queue, then the entry leaves the DLQ.
+// The claim makes each entry replay at most once; the new id is derived from the entry, so a
+// replay that died half-way and is taken over republishes the same job (JetStream drops the
+// duplicate) instead of a second one.
+import type { JetStreamClient, JetStreamManager } from '@nats-io/jetstream';
+import { headers as natsHeaders } from '@nats-io/transport-node';
+import { findJobType } from '../job-catalogue.ts';
+import { encodeJob, jobIdForKey } from '../job-message.ts';
+import type { JobStatusStore } from '../job-status.ts';
+import { jobHeaders, jobSubject, streams } from '../nats/subjects.ts';
+import type { Claims } from './claims.ts';
+import type { DlqEntry } from './entries.ts';
+import { dlqEventSubjects, publishEvent } from './events.ts';
+
+export type ReplayOutcome = { seq: number; jobId: string; type: string; pool: string; code: string } & (
+  | { outcome: 'replayed' | 'would_replay'; newJobId: string }
+  | { outcome: 'skipped' | 'failed'; why: string }
+);
+
+export type ReplayDeps = { js: JetStreamClient; jsm: JetStreamManager; claims: Claims; status: JobStatusStore; by: string };
+
+export type ReplayOptions = { ratePerSecond: number; dryRun: boolean; onOutcome?: (o: ReplayOutcome) => void };
+
+export const replayJobId = (entry: DlqEntry): string => jobIdForKey(`dlq-replay:${entry.seq}:${entry.jobId}`);
+
+export class QueueFullError extends Error {
+  constructor(pool: string) {
+    super(`the ${pool} queue is full; replay the rest later (or with a lower --rate)`);
+    this.name = 'QueueFullError';
+  }
+}
+
+const isStreamFull = (err: unknown) => (err as { code?: number }).code === 10077 || /maximum messages|maximum bytes/i.test(String((err as Error).message));
+
+/** Replays the entries in order, at most `ratePerSecond`; stops at a full queue. */
+export async function replayEntries(entries: readonly DlqEntry[], deps: ReplayDeps, opts: ReplayOptions): Promise<ReplayOutcome[]> {
+  const outcomes: ReplayOutcome[] = [];
+  const started = Date.now();
+  for (const [i, entry] of entries.entries()) {
+    const due = started + (i * 1_000) / opts.ratePerSecond;
+    if (!opts.dryRun && due > Date.now()) await new Promise((resolve) => setTimeout(resolve, due - Date.now()));
+    const base = { seq: entry.seq, jobId: entry.jobId, type: entry.type, pool: entry.pool, code: entry.code };
+    let outcome: ReplayOutcome;
+    try {
+      outcome = { ...base, ...(await replayEntry(entry, deps, opts.dryRun)) };
+    } catch (err) {
+      outcome = { ...base, outcome: 'failed', why: (err as Error).message };
+      outcomes.push(outcome);
+      opts.onOutcome?.(outcome);
+      if (err instanceof QueueFullError) break;
+      continue;
+    }
+    outcomes.push(outcome);
+    opts.onOutcome?.(outcome);
+  }
+  return outcomes;
+}
+
+type Result = { outcome: 'replayed' | 'would_replay'; newJobId: string } | { outcome: 'skipped'; why: string };
+
+async function replayEntry(entry: DlqEntry, deps: ReplayDeps, dryRun: boolean): Promise<Result> {
+  const job = entry.job;
+  if (!job) return { outcome: 'skipped', why: 'not a valid job message (nothing to replay; purge it)' };
+  if (!findJobType(job.type)) return { outcome: 'skipped', why: `job type ${job.type} is no longer in the catalogue` };
+  const newJobId = replayJobId(entry);
+  if (dryRun) return { outcome: 'would_replay', newJobId };
+
+  const claim = { action: 'replay' as const, state: 'claimed' as const, by: deps.by, at: new Date().toISOString(), newJobId };
+  const won = await deps.claims.claim(entry, claim);
+  if (!won.won) {
+    const held = won.existing;
+    if (held?.state === 'done') await deps.jsm.streams.deleteMessage(streams.dlq, entry.seq, false).catch(() => undefined);
+    const what = held ? `${held.action === 'replay' ? 'replayed' : 'purged'}${held.state === 'claimed' ? ' (in progress)' : ''} by ${held.by}` : 'claimed by another operation';
+    return { outcome: 'skipped', why: `already ${what}${held?.newJobId ? ` as job ${held.newJobId}` : ''}` };
+  }
+
+  const h = natsHeaders();
+  h.set(jobHeaders.replayOf, entry.jobId);
+  if (entry.traceparent) h.set(jobHeaders.traceLink, entry.traceparent);
+  const acceptedAt = new Date().toISOString();
+  try {
+    await deps.js.publish(jobSubject(job.type), encodeJob({ id: newJobId, type: job.type, pool: job.pool, payload: job.payload, acceptedAt, replayOf: entry.jobId }), {
+      msgID: newJobId, headers: h, timeout: 5_000,
+    });
+  } catch (err) {
+    await deps.claims.release(entry, won.revision).catch(() => undefined);
+    if (isStreamFull(err)) throw new QueueFullError(job.pool);
+    throw err;
+  }
+  await deps.status.record(newJobId, { state: 'accepted', at: acceptedAt, type: job.type, pool: job.pool });
+  await deps.claims.complete(entry, won.revision, claim);
+  await deps.jsm.streams.deleteMessage(streams.dlq, entry.seq, false).catch(() => undefined);
+  await publishEvent(deps.js, dlqEventSubjects.replayed(job.pool), {
+    kind: 'dlq.replayed', at: acceptedAt, by: deps.by, seq: entry.seq, jobId: entry.jobId, newJobId,
+    type: job.type, pool: job.pool, code: entry.code, ...(entry.traceId ? { traceId: entry.traceId } : {}),
+  });
+  return { outcome: 'replayed', newJobId };
+}

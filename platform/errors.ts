@@ -1,0 +1,60 @@
+// The error catalogue: every error a client of any TPS HTTP endpoint can see, with a stable code,
+// its HTTP status and a message. docs/errors.md lists the same table; a test keeps them equal.
+
+export const errorCatalogue = {
+  INVALID_JSON: { status: 400, message: 'The request body is not valid JSON.' },
+  INVALID_REQUEST: { status: 400, message: 'The request does not match the schema.' },
+  UNKNOWN_JOB_TYPE: { status: 400, message: 'The job type is not in the job catalogue.' },
+  INVALID_IDEMPOTENCY_KEY: { status: 400, message: 'The Idempotency-Key header must be 1-200 visible ASCII characters.' },
+  UNAUTHORIZED: { status: 401, message: 'A valid bearer token is required.' },
+  NOT_FOUND: { status: 404, message: 'No such route.' },
+  JOB_NOT_FOUND: { status: 404, message: 'No job with this id is known (job status is kept for one hour).' },
+  BREAKER_NOT_FOUND: { status: 404, message: 'No circuit breaker has this name (see `tps breaker list`).' },
+  DLQ_ENTRY_NOT_FOUND: { status: 404, message: 'No dead-letter entry has this id (it may have been replayed or purged).' },
+  BODY_TOO_LARGE: { status: 413, message: 'The request body is larger than the limit.' },
+  UNSUPPORTED_MEDIA_TYPE: { status: 415, message: 'The request body must be application/json.' },
+  INVALID_PAYLOAD: { status: 422, message: 'The job payload is not valid for its type.' },
+  CONFIRMATION_REQUIRED: { status: 428, message: 'This operation removes data and must be confirmed (confirm: true).' },
+  RATE_LIMITED: { status: 429, message: 'Too many requests; retry after the delay in Retry-After.' },
+  INTERNAL: { status: 500, message: 'Internal error; the details are in the server log.' },
+  FAULT_INJECTED: { status: 500, message: 'A chaos fault made this request fail (the status is the fault\'s, 500 by default).' },
+  DOWNSTREAM_FAILED: { status: 502, message: 'A downstream service failed.' },
+  QUEUE_FULL: { status: 503, message: 'The queue is full; retry after the delay in Retry-After.' },
+  BROKER_UNAVAILABLE: { status: 503, message: 'The message broker is unavailable; retry after the delay in Retry-After.' },
+  OVERLOADED: { status: 503, message: 'The service is at its concurrency limit and its wait queue is full.' },
+  CIRCUIT_OPEN: { status: 503, message: 'The circuit breaker to the next service is open.' },
+  NOT_READY: { status: 503, message: 'The service is not ready.' },
+  DEADLINE_EXCEEDED: { status: 504, message: 'The request deadline passed before the work could be done.' },
+} as const satisfies Record<string, { status: number; message: string }>;
+
+export type ErrorCode = keyof typeof errorCatalogue;
+
+/** An error meant for an HTTP client: code, status and a message that is safe to send. */
+export class AppError extends Error {
+  readonly code: ErrorCode;
+  readonly status: number;
+  readonly detail: string | undefined;
+  readonly retryAfterSeconds: number | undefined;
+
+  constructor(
+    code: ErrorCode,
+    options: { detail?: string; retryAfterSeconds?: number; cause?: unknown; status?: number } = {},
+  ) {
+    const entry = errorCatalogue[code];
+    super(options.detail ? `${entry.message} ${options.detail}` : entry.message, { cause: options.cause });
+    this.name = 'AppError';
+    this.code = code;
+    // Only an injected fault chooses its status; every other code has exactly one.
+    this.status = code === 'FAULT_INJECTED' && options.status ? options.status : entry.status;
+    this.detail = options.detail;
+    this.retryAfterSeconds = options.retryAfterSeconds;
+  }
+
+  toJSON(): { code: ErrorCode; message: string } {
+    return { code: this.code, message: this.message };
+  }
+}
+
+export function isAppError(err: unknown): err is AppError {
+  return err instanceof AppError;
+}

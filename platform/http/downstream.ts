@@ -1,0 +1,115 @@
+// Calls to the next service of the chain: one keep-alive connection pool and one breaker per
+// caller -> target, the job id as Idempotency-Key, the deadline in a header, and every outcome
+// mapped to an error type the caller can act on (client error, downstream failure, timeout).
+import { Pool } from 'undici';
+import { createBreaker, ClientError, type Breaker, type BreakerPolicy } from '../breaker.ts';
+import type { Chaos } from '../chaos/injector.ts';
+import { InjectedFault } from '../chaos/injector.ts';
+import type { Logger } from '../logger.ts';
+import { histogram, metrics, type MetricsRegistry } from '../metrics.ts';
+
+export const deadlineHeader = 'tps-deadline';
+export const attemptHeader = 'tps-attempt';
+
+export type WorkRequest = { jobId: string; type: string; payload?: unknown; attempt: number; deadline: number };
+export type HopResult = { service: string; ms: number; next?: HopResult };
+
+/** The next service answered 5xx, or could not be reached. Retryable. */
+export class DownstreamError extends Error {
+  readonly status: number;
+  readonly code: string;
+  /** The failure happened further down the chain; the target itself answered promptly. */
+  readonly propagated: boolean;
+  constructor(target: string, status: number, code: string, message: string) {
+    super(`${target}: ${message}`);
+    this.name = 'DownstreamError';
+    this.status = status;
+    this.code = code;
+    this.propagated = code === 'DOWNSTREAM_FAILED' || code === 'CIRCUIT_OPEN';
+  }
+}
+
+/** Codes with which a service says "a service behind me failed", not "I failed". */
+export type DownstreamClient = {
+  call(request: WorkRequest): Promise<HopResult>;
+  readonly breaker: Breaker<[WorkRequest], HopResult>;
+  close(): Promise<void>;
+};
+
+export type DownstreamOptions = {
+  caller: string;
+  target: string;
+  url: string;
+  policy: BreakerPolicy;
+  /** Count failures reported from further down as failures of this target (worker breakers do). */
+  countPropagated: boolean;
+  chaos: Chaos;
+  registry: MetricsRegistry;
+  logger: Logger;
+  extraHeaders?: () => Record<string, string>;
+};
+
+export function createDownstreamClient(opts: DownstreamOptions): DownstreamClient {
+  const pool = new Pool(opts.url, { connections: Math.max(8, opts.policy.capacity), pipelining: 1, keepAliveTimeout: 30_000 });
+  const duration = histogram(opts.registry, metrics.downstreamDuration);
+  const labels = (outcome: string) => ({ caller: opts.caller, target: opts.target, outcome });
+
+  async function send(signal: AbortSignal, req: WorkRequest): Promise<HopResult> {
+    const started = performance.now();
+    let outcome = 'success';
+    try {
+      await opts.chaos.outbound(signal);
+      const remaining = req.deadline - Date.now();
+      const res = await pool.request({
+        path: '/work',
+        method: 'POST',
+        headers: {
+          'content-type': 'application/json',
+          'idempotency-key': req.jobId,
+          [deadlineHeader]: String(req.deadline),
+          [attemptHeader]: String(req.attempt),
+          ...opts.extraHeaders?.(),
+        },
+        body: JSON.stringify({ jobId: req.jobId, type: req.type, payload: req.payload, attempt: req.attempt }),
+        signal: remaining > 0 ? AbortSignal.any([signal, AbortSignal.timeout(remaining)]) : signal,
+      });
+      const body = (await res.body.json().catch(() => ({}))) as { code?: string; message?: string } & Partial<HopResult>;
+      if (res.statusCode >= 200 && res.statusCode < 300) return body as HopResult;
+      const code = body.code ?? `HTTP_${res.statusCode}`;
+      const message = body.message ?? `answered ${res.statusCode}`;
+      if (res.statusCode < 500) {
+        outcome = 'client_error';
+        throw new ClientError(res.statusCode, code, `${opts.target}: ${message}`);
+      }
+      outcome = 'server_error';
+      throw new DownstreamError(opts.target, res.statusCode, code, message);
+    } catch (err) {
+      if (outcome === 'success') outcome = classifyOutcome(err);
+      if (err instanceof InjectedFault) throw new DownstreamError(opts.caller, err.status, 'FAULT_INJECTED', err.message);
+      if (err instanceof ClientError || err instanceof DownstreamError) throw err;
+      if ((err as Error).name === 'TimeoutError' || (err as Error).name === 'AbortError') throw err;
+      throw new DownstreamError(opts.target, 0, 'UNREACHABLE', `cannot reach ${opts.url} (${(err as Error).message})`);
+    } finally {
+      duration.observe(labels(outcome), (performance.now() - started) / 1000);
+    }
+  }
+
+  const breaker = createBreaker<[WorkRequest], HopResult>(`${opts.caller}->${opts.target}`, opts.policy, send, {
+    registry: opts.registry,
+    logger: opts.logger,
+    isFailure: (err) => !(err instanceof ClientError) && !(err instanceof DownstreamError && err.propagated && !opts.countPropagated),
+  });
+
+  return {
+    call: (request) => breaker.fire(request),
+    breaker,
+    close: async () => { breaker.shutdown(); await pool.close(); },
+  };
+}
+
+function classifyOutcome(err: unknown): string {
+  const name = (err as Error).name;
+  if (name === 'TimeoutError' || name === 'AbortError') return 'timeout';
+  if (err instanceof InjectedFault) return 'server_error';
+  return 'unreachable';
+}

@@ -1,0 +1,96 @@
+// Job status in the `tps_jobs` KV bucket (TTL 1 h): the ingress records `accepted`, workers record
+// `processing` and the terminal states. Writers never read-modify-write: each state is a new
+// revision and a reader folds the key's history, so a late `accepted` can never hide `completed`.
+import { Kvm, type KV } from '@nats-io/kv';
+import type { NatsConnection } from '@nats-io/transport-node';
+import { z } from 'zod';
+import { createJetStreamPublisher } from './nats/jetstream-publisher.ts';
+import { buckets } from './nats/subjects.ts';
+import { poolNames } from './pools.ts';
+
+export const jobStates = ['accepted', 'processing', 'completed', 'dead_lettered'] as const;
+export type JobState = (typeof jobStates)[number];
+const rank: Record<JobState, number> = { accepted: 0, processing: 1, completed: 2, dead_lettered: 2 };
+
+const entrySchema = z.object({
+  state: z.enum(jobStates),
+  at: z.string(),
+  type: z.string(),
+  pool: z.enum(poolNames),
+  attempt: z.number().int().optional(),
+  error: z.object({ code: z.string(), message: z.string() }).optional(),
+});
+export type JobStatusEntry = z.infer<typeof entrySchema>;
+
+export type JobView = {
+  id: string;
+  type: string;
+  pool: string;
+  status: JobState;
+  attempts: number;
+  acceptedAt?: string;
+  startedAt?: string;
+  finishedAt?: string;
+  /** The latest failure: on a dead-lettered job, why; on a job still retrying, the last attempt's. */
+  error?: { code: string; message: string };
+  firstFailureAt?: string;
+};
+
+export type JobStatusStore = {
+  /** Waits for the write to be stored (terminal states, before the job message is acked). */
+  record(id: string, entry: JobStatusEntry): Promise<void>;
+  /** Fire and forget: never slows the caller's hot path. */
+  note(id: string, entry: JobStatusEntry): void;
+  read(id: string): Promise<JobView | undefined>;
+  close(): void;
+};
+
+export async function openJobStatusStore(nc: NatsConnection): Promise<JobStatusStore> {
+  const kv: KV = await new Kvm(nc).open(buckets.jobs);
+  const subject = (id: string) => `$KV.${buckets.jobs}.${id}`;
+  // Same as kv.put, through the coalescing publisher: workers write a status for every job.
+  const publisher = createJetStreamPublisher(nc, { timeoutMs: 5_000 });
+  return {
+    async record(id, entry) {
+      await publisher.publish(subject(id), Buffer.from(JSON.stringify(entry)), {});
+    },
+    note(id, entry) {
+      nc.publish(subject(id), JSON.stringify(entry));
+    },
+    async read(id) {
+      const entries: JobStatusEntry[] = [];
+      const history = await kv.history({ key: id });
+      for await (const e of history) {
+        if (e.operation !== 'PUT') continue;
+        const parsed = entrySchema.safeParse(safeJson(e.string()));
+        if (parsed.success) entries.push(parsed.data);
+      }
+      return fold(id, entries);
+    },
+    close: () => publisher.close(),
+  };
+}
+
+function safeJson(text: string): unknown {
+  try { return JSON.parse(text); } catch { return undefined; }
+}
+
+/** The view of a job from its status entries in any order: the highest state wins. */
+export function fold(id: string, entries: readonly JobStatusEntry[]): JobView | undefined {
+  if (entries.length === 0) return undefined;
+  const latest = entries.reduce((best, e) => (rank[e.state] >= rank[best.state] ? e : best));
+  const attempts = Math.max(0, ...entries.map((e) => e.attempt ?? 0));
+  const first = (state: JobState) => entries.find((e) => e.state === state)?.at;
+  const view: JobView = { id, type: latest.type, pool: latest.pool, status: latest.state, attempts };
+  const acceptedAt = first('accepted');
+  const startedAt = first('processing');
+  if (acceptedAt) view.acceptedAt = acceptedAt;
+  if (startedAt) view.startedAt = startedAt;
+  if (rank[latest.state] === 2) view.finishedAt = latest.at;
+  const failed = entries.filter((e) => e.error);
+  const lastFailure = failed.reduce<JobStatusEntry | undefined>((last, e) => (!last || e.at >= last.at ? e : last), undefined);
+  if (latest.state !== 'completed' && lastFailure?.error) view.error = lastFailure.error;
+  const firstFailure = failed.reduce<string | undefined>((first, e) => (!first || e.at < first ? e.at : first), undefined);
+  if (firstFailure) view.firstFailureAt = firstFailure;
+  return view;
+}

@@ -1,0 +1,65 @@
+// Graceful lifecycle for every role: on SIGTERM/SIGINT stop accepting, drain, flush, in the order
+// the steps were registered. Shutdown is idempotent and each step runs even if an earlier one
+// failed. No process.exit() in the normal path, so telemetry and logs flush.
+import type { Logger } from './logger.ts';
+
+type Step = { name: string; run: () => Promise<unknown> | unknown };
+
+export type Lifecycle = {
+  onShutdown(name: string, run: Step['run']): void;
+  shutdown(reason: string): Promise<void>;
+  readonly stopping: boolean;
+  /** Resolves when shutdown has finished. */
+  readonly stopped: Promise<void>;
+};
+
+export function createLifecycle(logger: Logger, { graceMs }: { graceMs: number }): Lifecycle {
+  const steps: Step[] = [];
+  let stopping = false;
+  let resolveStopped: () => void = () => {};
+  const stopped = new Promise<void>((resolve) => { resolveStopped = resolve; });
+
+  async function shutdown(reason: string): Promise<void> {
+    if (stopping) return stopped;
+    stopping = true;
+    logger.info({ reason }, 'shutting down');
+    // Last resort only: if something keeps the event loop alive past the grace period. Cleared
+    // once shutdown is done, so a process that goes on (a test running a role) is not killed.
+    const lastResort = setTimeout(() => {
+      logger.error({ graceMs }, 'shutdown did not finish within the grace period; exiting');
+      process.exit(process.exitCode ?? 1);
+    }, graceMs + 2_000).unref();
+    for (const step of steps) {
+      try {
+        await withTimeout(Promise.resolve().then(step.run), graceMs, step.name);
+      } catch (err) {
+        process.exitCode = 1;
+        logger.error({ err, step: step.name }, 'shutdown step failed');
+      }
+    }
+    clearTimeout(lastResort);
+    logger.info('stopped');
+    resolveStopped();
+  }
+
+  return {
+    onShutdown: (name, run) => { steps.push({ name, run }); },
+    shutdown,
+    get stopping() { return stopping; },
+    stopped,
+  };
+}
+
+export function installSignalHandlers(lifecycle: Lifecycle): void {
+  for (const signal of ['SIGTERM', 'SIGINT'] as const) {
+    process.on(signal, () => { void lifecycle.shutdown(signal); });
+  }
+}
+
+function withTimeout<T>(promise: Promise<T>, ms: number, name: string): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`step "${name}" took longer than ${ms} ms`)), ms);
+  });
+  return Promise.race([promise, timeout]).finally(() => clearTimeout(timer));
+}

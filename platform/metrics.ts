@@ -1,0 +1,114 @@
+// The metric contract of ARCHITECTURE section 9: every name, type, help text and label set in one
+// table. Roles create the families they own from it; dashboards, alert rules and tests read it.
+import os from 'node:os';
+import client from 'prom-client';
+
+type Kind = 'counter' | 'gauge' | 'histogram';
+export type MetricDef<L extends string = string> = {
+  readonly name: string;
+  readonly kind: Kind;
+  readonly help: string;
+  readonly labels: readonly L[];
+  readonly buckets?: readonly number[];
+};
+
+function def<const L extends string>(kind: Kind, name: string, labels: readonly L[], help: string, buckets?: readonly number[]): MetricDef<L> {
+  return buckets ? { name, kind, help, labels, buckets } : { name, kind, help, labels };
+}
+
+/** Seconds; from 1 ms (fast jobs) to 30 s (slow jobs under a latency fault). */
+export const latencyBuckets = [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30] as const;
+
+export const metrics = {
+  jobsSubmitted: def('counter', 'tps_jobs_submitted_total', ['pool', 'type'], 'Jobs accepted by the ingress (answered 202).'),
+  jobsRejected: def('counter', 'tps_jobs_rejected_total', ['pool', 'reason'], 'Jobs the ingress refused, by reason: queue_full, rate_limited, invalid, broker_unavailable.'),
+  queueDepth: def('gauge', 'tps_queue_depth', ['pool'], 'Messages in the pool stream (waiting plus delivered but not yet acknowledged).'),
+  queueCapacity: def('gauge', 'tps_queue_capacity', ['pool'], 'Maximum messages the pool stream holds before it rejects new jobs.'),
+  queuePending: def('gauge', 'tps_queue_pending', ['pool'], 'Messages waiting for a worker (consumer num_pending).'),
+  queueInflight: def('gauge', 'tps_queue_inflight', ['pool'], 'Messages delivered to workers and not yet acknowledged (consumer num_ack_pending).'),
+  workerSlots: def('gauge', 'tps_worker_slots', ['pool'], 'Concurrent job slots of this worker process.'),
+  workerBusy: def('gauge', 'tps_worker_busy', ['pool'], 'Slots of this worker process that hold a job now.'),
+  jobsProcessed: def('counter', 'tps_jobs_processed_total', ['pool', 'type', 'outcome'], 'Job attempts finished by workers, by outcome: success, retry, dead_lettered.'),
+  jobProcessing: def('histogram', 'tps_job_processing_seconds', ['pool', 'type'], 'Time from a worker starting a job attempt to finishing it.', latencyBuckets),
+  jobQueueWait: def('histogram', 'tps_job_queue_wait_seconds', ['pool'], 'Time a job waited in the queue before a worker started it.', latencyBuckets),
+  jobEndToEnd: def('histogram', 'tps_job_end_to_end_seconds', ['pool', 'type'], 'Time from the ingress accepting a job to the job reaching a terminal state.', latencyBuckets),
+  dlqDepth: def('gauge', 'tps_dlq_depth', ['pool'], 'Dead-lettered jobs waiting for an operator.'),
+  dlqCapacity: def('gauge', 'tps_dlq_capacity', ['pool'], 'Maximum entries the dead-letter stream holds.'),
+  dlqAdded: def('counter', 'tps_dlq_added_total', ['pool', 'reason'], 'Jobs moved to the dead-letter queue, by reason (error code).'),
+  dlqReplayed: def('counter', 'tps_dlq_replayed_total', ['pool', 'reason'], 'Dead-lettered jobs replayed onto their queue.'),
+  circuitState: def('gauge', 'tps_circuit_state', ['circuit'], 'Circuit breaker state: 0 closed, 1 half-open, 2 open.'),
+  circuitTransitions: def('counter', 'tps_circuit_transitions_total', ['circuit', 'to'], 'Circuit breaker state changes, by the state entered.'),
+  circuitCalls: def('counter', 'tps_circuit_calls_total', ['circuit', 'result'], 'Calls through a circuit breaker: success, failure, timeout, rejected, fallback.'),
+  downstreamDuration: def('histogram', 'tps_downstream_request_duration_seconds', ['caller', 'target', 'outcome'], 'Duration of calls to the next service.', latencyBuckets),
+  httpDuration: def('histogram', 'tps_http_request_duration_seconds', ['service', 'route', 'method', 'code'], 'Duration of HTTP requests served.', latencyBuckets),
+  autoscalerDecisions: def('counter', 'tps_autoscaler_decisions_total', ['pool', 'direction'], 'Autoscaler decisions, by direction: up, down, hold.'),
+  autoscalerDesiredSlots: def('gauge', 'tps_autoscaler_desired_slots', ['pool'], 'Slots per worker process the autoscaler wants for the pool (actual: tps_worker_slots).'),
+  autoscalerEnabled: def('gauge', 'tps_autoscaler_enabled', [], '1 while the autoscaler is allowed to change slots, 0 under manual control.'),
+  autoscalerBottleneck: def('gauge', 'tps_autoscaler_bottleneck', ['pool'], '1 while more slots stopped raising throughput (the bottleneck is downstream), so the autoscaler holds.'),
+  serviceInflight: def('gauge', 'tps_service_inflight', ['service'], 'Requests a chain service is working on now (its concurrency limit in use).'),
+  serviceWaiting: def('gauge', 'tps_service_waiting', ['service'], 'Requests waiting for a free slot of a chain service\'s concurrency limit.'),
+  serviceRejected: def('counter', 'tps_service_rejected_total', ['service', 'reason'], 'Requests a chain service refused without doing the work: overloaded, deadline.'),
+  serviceEffects: def('counter', 'tps_service_effects_total', ['service'], 'Work a chain service completed (side effects performed).'),
+  serviceDuplicates: def('counter', 'tps_service_duplicates_total', ['service'], 'Completed work whose Idempotency-Key had already completed here (a duplicate side effect).'),
+  chaosFaultActive: def('gauge', 'tps_chaos_fault_active', ['target', 'fault'], 'Chaos faults active now (1) by target and fault.'),
+  processMemoryLimit: def('gauge', 'tps_process_memory_limit_bytes', [], 'Memory this process may use: its cgroup limit (a container\'s memory limit), else the machine\'s RAM.'),
+} as const;
+
+export type MetricsRegistry = client.Registry<client.OpenMetricsContentType>;
+
+/** A registry in OpenMetrics format (so histograms can carry trace-id exemplars) with the
+ * process defaults (CPU, memory, event-loop lag). Prometheus adds job and instance labels. */
+export function createRegistry({ defaults = true } = {}): MetricsRegistry {
+  const registry = new client.Registry<client.OpenMetricsContentType>();
+  registry.setContentType(client.Registry.OPENMETRICS_CONTENT_TYPE);
+  if (defaults) {
+    client.collectDefaultMetrics({ register: registry, eventLoopMonitoringPrecision: 20 });
+    // The denominator of "memory %" (handbook panel 7): resident memory over what the process may use.
+    // Unconstrained, Node reports 0 or 2^64; the machine's RAM is the real limit then.
+    gauge(registry, metrics.processMemoryLimit, (g) => g.set(Math.min(process.constrainedMemory() || Infinity, os.totalmem())));
+  }
+  return registry;
+}
+
+export function counter<L extends string>(registry: MetricsRegistry, d: MetricDef<L>) {
+  return new client.Counter<L>({ name: d.name, help: d.help, labelNames: d.labels, registers: [registry] });
+}
+
+/** `collect` runs at every scrape, for gauges that read live state (set the values in it). */
+export function gauge<L extends string>(registry: MetricsRegistry, d: MetricDef<L>, collect?: (g: client.Gauge<L>) => void) {
+  return new client.Gauge<L>({
+    name: d.name, help: d.help, labelNames: d.labels, registers: [registry],
+    ...(collect ? { collect(this: client.Gauge<L>) { collect(this); } } : {}),
+  });
+}
+
+/** Where histograms get the trace id of an observation (telemetry sets it when tracing is on). */
+let currentTraceId: () => string | undefined = () => undefined;
+export function setExemplarSource(source: () => string | undefined): void {
+  currentTraceId = source;
+}
+
+export type LatencyHistogram<L extends string> = {
+  /** Records seconds; the exemplar is the given trace id, or the active span's. */
+  observe(labels: Partial<Record<L, string>>, seconds: number, traceId?: string): void;
+};
+
+export function histogram<L extends string>(registry: MetricsRegistry, d: MetricDef<L>): LatencyHistogram<L> {
+  const h = new client.Histogram<L>({
+    name: d.name,
+    help: d.help,
+    labelNames: d.labels,
+    buckets: [...(d.buckets ?? latencyBuckets)],
+    registers: [registry],
+    enableExemplars: true,
+  });
+  return {
+    observe(labels, seconds, traceId) {
+      const trace = traceId ?? currentTraceId();
+      h.observe({ labels, value: seconds, ...(trace ? { exemplarLabels: { trace_id: trace } } : {}) } as never);
+    },
+  };
+}
+
+export type Counter<L extends string> = client.Counter<L>;
+export type Gauge<L extends string> = client.Gauge<L>;

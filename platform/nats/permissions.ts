@@ -1,0 +1,102 @@
+// One NATS user per role, allowed exactly the subjects that role needs (least privilege). Only the
+// operator user (the `tps` command, provisioning, the supervisor) may create streams or write the
+// chaos and control buckets. The nats-server configuration for native mode and for compose is
+// rendered from this one table (see server-config.ts).
+import { poolDefinitions, poolNames, type Pool } from '../pools.ts';
+import { buckets, streams } from './subjects.ts';
+import { dlqMoverConsumer } from './topology.ts';
+
+export type NatsPermissions = { publish: string[]; subscribe: string[] };
+export type NatsUserName = 'operator' | 'ingress' | 'worker-fast' | 'worker-slow' | 'service' | 'autoscaler';
+
+const api = '$JS.API';
+const inbox = ['_INBOX.>'];
+/** Answering requests (e.g. `tps breaker list` asks every process for its breakers). */
+const replies = ['_INBOX.>'];
+
+/** Reading a KV bucket (get, history, watch) through the KV API. */
+function kvRead(bucket: string): string[] {
+  return [
+    `${api}.STREAM.INFO.KV_${bucket}`,
+    `${api}.CONSUMER.CREATE.KV_${bucket}.>`,
+    `${api}.CONSUMER.DELETE.KV_${bucket}.>`,
+    `${api}.CONSUMER.INFO.KV_${bucket}.>`,
+    `${api}.DIRECT.GET.KV_${bucket}.>`,
+    `${api}.STREAM.MSG.GET.KV_${bucket}`,
+  ];
+}
+
+const kvWrite = (bucket: string) => [`$KV.${bucket}.>`];
+/** Flow-control and heartbeat answers of the ordered consumers KV watches use. */
+const flowControl = ['$JS.FC.>'];
+
+function worker(pool: Pool): NatsPermissions {
+  const def = poolDefinitions[pool];
+  const mover = dlqMoverConsumer(pool);
+  return {
+    publish: [
+      `${api}.INFO`,
+      `${api}.STREAM.INFO.${def.stream}`,
+      `${api}.STREAM.INFO.${streams.dlq}`,
+      `${api}.STREAM.INFO.${streams.advisories}`,
+      `${api}.CONSUMER.INFO.${def.stream}.${def.consumer}`,
+      `${api}.CONSUMER.MSG.NEXT.${def.stream}.${def.consumer}`,
+      `$JS.ACK.${def.stream}.${def.consumer}.>`,
+      `${api}.CONSUMER.INFO.${streams.advisories}.${mover}`,
+      `${api}.CONSUMER.MSG.NEXT.${streams.advisories}.${mover}`,
+      `$JS.ACK.${streams.advisories}.${mover}.>`,
+      // The advisory safety net reads a timed-out job and removes it after dead-lettering it.
+      `${api}.STREAM.MSG.GET.${def.stream}`,
+      `${api}.STREAM.MSG.DELETE.${def.stream}`,
+      `dlq.${pool}.*`,
+      `tps.heartbeat.worker.*`,
+      ...kvWrite(buckets.jobs), ...kvRead(buckets.jobs), ...kvRead(buckets.chaos), ...kvRead(buckets.control), ...flowControl, ...replies,
+    ],
+    subscribe: [...inbox, 'tps.control.breakers', `tps.events.dlq.replayed.${pool}`],
+  };
+}
+
+export const natsUsers: Readonly<Record<NatsUserName, NatsPermissions>> = {
+  operator: { publish: ['>'], subscribe: ['>'] },
+  ingress: {
+    publish: [
+      `${api}.INFO`,
+      ...poolNames.map((pool) => `${api}.STREAM.INFO.${poolDefinitions[pool].stream}`),
+      ...poolNames.map((pool) => `jobs.${pool}.*`),
+      ...kvWrite(buckets.jobs), ...kvRead(buckets.jobs), ...kvRead(buckets.chaos), ...flowControl,
+    ],
+    subscribe: [...inbox],
+  },
+  'worker-fast': worker('fast'),
+  'worker-slow': worker('slow'),
+  service: {
+    publish: [`${api}.INFO`, ...kvRead(buckets.chaos), ...kvRead(buckets.control), ...flowControl, ...replies],
+    subscribe: [...inbox, 'tps.control.breakers'],
+  },
+  autoscaler: {
+    publish: [
+      `${api}.INFO`,
+      ...poolNames.flatMap((pool) => [`${api}.STREAM.INFO.${poolDefinitions[pool].stream}`, `${api}.CONSUMER.INFO.${poolDefinitions[pool].stream}.${poolDefinitions[pool].consumer}`]),
+      `${api}.STREAM.INFO.EVENTS`,
+      ...kvWrite(buckets.control), ...kvRead(buckets.control), ...kvRead(buckets.chaos), ...flowControl,
+      'tps.events.autoscaler', 'tps.events.autoscaler.>',
+    ],
+    subscribe: [...inbox, 'tps.heartbeat.worker.*'],
+  },
+};
+
+/** Which NATS user each role connects as. */
+export const roleUsers: Readonly<Record<string, NatsUserName>> = {
+  ingress: 'ingress',
+  'worker-fast': 'worker-fast',
+  'worker-slow': 'worker-slow',
+  'service-a': 'service',
+  'service-b': 'service',
+  'service-c': 'service',
+  autoscaler: 'autoscaler',
+};
+
+export const natsUserNames = Object.keys(natsUsers) as NatsUserName[];
+
+/** The environment variable that carries a user's password (compose .env, nats.conf). */
+export const passwordVariable = (user: NatsUserName) => `NATS_PASSWORD_${user.toUpperCase().replace(/-/g, '_')}`;

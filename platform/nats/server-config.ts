@@ -1,0 +1,67 @@
+// Renders a nats-server configuration with JetStream and the per-role users of permissions.ts.
+// Native mode writes it with generated passwords; compose commits it with `$NATS_PASSWORD_*`
+// variables that nats-server reads from its environment (the compose .env file).
+import { natsUserNames, natsUsers, passwordVariable, type NatsUserName } from './permissions.ts';
+
+export type ServerConfigOptions = {
+  listen: string;
+  monitor?: string;
+  storeDir: string;
+  /** Literal passwords (native mode), or undefined to reference `$NATS_PASSWORD_<USER>` (compose). */
+  passwords?: Readonly<Record<NatsUserName, string>>;
+  /** Extra JetStream settings for newer servers (e.g. `sync_interval`); 2.9 rejects unknown keys. */
+  jetstreamExtra?: string[];
+  header?: string[];
+};
+
+const quote = (s: string) => JSON.stringify(s);
+const list = (items: readonly string[]) => `[${items.map(quote).join(', ')}]`;
+
+export function renderServerConfig(opts: ServerConfigOptions): string {
+  const users = natsUserNames.map((name) => {
+    const p = natsUsers[name];
+    const password = opts.passwords ? quote(opts.passwords[name]) : `$${passwordVariable(name)}`;
+    return [
+      `    {`,
+      `      user: ${quote(name)}`,
+      `      password: ${password}`,
+      `      permissions: {`,
+      `        publish: { allow: ${list(p.publish)} }`,
+      `        subscribe: { allow: ${list(p.subscribe)} }`,
+      `      }`,
+      `    }`,
+    ].join('\n');
+  });
+  return [
+    ...(opts.header ?? []).map((line) => `# ${line}`),
+    `listen: ${quote(opts.listen)}`,
+    ...(opts.monitor ? [`http: ${quote(opts.monitor)}`] : []),
+    `jetstream {`,
+    `  store_dir: ${quote(opts.storeDir)}`,
+    ...(opts.jetstreamExtra ?? []).map((line) => `  ${line}`),
+    `}`,
+    `authorization {`,
+    `  users: [`,
+    users.join('\n'),
+    `  ]`,
+    `}`,
+    '',
+  ].join('\n');
+}
+
+/** The committed compose configuration (nats/nats.conf); a test keeps the file equal to this. */
+export function renderComposeNatsConfig(): string {
+  return renderServerConfig({
+    header: [
+      'TPS Lab NATS for docker compose. Generated from platform/nats/permissions.ts by',
+      '`node scripts/render-nats-conf.ts > nats/nats.conf`; do not edit by hand.',
+      'Passwords are read from the environment ($NATS_PASSWORD_*, the .env file from `make compose-env`).',
+      'sync_interval stays at its default (fsync every 2 min): a container or process crash loses',
+      'nothing (written data is in the host page cache); only a host kernel crash could lose the last',
+      'two minutes, which a laptop lab does not rehearse, and `always` would fsync every message.',
+    ],
+    listen: '0.0.0.0:4222',
+    monitor: '0.0.0.0:8222',
+    storeDir: '/data',
+  });
+}

@@ -1,0 +1,37 @@
+// Subject and resource names of ARCHITECTURE section 3, in one place.
+import type { Pool } from '../pools.ts';
+
+export const streams = {
+  fast: 'JOBS_FAST',
+  slow: 'JOBS_SLOW',
+  dlq: 'DLQ',
+  advisories: 'ADVISORIES',
+} as const;
+
+export const buckets = {
+  chaos: 'tps_chaos',
+  control: 'tps_control',
+  jobs: 'tps_jobs',
+  /** One key per DLQ entry an operator replayed or purged: the compare-and-set claim. */
+  dlq: 'tps_dlq',
+} as const;
+
+/** Job type names are `<pool>.<name>`, so `jobs.<type>` is `jobs.<pool>.<name>`. */
+export const jobSubject = (type: string): string => `jobs.${type}`;
+export const poolJobSubjects = (pool: Pool): string => `jobs.${pool}.*`;
+export const dlqSubject = (type: string): string => `dlq.${type}`;
+export const poolDlqSubjects = (pool: Pool): string => `dlq.${pool}.*`;
+export const maxDeliveriesAdvisories = 'ADVISORY.CONSUMER.MAX_DELIVERIES';
+export const heartbeatSubject = (role: string, instance: string): string => `tps.heartbeat.${role}.${instance}`;
+export const eventSubject = (kind: string): string => `tps.events.${kind}`;
+/** Every process holding breakers answers here with their states (`tps breaker list`). */
+export const breakerStatusSubject = 'tps.control.breakers';
+
+/** Header names carried on job messages besides the W3C trace context. */
+export const jobHeaders = {
+  type: 'Tps-Job-Type',
+  acceptedAt: 'Tps-Accepted-At',
+  replayOf: 'Tps-Replay-Of',
+  /** On a replayed job: the original job's traceparent, for a span link to its first trace. */
+  traceLink: 'Tps-Trace-Link',
+} as const;

@@ -1,0 +1,129 @@
+// The NATS topology of ARCHITECTURE section 3, declared once. `tps provision` applies it
+// idempotently; roles verify it at start. This is the only place limits are set.
+import {
+  AckPolicy,
+  DeliverPolicy,
+  DiscardPolicy,
+  RetentionPolicy,
+  StorageType,
+  type ConsumerConfig,
+  type StreamConfig,
+} from '@nats-io/jetstream';
+import { nanos } from '@nats-io/transport-node';
+import type { Config } from '../config.ts';
+import { maxDeliver, poolDefinitions, poolNames, type Pool } from '../pools.ts';
+import { buckets, poolDlqSubjects, poolJobSubjects, streams } from './subjects.ts';
+
+export type StreamDecl = Partial<StreamConfig> & Pick<StreamConfig, 'name' | 'subjects'>;
+export type ConsumerDecl = { stream: string; config: Partial<ConsumerConfig> & { durable_name: string } };
+export type Topology = { streams: StreamDecl[]; consumers: ConsumerDecl[] };
+
+const minutes = (n: number) => nanos(n * 60_000);
+const hours = (n: number) => nanos(n * 3_600_000);
+
+export const advisorySubject = (stream: string) => `$JS.EVENT.ADVISORY.CONSUMER.MAX_DELIVERIES.${stream}.*`;
+/** One mover consumer per pool, so each worker handles (and may touch) only its own pool's jobs. */
+export const dlqMoverConsumer = (pool: Pool) => `dlq-mover-${pool}`;
+
+/** A stream that the KV API can open as bucket `name` (same layout nats.js creates). */
+function kvStream(name: string, opts: { history: number; ttlMs?: number; maxBytes?: number; replicas: number }): StreamDecl {
+  return {
+    name: `KV_${name}`,
+    subjects: [`$KV.${name}.>`],
+    retention: RetentionPolicy.Limits,
+    storage: StorageType.File,
+    max_msgs_per_subject: opts.history,
+    max_age: opts.ttlMs ? nanos(opts.ttlMs) : 0,
+    max_bytes: opts.maxBytes ?? -1,
+    // Old entries go first: job status must never make a worker's write fail.
+    discard: DiscardPolicy.Old,
+    allow_rollup_hdrs: true,
+    deny_delete: true,
+    allow_direct: true,
+    num_replicas: opts.replicas,
+  };
+}
+
+export function declareTopology(config: Pick<Config, 'queues' | 'workers'>, replicas = 1): Topology {
+  const capacity = { fast: config.queues.fastCapacity, slow: config.queues.slowCapacity };
+  const jobStreams: StreamDecl[] = poolNames.map((pool) => ({
+    name: poolDefinitions[pool].stream,
+    subjects: [poolJobSubjects(pool)],
+    retention: RetentionPolicy.Workqueue,
+    storage: StorageType.File,
+    max_msgs: capacity[pool],
+    // Kanban: a full queue refuses new work instead of evicting old work.
+    discard: DiscardPolicy.New,
+    duplicate_window: minutes(2),
+    num_replicas: replicas,
+  }));
+  const consumers: ConsumerDecl[] = poolNames.map((pool) => {
+    const def = poolDefinitions[pool];
+    return {
+      stream: def.stream,
+      config: {
+        durable_name: def.consumer,
+        ack_policy: AckPolicy.Explicit,
+        deliver_policy: DeliverPolicy.All,
+        ack_wait: nanos(config.workers.ackWaitMs ?? def.ackWaitMs),
+        max_deliver: maxDeliver(def),
+        max_ack_pending: def.slots.max,
+        max_waiting: 512,
+      },
+    };
+  });
+  return {
+    streams: [
+      ...jobStreams,
+      {
+        name: streams.dlq,
+        subjects: poolNames.map(poolDlqSubjects),
+        retention: RetentionPolicy.Limits,
+        storage: StorageType.File,
+        max_msgs: config.queues.dlqCapacity,
+        // Never evict a dead letter silently: when full, dead-lettering fails and the job stays queued.
+        discard: DiscardPolicy.New,
+        num_replicas: replicas,
+      },
+      {
+        name: streams.advisories,
+        subjects: poolNames.map((pool) => advisorySubject(poolDefinitions[pool].stream)),
+        retention: RetentionPolicy.Limits,
+        storage: StorageType.File,
+        max_age: hours(24),
+        max_msgs: 100_000,
+        discard: DiscardPolicy.Old,
+        num_replicas: replicas,
+      },
+      {
+        name: 'EVENTS',
+        subjects: ['tps.events.>'],
+        retention: RetentionPolicy.Limits,
+        storage: StorageType.File,
+        max_age: hours(24 * 7),
+        max_msgs: 100_000,
+        discard: DiscardPolicy.Old,
+        num_replicas: replicas,
+      },
+      kvStream(buckets.jobs, { history: 8, ttlMs: 3_600_000, maxBytes: 256 * 1024 * 1024, replicas }),
+      kvStream(buckets.chaos, { history: 1, replicas }),
+      kvStream(buckets.control, { history: 5, replicas }),
+      kvStream(buckets.dlq, { history: 1, ttlMs: 7 * 24 * 3_600_000, replicas }),
+    ],
+    consumers: [
+      ...consumers,
+      ...poolNames.map((pool) => ({
+        stream: streams.advisories,
+        config: {
+          durable_name: dlqMoverConsumer(pool),
+          filter_subject: advisorySubject(poolDefinitions[pool].stream),
+          ack_policy: AckPolicy.Explicit,
+          deliver_policy: DeliverPolicy.All,
+          ack_wait: nanos(30_000),
+          max_deliver: -1,
+          max_ack_pending: 100,
+        },
+      })),
+    ],
+  };
+}

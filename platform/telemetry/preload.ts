@@ -1,0 +1,43 @@
+// Telemetry bootstrap, loaded once per process with `node --import` before any module of the role
+// (see roleNodeArgs in services/roles.ts). With tracing off (no OTLP endpoint configured, or
+// OTEL_SDK_DISABLED=true) it loads nothing else: no SDK, no loader hook, no cost.
+// With tracing on it registers the ESM loader hook of the instrumentations (through
+// module.register: the deprecated --experimental-loader hangs on Node 24), then starts the SDK.
+import { register } from 'node:module';
+import { TelemetryConfigError, tracingSettings, type TracingSettings } from './settings.ts';
+import { recordTelemetryState } from './state.ts';
+
+function settingsOrExit(): TracingSettings {
+  try {
+    return tracingSettings(process.env, process.argv.slice(2));
+  } catch (err) {
+    if (!(err instanceof TelemetryConfigError)) throw err;
+    process.stderr.write(`tps: ${err.message}\n`);
+    process.exit(1);
+  }
+}
+
+const settings = settingsOrExit();
+if (settings.enabled) {
+  // Only the modules an instrumentation asks for are wrapped by the hook, not every import.
+  const { createAddHookMessageChannel } = await import('import-in-the-middle');
+  const { registerOptions, waitForAllMessagesAcknowledged } = createAddHookMessageChannel();
+  register('@opentelemetry/instrumentation/hook.mjs', import.meta.url, registerOptions);
+  const { startTracing } = await import('./sdk.ts');
+  const tracing = startTracing(settings);
+  await waitForAllMessagesAcknowledged();
+  // Roles end by letting the event loop empty (no process.exit): export what is still batched.
+  let flushed = false;
+  process.on('beforeExit', () => {
+    if (flushed) return;
+    flushed = true;
+    void tracing.shutdown().catch(() => {});
+  });
+}
+recordTelemetryState({
+  preloaded: true,
+  tracing: settings.enabled,
+  reason: settings.reason,
+  serviceName: settings.serviceName,
+  ...(settings.enabled && settings.endpoint ? { endpoint: settings.endpoint } : {}),
+});

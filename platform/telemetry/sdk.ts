@@ -1,0 +1,93 @@
+// The tracing SDK of one process, started by the preload only when tracing is on: a tracer
+// provider with a batch processor exporting OTLP/HTTP (JSON), W3C propagation, the async-local
+// context manager, and the instrumentations for HTTP servers, Fastify routes and undici clients.
+// The SDK's metrics and logs signals are not started: prom-client owns metrics, pino owns logs.
+import { context, diag, DiagLogLevel, propagation, trace, type DiagLogger, type TextMapPropagator } from '@opentelemetry/api';
+import { AsyncLocalStorageContextManager } from '@opentelemetry/context-async-hooks';
+import { CompositePropagator, W3CBaggagePropagator, W3CTraceContextPropagator } from '@opentelemetry/core';
+import { OTLPTraceExporter } from '@opentelemetry/exporter-trace-otlp-http';
+import { registerInstrumentations } from '@opentelemetry/instrumentation';
+import { HttpInstrumentation } from '@opentelemetry/instrumentation-http';
+import { UndiciInstrumentation } from '@opentelemetry/instrumentation-undici';
+import { detectResources, envDetector, resourceFromAttributes } from '@opentelemetry/resources';
+import {
+  AlwaysOffSampler, AlwaysOnSampler, BatchSpanProcessor, ConsoleSpanExporter, ParentBasedSampler,
+  SimpleSpanProcessor, TraceIdRatioBasedSampler, TracerProvider, type Sampler, type SpanProcessor,
+} from '@opentelemetry/sdk-trace';
+import { FastifyOtelInstrumentation } from '@fastify/otel';
+import type { TracingSettings } from './settings.ts';
+
+/** Probes and scrapes are not part of any job: no spans for them. */
+const operationalPaths = new Set(['/healthz', '/readyz', '/metrics']);
+
+export type Tracing = { shutdown(): Promise<void> };
+
+export function startTracing(settings: TracingSettings): Tracing {
+  diag.setLogger(jsonDiagLogger(settings.serviceName), diagLevel(settings.diagLevel));
+  const resource = resourceFromAttributes({ 'service.name': settings.serviceName }).merge(detectResources({ detectors: [envDetector] }));
+  const provider = new TracerProvider({ resource, sampler: sampler(settings), spanProcessors: processors(settings) });
+  context.setGlobalContextManager(new AsyncLocalStorageContextManager().enable());
+  propagation.setGlobalPropagator(propagator(settings));
+  trace.setGlobalTracerProvider(provider);
+  registerInstrumentations({
+    tracerProvider: provider,
+    instrumentations: [
+      new HttpInstrumentation({
+        ignoreIncomingRequestHook: (req) => operationalPaths.has((req.url ?? '').split('?')[0] ?? ''),
+        // Calls between roles go through undici (its own instrumentation); node:http carries only
+        // the exporter's own requests.
+        disableOutgoingRequestInstrumentation: true,
+      }),
+      new UndiciInstrumentation({ requireParentforSpans: true }),
+      new FastifyOtelInstrumentation({
+        registerOnInitialization: true,
+        // One span per request (route, error); a span per hook or handler would cost more than it shows.
+        instrumentHooks: false,
+        instrumentHandler: false,
+        ignorePaths: (route: { url?: string }) => operationalPaths.has(route.url ?? ''),
+      }),
+    ],
+  });
+  return { shutdown: () => provider.shutdown() };
+}
+
+function processors(settings: TracingSettings): SpanProcessor[] {
+  const list: SpanProcessor[] = [];
+  if (settings.exporters.includes('otlp')) {
+    list.push(new BatchSpanProcessor({ exporter: new OTLPTraceExporter(settings.endpoint ? { url: settings.endpoint } : {}), ...settings.batch }));
+  }
+  if (settings.exporters.includes('console')) list.push(new SimpleSpanProcessor({ exporter: new ConsoleSpanExporter() }));
+  return list;
+}
+
+function sampler(settings: TracingSettings): Sampler {
+  const ratio = () => new TraceIdRatioBasedSampler(settings.samplerRatio);
+  switch (settings.sampler) {
+    case 'always_on': return new AlwaysOnSampler();
+    case 'always_off': return new AlwaysOffSampler();
+    case 'traceidratio': return ratio();
+    case 'parentbased_always_off': return new ParentBasedSampler({ root: new AlwaysOffSampler() });
+    case 'parentbased_traceidratio': return new ParentBasedSampler({ root: ratio() });
+    case 'parentbased_always_on': return new ParentBasedSampler({ root: new AlwaysOnSampler() });
+  }
+}
+
+function propagator(settings: TracingSettings): TextMapPropagator {
+  return new CompositePropagator({
+    propagators: settings.propagators.map((p) => (p === 'baggage' ? new W3CBaggagePropagator() : new W3CTraceContextPropagator())),
+  });
+}
+
+function diagLevel(level: TracingSettings['diagLevel']): DiagLogLevel {
+  const levels = { none: DiagLogLevel.NONE, error: DiagLogLevel.ERROR, warn: DiagLogLevel.WARN, info: DiagLogLevel.INFO, debug: DiagLogLevel.DEBUG, verbose: DiagLogLevel.VERBOSE, all: DiagLogLevel.ALL } as const;
+  return levels[level];
+}
+
+/** The SDK's own warnings (e.g. an unreachable collector) as JSON lines like the role's logs. */
+function jsonDiagLogger(service: string): DiagLogger {
+  const write = (level: string) => (message: string, ...args: unknown[]) => {
+    const detail = args.map((a) => (a instanceof Error ? a.message : typeof a === 'string' ? a : JSON.stringify(a))).join(' ');
+    process.stderr.write(`${JSON.stringify({ level, time: new Date().toISOString(), service, component: 'opentelemetry', msg: detail ? `${message} ${detail}` : message })}\n`);
+  };
+  return { error: write('error'), warn: write('warn'), info: write('info'), debug: write('debug'), verbose: write('trace') };
+}

@@ -1,0 +1,113 @@
+// The autoscaler's tick: observe each pool, decide, write the decision to tps_control (where the
+// workers pick it up), and record it. Disabled (`tps autoscaler disable`), it only observes, so
+// slots stay wherever the operator puts them. A tick that fails (NATS away) changes nothing.
+import type { Config } from '#platform/config.ts';
+import type { PoolStatus } from '#platform/control/keys.ts';
+import type { ControlStore } from '#platform/control/store.ts';
+import type { Logger } from '#platform/logger.ts';
+import { poolDefinitions, poolNames, type Pool } from '#platform/pools.ts';
+import { decide, initialMemory, type PoolMemory, type ScalePolicy } from './decide.ts';
+import type { autoscalerEvents } from './events.ts';
+import type { Observation, SignalSource } from './signals.ts';
+
+export type AutoscalerDeps = {
+  config: Config;
+  control: ControlStore;
+  signals: SignalSource;
+  events: ReturnType<typeof autoscalerEvents>;
+  logger: Logger;
+};
+
+export type AutoscalerLoop = { tick(): Promise<void>; stop(): Promise<void> };
+
+export function policyFor(config: Config, pool: Pool, capacity: number, cap: number | undefined): ScalePolicy {
+  const a = config.autoscaler;
+  const bounds = a.slots[pool];
+  return {
+    minSlots: bounds.min,
+    maxSlots: Math.max(bounds.min, Math.min(bounds.max, cap ?? bounds.max)),
+    upUtilization: a.upUtilization,
+    downUtilization: a.downUtilization,
+    step: a.step,
+    queueThreshold: Math.max(1, Math.round(capacity * a.queueThreshold)),
+    upAfterMs: a.upAfterMs,
+    downAfterMs: a.downAfterMs,
+    cooldownMs: a.cooldownMs,
+    minGain: a.minGain,
+    bottleneckHoldMs: a.bottleneckHoldMs,
+  };
+}
+
+export function startAutoscalerLoop(deps: AutoscalerDeps): AutoscalerLoop {
+  const { config, control, signals, events, logger } = deps;
+  const by = `autoscaler (${config.instanceId})`;
+  const memory = new Map<Pool, PoolMemory>();
+  const lastWrite = new Map<Pool, string>();
+
+  async function tickPool(pool: Pool, enabled: boolean, now: number): Promise<PoolStatus> {
+    const seen = await signals.observe(pool, now);
+    const current = await control.slots(pool);
+    const slotsPerWorker = current?.slots ?? seen.reportedSlots ?? config.workers.slots ?? poolDefinitions[pool].slots.initial;
+    const policy = policyFor(config, pool, seen.capacity, (await control.cap(pool))?.max);
+    const mem = memory.get(pool) ?? initialMemory();
+    // Someone else (tps scale, another autoscaler) changed the slots: that counts as a change.
+    if (current && current.at !== lastWrite.get(pool)) mem.changedAt = Math.max(mem.changedAt, Date.parse(current.at));
+    const status = (desired: number, reason: string, bottleneck: boolean): PoolStatus => ({
+      workers: seen.workers, slots: seen.slots, busy: seen.busy, utilization: seen.utilization, lag: seen.lag,
+      throughput: Math.round(seen.throughput * 100) / 100, desired, min: policy.minSlots, max: policy.maxSlots, reason, bottleneck,
+    });
+    if (!enabled) {
+      // Pressure seen while disabled must be confirmed again once enabled.
+      memory.set(pool, { ...mem, highSince: undefined, lowSince: undefined, probe: undefined, reason: undefined });
+      events.observed(pool, slotsPerWorker, false);
+      return status(slotsPerWorker, 'disabled', false);
+    }
+    const d = decide({ pool, slotsPerWorker, ...pick(seen) }, policy, mem, now);
+    if (d.direction !== 'hold') {
+      const at = new Date(now).toISOString();
+      await control.setSlots(pool, d.to, { by, at, reason: `${d.reason}: ${d.detail}` });
+      lastWrite.set(pool, at);
+    }
+    memory.set(pool, d.memory);
+    events.observed(pool, d.to, d.bottleneck);
+    if (d.notable) await events.decided(d, seen);
+    return status(d.to, d.reason, d.bottleneck);
+  }
+
+  async function tick(): Promise<void> {
+    const now = Date.now();
+    const mode = await control.autoscalerEnabled();
+    const enabled = mode?.enabled ?? config.autoscaler.enabled;
+    events.mode(enabled, mode?.by);
+    const pools = {} as Record<Pool, PoolStatus>;
+    for (const pool of poolNames) pools[pool] = await tickPool(pool, enabled, now);
+    await control.setAutoscalerStatus({ instance: config.instanceId, at: new Date(now).toISOString(), enabled, tickMs: config.autoscaler.tickMs, pools });
+  }
+
+  let stopped = false;
+  let timer: NodeJS.Timeout | undefined;
+  let running: Promise<void> = Promise.resolve();
+  let failures = 0;
+  const schedule = () => {
+    if (stopped) return;
+    timer = setTimeout(() => {
+      running = tick().then(() => { failures = 0; }, (err: unknown) => {
+        // One warning per outage, not one per tick.
+        if (failures++ === 0) logger.warn({ err }, 'autoscaler tick failed; slots stay as they are until it works again');
+      }).finally(schedule);
+    }, config.autoscaler.tickMs);
+  };
+  schedule();
+  return {
+    tick,
+    async stop() {
+      stopped = true;
+      clearTimeout(timer);
+      await running;
+    },
+  };
+}
+
+function pick(seen: Observation) {
+  return { workers: seen.workers, utilization: seen.utilization, lag: seen.lag, throughput: seen.throughput };
+}

@@ -1,0 +1,38 @@
+// Starts the ingress role: checks the topology, tracks the queues, listens.
+import { jetstreamManager } from '@nats-io/jetstream';
+import { openJobStatusStore } from '#platform/job-status.ts';
+import { brokerState } from '#platform/nats/connect.ts';
+import { verifyTopology } from '#platform/nats/provision.ts';
+import { buckets } from '#platform/nats/subjects.ts';
+import { declareTopology } from '#platform/nats/topology.ts';
+import { defaultPorts } from '#platform/ports.ts';
+import { poolDefinitions } from '#platform/pools.ts';
+import { listen, type RoleContext } from '#platform/role.ts';
+import { buildIngress } from './app.ts';
+import { createPublisher } from './publisher.ts';
+import { trackQueues } from './queue-state.ts';
+
+export async function startIngress(ctx: RoleContext): Promise<number> {
+  const { config, logger, registry, nc, lifecycle } = ctx;
+  const jsm = await jetstreamManager(nc);
+  await verifyTopology(jsm, declareTopology(config), {
+    streams: [poolDefinitions.fast.stream, poolDefinitions.slow.stream, `KV_${buckets.jobs}`],
+  });
+  const queues = trackQueues(jsm, { registry, logger, pollMs: config.ingress.queuePollMs });
+  await queues.refresh();
+  const publisher = createPublisher(nc, { timeoutMs: config.ingress.publishTimeoutMs });
+  const jobStatus = await openJobStatusStore(nc);
+  const app = await buildIngress({
+    config,
+    logger,
+    registry,
+    broker: brokerState(nc),
+    queues,
+    publisher,
+    jobStatus,
+  });
+  const port = await listen(app, ctx, defaultPorts.ingress);
+  lifecycle.onShutdown('stop queue polling', () => queues.stop());
+  lifecycle.onShutdown('close publishers', () => { publisher.close(); jobStatus.close(); });
+  return port;
+}

@@ -1,0 +1,58 @@
+// Publishes a job and waits for JetStream's PubAck, turning every way that can fail into a
+// catalogue error: a full stream is QUEUE_FULL, a missing or silent broker is BROKER_UNAVAILABLE.
+// In-flight publishes are answered at once when the connection drops, never left to time out.
+import type { MsgHdrs, NatsConnection } from '@nats-io/transport-node';
+import { AppError } from '#platform/errors.ts';
+import { createJetStreamPublisher, PublishError, type PubAck } from '#platform/nats/jetstream-publisher.ts';
+
+export const retryAfter = { queueFull: 1, brokerUnavailable: 2 } as const;
+
+const streamFullMessages = /maximum (messages|bytes)( per subject)? exceeded/i;
+
+export type Publisher = {
+  publish(subject: string, data: Uint8Array, opts: { msgID: string; headers?: MsgHdrs }): Promise<PubAck>;
+  close(): void;
+};
+
+export function createPublisher(nc: NatsConnection, opts: { timeoutMs: number }): Publisher {
+  const publisher = createJetStreamPublisher(nc, opts);
+  void (async () => {
+    for await (const status of nc.status()) {
+      if (status.type === 'disconnect' || status.type === 'staleConnection') publisher.failPending('the connection to NATS was lost');
+    }
+  })();
+  return {
+    publish: (subject, data, { msgID, headers }) =>
+      publisher.publish(subject, data, { msgID, ...(headers ? { headers } : {}) }).catch((err: unknown) => { throw mapPublishError(err); }),
+    close: () => publisher.close(),
+  };
+}
+
+// Refusals decided from cached state are answered thousands of times a second: they share one
+// immutable error each instead of capturing a fresh stack trace per request.
+const sharedRefusals = new Map<string, AppError>();
+function shared(key: string, make: () => AppError): AppError {
+  let error = sharedRefusals.get(key);
+  if (!error) sharedRefusals.set(key, (error = make()));
+  return error;
+}
+
+export function brokerUnavailable(why: string): AppError {
+  return shared(`broker:${why}`, () => new AppError('BROKER_UNAVAILABLE', { detail: `(${why})`, retryAfterSeconds: retryAfter.brokerUnavailable }));
+}
+
+export function queueFull(pool: string): AppError {
+  return shared(`full:${pool}`, () => new AppError('QUEUE_FULL', { detail: `(pool ${pool})`, retryAfterSeconds: retryAfter.queueFull }));
+}
+
+export function isStreamFull(err: unknown): boolean {
+  return err instanceof PublishError && (err.code === 10077 || streamFullMessages.test(err.message));
+}
+
+function mapPublishError(err: unknown): AppError {
+  if (isStreamFull(err)) return new AppError('QUEUE_FULL', { retryAfterSeconds: retryAfter.queueFull, cause: err });
+  if (err instanceof PublishError && (err.code === 0 || err.status === 503)) {
+    return new AppError('BROKER_UNAVAILABLE', { detail: `(${err.message})`, retryAfterSeconds: retryAfter.brokerUnavailable, cause: err });
+  }
+  return new AppError('INTERNAL', { cause: err });
+}

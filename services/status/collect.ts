@@ -1,0 +1,43 @@
+// Where the roles are and what they report: scrapes every role's /metrics twice, a short
+// interval apart, so rates (throughput, error rate, latency percentiles) can be computed
+// without a Prometheus. Targets come from the native supervisor's state or are given.
+import { stateDir } from '#platform/paths.ts';
+import { readState } from '#services/supervisor/state-file.ts';
+import { parseMetrics, type Sample } from './parse.ts';
+
+export type Target = { role: string; url: string };
+export type Scrape = { target: Target; samples: Sample[]; error?: string };
+export type Collection = { at: string; seconds: number; before: Scrape[]; after: Scrape[] };
+
+export function nativeTargets(configuredStateDir: string): Target[] {
+  const state = readState(stateDir(configuredStateDir));
+  if (!state || state.phase === 'stopped') return [];
+  return state.processes.filter((p) => p.url && !['prometheus', 'grafana', 'jaeger'].includes(p.name)).map((p) => ({ role: p.name, url: p.url as string }));
+}
+
+/** "ingress=http://127.0.0.1:8080,worker-fast=http://..." -> targets. */
+export function parseTargets(spec: string): Target[] {
+  return spec.split(',').map((pair) => {
+    const [role, url] = pair.split('=');
+    if (!role || !url || !/^https?:\/\//.test(url)) throw new Error(`bad target "${pair}"; expected role=http://host:port`);
+    return { role, url: url.replace(/\/+$/, '') };
+  });
+}
+
+async function scrape(target: Target): Promise<Scrape> {
+  try {
+    const res = await fetch(`${target.url}/metrics`, { signal: AbortSignal.timeout(2_000) });
+    if (!res.ok) return { target, samples: [], error: `HTTP ${res.status}` };
+    return { target, samples: parseMetrics(await res.text()) };
+  } catch (err) {
+    return { target, samples: [], error: (err as Error).message };
+  }
+}
+
+export async function collect(targets: Target[], intervalMs: number): Promise<Collection> {
+  const before = await Promise.all(targets.map(scrape));
+  const started = Date.now();
+  await new Promise((resolve) => setTimeout(resolve, intervalMs));
+  const after = await Promise.all(targets.map(scrape));
+  return { at: new Date().toISOString(), seconds: (Date.now() - started) / 1000, before, after };
+}

@@ -1,0 +1,72 @@
+// `tps status` as text: the handbook's dashboard in a terminal, each value marked against the
+// handbook's normal range (ok / watch / bad), fast and slow pools side by side.
+import type { Finding } from './diagnose.ts';
+import type { PoolView, Quantiles, Snapshot } from './snapshot.ts';
+
+type Mark = 'ok' | 'watch' | 'bad' | 'none';
+export type Paint = (mark: Mark, text: string) => string;
+
+export function painter(color: boolean): Paint {
+  const codes: Record<Mark, string> = { ok: '32', watch: '33', bad: '31', none: '2' };
+  return (mark, text) => (color ? `\x1b[${codes[mark]}m${text}\x1b[0m` : text);
+}
+
+const glyph: Record<Mark, string> = { ok: '✓', watch: '!', bad: '✗', none: '·' };
+const pct = (x: number) => `${(x * 100).toFixed(x > 0 && x < 0.01 ? 2 : 0)}%`;
+const ms = (s: number) => `${s < 0.01 ? (s * 1000).toFixed(1) : Math.round(s * 1000)}`;
+
+// Normal ranges from the handbook (panels 2-7, section 3).
+const queueMark = (p: PoolView): Mark => (p.queue.capacity === 0 ? 'none' : p.queue.fill >= 1 ? 'bad' : p.queue.fill >= 0.8 ? 'watch' : 'ok');
+const busyMark = (p: PoolView): Mark => (p.workers.slots === 0 ? 'bad' : p.workers.utilization >= 0.99 ? 'bad' : p.workers.utilization > 0.9 ? 'watch' : 'ok');
+const errorMark = (p: PoolView): Mark => (p.attemptsPerSec === 0 ? 'none' : p.errorRate > 0.01 ? 'bad' : p.errorRate > 0.001 ? 'watch' : 'ok');
+const latencyMark = (q: Quantiles): Mark => (q.count === 0 ? 'none' : q.p50 > 0 && q.p99 > 10 * q.p50 ? 'watch' : 'ok');
+const flowMark = (p: PoolView): Mark => (p.incomingPerSec === 0 ? 'none' : p.completedPerSec < 0.8 * p.incomingPerSec ? 'watch' : 'ok');
+const dlqMark = (p: PoolView): Mark => (p.dlq.addedPerSec > 0 ? 'watch' : p.dlq.depth > 0 ? 'watch' : 'ok');
+
+function row(paint: Paint, label: string, cells: Array<[Mark, string]>): string {
+  return `${label.padEnd(22)}${cells.map(([m, t]) => `${m === 'none' ? ' ' : paint(m, glyph[m])} ${t.padEnd(42)}`).join('')}`.trimEnd();
+}
+
+export function renderStatus(s: Snapshot, paint: Paint): string {
+  const [fast, slow] = s.pools;
+  const pools = [fast, slow].filter((p): p is PoolView => p !== undefined);
+  const lines = [
+    `TPS Lab status  ${s.at.replace('T', ' ').slice(0, 19)}Z  (rates over ${s.seconds.toFixed(1)} s)`,
+    '',
+    'Circuit breakers',
+    ...(s.circuits.length ? s.circuits.map((c) => `  ${paint(c.state === 'open' ? 'bad' : c.state === 'half_open' ? 'watch' : 'ok', '●')} ${c.name.padEnd(26)} ${c.state.replace('_', '-')}${c.opensInInterval ? ` (opened ${c.opensInInterval}x)` : ''}`) : ['  (no breaker reports yet)']),
+    '',
+    row(paint, '', pools.map((p) => ['none', `${p.pool} pool`])),
+    row(paint, 'Queue depth', pools.map((p) => [queueMark(p), `${p.queue.depth}/${p.queue.capacity} (${pct(p.queue.fill)})`])),
+    row(paint, '  waiting / in flight', pools.map((p) => ['none', `${p.queue.pending} / ${p.queue.inflight}`])),
+    row(paint, 'Workers busy', pools.map((p) => [busyMark(p), `${p.workers.busy}/${p.workers.slots} slots (${pct(p.workers.utilization)}), ${p.workers.instances} proc`])),
+    row(paint, 'Error rate', pools.map((p) => [errorMark(p), `${pct(p.errorRate)} of ${p.attemptsPerSec.toFixed(1)} attempts/s`])),
+    row(paint, 'Latency p50/p90/p99', pools.map((p) => [latencyMark(p.processing), `${ms(p.processing.p50)} / ${ms(p.processing.p90)} / ${ms(p.processing.p99)} ms`])),
+    row(paint, '  end to end p50/p99', pools.map((p) => ['none', `${ms(p.endToEnd.p50)} / ${ms(p.endToEnd.p99)} ms`])),
+    row(paint, 'Throughput / incoming', pools.map((p) => [flowMark(p), `${p.completedPerSec.toFixed(1)}/s done, ${p.incomingPerSec.toFixed(1)}/s in`])),
+    row(paint, 'Rejected', pools.map((p) => {
+      const total = Object.values(p.rejectedPerSec).reduce((a, b) => a + b, 0);
+      const top = Object.entries(p.rejectedPerSec).filter(([, v]) => v > 0).map(([k, v]) => `${k} ${v.toFixed(1)}/s`).join(', ');
+      return [total > 0 ? 'watch' : 'ok', total > 0 ? top : 'none'];
+    })),
+    row(paint, 'Dead-letter queue', pools.map((p) => [dlqMark(p), `${p.dlq.depth}/${p.dlq.capacity} (+${p.dlq.addedPerSec.toFixed(1)}/s)`])),
+    ...(s.autoscaler.present ? [row(paint, 'Autoscaler', pools.map((p) => [p.autoscaler.bottleneck ? 'watch' : 'ok', `${s.autoscaler.enabled ? 'on' : 'OFF (manual)'}, wants ${p.autoscaler.desiredSlots ?? '-'} slots${p.autoscaler.bottleneck ? ', bottleneck downstream' : ''}`]))] : []),
+    ...(s.rejectedBeforeParsingPerSec > 0 ? [`${'Refused before parsing'.padEnd(22)}${paint('watch', '!')} ${s.rejectedBeforeParsingPerSec.toFixed(1)}/s (every queue full, rate limit or broker down)`] : []),
+    '',
+    'Resources',
+    ...s.roles.map((r) => `  ${paint(!r.up ? 'bad' : r.cpuPercent > 90 ? 'watch' : 'ok', r.up ? '●' : '✗')} ${r.role.padEnd(12)} ${r.up ? `CPU ${r.cpuPercent.toFixed(0).padStart(3)}%  memory ${r.memoryMb.toFixed(0).padStart(4)} MB` : `down (${r.error ?? 'no answer'})`}`),
+    '',
+    `Chaos faults: ${s.faults.length ? s.faults.map((f) => `${f.fault} on ${f.target}`).join(', ') : 'none'}`,
+  ];
+  return lines.join('\n');
+}
+
+export function renderFindings(findings: Finding[], paint: Paint): string {
+  if (findings.length === 0) return `${paint('ok', '✓')} Nothing abnormal: every value is in the handbook's normal range.`;
+  const mark = (f: Finding): Mark => (f.severity === 'critical' || f.severity === 'high' ? 'bad' : f.severity === 'medium' ? 'watch' : 'none');
+  return findings.map((f) => [
+    `${paint(mark(f), f.severity.toUpperCase().padEnd(8))} ${f.subject}: ${f.what}`,
+    `         why:  ${f.why}`,
+    ...f.next.map((n) => `         next: ${n}`),
+  ].join('\n')).join('\n\n');
+}

@@ -1,0 +1,164 @@
+// docker-compose.yml cannot be started here (no Docker engine), so it is kept valid by its
+// published contract (the Compose Specification schema) and by the reference checks a schema
+// cannot make: dependencies, healthchecks, ports, limits, hardening, and agreement with the code.
+import { readFileSync } from 'node:fs';
+import { Ajv } from 'ajv';
+import { describe, expect, it } from 'vitest';
+import { parse } from 'yaml';
+import { configVariables } from '#platform/config.ts';
+import { natsUserNames, passwordVariable, roleUsers } from '#platform/nats/permissions.ts';
+import { renderComposeNatsConfig } from '#platform/nats/server-config.ts';
+import { defaultPorts } from '#platform/ports.ts';
+import { roles } from '#services/roles.ts';
+
+type Service = {
+  image?: string; build?: unknown; command?: string[]; environment?: Record<string, string>; ports?: string[];
+  depends_on?: Record<string, { condition: string }>; healthcheck?: { test: string[] }; volumes?: string[];
+  deploy?: { replicas?: number; resources?: { limits?: { memory?: string } } }; container_name?: string;
+  read_only?: boolean; cap_drop?: string[]; security_opt?: string[]; profiles?: string[]; env_file?: string[];
+};
+
+const read = (file: string) => readFileSync(new URL(`../${file}`, import.meta.url), 'utf8');
+const compose = parse(read('docker-compose.yml'), { merge: true }) as { services: Record<string, Service> };
+const services = compose.services;
+const roleServices = Object.keys(roles);
+
+function megabytes(limit: string): number {
+  const m = /^(\d+(?:\.\d+)?)([kmg])b?$/i.exec(limit);
+  if (!m) throw new Error(`unreadable memory limit ${limit}`);
+  return Number(m[1]) * ({ k: 1 / 1024, m: 1, g: 1024 } as Record<string, number>)[(m[2] ?? 'm').toLowerCase()]!;
+}
+
+describe('docker-compose.yml', () => {
+  it('validates against the Compose Specification schema', () => {
+    const schema = JSON.parse(read('tests/schemas/compose-spec.json')) as object;
+    // The schema names draft-07 by an https URL Ajv does not know, and uses compose-specific formats.
+    const ajv = new Ajv({ allErrors: true, strict: false, validateSchema: false, validateFormats: false });
+    const validate = ajv.compile(schema);
+    const raw = parse(read('docker-compose.yml'), { merge: true }) as Record<string, unknown>;
+    // Extension fields (x-*) are allowed by the schema; validate the document as written.
+    expect(validate(raw), JSON.stringify(validate.errors, null, 2)).toBe(true);
+  });
+
+  it('depends only on services that exist, with a healthcheck where the condition needs one', () => {
+    for (const [name, service] of Object.entries(services)) {
+      for (const [dep, { condition }] of Object.entries(service.depends_on ?? {})) {
+        expect(services[dep], `${name} depends on missing ${dep}`).toBeDefined();
+        if (condition === 'service_healthy') expect(services[dep]?.healthcheck, `${dep} needs a healthcheck for ${name}`).toBeDefined();
+        if (condition === 'service_completed_successfully') expect(services[dep]?.command, `${dep} is a one-shot`).toBeDefined();
+      }
+    }
+  });
+
+  it('publishes ports only on 127.0.0.1, and scaled services have neither a container name nor a host port', () => {
+    for (const [name, service] of Object.entries(services)) {
+      for (const port of service.ports ?? []) expect(port, `${name} publishes ${port}`).toMatch(/^127\.0\.0\.1:\d+:\d+$/);
+    }
+    for (const name of ['worker-fast', 'worker-slow']) {
+      expect(services[name]?.container_name).toBeUndefined();
+      expect(services[name]?.ports).toBeUndefined();
+    }
+    expect(services['worker-fast']?.deploy?.replicas).toBe(2);
+    expect(services['worker-slow']?.deploy?.replicas).toBe(1);
+  });
+
+  it('limits memory, runs hardened, never mounts the docker socket, and pins every image', () => {
+    let total = 0;
+    for (const [name, service] of Object.entries(services)) {
+      const limit = service.deploy?.resources?.limits?.memory;
+      expect(limit, `${name} has no memory limit`).toBeDefined();
+      if (!service.profiles) total += megabytes(limit ?? '0') * (service.deploy?.replicas ?? 1);
+      expect(service.read_only, `${name} read_only`).toBe(true);
+      expect(service.cap_drop, `${name} cap_drop`).toEqual(['ALL']);
+      expect(service.security_opt, `${name} no-new-privileges`).toContain('no-new-privileges:true');
+      for (const volume of service.volumes ?? []) expect(volume).not.toMatch(/docker\.sock/);
+      if (service.image && !service.build) expect(service.image, `${name} image`).toMatch(/:[\w.-]*\d[\w.-]*$/);
+    }
+    // The OpenTelemetry Demo needs about 6 GB; this stack stays well under it (docs/compose.md).
+    expect(total).toBeLessThan(4_096);
+    expect(read('docs/compose.md')).toContain(`${(total / 1024).toFixed(1)} GB`);
+  });
+});
+
+describe('compose and the code agree', () => {
+  it('runs every role of the role table, and only those, from the one image', () => {
+    const run = Object.entries(services).filter(([, s]) => s.image === 'tps-lab:local' && s.command?.[0] === 'run');
+    expect(run.map(([, s]) => s.command?.[1]).sort()).toEqual([...roleServices].sort());
+    for (const [name, service] of run) {
+      expect(service.command?.[1]).toBe(name);
+      expect(service.image).toBe('tps-lab:local');
+    }
+    const dockerfile = read('Dockerfile');
+    expect(dockerfile).toMatch(/^ENTRYPOINT \["\/usr\/bin\/tini", "--", "\/app\/bin\/tps"\]$/m);
+    expect(read('bin/tps')).toMatch(/--import "\$root\/platform\/telemetry\/preload\.ts"/);
+    expect(dockerfile).toMatch(/^USER node$/m);
+    expect(dockerfile).toMatch(/^FROM node:24\.\d+\.\d+-bookworm-slim$/m);
+  });
+
+  it('gives every role the configuration it needs, by the names the code reads', () => {
+    for (const name of roleServices) {
+      const env = services[name]?.environment ?? {};
+      expect(env.NATS_URL, name).toBe('nats://nats:4222');
+      expect(env.HTTP_HOST, name).toBe('0.0.0.0');
+      expect(env.NATS_USER, name).toBe(roleUsers[name]);
+      expect(env.NATS_PASSWORD, name).toContain(passwordVariable(roleUsers[name] ?? 'operator'));
+      for (const key of Object.keys(env)) {
+        expect(configVariables.includes(key) || key.startsWith('OTEL_'), `${name}: ${key} is not a configuration variable`).toBe(true);
+      }
+      if (name.startsWith('worker') || name.startsWith('service')) {
+        for (const hop of ['SERVICE_A_URL', 'SERVICE_B_URL', 'SERVICE_C_URL'] as const) {
+          const target = hop.slice(0, 9).toLowerCase().replace('_', '-');
+          expect(env[hop], `${name} ${hop}`).toBe(`http://${target}:${defaultPorts[target as 'service-a']}`);
+        }
+      }
+    }
+  });
+
+  it('checks readiness of each role on its own port', () => {
+    for (const name of roleServices) {
+      const port = defaultPorts[name as keyof typeof defaultPorts];
+      expect(services[name]?.healthcheck?.test.join(' '), name).toContain(`127.0.0.1:${port}/readyz`);
+    }
+  });
+
+  it('nats/nats.conf is the configuration rendered from the permissions table', () => {
+    expect(read('nats/nats.conf')).toBe(renderComposeNatsConfig());
+    for (const user of natsUserNames) expect(read('compose.env.example')).toContain(`${passwordVariable(user)}=`);
+  });
+
+  it('points telemetry and monitoring at services that exist on the right ports', () => {
+    const env = services.ingress?.environment ?? {};
+    expect(env.OTEL_EXPORTER_OTLP_ENDPOINT).toBe('http://jaeger:4318');
+    expect(services.jaeger?.ports).toContain('127.0.0.1:4318:4318');
+    expect(services.jaeger?.ports).toContain('127.0.0.1:16686:16686');
+    expect(services.grafana?.ports).toContain('127.0.0.1:3000:3000');
+    expect(services.prometheus?.ports).toContain('127.0.0.1:9090:9090');
+  });
+
+  it('scrapes every role, on its metrics port, under its compose service name', () => {
+    const prometheus = parse(read('prometheus/prometheus.yml')) as { scrape_configs: Array<{ job_name: string; dns_sd_configs?: Array<{ names: string[]; port: number }>; static_configs?: Array<{ targets: string[] }> }> };
+    const scraped = new Map<string, number>();
+    for (const job of prometheus.scrape_configs) {
+      for (const sd of job.dns_sd_configs ?? []) for (const name of sd.names) scraped.set(name, sd.port);
+      for (const sc of job.static_configs ?? []) for (const t of sc.targets) scraped.set(t.split(':')[0] ?? '', Number(t.split(':')[1]));
+    }
+    for (const name of roleServices) {
+      expect(scraped.get(name), `${name} scraped`).toBe(defaultPorts[name as keyof typeof defaultPorts]);
+    }
+    for (const name of scraped.keys()) expect(services[name], `prometheus scrapes ${name}, which compose does not run`).toBeDefined();
+    expect(services.prometheus?.volumes).toContain('./prometheus:/etc/prometheus:ro');
+  });
+
+  it('provisions Grafana with datasources that name services and ports that exist, and the dashboards where the provider looks', () => {
+    const datasources = parse(read('grafana/provisioning/datasources/tps.yml')) as { datasources: Array<{ uid: string; url: string }> };
+    for (const ds of datasources.datasources) {
+      const url = new URL(ds.url);
+      expect(services[url.hostname], `${ds.uid} points at ${url.hostname}`).toBeDefined();
+      expect(String(services[url.hostname]?.ports ?? []), ds.uid).toContain(`:${url.port}:${url.port}`);
+    }
+    const providers = parse(read('grafana/provisioning/dashboards/tps.yml')) as { providers: Array<{ options: { path: string } }> };
+    for (const p of providers.providers) expect(services.grafana?.volumes).toContain(`./grafana/dashboards:${p.options.path}:ro`);
+    expect(services.grafana?.environment?.GF_DASHBOARDS_DEFAULT_HOME_DASHBOARD_PATH).toBe(`${providers.providers[0]?.options.path}/tps-overview.json`);
+    expect(read('jaeger/config.yaml')).toMatch(/4318/);
+  });
+});

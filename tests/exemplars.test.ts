@@ -1,0 +1,62 @@
+// Trace-id exemplars end to end on the Prometheus side: a role's registry (OpenMetrics) observed
+// with a trace id, scraped by a real Prometheus started with native mode's command line, comes
+// back from the exemplar API under the label Grafana links to Jaeger (trace_id).
+import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
+import os from 'node:os';
+import path from 'node:path';
+import { afterAll, expect, it } from 'vitest';
+import { requireBinary } from '#platform/binaries.ts';
+import { createRegistry, histogram, metrics } from '#platform/metrics.ts';
+import { nativePrometheusConfig, prometheusArgs, writePrometheusConfig } from '#monitoring/native.ts';
+import { waitFor } from './helpers/nats-server.ts';
+
+const dir = mkdtempSync(path.join(os.tmpdir(), 'tps-exemplars-'));
+let prometheus: ChildProcess | undefined;
+let server: http.Server | undefined;
+afterAll(async () => {
+  prometheus?.kill('SIGTERM');
+  if (prometheus && prometheus.exitCode === null) await new Promise((resolve) => prometheus?.once('exit', resolve));
+  await new Promise((resolve) => (server ? server.close(resolve) : resolve(undefined)));
+  rmSync(dir, { recursive: true, force: true });
+});
+
+async function listen(handler: http.RequestListener): Promise<number> {
+  server = http.createServer(handler);
+  await new Promise<void>((resolve) => server?.listen(0, '127.0.0.1', resolve));
+  return (server.address() as AddressInfo).port;
+}
+
+async function freePort(): Promise<number> {
+  const probe = http.createServer();
+  await new Promise<void>((resolve) => probe.listen(0, '127.0.0.1', resolve));
+  const { port } = probe.address() as AddressInfo;
+  await new Promise((resolve) => probe.close(resolve));
+  return port;
+}
+
+it('a latency observation\'s trace id is stored by Prometheus as a trace_id exemplar', async () => {
+  const registry = createRegistry({ defaults: false });
+  const traceId = '0af7651916cd43dd8448eb211c80319c';
+  histogram(registry, metrics.jobProcessing).observe({ pool: 'fast', type: 'fast.echo' }, 0.012, traceId);
+  const target = await listen((_req, res) => {
+    void registry.metrics().then((text) => res.writeHead(200, { 'content-type': registry.contentType }).end(text));
+  });
+
+  const port = await freePort();
+  const config = writePrometheusConfig(dir, nativePrometheusConfig([{ job: 'worker-fast', port: target }], { intervalMs: 1000 }));
+  prometheus = spawn(requireBinary('prometheus', 'Run `scripts/bootstrap.sh --with-prometheus`.'), prometheusArgs(config, path.join(dir, 'data'), port), { stdio: 'ignore' });
+
+  const url = `http://127.0.0.1:${port}/api/v1/query_exemplars?query=tps_job_processing_seconds_bucket&start=0&end=${Date.now() / 1000 + 60}`;
+  type Exemplars = { data?: Array<{ seriesLabels: Record<string, string>; exemplars: Array<{ labels: Record<string, string>; value: string }> }> };
+  const found = await waitFor(async () => {
+    // Until it is ready Prometheus answers 503 in plain text.
+    const res = await fetch(url).catch(() => undefined);
+    const body = res?.ok ? ((await res.json()) as Exemplars) : undefined;
+    return body?.data?.length ? body.data : undefined;
+  }, 30_000, () => 'Prometheus to scrape the exemplar');
+  expect(found[0]?.seriesLabels).toMatchObject({ job: 'worker-fast', pool: 'fast', type: 'fast.echo', le: expect.stringMatching(/^0\.025$/) });
+  expect(found[0]?.exemplars[0]).toMatchObject({ labels: { trace_id: traceId }, value: '0.012' });
+}, 60_000);

@@ -1,0 +1,52 @@
+// Runs a role in the test process against a real NATS, on a free port, with a silent logger
+// (or one whose lines the test can read).
+import { Writable } from 'node:stream';
+import { pino } from 'pino';
+import { loadConfig, type Config } from '#platform/config.ts';
+import { runRole, type RoleContext } from '#platform/role.ts';
+import { connect, type NatsConnection } from '@nats-io/transport-node';
+import { provision } from '#platform/nats/provision.ts';
+import { declareTopology } from '#platform/nats/topology.ts';
+
+export type LogSink = { lines: Array<Record<string, unknown>> };
+
+export function testConfig(natsUrl: string, env: Record<string, string> = {}): Config {
+  return loadConfig({ NATS_URL: natsUrl, HTTP_PORT: '0', LOG_LEVEL: 'info', SHUTDOWN_GRACE_MS: '5000', ...env });
+}
+
+export function logSink(): { sink: LogSink; logger: pino.Logger } {
+  const sink: LogSink = { lines: [] };
+  const stream = new Writable({
+    write(chunk: Buffer, _enc, done) {
+      for (const line of chunk.toString().split('\n')) if (line) sink.lines.push(JSON.parse(line) as Record<string, unknown>);
+      done();
+    },
+  });
+  return { sink, logger: pino({ level: 'info' }, stream) };
+}
+
+export async function startTestRole<T>(
+  service: string,
+  config: Config,
+  start: (ctx: RoleContext) => Promise<T>,
+): Promise<{ ctx: RoleContext; result: T; sink: LogSink; stop: () => Promise<void> }> {
+  const { sink, logger } = logSink();
+  let result: T | undefined;
+  const ctx = await runRole(service, config, async (c) => { result = await start(c); }, { signals: false, logger });
+  return { ctx, result: result as T, sink, stop: () => ctx.lifecycle.shutdown('test done') };
+}
+
+export async function provisioned(url: string, env: Record<string, string> = {}): Promise<NatsConnection> {
+  const nc = await connect({ servers: url });
+  await provision(nc, declareTopology(testConfig(url, env)));
+  return nc;
+}
+
+export async function postJob(base: string, body: unknown, headers: Record<string, string> = {}): Promise<{ status: number; json: Record<string, unknown>; headers: Headers }> {
+  const res = await fetch(`${base}/jobs`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', ...headers },
+    body: typeof body === 'string' ? body : JSON.stringify(body),
+  });
+  return { status: res.status, json: (await res.json()) as Record<string, unknown>, headers: res.headers };
+}

@@ -1,0 +1,120 @@
+// The whole pipeline for a test: every role as its own process (the native supervisor starts
+// them), on ports free on this machine, against the test's own nats-server.
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { connect, type NatsConnection } from '@nats-io/transport-node';
+import { loadConfig } from '#platform/config.ts';
+import { openChaosStore, type ChaosStore } from '#platform/chaos/store.ts';
+import { operatorEnvFile } from '#platform/nats/credentials.ts';
+import { openJobStatusStore, type JobStatusStore, type JobView } from '#platform/job-status.ts';
+import { defaultPorts } from '#platform/ports.ts';
+import { roles } from '#services/roles.ts';
+import { portFree } from '#services/supervisor/ports.ts';
+import { startSupervisor, type Supervisor } from '#services/supervisor/supervisor.ts';
+import { waitFor } from './nats-server.ts';
+import { postJob } from './roles.ts';
+
+export type Stack = {
+  natsUrl: string;
+  /** The supervisor's state folder (TPS_STATE_DIR for `tps` commands against this stack). */
+  stateDir: string;
+  nc: NatsConnection;
+  chaos: ChaosStore;
+  status: JobStatusStore;
+  url(role: keyof typeof defaultPorts): string;
+  supervisor: Supervisor;
+  log(role: string): string;
+  stop(): Promise<void>;
+};
+
+const rolePorts = ['ingress', 'service-a', 'service-b', 'service-c', 'worker-fast', 'worker-slow', 'autoscaler', 'admin', 'natsMonitoring', 'prometheus'] as const;
+
+export async function freeOffset(): Promise<number> {
+  for (let candidate = 10_000 + (process.pid % 97) * 211; ; candidate += 37) {
+    const free = await Promise.all(rolePorts.map((r) => portFree(defaultPorts[r] + candidate)));
+    if (free.every(Boolean)) return candidate;
+  }
+}
+
+export async function startStack(natsUrl: string, env: Record<string, string> = {}): Promise<Stack> {
+  const dir = mkdtempSync(path.join(os.tmpdir(), 'tps-stack-'));
+  const offset = await freeOffset();
+  // Prometheus only where a test asks for it (TPS_MONITORING=auto): it is not free on 2 cores.
+  const childEnv = { LOG_LEVEL: 'info', TPS_STATE_DIR: dir, TPS_PORT_OFFSET: String(offset), TPS_MONITORING: 'off', ...env };
+  const config = loadConfig({ NATS_URL: natsUrl, ...childEnv });
+  const lines: string[] = [];
+  const supervisor = await startSupervisor(config, Object.values(roles), (line) => lines.push(line), { childEnv });
+  // When the supervisor started its own nats-server, the test acts as the operator user.
+  const operator = readOperatorEnv(dir);
+  const nc = await connect({ servers: natsUrl, maxReconnectAttempts: -1, reconnectTimeWait: 250, ...operator });
+  return {
+    natsUrl,
+    stateDir: dir,
+    nc,
+    chaos: await openChaosStore(nc),
+    status: await openJobStatusStore(nc),
+    url: (role) => `http://127.0.0.1:${defaultPorts[role] + offset}`,
+    supervisor,
+    log: (role) => { try { return readFileSync(path.join(dir, 'logs', `${role}.log`), 'utf8'); } catch { return ''; } },
+    async stop() {
+      await supervisor.stop('test done');
+      await nc.close();
+      rmSync(dir, { recursive: true, force: true });
+    },
+  };
+}
+
+function readOperatorEnv(dir: string): { user?: string; pass?: string } {
+  try {
+    const env = Object.fromEntries(readFileSync(operatorEnvFile(dir), 'utf8').trim().split('\n').map((l) => l.split(/=(.*)/s).slice(0, 2)));
+    return { user: env.NATS_USER, pass: env.NATS_PASSWORD };
+  } catch {
+    return {};
+  }
+}
+
+/** Submits jobs, retrying refusals (as a well-behaved client would); returns the accepted ids. */
+export async function submit(stack: Stack, type: string, count: number, payload?: Record<string, unknown>): Promise<string[]> {
+  const ids: string[] = [];
+  for (let i = 0; i < count; i++) {
+    const r = await postJob(stack.url('ingress'), payload ? { type, payload } : { type });
+    if (r.status === 202) ids.push(String(r.json.id));
+  }
+  return ids;
+}
+
+/** The loss oracle: waits until every accepted id is completed or dead-lettered. */
+export async function settle(stack: Stack, ids: readonly string[], timeoutMs = 60_000): Promise<Map<string, JobView>> {
+  const views = new Map<string, JobView>();
+  await waitFor(async () => {
+    for (const id of ids) {
+      const current = views.get(id);
+      if (current && (current.status === 'completed' || current.status === 'dead_lettered')) continue;
+      const view = await stack.status.read(id).catch(() => undefined);
+      if (view) views.set(id, view);
+    }
+    return ids.every((id) => ['completed', 'dead_lettered'].includes(views.get(id)?.status ?? '')) ? true : undefined;
+  }, timeoutMs, () => {
+    const open = ids.filter((id) => !['completed', 'dead_lettered'].includes(views.get(id)?.status ?? ''));
+    return `${open.length} of ${ids.length} jobs to finish (e.g. ${open.slice(0, 3).map((id) => `${id}: ${views.get(id)?.status ?? 'unknown'}`).join(', ')})`;
+  });
+  return views;
+}
+
+export async function metricValue(url: string, pattern: RegExp): Promise<number> {
+  const text = await (await fetch(`${url}/metrics`)).text();
+  let total = 0;
+  for (const line of text.split('\n')) {
+    if (line.startsWith('#')) continue;
+    if (pattern.test(line)) total += Number(line.split(' ')[1] ?? 0);
+  }
+  return total;
+}
+
+/** Sets a fault and waits until the target process reports it in force (it travels by a KV watch). */
+export async function injectFault(stack: Stack, input: { target: keyof typeof defaultPorts; fault: string; params?: Record<string, unknown>; durationMs?: number }): Promise<void> {
+  await stack.chaos.set(input, 'test');
+  const gauge = new RegExp(`^tps_chaos_fault_active\\{target="${input.target}",fault="${input.fault}"\\} 1\\b`);
+  await waitFor(async () => ((await metricValue(stack.url(input.target), gauge)) === 1 ? true : undefined), 10_000, () => `${input.target} to apply ${input.fault}`);
+}

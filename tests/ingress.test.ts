@@ -1,0 +1,190 @@
+// The ingress against a real nats-server: what is accepted is stored, what cannot be stored is
+// refused at once with a clear error, and bad input never reaches a queue.
+import { jetstreamManager, type JetStreamManager } from '@nats-io/jetstream';
+import type { NatsConnection } from '@nats-io/transport-node';
+import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { startIngress } from '#services/ingress/main.ts';
+import { provision } from '#platform/nats/provision.ts';
+import { declareTopology } from '#platform/nats/topology.ts';
+import { startNatsServer, waitFor, type NatsServerHandle } from './helpers/nats-server.ts';
+import { postJob, provisioned, startTestRole, testConfig } from './helpers/roles.ts';
+
+let server: NatsServerHandle;
+let nc: NatsConnection;
+let jsm: JetStreamManager;
+const stops: Array<() => Promise<void>> = [];
+
+beforeAll(async () => {
+  server = await startNatsServer();
+  nc = await provisioned(server.url);
+  jsm = await jetstreamManager(nc);
+});
+afterAll(async () => {
+  await nc?.close();
+  await server?.dispose();
+});
+beforeEach(async () => {
+  await provision(nc, declareTopology(testConfig(server.url)));
+  for (const stream of ['JOBS_FAST', 'JOBS_SLOW', 'KV_tps_jobs']) await jsm.streams.purge(stream);
+});
+afterEach(async () => {
+  while (stops.length) await stops.pop()?.();
+});
+
+async function ingress(env: Record<string, string> = {}): Promise<string> {
+  const config = testConfig(server.url, env);
+  await provision(nc, declareTopology(config));
+  const role = await startTestRole('ingress', config, startIngress);
+  stops.push(role.stop);
+  return `http://127.0.0.1:${role.result}`;
+}
+
+type Stored = { subject: string; id: string | undefined; body: Record<string, unknown> };
+
+async function storedJobs(stream: string): Promise<Stored[]> {
+  const info = await jsm.streams.info(stream);
+  const out: Stored[] = [];
+  for (let seq = info.state.first_seq; seq <= info.state.last_seq && info.state.messages > 0; seq++) {
+    const msg = await jsm.streams.getMessage(stream, { seq }).catch(() => null);
+    if (msg) out.push({ subject: msg.subject, id: msg.header?.get('Nats-Msg-Id'), body: msg.json<Record<string, unknown>>() });
+  }
+  return out;
+}
+
+describe('accepting jobs', () => {
+  it('stores each accepted job in its pool stream, on its subject, with its id as message id', async () => {
+    const base = await ingress();
+    const fast = await postJob(base, { type: 'fast.echo', payload: { n: 1 } });
+    const slow = await postJob(base, { type: 'slow.report' });
+    expect(fast.status).toBe(202);
+    expect(fast.json).toMatchObject({ pool: 'fast', status: 'accepted' });
+    expect(slow.json).toMatchObject({ pool: 'slow', status: 'accepted' });
+
+    const [storedFast] = await storedJobs('JOBS_FAST');
+    expect(storedFast).toMatchObject({ subject: 'jobs.fast.echo', id: fast.json.id });
+    expect(storedFast?.body).toMatchObject({ id: fast.json.id, type: 'fast.echo', pool: 'fast', payload: { n: 1 } });
+    const [storedSlow] = await storedJobs('JOBS_SLOW');
+    expect(storedSlow).toMatchObject({ subject: 'jobs.slow.report', id: slow.json.id });
+  });
+
+  it('turns the same Idempotency-Key into the same job, stored once', async () => {
+    const base = await ingress();
+    const first = await postJob(base, { type: 'fast.lookup' }, { 'idempotency-key': 'order-42' });
+    const again = await postJob(base, { type: 'fast.lookup' }, { 'idempotency-key': 'order-42' });
+    const other = await postJob(base, { type: 'fast.lookup' }, { 'idempotency-key': 'order-43' });
+    expect([first.status, again.status, other.status]).toEqual([202, 202, 202]);
+    expect(again.json.id).toBe(first.json.id);
+    expect(again.json.duplicate).toBe(true);
+    expect(other.json.id).not.toBe(first.json.id);
+    const ids = (await storedJobs('JOBS_FAST')).map((s) => s.id);
+    expect(ids.sort()).toEqual([first.json.id, other.json.id].sort());
+  });
+
+  it('reports job status by id, and 404 for an unknown id', async () => {
+    const base = await ingress();
+    const { json } = await postJob(base, { type: 'fast.echo' });
+    const status = await waitFor(async () => {
+      const res = await fetch(`${base}/jobs/${json.id}`);
+      return res.status === 200 ? ((await res.json()) as Record<string, unknown>) : undefined;
+    }, 5_000, () => 'job status');
+    expect(status).toMatchObject({ id: json.id, status: 'accepted', pool: 'fast', type: 'fast.echo' });
+    expect(typeof status.acceptedAt).toBe('string');
+    const unknown = await fetch(`${base}/jobs/00000000-0000-4000-8000-000000000000`);
+    expect(unknown.status).toBe(404);
+    expect(await unknown.json()).toMatchObject({ code: 'JOB_NOT_FOUND' });
+    expect((await fetch(`${base}/jobs/not-an-id`)).status).toBe(400);
+  });
+});
+
+describe('a full queue', () => {
+  it('answers 503 QUEUE_FULL with Retry-After, never holds more than capacity, and every 202 is stored', async () => {
+    const capacity = 25;
+    const base = await ingress({ FAST_QUEUE_CAPACITY: String(capacity), QUEUE_POLL_MS: '50' });
+    const answers = await Promise.all(Array.from({ length: 80 }, () => postJob(base, { type: 'fast.echo' })));
+    const accepted = answers.filter((a) => a.status === 202);
+    const full = answers.filter((a) => a.status === 503);
+    expect(accepted.length + full.length).toBe(answers.length);
+    expect(accepted.length).toBe(capacity);
+    for (const r of full) {
+      expect(r.json.code).toBe('QUEUE_FULL');
+      expect(Number(r.headers.get('retry-after'))).toBeGreaterThan(0);
+    }
+    const stored = await storedJobs('JOBS_FAST');
+    expect(stored.length).toBe(capacity);
+    expect(new Set(stored.map((s) => s.id))).toEqual(new Set(accepted.map((a) => a.json.id)));
+
+    // The slow pool still has room: a full fast queue does not block slow jobs.
+    expect((await postJob(base, { type: 'slow.export' })).status).toBe(202);
+  });
+
+  it('refuses before reading the body once every queue is known to be full', async () => {
+    const base = await ingress({ FAST_QUEUE_CAPACITY: '2', SLOW_QUEUE_CAPACITY: '2', QUEUE_POLL_MS: '50' });
+    for (const type of ['fast.echo', 'fast.echo', 'slow.report', 'slow.report']) expect((await postJob(base, { type })).status).toBe(202);
+    const refused = await waitFor(async () => {
+      // A malformed body proves the decision was made without parsing it.
+      const r = await postJob(base, '{not json');
+      return r.status === 503 ? r : undefined;
+    }, 5_000, () => 'all-full rejection');
+    expect(refused.json.code).toBe('QUEUE_FULL');
+    const metrics = await (await fetch(`${base}/metrics`)).text();
+    expect(metrics).toMatch(/tps_jobs_rejected_total\{pool="unknown",reason="queue_full"\} [1-9]/);
+    expect(metrics).toMatch(/tps_queue_depth\{pool="fast"\} 2/);
+    expect(metrics).toMatch(/tps_queue_capacity\{pool="slow"\} 2/);
+  });
+});
+
+describe('bad input', () => {
+  const cases: Array<[string, RequestInit, number, string]> = [
+    ['malformed JSON', { body: '{"type": "fast.echo"', headers: { 'content-type': 'application/json' } }, 400, 'INVALID_JSON'],
+    ['empty body', { body: '', headers: { 'content-type': 'application/json' } }, 400, 'INVALID_JSON'],
+    ['wrong content type', { body: 'type=fast.echo', headers: { 'content-type': 'application/x-www-form-urlencoded' } }, 415, 'UNSUPPORTED_MEDIA_TYPE'],
+    ['text/plain', { body: '{"type":"fast.echo"}', headers: { 'content-type': 'text/plain' } }, 415, 'UNSUPPORTED_MEDIA_TYPE'],
+    ['unknown type', { body: '{"type":"fast.nope"}', headers: { 'content-type': 'application/json' } }, 400, 'UNKNOWN_JOB_TYPE'],
+    ['missing type', { body: '{"payload":{}}', headers: { 'content-type': 'application/json' } }, 400, 'INVALID_REQUEST'],
+    ['extra field', { body: '{"type":"fast.echo","priority":1}', headers: { 'content-type': 'application/json' } }, 400, 'INVALID_REQUEST'],
+    ['payload not an object', { body: '{"type":"fast.echo","payload":[1]}', headers: { 'content-type': 'application/json' } }, 400, 'INVALID_REQUEST'],
+    ['__proto__ key', { body: '{"type":"fast.echo","payload":{"__proto__":{"admin":true}}}', headers: { 'content-type': 'application/json' } }, 400, 'INVALID_REQUEST'],
+    ['constructor.prototype', { body: '{"type":"fast.echo","payload":{"constructor":{"prototype":{"x":1}}}}', headers: { 'content-type': 'application/json' } }, 400, 'INVALID_REQUEST'],
+    ['oversize body', { body: JSON.stringify({ type: 'fast.echo', payload: { blob: 'x'.repeat(5_000) } }), headers: { 'content-type': 'application/json' } }, 413, 'BODY_TOO_LARGE'],
+    ['bad idempotency key', { body: '{"type":"fast.echo"}', headers: { 'content-type': 'application/json', 'idempotency-key': 'has space' } }, 400, 'INVALID_IDEMPOTENCY_KEY'],
+  ];
+
+  it.each(cases)('%s gets %i %s and enqueues nothing', async (_name, init, status, code) => {
+    const base = await ingress({ MAX_BODY_BYTES: '4096' });
+    const res = await fetch(`${base}/jobs`, { method: 'POST', ...init });
+    expect(res.status).toBe(status);
+    const body = (await res.json()) as Record<string, unknown>;
+    expect(body.code).toBe(code);
+    expect(typeof body.message).toBe('string');
+    expect(JSON.stringify(body)).not.toMatch(/at .*\.ts:\d+|stack/i);
+    expect((await jsm.streams.info('JOBS_FAST')).state.messages).toBe(0);
+  });
+});
+
+describe('rate limit', () => {
+  it('answers 429 RATE_LIMITED with Retry-After beyond the configured rate', async () => {
+    const base = await ingress({ RATE_LIMIT_RPS: '5' });
+    const answers = await Promise.all(Array.from({ length: 12 }, () => postJob(base, { type: 'fast.echo' })));
+    const limited = answers.filter((a) => a.status === 429);
+    expect(answers.filter((a) => a.status === 202).length).toBe(5);
+    expect(limited.length).toBe(7);
+    expect(limited[0]?.json.code).toBe('RATE_LIMITED');
+    expect(Number(limited[0]?.headers.get('retry-after'))).toBeGreaterThanOrEqual(1);
+    expect((await jsm.streams.info('JOBS_FAST')).state.messages).toBe(5);
+  });
+});
+
+describe('health and metrics', () => {
+  it('serves /healthz, /readyz and the metric contract', async () => {
+    const base = await ingress();
+    await postJob(base, { type: 'fast.echo' });
+    expect((await fetch(`${base}/healthz`)).status).toBe(200);
+    const ready = await fetch(`${base}/readyz`);
+    expect(ready.status).toBe(200);
+    expect(await ready.json()).toMatchObject({ status: 'ready', checks: { nats: true, queues: true } });
+    const metrics = await (await fetch(`${base}/metrics`)).text();
+    expect(metrics).toMatch(/tps_jobs_submitted_total\{pool="fast",type="fast.echo"\} 1/);
+    expect(metrics).toMatch(/tps_http_request_duration_seconds_bucket\{.*service="ingress",route="\/jobs",method="POST",code="202"/);
+    expect(metrics).toContain('process_cpu_seconds_total');
+  });
+});

@@ -1,0 +1,97 @@
+// The pipeline end to end, every role its own process: ingress -> JetStream -> worker pools ->
+// service-a -> service-b -> service-c, breakers, retries and the dead-letter queue.
+import { jetstreamManager } from '@nats-io/jetstream';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { dlqHeaders } from '#workers/dead-letter.ts';
+import { startNatsServer, waitFor, type NatsServerHandle } from './helpers/nats-server.ts';
+import { postJob } from './helpers/roles.ts';
+import { injectFault, metricValue, settle, startStack, submit, type Stack } from './helpers/stack.ts';
+
+let server: NatsServerHandle;
+let stack: Stack;
+
+beforeAll(async () => {
+  server = await startNatsServer();
+  stack = await startStack(server.url, { BREAKER_RESET_MS: '2s', FAST_QUEUE_CAPACITY: '60' });
+}, 60_000);
+afterAll(async () => {
+  await stack?.stop();
+  await server?.dispose();
+});
+
+describe('a job flows through the whole chain', () => {
+  it.each(['fast.echo', 'fast.lookup', 'slow.report', 'slow.export'])('%s ends completed', async (type) => {
+    const [id] = await submit(stack, type, 1);
+    const views = await settle(stack, [id as string], 20_000);
+    expect(views.get(id as string)).toMatchObject({ status: 'completed', type, attempts: 1 });
+  });
+
+  it('reports per-hop metrics along the way', async () => {
+    expect(await metricValue(stack.url('service-c'), /^tps_service_effects_total\{service="service-c"\}/)).toBeGreaterThanOrEqual(2);
+    expect(await metricValue(stack.url('worker-slow'), /^tps_jobs_processed_total\{pool="slow",type="slow.export",outcome="success"\}/)).toBe(1);
+    expect(await metricValue(stack.url('service-a'), /^tps_downstream_request_duration_seconds_count\{caller="service-a",target="service-b",outcome="success"\}/)).toBeGreaterThanOrEqual(3);
+  });
+});
+
+describe('failures', () => {
+  it('sends a poison job to the DLQ at once, with its error and attempt count', async () => {
+    const r = await postJob(stack.url('ingress'), { type: 'fast.lookup', payload: { key: 42 } });
+    expect(r.status).toBe(202);
+    const id = String(r.json.id);
+    const view = (await settle(stack, [id], 20_000)).get(id);
+    expect(view).toMatchObject({ status: 'dead_lettered', attempts: 1, error: { code: 'INVALID_PAYLOAD' } });
+
+    const jsm = await jetstreamManager(stack.nc);
+    const entry = await jsm.streams.getMessage('DLQ', { last_by_subj: 'dlq.fast.lookup' });
+    if (!entry) throw new Error('no DLQ entry for dlq.fast.lookup');
+    expect(entry.header?.get(dlqHeaders.jobId)).toBe(id);
+    expect(entry.header?.get(dlqHeaders.errorCode)).toBe('INVALID_PAYLOAD');
+    expect(entry.header?.get(dlqHeaders.attempts)).toBe('1');
+    expect(entry.header?.get(dlqHeaders.reason)).toBe('permanent');
+    expect(entry.header?.get(dlqHeaders.firstFailure)).toMatch(/^\d{4}-/);
+    expect(entry.json<{ id: string }>().id).toBe(id);
+    // Off its queue: nothing of it is left in JOBS_FAST.
+    expect((await jsm.consumers.info('JOBS_FAST', 'workers-fast')).num_ack_pending).toBe(0);
+  });
+
+  it('retries a transiently failing job until it succeeds', async () => {
+    await injectFault(stack, { target: 'service-a', fault: 'error_rate', params: { ratio: 1 }, durationMs: 60_000 });
+    const [id] = await submit(stack, 'fast.echo', 1);
+    await waitFor(async () => ((await stack.status.read(id as string))?.error ? true : undefined), 10_000, () => 'a failed attempt');
+    await stack.chaos.clear('service-a', 'error_rate', 'test');
+    const view = (await settle(stack, [id as string], 20_000)).get(id as string);
+    expect(view?.status).toBe('completed');
+    expect(view?.attempts).toBeGreaterThanOrEqual(2);
+  });
+});
+
+describe('Jidoka: a failing downstream', () => {
+  it('opens the breaker, stops the pool pulling, fills the queue, sheds at the ingress, and recovers without loss', async () => {
+    const worker = stack.url('worker-fast');
+    const accepted: string[] = [];
+    let shed = 0;
+    const post = async () => {
+      const r = await postJob(stack.url('ingress'), { type: 'fast.echo' });
+      if (r.status === 202) accepted.push(String(r.json.id));
+      else if (r.status === 503 && r.json.code === 'QUEUE_FULL') shed += 1;
+    };
+
+    await stack.chaos.set({ target: 'service-a', fault: 'error_rate', params: { ratio: 1 }, durationMs: 120_000 }, 'test');
+    await waitFor(async () => { await post(); return (await metricValue(worker, /^tps_circuit_state\{circuit="worker-fast->service-a"\}/)) === 2 ? true : undefined; }, 20_000, () => 'the breaker to open');
+
+    // While open, service-a sees only the half-open probes (one per reset period).
+    const callsAtOpen = await metricValue(stack.url('service-a'), /^tps_http_request_duration_seconds_count\{service="service-a",route="\/work"/);
+    const openedAt = Date.now();
+    await waitFor(async () => { await post(); return shed > 0 ? true : undefined; }, 30_000, () => 'the queue to fill and the ingress to shed');
+    const callsWhileOpen = (await metricValue(stack.url('service-a'), /^tps_http_request_duration_seconds_count\{service="service-a",route="\/work"/)) - callsAtOpen;
+    expect(callsWhileOpen).toBeLessThanOrEqual(Math.ceil((Date.now() - openedAt) / 2_000) + 1);
+    expect(await metricValue(worker, /^tps_queue_pending\{pool="fast"\}/)).toBeGreaterThan(0);
+
+    await stack.chaos.clear('service-a', 'error_rate', 'test');
+    await waitFor(async () => ((await metricValue(worker, /^tps_circuit_state\{circuit="worker-fast->service-a"\}/)) === 0 ? true : undefined), 20_000, () => 'the breaker to close');
+    const views = await settle(stack, accepted, 60_000);
+    const completed = [...views.values()].filter((v) => v.status === 'completed').length;
+    expect(completed + [...views.values()].filter((v) => v.status === 'dead_lettered').length).toBe(accepted.length);
+    expect(completed).toBeGreaterThan(accepted.length / 2);
+  });
+});

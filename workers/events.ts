@@ -1,0 +1,56 @@
+// A worker's business events, each owning its metrics, status write and log line.
+import type { JobStatusStore } from '#platform/job-status.ts';
+import type { JobMessage } from '#platform/job-message.ts';
+import type { Logger } from '#platform/logger.ts';
+import { counter, histogram, metrics, type MetricsRegistry } from '#platform/metrics.ts';
+import type { Pool } from '#platform/pools.ts';
+import type { JobFailure } from './classify.ts';
+
+export type WorkerEvents = ReturnType<typeof workerEvents>;
+
+function createFamilies(registry: MetricsRegistry) {
+  return {
+    processed: counter(registry, metrics.jobsProcessed),
+    processing: histogram(registry, metrics.jobProcessing),
+    queueWait: histogram(registry, metrics.jobQueueWait),
+    endToEnd: histogram(registry, metrics.jobEndToEnd),
+    dlqAdded: counter(registry, metrics.dlqAdded),
+  };
+}
+
+/** One set of metric families per registry, shared by the events of both pools. */
+const families = new WeakMap<MetricsRegistry, ReturnType<typeof createFamilies>>();
+
+export function workerEvents(pool: Pool, deps: { registry: MetricsRegistry; logger: Logger; status: JobStatusStore }) {
+  let f = families.get(deps.registry);
+  if (!f) families.set(deps.registry, (f = createFamilies(deps.registry)));
+  const { processed, processing, queueWait, endToEnd, dlqAdded } = f;
+  const seconds = (ms: number) => ms / 1000;
+
+  return {
+    started(job: JobMessage, attempt: number, traceId?: string): void {
+      if (attempt === 1) queueWait.observe({ pool }, seconds(Math.max(0, Date.now() - Date.parse(job.acceptedAt))), traceId);
+      deps.status.note(job.id, { state: 'processing', at: new Date().toISOString(), type: job.type, pool, attempt });
+    },
+    async succeeded(job: JobMessage, attempt: number, elapsedMs: number, traceId?: string): Promise<void> {
+      await deps.status.record(job.id, { state: 'completed', at: new Date().toISOString(), type: job.type, pool, attempt });
+      processed.inc({ pool, type: job.type, outcome: 'success' });
+      processing.observe({ pool, type: job.type }, seconds(elapsedMs), traceId);
+      endToEnd.observe({ pool, type: job.type }, seconds(Date.now() - Date.parse(job.acceptedAt)), traceId);
+    },
+    retrying(job: JobMessage, attempt: number, failure: JobFailure, delayMs: number, elapsedMs: number, traceId?: string): void {
+      deps.status.note(job.id, { state: 'processing', at: new Date().toISOString(), type: job.type, pool, attempt, error: { code: failure.code, message: failure.message } });
+      processed.inc({ pool, type: job.type, outcome: 'retry' });
+      processing.observe({ pool, type: job.type }, seconds(elapsedMs), traceId);
+      deps.logger.info({ job_id: job.id, trace_id: traceId, attempt, code: failure.code, retry_in_ms: delayMs }, `job attempt failed; retrying: ${failure.message}`);
+    },
+    async deadLettered(job: Pick<JobMessage, 'id' | 'type' | 'acceptedAt'>, attempt: number, failure: JobFailure, reason: string, traceId?: string): Promise<void> {
+      await deps.status.record(job.id, { state: 'dead_lettered', at: new Date().toISOString(), type: job.type, pool, attempt, error: { code: failure.code, message: failure.message } });
+      processed.inc({ pool, type: job.type, outcome: 'dead_lettered' });
+      dlqAdded.inc({ pool, reason: failure.code });
+      const acceptedAt = Date.parse(job.acceptedAt);
+      if (Number.isFinite(acceptedAt)) endToEnd.observe({ pool, type: job.type }, seconds(Date.now() - acceptedAt), traceId);
+      deps.logger.warn({ job_id: job.id, trace_id: traceId, attempt, code: failure.code, reason }, `job dead-lettered: ${failure.message}`);
+    },
+  };
+}

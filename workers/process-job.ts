@@ -1,0 +1,102 @@
+// Handles one delivered job message: call the service chain, then carry out what classify()
+// decides. The terminal status is stored before the message is acked or termed, so a crash in
+// between means a redelivery, never a job that vanished.
+import type { JetStreamClient, JsMsg } from '@nats-io/jetstream';
+import type { Span } from '@opentelemetry/api';
+import type { DownstreamClient } from '#platform/http/downstream.ts';
+import { decodeJob, type JobMessage } from '#platform/job-message.ts';
+import type { JobStatusStore } from '#platform/job-status.ts';
+import { maxDeliver, type PoolDefinition } from '#platform/pools.ts';
+import { markFailed, messagingAttributes, processTraced } from '#platform/nats/trace-headers.ts';
+import { BadMessageError, classify, describeFailure, type JobFailure } from './classify.ts';
+import { publishDeadLetter } from './dead-letter.ts';
+import type { WorkerEvents } from './events.ts';
+
+export type JobContext = {
+  def: PoolDefinition;
+  ackWaitMs: number;
+  instance: string;
+  js: JetStreamClient;
+  client: DownstreamClient;
+  status: JobStatusStore;
+  events: WorkerEvents;
+};
+
+const jobAttributes = { type: 'tps.job.type', attempt: 'tps.job.attempt', outcome: 'tps.job.outcome' } as const;
+
+/** What became of this delivery, on its span: a failed attempt is an error of this span. */
+function recordOutcome(span: Span, outcome: 'success' | 'retry' | 'dead_lettered', failure?: JobFailure): void {
+  span.setAttribute(jobAttributes.outcome, outcome);
+  if (failure) markFailed(span, failure.code, failure.message);
+}
+
+export function traceIdOf(msg: JsMsg): string | undefined {
+  const traceparent = msg.headers?.get('traceparent');
+  return traceparent ? traceparent.split('-')[1] : undefined;
+}
+
+/** One delivery of a job, inside its `process jobs.<pool>` span (the trace the ingress started). */
+export function processJob(msg: JsMsg, ctx: JobContext): Promise<void> {
+  return processTraced(msg, { queue: `jobs.${ctx.def.pool}`, consumerGroup: ctx.def.consumer }, (span) => handleJob(msg, ctx, span));
+}
+
+async function handleJob(msg: JsMsg, ctx: JobContext, span: Span): Promise<void> {
+  const attempt = msg.info.deliveryCount;
+  span.setAttribute(jobAttributes.attempt, attempt);
+  const traceId = traceIdOf(msg);
+  let job: JobMessage;
+  try {
+    job = decodeJob(msg.data);
+    if (job.pool !== ctx.def.pool) throw new Error(`a ${job.pool} job on the ${ctx.def.pool} queue`);
+  } catch (err) {
+    const type = msg.subject.replace(/^jobs\./, '');
+    const failure = describeFailure(new BadMessageError(`not a valid job message: ${(err as Error).message}`, { cause: err }));
+    recordOutcome(span, 'dead_lettered', failure);
+    await sendToDeadLetters(msg, ctx, { id: `bad-${msg.info.streamSequence}`, type, acceptedAt: msg.time.toISOString() }, attempt, failure, 'permanent', traceId);
+    return;
+  }
+
+  span.setAttributes({ [messagingAttributes.messageId]: job.id, [jobAttributes.type]: job.type });
+  ctx.events.started(job, attempt, traceId);
+  const started = performance.now();
+  // Long jobs tell JetStream they are alive, so ack_wait does not hand them to another worker.
+  const keepAlive = ctx.def.attemptTimeoutMs >= ctx.ackWaitMs / 2 ? setInterval(() => msg.working(), ctx.ackWaitMs / 3) : undefined;
+  try {
+    await ctx.client.call({ jobId: job.id, type: job.type, payload: job.payload, attempt, deadline: Date.now() + ctx.def.attemptTimeoutMs });
+    await ctx.events.succeeded(job, attempt, performance.now() - started, traceId);
+    recordOutcome(span, 'success');
+    msg.ack();
+  } catch (err) {
+    const decision = classify(describeFailure(err), attempt, { retryBackoffMs: ctx.def.retryBackoffMs, maxDeliver: maxDeliver(ctx.def) });
+    recordOutcome(span, decision.action === 'retry' ? 'retry' : 'dead_lettered', decision.failure);
+    if (decision.action === 'retry') {
+      ctx.events.retrying(job, attempt, decision.failure, decision.delayMs, performance.now() - started, traceId);
+      msg.nak(decision.delayMs);
+    } else {
+      await sendToDeadLetters(msg, ctx, job, attempt, decision.failure, decision.reason, traceId);
+    }
+  } finally {
+    if (keepAlive) clearInterval(keepAlive);
+  }
+}
+
+async function sendToDeadLetters(msg: JsMsg, ctx: JobContext, job: Pick<JobMessage, 'id' | 'type' | 'acceptedAt'>, attempt: number, failure: JobFailure, reason: string, traceId?: string): Promise<void> {
+  const now = new Date().toISOString();
+  const view = await ctx.status.read(job.id).catch(() => undefined);
+  try {
+    await publishDeadLetter(ctx.js, msg.data, msg.headers, {
+      jobId: job.id, type: job.type, pool: ctx.def.pool, failure, reason, attempts: attempt,
+      firstFailure: view?.firstFailureAt ?? now, lastFailure: now,
+      ...(traceId ? { traceId } : {}),
+      originalSubject: msg.subject, originalSeq: msg.info.streamSequence, by: ctx.instance,
+    });
+    await ctx.events.deadLettered(job, attempt, failure, reason, traceId);
+  } catch {
+    // The DLQ (or the status bucket) could not take it: leave the job queued and try again.
+    // A second DLQ publish of the same message is recognised as a duplicate.
+    msg.nak(ctx.def.retryBackoffMs[0] ?? 1_000);
+    return;
+  }
+  // No reason argument: nats-server 2.9 ignores a term that carries one.
+  msg.term();
+}

@@ -1,0 +1,31 @@
+// The pool's queue as JetStream sees it: waiting vs delivered-unacked (consumer info) and the
+// dead-letter backlog (DLQ stream, counted by subject). Every replica reports the same numbers;
+// dashboards take max() by pool, never sum().
+import type { JetStreamManager } from '@nats-io/jetstream';
+import { gauge, metrics, type MetricsRegistry } from '#platform/metrics.ts';
+import { poolDlqSubjects, streams } from '#platform/nats/subjects.ts';
+import type { PoolDefinition } from '#platform/pools.ts';
+
+export function startQueueGauges(jsm: JetStreamManager, def: PoolDefinition, registry: MetricsRegistry, everyMs: number): () => void {
+  const pool = def.pool;
+  const pending = gauge(registry, metrics.queuePending);
+  const inflight = gauge(registry, metrics.queueInflight);
+  const dlqDepth = gauge(registry, metrics.dlqDepth);
+  const dlqCapacity = gauge(registry, metrics.dlqCapacity);
+  const read = async () => {
+    try {
+      const ci = await jsm.consumers.info(def.stream, def.consumer);
+      pending.set({ pool }, ci.num_pending);
+      inflight.set({ pool }, ci.num_ack_pending);
+      const dlq = await jsm.streams.info(streams.dlq, { subjects_filter: poolDlqSubjects(pool) });
+      dlqDepth.set({ pool }, Object.values(dlq.state.subjects ?? {}).reduce((a, b) => a + b, 0));
+      dlqCapacity.set({ pool }, dlq.config.max_msgs);
+    } catch {
+      // NATS away: keep the last values; the connection state is reported by /readyz.
+    }
+  };
+  void read();
+  const timer = setInterval(() => void read(), everyMs);
+  timer.unref();
+  return () => clearInterval(timer);
+}
