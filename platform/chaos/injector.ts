@@ -10,10 +10,12 @@ import type { ActiveFault } from './catalogue.ts';
 
 export class InjectedFault extends Error {
   readonly status: number;
+  readonly target: string;
   constructor(target: string, status: number) {
     super(`chaos: ${target} injected a ${status} error`);
     this.name = 'InjectedFault';
     this.status = status;
+    this.target = target;
   }
 }
 

@@ -7,7 +7,7 @@ import { InjectedFault, type Chaos } from './injector.ts';
 
 export function withPublishFaults(publisher: JetStreamPublisher, chaos: Chaos): JetStreamPublisher {
   const asBrokerError = (err: unknown): never => {
-    throw err instanceof InjectedFault ? new PublishError(`${err.message} at the NATS publish`, 0, 503) : err;
+    throw err instanceof InjectedFault ? new PublishError(`chaos: error_rate on ${err.target} failed this publish to NATS`, 0, 503) : err;
   };
   return {
     publish(subject, data, opts) {
