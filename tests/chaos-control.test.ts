@@ -1,12 +1,15 @@
 // `tps chaos` against a real nats-server and real roles (no supervisor here): bad input is refused
 // with the catalogue's message and exit 2; faults round-trip through the tps_chaos bucket, are
 // applied by their target, expire by themselves; ingress faults act at the NATS publish.
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import type { NatsConnection } from '@nats-io/transport-node';
 import { afterAll, beforeAll, expect, it } from 'vitest';
+import { faultCatalogue, faultNames } from '#platform/chaos/catalogue.ts';
+import { paramsText, targetsOf } from '#platform/chaos/describe.ts';
 import { openChaosStore, type ChaosStore } from '#platform/chaos/store.ts';
+import { projectRoot } from '#platform/paths.ts';
 import { startChain } from '#services/chain/main.ts';
 import { startIngress } from '#services/ingress/main.ts';
 import { tps } from './helpers/cli.ts';
@@ -137,4 +140,13 @@ it('ingress faults act at the NATS publish: errors are broker errors, latency de
   expect(performance.now() - readStarted).toBeLessThan(300);
   await store.reset('test');
   await waitGauge(base, 'ingress', 'latency', 0);
+});
+
+it('docs/chaos.md shows the catalogue as the code has it', () => {
+  const doc = readFileSync(path.join(projectRoot, 'docs', 'chaos.md'), 'utf8');
+  for (const name of faultNames) {
+    const def = faultCatalogue[name];
+    const targets = def.kind === 'process' ? 'any role' : targetsOf(name).join(', ');
+    expect(doc).toContain(`| \`${name}\` | ${def.kind} | ${def.description} | ${paramsText(name)} | ${targets} |`);
+  }
 });

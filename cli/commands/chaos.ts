@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { ChaosInputError, durations, type ActiveFault } from '#platform/chaos/catalogue.ts';
-import { openChaosControl, type ChaosControl } from '#platform/chaos/control.ts';
+import { ChaosStoreUnavailable, openChaosControl, type ChaosControl } from '#platform/chaos/control.ts';
 import { SystemFaultRefused } from '#platform/chaos/supervisor-channel.ts';
 import { loadConfig } from '#platform/config.ts';
 import { createLogger } from '#platform/logger.ts';
@@ -45,7 +45,7 @@ export async function main(argv: string[]): Promise<number> {
     return await run(rest);
   } catch (err) {
     if (err instanceof ChaosInputError) throw new UsageError(err.message);
-    if (err instanceof SystemFaultRefused) throw new CommandError(err.message);
+    if (err instanceof SystemFaultRefused || err instanceof ChaosStoreUnavailable) throw new CommandError(err.message, { cause: err });
     throw err;
   }
 }

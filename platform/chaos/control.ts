@@ -44,6 +44,14 @@ export class NotRunningNatively extends SystemFaultRefused {
   }
 }
 
+/** NATS answers but the chaos bucket is not there (JetStream off, or not provisioned). */
+export class ChaosStoreUnavailable extends Error {
+  constructor(message: string, options?: ErrorOptions) {
+    super(message, options);
+    this.name = 'ChaosStoreUnavailable';
+  }
+}
+
 const targetsWithSystemFaults = new Set(Object.values(systemFaultTargets).flat());
 
 export function openChaosControl(opts: ChaosControlOptions): ChaosControl {
@@ -55,7 +63,10 @@ export function openChaosControl(opts: ChaosControlOptions): ChaosControl {
   const chaosStore = (): Promise<ChaosStore> => {
     if (!store) {
       const nc = opts.nc ? Promise.resolve(opts.nc) : (ownNc = connectNats(opts.config.nats, { name: 'tps-chaos', logger: opts.logger }));
-      store = nc.then((c) => openChaosStore(c));
+      store = nc.then((c) => openChaosStore(c).catch((err: unknown) => {
+        throw new ChaosStoreUnavailable(`the tps_chaos bucket cannot be opened at ${opts.config.nats.servers.join(', ')} (${(err as Error).message}); ` +
+          'is TPS Lab running there (`make up`), and provisioned (`tps provision`)?', { cause: err });
+      }));
       store.catch(() => { store = undefined; });
     }
     return store;

@@ -26,6 +26,8 @@ export const isActive = (f: ActiveFault, now = Date.now()) => Date.parse(f.expir
 
 export async function openChaosStore(nc: NatsConnection): Promise<ChaosStore> {
   const kv: KV = await new Kvm(nc).open(buckets.chaos);
+  // open() is lazy; asking for the status fails here, not on first use, when the bucket is missing.
+  await kv.status();
   const js = jetstream(nc);
   const audit = async (action: string, fault: Partial<ActiveFault>, by: string) => {
     const event = { kind: `chaos.${action}`, at: new Date().toISOString(), by, ...fault };
