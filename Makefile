@@ -9,7 +9,7 @@ MODE ?= native
 COMPOSE ?= docker compose
 
 .DEFAULT_GOAL := help
-.PHONY: help bootstrap compose-env up down status provision test typecheck bench bench-ingress bench-pipeline bench-autoscaler bench-tracing logs clean monitoring
+.PHONY: help bootstrap compose-env up down status provision test typecheck bench bench-ingress bench-pipeline bench-autoscaler bench-tracing logs clean monitoring chaos chaos-stop
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-14s %s\n", $$1, $$2}'
@@ -63,6 +63,12 @@ bench-tracing: ## what tracing costs: off (the API's no-op calls), and the pipel
 	@node bench/pipeline.bench.ts --tracing
 
 bench: bench-ingress bench-pipeline bench-autoscaler bench-tracing ## every benchmark
+
+chaos: ## break something on purpose: default service-a fails every request (lab 2.4); TARGET= LATENCY= ERROR_RATE= FAULT= PARAMS= DURATION= (docs/chaos.md)
+	@MODE=$(MODE) COMPOSE="$(COMPOSE)" TARGET="$(TARGET)" FAULT="$(FAULT)" LATENCY="$(LATENCY)" ERROR_RATE="$(ERROR_RATE)" PARAMS="$(PARAMS)" DURATION="$(DURATION)" scripts/chaos.sh start
+
+chaos-stop: ## clear every chaos fault and start again whatever a system fault stopped
+	@MODE=$(MODE) COMPOSE="$(COMPOSE)" scripts/chaos.sh stop
 
 logs: ## follow the logs of the native run
 	@tail -n 20 -F .tps/logs/*.log

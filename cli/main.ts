@@ -16,6 +16,7 @@ export const commands: Record<string, CommandEntry> = {
   scale: { summary: 'Set the slots of a worker pool live (every replica applies it)', load: () => import('./commands/scale.ts') },
   autoscaler: { summary: 'Autoscaler status, enable, disable, cap', load: () => import('./commands/autoscaler.ts') },
   breaker: { summary: 'List circuit breakers; force one open, or close it back to automatic', load: () => import('./commands/breaker.ts') },
+  chaos: { summary: 'Break things on purpose: set, clear, list, reset faults (each expires); the catalogue', load: () => import('./commands/chaos.ts') },
   dlq: { summary: 'Dead-letter queue: list, show, replay (rate-limited, dry run), purge', load: () => import('./commands/dlq.ts') },
 };
 

@@ -113,11 +113,12 @@ export function validateFault(input: { target: string; fault: string; params?: R
     throw new ChaosInputError(`${fault} applies to ${systemFaultTargets[fault]?.join(' or ')}, not ${target}`);
   }
   if (def.kind === 'process' && !processTargets.includes(target)) {
-    throw new ChaosInputError(`${fault} is a process fault; ${target} takes only system faults (${Object.entries(systemFaultTargets).filter(([, t]) => t.includes(target)).map(([f]) => f).join(', ')})`);
+    const own = Object.entries(systemFaultTargets).filter(([, t]) => t.includes(target)).map(([f]) => f);
+    throw new ChaosInputError(`${fault} is a process fault; ${target} ${own.length ? `takes only system faults (${own.join(', ')})` : 'takes no faults'}`);
   }
   const parsed = def.params.safeParse(input.params ?? {});
   if (!parsed.success) {
-    throw new ChaosInputError(`${fault}: ${parsed.error.issues.map((i) => `${i.path.join('.') || 'params'} ${i.message}`).join('; ')}`);
+    throw new ChaosInputError(`${fault}: ${parsed.error.issues.map((i) => describeIssue(i, input.params ?? {})).join('; ')} (\`tps chaos faults\` lists the parameters)`);
   }
   const durationMs = input.durationMs ?? durations.defaultMs;
   if (!Number.isFinite(durationMs) || durationMs <= 0 || durationMs > durations.maxMs) {
@@ -127,3 +128,18 @@ export function validateFault(input: { target: string; fault: string; params?: R
 }
 
 export const faultKey = (target: string, fault: string) => `${target}.${fault}`;
+
+export const isSystemFault = (fault: FaultName): boolean => faultCatalogue[fault].kind === 'system';
+
+/** `ms must be at most 120000 (got 999999)` rather than zod's wording. */
+function describeIssue(issue: z.core.$ZodIssue, params: Record<string, unknown>): string {
+  const name = issue.path.join('.');
+  const got = name ? ` (got ${JSON.stringify(params[name])})` : '';
+  switch (issue.code) {
+    case 'too_big': return `${name} must be at most ${String(issue.maximum)}${got}`;
+    case 'too_small': return `${name} must be at least ${String(issue.minimum)}${got}`;
+    case 'invalid_type': return params[name] === undefined ? `${name} is required` : `${name} must be a number${got}`;
+    case 'unrecognized_keys': return `unknown parameter ${issue.keys.join(', ')}`;
+    default: return `${name || 'params'}: ${issue.message}`;
+  }
+}

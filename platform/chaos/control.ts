@@ -1,7 +1,16 @@
 // The one way operators and scenarios change faults: process faults go to the `tps_chaos` bucket,
 // system faults (nats_down, monitoring_down, autoscaler_down) to whoever runs those systems (the
 // native supervisor, or docker compose). Callers never need to know which is which.
-import type { ActiveFault } from './catalogue.ts';
+import type { Config } from '../config.ts';
+import type { Logger } from '../logger.ts';
+import { connectNats, type NatsConnection } from '../nats/connect.ts';
+import { stateDir } from '../paths.ts';
+import {
+  ChaosInputError, chaosTargets, faultCatalogue, faultNames, isSystemFault, processTargets, systemFaultTargets, validateFault,
+  type ActiveFault, type ChaosTarget, type FaultName,
+} from './catalogue.ts';
+import { openChaosStore, type ChaosStore } from './store.ts';
+import { supervisorChannel, supervisorSocket, SupervisorNotRunning, SystemFaultRefused } from './supervisor-channel.ts';
 
 export type ChaosRequest = { target: string; fault: string; params?: Record<string, unknown>; durationMs?: number };
 
@@ -15,3 +24,117 @@ export type ChaosControl = {
   reset(by: string): Promise<ActiveFault[]>;
   close(): Promise<void>;
 };
+
+export type ChaosControlOptions = {
+  /** NATS settings (process faults) and the state folder (the supervisor's socket). */
+  config: Pick<Config, 'nats' | 'stateDir'>;
+  logger: Logger;
+  /** A connection to reuse; without one, a connection is opened on first need and closed by close(). */
+  nc?: NatsConnection;
+  /** Told when part of the picture is missing (e.g. process faults unknown while NATS is down). */
+  warn?: (message: string) => void;
+};
+
+/** Raised for a system fault when no native supervisor runs here (compose, or TPS Lab not started). */
+export class NotRunningNatively extends SystemFaultRefused {
+  constructor(fault: string, socket: string) {
+    super(`TPS Lab is not running natively here (no supervisor answers at ${socket}), so ${fault} cannot be carried out. ` +
+      'Start it with `make up`; in compose mode use `make chaos MODE=compose TARGET=...` (docker compose stop/start).');
+    this.name = 'NotRunningNatively';
+  }
+}
+
+/** NATS answers but the chaos bucket is not there (JetStream off, or not provisioned). */
+export class ChaosStoreUnavailable extends Error {
+  constructor(message: string, options?: ErrorOptions) {
+    super(message, options);
+    this.name = 'ChaosStoreUnavailable';
+  }
+}
+
+const targetsWithSystemFaults = new Set(Object.values(systemFaultTargets).flat());
+
+export function openChaosControl(opts: ChaosControlOptions): ChaosControl {
+  const dir = stateDir(opts.config.stateDir);
+  const supervisor = supervisorChannel(dir);
+  const socket = supervisorSocket(dir);
+  let ownNc: Promise<NatsConnection> | undefined;
+  let store: Promise<ChaosStore> | undefined;
+  const chaosStore = (): Promise<ChaosStore> => {
+    if (!store) {
+      const nc = opts.nc ? Promise.resolve(opts.nc) : (ownNc = connectNats(opts.config.nats, { name: 'tps-chaos', logger: opts.logger }));
+      store = nc.then((c) => openChaosStore(c).catch((err: unknown) => {
+        throw new ChaosStoreUnavailable(`the tps_chaos bucket cannot be opened at ${opts.config.nats.servers.join(', ')} (${(err as Error).message}); ` +
+          'is TPS Lab running there (`make up`), and provisioned (`tps provision`)?', { cause: err });
+      }));
+      store.catch(() => { store = undefined; });
+    }
+    return store;
+  };
+  /** System faults from the supervisor; none when it does not run (nothing can be stopped then). */
+  const systemFaults = () => supervisor.list().catch((err: unknown) => {
+    if (err instanceof SupervisorNotRunning) return [];
+    throw err;
+  });
+  const viaSupervisor = async <T>(what: string, call: () => Promise<T>, whenNotRunning?: T): Promise<T> => {
+    try {
+      return await call();
+    } catch (err) {
+      if (!(err instanceof SupervisorNotRunning)) throw err;
+      if (whenNotRunning === undefined) throw new NotRunningNatively(what, socket);
+      return whenNotRunning;
+    }
+  };
+
+  return {
+    async set(request, by) {
+      const valid = validateFault(request);
+      if (!isSystemFault(valid.fault)) return (await chaosStore()).set(request, by);
+      return viaSupervisor(valid.fault, () => supervisor.set({ ...request, by }));
+    },
+    async clear(target, fault, by = 'unknown') {
+      validateClear(target, fault);
+      const cleared: ActiveFault[] = [];
+      const system = fault ? isSystemFault(fault as FaultName) : targetsWithSystemFaults.has(target as ChaosTarget);
+      const process = fault ? !system : processTargets.includes(target as ChaosTarget);
+      if (system) cleared.push(...await viaSupervisor(fault ?? 'system faults', () => supervisor.clear({ target, ...(fault ? { fault } : {}), by }), []));
+      if (process) cleared.push(...(await (await chaosStore()).clear(target, fault, by)).filter((f) => !isSystemFault(f.fault)));
+      return cleared;
+    },
+    async list() {
+      const system = await systemFaults();
+      const natsDown = system.filter((f) => f.fault === 'nats_down');
+      if (natsDown.length > 0 && !opts.nc) {
+        opts.warn?.('process faults not shown: nats_down has stopped NATS, where they are kept');
+        return system;
+      }
+      try {
+        const stored = (await (await chaosStore()).list()).filter((f) => !isSystemFault(f.fault));
+        return [...stored, ...system];
+      } catch (err) {
+        if (system.length === 0) throw err;
+        opts.warn?.(`process faults unknown: NATS does not answer (${system.map((f) => f.fault).join(', ')} in force)`);
+        return system;
+      }
+    },
+    async reset(by) {
+      // The supervisor first: it starts NATS again when nats_down stopped it.
+      const system = await viaSupervisor('reset', () => supervisor.reset(by), []);
+      const stored = (await (await chaosStore()).reset(by)).filter((f) => !isSystemFault(f.fault));
+      return [...stored, ...system];
+    },
+    async close() {
+      if (ownNc) await (await ownNc.catch(() => undefined))?.drain().catch(() => undefined);
+    },
+  };
+}
+
+/** A clear names a known target, and a fault that can be aimed at it. */
+function validateClear(target: string, fault?: string): void {
+  if (!(chaosTargets as readonly string[]).includes(target)) throw new ChaosInputError(`unknown target "${target}"; targets are: ${chaosTargets.join(', ')}`);
+  if (fault === undefined) return;
+  if (!Object.hasOwn(faultCatalogue, fault)) throw new ChaosInputError(`unknown fault "${fault}"; faults are: ${faultNames.join(', ')}`);
+  const name = fault as FaultName;
+  const fits = isSystemFault(name) ? systemFaultTargets[name]?.includes(target as ChaosTarget) : processTargets.includes(target as ChaosTarget);
+  if (!fits) throw new ChaosInputError(`${fault} cannot be aimed at ${target}, so there is none to clear`);
+}

@@ -4,16 +4,18 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { Logger } from '../logger.ts';
 import { gauge, metrics, type MetricsRegistry } from '../metrics.ts';
-import type { ChaosTarget, FaultName, FaultParams } from './catalogue.ts';
+import { isSystemFault, type ChaosTarget, type FaultName, type FaultParams } from './catalogue.ts';
 import { isActive, type ChaosStore } from './store.ts';
 import type { ActiveFault } from './catalogue.ts';
 
 export class InjectedFault extends Error {
   readonly status: number;
+  readonly target: string;
   constructor(target: string, status: number) {
     super(`chaos: ${target} injected a ${status} error`);
     this.name = 'InjectedFault';
     this.status = status;
+    this.target = target;
   }
 }
 
@@ -22,8 +24,8 @@ export type Chaos = {
   armed(): boolean;
   /** At the entry of a request handler: may delay, hang, or throw InjectedFault. */
   inbound(bodyBytes?: number, signal?: AbortSignal): Promise<void>;
-  /** Before a call to another service: may delay, hang, or throw InjectedFault. */
-  outbound(signal?: AbortSignal): Promise<void>;
+  /** Before a call to another service or a publish to NATS: may delay, hang, or throw InjectedFault. */
+  outbound(signal?: AbortSignal, bodyBytes?: number): Promise<void>;
   active(): ActiveFault[];
   stop(): void;
 };
@@ -31,7 +33,15 @@ export type Chaos = {
 const noChaos: Chaos = { armed: () => false, inbound: async () => {}, outbound: async () => {}, active: () => [], stop: () => {} };
 export const disabledChaos = (): Chaos => noChaos;
 
-export async function startChaos(target: ChaosTarget, store: ChaosStore, deps: { registry: MetricsRegistry; logger: Logger }): Promise<Chaos> {
+export type ChaosDeps = {
+  registry: MetricsRegistry;
+  logger: Logger;
+  /** Also export the gauge of the system faults (nats_down, ...), which no process of theirs can:
+   * exactly one role does (the ingress), so `sum(tps_chaos_fault_active)` counts each fault once. */
+  reportSystemFaults?: boolean;
+};
+
+export async function startChaos(target: ChaosTarget, store: ChaosStore, deps: ChaosDeps): Promise<Chaos> {
   const startedAt = Date.now();
   const activeGauge = gauge(deps.registry, metrics.chaosFaultActive);
   let faults = new Map<FaultName, ActiveFault>();
@@ -46,8 +56,19 @@ export async function startChaos(target: ChaosTarget, store: ChaosStore, deps: {
     return f && isActive(f) ? (f.params as FaultParams<F>) : undefined;
   };
 
+  let systemFaults = new Set<string>();
+  function reportSystem(all: ActiveFault[]): void {
+    const now = new Set(all.filter((f) => isSystemFault(f.fault) && isActive(f)).map((f) => `${f.target}\u0000${f.fault}`));
+    for (const key of new Set([...systemFaults, ...now])) {
+      const [t = '', fault = ''] = key.split('\u0000');
+      activeGauge.set({ target: t, fault }, now.has(key) ? 1 : 0);
+    }
+    systemFaults = now;
+  }
+
   function apply(all: ActiveFault[]): void {
-    const mine = all.filter((f) => f.target === target && isActive(f));
+    if (deps.reportSystemFaults) reportSystem(all);
+    const mine = all.filter((f) => f.target === target && !isSystemFault(f.fault) && isActive(f));
     const before = faults;
     faults = new Map(mine.map((f) => [f.fault, f]));
     for (const name of new Set([...before.keys(), ...faults.keys()])) {
@@ -116,15 +137,16 @@ export async function startChaos(target: ChaosTarget, store: ChaosStore, deps: {
     if (errors && Math.random() < errors.ratio) throw new InjectedFault(target, errors.status);
   }
 
-  const unwatch = await store.watch(apply);
+  let latest: ActiveFault[] = [];
+  const unwatch = await store.watch((all) => { latest = all; apply(all); });
   // Expiry needs no one to clear it: re-evaluate every second.
-  const expiry = setInterval(() => apply([...faults.values()]), 1_000);
+  const expiry = setInterval(() => apply(latest), 1_000);
   expiry.unref();
 
   return {
     armed: () => faults.size > 0,
     inbound: (bodyBytes = 0, signal) => disturb(bodyBytes, signal),
-    outbound: (signal) => disturb(0, signal),
+    outbound: (signal, bodyBytes = 0) => disturb(bodyBytes, signal),
     active: () => [...faults.values()].filter((f) => isActive(f)),
     stop() {
       unwatch();

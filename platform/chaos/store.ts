@@ -11,8 +11,13 @@ export type ChaosStore = {
   set(input: { target: string; fault: string; params?: Record<string, unknown>; durationMs?: number }, by: string): Promise<ActiveFault>;
   /** Clears one fault, or every fault of a target; returns what was cleared. */
   clear(target: string, fault?: string, by?: string): Promise<ActiveFault[]>;
-  list(): Promise<ActiveFault[]>;
+  /** Active faults; with includeExpired, also entries past their expiry nobody removed yet. */
+  list(opts?: { includeExpired?: boolean }): Promise<ActiveFault[]>;
   reset(by: string): Promise<ActiveFault[]>;
+  /** Stores a fault validated and timed elsewhere (the supervisor's system faults), as is. */
+  record(fault: ActiveFault): Promise<void>;
+  /** Removes one stored fault (audited as cleared, or expired when past its expiry). */
+  remove(fault: ActiveFault, by: string): Promise<void>;
   /** Calls back with the whole set of active faults now and after every change. */
   watch(onChange: (faults: ActiveFault[]) => void): Promise<() => void>;
 };
@@ -21,6 +26,8 @@ export const isActive = (f: ActiveFault, now = Date.now()) => Date.parse(f.expir
 
 export async function openChaosStore(nc: NatsConnection): Promise<ChaosStore> {
   const kv: KV = await new Kvm(nc).open(buckets.chaos);
+  // open() is lazy; asking for the status fails here, not on first use, when the bucket is missing.
+  await kv.status();
   const js = jetstream(nc);
   const audit = async (action: string, fault: Partial<ActiveFault>, by: string) => {
     const event = { kind: `chaos.${action}`, at: new Date().toISOString(), by, ...fault };
@@ -52,14 +59,20 @@ export async function openChaosStore(nc: NatsConnection): Promise<ChaosStore> {
     },
     async clear(target, fault, by = 'unknown') {
       const cleared = (await readAll()).filter((f) => f.target === target && (!fault || f.fault === fault));
-      for (const f of cleared) {
-        await kv.delete(faultKey(f.target, f.fault));
-        await audit(isActive(f) ? 'clear' : 'expired', f, by);
-      }
+      for (const f of cleared) await store.remove(f, by);
       return cleared;
     },
-    async list() {
-      return (await readAll()).filter((f) => isActive(f));
+    async list(opts = {}) {
+      const all = await readAll();
+      return opts.includeExpired ? all : all.filter((f) => isActive(f));
+    },
+    async record(fault) {
+      await kv.put(faultKey(fault.target, fault.fault), JSON.stringify(fault));
+      await audit('set', fault, fault.by);
+    },
+    async remove(fault, by) {
+      await kv.delete(faultKey(fault.target, fault.fault));
+      await audit(isActive(fault) ? 'clear' : 'expired', fault, by);
     },
     async reset(by) {
       const all = await readAll();

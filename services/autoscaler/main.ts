@@ -1,6 +1,8 @@
 // Starts the autoscaler role: its own process, so it can be broken and recovered (lab 3.7)
 // while the workers keep their last slots. It also serves the admin API when ADMIN_API is on.
 import { jetstream, jetstreamManager } from '@nats-io/jetstream';
+import { startChaos } from '#platform/chaos/injector.ts';
+import { openChaosStore } from '#platform/chaos/store.ts';
 import { openControlStore } from '#platform/control/store.ts';
 import { createHttpApp } from '#platform/http/server.ts';
 import { brokerState } from '#platform/nats/connect.ts';
@@ -35,7 +37,11 @@ export async function startAutoscaler(ctx: RoleContext): Promise<number> {
     await startAdminApi(ctx, adminToken);
   }
   const broker = brokerState(nc);
-  const app = createHttpApp({ service: 'autoscaler', logger, registry, readiness: () => ({ nats: broker.connected() ? true : 'not connected to NATS' }) });
+  // Process faults aimed at the autoscaler: CPU, memory and crash act on the process; latency,
+  // errors and hang at its HTTP entry.
+  const chaos = await startChaos('autoscaler', await openChaosStore(nc), { registry, logger });
+  lifecycle.onShutdown('stop chaos', () => chaos.stop());
+  const app = createHttpApp({ service: 'autoscaler', logger, registry, chaos, readiness: () => ({ nats: broker.connected() ? true : 'not connected to NATS' }) });
   const port = await listen(app, ctx, defaultPorts.autoscaler);
   const a = config.autoscaler;
   logger.info({ tick_ms: a.tickMs, up: a.upUtilization, down: a.downUtilization, cooldown_ms: a.cooldownMs, slots: a.slots }, 'autoscaler watching the pools');

@@ -1,5 +1,7 @@
 // Starts the ingress role: checks the topology, tracks the queues, listens.
 import { jetstreamManager } from '@nats-io/jetstream';
+import { startChaos } from '#platform/chaos/injector.ts';
+import { openChaosStore } from '#platform/chaos/store.ts';
 import { openJobStatusStore } from '#platform/job-status.ts';
 import { brokerState } from '#platform/nats/connect.ts';
 import { verifyTopology } from '#platform/nats/provision.ts';
@@ -16,11 +18,13 @@ export async function startIngress(ctx: RoleContext): Promise<number> {
   const { config, logger, registry, nc, lifecycle } = ctx;
   const jsm = await jetstreamManager(nc);
   await verifyTopology(jsm, declareTopology(config), {
-    streams: [poolDefinitions.fast.stream, poolDefinitions.slow.stream, `KV_${buckets.jobs}`],
+    streams: [poolDefinitions.fast.stream, poolDefinitions.slow.stream, `KV_${buckets.jobs}`, `KV_${buckets.chaos}`],
   });
   const queues = trackQueues(jsm, { registry, logger, pollMs: config.ingress.queuePollMs });
   await queues.refresh();
-  const publisher = createPublisher(nc, { timeoutMs: config.ingress.publishTimeoutMs });
+  // The ingress is the one role that also exports the gauge of the system faults (nats_down, ...).
+  const chaos = await startChaos('ingress', await openChaosStore(nc), { registry, logger, reportSystemFaults: true });
+  const publisher = createPublisher(nc, { timeoutMs: config.ingress.publishTimeoutMs, chaos });
   const jobStatus = await openJobStatusStore(nc);
   const app = await buildIngress({
     config,
@@ -33,6 +37,6 @@ export async function startIngress(ctx: RoleContext): Promise<number> {
   });
   const port = await listen(app, ctx, defaultPorts.ingress);
   lifecycle.onShutdown('stop queue polling', () => queues.stop());
-  lifecycle.onShutdown('close publishers', () => { publisher.close(); jobStatus.close(); });
+  lifecycle.onShutdown('close publishers', () => { publisher.close(); jobStatus.close(); chaos.stop(); });
   return port;
 }

@@ -2,6 +2,8 @@
 // catalogue error: a full stream is QUEUE_FULL, a missing or silent broker is BROKER_UNAVAILABLE.
 // In-flight publishes are answered at once when the connection drops, never left to time out.
 import type { MsgHdrs, NatsConnection } from '@nats-io/transport-node';
+import type { Chaos } from '#platform/chaos/injector.ts';
+import { withPublishFaults } from '#platform/chaos/publish-boundary.ts';
 import { AppError } from '#platform/errors.ts';
 import { createJetStreamPublisher, PublishError, type PubAck } from '#platform/nats/jetstream-publisher.ts';
 
@@ -14,8 +16,10 @@ export type Publisher = {
   close(): void;
 };
 
-export function createPublisher(nc: NatsConnection, opts: { timeoutMs: number }): Publisher {
-  const publisher = createJetStreamPublisher(nc, opts);
+/** With `chaos`, the faults aimed at the ingress act at this publish (latency, hang, error_rate). */
+export function createPublisher(nc: NatsConnection, opts: { timeoutMs: number; chaos?: Chaos }): Publisher {
+  const plain = createJetStreamPublisher(nc, opts);
+  const publisher = opts.chaos ? withPublishFaults(plain, opts.chaos) : plain;
   void (async () => {
     for await (const status of nc.status()) {
       if (status.type === 'disconnect' || status.type === 'staleConnection') publisher.failPending('the connection to NATS was lost');

@@ -2,6 +2,7 @@
 // how `tps down` finds what to stop, how `tps status` knows what runs where.
 import { mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
+import type { ActiveFault } from '#platform/chaos/catalogue.ts';
 
 export type SupervisorPhase = 'starting' | 'running' | 'stopping' | 'stopped' | 'failed';
 
@@ -25,6 +26,8 @@ export type SupervisorState = {
   nats: { url: string; managed: boolean; monitorUrl?: string };
   processes: ProcessReport[];
   notes: string[];
+  /** System faults in force (nats_down, monitoring_down, autoscaler_down), each with its expiry. */
+  systemFaults?: ActiveFault[];
 };
 
 export const stateFile = (dir: string) => path.join(dir, 'supervisor.json');

@@ -17,6 +17,7 @@ import { extraProcesses } from './extras.ts';
 import { manage, type ManagedProcess, type ManagedProcessSpec } from './managed-process.ts';
 import { portFree } from './ports.ts';
 import { chooseTracing, otlpReceiverAnswers } from './tracing.ts';
+import { startFaultControl, type FaultControl } from './fault-control.ts';
 import { writeState, type SupervisorPhase, type SupervisorState } from './state-file.ts';
 
 export type Supervisor = {
@@ -54,6 +55,7 @@ export async function startSupervisor(config: Config, roles: readonly RoleDefini
   const running: RoleProcess[] = [];
   const extras: Array<{ extra: ExtraProcess; proc: ManagedProcess }> = [];
   const paused = new Set<string>();
+  let faultControl: FaultControl | undefined;
   const save = (phase?: SupervisorPhase) => {
     if (phase) state.phase = phase;
     const report = (name: string, proc: ManagedProcess, ready: boolean, url: string) => ({
@@ -76,6 +78,7 @@ export async function startSupervisor(config: Config, roles: readonly RoleDefini
     stopping ??= (async () => {
       say(`stopping (${reason})`);
       save('stopping');
+      await faultControl?.close();
       for (const { extra, proc } of extras) {
         await proc.stop(5_000);
         say(`  stopped ${extra.name}`);
@@ -96,6 +99,31 @@ export async function startSupervisor(config: Config, roles: readonly RoleDefini
     })();
     return stopping;
   }
+
+  const self: Supervisor = {
+    stop,
+    stopped,
+    pidOf: (name) => managedByName(name)?.pid,
+    processNames: () => [...(broker?.managed ? ['nats'] : []), ...running.map((r) => r.role.name), ...extras.map((e) => e.extra.name)],
+    async pause(name) {
+      const proc = managedByName(name);
+      if (!proc || stopping) return false;
+      paused.add(name);
+      await proc.stop(config.shutdownGraceMs);
+      say(`paused ${name}`);
+      save();
+      return true;
+    },
+    async resume(name) {
+      const proc = managedByName(name);
+      if (!proc || !paused.has(name) || stopping) return false;
+      paused.delete(name);
+      proc.start();
+      say(`resumed ${name}`);
+      save();
+      return true;
+    },
+  };
 
   try {
     const offset = config.http.portOffset;
@@ -158,6 +186,17 @@ export async function startSupervisor(config: Config, roles: readonly RoleDefini
     await waitUntilReady(running, config, () => save());
     state.readyMs = Date.now() - started;
     say(`all ${running.length} roles ready in ${(state.readyMs / 1000).toFixed(1)} s`);
+    faultControl = await startFaultControl({
+      config, stateDir: dir, logger, nats: { ...config.nats, ...operator, servers: [broker.url] },
+      host: {
+        nats: state.nats,
+        processNames: () => self.processNames(),
+        pause: (name) => self.pause(name),
+        resume: (name) => self.resume(name),
+        changed: (faults) => { state.systemFaults = faults; save(); },
+        say,
+      },
+    });
     save('running');
     void watchReadiness(running, () => stopping !== undefined, () => save());
   } catch (err) {
@@ -166,30 +205,7 @@ export async function startSupervisor(config: Config, roles: readonly RoleDefini
     await stop('start failed');
     throw err;
   }
-  return {
-    stop,
-    stopped,
-    pidOf: (name) => managedByName(name)?.pid,
-    processNames: () => [...(broker?.managed ? ['nats'] : []), ...running.map((r) => r.role.name), ...extras.map((e) => e.extra.name)],
-    async pause(name) {
-      const proc = managedByName(name);
-      if (!proc || stopping) return false;
-      paused.add(name);
-      await proc.stop(config.shutdownGraceMs);
-      say(`paused ${name}`);
-      save();
-      return true;
-    },
-    async resume(name) {
-      const proc = managedByName(name);
-      if (!proc || !paused.has(name) || stopping) return false;
-      paused.delete(name);
-      proc.start();
-      say(`resumed ${name}`);
-      save();
-      return true;
-    },
-  };
+  return self;
 }
 
 async function probeReady(port: number): Promise<boolean> {

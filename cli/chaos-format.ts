@@ -1,0 +1,52 @@
+// How `tps chaos` writes faults and durations for people.
+import { faultCatalogue, faultNames, type ActiveFault } from '#platform/chaos/catalogue.ts';
+import { paramsText, targetsOf } from '#platform/chaos/describe.ts';
+import { table } from './session.ts';
+
+const units = { ms: 1, s: 1_000, m: 60_000, h: 3_600_000 } as const;
+
+/** "90s", "5m", "1h", "1500ms" (a bare number is seconds); undefined when it is not a duration. */
+export function parseDuration(text: string): number | undefined {
+  const m = /^(\d+(?:\.\d+)?)(ms|s|m|h)?$/.exec(text.trim());
+  if (!m) return undefined;
+  return Math.round(Number(m[1]) * units[(m[2] ?? 's') as keyof typeof units]);
+}
+
+export function formatDuration(ms: number): string {
+  const s = Math.max(0, Math.round(ms / 1000));
+  if (s < 60) return `${s}s`;
+  if (s < 3600) return s % 60 ? `${Math.floor(s / 60)}m${s % 60}s` : `${s / 60}m`;
+  const m = Math.round(s / 60);
+  return m % 60 ? `${Math.floor(m / 60)}h${m % 60}m` : `${m / 60}h`;
+}
+
+const clock = (iso: string) => new Date(iso).toTimeString().slice(0, 8);
+
+export function paramsOf(f: ActiveFault): string {
+  return Object.entries(f.params).map(([k, v]) => `${k}=${String(v)}`).join(' ');
+}
+
+/** `service-a: error_rate ratio=1 status=500 on until 18:52:03 (10m)` */
+export function confirmation(f: ActiveFault): string {
+  const params = paramsOf(f);
+  return `${f.target}: ${f.fault}${params ? ` ${params}` : ''} on until ${clock(f.expiresAt)} (${formatDuration(Date.parse(f.expiresAt) - Date.parse(f.setAt))})`;
+}
+
+export function faultTable(faults: readonly ActiveFault[], now = Date.now()): string {
+  return table([
+    ['TARGET', 'FAULT', 'PARAMS', 'UNTIL', 'LEFT', 'BY'],
+    ...faults.map((f) => [f.target, f.fault, paramsOf(f) || '-', clock(f.expiresAt), formatDuration(Date.parse(f.expiresAt) - now), f.by]),
+  ]);
+}
+
+export function catalogueText(): string {
+  return faultNames.map((name) => {
+    const def = faultCatalogue[name];
+    return [
+      `${name} (${def.kind})`,
+      `  ${def.description}`,
+      `  params:  ${paramsText(name)}`,
+      `  targets: ${targetsOf(name).join(', ')}`,
+    ].join('\n');
+  }).join('\n\n');
+}

@@ -1,0 +1,76 @@
+// The supervisor's local control channel: a tiny HTTP/JSON API on a unix socket in the state
+// folder, mode 0600, so only the user who runs TPS Lab can stop and start its processes.
+//   GET  /faults                              -> { faults }
+//   POST /faults {target, fault, durationMs}  -> { fault }      (400 bad input, 409 refused)
+//   POST /clear  {target, fault?}             -> { faults }     (what was cleared)
+//   POST /reset                               -> { faults }
+import { chmodSync, rmSync } from 'node:fs';
+import http from 'node:http';
+import type { z } from 'zod';
+import { ChaosInputError } from '#platform/chaos/catalogue.ts';
+import { clearSystemFaultSchema, resetSystemFaultsSchema, setSystemFaultSchema, SystemFaultRefused } from '#platform/chaos/supervisor-channel.ts';
+import type { SystemFaults } from './system-faults.ts';
+
+export type ControlSocket = { close(): Promise<void> };
+
+const maxBodyBytes = 16 * 1024;
+
+export async function serveControlSocket(socketPath: string, faults: SystemFaults): Promise<ControlSocket> {
+  const routes: Record<string, (body: unknown) => Promise<unknown>> = {
+    'GET /faults': async () => ({ faults: faults.list() }),
+    'POST /faults': async (body) => {
+      const { by, ...request } = parse(setSystemFaultSchema, body);
+      return { fault: await faults.set(request, by) };
+    },
+    'POST /clear': async (body) => {
+      const { target, fault, by } = parse(clearSystemFaultSchema, body);
+      return { faults: await faults.clear(target, fault, by) };
+    },
+    'POST /reset': async (body) => ({ faults: await faults.reset(parse(resetSystemFaultsSchema, body).by) }),
+  };
+
+  const server = http.createServer((req, res) => {
+    const reply = (status: number, json: unknown) => res.writeHead(status, { 'content-type': 'application/json' }).end(JSON.stringify(json));
+    const route = routes[`${req.method} ${req.url}`];
+    if (!route) return reply(404, { error: `no route ${req.method} ${req.url}`, kind: 'input' });
+    let text = '';
+    req.setEncoding('utf8');
+    req.on('data', (chunk: string) => {
+      text += chunk;
+      if (text.length > maxBodyBytes) req.destroy();
+    });
+    req.on('end', () => {
+      route(text ? safeJson(text) : {}).then((json) => reply(200, json), (err: unknown) => {
+        if (err instanceof ChaosInputError) return reply(400, { error: err.message, kind: 'input' });
+        reply(409, { error: err instanceof SystemFaultRefused ? err.message : `the supervisor failed: ${(err as Error).message}`, kind: 'refused' });
+      });
+    });
+  });
+
+  // A socket left by a supervisor that died is in the way; a live one was ruled out by the state file.
+  rmSync(socketPath, { force: true });
+  const umask = process.umask(0o177);
+  try {
+    await new Promise<void>((resolve, reject) => server.once('error', reject).listen(socketPath, resolve));
+  } finally {
+    process.umask(umask);
+  }
+  chmodSync(socketPath, 0o600);
+  return {
+    close: () => new Promise((resolve) => {
+      server.close(() => resolve());
+      server.closeAllConnections();
+      rmSync(socketPath, { force: true });
+    }),
+  };
+}
+
+function parse<S extends z.ZodType>(schema: S, body: unknown): z.output<S> {
+  const result = schema.safeParse(body);
+  if (!result.success) throw new ChaosInputError(`bad request to the supervisor: ${result.error.issues.map((i) => `${i.path.join('.')} ${i.message}`).join('; ')}`);
+  return result.data;
+}
+
+function safeJson(text: string): unknown {
+  try { return JSON.parse(text); } catch { return undefined; }
+}
