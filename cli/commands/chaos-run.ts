@@ -2,7 +2,7 @@ import { z } from 'zod';
 import { parseDuration } from '#platform/config-types.ts';
 import { realClock } from '#services/scenarios/clock.ts';
 import { runTimeline } from '#services/scenarios/execute.ts';
-import { clock, planEvents, planHeader, span } from '#services/scenarios/format.ts';
+import { planEvents, planHeader, span, stamp } from '#services/scenarios/format.ts';
 import { resolveScenario, ScenarioError, shippedScenarioFiles, loadScenarioFile } from '#services/scenarios/load.ts';
 import { PlanError, planTimeline, scenarioLengthMs, type Plan } from '#services/scenarios/plan.ts';
 import { steadyCheck, waitForSteady, type SteadyCheck } from '#services/scenarios/steady.ts';
@@ -123,7 +123,7 @@ export async function main(argv: string[]): Promise<number> {
       console.log(`Interrupted: the scenario left no fault behind${result.leftovers.length ? ` (cleared ${result.leftovers.join(', ')})` : ''}.`);
       return 130;
     }
-    console.log(`[${clock(plan.totalMs)}] scenario ${plan.scenario.name} done; every fault it set is cleared.`);
+    console.log(`${stamp(plan, plan.totalMs, planTimeline(plan.scenario, 1).totalMs)} scenario ${plan.scenario.name} done; every fault it set is cleared.`);
     if (!check) return 0;
     console.log(`Waiting for the steady state (up to ${span(values['recovery-deadline'])})...`);
     const recovery = await waitForSteady(check, { clock: realClock, since: result.lastClearAt ?? Date.now(), deadlineMs: values['recovery-deadline'], signal: run.signal });

@@ -32,7 +32,7 @@ export function parseScenario(text: string, file: string): Scenario {
   const lines = new LineCounter();
   const doc = parseDocument(text, { lineCounter: lines, prettyErrors: false });
   const [yamlError] = doc.errors;
-  if (yamlError) throw new ScenarioError(`${file}:${yamlError.linePos?.[0].line ?? '?'}: not valid YAML: ${yamlError.message.split('\n')[0]}`);
+  if (yamlError) throw new ScenarioError(`${file}:${lines.linePos(yamlError.pos[0]).line}: not valid YAML: ${yamlError.message.split('\n')[0]}`);
   if (!isCollection(doc.contents)) throw new ScenarioError(`${file}: expected a mapping with name, description, reference and steps`);
   const parsed = scenarioSchema.safeParse(doc.toJS());
   if (!parsed.success) {

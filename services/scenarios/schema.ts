@@ -13,7 +13,8 @@ export function parseOffset(value: string): number | undefined {
 }
 
 /** A unit is required: a bare 30 could be seconds or milliseconds. */
-export const offset = z.string().transform((value, ctx) => {
+export const offset = z.union([z.string(), z.number()]).transform((raw, ctx) => {
+  const value = String(raw);
   const ms = parseOffset(value);
   if (ms === undefined) {
     ctx.addIssue({ code: 'custom', message: `"${value}" is not a duration; write it with a unit, e.g. 0s, 30s, 2m, 1h` });
