@@ -127,6 +127,10 @@ export async function main(argv: string[]): Promise<number> {
     if (!check) return 0;
     console.log(`Waiting for the steady state (up to ${span(values['recovery-deadline'])})...`);
     const recovery = await waitForSteady(check, { clock: realClock, since: result.lastClearAt ?? Date.now(), deadlineMs: values['recovery-deadline'], signal: run.signal });
+    if (run.signal.aborted) {
+      console.log('Interrupted while waiting for the steady state (every fault was already cleared).');
+      return 130;
+    }
     const after = result.lastClearAt !== undefined ? 'after the last fault cleared' : 'after the end';
     if (recovery.steady) {
       console.log(`Steady again ${Math.round(recovery.afterMs / 1000)} s ${after}.`);
