@@ -2,7 +2,8 @@
 // `tps status` does not pay for Fastify and `tps run ingress` does not pay for the CLI tables.
 import { reportError } from './output.ts';
 
-type CommandModule = { help: string; main(argv: string[]): Promise<number> };
+// `helpFor` lets a command with subcommands answer `--help` for the subcommand given.
+type CommandModule = { help: string; helpFor?(argv: string[]): Promise<string | undefined>; main(argv: string[]): Promise<number> };
 type CommandEntry = { summary: string; load: () => Promise<CommandModule> };
 
 export const commands: Record<string, CommandEntry> = {
@@ -45,7 +46,7 @@ async function main(argv: string[]): Promise<number> {
   }
   const command = await entry.load();
   if (rest.includes('--help') || rest.includes('-h')) {
-    console.log(command.help.trim());
+    console.log(((await command.helpFor?.(rest)) ?? command.help).trim());
     return 0;
   }
   return command.main(rest);

@@ -36,6 +36,10 @@ are carried out by the native supervisor (\`make up\`); in compose mode use \`ma
 
 const subcommands: Record<string, (argv: string[]) => Promise<number>> = { set, clear, list, reset, faults };
 
+export async function helpFor(argv: string[]): Promise<string | undefined> {
+  return argv[0] === 'run' ? (await import('./chaos-run.ts')).help : undefined;
+}
+
 export async function main(argv: string[]): Promise<number> {
   const [sub, ...rest] = argv;
   if (sub === 'run') return (await import('./chaos-run.ts')).main(rest);
