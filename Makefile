@@ -9,7 +9,7 @@ MODE ?= native
 COMPOSE ?= docker compose
 
 .DEFAULT_GOAL := help
-.PHONY: help bootstrap compose-env up down status provision test typecheck bench bench-ingress bench-pipeline bench-autoscaler bench-tracing logs clean monitoring
+.PHONY: help bootstrap compose-env up down status provision test typecheck bench bench-ingress bench-pipeline bench-autoscaler bench-tracing logs clean monitoring load audit
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-14s %s\n", $$1, $$2}'
@@ -63,6 +63,13 @@ bench-tracing: ## what tracing costs: off (the API's no-op calls), and the pipel
 	@node bench/pipeline.bench.ts --tracing
 
 bench: bench-ingress bench-pipeline bench-autoscaler bench-tracing ## every benchmark
+
+load: ## open-model load: RATE=500 [DURATION=2m] [MIX=fast.echo=60,...]; k6 if installed, else tps load
+	@if [ "$(MODE)" != compose ]; then scripts/bootstrap.sh; fi
+	@RATE="$(RATE)" DURATION="$(DURATION)" MIX="$(MIX)" MODE="$(MODE)" COMPOSE="$(COMPOSE)" scripts/load.sh
+
+audit: bootstrap ## the no-loss audit of the newest load ledger [LEDGER=file] [WAIT=60s]
+	@$(TPS) audit $(LEDGER) $(if $(WAIT),--wait $(WAIT))
 
 logs: ## follow the logs of the native run
 	@tail -n 20 -F .tps/logs/*.log
