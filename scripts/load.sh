@@ -21,4 +21,4 @@ if command -v k6 >/dev/null 2>&1; then
 fi
 
 echo "load: native generator (tps load; no k6 on PATH)"
-exec "$root/bin/tps" load --rate "$RATE" --duration "$DURATION" ${MIX:+--mix "$MIX"}
+exec "$root/bin/tps" load --rate "$RATE" --duration "$DURATION" ${MIX:+--mix "$MIX"} ${BASE_URL:+--url "$BASE_URL"}

@@ -3,7 +3,7 @@ import { z } from 'zod';
 import { parseDuration } from '#platform/config-types.ts';
 import { loadConfig } from '#platform/config.ts';
 import { stateDir } from '#platform/paths.ts';
-import { auditJobs } from '#services/audit/audit.ts';
+import { auditJobs, StatusReadError } from '#services/audit/audit.ts';
 import { formatAudit, auditJson } from '#services/audit/report.ts';
 import { latestLedger, LedgerError, readLedger } from '#services/loadgen/ledger.ts';
 import { nativeTargets } from '#services/status/collect.ts';
@@ -59,7 +59,7 @@ export async function main(argv: string[]): Promise<number> {
   const result = await withNats('audit', ({ nc }) => auditJobs(nc, lines.map((l) => l.id), {
     waitMs: v.wait, serviceCUrl,
     ...(v.json || !process.stderr.isTTY ? {} : { onPoll: (r) => process.stderr.write(`\r\x1b[2Kin flight ${r.inFlight}, completed ${r.completed}, dead-lettered ${r.deadLettered}`) }),
-  }));
+  })).catch((err: unknown) => { throw err instanceof StatusReadError ? new CommandError(err.message) : err; });
   if (!v.json && process.stderr.isTTY && v.wait) process.stderr.write('\r\x1b[2K');
   console.log(v.json ? JSON.stringify(auditJson(file, lines.length, result), null, 2) : formatAudit(result));
   if (result.lost > 0) {

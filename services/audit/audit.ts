@@ -11,6 +11,8 @@ import { poolDefinitions, poolNames, type Pool } from '#platform/pools.ts';
 import { readDuplicates } from './duplicates.ts';
 import { watchStatuses, type StatusWatch } from './status-watch.ts';
 
+export { StatusReadError } from './status-watch.ts';
+
 export type AuditOptions = {
   /** Keep polling until nothing is in flight or this much time has passed (default 0: one look). */
   waitMs?: number;
@@ -61,7 +63,7 @@ export async function auditJobs(nc: NatsConnection, ids: readonly string[], opti
 async function classify(accepted: ReadonlySet<string>, watch: StatusWatch, jsm: JetStreamManager, final: boolean): Promise<AuditResult> {
   // Queues first, statuses second: a job gone from its queue had its final status stored before.
   const empty = await emptyPools(jsm);
-  await watch.catchUp(30_000);
+  await watch.catchUp(10_000);
   const r: AuditResult = { accepted: accepted.size, completed: 0, deadLettered: 0, inFlight: 0, lost: 0, duplicates: null, lostIds: [], inFlightIds: [], deadLetteredIds: [], duplicateIds: [], unknownIds: [], duplicatesSource: '' };
   for (const id of accepted) {
     const view = watch.view(id);

@@ -7,9 +7,16 @@ import type { NatsConnection } from '@nats-io/transport-node';
 import { fold, jobStatusEntrySchema, safeJson, type JobStatusEntry, type JobView } from '#platform/job-status.ts';
 import { buckets } from '#platform/nats/subjects.ts';
 
+export class StatusReadError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'StatusReadError';
+  }
+}
+
 export type StatusWatch = {
-  /** Waits until every status written before this call has been seen (at most timeoutMs). */
-  catchUp(timeoutMs: number): Promise<void>;
+  /** Waits until every status written before this call has been seen (fails if reading stalls for stallMs). */
+  catchUp(stallMs: number): Promise<void>;
   view(id: string): JobView | undefined;
   stop(): void;
 };
@@ -32,11 +39,13 @@ export async function watchStatuses(nc: NatsConnection, ids: ReadonlySet<string>
     }
   })();
   return {
-    async catchUp(timeoutMs) {
+    async catchUp(stallMs) {
       const state = (await manager.streams.info(`KV_${buckets.jobs}`)).state;
-      const deadline = Date.now() + timeoutMs;
+      // A bucket holding an hour of heavy load takes a while to read: fail only when reading stops.
+      let progress = { at: Date.now(), seen };
       while (state.messages > 0 && seen < state.last_seq) {
-        if (Date.now() > deadline) throw new Error(`reading ${buckets.jobs} fell behind (at revision ${seen} of ${state.last_seq})`);
+        if (seen > progress.seen) progress = { at: Date.now(), seen };
+        else if (Date.now() - progress.at > stallMs) throw new StatusReadError(`reading the ${buckets.jobs} bucket stalled at revision ${seen} of ${state.last_seq}; is NATS overloaded? Try again.`);
         await new Promise((resolve) => setTimeout(resolve, 20));
       }
     },

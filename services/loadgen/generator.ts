@@ -5,7 +5,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { Pool } from 'undici';
 import { mixPicker, type MixEntry } from './mix.ts';
 import { arrivalSchedule } from './schedule.ts';
-import { LoadTally, statusClass, type Counts } from './tally.ts';
+import { LoadTally, statusClass, type Counts, type StatusClass } from './tally.ts';
 import type { LatencyStats } from './histogram.ts';
 
 export type AcceptedJob = { id: string; type: string; acceptedAt: string };
@@ -62,15 +62,17 @@ export async function runLoad(options: LoadOptions): Promise<LoadResult> {
   }, opts.progressEveryMs);
 
   async function send(type: string, scheduledAt: number): Promise<void> {
+    let status: StatusClass = 'failed';
+    let id: string | undefined;
     try {
       const res = await pool.request({ path: '/jobs', method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ type }) });
-      const body = res.statusCode === 202 ? (await res.body.json()) as { id?: unknown; duplicate?: unknown } : (await res.body.dump(), undefined);
-      const id = typeof body?.id === 'string' && body.duplicate !== true ? body.id : undefined;
-      tally.answered(statusClass(res.statusCode), performance.now() - scheduledAt, id !== undefined);
-      if (id) opts.onAccepted?.({ id, type, acceptedAt: new Date().toISOString() });
+      id = res.statusCode === 202 ? acceptedId(await res.body.json()) : void (await res.body.dump());
+      status = statusClass(res.statusCode);
     } catch {
-      tally.answered('failed', performance.now() - scheduledAt, false);
+      // No answer (refused, reset, timed out, cut off after the grace): counted as failed.
     }
+    tally.answered(status, performance.now() - scheduledAt, id !== undefined);
+    if (id) opts.onAccepted?.({ id, type, acceptedAt: new Date().toISOString() });
   }
 
   function arrive(scheduledAt: number): void {
@@ -102,6 +104,12 @@ export async function runLoad(options: LoadOptions): Promise<LoadResult> {
     clearInterval(progress);
     await pool.close().catch(() => undefined);
   }
+}
+
+/** The new job's id from a 202 body; none when the ingress says it is a duplicate. */
+function acceptedId(body: unknown): string | undefined {
+  const b = body as { id?: unknown; duplicate?: unknown } | null;
+  return typeof b?.id === 'string' && b.duplicate !== true ? b.id : undefined;
 }
 
 /** Waits for the requests in flight, at most graceMs (or until aborted); true when all answered. */
