@@ -76,6 +76,20 @@ describe('tps audit after tps load', () => {
   });
 });
 
+describe('tps audit refuses bad input', () => {
+  it('a bad --wait (exit 2) and a ledger that is not one (exit 1, naming the line)', async () => {
+    const wait = await tps(['audit', ledger, '--wait', 'forever'], env);
+    expect(wait.code).toBe(2);
+    expect(wait.stderr).toMatch(/--wait: expected a duration up to 1h/);
+    const broken = path.join(dir, 'broken.jsonl');
+    appendFileSync(broken, line(randomUUID(), 'fast.echo') + '{"id": 7}\n');
+    const bad = await tps(['audit', broken], env);
+    expect(bad.code).toBe(1);
+    expect(bad.stderr).toMatch(/broken\.jsonl line 2: id: /);
+    expect(bad.stderr).not.toMatch(/\n\s+at .+:\d+:\d+/);
+  });
+});
+
 describe('auditJobs', () => {
   it('counts a job stuck with an empty queue as lost, and a job service-c did twice as a duplicate', async () => {
     const ids = readFileSync(ledger, 'utf8').trim().split('\n').map((l) => JSON.parse(l) as { id: string; type: string });
