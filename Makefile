@@ -9,10 +9,10 @@ MODE ?= native
 COMPOSE ?= docker compose
 
 .DEFAULT_GOAL := help
-.PHONY: help bootstrap compose-env up down status provision test typecheck bench bench-ingress bench-pipeline bench-autoscaler bench-tracing logs clean monitoring chaos chaos-stop
+.PHONY: help bootstrap compose-env up down status provision test typecheck bench bench-ingress bench-pipeline bench-autoscaler bench-tracing logs clean monitoring chaos chaos-stop load audit
 
 help: ## list the targets
-	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-14s %s\n", $$1, $$2}'
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-17s %s\n", $$1, $$2}'
 
 bootstrap: ## install Node 24, npm packages and nats-server when missing
 	@scripts/bootstrap.sh
@@ -69,6 +69,13 @@ chaos: ## break something on purpose: default service-a fails every request (lab
 
 chaos-stop: ## clear every chaos fault and start again whatever a system fault stopped
 	@MODE=$(MODE) COMPOSE="$(COMPOSE)" scripts/chaos.sh stop
+
+load: ## open-model load: RATE=500 [DURATION=2m] [MIX=fast.echo=60,...]; k6 if installed, else tps load
+	@if [ "$(MODE)" != compose ]; then scripts/bootstrap.sh; fi
+	@RATE="$(RATE)" DURATION="$(DURATION)" MIX="$(MIX)" MODE="$(MODE)" COMPOSE="$(COMPOSE)" scripts/load.sh
+
+audit: bootstrap ## the no-loss audit of the newest load ledger [LEDGER=file] [WAIT=60s]
+	@$(TPS) audit $(LEDGER) $(if $(WAIT),--wait $(WAIT))
 
 logs: ## follow the logs of the native run
 	@tail -n 20 -F .tps/logs/*.log

@@ -17,7 +17,9 @@ export const commands: Record<string, CommandEntry> = {
   scale: { summary: 'Set the slots of a worker pool live (every replica applies it)', load: () => import('./commands/scale.ts') },
   autoscaler: { summary: 'Autoscaler status, enable, disable, cap', load: () => import('./commands/autoscaler.ts') },
   breaker: { summary: 'List circuit breakers; force one open, or close it back to automatic', load: () => import('./commands/breaker.ts') },
-  chaos: { summary: 'Break things on purpose: set, clear, list, reset faults (each expires); the catalogue', load: () => import('./commands/chaos.ts') },
+  chaos: { summary: 'Break things on purpose: set, clear, list, reset faults (each expires), the catalogue, run scenarios', load: () => import('./commands/chaos.ts') },
+  load: { summary: 'Open-model load on the ingress: fixed arrival rate, live progress, summary, ledger', load: () => import('./commands/load.ts') },
+  audit: { summary: 'From a load ledger: every accepted job completed, dead-lettered, in flight or lost', load: () => import('./commands/audit.ts') },
   dlq: { summary: 'Dead-letter queue: list, show, replay (rate-limited, dry run), purge', load: () => import('./commands/dlq.ts') },
 };
 

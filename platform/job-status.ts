@@ -12,7 +12,7 @@ export const jobStates = ['accepted', 'processing', 'completed', 'dead_lettered'
 export type JobState = (typeof jobStates)[number];
 const rank: Record<JobState, number> = { accepted: 0, processing: 1, completed: 2, dead_lettered: 2 };
 
-const entrySchema = z.object({
+export const jobStatusEntrySchema = z.object({
   state: z.enum(jobStates),
   at: z.string(),
   type: z.string(),
@@ -20,7 +20,7 @@ const entrySchema = z.object({
   attempt: z.number().int().optional(),
   error: z.object({ code: z.string(), message: z.string() }).optional(),
 });
-export type JobStatusEntry = z.infer<typeof entrySchema>;
+export type JobStatusEntry = z.infer<typeof jobStatusEntrySchema>;
 
 export type JobView = {
   id: string;
@@ -62,7 +62,7 @@ export async function openJobStatusStore(nc: NatsConnection): Promise<JobStatusS
       const history = await kv.history({ key: id });
       for await (const e of history) {
         if (e.operation !== 'PUT') continue;
-        const parsed = entrySchema.safeParse(safeJson(e.string()));
+        const parsed = jobStatusEntrySchema.safeParse(safeJson(e.string()));
         if (parsed.success) entries.push(parsed.data);
       }
       return fold(id, entries);
@@ -71,7 +71,7 @@ export async function openJobStatusStore(nc: NatsConnection): Promise<JobStatusS
   };
 }
 
-function safeJson(text: string): unknown {
+export function safeJson(text: string): unknown {
   try { return JSON.parse(text); } catch { return undefined; }
 }
 

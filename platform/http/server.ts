@@ -23,7 +23,8 @@ export type HttpKitOptions = {
   chaos?: Chaos;
 };
 
-const operationalRoutes = new Set(['/healthz', '/readyz', '/metrics']);
+// Faults never hide the operational routes (an audit reads /effects/duplicates of the chain).
+const operationalRoutes = new Set(['/healthz', '/readyz', '/metrics', '/effects/duplicates']);
 
 export function createHttpApp(opts: HttpKitOptions): FastifyInstance {
   const app = Fastify({

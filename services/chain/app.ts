@@ -54,6 +54,9 @@ export async function buildChain(deps: ChainDeps): Promise<FastifyInstance> {
   const rejected = counter(deps.registry, metrics.serviceRejected);
   const effects = createEffectsLedger(service, deps.registry);
 
+  // Which jobs this service did twice (at-least-once delivery made visible), for `tps audit`.
+  app.get('/effects/duplicates', async () => effects.duplicates());
+
   app.post('/work', async (request) => {
     const started = performance.now();
     const parsed = workSchema.safeParse(request.body);

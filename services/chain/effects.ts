@@ -6,19 +6,28 @@ const capacity = 200_000;
 
 export function createEffectsLedger(service: string, registry: MetricsRegistry) {
   const seen = new Map<string, number>();
+  /** The keys seen more than once, among those still remembered: what `tps audit` asks for. */
+  const duplicated = new Set<string>();
   const done = counter(registry, metrics.serviceEffects);
   const duplicates = counter(registry, metrics.serviceDuplicates);
   return {
+    /** For GET /effects/duplicates: how many keys are remembered, and which completed twice or more. */
+    duplicates: () => ({ service, remembered: seen.size, capacity, keys: [...duplicated] }),
     record(key: string): void {
       done.inc({ service });
       const count = seen.get(key);
       if (count !== undefined) {
         duplicates.inc({ service });
         seen.set(key, count + 1);
+        duplicated.add(key);
         return;
       }
       // Bounded: the oldest keys go first (Map iterates in insertion order).
-      if (seen.size >= capacity) seen.delete(seen.keys().next().value as string);
+      if (seen.size >= capacity) {
+        const oldest = seen.keys().next().value as string;
+        seen.delete(oldest);
+        duplicated.delete(oldest);
+      }
       seen.set(key, 1);
     },
   };

@@ -1,0 +1,98 @@
+// The no-loss audit, Jepsen style: from the ids the ingress accepted (A), read what the system
+// knows of each and split A into completed (C), dead-lettered (D), in flight (F) and lost (L),
+// with A = C + D + F + L. A job is lost when nothing can finish it any more:
+//   - unknown: tps_jobs has no status for it at the end of the wait, or
+//   - stuck: its status is accepted/processing but its pool's queue is empty (the worker stores
+//     the final status before it acks, so an empty queue means no message is left to finish it).
+// In flight: accepted/processing (or not yet known) while its pool's queue still holds messages.
+import { jetstreamManager, type JetStreamManager } from '@nats-io/jetstream';
+import type { NatsConnection } from '@nats-io/transport-node';
+import { poolDefinitions, poolNames, type Pool } from '#platform/pools.ts';
+import { readDuplicates } from './duplicates.ts';
+import { watchStatuses, type StatusWatch } from './status-watch.ts';
+
+export { StatusReadError } from './status-watch.ts';
+
+export type AuditOptions = {
+  /** Keep polling until nothing is in flight or this much time has passed (default 0: one look). */
+  waitMs?: number;
+  /** service-c's base URL, to ask which jobs it did twice; without it duplicates are not counted. */
+  serviceCUrl?: string;
+  pollMs?: number;
+  onPoll?: (partial: AuditResult) => void;
+};
+
+export type AuditResult = {
+  accepted: number;
+  completed: number;
+  deadLettered: number;
+  inFlight: number;
+  lost: number;
+  /** Accepted jobs service-c completed more than once; null when service-c could not be asked. */
+  duplicates: number | null;
+  lostIds: string[];
+  inFlightIds: string[];
+  deadLetteredIds: string[];
+  duplicateIds: string[];
+  /** Lost jobs the system has no status for at all (the rest of lostIds are stuck). */
+  unknownIds: string[];
+  duplicatesSource: string;
+};
+
+const defaults = { waitMs: 0, pollMs: 500 };
+
+export async function auditJobs(nc: NatsConnection, ids: readonly string[], options: AuditOptions = {}): Promise<AuditResult> {
+  const opts = { ...defaults, ...options };
+  const accepted = new Set(ids);
+  const jsm = await jetstreamManager(nc);
+  const watch = await watchStatuses(nc, accepted, jsm);
+  const deadline = Date.now() + opts.waitMs;
+  try {
+    for (;;) {
+      const last = Date.now() >= deadline;
+      const result = await classify(accepted, watch, jsm, last);
+      if (last || result.inFlight === 0) return await withDuplicates(result, accepted, opts.serviceCUrl);
+      opts.onPoll?.(result);
+      await new Promise((resolve) => setTimeout(resolve, Math.min(opts.pollMs, Math.max(1, deadline - Date.now()))));
+    }
+  } finally {
+    watch.stop();
+  }
+}
+
+async function classify(accepted: ReadonlySet<string>, watch: StatusWatch, jsm: JetStreamManager, final: boolean): Promise<AuditResult> {
+  // Queues first, statuses second: a job gone from its queue had its final status stored before.
+  const empty = await emptyPools(jsm);
+  await watch.catchUp(10_000);
+  const r: AuditResult = { accepted: accepted.size, completed: 0, deadLettered: 0, inFlight: 0, lost: 0, duplicates: null, lostIds: [], inFlightIds: [], deadLetteredIds: [], duplicateIds: [], unknownIds: [], duplicatesSource: '' };
+  for (const id of accepted) {
+    const view = watch.view(id);
+    if (view?.status === 'completed') r.completed += 1;
+    else if (view?.status === 'dead_lettered') r.deadLetteredIds.push(id);
+    else if (!view && (final || empty.size === poolNames.length)) r.unknownIds.push(id);
+    else if (view && empty.has(view.pool as Pool)) r.lostIds.push(id);
+    else r.inFlightIds.push(id);
+  }
+  r.lostIds.push(...r.unknownIds);
+  r.deadLettered = r.deadLetteredIds.length;
+  r.inFlight = r.inFlightIds.length;
+  r.lost = r.lostIds.length;
+  return r;
+}
+
+async function emptyPools(jsm: JetStreamManager): Promise<Set<Pool>> {
+  const empty = new Set<Pool>();
+  for (const pool of poolNames) {
+    const info = await jsm.streams.info(poolDefinitions[pool].stream);
+    if (info.state.messages === 0) empty.add(pool);
+  }
+  return empty;
+}
+
+async function withDuplicates(r: AuditResult, accepted: ReadonlySet<string>, serviceCUrl?: string): Promise<AuditResult> {
+  if (!serviceCUrl) return { ...r, duplicatesSource: 'not asked (no service-c URL)' };
+  const report = await readDuplicates(serviceCUrl);
+  if (!report.available) return { ...r, duplicatesSource: `${report.source}: ${report.reason}` };
+  const duplicateIds = report.keys.filter((k) => accepted.has(k));
+  return { ...r, duplicates: duplicateIds.length, duplicateIds, duplicatesSource: report.source };
+}
