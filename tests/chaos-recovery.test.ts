@@ -96,6 +96,7 @@ it('service-c 5 s late (lab 3.1): service-b\'s timeout and breaker contain it, f
   const during = quantileBound(faultOn, await e2e(), 0.99);
   // service-b gave up on service-c at its timeout (3 s), never waiting out the 5 s.
   const bToC = await histogramBuckets(stack.url('service-b'), 'tps_downstream_request_duration_seconds', { caller: 'service-b', target: 'service-c' });
+  expect(bToC.get(Infinity)).toBeGreaterThan(0);
   expect(bToC.get(5)).toBe(bToC.get(Infinity));
   expect(timeouts).toBeGreaterThanOrEqual(1);
   expect(before.count).toBeGreaterThanOrEqual(100);
@@ -138,14 +139,15 @@ it('a capped memory leak grows the worker\'s memory only up to its cap while job
   const cap = 32;
   await injectFault(stack, { target: 'worker-fast', fault: 'memory_leak', params: { mb_per_min: 1024, cap }, durationMs: 60_000 });
   await waitFor(async () => ((await residentBytes(stack.url('worker-fast'))) >= baseline + 24 * mb ? true : undefined), 15_000, () => 'the leak to show in resident memory');
-  // Leaking 17 MB/s, an uncapped leak would pass the bound within these 200 jobs (~4 s).
+  // Leaking 17 MB/s, an uncapped leak would pass the bound well within these 300 jobs (~6 s).
   let peak = 0;
   const from = await fastSuccesses();
   await waitFor(async () => {
     peak = Math.max(peak, await residentBytes(stack.url('worker-fast')));
-    return (await fastSuccesses()) >= from + 200 ? true : undefined;
-  }, 20_000, () => '200 fast jobs to succeed during the leak');
-  expect((peak - baseline) / mb).toBeLessThan(cap + 40);
+    return (await fastSuccesses()) >= from + 300 ? true : undefined;
+  }, 20_000, () => '300 fast jobs to succeed during the leak');
+  // The cap plus room for the heap's own growth under load (up to ~17 MB seen in the full suite).
+  expect((peak - baseline) / mb).toBeLessThan(cap + 48);
   await control.clear('worker-fast', 'memory_leak', 'test');
   await finish(l);
   await expectNoLoss(stack, l.ids);
