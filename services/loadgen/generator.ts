@@ -20,6 +20,9 @@ export type LoadOptions = {
   onAccepted?: (job: AcceptedJob) => void;
   onProgress?: (progress: Progress) => void;
   signal?: AbortSignal;
+  /** Ends the schedule early but, unlike `signal`, lets the responses in flight come back (within
+   * graceMs), so every job the ingress accepted reaches the ledger. */
+  stop?: AbortSignal;
   /** An arrival sent later than this after its scheduled time counts as late. */
   lateAfterMs?: number;
   requestTimeoutMs?: number;
@@ -86,7 +89,7 @@ export async function runLoad(options: LoadOptions): Promise<LoadResult> {
 
   let next = 0;
   try {
-    while (next < schedule.total && !opts.signal?.aborted) {
+    while (next < schedule.total && !opts.signal?.aborted && !opts.stop?.aborted) {
       const due = schedule.dueBy(performance.now() - start);
       for (; next < due; next++) arrive(start + schedule.at(next));
       if (next < schedule.total) await sleep(Math.max(0, start + schedule.at(next) - performance.now()));
@@ -98,7 +101,7 @@ export async function runLoad(options: LoadOptions): Promise<LoadResult> {
       url: opts.url, rate: opts.rate, mix: opts.mix, scheduled: schedule.total, elapsedMs: performance.now() - start,
       // Over the schedule's own length, or longer when the arrivals fell behind it.
       achievedRate: tally.counts.arrivals / (Math.max(scheduleMs, (next * 1000) / opts.rate, 1) / 1000),
-      counts: tally.counts, latency: tally.latency.stats(), interrupted: !drained || next < schedule.total,
+      counts: tally.counts, latency: tally.latency.stats(), interrupted: !drained || (next < schedule.total && !opts.stop?.aborted),
     };
   } finally {
     clearInterval(progress);
