@@ -9,7 +9,7 @@ MODE ?= native
 COMPOSE ?= docker compose
 
 .DEFAULT_GOAL := help
-.PHONY: help bootstrap compose-env up down status provision test typecheck bench bench-ingress bench-pipeline bench-autoscaler bench-tracing logs clean monitoring chaos chaos-stop load audit
+.PHONY: help bootstrap compose-env up down status provision test typecheck bench bench-ingress bench-pipeline bench-autoscaler bench-tracing bench-recovery logs clean monitoring chaos chaos-stop load audit
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-17s %s\n", $$1, $$2}'
@@ -62,7 +62,11 @@ bench-tracing: ## what tracing costs: off (the API's no-op calls), and the pipel
 	@node bench/tracing-off.bench.ts
 	@node bench/pipeline.bench.ts --tracing
 
-bench: bench-ingress bench-pipeline bench-autoscaler bench-tracing ## every benchmark
+bench-recovery: bootstrap ## recovery time of the lab 2.4 and lab 3.1 scenarios under load (docs/scenarios.md)
+	@node bench/scenario-recovery.bench.ts --scenario breaker-open --speed 2
+	@node bench/scenario-recovery.bench.ts --scenario cascade-3-1 --speed 2
+
+bench: bench-ingress bench-pipeline bench-autoscaler bench-tracing bench-recovery ## every benchmark
 
 chaos: ## break something on purpose: default service-a fails every request (lab 2.4); TARGET= LATENCY= ERROR_RATE= FAULT= PARAMS= DURATION= (docs/chaos.md)
 	@MODE=$(MODE) COMPOSE="$(COMPOSE)" TARGET="$(TARGET)" FAULT="$(FAULT)" LATENCY="$(LATENCY)" ERROR_RATE="$(ERROR_RATE)" PARAMS="$(PARAMS)" DURATION="$(DURATION)" scripts/chaos.sh start
