@@ -19,6 +19,8 @@ export const jobStatusEntrySchema = z.object({
   pool: z.enum(poolNames),
   attempt: z.number().int().optional(),
   error: z.object({ code: z.string(), message: z.string() }).optional(),
+  /** On a dead-lettered job that an operator replayed: the id of the new job (`tps dlq replay`). */
+  replayedAs: z.string().optional(),
 });
 export type JobStatusEntry = z.infer<typeof jobStatusEntrySchema>;
 
@@ -34,6 +36,8 @@ export type JobView = {
   /** The latest failure: on a dead-lettered job, why; on a job still retrying, the last attempt's. */
   error?: { code: string; message: string };
   firstFailureAt?: string;
+  /** Set once the dead-lettered job was replayed: the new job's id (follow it for the outcome). */
+  replayedAs?: string;
 };
 
 export type JobStatusStore = {
@@ -92,5 +96,7 @@ export function fold(id: string, entries: readonly JobStatusEntry[]): JobView | 
   if (latest.state !== 'completed' && lastFailure?.error) view.error = lastFailure.error;
   const firstFailure = failed.reduce<string | undefined>((first, e) => (!first || e.at < first ? e.at : first), undefined);
   if (firstFailure) view.firstFailureAt = firstFailure;
+  const replayed = entries.filter((e) => e.replayedAs).reduce<JobStatusEntry | undefined>((last, e) => (!last || e.at >= last.at ? e : last), undefined);
+  if (replayed?.replayedAs) view.replayedAs = replayed.replayedAs;
   return view;
 }

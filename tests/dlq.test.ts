@@ -8,6 +8,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { openDlqOperations } from '#platform/dlq/operations.ts';
 import { encodeJob, newJobId } from '#platform/job-message.ts';
 import { streams } from '#platform/nats/subjects.ts';
+import { auditJobs } from '#services/audit/audit.ts';
 import { publishDeadLetter } from '#workers/dead-letter.ts';
 import { tps } from './helpers/cli.ts';
 import { startNatsServer, waitFor, type NatsServerHandle } from './helpers/nats-server.ts';
@@ -75,6 +76,10 @@ describe('replay', () => {
     const done = await settle(stack, newIds, 30_000);
     expect([...done.values()].map((v) => v.status)).toEqual(newIds.map(() => 'completed'));
     expect(await dlqDepth()).toBe(0);
+    // The originals point at their replacements, and the no-loss audit follows them.
+    expect((await stack.status.read(ids[0] as string))?.replayedAs).toBeDefined();
+    const audit = await auditJobs(stack.nc, ids);
+    expect(audit).toMatchObject({ accepted: 4, completed: 4, deadLettered: 0, replayed: 4, inFlight: 0, lost: 0 });
     await waitFor(async () => ((await metricValue(stack.url('worker-fast'), /^tps_dlq_depth\{pool="fast"\}/)) === 0 ? true : undefined), 10_000, () => 'tps_dlq_depth to drop');
     await waitFor(async () => ((await metricValue(stack.url('worker-fast'), /^tps_dlq_replayed_total\{pool="fast",reason="FAULT_INJECTED"\}/)) === 4 ? true : undefined), 10_000, () => 'tps_dlq_replayed_total');
     // A second replay of the same entries finds nothing: replayed entries left the DLQ.

@@ -89,6 +89,9 @@ async function replayEntry(entry: DlqEntry, deps: ReplayDeps, dryRun: boolean): 
     throw err;
   }
   await deps.status.record(newJobId, { state: 'accepted', at: acceptedAt, type: job.type, pool: job.pool });
+  // The original keeps its dead_lettered state and learns its successor, so `tps audit` and
+  // `GET /jobs/:id` can follow a replayed job to its outcome.
+  await deps.status.record(entry.jobId, { state: 'dead_lettered', at: acceptedAt, type: job.type, pool: job.pool, replayedAs: newJobId });
   await deps.claims.complete(entry, won.revision, claim);
   await deps.jsm.streams.deleteMessage(streams.dlq, entry.seq, false).catch(() => undefined);
   await publishEvent(deps.js, dlqEventSubjects.replayed(job.pool), {

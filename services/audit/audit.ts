@@ -5,8 +5,11 @@
 //   - stuck: its status is accepted/processing but its pool's queue is empty (the worker stores
 //     the final status before it acks, so an empty queue means no message is left to finish it).
 // In flight: accepted/processing (or not yet known) while its pool's queue still holds messages.
+// A dead-lettered job an operator replayed (`tps dlq replay`) is followed to its replacement
+// (`replayedAs`, possibly several times) and counted by where that chain ends.
 import { jetstreamManager, type JetStreamManager } from '@nats-io/jetstream';
 import type { NatsConnection } from '@nats-io/transport-node';
+import { openJobStatusStore, type JobStatusStore, type JobView } from '#platform/job-status.ts';
 import { poolDefinitions, poolNames, type Pool } from '#platform/pools.ts';
 import { readDuplicates } from './duplicates.ts';
 import { watchStatuses, type StatusWatch } from './status-watch.ts';
@@ -26,6 +29,8 @@ export type AuditResult = {
   accepted: number;
   completed: number;
   deadLettered: number;
+  /** Jobs that were dead-lettered and replayed; each is counted again by its replacement's outcome. */
+  replayed: number;
   inFlight: number;
   lost: number;
   /** Accepted jobs service-c completed more than once; null when service-c could not be asked. */
@@ -46,27 +51,43 @@ export async function auditJobs(nc: NatsConnection, ids: readonly string[], opti
   const accepted = new Set(ids);
   const jsm = await jetstreamManager(nc);
   const watch = await watchStatuses(nc, accepted, jsm);
+  const status = await openJobStatusStore(nc);
   const deadline = Date.now() + opts.waitMs;
   try {
     for (;;) {
       const last = Date.now() >= deadline;
-      const result = await classify(accepted, watch, jsm, last);
+      const result = await classify(accepted, watch, status, jsm, last);
       if (last || result.inFlight === 0) return await withDuplicates(result, accepted, opts.serviceCUrl);
       opts.onPoll?.(result);
       await new Promise((resolve) => setTimeout(resolve, Math.min(opts.pollMs, Math.max(1, deadline - Date.now()))));
     }
   } finally {
     watch.stop();
+    status.close();
   }
 }
 
-async function classify(accepted: ReadonlySet<string>, watch: StatusWatch, jsm: JetStreamManager, final: boolean): Promise<AuditResult> {
+/** Replay chains are short (one replay per fix); the bound only stops a corrupt loop. */
+const maxReplayHops = 20;
+
+/** Where a replayed job's chain ends: the last replacement's view, or undefined if it is unknown. */
+async function followReplays(view: JobView, status: JobStatusStore): Promise<JobView | undefined> {
+  let current: JobView | undefined = view;
+  for (let hop = 0; current?.replayedAs && hop < maxReplayHops; hop++) current = await status.read(current.replayedAs);
+  return current;
+}
+
+async function classify(accepted: ReadonlySet<string>, watch: StatusWatch, status: JobStatusStore, jsm: JetStreamManager, final: boolean): Promise<AuditResult> {
   // Queues first, statuses second: a job gone from its queue had its final status stored before.
   const empty = await emptyPools(jsm);
   await watch.catchUp(10_000);
-  const r: AuditResult = { accepted: accepted.size, completed: 0, deadLettered: 0, inFlight: 0, lost: 0, duplicates: null, lostIds: [], inFlightIds: [], deadLetteredIds: [], duplicateIds: [], unknownIds: [], duplicatesSource: '' };
+  const r: AuditResult = { accepted: accepted.size, completed: 0, deadLettered: 0, replayed: 0, inFlight: 0, lost: 0, duplicates: null, lostIds: [], inFlightIds: [], deadLetteredIds: [], duplicateIds: [], unknownIds: [], duplicatesSource: '' };
   for (const id of accepted) {
-    const view = watch.view(id);
+    let view = watch.view(id);
+    if (view?.replayedAs) {
+      r.replayed += 1;
+      view = await followReplays(view, status);
+    }
     if (view?.status === 'completed') r.completed += 1;
     else if (view?.status === 'dead_lettered') r.deadLetteredIds.push(id);
     else if (!view && (final || empty.size === poolNames.length)) r.unknownIds.push(id);

@@ -16,8 +16,10 @@ export function formatAudit(r: AuditResult): string {
     row('accepted (A)', r.accepted),
     row('completed (C)', r.completed),
     row('dead-lettered (D)', r.deadLettered, r.deadLetteredIds),
+
     row('in flight (F)', r.inFlight, r.inFlightIds),
     row('lost (L = A - C - D - F)', r.lost, r.lostIds, (id) => `${id} (${unknown.has(id) ? 'unknown' : 'stuck'})`),
+    ...(r.replayed > 0 ? [row('replayed from DLQ (in C, D, F, L)', r.replayed)] : []),
     row('duplicates seen by service-c', r.duplicates ?? 'unknown', r.duplicateIds),
     '',
   ];
