@@ -29,11 +29,12 @@ const big = { FAST_QUEUE_CAPACITY: '10000000', SLOW_QUEUE_CAPACITY: '10000000' }
 await provision(nc, declareTopology(loadConfig({ NATS_URL: nats.url, ...big })));
 
 const env = { NATS_URL: nats.url, RATE_LIMIT_RPS: '1000000', QUEUE_POLL_MS: '100', ...big };
-const [ingressPort, barePort, leanPort] = [await freePort(), await freePort(), await freePort()];
+const [ingressPort, barePort, leanPort, floorPort] = [await freePort(), await freePort(), await freePort(), await freePort()];
 const bareScript = new URL('./targets/bare-publish.ts', import.meta.url).pathname;
 const ingress = await startTarget([cliEntry, 'run', 'ingress'], { ...env, HTTP_PORT: String(ingressPort) }, `http://127.0.0.1:${ingressPort}/readyz`);
 const bare = await startTarget([bareScript], { ...env, HTTP_PORT: String(barePort) }, `http://127.0.0.1:${barePort}/readyz`);
 const lean = await startTarget([bareScript, '--coalescing'], { ...env, HTTP_PORT: String(leanPort) }, `http://127.0.0.1:${leanPort}/readyz`);
+const floor = await startTarget([bareScript, '--refuse'], { ...env, HTTP_PORT: String(floorPort) }, `http://127.0.0.1:${floorPort}/readyz`);
 /** Waits for answers still in flight when the load stopped, then empties the streams. */
 const purge = async () => {
   let last = -1;
@@ -89,6 +90,8 @@ await fill('jobs.slow.report');
 await waitForMetric(/tps_queue_depth\{pool="slow"\} 50/);
 const allFull = await run('rejected: every queue full', ingress);
 console.log(formatResult(allFull));
+const refusalFloor = await run('floor: bare Fastify route, constant 503', floor);
+console.log(formatResult(refusalFloor));
 
 const baseline = median(bareRuns.map((r) => r.rps));
 const leanBaseline = median(leanRuns.map((r) => r.rps));
@@ -106,13 +109,15 @@ const summary = {
   ratioToCoalescingBaseline: Number((accepted / leanBaseline).toFixed(3)),
   rejectFastFull: rejection(fastFull),
   rejectAllFull: rejection(allFull),
-  runs: [...bareRuns, ...leanRuns, ...ingressRuns, fastFull, allFull],
+  refusalFloor: rejection(refusalFloor),
+  runs: [...bareRuns, ...leanRuns, ...ingressRuns, fastFull, allFull, refusalFloor],
 };
 console.log('');
 console.log(`ingress / bare js.publish route: ${summary.ratioToBaseline} (goal >= 0.9)`);
 console.log(`ingress / bare route with the same publisher: ${summary.ratioToCoalescingBaseline} (the ingress's own overhead)`);
 console.log(`rejections / accepted, by rate: fast full ${summary.rejectFastFull.ratioToAccepted}x, every queue full ${summary.rejectAllFull.ratioToAccepted}x (goal >= 2.5x)`);
 console.log(`ingress CPU per accepted / per rejected request: fast full ${summary.rejectFastFull.cpuCheaperBy}x, every queue full ${summary.rejectAllFull.cpuCheaperBy}x cheaper`);
+console.log(`the floor (a bare Fastify route answering a constant 503) / accepted: ${summary.refusalFloor.ratioToAccepted}x by rate, ${summary.refusalFloor.cpuCheaperBy}x by CPU; every queue full reaches ${Number((allFull.rps / refusalFloor.rps).toFixed(2))} of the floor`);
 const out = new URL('./results/ingress-latest.json', import.meta.url).pathname;
 writeFileSync(out, `${JSON.stringify(summary, null, 2)}\n`);
 console.log(`written to ${out}`);
@@ -120,6 +125,7 @@ console.log(`written to ${out}`);
 await ingress.stop();
 await bare.stop();
 await lean.stop();
+await floor.stop();
 await nc.close();
 await nats.dispose();
 

@@ -1,5 +1,6 @@
 // The ingress as a Fastify app that does not listen: POST /jobs and GET /jobs/:id on the shared
 // HTTP kit. Everything it talks to comes in through IngressDeps, so tests build it on a real NATS.
+import type { IncomingMessage, ServerResponse } from 'node:http';
 import rateLimit from '@fastify/rate-limit';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { z } from 'zod';
@@ -41,12 +42,48 @@ function describeIssues(error: z.ZodError): string {
 export async function buildIngress(deps: IngressDeps): Promise<FastifyInstance> {
   const { config, broker, queues, publisher, jobStatus } = deps;
   const events = ingressEvents(deps.registry, deps.logger);
+
+  // Refusals are the hot path when the system is saturated, so they are cheap: each distinct
+  // refusal is serialized once, and no error is thrown through Fastify's error machinery.
+  const refusalBodies = new WeakMap<AppError, string>();
+  const refusalBody = (error: AppError): string => {
+    let body = refusalBodies.get(error);
+    if (body === undefined) refusalBodies.set(error, (body = JSON.stringify(error.toJSON())));
+    return body;
+  };
+  function refuse(reply: FastifyReply, error: AppError, pool: Pool): FastifyReply {
+    events.rejected(pool, error);
+    if (error.retryAfterSeconds !== undefined) reply.header('retry-after', String(error.retryAfterSeconds));
+    return reply.code(error.status).type('application/json; charset=utf-8').send(refusalBody(error));
+  }
+
+  /**
+   * Before Fastify and before the body is read: a POST /jobs that cannot be accepted whatever it
+   * holds (broker down, every queue full) is answered from cached state at the cost of a bare
+   * HTTP exchange, so shedding load stays far cheaper than accepting it.
+   */
+  function shed(req: IncomingMessage, res: ServerResponse): string | undefined {
+    if (req.method !== 'POST' || (req.url !== '/jobs' && !req.url?.startsWith('/jobs?'))) return undefined;
+    const error = !broker.connected() ? brokerUnavailable('not connected to NATS') : queues.allFull() ? queueFull('fast and slow') : undefined;
+    if (!error) return undefined;
+    events.rejected(undefined, error);
+    const body = refusalBody(error);
+    res.writeHead(error.status, {
+      'content-type': 'application/json; charset=utf-8',
+      'content-length': Buffer.byteLength(body),
+      ...(error.retryAfterSeconds !== undefined ? { 'retry-after': String(error.retryAfterSeconds) } : {}),
+    });
+    res.end(body);
+    return '/jobs';
+  }
+
   const app = createHttpApp({
     service: 'ingress',
     logger: deps.logger,
     registry: deps.registry,
     bodyLimit: config.ingress.maxBodyBytes,
     requestTimeoutMs: config.ingress.requestTimeoutMs,
+    preempt: shed,
     readiness: () => ({
       nats: broker.connected() ? true : 'not connected to NATS',
       queues: queues.healthy() ? true : 'queue state unknown (JetStream not answering or streams missing)',
@@ -59,15 +96,7 @@ export async function buildIngress(deps: IngressDeps): Promise<FastifyInstance> 
     if (request.routeOptions.url === '/jobs' && request.method === 'POST') events.rejected(poolOf.get(request), error);
   });
 
-  /** Before the body is read: answers from cached state when the job cannot be accepted anyway. */
-  function admit(_request: FastifyRequest, _reply: FastifyReply, done: (err?: Error) => void): void {
-    if (!broker.connected()) return done(brokerUnavailable('not connected to NATS'));
-    if (queues.allFull()) return done(queueFull('fast and slow'));
-    done();
-  }
-
   app.post('/jobs', {
-    onRequest: admit,
     config: config.ingress.rateLimitPerSecond > 0 ? {
       rateLimit: {
         max: config.ingress.rateLimitPerSecond,
@@ -83,7 +112,7 @@ export async function buildIngress(deps: IngressDeps): Promise<FastifyInstance> 
     if (!jobType) throw new AppError('UNKNOWN_JOB_TYPE', { detail: `"${body.data.type}" is not one of: ${jobTypeNames.join(', ')}.` });
     const pool: Pool = jobType.pool;
     poolOf.set(request, pool);
-    if (queues.isFull(pool)) throw queueFull(pool);
+    if (queues.isFull(pool)) return refuse(reply, queueFull(pool), pool);
 
     const key = request.headers['idempotency-key'];
     if (key !== undefined && (typeof key !== 'string' || !idempotencyKeyPattern.test(key))) throw new AppError('INVALID_IDEMPOTENCY_KEY');
