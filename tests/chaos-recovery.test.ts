@@ -12,9 +12,10 @@ import { poolDefinitions } from '#platform/pools.ts';
 import { waitFor } from './helpers/nats-server.ts';
 import { postJob } from './helpers/roles.ts';
 import {
-  expectNoLoss, histogramBuckets, quantileBound, residentBytes, seconds, startLoad, unusedPort, type BackgroundLoad,
+  expectNoLoss, histogramBuckets, quantileBound, residentBytes, seconds, startLoad, type BackgroundLoad,
 } from './helpers/recovery.ts';
 import { injectFault, metricValue, startStack, type Stack } from './helpers/stack.ts';
+import { unusedPort } from './helpers/ports.ts';
 
 const rate = 50;
 let stack: Stack;

@@ -2,7 +2,6 @@
 // comes back at expiry (the roles reconnect) or at once on clear; autoscaler_down stops the
 // autoscaler until reset; nats_down is refused when the supervisor did not start NATS itself.
 import { mkdtempSync, rmSync } from 'node:fs';
-import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, expect, it } from 'vitest';
@@ -15,20 +14,13 @@ import { tps } from './helpers/cli.ts';
 import { startNatsServer, waitFor, type NatsServerHandle } from './helpers/nats-server.ts';
 import { postJob } from './helpers/roles.ts';
 import { freeOffset, metricValue } from './helpers/stack.ts';
+import { unusedPort } from './helpers/ports.ts';
 
 type Native = { dir: string; env: Record<string, string>; supervisor: Supervisor; lines: string[]; url(role: 'ingress' | 'autoscaler'): string };
 const started: Native[] = [];
 let natsPort = 0;
 let native: Native;
 let external: NatsServerHandle;
-
-async function unusedPort(): Promise<number> {
-  const srv = net.createServer();
-  await new Promise<void>((resolve) => srv.listen(0, '127.0.0.1', resolve));
-  const port = (srv.address() as net.AddressInfo).port;
-  await new Promise((resolve) => srv.close(resolve));
-  return port;
-}
 
 /** A supervisor in a temp state folder with only the roles a test needs (faster on 2 cores). */
 async function startNative(natsUrl: string, names: string[]): Promise<Native> {

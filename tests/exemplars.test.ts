@@ -12,6 +12,7 @@ import { requireBinary } from '#platform/binaries.ts';
 import { createRegistry, histogram, metrics } from '#platform/metrics.ts';
 import { nativePrometheusConfig, prometheusArgs, writePrometheusConfig } from '#monitoring/native.ts';
 import { waitFor } from './helpers/nats-server.ts';
+import { unusedPort } from './helpers/ports.ts';
 
 const dir = mkdtempSync(path.join(os.tmpdir(), 'tps-exemplars-'));
 let prometheus: ChildProcess | undefined;
@@ -29,14 +30,6 @@ async function listen(handler: http.RequestListener): Promise<number> {
   return (server.address() as AddressInfo).port;
 }
 
-async function freePort(): Promise<number> {
-  const probe = http.createServer();
-  await new Promise<void>((resolve) => probe.listen(0, '127.0.0.1', resolve));
-  const { port } = probe.address() as AddressInfo;
-  await new Promise((resolve) => probe.close(resolve));
-  return port;
-}
-
 it('a latency observation\'s trace id is stored by Prometheus as a trace_id exemplar', async () => {
   const registry = createRegistry({ defaults: false });
   const traceId = '0af7651916cd43dd8448eb211c80319c';
@@ -45,7 +38,7 @@ it('a latency observation\'s trace id is stored by Prometheus as a trace_id exem
     void registry.metrics().then((text) => res.writeHead(200, { 'content-type': registry.contentType }).end(text));
   });
 
-  const port = await freePort();
+  const port = await unusedPort();
   const config = writePrometheusConfig(dir, nativePrometheusConfig([{ job: 'worker-fast', port: target }], { intervalMs: 1000 }));
   prometheus = spawn(requireBinary('prometheus', 'Run `scripts/bootstrap.sh --with-prometheus`.'), prometheusArgs(config, path.join(dir, 'data'), port), { stdio: 'ignore' });
 

@@ -10,6 +10,7 @@ import { isAlive, readState } from '#services/supervisor/state-file.ts';
 import { startNatsServer, waitFor, type NatsServerHandle } from './helpers/nats-server.ts';
 import { tps } from './helpers/cli.ts';
 import { postJob } from './helpers/roles.ts';
+import { unusedPort } from './helpers/ports.ts';
 
 let external: NatsServerHandle;
 let dir: string;
@@ -34,14 +35,6 @@ async function freeOffset(): Promise<number> {
     const ports = [8080, 8081, 8082, 8083, 8222, 9464, 9465, 9466].map((p) => p + candidate);
     if ((await Promise.all(ports.map((p) => portFree(p)))).every(Boolean)) return candidate;
   }
-}
-
-async function unusedPort(): Promise<number> {
-  const srv = net.createServer();
-  await new Promise<void>((resolve) => srv.listen(0, '127.0.0.1', resolve));
-  const port = (srv.address() as net.AddressInfo).port;
-  await new Promise((resolve) => srv.close(resolve));
-  return port;
 }
 
 it('starts its own NATS and the roles, restarts a crashed role, and stops it all', async () => {

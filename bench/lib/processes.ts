@@ -2,16 +2,8 @@
 // share an event loop.
 import { spawn, type ChildProcess } from 'node:child_process';
 import { readFileSync } from 'node:fs';
-import net from 'node:net';
 
-/** A port nothing listens on now (so a stale process from an earlier run cannot answer for us). */
-export async function freePort(): Promise<number> {
-  const server = net.createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as net.AddressInfo;
-  await new Promise((resolve) => server.close(resolve));
-  return port;
-}
+export { unusedPort as freePort } from '../../tests/helpers/ports.ts';
 
 export type Target = { url: string; pid: number; stop(): Promise<void> };
 

@@ -1,7 +1,6 @@
 // What the recovery tests share: a steady open-model load in the background (its ledger of
 // accepted ids), the no-loss verdict, and readings of a role's /metrics (histogram quantiles
 // from bucket deltas, a process's resident memory).
-import net from 'node:net';
 import { expect } from 'vitest';
 import { auditJobs, type AuditResult } from '#services/audit/audit.ts';
 import { runLoad, type LoadResult } from '#services/loadgen/generator.ts';
@@ -66,15 +65,6 @@ export function quantileBound(before: Buckets, after: Buckets, q: number): { bou
 export async function residentBytes(url: string): Promise<number> {
   const line = (await metricsText(url)).split('\n').find((l) => l.startsWith('process_resident_memory_bytes '));
   return Number(line?.split(' ')[1] ?? Number.NaN);
-}
-
-/** A local port nothing listens on now: the supervisor starts its own nats-server there. */
-export async function unusedPort(): Promise<number> {
-  const srv = net.createServer();
-  await new Promise<void>((resolve) => srv.listen(0, '127.0.0.1', resolve));
-  const port = (srv.address() as net.AddressInfo).port;
-  await new Promise((resolve) => srv.close(resolve));
-  return port;
 }
 
 export const seconds = (ms: number) => (ms / 1000).toFixed(1);
