@@ -57,9 +57,10 @@ start() {
 
 stop() {
   if [ "$mode" = compose ]; then
-    tps chaos reset
+    # Start first: the reset needs NATS, which a system fault may have stopped.
     $compose start nats prometheus grafana autoscaler
     echo "started nats, prometheus, grafana and autoscaler (those already running are left alone)"
+    tps chaos reset
   else
     tps chaos reset
   fi
