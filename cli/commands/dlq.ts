@@ -4,6 +4,7 @@ import { groupEntries } from '#platform/dlq/entries.ts';
 import { describeFilter, selectsEverything, type DlqFilter } from '#platform/dlq/filter.ts';
 import { openDlqOperations, type DlqOperations, type Selection } from '#platform/dlq/operations.ts';
 import { poolNames } from '#platform/pools.ts';
+import { defaultPorts } from '#platform/ports.ts';
 import { formatEntries, formatEntry, formatGroups, formatPurge, formatReplay } from '../dlq-format.ts';
 import { CommandError, UsageError, parseFlags } from '../output.ts';
 import { operator, withNats } from '../session.ts';
@@ -80,12 +81,12 @@ export async function main(argv: string[]): Promise<number> {
     throw new UsageError(`Name the entries (ids) or a filter (--pool, --type, --code, --reason, --job), or use --all: \`tps dlq ${action} --code <code>\``);
   }
 
-  return withNats('dlq', async ({ nc }) => {
+  return withNats('dlq', async ({ config, nc }) => {
     const dlq = await openDlqOperations(nc);
     try {
       if (action === 'list') return await list(dlq, filter, values);
       if (action === 'show') return await show(dlq, ids[0] ?? '', values.json);
-      if (action === 'replay') return await replay(dlq, { filter, all: values.all }, values);
+      if (action === 'replay') return await replay(dlq, { filter, all: values.all }, values, `http://127.0.0.1:${defaultPorts.ingress + config.http.portOffset}`);
       return await purge(dlq, { filter, all: values.all }, values);
     } finally {
       dlq.close();
@@ -119,7 +120,7 @@ async function show(dlq: DlqOperations, id: string, json: boolean): Promise<numb
   return 0;
 }
 
-async function replay(dlq: DlqOperations, selection: Selection, v: Flags): Promise<number> {
+async function replay(dlq: DlqOperations, selection: Selection, v: Flags, ingressUrl: string): Promise<number> {
   const outcomes = await dlq.replay(selection, {
     ratePerSecond: v.rate, dryRun: v['dry-run'], by: operator(),
     ...(v.json ? {} : { onOutcome: (o) => console.log(formatReplay(o)) }),
@@ -128,7 +129,7 @@ async function replay(dlq: DlqOperations, selection: Selection, v: Flags): Promi
   if (v.json) console.log(JSON.stringify({ dryRun: v['dry-run'], outcomes }, null, 2));
   else if (outcomes.length === 0) console.log(`No DLQ entries match (${describeFilter(selection.filter)}).`);
   else if (v['dry-run']) console.log(`Dry run: ${count('would_replay')} would be replayed, ${count('skipped')} skipped. Nothing changed.`);
-  else console.log(`Replayed ${count('replayed')}, skipped ${count('skipped')}, failed ${count('failed')}. Follow them with \`curl localhost:8080/jobs/<job id>\`.`);
+  else console.log(`Replayed ${count('replayed')}, skipped ${count('skipped')}, failed ${count('failed')}. Follow them with \`curl ${ingressUrl}/jobs/<job id>\`.`);
   return count('failed') > 0 ? 1 : 0;
 }
 
