@@ -18,7 +18,9 @@ newest in .tps/load/) and the job status bucket (tps_jobs), and splits the accep
   completed (C), dead-lettered (D), still in flight (F) and lost (L), with A = C + D + F + L.
 Lost means nothing can finish the job any more: the system has no status for it at all, or its
 status is accepted/processing while its pool's queue is empty. Duplicates are accepted jobs
-service-c did more than once (at-least-once delivery: reported, not a failure).
+service-c did more than once (at-least-once delivery: reported, not a failure). A dead-lettered
+job that was replayed (\`tps dlq replay\`) is followed to its replacement and counted by where that
+ends, so after a fix and a replay the audit shows D back at 0.
 
   --wait D          poll until nothing is in flight, at most D (default 60s; 0 looks once)
   --service-c URL   where to ask for duplicates (default: the one \`tps up\` runs)
