@@ -126,8 +126,11 @@ describe('a full queue', () => {
       return r.status === 503 ? r : undefined;
     }, 5_000, () => 'all-full rejection');
     expect(refused.json.code).toBe('QUEUE_FULL');
+    expect(Number(refused.headers.get('retry-after'))).toBeGreaterThan(0);
     const metrics = await (await fetch(`${base}/metrics`)).text();
     expect(metrics).toMatch(/tps_jobs_rejected_total\{pool="unknown",reason="queue_full"\} [1-9]/);
+    // Answered before Fastify, yet still in the request duration histogram.
+    expect(metrics).toMatch(/tps_http_request_duration_seconds_count\{service="ingress",route="\/jobs",method="POST",code="503"\} [1-9]/);
     expect(metrics).toMatch(/tps_queue_depth\{pool="fast"\} 2/);
     expect(metrics).toMatch(/tps_queue_capacity\{pool="slow"\} 2/);
   });
