@@ -2,11 +2,12 @@
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { startIngress } from '#services/ingress/main.ts';
 import { startNatsServer, waitFor, type NatsServerHandle } from './helpers/nats-server.ts';
-import { postJob, provisioned, startTestRole, testConfig } from './helpers/roles.ts';
+import { postJob, provisioned, startTestRole, testConfig, type LogSink } from './helpers/roles.ts';
 
 let server: NatsServerHandle;
 let stop: () => Promise<void>;
 let base: string;
+let sink: LogSink;
 
 beforeAll(async () => {
   server = await startNatsServer();
@@ -14,6 +15,7 @@ beforeAll(async () => {
   await nc.close();
   const role = await startTestRole('ingress', testConfig(server.url), startIngress);
   stop = role.stop;
+  sink = role.sink;
   base = `http://127.0.0.1:${role.result}`;
 });
 afterAll(async () => {
@@ -33,6 +35,9 @@ it('answers 503 BROKER_UNAVAILABLE within 1 s while NATS is down, and accepts ag
   expect(Number(down.headers.get('retry-after'))).toBeGreaterThan(0);
   const ready = await fetch(`${base}/readyz`);
   expect(ready.status).toBe(503);
+  // The outage is in the log once, however many jobs it refuses.
+  for (let i = 0; i < 5; i++) expect((await postJob(base, { type: 'fast.echo' })).status).toBe(503);
+  expect(sink.lines.filter((l) => l.msg === 'rejecting jobs: broker unavailable')).toHaveLength(1);
 
   await server.start();
   const back = await waitFor(async () => {

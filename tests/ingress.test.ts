@@ -136,6 +136,67 @@ describe('a full queue', () => {
   });
 });
 
+describe('one queue full', () => {
+  /** An ingress whose fast queue is full (and known to be), with room in the slow queue. */
+  async function fastFull(env: Record<string, string> = {}): Promise<string> {
+    const base = await ingress({ FAST_QUEUE_CAPACITY: '2', QUEUE_POLL_MS: '50', MAX_BODY_BYTES: '4096', ...env });
+    for (let i = 0; i < 2; i++) expect((await postJob(base, { type: 'fast.echo' })).status).toBe(202);
+    await waitFor(async () => /tps_queue_depth\{pool="fast"\} 2\n/.test(await (await fetch(`${base}/metrics`)).text()), 5_000, () => 'the ingress to see the fast queue full');
+    return base;
+  }
+
+  it('refuses jobs for the full pool before the rate limit sees them', async () => {
+    // Through Fastify, a limit of 3 a second would answer most of this burst with 429.
+    const base = await fastFull({ RATE_LIMIT_RPS: '3' });
+    const answers = await Promise.all(Array.from({ length: 12 }, () => postJob(base, { type: 'fast.lookup', payload: { n: 1 } })));
+    expect(answers.map((a) => a.status)).toEqual(Array(12).fill(503));
+    for (const r of answers) {
+      expect(r.json.code).toBe('QUEUE_FULL');
+      expect(Number(r.headers.get('retry-after'))).toBeGreaterThan(0);
+    }
+    const metrics = await (await fetch(`${base}/metrics`)).text();
+    expect(metrics).toMatch(/tps_jobs_rejected_total\{pool="fast",reason="queue_full"\} 12\n/);
+    expect(metrics).toMatch(/tps_http_request_duration_seconds_count\{service="ingress",route="\/jobs",method="POST",code="503"\} 12\n/);
+    expect((await jsm.streams.info('JOBS_FAST')).state.messages).toBe(2);
+  });
+
+  it('hands every other request on to the route, body intact', async () => {
+    const base = await fastFull();
+    const slow = await postJob(base, { type: 'slow.report', payload: { region: 'emea', n: 7 } }, { 'idempotency-key': 'report-7' });
+    expect(slow.status).toBe(202);
+    const [stored] = await storedJobs('JOBS_SLOW');
+    expect(stored).toMatchObject({ subject: 'jobs.slow.report', id: slow.json.id });
+    expect(stored?.body.payload).toEqual({ region: 'emea', n: 7 });
+    expect((await postJob(base, { type: 'slow.report' }, { 'idempotency-key': 'report-7' })).json).toMatchObject({ id: slow.json.id, duplicate: true });
+
+    // A bad request gets the same answer as with room in the queue: the body is checked first.
+    const bad: Array<[string, RequestInit, number, string]> = [
+      ['extra field', { body: '{"type":"fast.echo","priority":1}', headers: { 'content-type': 'application/json' } }, 400, 'INVALID_REQUEST'],
+      ['malformed JSON', { body: '{"type":"fast.echo"', headers: { 'content-type': 'application/json' } }, 400, 'INVALID_JSON'],
+      ['unknown type', { body: '{"type":"fast.nope"}', headers: { 'content-type': 'application/json' } }, 400, 'UNKNOWN_JOB_TYPE'],
+      ['__proto__ key', { body: '{"type":"fast.echo","payload":{"__proto__":{"a":1}}}', headers: { 'content-type': 'application/json' } }, 400, 'INVALID_REQUEST'],
+      ['oversize body', { body: JSON.stringify({ type: 'fast.echo', payload: { blob: 'x'.repeat(5_000) } }), headers: { 'content-type': 'application/json' } }, 413, 'BODY_TOO_LARGE'],
+      ['text/plain', { body: '{"type":"fast.echo"}', headers: { 'content-type': 'text/plain' } }, 415, 'UNSUPPORTED_MEDIA_TYPE'],
+    ];
+    for (const [name, init, status, code] of bad) {
+      const res = await fetch(`${base}/jobs`, { method: 'POST', ...init });
+      expect({ name, status: res.status, code: ((await res.json()) as { code: string }).code }).toEqual({ name, status, code });
+    }
+
+    // A body of unknown length (chunked) is left to the route, which still tells the pools apart.
+    const chunked = (body: string) => fetch(`${base}/jobs`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: new ReadableStream({ start(c) { c.enqueue(new TextEncoder().encode(body)); c.close(); } }),
+      duplex: 'half',
+    } as RequestInit);
+    expect((await chunked('{"type":"fast.echo"}')).status).toBe(503);
+    expect((await chunked('{"type":"slow.export","payload":{"n":2}}')).status).toBe(202);
+    expect((await jsm.streams.info('JOBS_SLOW')).state.messages).toBe(2);
+    expect((await jsm.streams.info('JOBS_FAST')).state.messages).toBe(2);
+  });
+});
+
 describe('bad input', () => {
   const cases: Array<[string, RequestInit, number, string]> = [
     ['malformed JSON', { body: '{"type": "fast.echo"', headers: { 'content-type': 'application/json' } }, 400, 'INVALID_JSON'],

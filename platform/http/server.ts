@@ -1,6 +1,7 @@
 // The Fastify kit every HTTP role builds on: catalogue errors, JSON-only bodies, /healthz,
 // /readyz, /metrics and the request duration histogram. It returns an app that does not listen.
 import http, { type IncomingMessage, type ServerResponse } from 'node:http';
+import { PassThrough } from 'node:stream';
 import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance } from 'fastify';
 import { AppError } from '../errors.ts';
 import type { Chaos } from '../chaos/injector.ts';
@@ -22,13 +23,39 @@ export type HttpKitOptions = {
   requestTimeoutMs?: number;
   /** Faults aimed at this service act at the entry of every route but the operational ones. */
   chaos?: Chaos;
-  /**
-   * Answers a request before Fastify sees it, when the answer follows from the method, the URL
-   * and cached state alone (the ingress sheds load this way: no routing, hooks or body). Returns
-   * the route it answered for, or undefined to hand the request to Fastify.
-   */
-  preempt?: (req: IncomingMessage, res: ServerResponse) => string | undefined;
+  /** Answers some requests before Fastify sees them, from cached state (see Preempt). */
+  preempt?: Preempt;
 };
+
+/** The body a preempt hook read, handed on to Fastify's parser instead of the spent stream. */
+const prereadBody = Symbol('tps.prereadBody');
+type PrereadRequest = IncomingMessage & { [prereadBody]?: Buffer };
+
+/**
+ * Answers a request before Fastify sees it, when the answer follows from the method, the URL, the
+ * headers and cached state (the ingress sheds load this way: no routing, hooks or error machinery).
+ * Each step returns the route it answered for, for the duration histogram, or undefined to hand
+ * the request to Fastify untouched.
+ */
+export type Preempt = {
+  /** Before the body is read. `'read-body'` asks for `withBody` once the body is in. */
+  beforeBody(req: IncomingMessage, res: ServerResponse): string | 'read-body' | undefined;
+  /**
+   * With the body read, only for a JSON body within the body limit that declares its length;
+   * anything else goes to Fastify unread, which answers 413, 415 or 400 as usual. A body this
+   * step passes on reaches Fastify's parser as if it had never been read.
+   */
+  withBody(req: IncomingMessage, res: ServerResponse, body: Buffer): string | undefined;
+};
+
+const jsonMediaType = /^application\/json\s*(?:;|$)/i;
+
+/** The length of a body the preempt hook may read itself, or undefined to leave it to Fastify. */
+function readableLength(req: IncomingMessage, limit: number): number | undefined {
+  if (req.headers['transfer-encoding'] !== undefined || !jsonMediaType.test(req.headers['content-type'] ?? '')) return undefined;
+  const length = Number(req.headers['content-length']);
+  return Number.isInteger(length) && length > 0 && length <= limit ? length : undefined;
+}
 
 // Fastify's own keep-alive default; a server we create must be given it explicitly.
 const keepAliveTimeoutMs = 72_000;
@@ -39,12 +66,27 @@ const operationalRoutes = new Set(['/healthz', '/readyz', '/metrics', '/effects/
 export function createHttpApp(opts: HttpKitOptions): FastifyInstance {
   const duration = histogram(opts.registry, metrics.httpDuration);
   const preempt = opts.preempt;
+  const bodyLimit = opts.bodyLimit ?? 64 * 1024;
   const serverFactory = preempt && ((handler: (req: IncomingMessage, res: ServerResponse) => void) => {
+    const answered = (req: IncomingMessage, res: ServerResponse, route: string, started: number) =>
+      duration.observe({ service: opts.service, route, method: req.method ?? 'GET', code: String(res.statusCode) }, (performance.now() - started) / 1000);
     const server = http.createServer((req, res) => {
       const started = performance.now();
-      const route = preempt(req, res);
+      const route = preempt.beforeBody(req, res);
       if (route === undefined) return handler(req, res);
-      duration.observe({ service: opts.service, route, method: req.method ?? 'GET', code: String(res.statusCode) }, (performance.now() - started) / 1000);
+      if (route !== 'read-body') return answered(req, res, route, started);
+      if (readableLength(req, bodyLimit) === undefined) return handler(req, res);
+      const chunks: Buffer[] = [];
+      // A client that goes away mid-body leaves nothing to answer; the socket is already closed.
+      req.on('error', () => {});
+      req.on('data', (chunk: Buffer) => chunks.push(chunk));
+      req.once('end', () => {
+        const body = chunks.length === 1 ? (chunks[0] as Buffer) : Buffer.concat(chunks);
+        const bodyRoute = preempt.withBody(req, res, body);
+        if (bodyRoute !== undefined) return answered(req, res, bodyRoute, started);
+        (req as PrereadRequest)[prereadBody] = body;
+        handler(req, res);
+      });
     });
     server.keepAliveTimeout = keepAliveTimeoutMs;
     server.requestTimeout = opts.requestTimeoutMs ?? 0;
@@ -56,12 +98,21 @@ export function createHttpApp(opts: HttpKitOptions): FastifyInstance {
     loggerInstance: opts.logger as unknown as FastifyBaseLogger,
     // No line per request: at thousands of requests a second the log would be the bottleneck.
     logController: new LogController({ disableRequestLogging: true }),
-    bodyLimit: opts.bodyLimit ?? 64 * 1024,
+    bodyLimit,
     requestTimeout: opts.requestTimeoutMs ?? 0,
     return503OnClosing: true,
     forceCloseConnections: 'idle',
   });
   registerJsonParser(app);
+  if (preempt) {
+    app.addHook('preParsing', (request, _reply, payload, done) => {
+      const body = (request.raw as PrereadRequest)[prereadBody];
+      if (body === undefined) return done(null, payload);
+      const replay = new PassThrough();
+      replay.end(body);
+      done(null, replay);
+    });
+  }
   app.setErrorHandler(errorHandler);
   app.setNotFoundHandler((request, reply) => sendError(reply, new AppError('NOT_FOUND', { detail: `${request.method} ${request.url}` })));
 

@@ -6,8 +6,9 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { z } from 'zod';
 import type { Config } from '#platform/config.ts';
 import { AppError } from '#platform/errors.ts';
-import { createHttpApp } from '#platform/http/server.ts';
-import { findJobType, jobTypeNames } from '#platform/job-catalogue.ts';
+import { parseJsonBody } from '#platform/http/json-body.ts';
+import { createHttpApp, type Preempt } from '#platform/http/server.ts';
+import { findJobType, jobTypeNames, type JobType } from '#platform/job-catalogue.ts';
 import { encodeJob, idempotencyKeyPattern, jobIdForKey, jobIdPattern, newJobId } from '#platform/job-message.ts';
 import type { JobStatusStore } from '#platform/job-status.ts';
 import type { Logger } from '#platform/logger.ts';
@@ -15,7 +16,7 @@ import type { MetricsRegistry } from '#platform/metrics.ts';
 import type { BrokerState } from '#platform/nats/connect.ts';
 import { jobSubject } from '#platform/nats/subjects.ts';
 import { sendTraced } from '#platform/nats/trace-headers.ts';
-import type { Pool } from '#platform/pools.ts';
+import { poolNames, type Pool } from '#platform/pools.ts';
 import { ingressEvents } from './events.ts';
 import { brokerUnavailable, queueFull, type Publisher } from './publisher.ts';
 import type { QueueState } from './queue-state.ts';
@@ -39,43 +40,83 @@ function describeIssues(error: z.ZodError): string {
   return error.issues.map((i) => (i.path.length ? `${i.path.join('.')}: ${i.message}` : i.message)).join('; ');
 }
 
+type Submission = { jobType: JobType; payload: Record<string, unknown> | undefined };
+
+/** A parsed body as a job of the catalogue, or the 400 that refuses it. */
+function readSubmission(value: unknown): Submission | AppError {
+  const body = submitSchema.safeParse(value);
+  if (!body.success) return new AppError('INVALID_REQUEST', { detail: describeIssues(body.error) });
+  const jobType = findJobType(body.data.type);
+  if (!jobType) return new AppError('UNKNOWN_JOB_TYPE', { detail: `"${body.data.type}" is not one of: ${jobTypeNames.join(', ')}.` });
+  return { jobType, payload: body.data.payload };
+}
+
+/** A refusal as it goes on the wire, built once per distinct error: it is the hot path under overload. */
+type WireRefusal = { status: number; headers: string[]; text: string };
+const wireRefusals = new WeakMap<AppError, WireRefusal>();
+function wireRefusal(error: AppError): WireRefusal {
+  let wire = wireRefusals.get(error);
+  if (wire === undefined) {
+    const text = JSON.stringify(error.toJSON());
+    const headers = ['content-type', 'application/json; charset=utf-8', 'content-length', String(Buffer.byteLength(text))];
+    if (error.retryAfterSeconds !== undefined) headers.push('retry-after', String(error.retryAfterSeconds));
+    wireRefusals.set(error, (wire = { status: error.status, headers, text }));
+  }
+  return wire;
+}
+
 export async function buildIngress(deps: IngressDeps): Promise<FastifyInstance> {
   const { config, broker, queues, publisher, jobStatus } = deps;
   const events = ingressEvents(deps.registry, deps.logger);
 
-  // Refusals are the hot path when the system is saturated, so they are cheap: each distinct
-  // refusal is serialized once, and no error is thrown through Fastify's error machinery.
-  const refusalBodies = new WeakMap<AppError, string>();
-  const refusalBody = (error: AppError): string => {
-    let body = refusalBodies.get(error);
-    if (body === undefined) refusalBodies.set(error, (body = JSON.stringify(error.toJSON())));
-    return body;
-  };
+  // Refusals decided in the route (a queue found full by the publish) skip the error machinery too.
   function refuse(reply: FastifyReply, error: AppError, pool: Pool): FastifyReply {
     events.rejected(pool, error);
+    const wire = wireRefusal(error);
     if (error.retryAfterSeconds !== undefined) reply.header('retry-after', String(error.retryAfterSeconds));
-    return reply.code(error.status).type('application/json; charset=utf-8').send(refusalBody(error));
+    return reply.code(wire.status).type('application/json; charset=utf-8').send(wire.text);
+  }
+
+  const isSubmit = (req: IncomingMessage) => req.method === 'POST' && (req.url === '/jobs' || req.url?.startsWith('/jobs?') === true);
+  /** Each refusal the shedding answers, ready to go: its bytes and its bound counter. */
+  const shedding = (error: AppError, pool: Pool | undefined) => ({ wire: wireRefusal(error), count: events.rejection(pool, error) });
+  const brokerDown = shedding(brokerUnavailable('not connected to NATS'), undefined);
+  const everyQueueFull = shedding(queueFull('fast and slow'), undefined);
+  const poolFull = Object.fromEntries(poolNames.map((pool) => [pool, shedding(queueFull(pool), pool)])) as Record<Pool, ReturnType<typeof shedding>>;
+  function answer(res: ServerResponse, refusal: ReturnType<typeof shedding>): string {
+    refusal.count();
+    res.writeHead(refusal.wire.status, refusal.wire.headers);
+    // A string body goes out with the headers in one write; a Buffer would take a second (writev).
+    res.end(refusal.wire.text);
+    return '/jobs';
   }
 
   /**
-   * Before Fastify and before the body is read: a POST /jobs that cannot be accepted whatever it
-   * holds (broker down, every queue full) is answered from cached state at the cost of a bare
-   * HTTP exchange, so shedding load stays far cheaper than accepting it.
+   * Shedding before Fastify: a POST /jobs that cannot be accepted is answered from cached state at
+   * the cost of a bare HTTP exchange, so refusing under overload stays far cheaper than accepting.
+   * Broker down or every queue full: refused before the body is read, whatever it holds. One queue
+   * full: the body is read and checked as the route would (so a bad request still gets its 400),
+   * and a job for the full pool is refused; every other request goes on to the route.
    */
-  function shed(req: IncomingMessage, res: ServerResponse): string | undefined {
-    if (req.method !== 'POST' || (req.url !== '/jobs' && !req.url?.startsWith('/jobs?'))) return undefined;
-    const error = !broker.connected() ? brokerUnavailable('not connected to NATS') : queues.allFull() ? queueFull('fast and slow') : undefined;
-    if (!error) return undefined;
-    events.rejected(undefined, error);
-    const body = refusalBody(error);
-    res.writeHead(error.status, {
-      'content-type': 'application/json; charset=utf-8',
-      'content-length': Buffer.byteLength(body),
-      ...(error.retryAfterSeconds !== undefined ? { 'retry-after': String(error.retryAfterSeconds) } : {}),
-    });
-    res.end(body);
-    return '/jobs';
-  }
+  const shed: Preempt = {
+    beforeBody(req, res) {
+      if (!isSubmit(req)) return undefined;
+      if (!broker.connected()) return answer(res, brokerDown);
+      if (queues.allFull()) return answer(res, everyQueueFull);
+      return queues.anyFull() ? 'read-body' : undefined;
+    },
+    withBody(_req, res, body) {
+      let value: unknown;
+      try {
+        value = parseJsonBody(body.toString('utf8'));
+      } catch {
+        return undefined;
+      }
+      const submission = readSubmission(value);
+      if (submission instanceof AppError || !queues.isFull(submission.jobType.pool)) return undefined;
+      return answer(res, poolFull[submission.jobType.pool]);
+    },
+  };
 
   const app = createHttpApp({
     service: 'ingress',
@@ -106,10 +147,9 @@ export async function buildIngress(deps: IngressDeps): Promise<FastifyInstance> 
       },
     } : {},
   }, async (request, reply) => {
-    const body = submitSchema.safeParse(request.body);
-    if (!body.success) throw new AppError('INVALID_REQUEST', { detail: describeIssues(body.error) });
-    const jobType = findJobType(body.data.type);
-    if (!jobType) throw new AppError('UNKNOWN_JOB_TYPE', { detail: `"${body.data.type}" is not one of: ${jobTypeNames.join(', ')}.` });
+    const submission = readSubmission(request.body);
+    if (submission instanceof AppError) throw submission;
+    const { jobType, payload } = submission;
     const pool: Pool = jobType.pool;
     poolOf.set(request, pool);
     if (queues.isFull(pool)) return refuse(reply, queueFull(pool), pool);
@@ -124,7 +164,7 @@ export async function buildIngress(deps: IngressDeps): Promise<FastifyInstance> 
 
     const acceptedAt = new Date().toISOString();
     const subject = jobSubject(jobType.name);
-    const data = encodeJob({ id, type: jobType.name, pool, payload: body.data.payload, acceptedAt });
+    const data = encodeJob({ id, type: jobType.name, pool, payload, acceptedAt });
     // `send jobs.<pool>` carries the trace on in the message headers to the worker.
     const ack = await sendTraced({ subject, queue: `jobs.${pool}` }, { id, size: data.length },
       (headers) => publisher.publish(subject, data, { msgID: id, ...(headers ? { headers } : {}) }))

@@ -20,19 +20,28 @@ export function ingressEvents(registry: MetricsRegistry, logger: Logger) {
   const submitted = counter(registry, metrics.jobsSubmitted);
   const rejected = counter(registry, metrics.jobsRejected);
   let lastBrokerWarning = 0;
+  // One warning per 10 s is enough to see an outage without flooding the log.
+  const warnBrokerDown = (err: unknown) => {
+    if (Date.now() - lastBrokerWarning <= 10_000) return;
+    lastBrokerWarning = Date.now();
+    logger.warn({ err }, 'rejecting jobs: broker unavailable');
+  };
+  /** The counter (and log line) of one kind of refusal, bound once. */
+  function rejection(pool: string | undefined, err: unknown): () => void {
+    const reason = rejectReason(err);
+    if (!reason) return () => {};
+    const child = rejected.labels({ pool: pool ?? 'unknown', reason });
+    if (reason !== 'broker_unavailable') return () => child.inc();
+    return () => { child.inc(); warnBrokerDown(err); };
+  }
   return {
     accepted(pool: string, type: string): void {
       submitted.inc({ pool, type });
     },
+    /** For the paths that refuse at full speed: bind once, call per refusal. */
+    rejection,
     rejected(pool: string | undefined, err: unknown): void {
-      const reason = rejectReason(err);
-      if (!reason) return;
-      rejected.inc({ pool: pool ?? 'unknown', reason });
-      // One warning per 10 s is enough to see an outage without flooding the log.
-      if (reason === 'broker_unavailable' && Date.now() - lastBrokerWarning > 10_000) {
-        lastBrokerWarning = Date.now();
-        logger.warn({ err }, 'rejecting jobs: broker unavailable');
-      }
+      rejection(pool, err)();
     },
   };
 }

@@ -11,6 +11,7 @@ type PoolState = { depth: number; capacity: number; full: boolean; seenAt: numbe
 export type QueueState = {
   isFull(pool: Pool): boolean;
   allFull(): boolean;
+  anyFull(): boolean;
   markFull(pool: Pool): void;
   /** True once every stream answered at least once and the last poll succeeded. */
   healthy(): boolean;
@@ -59,6 +60,7 @@ export function trackQueues(jsm: JetStreamManager, opts: { registry: MetricsRegi
   return {
     isFull: (pool) => state[pool].full,
     allFull: () => poolNames.every((p) => state[p].full),
+    anyFull: () => poolNames.some((p) => state[p].full),
     markFull: (pool) => { state[pool].full = true; },
     healthy: () => healthy,
     snapshot: () => state,
