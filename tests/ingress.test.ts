@@ -1,5 +1,7 @@
 // The ingress against a real nats-server: what is accepted is stored, what cannot be stored is
 // refused at once with a clear error, and bad input never reaches a queue.
+import { once } from 'node:events';
+import net from 'node:net';
 import { jetstreamManager, type JetStreamManager } from '@nats-io/jetstream';
 import type { NatsConnection } from '@nats-io/transport-node';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
@@ -49,6 +51,25 @@ async function storedJobs(stream: string): Promise<Stored[]> {
     if (msg) out.push({ subject: msg.subject, id: msg.header?.get('Nats-Msg-Id'), body: msg.json<Record<string, unknown>>() });
   }
   return out;
+}
+
+/** A POST /jobs over a raw socket whose body is written in two pieces a moment apart; the answer as text. */
+async function splitPost(base: string, body: string): Promise<string> {
+  const { hostname, port } = new URL(base);
+  const socket = net.connect(Number(port), hostname);
+  socket.setNoDelay(true);
+  await once(socket, 'connect');
+  let answer = '';
+  socket.on('data', (d: Buffer) => { answer += d.toString(); });
+  const closed = once(socket, 'close');
+  const half = Math.floor(body.length / 2);
+  socket.write(`POST /jobs HTTP/1.1\r\nHost: ${hostname}\r\nContent-Type: application/json\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body.slice(0, half)}`);
+  // Not a synchronisation: only so that the server is likely to read the body in two reads.
+  await new Promise((resolve) => setTimeout(resolve, 50));
+  // write, not end: a client that half-closes has its request aborted by node:http.
+  socket.write(body.slice(half));
+  await closed;
+  return answer;
 }
 
 describe('accepting jobs', () => {
@@ -191,8 +212,12 @@ describe('one queue full', () => {
       duplex: 'half',
     } as RequestInit);
     expect((await chunked('{"type":"fast.echo"}')).status).toBe(503);
+    // A body that arrives in pieces is decided once it is whole.
+    expect(await splitPost(base, '{"type":"fast.echo","payload":{"part":1}}')).toMatch(/^HTTP\/1\.1 503 [^]*"code":"QUEUE_FULL"/);
+    expect(await splitPost(base, '{"type":"slow.report","payload":{"part":2}}')).toMatch(/^HTTP\/1\.1 202 /);
+    expect((await storedJobs('JOBS_SLOW')).map((j) => j.body.payload)).toContainEqual({ part: 2 });
     expect((await chunked('{"type":"slow.export","payload":{"n":2}}')).status).toBe(202);
-    expect((await jsm.streams.info('JOBS_SLOW')).state.messages).toBe(2);
+    expect((await jsm.streams.info('JOBS_SLOW')).state.messages).toBe(3);
     expect((await jsm.streams.info('JOBS_FAST')).state.messages).toBe(2);
   });
 });

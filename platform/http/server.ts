@@ -79,14 +79,19 @@ export function createHttpApp(opts: HttpKitOptions): FastifyInstance {
       const chunks: Buffer[] = [];
       // A client that goes away mid-body leaves nothing to answer; the socket is already closed.
       req.on('error', () => {});
-      req.on('data', (chunk: Buffer) => chunks.push(chunk));
-      req.once('end', () => {
+      // 'readable' rather than 'data' + 'end': a small body has arrived whole by the first event
+      // (`complete`), so it is decided one turn earlier, with less stream machinery per refusal.
+      const onReadable = () => {
+        for (let chunk: Buffer | null; (chunk = req.read() as Buffer | null) !== null;) chunks.push(chunk);
+        if (!req.complete) return;
+        req.off('readable', onReadable);
         const body = chunks.length === 1 ? (chunks[0] as Buffer) : Buffer.concat(chunks);
         const bodyRoute = preempt.withBody(req, res, body);
         if (bodyRoute !== undefined) return answered(req, res, bodyRoute, started);
         (req as PrereadRequest)[prereadBody] = body;
         handler(req, res);
-      });
+      };
+      req.on('readable', onReadable);
     });
     server.keepAliveTimeout = keepAliveTimeoutMs;
     server.requestTimeout = opts.requestTimeoutMs ?? 0;
