@@ -1,146 +1,197 @@
 // Ingress benchmark: accepted jobs/s and latency of POST /jobs, side by side in one run with a
 // bare Fastify route that only publishes to JetStream (with nats.js js.publish, and with the
-// ingress's own coalescing publisher); then the cost of refusing at a full queue.
+// ingress's own coalescing publisher); then the cost of refusing at a full queue, against the
+// floor of any HTTP refusal in Node.
 // Goals (issue: foundation): ingress >= 0.9 x the js.publish route; rejections >= 2.5 x accepted.
-//   node bench/ingress.bench.ts [--seconds 10] [--connections 100] [--rounds 2]
+//   node bench/ingress.bench.ts [--seconds 8] [--connections 100] [--rounds 3]
+//
+// Every run of a round is next to the others in time, so a ratio compares runs that saw the same
+// machine: this VM's speed drifts by tens of percent over minutes. The accepting and the refusing
+// ingresses each have their own nats-server (roomy, fast queue full, every queue full), so no
+// queue has to be filled or emptied between runs.
 import { writeFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
-import { jetstream, jetstreamManager } from '@nats-io/jetstream';
-import { connect } from '@nats-io/transport-node';
+import { jetstream, jetstreamManager, type JetStreamManager } from '@nats-io/jetstream';
+import { connect, type NatsConnection } from '@nats-io/transport-node';
 import { provision } from '#platform/nats/provision.ts';
 import { declareTopology } from '#platform/nats/topology.ts';
 import { cliEntry } from '#platform/paths.ts';
 import { loadConfig } from '#platform/config.ts';
-import { startNatsServer } from '../tests/helpers/nats-server.ts';
+import { startNatsServer, type NatsServerHandle } from '../tests/helpers/nats-server.ts';
 import { formatResult, load, type LoadResult } from './lib/http-load.ts';
 import { cpuMs, freePort, startTarget, type Target } from './lib/processes.ts';
 
-const { values } = parseArgs({ options: { seconds: { type: 'string', default: '10' }, connections: { type: 'string', default: '100' }, rounds: { type: 'string', default: '2' } } });
+const { values } = parseArgs({ options: { seconds: { type: 'string', default: '8' }, connections: { type: 'string', default: '100' }, rounds: { type: 'string', default: '3' } } });
 const seconds = Number(values.seconds);
 const connections = Number(values.connections);
 const rounds = Number(values.rounds);
-const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)] ?? 0;
+for (const [name, value] of [['--seconds', seconds], ['--connections', connections], ['--rounds', rounds]] as const) {
+  if (!Number.isInteger(value) || value < 1) throw new Error(`${name} must be a whole number >= 1 (got ${String(value)})`);
+}
+const median = (xs: number[]) => {
+  const s = [...xs].sort((a, b) => a - b);
+  const mid = Math.floor(s.length / 2);
+  return s.length % 2 ? (s[mid] ?? 0) : ((s[mid - 1] ?? 0) + (s[mid] ?? 0)) / 2;
+};
+const round2 = (x: number) => Number(x.toFixed(2));
 const body = JSON.stringify({ type: 'fast.echo', payload: { n: 1 } });
 
-const nats = await startNatsServer();
-const nc = await connect({ servers: nats.url });
-const jsm = await jetstreamManager(nc);
-const big = { FAST_QUEUE_CAPACITY: '10000000', SLOW_QUEUE_CAPACITY: '10000000' };
-await provision(nc, declareTopology(loadConfig({ NATS_URL: nats.url, ...big })));
+type Broker = { server: NatsServerHandle; nc: NatsConnection; jsm: JetStreamManager; url: string; limits: Record<string, string> };
+async function broker(capacity: { fast: number; slow: number }): Promise<Broker> {
+  const server = await startNatsServer();
+  const nc = await connect({ servers: server.url });
+  const limits = { FAST_QUEUE_CAPACITY: String(capacity.fast), SLOW_QUEUE_CAPACITY: String(capacity.slow) };
+  await provision(nc, declareTopology(loadConfig({ NATS_URL: server.url, ...limits })));
+  return { server, nc, jsm: await jetstreamManager(nc), url: server.url, limits };
+}
+/** Publishes until the stream refuses: the queue at capacity, as the ingress will find it. */
+async function fill(b: Broker, subject: string): Promise<void> {
+  const js = jetstream(b.nc);
+  for (;;) {
+    try { await js.publish(subject, '{}'); } catch { return; }
+  }
+}
 
-const env = { NATS_URL: nats.url, RATE_LIMIT_RPS: '1000000', QUEUE_POLL_MS: '100', ...big };
-const [ingressPort, barePort, leanPort, floorPort] = [await freePort(), await freePort(), await freePort(), await freePort()];
-const bareScript = new URL('./targets/bare-publish.ts', import.meta.url).pathname;
-const ingress = await startTarget([cliEntry, 'run', 'ingress'], { ...env, HTTP_PORT: String(ingressPort) }, `http://127.0.0.1:${ingressPort}/readyz`);
-const bare = await startTarget([bareScript], { ...env, HTTP_PORT: String(barePort) }, `http://127.0.0.1:${barePort}/readyz`);
-const lean = await startTarget([bareScript, '--coalescing'], { ...env, HTTP_PORT: String(leanPort) }, `http://127.0.0.1:${leanPort}/readyz`);
-const floor = await startTarget([bareScript, '--refuse'], { ...env, HTTP_PORT: String(floorPort) }, `http://127.0.0.1:${floorPort}/readyz`);
-/** Waits for answers still in flight when the load stopped, then empties the streams. */
-const purge = async () => {
+const big = 10_000_000;
+const [roomy, fastFull, allFull] = [await broker({ fast: big, slow: big }), await broker({ fast: 50, slow: big }), await broker({ fast: 50, slow: 50 })];
+await fill(fastFull, 'jobs.fast.echo');
+await fill(allFull, 'jobs.fast.echo');
+await fill(allFull, 'jobs.slow.report');
+
+const env = (b: Broker) => ({ NATS_URL: b.url, RATE_LIMIT_RPS: '1000000', QUEUE_POLL_MS: '100', ...b.limits });
+const ingressArgs = [cliEntry, 'run', 'ingress'];
+const script = (name: string) => new URL(`./targets/${name}`, import.meta.url).pathname;
+async function target(args: string[], b: Broker): Promise<Target> {
+  const port = await freePort();
+  return startTarget(args, { ...env(b), HTTP_PORT: String(port) }, `http://127.0.0.1:${port}/readyz`);
+}
+const targets = {
+  bare: await target([script('bare-publish.ts')], roomy),
+  lean: await target([script('bare-publish.ts'), '--coalescing'], roomy),
+  ingress: await target(ingressArgs, roomy),
+  fastFull: await target(ingressArgs, fastFull),
+  allFull: await target(ingressArgs, allFull),
+  floorFastify: await target([script('refusal-floor.ts'), '--fastify'], roomy),
+  floorRaw: await target([script('refusal-floor.ts')], roomy),
+};
+type Name = keyof typeof targets;
+const labels: Record<Name, string> = {
+  bare: 'bare route, js.publish',
+  lean: 'bare route, coalescing publisher',
+  ingress: 'ingress POST /jobs',
+  fastFull: 'rejected: fast queue full',
+  allFull: 'rejected: every queue full',
+  floorFastify: 'floor: Fastify route, constant 503',
+  floorRaw: 'floor: node:http, constant 503',
+};
+const names = Object.keys(targets) as Name[];
+
+/** Until the refusing ingresses report the queues they were given as full. */
+async function untilSeen(t: Target, pattern: RegExp): Promise<void> {
+  const deadline = Date.now() + 10_000;
+  while (!pattern.test(await (await fetch(`${t.url}/metrics`)).text())) {
+    if (Date.now() > deadline) throw new Error(`the ingress at ${t.url} never reported ${pattern}`);
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+}
+await untilSeen(targets.fastFull, /tps_queue_depth\{pool="fast"\} 50\n/);
+await untilSeen(targets.allFull, /tps_queue_depth\{pool="slow"\} 50\n/);
+
+/** Waits for answers still in flight when the load stopped, then empties the roomy streams. */
+async function purge(): Promise<void> {
   let last = -1;
   for (;;) {
-    const now = (await jsm.streams.info('JOBS_FAST')).state.messages;
+    const now = (await roomy.jsm.streams.info('JOBS_FAST')).state.messages;
     if (now === last) break;
     last = now;
     await new Promise((resolve) => setTimeout(resolve, 200));
   }
-  await jsm.streams.purge('JOBS_FAST');
-  await jsm.streams.purge('KV_tps_jobs');
-};
+  await roomy.jsm.streams.purge('JOBS_FAST');
+  await roomy.jsm.streams.purge('KV_tps_jobs');
+}
 
 console.log(`ingress benchmark: ${connections} connections, ${seconds} s per run, ${rounds} rounds, Node ${process.version}`);
-const run = (label: string, target: Target) => load(label, { url: `${target.url}/jobs`, body, connections, seconds, cpu: () => cpuMs(target.pid) });
-for (const [label, target] of [['warm-up bare', bare], ['warm-up bare coalescing', lean], ['warm-up ingress', ingress]] as const) {
-  console.log(formatResult(await run(label, target)));
-}
+const run = (name: Name, label: string, secs = seconds) => {
+  const t = targets[name];
+  return load(label, { url: `${t.url}/jobs`, body, connections, seconds: secs, cpu: () => cpuMs(t.pid) });
+};
+for (const name of names) console.log(formatResult(await run(name, `warm-up ${labels[name]}`, Math.min(seconds, 3))));
 await purge();
 
-const bareRuns: LoadResult[] = [];
-const leanRuns: LoadResult[] = [];
-const ingressRuns: LoadResult[] = [];
+const runs = Object.fromEntries(names.map((n) => [n, [] as LoadResult[]])) as Record<Name, LoadResult[]>;
 for (let i = 0; i < rounds; i++) {
-  for (const [runs, label, target] of [[bareRuns, 'bare route, js.publish', bare], [leanRuns, 'bare route, coalescing publisher', lean], [ingressRuns, 'ingress POST /jobs', ingress]] as const) {
-    runs.push(await run(`${label} (${i + 1})`, target));
-    console.log(formatResult(runs.at(-1) as LoadResult));
-    await purge();
+  for (const name of names) {
+    const result = await run(name, `${labels[name]} (${i + 1})`);
+    runs[name].push(result);
+    console.log(formatResult(result));
+    if (name === 'ingress' || name === 'lean' || name === 'bare') await purge();
   }
 }
 
-// A full queue: the fast stream at capacity, then both streams at capacity.
-const small = { FAST_QUEUE_CAPACITY: '50', SLOW_QUEUE_CAPACITY: '50' };
-await provision(nc, declareTopology(loadConfig({ NATS_URL: nats.url, ...small })));
-const js = jetstream(nc);
-const fill = async (subject: string) => {
-  for (;;) {
-    try { await js.publish(subject, '{}'); } catch { return; }
+// Each wrong answer would make a refusal figure meaningless: every refusal run must be all 503s.
+for (const name of ['fastFull', 'allFull', 'floorFastify', 'floorRaw'] as const) {
+  for (const r of runs[name]) {
+    const non503 = Object.entries(r.statusCounts).filter(([code]) => code !== '503');
+    if (non503.length || r.errors) throw new Error(`${r.label}: expected only 503 answers, got ${JSON.stringify(r.statusCounts)} and ${r.errors} socket errors`);
   }
-};
-const waitForMetric = async (pattern: RegExp) => {
-  for (let i = 0; i < 100; i++) {
-    if (pattern.test(await (await fetch(`${ingress.url}/metrics`)).text())) return;
-    await new Promise((resolve) => setTimeout(resolve, 50));
+}
+for (const name of ['bare', 'lean', 'ingress'] as const) {
+  for (const r of runs[name]) {
+    const non202 = Object.entries(r.statusCounts).filter(([code]) => code !== '202');
+    if (non202.length || r.errors) throw new Error(`${r.label}: expected only 202 answers, got ${JSON.stringify(r.statusCounts)} and ${r.errors} socket errors`);
   }
-  throw new Error(`ingress never reported ${pattern}`);
-};
-await fill('jobs.fast.echo');
-await waitForMetric(/tps_queue_depth\{pool="fast"\} 50/);
-const fastFull = await run('rejected: fast queue full', ingress);
-console.log(formatResult(fastFull));
-await fill('jobs.slow.report');
-await waitForMetric(/tps_queue_depth\{pool="slow"\} 50/);
-const allFull = await run('rejected: every queue full', ingress);
-console.log(formatResult(allFull));
-const refusalFloor = await run('floor: bare Fastify route, constant 503', floor);
-console.log(formatResult(refusalFloor));
+}
 
-const baseline = median(bareRuns.map((r) => r.rps));
-const leanBaseline = median(leanRuns.map((r) => r.rps));
-const accepted = median(ingressRuns.map((r) => r.rps));
+const summaryOf = (name: Name) => ({
+  rps: Math.round(median(runs[name].map((r) => r.rps))),
+  p50Ms: round2(median(runs[name].map((r) => r.p50Ms))),
+  p99Ms: round2(median(runs[name].map((r) => r.p99Ms))),
+  cpuUsPerRequest: Math.round(median(runs[name].map((r) => r.cpuUsPerRequest ?? 0))),
+});
+/** The ratio of two targets' rates within each round (next to each other in time), and its median. */
+const ratio = (a: Name, b: Name) => {
+  const perRound = runs[a].map((r, i) => round2(r.rps / (runs[b][i]?.rps ?? Number.NaN)));
+  return { median: round2(median(perRound)), perRound };
+};
+const cpuRatio = (a: Name, b: Name) => round2(summaryOf(b).cpuUsPerRequest / summaryOf(a).cpuUsPerRequest);
+
 const summary = {
   date: new Date().toISOString(),
   node: process.version,
   connections,
   seconds,
   rounds,
-  baseline: { rps: baseline, p50Ms: median(bareRuns.map((r) => r.p50Ms)), p99Ms: median(bareRuns.map((r) => r.p99Ms)) },
-  coalescingBaseline: { rps: leanBaseline, p50Ms: median(leanRuns.map((r) => r.p50Ms)), p99Ms: median(leanRuns.map((r) => r.p99Ms)) },
-  ingress: { rps: accepted, p50Ms: median(ingressRuns.map((r) => r.p50Ms)), p99Ms: median(ingressRuns.map((r) => r.p99Ms)), cpuUsPerRequest: median(ingressRuns.map((r) => r.cpuUsPerRequest ?? 0)) },
-  ratioToBaseline: Number((accepted / baseline).toFixed(3)),
-  ratioToCoalescingBaseline: Number((accepted / leanBaseline).toFixed(3)),
-  rejectFastFull: rejection(fastFull),
-  rejectAllFull: rejection(allFull),
-  refusalFloor: rejection(refusalFloor),
-  runs: [...bareRuns, ...leanRuns, ...ingressRuns, fastFull, allFull, refusalFloor],
+  targets: Object.fromEntries(names.map((n) => [n, { label: labels[n], ...summaryOf(n) }])),
+  ingressToBaseline: ratio('ingress', 'bare'),
+  ingressToCoalescingBaseline: ratio('ingress', 'lean'),
+  rejectFastFullToAccepted: ratio('fastFull', 'ingress'),
+  rejectAllFullToAccepted: ratio('allFull', 'ingress'),
+  floorFastifyToAccepted: ratio('floorFastify', 'ingress'),
+  floorRawToAccepted: ratio('floorRaw', 'ingress'),
+  allFullToFloorRaw: ratio('allFull', 'floorRaw'),
+  fastFullToFloorRaw: ratio('fastFull', 'floorRaw'),
+  cpuCheaperBy: { fastFull: cpuRatio('fastFull', 'ingress'), allFull: cpuRatio('allFull', 'ingress'), floorRaw: cpuRatio('floorRaw', 'ingress') },
+  runs: names.flatMap((n) => runs[n]),
 };
+const fmt = (r: { median: number; perRound: number[] }) => `${r.median} (rounds: ${r.perRound.join(', ')})`;
 console.log('');
-console.log(`ingress / bare js.publish route: ${summary.ratioToBaseline} (goal >= 0.9)`);
-console.log(`ingress / bare route with the same publisher: ${summary.ratioToCoalescingBaseline} (the ingress's own overhead)`);
-console.log(`rejections / accepted, by rate: fast full ${summary.rejectFastFull.ratioToAccepted}x, every queue full ${summary.rejectAllFull.ratioToAccepted}x (goal >= 2.5x)`);
-console.log(`ingress CPU per accepted / per rejected request: fast full ${summary.rejectFastFull.cpuCheaperBy}x, every queue full ${summary.rejectAllFull.cpuCheaperBy}x cheaper`);
-console.log(`the floor (a bare Fastify route answering a constant 503) / accepted: ${summary.refusalFloor.ratioToAccepted}x by rate, ${summary.refusalFloor.cpuCheaperBy}x by CPU; every queue full reaches ${Number((allFull.rps / refusalFloor.rps).toFixed(2))} of the floor`);
+console.log('medians over the rounds:');
+for (const n of names) {
+  const s = summaryOf(n);
+  console.log(`  ${labels[n].padEnd(36)} ${String(s.rps).padStart(7)} req/s   p50 ${s.p50Ms.toFixed(1).padStart(6)} ms   p99 ${s.p99Ms.toFixed(1).padStart(6)} ms   cpu ${String(s.cpuUsPerRequest).padStart(3)} µs/req`);
+}
+console.log(`ingress / bare js.publish route: ${fmt(summary.ingressToBaseline)} (goal >= 0.9)`);
+console.log(`ingress / bare route with the same publisher: ${fmt(summary.ingressToCoalescingBaseline)} (the ingress's own overhead)`);
+console.log(`rejections / accepted, by rate: fast queue full ${fmt(summary.rejectFastFullToAccepted)}; every queue full ${fmt(summary.rejectAllFullToAccepted)} (goal >= 2.5)`);
+console.log(`floors / accepted, by rate: node:http ${fmt(summary.floorRawToAccepted)}; Fastify ${fmt(summary.floorFastifyToAccepted)}`);
+console.log(`refusals / the node:http floor, by rate: every queue full ${fmt(summary.allFullToFloorRaw)}; fast queue full ${fmt(summary.fastFullToFloorRaw)}`);
+console.log(`ingress CPU per accepted / per refused request: fast queue full ${summary.cpuCheaperBy.fastFull}x, every queue full ${summary.cpuCheaperBy.allFull}x, node:http floor ${summary.cpuCheaperBy.floorRaw}x`);
 const out = new URL('./results/ingress-latest.json', import.meta.url).pathname;
 writeFileSync(out, `${JSON.stringify(summary, null, 2)}\n`);
 console.log(`written to ${out}`);
 
-await ingress.stop();
-await bare.stop();
-await lean.stop();
-await floor.stop();
-await nc.close();
-await nats.dispose();
-
-function rejection(r: LoadResult) {
-  const acceptedCpu = median(ingressRuns.map((x) => x.cpuUsPerRequest ?? 0));
-  return {
-    rps: r.rps,
-    p99Ms: r.p99Ms,
-    cpuUsPerRequest: r.cpuUsPerRequest,
-    ratioToAccepted: Number((r.rps / accepted).toFixed(2)),
-    cpuCheaperBy: r.cpuUsPerRequest ? Number((acceptedCpu / r.cpuUsPerRequest).toFixed(2)) : undefined,
-    non503: total(r) - (r.statusCounts['503'] ?? 0),
-  };
-}
-
-function total(r: LoadResult): number {
-  return Object.values(r.statusCounts).reduce((a, b) => a + b, 0);
+for (const t of Object.values(targets)) await t.stop();
+for (const b of [roomy, fastFull, allFull]) {
+  await b.nc.close();
+  await b.server.dispose();
 }

@@ -1,8 +1,7 @@
 // Baselines for the ingress benchmark: a bare Fastify route that does only the JetStream publish,
 // nothing else. PUBLISHER=js uses nats.js `js.publish` (what anyone would write first);
 // PUBLISHER=coalescing uses the same publisher as the ingress, so the difference to the ingress
-// is the ingress's own overhead (validation, rate limit, metrics, status note). --refuse answers
-// every POST with a constant 503: the floor of what any refusal over HTTP costs in Node.
+// is the ingress's own overhead (validation, rate limit, metrics, status note).
 import { randomUUID } from 'node:crypto';
 import Fastify from 'fastify';
 import { jetstream } from '@nats-io/jetstream';
@@ -19,11 +18,9 @@ const publish = process.argv.includes('--coalescing')
   ? (subject: string, data: Uint8Array, msgID: string) => coalescing.publish(subject, data, { msgID })
   : (subject: string, data: Uint8Array, msgID: string) => js.publish(subject, data, { msgID });
 
-const refusal = '{"code":"QUEUE_FULL","message":"The queue is full; retry after the delay in Retry-After."}';
 const app = Fastify();
 app.get('/readyz', async () => ({ ok: true }));
-if (process.argv.includes('--refuse')) app.post('/jobs', async (_request, reply) => reply.code(503).header('retry-after', '2').type('application/json; charset=utf-8').send(refusal));
-else app.post('/jobs', async (request, reply) => {
+app.post('/jobs', async (request, reply) => {
   const id = randomUUID();
   const body = request.body as { type: string };
   await publish(`jobs.${body.type}`, Buffer.from(JSON.stringify({ id, ...body })), id);
