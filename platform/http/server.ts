@@ -50,11 +50,11 @@ export type Preempt = {
 
 const jsonMediaType = /^application\/json\s*(?:;|$)/i;
 
-/** The length of a body the preempt hook may read itself, or undefined to leave it to Fastify. */
-function readableLength(req: IncomingMessage, limit: number): number | undefined {
-  if (req.headers['transfer-encoding'] !== undefined || !jsonMediaType.test(req.headers['content-type'] ?? '')) return undefined;
+/** Whether the preempt hook may read the body itself; anything else is left to Fastify. */
+function mayReadBody(req: IncomingMessage, limit: number): boolean {
+  if (req.headers['transfer-encoding'] !== undefined || !jsonMediaType.test(req.headers['content-type'] ?? '')) return false;
   const length = Number(req.headers['content-length']);
-  return Number.isInteger(length) && length > 0 && length <= limit ? length : undefined;
+  return Number.isInteger(length) && length > 0 && length <= limit;
 }
 
 // Fastify's own keep-alive default; a server we create must be given it explicitly.
@@ -75,7 +75,7 @@ export function createHttpApp(opts: HttpKitOptions): FastifyInstance {
       const route = preempt.beforeBody(req, res);
       if (route === undefined) return handler(req, res);
       if (route !== 'read-body') return answered(req, res, route, started);
-      if (readableLength(req, bodyLimit) === undefined) return handler(req, res);
+      if (!mayReadBody(req, bodyLimit)) return handler(req, res);
       const chunks: Buffer[] = [];
       // A client that goes away mid-body leaves nothing to answer; the socket is already closed.
       req.on('error', () => {});

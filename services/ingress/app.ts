@@ -79,11 +79,12 @@ export async function buildIngress(deps: IngressDeps): Promise<FastifyInstance> 
 
   const isSubmit = (req: IncomingMessage) => req.method === 'POST' && (req.url === '/jobs' || req.url?.startsWith('/jobs?') === true);
   /** Each refusal the shedding answers, ready to go: its bytes and its bound counter. */
-  const shedding = (error: AppError, pool: Pool | undefined) => ({ wire: wireRefusal(error), count: events.rejection(pool, error) });
+  type Shedding = { wire: WireRefusal; count: () => void };
+  const shedding = (error: AppError, pool: Pool | undefined): Shedding => ({ wire: wireRefusal(error), count: events.rejection(pool, error) });
   const brokerDown = shedding(brokerUnavailable('not connected to NATS'), undefined);
   const everyQueueFull = shedding(queueFull('fast and slow'), undefined);
-  const poolFull = Object.fromEntries(poolNames.map((pool) => [pool, shedding(queueFull(pool), pool)])) as Record<Pool, ReturnType<typeof shedding>>;
-  function answer(res: ServerResponse, refusal: ReturnType<typeof shedding>): string {
+  const poolFull = Object.fromEntries(poolNames.map((pool) => [pool, shedding(queueFull(pool), pool)])) as Record<Pool, Shedding>;
+  function answer(res: ServerResponse, refusal: Shedding): string {
     refusal.count();
     res.writeHead(refusal.wire.status, refusal.wire.headers);
     // A string body goes out with the headers in one write; a Buffer would take a second (writev).
