@@ -2,6 +2,7 @@
 // table. Roles create the families they own from it; dashboards, alert rules and tests read it.
 import os from 'node:os';
 import client from 'prom-client';
+import { LatencyHistogram as Histogram } from './latency-histogram.ts';
 
 type Kind = 'counter' | 'gauge' | 'histogram';
 export type MetricDef<L extends string = string> = {
@@ -70,8 +71,34 @@ export function createRegistry({ defaults = true } = {}): MetricsRegistry {
   return registry;
 }
 
-export function counter<L extends string>(registry: MetricsRegistry, d: MetricDef<L>) {
-  return new client.Counter<L>({ name: d.name, help: d.help, labelNames: d.labels, registers: [registry] });
+export type Counter<L extends string> = client.Counter<L> & {
+  /**
+   * An increment of one label set for a path that counts at full speed (a refusal under
+   * overload): it adds to a plain number, handed to the counter whenever the counter is read
+   * (a scrape, `get()`), so it costs an addition where `inc(labels)` hashes the label set.
+   */
+  bind(labels: Partial<Record<L, string>>): () => void;
+};
+
+export function counter<L extends string>(registry: MetricsRegistry, d: MetricDef<L>): Counter<L> {
+  const pending: Array<{ labels: Partial<Record<L, string>>; n: number }> = [];
+  const c = new client.Counter<L>({
+    name: d.name, help: d.help, labelNames: d.labels, registers: [registry],
+    collect() {
+      for (const p of pending) {
+        if (p.n === 0) continue;
+        this.inc(p.labels, p.n);
+        p.n = 0;
+      }
+    },
+  });
+  return Object.assign(c, {
+    bind(labels: Partial<Record<L, string>>) {
+      const p = { labels: { ...labels }, n: 0 };
+      pending.push(p);
+      return () => { p.n += 1; };
+    },
+  });
 }
 
 /** `collect` runs at every scrape, for gauges that read live state (set the values in it). */
@@ -91,24 +118,18 @@ export function setExemplarSource(source: () => string | undefined): void {
 export type LatencyHistogram<L extends string> = {
   /** Records seconds; the exemplar is the given trace id, or the active span's. */
   observe(labels: Partial<Record<L, string>>, seconds: number, traceId?: string): void;
+  /** `observe` for one label set, bound once (no exemplar: for paths outside any trace). */
+  bind(labels: Partial<Record<L, string>>): (seconds: number) => void;
 };
 
 export function histogram<L extends string>(registry: MetricsRegistry, d: MetricDef<L>): LatencyHistogram<L> {
-  const h = new client.Histogram<L>({
-    name: d.name,
-    help: d.help,
-    labelNames: d.labels,
-    buckets: [...(d.buckets ?? latencyBuckets)],
-    registers: [registry],
-    enableExemplars: true,
-  });
+  const h = new Histogram<L>(d.name, d.help, d.labels, d.buckets ?? latencyBuckets).registerIn(registry);
   return {
     observe(labels, seconds, traceId) {
-      const trace = traceId ?? currentTraceId();
-      h.observe({ labels, value: seconds, ...(trace ? { exemplarLabels: { trace_id: trace } } : {}) } as never);
+      h.observe(labels, seconds, (traceId ?? currentTraceId()) || undefined);
     },
+    bind: (labels) => h.bind(labels),
   };
 }
 
-export type Counter<L extends string> = client.Counter<L>;
 export type Gauge<L extends string> = client.Gauge<L>;

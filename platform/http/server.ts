@@ -68,8 +68,20 @@ export function createHttpApp(opts: HttpKitOptions): FastifyInstance {
   const preempt = opts.preempt;
   const bodyLimit = opts.bodyLimit ?? 64 * 1024;
   const serverFactory = preempt && ((handler: (req: IncomingMessage, res: ServerResponse) => void) => {
+    // Bound once per route, method and status (each a small fixed set: the hook's routes, the
+    // methods Node's parser knows), so a preempted answer costs no label-set lookup.
+    const bound = new Map<string, Map<string, Map<number, (seconds: number) => void>>>();
+    const observerOf = (route: string, method: string, status: number) => {
+      let byMethod = bound.get(route);
+      if (byMethod === undefined) bound.set(route, (byMethod = new Map()));
+      let byStatus = byMethod.get(method);
+      if (byStatus === undefined) byMethod.set(method, (byStatus = new Map()));
+      let observe = byStatus.get(status);
+      if (observe === undefined) byStatus.set(status, (observe = duration.bind({ service: opts.service, route, method, code: String(status) })));
+      return observe;
+    };
     const answered = (req: IncomingMessage, res: ServerResponse, route: string, started: number) =>
-      duration.observe({ service: opts.service, route, method: req.method ?? 'GET', code: String(res.statusCode) }, (performance.now() - started) / 1000);
+      observerOf(route, req.method ?? 'GET', res.statusCode)((performance.now() - started) / 1000);
     const server = http.createServer((req, res) => {
       const started = performance.now();
       const route = preempt.beforeBody(req, res);

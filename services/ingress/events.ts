@@ -19,6 +19,7 @@ export function rejectReason(err: unknown): RejectReason | undefined {
 export function ingressEvents(registry: MetricsRegistry, logger: Logger) {
   const submitted = counter(registry, metrics.jobsSubmitted);
   const rejected = counter(registry, metrics.jobsRejected);
+  const acceptedByType = new Map<string, () => void>();
   let lastBrokerWarning = 0;
   // One warning per 10 s is enough to see an outage without flooding the log.
   const warnBrokerDown = (err: unknown) => {
@@ -26,22 +27,28 @@ export function ingressEvents(registry: MetricsRegistry, logger: Logger) {
     lastBrokerWarning = Date.now();
     logger.warn({ err }, 'rejecting jobs: broker unavailable');
   };
-  /** The counter (and log line) of one kind of refusal, bound once. */
+  /** The counter (and log line) of one kind of refusal, bound once: its counter increment is deferred. */
   function rejection(pool: string | undefined, err: unknown): () => void {
     const reason = rejectReason(err);
     if (!reason) return () => {};
-    const child = rejected.labels({ pool: pool ?? 'unknown', reason });
-    if (reason !== 'broker_unavailable') return () => child.inc();
-    return () => { child.inc(); warnBrokerDown(err); };
+    const count = rejected.bind({ pool: pool ?? 'unknown', reason });
+    if (reason !== 'broker_unavailable') return count;
+    return () => { count(); warnBrokerDown(err); };
   }
   return {
     accepted(pool: string, type: string): void {
-      submitted.inc({ pool, type });
+      // Job types come from the catalogue, so there are few of them to bind.
+      let count = acceptedByType.get(type);
+      if (count === undefined) acceptedByType.set(type, (count = submitted.bind({ pool, type })));
+      count();
     },
     /** For the paths that refuse at full speed: bind once, call per refusal. */
     rejection,
     rejected(pool: string | undefined, err: unknown): void {
-      rejection(pool, err)();
+      const reason = rejectReason(err);
+      if (!reason) return;
+      rejected.inc({ pool: pool ?? 'unknown', reason });
+      if (reason === 'broker_unavailable') warnBrokerDown(err);
     },
   };
 }
