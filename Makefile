@@ -31,6 +31,9 @@ down: ## stop everything `make up` started (same MODE)
 	@if [ "$(MODE)" = compose ]; then $(COMPOSE) down; \
 	elif [ -x $(NODE_BIN)/node ]; then $(TPS) down; else echo "nothing to stop (never bootstrapped)"; fi
 
+status: ## the handbook's dashboard in a terminal, once (bin/tps status; --watch and more there)
+	@if [ -x $(NODE_BIN)/node ]; then $(TPS) status; else echo "nothing running (never bootstrapped): make up first"; exit 1; fi
+
 provision: bootstrap ## create or update the NATS streams, consumers and buckets
 	@$(TPS) provision
 
