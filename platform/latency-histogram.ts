@@ -3,7 +3,7 @@
 // hashes it twice: about 4 µs here, a twentieth of a whole refused HTTP request, on every request
 // of every role. This one keys each series by its label values once and is rendered by
 // prom-client's registry in exactly the exposition prom-client's Histogram gives (with OpenMetrics
-// exemplars); tests/latency-histogram.test.ts holds the two side by side.
+// exemplars); tests/metrics.test.ts holds the two side by side.
 import type client from 'prom-client';
 
 type Exemplar = { labelSet: { trace_id: string }; value: number; timestamp: number };

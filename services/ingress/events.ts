@@ -27,12 +27,16 @@ export function ingressEvents(registry: MetricsRegistry, logger: Logger) {
     lastBrokerWarning = Date.now();
     logger.warn({ err }, 'rejecting jobs: broker unavailable');
   };
+  const labelsOf = (pool: string | undefined, err: unknown) => {
+    const reason = rejectReason(err);
+    return reason && { pool: pool ?? 'unknown', reason };
+  };
   /** The counter (and log line) of one kind of refusal, bound once: its counter increment is deferred. */
   function rejection(pool: string | undefined, err: unknown): () => void {
-    const reason = rejectReason(err);
-    if (!reason) return () => {};
-    const count = rejected.bind({ pool: pool ?? 'unknown', reason });
-    if (reason !== 'broker_unavailable') return count;
+    const labels = labelsOf(pool, err);
+    if (!labels) return () => {};
+    const count = rejected.bind(labels);
+    if (labels.reason !== 'broker_unavailable') return count;
     return () => { count(); warnBrokerDown(err); };
   }
   return {
@@ -45,10 +49,10 @@ export function ingressEvents(registry: MetricsRegistry, logger: Logger) {
     /** For the paths that refuse at full speed: bind once, call per refusal. */
     rejection,
     rejected(pool: string | undefined, err: unknown): void {
-      const reason = rejectReason(err);
-      if (!reason) return;
-      rejected.inc({ pool: pool ?? 'unknown', reason });
-      if (reason === 'broker_unavailable') warnBrokerDown(err);
+      const labels = labelsOf(pool, err);
+      if (!labels) return;
+      rejected.inc(labels);
+      if (labels.reason === 'broker_unavailable') warnBrokerDown(err);
     },
   };
 }
