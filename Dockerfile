@@ -1,6 +1,5 @@
 # One image for every TPS Lab role (ingress, worker-fast, worker-slow, service-a/b/c, autoscaler)
 # and for the `tps` command. Node 24 runs the TypeScript sources directly; no build step.
-# syntax=docker/dockerfile:1.7
 
 FROM node:24.21.0-bookworm-slim AS deps
 WORKDIR /app

@@ -4,12 +4,16 @@ SHELL := /bin/bash
 NODE_BIN := $(CURDIR)/.tools/node24/node_modules/node/bin
 export PATH := $(NODE_BIN):$(PATH)
 TPS := $(CURDIR)/bin/tps
-# native (default): everything runs as local processes; compose: docker compose (see docs/compose.md).
-MODE ?= native
-COMPOSE ?= docker compose
+# `make up` runs natively unless MODE=compose (docker compose; docs/compose.md). The other targets
+# (status, load, chaos, chaos-stop, audit, down) act on whichever stack runs from this checkout,
+# native or compose (scripts/stack.sh); MODE=native|compose chooses when both could.
+MODE ?=
+# Empty: the compose v2 plugin when present, else docker-compose (v1).
+COMPOSE ?=
+export COMPOSE
 
 .DEFAULT_GOAL := help
-.PHONY: help bootstrap compose-env up down status provision test typecheck bench bench-ingress bench-pipeline bench-autoscaler bench-tracing bench-recovery logs clean monitoring chaos chaos-stop load audit
+.PHONY: help bootstrap compose-env up down status provision test test-unit test-compose typecheck bench bench-ingress bench-pipeline bench-autoscaler bench-tracing bench-recovery logs clean monitoring chaos chaos-stop load audit
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-17s %s\n", $$1, $$2}'
@@ -17,29 +21,35 @@ help: ## list the targets
 bootstrap: ## install Node 24, npm packages and nats-server when missing
 	@scripts/bootstrap.sh
 
-compose-env: ## write .env with the compose credentials (once)
+compose-env: ## write .env with random compose credentials (optional: the lab values apply without it)
 	@scripts/compose-env.sh
 
-up: ## start the whole system in the background (MODE=native, the default, or MODE=compose)
-	@echo "mode: $(MODE)"
-	@if [ "$(MODE)" = compose ]; then \
-	  scripts/compose-env.sh && $(COMPOSE) up -d --build --wait && \
-	  echo "Grafana http://localhost:3000 (admin / see .env)  Jaeger http://localhost:16686  ingress http://localhost:8080"; \
-	else scripts/bootstrap.sh && $(TPS) up; fi
+up: ## start the whole system in the background: natively, or MODE=compose for docker compose
+	@if [ "$(MODE)" = compose ]; then scripts/compose.sh up; \
+	else echo "mode: native"; scripts/bootstrap.sh && TPS_MODE=native $(TPS) up; fi
 
-down: ## stop everything `make up` started (same MODE)
-	@if [ "$(MODE)" = compose ]; then $(COMPOSE) down; \
-	elif [ -x $(NODE_BIN)/node ]; then $(TPS) down; else echo "nothing to stop (never bootstrapped)"; fi
+down: ## stop whichever stack `make up` / `docker-compose up` started from this checkout
+	@stack_root=$(CURDIR); . scripts/stack.sh; \
+	case "$$(stack_mode "$(MODE)")" in \
+	  compose) scripts/compose.sh down ;; \
+	  *) if [ -x $(NODE_BIN)/node ]; then TPS_MODE=native $(TPS) down; else echo "nothing to stop (never bootstrapped)"; fi ;; \
+	esac
 
-status: ## the handbook's dashboard in a terminal, once (bin/tps status; --watch and more there)
-	@if [ -x $(NODE_BIN)/node ]; then $(TPS) status; else echo "nothing running (never bootstrapped): make up first"; exit 1; fi
+status: ## the handbook's dashboard in a terminal, once, for whichever stack runs (bin/tps status; --watch and more there)
+	@TPS_MODE=$(MODE) $(TPS) status
 
 provision: bootstrap ## create or update the NATS streams, consumers and buckets
 	@$(TPS) provision
 
-test: ## run every test (type check, unit and integration against real nats-server and Prometheus)
+test: ## every test, phase by phase: type check, unit and integration (real nats-server, Prometheus), then the compose stack on a Docker engine (root)
+	@scripts/test.sh
+
+test-unit: ## type check, unit and integration tests only (no Docker engine, no root)
+	@scripts/test.sh unit
+
+test-compose: ## the compose stack on a real Docker engine the test starts itself (root; docs/compose.md)
 	@scripts/bootstrap.sh --with-prometheus
-	@npm test --silent
+	@tests/docker/run.sh
 
 typecheck: bootstrap ## type-check only
 	@npx tsc -p .
@@ -72,17 +82,16 @@ bench-recovery: bootstrap ## recovery time of the lab 2.4 and lab 3.1 scenarios 
 bench: bench-ingress bench-pipeline bench-autoscaler bench-tracing bench-recovery ## every benchmark
 
 chaos: ## break something on purpose: default service-a fails every request (lab 2.4); TARGET= LATENCY= ERROR_RATE= FAULT= PARAMS= DURATION= (docs/chaos.md)
-	@MODE=$(MODE) COMPOSE="$(COMPOSE)" TARGET="$(TARGET)" FAULT="$(FAULT)" LATENCY="$(LATENCY)" ERROR_RATE="$(ERROR_RATE)" PARAMS="$(PARAMS)" DURATION="$(DURATION)" scripts/chaos.sh start
+	@MODE=$(MODE) TARGET="$(TARGET)" FAULT="$(FAULT)" LATENCY="$(LATENCY)" ERROR_RATE="$(ERROR_RATE)" PARAMS="$(PARAMS)" DURATION="$(DURATION)" scripts/chaos.sh start
 
 chaos-stop: ## clear every chaos fault and start again whatever a system fault stopped
-	@MODE=$(MODE) COMPOSE="$(COMPOSE)" scripts/chaos.sh stop
+	@MODE=$(MODE) scripts/chaos.sh stop
 
-load: ## open-model load: RATE=500 [DURATION=2m] [MIX=fast.echo=60,...]; k6 if installed, else tps load
-	@if [ "$(MODE)" != compose ]; then scripts/bootstrap.sh; fi
-	@RATE="$(RATE)" DURATION="$(DURATION)" MIX="$(MIX)" MODE="$(MODE)" COMPOSE="$(COMPOSE)" scripts/load.sh
+load: ## open-model load: RATE=500 [DURATION=2m] [MIX=fast.echo=60,...]; k6 if installed, else tps load (LOADGEN=k6|native)
+	@RATE="$(RATE)" DURATION="$(DURATION)" MIX="$(MIX)" MODE="$(MODE)" LOADGEN="$(LOADGEN)" scripts/load.sh
 
-audit: bootstrap ## the no-loss audit of the newest load ledger [LEDGER=file] [WAIT=60s]
-	@$(TPS) audit $(LEDGER) $(if $(WAIT),--wait $(WAIT))
+audit: ## the no-loss audit of the newest load ledger [LEDGER=file] [WAIT=60s], for whichever stack runs
+	@TPS_MODE=$(MODE) $(TPS) audit $(LEDGER) $(if $(WAIT),--wait $(WAIT))
 
 logs: ## follow the logs of the native run
 	@tail -n 20 -F .tps/logs/*.log

@@ -1,6 +1,6 @@
 // Native mode's copies of the monitoring configuration: the same jobs, rules and provisioning as
 // compose, with 127.0.0.1 addresses at this run's port offset. Written under the state dir.
-import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { parse, stringify } from 'yaml';
 import { projectRoot } from '#platform/paths.ts';
@@ -22,18 +22,41 @@ export type ScrapeTarget = { job: string; port: number };
 /** Prometheus duration text for milliseconds: 5000 -> "5s", 1500 -> "1500ms". */
 export const promDuration = (ms: number) => (ms % 1000 === 0 ? `${ms / 1000}s` : `${ms}ms`);
 
+/** Native Prometheus' folder in the state dir: its configuration, targets and data. */
+export const nativePrometheusDir = (stateDir: string) => path.join(stateDir, 'prometheus');
+
+/** Where native Prometheus finds its targets: one file per job, rewritten by the supervisor. */
+export const scrapeTargetsDir = (prometheusDir: string) => path.join(prometheusDir, 'targets');
+
 /**
- * The compose configuration with every DNS-discovered job replaced by one static 127.0.0.1
- * target (the role's port plus the offset) and the given intervals.
+ * The compose configuration with every DNS-discovered job replaced by a file_sd job reading
+ * `targets/<job>.json`, and the given intervals. The supervisor rewrites those files when it
+ * starts or stops a worker replica; Prometheus (2.42 included) watches them, so no reload.
  */
-export function nativePrometheusConfig(targets: readonly ScrapeTarget[], opts: { intervalMs: number }): Record<string, unknown> {
+export function nativePrometheusConfig(prometheusDir: string, jobs: readonly string[], opts: { intervalMs: number }): Record<string, unknown> {
   const compose = parse(readFileSync(monitoringPaths.composePrometheus, 'utf8')) as { global: Record<string, unknown> };
   const interval = promDuration(opts.intervalMs);
   return {
     global: { ...compose.global, scrape_interval: interval, evaluation_interval: interval, scrape_timeout: promDuration(Math.max(500, opts.intervalMs - 500)) },
     rule_files: [path.join(monitoringPaths.rules, '*.yml')],
-    scrape_configs: targets.map((t) => ({ job_name: t.job, static_configs: [{ targets: [`127.0.0.1:${t.port}`] }] })),
+    // The refresh is only a fallback should a file watch miss a change.
+    scrape_configs: [...new Set(jobs)].map((job) => ({
+      job_name: job, file_sd_configs: [{ files: [path.join(scrapeTargetsDir(prometheusDir), `${job}.json`)], refresh_interval: '30s' }],
+    })),
   };
+}
+
+/** Writes each job's file_sd targets (127.0.0.1:<port> per instance), each file replaced whole. */
+export function writeScrapeTargets(prometheusDir: string, targets: readonly ScrapeTarget[]): void {
+  const dir = scrapeTargetsDir(prometheusDir);
+  mkdirSync(dir, { recursive: true });
+  for (const job of new Set(targets.map((t) => t.job))) {
+    const groups = [{ targets: targets.filter((t) => t.job === job).map((t) => `127.0.0.1:${t.port}`) }];
+    const file = path.join(dir, `${job}.json`);
+    // Renamed into place so Prometheus never reads a half-written file.
+    writeFileSync(`${file}.tmp`, `${JSON.stringify(groups, null, 2)}\n`);
+    renameSync(`${file}.tmp`, file);
+  }
 }
 
 export function writePrometheusConfig(dir: string, config: Record<string, unknown>): string {

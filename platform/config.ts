@@ -3,7 +3,12 @@
 import os from 'node:os';
 import { z } from 'zod';
 import { decimal, durationMs, flag, httpUrl, integer, logLevel, natsUrls, text, unset } from './config-types.ts';
-import { poolDefinitions } from './pools.ts';
+import { poolDefinitions, workerReplicas } from './pools.ts';
+
+/** Worker processes of one pool that the native supervisor runs (WORKERS_FAST / WORKERS_SLOW). */
+const replicasMessage = `expected a number of worker processes from ${workerReplicas.min} to ${workerReplicas.max}`;
+const replicaCount = z.string().regex(/^\d+$/, replicasMessage).transform(Number)
+  .pipe(z.number().min(workerReplicas.min, replicasMessage).max(workerReplicas.max, replicasMessage));
 
 const envSchema = z.object({
   NATS_URL: natsUrls.default(['nats://127.0.0.1:4222']),
@@ -25,6 +30,8 @@ const envSchema = z.object({
   QUEUE_POLL_MS: integer({ min: 20, max: 60_000 }).default(250),
   SHUTDOWN_GRACE_MS: durationMs.default(10_000),
   TPS_STATE_DIR: text.default('.tps'),
+  TPS_INGRESS_URL: httpUrl.optional(),
+  TPS_TARGETS: text.optional(),
   SERVICE_A_URL: httpUrl.optional(),
   SERVICE_B_URL: httpUrl.optional(),
   SERVICE_C_URL: httpUrl.optional(),
@@ -40,6 +47,8 @@ const envSchema = z.object({
   WORKER_SLOTS: integer({ min: 1, max: 10_000 }).optional(),
   ACK_WAIT_MS: durationMs.optional(),
   HEARTBEAT_MS: durationMs.default(1_000),
+  WORKERS_FAST: replicaCount.default(workerReplicas.min),
+  WORKERS_SLOW: replicaCount.default(workerReplicas.min),
   TPS_MONITORING: z.enum(['auto', 'off'], { error: 'expected auto or off' }).default('auto'),
   TPS_SCRAPE_INTERVAL: durationMs.pipe(z.number().min(1_000, 'at least 1s').max(300_000, 'at most 5m')).default(5_000),
   AUTOSCALER_ENABLED: flag.default(true),
@@ -136,6 +145,9 @@ function shape(env: Env) {
     },
     shutdownGraceMs: env.SHUTDOWN_GRACE_MS,
     stateDir: env.TPS_STATE_DIR,
+    /** Where operator commands find a stack that is not this machine's `tps up` (the compose tools
+     * container sets both): the ingress, and the roles' metrics as role=url pairs. */
+    operator: { ingressUrl: env.TPS_INGRESS_URL, targets: env.TPS_TARGETS },
     chain: {
       urls: {
         'service-a': env.SERVICE_A_URL ?? `http://127.0.0.1:${8081 + env.TPS_PORT_OFFSET}`,
@@ -153,7 +165,13 @@ function shape(env: Env) {
       rollingWindowMs: env.BREAKER_WINDOW_MS,
       resetTimeoutMs: env.BREAKER_RESET_MS,
     },
-    workers: { slots: env.WORKER_SLOTS, ackWaitMs: env.ACK_WAIT_MS, heartbeatMs: env.HEARTBEAT_MS },
+    workers: {
+      slots: env.WORKER_SLOTS,
+      ackWaitMs: env.ACK_WAIT_MS,
+      heartbeatMs: env.HEARTBEAT_MS,
+      /** Worker processes per pool the native supervisor starts (`tps scale --replicas` changes it live). */
+      replicas: { fast: env.WORKERS_FAST, slow: env.WORKERS_SLOW },
+    },
     monitoring: { mode: env.TPS_MONITORING, scrapeIntervalMs: env.TPS_SCRAPE_INTERVAL },
     autoscaler: {
       enabled: env.AUTOSCALER_ENABLED,

@@ -39,6 +39,13 @@ export const poolDefinitions: Readonly<Record<Pool, PoolDefinition>> = {
   },
 };
 
+/**
+ * Worker processes (replicas) per pool in native mode (WORKERS_FAST / WORKERS_SLOW, `tps scale
+ * <pool> --replicas`). Capped at 8: each pool has a block of ten ports for its replicas
+ * (platform/ports.ts), and eight pullers already outnumber a 2-core machine's cores.
+ */
+export const workerReplicas = { min: 1, max: 8 } as const;
+
 export function maxDeliver(def: PoolDefinition): number {
   return def.retryBackoffMs.length + 1;
 }

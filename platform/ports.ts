@@ -16,3 +16,14 @@ export const defaultPorts = {
   jaegerUi: 16686,
   otlpHttp: 4318,
 } as const;
+
+/**
+ * Replica k (2..8) of a worker pool listens on its pool's base + k; the first replica keeps the
+ * role's port above, so a single-replica run is unchanged. Fast 9472-9478, slow 9482-9488: clear
+ * of every port above (and of Jaeger's side ports), and moved by TPS_PORT_OFFSET like them.
+ */
+export const replicaPortBase = { fast: 9470, slow: 9480 } as const;
+
+export function workerReplicaPort(pool: keyof typeof replicaPortBase, replica: number): number {
+  return replica === 1 ? defaultPorts[`worker-${pool}`] : replicaPortBase[pool] + replica;
+}

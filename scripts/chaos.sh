@@ -6,12 +6,20 @@
 #   scripts/chaos.sh stop
 set -euo pipefail
 here=$(cd "$(dirname "$0")/.." && pwd)
-mode=${MODE:-native}
-compose=${COMPOSE:-docker compose}
+stack_root=$here
+. "$here/scripts/stack.sh"
+# Whichever stack runs from this checkout (MODE=native|compose chooses); none: say how to start one.
+mode=$(stack_mode "${MODE:-}") || exit 2
+[ "$mode" = none ] && { stack_none_message; exit 1; }
 target=${TARGET:-service-a}
+if [ "$mode" = compose ]; then
+  compose=$(compose_cmd) || { echo "chaos: Docker Compose is not installed" >&2; exit 1; }
+  project=$(compose_project 2>/dev/null || true)
+  compose="$compose${project:+ -p $project}"
+fi
 
 tps() {
-  if [ "$mode" = compose ]; then $compose --profile tools run --rm -T tps "$@"; else "$here/bin/tps" "$@"; fi
+  if [ "$mode" = compose ]; then compose_tps "$@"; else TPS_MODE=native "$here/bin/tps" "$@"; fi
 }
 
 # What a system target stops, in compose service names.
@@ -55,15 +63,25 @@ start() {
   tps chaos set "$target" "$fault" $params "${duration[@]}"
 }
 
+# The system services a compose system fault stopped (all four when the project is unknown).
+stopped_system_services() {
+  if [ -z "${project:-}" ]; then echo nats prometheus grafana autoscaler; return; fi
+  docker ps -a --filter "label=com.docker.compose.project=$project" --filter status=exited \
+    --format '{{.Label "com.docker.compose.service"}}' | { grep -xE 'nats|prometheus|grafana|autoscaler' || true; } | sort -u | tr '\n' ' '
+}
+
 stop() {
   if [ "$mode" = compose ]; then
     # Start first: the reset needs NATS, which a system fault may have stopped.
-    $compose start nats prometheus grafana autoscaler
-    echo "started nats, prometheus, grafana and autoscaler (those already running are left alone)"
-    tps chaos reset
-  else
-    tps chaos reset
+    local stopped
+    stopped=$(stopped_system_services)
+    if [ -n "${stopped// /}" ]; then
+      # shellcheck disable=SC2086
+      $compose start $stopped
+      echo "started again: $stopped"
+    fi
   fi
+  tps chaos reset
 }
 
 case "${1:-}" in

@@ -1,21 +1,37 @@
 #!/usr/bin/env bash
-# Writes .env for docker compose once: a random password for every NATS user and the Grafana
-# admin password (the lab default `tps-lab` unless GRAFANA_ADMIN_PASSWORD is set). Never
-# overwrites an existing .env; the file is private (0600) and ignored by git.
+# `make compose-env`: writes .env for docker compose with a random password for every NATS user
+# and the Grafana admin password (tps-lab unless GRAFANA_ADMIN_PASSWORD is set). Without a .env
+# the stack runs with the documented lab passwords (tps-lab-<user>); with one, compose reads it
+# from then on. An existing .env is never overwritten: keys it lacks (an .env from an older
+# version) are added, the rest is kept. The file is private (0600) and ignored by git.
 set -euo pipefail
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 env_file="$root/.env"
-if [ -f "$env_file" ]; then
-  echo "compose-env: $env_file exists; leaving it as it is (delete it to generate new credentials)"
-  exit 0
-fi
+users="OPERATOR INGRESS WORKER_FAST WORKER_SLOW SERVICE AUTOSCALER"
 secret() { head -c 18 /dev/urandom | base64 | tr '+/' '-_'; }
 umask 077
-{
-  echo "# TPS Lab compose credentials, generated $(date -u +%Y-%m-%dT%H:%M:%SZ) by make compose-env. Keep private."
-  for user in OPERATOR INGRESS WORKER_FAST WORKER_SLOW SERVICE AUTOSCALER; do
-    echo "NATS_PASSWORD_$user=$(secret)"
-  done
-  echo "GRAFANA_ADMIN_PASSWORD=${GRAFANA_ADMIN_PASSWORD:-tps-lab}"
-} > "$env_file"
-echo "compose-env: wrote $env_file (Grafana: admin / ${GRAFANA_ADMIN_PASSWORD:-tps-lab})"
+
+if [ ! -f "$env_file" ]; then
+  {
+    echo "# TPS Lab compose credentials, generated $(date -u +%Y-%m-%dT%H:%M:%SZ) by make compose-env. Keep private."
+    for user in $users; do echo "NATS_PASSWORD_$user=$(secret)"; done
+    echo "GRAFANA_ADMIN_PASSWORD=${GRAFANA_ADMIN_PASSWORD:-tps-lab}"
+  } > "$env_file"
+  echo "compose-env: wrote $env_file: random NATS passwords, Grafana admin / ${GRAFANA_ADMIN_PASSWORD:-tps-lab}"
+  echo "compose-env: a running stack keeps its old passwords until \`docker-compose up -d\` recreates it"
+  exit 0
+fi
+
+added=()
+has() { grep -q "^$1=" "$env_file"; }
+for user in $users; do
+  has "NATS_PASSWORD_$user" || { echo "NATS_PASSWORD_$user=$(secret)" >> "$env_file"; added+=("NATS_PASSWORD_$user"); }
+done
+has GRAFANA_ADMIN_PASSWORD || { echo "GRAFANA_ADMIN_PASSWORD=${GRAFANA_ADMIN_PASSWORD:-tps-lab}" >> "$env_file"; added+=(GRAFANA_ADMIN_PASSWORD); }
+chmod 600 "$env_file"
+if [ ${#added[@]} -eq 0 ]; then
+  echo "compose-env: $env_file is complete; leaving it as it is (delete it to generate new credentials)"
+else
+  echo "compose-env: added to $env_file what it lacked: ${added[*]} (the rest is unchanged)"
+fi
+"$root/scripts/compose.sh" check-env

@@ -3,6 +3,7 @@
 // The order is the start order; the supervisor stops them in reverse (ingress first).
 import type { Config } from '#platform/config.ts';
 import { cliEntry, telemetryPreload } from '#platform/paths.ts';
+import type { Pool } from '#platform/pools.ts';
 import { defaultPorts } from '#platform/ports.ts';
 import type { RoleContext } from '#platform/role.ts';
 
@@ -14,6 +15,8 @@ export type RoleDefinition = {
   readonly start: (ctx: RoleContext) => Promise<unknown>;
   /** Role-specific configuration on top of the environment (e.g. which pool a worker serves). */
   readonly env?: Readonly<Record<string, string>>;
+  /** The pool a worker role pulls for; only these roles run as several replicas. */
+  readonly pool?: Pool;
 };
 
 export const roles: Readonly<Record<string, RoleDefinition>> = {
@@ -39,12 +42,14 @@ export const roles: Readonly<Record<string, RoleDefinition>> = {
     name: 'worker-fast',
     description: 'Fast worker pool: pulls JOBS_FAST, calls the service chain (metrics port)',
     port: defaultPorts['worker-fast'],
+    pool: 'fast',
     start: async (ctx) => (await import('#workers/main.ts')).startWorker(ctx, 'fast'),
   },
   'worker-slow': {
     name: 'worker-slow',
     description: 'Slow worker pool: pulls JOBS_SLOW, calls the service chain (metrics port)',
     port: defaultPorts['worker-slow'],
+    pool: 'slow',
     start: async (ctx) => (await import('#workers/main.ts')).startWorker(ctx, 'slow'),
   },
   ingress: {

@@ -1,6 +1,7 @@
-// `make chaos`, `make chaos-stop` and `make load` in compose mode. No Docker engine runs here, so
-// the `docker compose` they call is a recorder (COMPOSE=...) and every call is checked against
-// docker-compose.yml: the services, profiles and variables it names must exist there.
+// `make chaos`, `make chaos-stop` and `make load` in compose mode (MODE=compose), as calls: the
+// `docker compose` they call is a recorder (COMPOSE=...) and every call is checked against
+// docker-compose.yml: the services, profiles and variables it names must exist there. The same
+// commands against a real stack on a real Docker engine: tests/docker/ (make test-compose).
 import { spawn } from 'node:child_process';
 import { chmodSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
@@ -24,7 +25,9 @@ function make(args: string[]): Promise<{ code: number | null; out: string; calls
   rmSync(calls, { force: true });
   rmSync(`${calls}.env`, { force: true });
   return new Promise((resolve) => {
-    const child = spawn('make', ['--no-print-directory', ...args, 'MODE=compose', `COMPOSE=${recorder}`], { cwd: projectRoot, stdio: ['ignore', 'pipe', 'pipe'] });
+    // No Docker daemon answers at DOCKER_HOST, so nothing tells the scripts which project runs.
+    const env = { ...process.env, DOCKER_HOST: 'unix:///nonexistent/docker.sock' };
+    const child = spawn('make', ['--no-print-directory', ...args, 'MODE=compose', `COMPOSE=${recorder}`], { cwd: projectRoot, env, stdio: ['ignore', 'pipe', 'pipe'] });
     let out = '';
     child.stdout.on('data', (d: Buffer) => { out += d.toString(); });
     child.stderr.on('data', (d: Buffer) => { out += d.toString(); });
@@ -53,9 +56,9 @@ describe('make chaos in compose mode', () => {
   it('sets process faults through the tps tools service', async () => {
     const lab24 = await make(['chaos']);
     expect(lab24.code).toBe(0);
-    expect(lab24.calls).toEqual(['--profile tools run --rm -T tps chaos set service-a error_rate ratio=1']);
+    expect(lab24.calls).toEqual(['--profile tools run --rm --no-deps -T tps chaos set service-a error_rate ratio=1']);
     const lab31 = await make(['chaos', 'TARGET=service-c', 'LATENCY=5000', 'DURATION=5m']);
-    expect(lab31.calls).toEqual(['--profile tools run --rm -T tps chaos set service-c latency ms=5000 --duration 5m']);
+    expect(lab31.calls).toEqual(['--profile tools run --rm --no-deps -T tps chaos set service-c latency ms=5000 --duration 5m']);
     for (const call of [...lab24.calls, ...lab31.calls]) expectKnownToCompose(call);
   });
 
@@ -68,14 +71,14 @@ describe('make chaos in compose mode', () => {
     expect(autoscaler.calls).toEqual(['stop autoscaler']);
     const stop = await make(['chaos-stop']);
     expect(stop.code).toBe(0);
-    expect(stop.calls).toEqual(['start nats prometheus grafana autoscaler', '--profile tools run --rm -T tps chaos reset']);
+    expect(stop.calls).toEqual(['start nats prometheus grafana autoscaler', '--profile tools run --rm --no-deps -T tps chaos reset']);
     for (const call of [...nats.calls, ...monitoring.calls, ...autoscaler.calls, ...stop.calls]) expectKnownToCompose(call);
   });
 });
 
 describe('make load in compose mode', () => {
-  it('runs the k6 service of the load profile with the rate, duration and mix it reads', async () => {
-    const r = await make(['load', 'RATE=500', 'DURATION=1m', 'MIX=fast.echo=100']);
+  it('runs the k6 service of the load profile with the rate, duration and mix it reads (LOADGEN=k6, or its image present)', async () => {
+    const r = await make(['load', 'RATE=500', 'DURATION=1m', 'MIX=fast.echo=100', 'LOADGEN=k6']);
     expect(r.code).toBe(0);
     expect(r.calls).toEqual(['--profile load run --rm k6']);
     expectKnownToCompose(r.calls[0] ?? '');
@@ -85,5 +88,21 @@ describe('make load in compose mode', () => {
     // The service passes exactly these variables on to the k6 script.
     expect(compose.services.k6?.environment).toMatchObject({ RATE: '${RATE:-100}', DURATION: '${DURATION:-2m}' });
     expect(compose.services.k6?.environment?.MIX).toMatch(/^\$\{MIX:-/);
+  });
+
+  it('without a k6 image, runs the native generator in the tools container (its ledger is for make audit)', async () => {
+    const r = await make(['load', 'RATE=500', 'DURATION=1m', 'MIX=fast.echo=100']);
+    expect(r.code).toBe(0);
+    expect(r.out).toMatch(/native generator in the compose tools container/);
+    expect(r.calls).toEqual(['--profile tools run --rm --no-deps -T tps load --rate 500 --duration 1m --mix fast.echo=100']);
+    expectKnownToCompose(r.calls[0] ?? '');
+    expect(compose.services.tps?.environment?.TPS_INGRESS_URL).toBe('http://ingress:8080');
+  });
+
+  it('refuses an unknown LOADGEN', async () => {
+    const r = await make(['load', 'LOADGEN=jmeter']);
+    expect(r.code).not.toBe(0);
+    expect(r.out).toMatch(/LOADGEN must be auto, k6 or native, got 'jmeter'/);
+    expect(r.calls).toEqual([]);
   });
 });

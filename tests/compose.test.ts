@@ -1,6 +1,7 @@
-// docker-compose.yml cannot be started here (no Docker engine), so it is kept valid by its
-// published contract (the Compose Specification schema) and by the reference checks a schema
-// cannot make: dependencies, healthchecks, ports, limits, hardening, and agreement with the code.
+// docker-compose.yml, statically: its published contract (the Compose Specification schema) and
+// the reference checks a schema cannot make: dependencies, healthchecks, ports, limits, hardening,
+// a fresh clone's `docker-compose up` (no .env, Compose v1), and agreement with the code.
+// `make test-compose` (tests/docker/) runs it on a real Docker engine.
 import { readFileSync } from 'node:fs';
 import { Ajv } from 'ajv';
 import { describe, expect, it } from 'vitest';
@@ -52,7 +53,14 @@ describe('docker-compose.yml', () => {
 
   it('publishes ports only on 127.0.0.1, and scaled services have neither a container name nor a host port', () => {
     for (const [name, service] of Object.entries(services)) {
-      for (const port of service.ports ?? []) expect(port, `${name} publishes ${port}`).toMatch(/^127\.0\.0\.1:\d+:\d+$/);
+      for (const port of service.ports ?? []) {
+        // The host side is a variable whose default is the container port (docs/compose.md lists them).
+        const m = /^127\.0\.0\.1:\$\{(TPS_[A-Z_]+_PORT):-(\d+)\}:(\d+)$/.exec(port);
+        expect(m, `${name} publishes ${port}`).not.toBeNull();
+        expect(m?.[2], `${name}: ${port}`).toBe(m?.[3]);
+        expect(read('docs/compose.md'), `${m?.[1]} documented`).toContain(m?.[1]);
+        expect(read('scripts/compose.sh'), `${m?.[1]} checked before start`).toContain(`${m?.[1]}=${m?.[2]}`);
+      }
     }
     for (const name of ['worker-fast', 'worker-slow']) {
       expect(services[name]?.container_name).toBeUndefined();
@@ -77,6 +85,44 @@ describe('docker-compose.yml', () => {
     // The OpenTelemetry Demo needs about 6 GB; this stack stays well under it (docs/compose.md).
     expect(total).toBeLessThan(4_096);
     expect(read('docs/compose.md')).toContain(`${(total / 1024).toFixed(1)} GB`);
+  });
+});
+
+/** The container ports a service publishes on the host (the default host port is the same). */
+const published = (name: string) => (services[name]?.ports ?? []).map((p) => Number(p.split(':').at(-1)));
+
+describe('a fresh clone: `docker-compose up` (v1.29) and `docker compose up` (v2) with no prior step', () => {
+  const text = read('docker-compose.yml');
+
+  it('has no top-level name (Compose v1 rejects it), no env_file and no required variable', () => {
+    expect(Object.keys(parse(text) as object)).not.toContain('name');
+    for (const [name, service] of Object.entries(services)) expect(service.env_file, name).toBeUndefined();
+    expect(text).not.toMatch(/\$\{[A-Z_]+:\?/);
+  });
+
+  it('gives every NATS user and Grafana one documented lab password when .env is absent, the same wherever it is used', () => {
+    const defaults = new Map<string, Set<string>>();
+    for (const m of text.matchAll(/\$\{((?:NATS|GRAFANA_ADMIN)_PASSWORD[A-Z_]*):-([^}]*)\}/g)) {
+      defaults.set(m[1] ?? '', (defaults.get(m[1] ?? '') ?? new Set()).add(m[2] ?? ''));
+    }
+    for (const user of natsUserNames) {
+      expect([...(defaults.get(passwordVariable(user)) ?? [])], user).toEqual([`tps-lab-${user}`]);
+      expect(services.nats?.environment?.[passwordVariable(user)], user).toBe(`\${${passwordVariable(user)}:-tps-lab-${user}}`);
+    }
+    expect([...(defaults.get('GRAFANA_ADMIN_PASSWORD') ?? [])]).toEqual(['tps-lab']);
+    for (const doc of ['README.md', 'docs/compose.md']) expect(read(doc), doc).toMatch(/tps-lab-<user>/);
+  });
+
+  it('names each role its own service in traces (no shared OTEL_SERVICE_NAME)', () => {
+    for (const [name, service] of Object.entries(services)) expect(service.environment?.OTEL_SERVICE_NAME, name).toBeUndefined();
+  });
+
+  it('lets the tools service reach every role (every replica) and the ingress by service name', () => {
+    const env = services.tps?.environment ?? {};
+    const expected = roleServices.map((r) => `${r}=http://${r}:${defaultPorts[r as keyof typeof defaultPorts]}`).sort();
+    expect(env.TPS_TARGETS?.split(',').sort()).toEqual(expected);
+    expect(env.TPS_INGRESS_URL).toBe(`http://ingress:${defaultPorts.ingress}`);
+    expect(env.TPS_STATE_DIR).toBe('/state');
   });
 });
 
@@ -129,10 +175,10 @@ describe('compose and the code agree', () => {
   it('points telemetry and monitoring at services that exist on the right ports', () => {
     const env = services.ingress?.environment ?? {};
     expect(env.OTEL_EXPORTER_OTLP_ENDPOINT).toBe('http://jaeger:4318');
-    expect(services.jaeger?.ports).toContain('127.0.0.1:4318:4318');
-    expect(services.jaeger?.ports).toContain('127.0.0.1:16686:16686');
-    expect(services.grafana?.ports).toContain('127.0.0.1:3000:3000');
-    expect(services.prometheus?.ports).toContain('127.0.0.1:9090:9090');
+    expect(published('jaeger')).toEqual([defaultPorts.jaegerUi, defaultPorts.otlpHttp]);
+    expect(published('grafana')).toEqual([defaultPorts.grafana]);
+    expect(published('prometheus')).toEqual([defaultPorts.prometheus]);
+    expect(published('ingress')).toEqual([defaultPorts.ingress]);
   });
 
   it('scrapes every role, on its metrics port, under its compose service name', () => {
@@ -154,7 +200,7 @@ describe('compose and the code agree', () => {
     for (const ds of datasources.datasources) {
       const url = new URL(ds.url);
       expect(services[url.hostname], `${ds.uid} points at ${url.hostname}`).toBeDefined();
-      expect(String(services[url.hostname]?.ports ?? []), ds.uid).toContain(`:${url.port}:${url.port}`);
+      expect(published(url.hostname), ds.uid).toContain(Number(url.port));
     }
     const providers = parse(read('grafana/provisioning/dashboards/tps.yml')) as { providers: Array<{ options: { path: string } }> };
     for (const p of providers.providers) expect(services.grafana?.volumes).toContain(`./grafana/dashboards:${p.options.path}:ro`);

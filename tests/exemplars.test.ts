@@ -10,7 +10,7 @@ import path from 'node:path';
 import { afterAll, expect, it } from 'vitest';
 import { requireBinary } from '#platform/binaries.ts';
 import { createRegistry, histogram, metrics } from '#platform/metrics.ts';
-import { nativePrometheusConfig, prometheusArgs, writePrometheusConfig } from '#monitoring/native.ts';
+import { nativePrometheusConfig, prometheusArgs, writePrometheusConfig, writeScrapeTargets } from '#monitoring/native.ts';
 import { waitFor } from './helpers/nats-server.ts';
 import { unusedPort } from './helpers/ports.ts';
 
@@ -39,7 +39,8 @@ it('a latency observation\'s trace id is stored by Prometheus as a trace_id exem
   });
 
   const port = await unusedPort();
-  const config = writePrometheusConfig(dir, nativePrometheusConfig([{ job: 'worker-fast', port: target }], { intervalMs: 1000 }));
+  writeScrapeTargets(dir, [{ job: 'worker-fast', port: target }]);
+  const config = writePrometheusConfig(dir, nativePrometheusConfig(dir, ['worker-fast'], { intervalMs: 1000 }));
   prometheus = spawn(requireBinary('prometheus', 'Run `scripts/bootstrap.sh --with-prometheus`.'), prometheusArgs(config, path.join(dir, 'data'), port), { stdio: 'ignore' });
 
   const url = `http://127.0.0.1:${port}/api/v1/query_exemplars?query=tps_job_processing_seconds_bucket&start=0&end=${Date.now() / 1000 + 60}`;

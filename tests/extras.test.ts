@@ -1,5 +1,5 @@
-// Native mode's optional processes: Prometheus when installed (with a generated config that
-// scrapes every role at its offset port), a note for each of Grafana and Jaeger, and a clear
+// Native mode's optional processes: Prometheus when installed (with a generated config that has
+// a job per role reading the targets files the supervisor keeps), a note for each of Grafana and Jaeger, and a clear
 // note instead of a crash loop when a port is taken or monitoring is off.
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import net from 'node:net';
@@ -21,7 +21,7 @@ async function extrasAt(offset: number, env: Record<string, string> = {}) {
   return extraProcesses({ config, stateDir: dir, offset, natsUrl: 'nats://127.0.0.1:4222' });
 }
 
-it('starts Prometheus with exemplars kept, scraping every role at its offset port', async () => {
+it('starts Prometheus with exemplars kept, a job per role reading the supervisor\'s targets file', async () => {
   const offset = await freeOffset();
   const { processes, notes } = await extrasAt(offset);
   const prometheus = processes.find((p) => p.name === 'prometheus');
@@ -30,9 +30,9 @@ it('starts Prometheus with exemplars kept, scraping every role at its offset por
   expect(prometheus?.spec.args).toEqual(expect.arrayContaining(['--enable-feature=exemplar-storage', `--web.listen-address=127.0.0.1:${defaultPorts.prometheus + offset}`]));
   const config = parse(readFileSync(path.join(dir, 'prometheus', 'prometheus.yml'), 'utf8'));
   expect(config.global.scrape_interval).toBe('2s');
-  expect(config.scrape_configs.map((c: { static_configs: Array<{ targets: string[] }> }) => c.static_configs[0]?.targets[0]))
-    .toEqual(Object.values(roles).map((r) => `127.0.0.1:${r.port + offset}`));
-  expect(notes.some((n) => n.startsWith('Prometheus scrapes every role every 2 s'))).toBe(true);
+  expect(config.scrape_configs.map((c: { job_name: string; file_sd_configs: Array<{ files: string[] }> }) => [c.job_name, c.file_sd_configs[0]?.files[0]]))
+    .toEqual(Object.values(roles).map((r) => [r.name, path.join(dir, 'prometheus', 'targets', `${r.name}.json`)]));
+  expect(notes.some((n) => n.startsWith('Prometheus scrapes every role and worker replica every 2 s'))).toBe(true);
   // Grafana and Jaeger are not Debian packages: each is either started or explained.
   for (const name of ['grafana', 'jaeger']) {
     const started = processes.some((p) => p.name === name);

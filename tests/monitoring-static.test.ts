@@ -133,7 +133,7 @@ describe('Prometheus alert rules', () => {
 });
 
 describe('Prometheus scrape configuration', () => {
-  type ScrapeConfig = { job_name: string; dns_sd_configs?: Array<{ names: string[]; type: string; port: number }>; static_configs?: Array<{ targets: string[] }> };
+  type ScrapeConfig = { job_name: string; dns_sd_configs?: Array<{ names: string[]; type: string; port: number }>; file_sd_configs?: Array<{ files: string[] }> };
   const compose = readYaml<{ rule_files: string[]; scrape_configs: ScrapeConfig[] }>('prometheus/prometheus.yml');
 
   it('compose finds every replica of every role (and the autoscaler) by DNS at its default port', () => {
@@ -145,13 +145,13 @@ describe('Prometheus scrape configuration', () => {
     expect(compose.rule_files).toEqual(['rules/*.yml']);
   });
 
-  it('native mode scrapes every role the supervisor runs at its offset port, with the project\'s rules', () => {
-    const targets = Object.values(roles).map((r) => ({ job: r.name, port: r.port + 100 }));
-    const config = nativePrometheusConfig(targets, { intervalMs: 1000 }) as { global: Record<string, string>; rule_files: string[]; scrape_configs: ScrapeConfig[] };
+  it('native mode has a job per role reading the targets file the supervisor keeps (every replica), with the project\'s rules', () => {
+    const jobs = Object.values(roles).map((r) => r.name);
+    const config = nativePrometheusConfig('/state/prometheus', jobs, { intervalMs: 1000 }) as { global: Record<string, string>; rule_files: string[]; scrape_configs: ScrapeConfig[] };
     expect(config.global).toMatchObject({ scrape_interval: '1s', evaluation_interval: '1s' });
     expect(config.rule_files).toEqual([root('prometheus', 'rules', '*.yml')]);
-    expect(config.scrape_configs.map((c) => [c.job_name, c.static_configs?.[0]?.targets])).toEqual(
-      Object.values(roles).map((r) => [r.name, [`127.0.0.1:${r.port + 100}`]]),
+    expect(config.scrape_configs.map((c) => [c.job_name, c.file_sd_configs?.[0]?.files])).toEqual(
+      jobs.map((job) => [job, [`/state/prometheus/targets/${job}.json`]]),
     );
   });
 });

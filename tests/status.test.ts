@@ -119,9 +119,15 @@ describe('against a running stack', () => {
   });
 
   it('says clearly when there is nothing to look at', async () => {
-    const r = await tps(['status'], { TPS_STATE_DIR: '/nonexistent-tps-state' });
+    // No native state and no Docker daemon: no stack from this checkout runs.
+    const r = await tps(['status'], { TPS_STATE_DIR: '/nonexistent-tps-state', DOCKER_HOST: 'unix:///nonexistent/docker.sock' });
     expect(r.code).toBe(1);
-    expect(r.stderr).toMatch(/TPS Lab is not running here/);
+    expect(r.stderr).toMatch(/TPS Lab is not running from this checkout/);
+    expect(r.stderr).toMatch(/`make up`.*`docker-compose up -d`/s);
+    // Without the wrapper's look around (targets named), the command itself says so too.
+    const direct = await tps(['status'], { TPS_STATE_DIR: '/nonexistent-tps-state', TPS_MODE: 'native' });
+    expect(direct.code).toBe(1);
+    expect(direct.stderr).toMatch(/TPS Lab is not running here/);
     expect((await tps(['status', '--targets', 'ingress=ftp://x'])).code).toBe(2);
   });
 });

@@ -1,5 +1,6 @@
-// Native run mode: `tps up` brings the system up (starting NATS only when none answers),
-// restarts a crashed role, and `tps down` stops exactly what it started.
+// Native run mode: `tps up` brings the system up (starting NATS only when none answers), with
+// as many worker processes per pool as asked, restarts a crashed role, and `tps down` stops
+// exactly what it started.
 import { mkdtempSync, rmSync } from 'node:fs';
 import net from 'node:net';
 import os from 'node:os';
@@ -32,20 +33,23 @@ function env(extra: Record<string, string> = {}): Record<string, string> {
 /** An offset at which every default port of the roles is free on this machine. */
 async function freeOffset(): Promise<number> {
   for (let candidate = 20_000 + (process.pid % 50) * 100; ; candidate += 17) {
-    const ports = [8080, 8081, 8082, 8083, 8222, 9464, 9465, 9466].map((p) => p + candidate);
+    const ports = [8080, 8081, 8082, 8083, 8222, 9464, 9465, 9466, 9472].map((p) => p + candidate);
     if ((await Promise.all(ports.map((p) => portFree(p)))).every(Boolean)) return candidate;
   }
 }
 
-it('starts its own NATS and the roles, restarts a crashed role, and stops it all', async () => {
+it('starts its own NATS and the roles (two fast workers), restarts a crashed role, and stops it all', async () => {
   offset = await freeOffset();
   const natsPort = await unusedPort();
-  const up = await tps(['up'], env({ NATS_URL: `nats://127.0.0.1:${natsPort}` }));
+  const up = await tps(['up'], env({ NATS_URL: `nats://127.0.0.1:${natsPort}`, WORKERS_FAST: '2' }));
   expect(up.stderr).toBe('');
   expect(up.code).toBe(0);
   expect(up.stdout).toMatch(/started nats-server/);
   expect(up.stdout).toMatch(/all \d+ roles ready in [\d.]+ s/);
+  expect(up.stdout).toMatch(new RegExp(`\\nworker-fast-2 +http://127\\.0\\.0\\.1:${9472 + offset}\\n`));
   const state = readState(dir);
+  const replica = state?.processes.find((p) => p.name === 'worker-fast-2');
+  expect(replica).toMatchObject({ ready: true, state: 'running' });
   expect(state?.phase).toBe('running');
   expect(state?.nats.managed).toBe(true);
   const ingress = state?.processes.find((p) => p.name === 'ingress');
@@ -64,7 +68,7 @@ it('starts its own NATS and the roles, restarts a crashed role, and stops it all
   expect(restarted.pid).not.toBe(ingress?.pid);
   expect((await postJob(base, { type: 'fast.echo' })).status).toBe(202);
 
-  const pids = [state?.pid ?? 0, restarted.pid ?? 0];
+  const pids = [state?.pid ?? 0, restarted.pid ?? 0, replica?.pid ?? 0];
   const down = await tps(['down'], env());
   expect(down.code).toBe(0);
   expect(down.stdout).toMatch(/nats-server\s+stopped/);

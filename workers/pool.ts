@@ -33,6 +33,7 @@ export function startPoolLoop(opts: PoolLoopOptions): PoolLoop {
   let stopping = false;
   let scheduled = false;
   const fetches = new Set<ConsumerMessages>();
+  const pulls = new Set<Promise<void>>();
   const inFlight = new Set<JsMsg>();
   let idle: (() => void) | undefined;
   const expires = opts.fetchExpiresMs ?? 1_000;
@@ -48,7 +49,9 @@ export function startPoolLoop(opts: PoolLoopOptions): PoolLoop {
     scheduled = false;
     if (stopping) return;
     const want = wanted();
-    if (want > 0) void pull(want);
+    if (want <= 0) return;
+    const request = pull(want).finally(() => pulls.delete(request));
+    pulls.add(request);
   }
 
   function schedule(): void {
@@ -66,7 +69,10 @@ export function startPoolLoop(opts: PoolLoopOptions): PoolLoop {
       for await (const msg of batch) {
         received += 1;
         outstanding -= 1;
-        run(msg);
+        // Delivered after stop(): back to the queue, delayed past this request's own expiry so
+        // another worker gets it rather than this stopping one again (each delivery counts).
+        if (stopping) msg.nak(expires);
+        else run(msg);
       }
       fetches.delete(batch);
     } catch (err) {
@@ -107,15 +113,16 @@ export function startPoolLoop(opts: PoolLoopOptions): PoolLoop {
     },
     async stop(graceMs) {
       stopping = true;
-      for (const f of fetches) f.stop();
-      if (busy > 0) {
-        let timer: NodeJS.Timeout | undefined;
-        await Promise.race([
-          new Promise<void>((resolve) => { idle = resolve; }),
-          new Promise((resolve) => { timer = setTimeout(resolve, graceMs); }),
-        ]);
-        clearTimeout(timer);
-      }
+      // Open pull requests are left to run out (at most `expires`) rather than unsubscribed: a
+      // message already on its way would be dropped and wait out its ack_wait; this way each one
+      // is handed back above. Running jobs get the grace period to finish.
+      const idleNow = busy === 0 ? Promise.resolve() : new Promise<void>((resolve) => { idle = resolve; });
+      let timer: NodeJS.Timeout | undefined;
+      await Promise.race([
+        Promise.all([idleNow, ...pulls]),
+        new Promise((resolve) => { timer = setTimeout(resolve, graceMs); }),
+      ]);
+      clearTimeout(timer);
       // Whatever is still running goes back to the queue now instead of after ack_wait.
       for (const msg of inFlight) msg.nak();
     },

@@ -86,7 +86,7 @@ export async function main(argv: string[]): Promise<number> {
     try {
       if (action === 'list') return await list(dlq, filter, values);
       if (action === 'show') return await show(dlq, ids[0] ?? '', values.json);
-      if (action === 'replay') return await replay(dlq, { filter, all: values.all }, values, `http://127.0.0.1:${defaultPorts.ingress + config.http.portOffset}`);
+      if (action === 'replay') return await replay(dlq, { filter, all: values.all }, values, config.operator.ingressUrl ?? `http://127.0.0.1:${defaultPorts.ingress + config.http.portOffset}`);
       return await purge(dlq, { filter, all: values.all }, values);
     } finally {
       dlq.close();

@@ -29,7 +29,7 @@ export async function main(argv: string[]): Promise<number> {
     await new Promise((resolve) => setTimeout(resolve, 100));
   }
   const after = readState(stateDir(config.stateDir));
-  for (const p of after?.processes ?? []) console.log(`  ${p.name.padEnd(12)} ${p.state}`);
+  for (const p of after?.processes ?? []) console.log(`  ${p.name.padEnd(13)} ${p.state}`);
   if (after?.nats.managed) console.log('  nats-server  stopped');
   console.log('stopped.');
   return 0;

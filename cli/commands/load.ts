@@ -84,7 +84,10 @@ export async function main(argv: string[]): Promise<number> {
   const config = loadConfig();
   let origin: string;
   const running = nativeTargets(config.stateDir).find((t) => t.role === 'ingress')?.url;
-  try { origin = checkTarget(v.url ?? running ?? `http://127.0.0.1:${8080 + config.http.portOffset}`, v['allow-remote']); } catch (err) {
+  // TPS_INGRESS_URL (the compose tools container sets it) names the stack's own ingress, so it
+  // passes the loopback check that guards against loading someone else's server by mistake.
+  const configured = v.url === undefined && running === undefined ? config.operator.ingressUrl : undefined;
+  try { origin = checkTarget(v.url ?? running ?? configured ?? `http://127.0.0.1:${8080 + config.http.portOffset}`, v['allow-remote'] || configured !== undefined); } catch (err) {
     throw err instanceof TargetError ? new UsageError(err.message) : err;
   }
   const notReady = await probeTarget(origin).catch((err: unknown) => { throw err instanceof TargetError ? new CommandError(err.message) : err; });

@@ -13,7 +13,8 @@ The handbook's dashboard in a terminal: breakers, queue depth vs capacity, worke
 error rate, p50/p90/p99 latency, throughput vs incoming, rejections, DLQ, autoscaler, CPU and
 memory per role, active chaos faults; each value marked against the handbook's normal range
 (✓ normal, ! watch, ✗ act). Reads every role's /metrics twice, <interval> apart (default 2 s),
-so no Prometheus is needed. Targets come from \`tps up\` (.tps/supervisor.json) or --targets.
+so no Prometheus is needed. Targets come from \`tps up\` (.tps/supervisor.json), --targets or
+TPS_TARGETS; a host name is read at each address it resolves to (every compose replica).
 
   --watch          refresh until Ctrl-C
   --json           the snapshot as JSON (for scripts)
@@ -30,11 +31,14 @@ export const statusSchema = z.object({
   'no-color': z.boolean().optional(),
 });
 
+/** --targets, else TPS_TARGETS (the compose tools container), else this machine's `tps up`. */
 export function resolveTargets(spec: string | undefined): Target[] {
-  if (spec) {
-    try { return parseTargets(spec); } catch (err) { throw new UsageError((err as Error).message); }
+  const config = loadConfig();
+  const given = spec ?? config.operator.targets;
+  if (given) {
+    try { return parseTargets(given); } catch (err) { throw new UsageError((err as Error).message); }
   }
-  const found = nativeTargets(loadConfig().stateDir);
+  const found = nativeTargets(config.stateDir);
   if (found.length === 0) throw new CommandError('TPS Lab is not running here (no `tps up` state). Start it with `make up`, or name the roles with --targets role=http://host:port,...');
   return found;
 }

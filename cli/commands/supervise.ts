@@ -10,8 +10,8 @@ export const help = `
 usage: tps supervise
 
 Runs the native supervisor in the foreground: starts NATS unless one answers at NATS_URL,
-provisions the topology, starts every role, restarts crashed roles, and stops everything it
-started on Ctrl-C or SIGTERM. \`tps up\` runs this in the background; use this to watch it.
+provisions the topology, starts every role (WORKERS_FAST / WORKERS_SLOW worker processes per
+pool), restarts crashed roles, and stops everything it started on Ctrl-C or SIGTERM. \`tps up\` runs this in the background; use this to watch it.
 Logs and state go to .tps/ (TPS_STATE_DIR).
 `;
 

@@ -12,8 +12,13 @@ usage: tps up [--foreground] [--timeout <seconds>]
 
 Starts TPS Lab natively, without Docker: NATS (unless one already answers at NATS_URL), the
 topology, and every role, each restarted if it crashes. Returns once everything is ready and
-prints the URLs; \`tps down\` stops it all. Logs: .tps/logs/<role>.log. Tracing is on when
+prints the URLs; \`tps down\` stops it all. Logs: .tps/logs/<process>.log. Tracing is on when
 a Jaeger (OTLP/HTTP receiver) answers at 127.0.0.1:4318 or OTEL_* says so (docs/tracing.md).
+
+Worker processes per pool: WORKERS_FAST and WORKERS_SLOW (1-8, default 1), e.g.
+\`WORKERS_FAST=3 tps up\` or \`make up WORKERS_FAST=3\`: worker-fast, worker-fast-2, worker-fast-3,
+all pulling from the one consumer workers-fast, each with its own metrics port (9464, 9472, 9473;
+plus TPS_PORT_OFFSET). \`tps scale <pool> --replicas <n>\` changes the count while it runs.
 
   --foreground       stay attached; Ctrl-C stops everything (same as \`tps supervise\`)
   --timeout <s>      how long to wait for readiness (default 60)
@@ -76,7 +81,8 @@ function printUrls(state: SupervisorState): void {
   console.log('');
   console.log(`NATS         ${state.nats.url}${state.nats.managed ? ' (started by tps up)' : ' (already running; left alone)'}`);
   if (state.nats.monitorUrl) console.log(`NATS monitor ${state.nats.monitorUrl}`);
-  for (const p of state.processes) console.log(`${p.name.padEnd(12)} ${p.url ?? ''}`);
+  const width = Math.max(12, ...state.processes.map((p) => p.name.length));
+  for (const p of state.processes) console.log(`${p.name.padEnd(width)} ${p.url ?? ''}`);
   for (const note of state.notes) console.log(note);
   console.log('');
   const ingress = state.processes.find((p) => p.name === 'ingress')?.url ?? 'http://127.0.0.1:8080';

@@ -24,7 +24,8 @@ export const resetSystemFaultsSchema = z.strictObject({ by: z.string().default('
 
 const faultsReply = z.object({ faults: z.array(activeFaultSchema) });
 const faultReply = z.object({ fault: activeFaultSchema });
-const errorReply = z.object({ error: z.string(), kind: z.enum(['input', 'refused']) });
+/** How the supervisor answers a request it cannot carry out, on every route. */
+export const errorReply = z.object({ error: z.string(), kind: z.enum(['input', 'refused']) });
 
 /** No supervisor answers on the socket: TPS Lab is not running natively here. */
 export class SupervisorNotRunning extends Error {
@@ -52,7 +53,7 @@ export type SupervisorChannel = {
 export function supervisorChannel(stateDir: string, timeoutMs = 30_000): SupervisorChannel {
   const socket = supervisorSocket(stateDir);
   const call = async <T>(method: string, route: string, body: unknown, schema: z.ZodType<T>): Promise<T> => {
-    const { status, json } = await request(socket, method, route, body, timeoutMs);
+    const { status, json } = await requestSupervisor(socket, method, route, body, timeoutMs);
     if (status >= 400) {
       const err = errorReply.safeParse(json);
       const message = err.success ? err.data.error : `the supervisor answered ${status}`;
@@ -68,7 +69,8 @@ export function supervisorChannel(stateDir: string, timeoutMs = 30_000): Supervi
   };
 }
 
-function request(socketPath: string, method: string, route: string, body: unknown, timeoutMs: number): Promise<{ status: number; json: unknown }> {
+/** One JSON request on the supervisor's socket; SupervisorNotRunning when nothing answers there. */
+export function requestSupervisor(socketPath: string, method: string, route: string, body: unknown, timeoutMs: number): Promise<{ status: number; json: unknown }> {
   return new Promise((resolve, reject) => {
     const payload = body === undefined ? undefined : JSON.stringify(body);
     const req = http.request({ socketPath, method, path: route, headers: payload ? { 'content-type': 'application/json' } : {}, timeout: timeoutMs }, (res) => {

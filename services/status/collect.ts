@@ -4,6 +4,7 @@
 import { stateDir } from '#platform/paths.ts';
 import { readState } from '#services/supervisor/state-file.ts';
 import { parseMetrics, type Sample } from './parse.ts';
+import { everyAddress } from './replica-targets.ts';
 
 export type Target = { role: string; url: string };
 export type Scrape = { target: Target; samples: Sample[]; error?: string };
@@ -34,7 +35,8 @@ async function scrape(target: Target): Promise<Scrape> {
   }
 }
 
-export async function collect(targets: Target[], intervalMs: number): Promise<Collection> {
+export async function collect(given: Target[], intervalMs: number): Promise<Collection> {
+  const targets = await everyAddress(given);
   const before = await Promise.all(targets.map(scrape));
   const started = Date.now();
   await new Promise((resolve) => setTimeout(resolve, intervalMs));

@@ -39,7 +39,7 @@ export function renderStatus(s: Snapshot, paint: Paint): string {
     row(paint, '', pools.map((p) => ['none', `${p.pool} pool`])),
     row(paint, 'Queue depth', pools.map((p) => [queueMark(p), `${p.queue.depth}/${p.queue.capacity} (${pct(p.queue.fill)})`])),
     row(paint, '  waiting / in flight', pools.map((p) => ['none', `${p.queue.pending} / ${p.queue.inflight}`])),
-    row(paint, 'Workers busy', pools.map((p) => [busyMark(p), `${p.workers.busy}/${p.workers.slots} slots (${pct(p.workers.utilization)}), ${p.workers.instances} proc`])),
+    row(paint, 'Workers busy', pools.map((p) => [busyMark(p), `${p.workers.busy}/${p.workers.slots} slots (${pct(p.workers.utilization)}), ${p.workers.instances} worker${p.workers.instances === 1 ? '' : 's'}`])),
     row(paint, 'Error rate', pools.map((p) => [errorMark(p), `${pct(p.errorRate)} of ${p.attemptsPerSec.toFixed(1)} attempts/s`])),
     row(paint, 'Latency p50/p90/p99', pools.map((p) => [latencyMark(p.processing), `${ms(p.processing.p50)} / ${ms(p.processing.p90)} / ${ms(p.processing.p99)} ms`])),
     row(paint, '  end to end p50/p99', pools.map((p) => ['none', `${ms(p.endToEnd.p50)} / ${ms(p.endToEnd.p99)} ms`])),
@@ -54,7 +54,7 @@ export function renderStatus(s: Snapshot, paint: Paint): string {
     ...(s.rejectedBeforeParsingPerSec > 0 ? [`${'Refused before parsing'.padEnd(22)}${paint('watch', '!')} ${s.rejectedBeforeParsingPerSec.toFixed(1)}/s (every queue full, rate limit or broker down)`] : []),
     '',
     'Resources',
-    ...s.roles.map((r) => `  ${paint(!r.up ? 'bad' : r.cpuPercent > 90 ? 'watch' : 'ok', r.up ? '●' : '✗')} ${r.role.padEnd(12)} ${r.up ? `CPU ${r.cpuPercent.toFixed(0).padStart(3)}%  memory ${r.memoryMb.toFixed(0).padStart(4)} MB` : `down (${r.error ?? 'no answer'})`}`),
+    ...s.roles.map((r) => `  ${paint(!r.up ? 'bad' : r.cpuPercent > 90 ? 'watch' : 'ok', r.up ? '●' : '✗')} ${r.role.padEnd(13)} ${r.up ? `CPU ${r.cpuPercent.toFixed(0).padStart(3)}%  memory ${r.memoryMb.toFixed(0).padStart(4)} MB` : `down (${r.error ?? 'no answer'})`}`),
     '',
     `Chaos faults: ${s.faults.length ? s.faults.map((f) => `${f.fault} on ${f.target}`).join(', ') : 'none'}`,
   ];

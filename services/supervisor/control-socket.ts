@@ -4,31 +4,54 @@
 //   POST /faults {target, fault, durationMs}  -> { fault }      (400 bad input, 409 refused)
 //   POST /clear  {target, fault?}             -> { faults }     (what was cleared)
 //   POST /reset                               -> { faults }
+//   POST /replicas {pool, replicas}           -> the change     (400 bad input, 409 refused)
 import { chmodSync, rmSync } from 'node:fs';
 import http from 'node:http';
 import type { z } from 'zod';
 import { ChaosInputError } from '#platform/chaos/catalogue.ts';
-import { clearSystemFaultSchema, resetSystemFaultsSchema, setSystemFaultSchema, SystemFaultRefused } from '#platform/chaos/supervisor-channel.ts';
+import {
+  clearSystemFaultSchema, maxSocketPath, resetSystemFaultsSchema, setSystemFaultSchema, supervisorSocket, SystemFaultRefused,
+} from '#platform/chaos/supervisor-channel.ts';
+import { ReplicaInputError, ReplicaScaleRefused, scaleReplicasSchema } from './replica-channel.ts';
+import type { ReplicaScaler } from './replica-scaler.ts';
 import type { SystemFaults } from './system-faults.ts';
 
 export type ControlSocket = { close(): Promise<void> };
+export type ControlHandlers = { faults: SystemFaults; replicas: ReplicaScaler };
 
 const maxBodyBytes = 16 * 1024;
+const isInputError = (err: unknown) => err instanceof ChaosInputError || err instanceof ReplicaInputError;
+const isRefusal = (err: unknown) => err instanceof SystemFaultRefused || err instanceof ReplicaScaleRefused;
 
-export async function serveControlSocket(socketPath: string, faults: SystemFaults): Promise<ControlSocket> {
-  const routes: Record<string, (body: unknown) => Promise<unknown>> = {
+/** Opens the socket, or says why not (a path too long for a unix socket) and runs without it. */
+export async function openControlSocket(stateDir: string, handlers: ControlHandlers, say: (line: string) => void): Promise<ControlSocket | undefined> {
+  const socketPath = supervisorSocket(stateDir);
+  if (Buffer.byteLength(socketPath) <= maxSocketPath) return serveControlSocket(socketPath, handlers);
+  say(`System faults (nats_down, monitoring_down, autoscaler_down) and live replicas (tps scale --replicas) unavailable: the control socket path ${socketPath} is longer than a unix socket allows; use a shorter TPS_STATE_DIR.`);
+  return undefined;
+}
+
+function routesFor({ faults, replicas }: ControlHandlers): Record<string, (body: unknown) => Promise<unknown>> {
+  return {
     'GET /faults': async () => ({ faults: faults.list() }),
     'POST /faults': async (body) => {
-      const { by, ...request } = parse(setSystemFaultSchema, body);
+      const { by, ...request } = parse(setSystemFaultSchema, body, ChaosInputError);
       return { fault: await faults.set(request, by) };
     },
     'POST /clear': async (body) => {
-      const { target, fault, by } = parse(clearSystemFaultSchema, body);
+      const { target, fault, by } = parse(clearSystemFaultSchema, body, ChaosInputError);
       return { faults: await faults.clear(target, fault, by) };
     },
-    'POST /reset': async (body) => ({ faults: await faults.reset(parse(resetSystemFaultsSchema, body).by) }),
+    'POST /reset': async (body) => ({ faults: await faults.reset(parse(resetSystemFaultsSchema, body, ChaosInputError).by) }),
+    'POST /replicas': async (body) => {
+      const { pool, replicas: count, by } = parse(scaleReplicasSchema, body, ReplicaInputError);
+      return replicas.scale(pool, count, by);
+    },
   };
+}
 
+async function serveControlSocket(socketPath: string, handlers: ControlHandlers): Promise<ControlSocket> {
+  const routes = routesFor(handlers);
   const server = http.createServer((req, res) => {
     const reply = (status: number, json: unknown) => res.writeHead(status, { 'content-type': 'application/json' }).end(JSON.stringify(json));
     const route = routes[`${req.method} ${req.url}`];
@@ -41,8 +64,8 @@ export async function serveControlSocket(socketPath: string, faults: SystemFault
     });
     req.on('end', () => {
       route(text ? safeJson(text) : {}).then((json) => reply(200, json), (err: unknown) => {
-        if (err instanceof ChaosInputError) return reply(400, { error: err.message, kind: 'input' });
-        reply(409, { error: err instanceof SystemFaultRefused ? err.message : `the supervisor failed: ${(err as Error).message}`, kind: 'refused' });
+        if (isInputError(err)) return reply(400, { error: (err as Error).message, kind: 'input' });
+        reply(409, { error: isRefusal(err) ? (err as Error).message : `the supervisor failed: ${(err as Error).message}`, kind: 'refused' });
       });
     });
   });
@@ -65,9 +88,9 @@ export async function serveControlSocket(socketPath: string, faults: SystemFault
   };
 }
 
-function parse<S extends z.ZodType>(schema: S, body: unknown): z.output<S> {
+function parse<S extends z.ZodType>(schema: S, body: unknown, InputError: new (message: string) => Error): z.output<S> {
   const result = schema.safeParse(body);
-  if (!result.success) throw new ChaosInputError(`bad request to the supervisor: ${result.error.issues.map((i) => `${i.path.join('.')} ${i.message}`).join('; ')}`);
+  if (!result.success) throw new InputError(`bad request to the supervisor: ${result.error.issues.map((i) => `${i.path.join('.')} ${i.message}`).join('; ')}`);
   return result.data;
 }
 

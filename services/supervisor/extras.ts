@@ -6,7 +6,7 @@ import { findBinary } from '#platform/binaries.ts';
 import { childEnvironment, type Config } from '#platform/config.ts';
 import { defaultPorts } from '#platform/ports.ts';
 import {
-  jaegerEnvironment, monitoringPaths, nativePrometheusConfig, prometheusArgs, writeGrafanaProvisioning, writePrometheusConfig,
+  jaegerEnvironment, monitoringPaths, nativePrometheusConfig, nativePrometheusDir, prometheusArgs, writeGrafanaProvisioning, writePrometheusConfig,
 } from '#monitoring/native.ts';
 import { roles } from '../roles.ts';
 import { portFree } from './ports.ts';
@@ -27,15 +27,16 @@ async function prometheus(ctx: ExtrasContext): Promise<Found> {
   if (!binary) return { note: 'Prometheus not installed: no metrics history, alerts or dashboards (`scripts/bootstrap.sh --with-prometheus` installs Debian\'s).' };
   const port = defaultPorts.prometheus + ctx.offset;
   if (await busy([port])) return { note: `Prometheus not started: port ${port} is in use (a system Prometheus? stop it, or use TPS_PORT_OFFSET).` };
-  const dir = path.join(ctx.stateDir, 'prometheus');
-  const targets = Object.values(roles).map((r) => ({ job: r.name, port: r.port + ctx.offset }));
-  const configFile = writePrometheusConfig(dir, nativePrometheusConfig(targets, { intervalMs: ctx.config.monitoring.scrapeIntervalMs }));
+  const dir = nativePrometheusDir(ctx.stateDir);
+  // One job per role; the supervisor writes who answers for each (every replica) in targets/.
+  const jobs = Object.values(roles).map((r) => r.name);
+  const configFile = writePrometheusConfig(dir, nativePrometheusConfig(dir, jobs, { intervalMs: ctx.config.monitoring.scrapeIntervalMs }));
   return {
     process: {
       name: 'prometheus', url: url(port), readyUrl: `${url(port)}/-/ready`,
       spec: { name: 'prometheus', command: binary, args: prometheusArgs(configFile, path.join(dir, 'data'), port), env: childEnvironment({}), restart: true },
     },
-    note: `Prometheus scrapes every role every ${ctx.config.monitoring.scrapeIntervalMs / 1000} s (config ${configFile}, rules ${monitoringPaths.rules}).`,
+    note: `Prometheus scrapes every role and worker replica every ${ctx.config.monitoring.scrapeIntervalMs / 1000} s (config ${configFile}, rules ${monitoringPaths.rules}).`,
   };
 }
 

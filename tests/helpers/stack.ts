@@ -8,7 +8,8 @@ import { loadConfig } from '#platform/config.ts';
 import { openChaosStore, type ChaosStore } from '#platform/chaos/store.ts';
 import { operatorEnvFile } from '#platform/nats/credentials.ts';
 import { openJobStatusStore, type JobStatusStore, type JobView } from '#platform/job-status.ts';
-import { defaultPorts } from '#platform/ports.ts';
+import { poolNames } from '#platform/pools.ts';
+import { defaultPorts, workerReplicaPort } from '#platform/ports.ts';
 import { roles } from '#services/roles.ts';
 import { portFree } from '#services/supervisor/ports.ts';
 import { startSupervisor, type Supervisor } from '#services/supervisor/supervisor.ts';
@@ -29,10 +30,12 @@ export type Stack = {
 };
 
 const rolePorts = ['ingress', 'service-a', 'service-b', 'service-c', 'worker-fast', 'worker-slow', 'autoscaler', 'admin', 'natsMonitoring', 'prometheus'] as const;
+/** The ports of a few more worker replicas, for tests that run WORKERS_FAST / WORKERS_SLOW > 1. */
+const replicaPorts = poolNames.flatMap((pool) => [2, 3, 4].map((replica) => workerReplicaPort(pool, replica)));
 
 export async function freeOffset(): Promise<number> {
   for (let candidate = 10_000 + (process.pid % 97) * 211; ; candidate += 37) {
-    const free = await Promise.all(rolePorts.map((r) => portFree(defaultPorts[r] + candidate)));
+    const free = await Promise.all([...rolePorts.map((r) => defaultPorts[r]), ...replicaPorts].map((port) => portFree(port + candidate)));
     if (free.every(Boolean)) return candidate;
   }
 }

@@ -1,0 +1,78 @@
+# Which TPS Lab stack runs from this checkout, and how to reach it. Sourced (POSIX sh) by bin/tps
+# and the make scripts (chaos.sh, load.sh, compose.sh), so `make status`, `make chaos`,
+# `make load`, `bin/tps status` ... act on whichever stack is running, without MODE=:
+#   native   `make up` / `tps up` of this checkout: its supervisor (.tps/supervisor.json) is alive
+#   compose  a `docker-compose up` / `docker compose up` of this checkout: a running container
+#            labelled with this folder as its compose working directory
+#   none     neither (the caller says how to start one)
+# `stack_mode <choice>`: native|compose chooses explicitly (make passes its MODE, bin/tps its
+# TPS_MODE; the generic MODE variable of other tools is never read), empty or auto detects.
+# Needs: stack_root set to the checkout's absolute path before sourcing.
+
+stack_state_dir() {
+  _dir=${TPS_STATE_DIR:-.tps}
+  case "$_dir" in /*) echo "$_dir" ;; *) echo "$stack_root/$_dir" ;; esac
+}
+
+# The native supervisor's pid when it is alive and starting or running.
+native_running() {
+  _state="$(stack_state_dir)/supervisor.json"
+  [ -r "$_state" ] || return 1
+  _pid=$(sed -n 's/^  "pid": \([0-9]*\),$/\1/p' "$_state" | head -n1)
+  grep -qE '^  "phase": "(running|starting)"' "$_state" || return 1
+  [ -n "$_pid" ] && kill -0 "$_pid" 2>/dev/null
+}
+
+# The compose command: $COMPOSE when set, else the v2 plugin, else v1's docker-compose.
+compose_cmd() {
+  if [ -n "${COMPOSE:-}" ]; then echo "$COMPOSE"; return 0; fi
+  if command -v docker >/dev/null 2>&1 && docker compose version >/dev/null 2>&1; then echo "docker compose"; return 0; fi
+  if command -v docker-compose >/dev/null 2>&1; then echo "docker-compose"; return 0; fi
+  return 1
+}
+
+# The compose project (name) of this checkout's running stack; fails when none runs.
+compose_project() {
+  command -v docker >/dev/null 2>&1 || return 1
+  _id=$(docker ps -q --filter "label=com.docker.compose.project.working_dir=$(cd "$stack_root" && pwd -P)" \
+    --filter label=com.docker.compose.service=nats 2>/dev/null | head -n1)
+  [ -n "$_id" ] || _id=$(docker ps -q --filter "label=com.docker.compose.project.working_dir=$stack_root" \
+    --filter label=com.docker.compose.service=nats 2>/dev/null | head -n1)
+  [ -n "$_id" ] || return 1
+  docker inspect --format '{{ index .Config.Labels "com.docker.compose.project" }}' "$_id"
+}
+
+compose_running() { compose_project >/dev/null 2>&1; }
+
+stack_mode() {
+  case "${1:-}" in
+    native|compose) echo "$1"; return 0 ;;
+    ''|auto) ;;
+    *) echo "unknown mode '$1': expected native or compose (or nothing, to find the running stack)" >&2; return 2 ;;
+  esac
+  if native_running; then echo native
+  elif compose_running; then echo compose
+  else echo none
+  fi
+}
+
+stack_none_message() {
+  cat >&2 <<EOF
+TPS Lab is not running from this checkout ($stack_root).
+Start it natively with \`make up\`, or with Docker with \`docker-compose up -d\` (or \`docker compose up -d\`);
+see README.md. (A stack elsewhere: set NATS_URL, or pass --targets / --url.)
+EOF
+}
+
+# Runs `tps <args>` in the compose stack's tools container (service `tps`, profile `tools`), as
+# the calling user, with .tps/compose/ as its state folder (ledgers survive the container).
+compose_tps() {
+  _compose=$(compose_cmd) || { echo "tps: neither \`docker compose\` nor \`docker-compose\` is installed" >&2; return 1; }
+  _project=$(compose_project 2>/dev/null || true)
+  mkdir -p "$stack_root/.tps/compose"
+  _tty=-T
+  if [ -t 0 ] && [ -t 1 ]; then _tty=; fi
+  # shellcheck disable=SC2086
+  (cd "$stack_root" && TPS_UID=$(id -u) TPS_GID=$(id -g) \
+    $_compose ${_project:+-p "$_project"} --profile tools run --rm --no-deps $_tty tps "$@")
+}

@@ -1,0 +1,42 @@
+// Whether the supervisor's role processes answer /readyz: waited for at start and when a replica
+// is added, then watched so the state file's readiness column stays current for `tps status`.
+import type { RoleProcess } from './role-process.ts';
+
+export async function probeReady(port: number): Promise<boolean> {
+  try {
+    const res = await fetch(`http://127.0.0.1:${port}/readyz`, { signal: AbortSignal.timeout(1_000) });
+    return res.ok;
+  } catch {
+    return false;
+  }
+}
+
+/** Resolves once every one is ready; throws when one keeps crashing or the time is up. */
+export async function waitUntilReady(processes: readonly RoleProcess[], timeoutMs: number, changed: () => void): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const pending = processes.filter((r) => !r.ready);
+    if (pending.length === 0) return;
+    for (const r of pending) {
+      if (r.proc.restarts >= 3) {
+        throw new Error(`${r.instance.name} keeps failing at start (${r.proc.lastExit}); see ${r.proc.spec.logFile}`);
+      }
+      if (await probeReady(r.instance.port)) { r.ready = true; changed(); }
+    }
+    if (Date.now() > deadline) throw new Error(`not ready in time: ${pending.map((r) => r.instance.name).join(', ')} (see .tps/logs/)`);
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+}
+
+/** Keeps `ready` current for every process in `running` (replicas added later included). */
+export async function watchReadiness(running: readonly RoleProcess[], stopping: () => boolean, changed: () => void): Promise<void> {
+  while (!stopping()) {
+    await new Promise((resolve) => setTimeout(resolve, 2_000).unref());
+    let dirty = false;
+    for (const r of [...running]) {
+      const ready = r.proc.state === 'running' && (await probeReady(r.instance.port));
+      if (ready !== r.ready) { r.ready = ready; dirty = true; }
+    }
+    if (dirty && !stopping()) changed();
+  }
+}

@@ -1,0 +1,106 @@
+// The checks of `make test-compose`, against the compose stack tests/docker/run.sh started with
+// `docker-compose up -d` on a real Docker engine. Each step prints its time; the first failure
+// stops the run with a non-zero exit (run.sh then shows the stack and cleans up).
+import { jobCatalogue } from '#platform/job-catalogue.ts';
+import { waitFor } from '#tests/helpers/nats-server.ts';
+import { checkChaos, checkDashboards, checkLoadAndAudit, checkScale } from './stack-checks.ts';
+import { jobStatus, run, submit, traces, urls, type JaegerTrace } from './stack-access.ts';
+
+const started = Date.now();
+async function step(name: string, body: () => Promise<void>): Promise<void> {
+  const t = Date.now();
+  console.log(`\n-- ${name}`);
+  await body();
+  console.log(`   ok (${((Date.now() - t) / 1000).toFixed(1)} s; ${((Date.now() - started) / 1000).toFixed(0)} s in all)`);
+}
+
+function expect(condition: unknown, message: string): asserts condition {
+  if (!condition) throw new Error(message);
+}
+
+type Container = { service: string; name: string; state: string; status: string };
+async function containers(): Promise<Container[]> {
+  const r = await run('docker', ['ps', '-a', '--format', '{{.Label "com.docker.compose.service"}}|{{.Names}}|{{.State}}|{{.Status}}'], { quiet: true });
+  return r.out.trim().split('\n').filter(Boolean).map((line) => {
+    const [service = '', name = '', state = '', status = ''] = line.split('|');
+    return { service, name, state, status };
+  });
+}
+
+/** Jobs the test submitted itself, checked at the end like the load ledger. */
+const submitted: string[] = [];
+
+async function checkContainers(): Promise<void> {
+  const all = await containers();
+  for (const c of all) console.log(`   ${c.name.padEnd(28)} ${c.status}`);
+  const running = all.filter((c) => c.state === 'running');
+  expect(running.length >= 5, `lab 2.1 asks for at least 5 containers; ${running.length} run`);
+  const unhealthy = running.filter((c) => !c.status.includes('(healthy)'));
+  expect(unhealthy.length === 0, `not healthy: ${unhealthy.map((c) => c.name).join(', ')}`);
+  const provision = all.find((c) => c.service === 'provision');
+  expect(provision?.status.startsWith('Exited (0)'), `provision should have exited 0: ${provision?.status}`);
+}
+
+async function checkJobsEndToEnd(): Promise<Map<string, string>> {
+  const ids = new Map<string, string>();
+  for (const type of Object.keys(jobCatalogue)) ids.set(await submit(type), type);
+  submitted.push(...ids.keys());
+  for (const [id, type] of ids) {
+    const status = await waitFor(async () => ((await jobStatus(id)) === 'completed' ? 'completed' : undefined), 60_000, () => `${type} job ${id} to complete`);
+    console.log(`   ${type.padEnd(12)} ${id} ${status}`);
+  }
+  return ids;
+}
+
+/** Each role under its own service name, and every span of a job in that job's one trace. */
+async function checkTraces(jobs: Map<string, string>): Promise<void> {
+  const tagOf = (s: JaegerTrace['spans'][number], key: string) => s.tags.find((t) => t.key === key)?.value;
+  const expected = (type: string) => {
+    const job = jobCatalogue[type];
+    return ['ingress', `worker-${job?.pool}`, ...['service-a', 'service-b', 'service-c'].slice(0, job?.depth ?? 0)];
+  };
+  for (const [id, type] of jobs) {
+    const want = expected(type);
+    const services = await waitFor(async () => {
+      // Every trace, from any service, in which a span carries this job's message id.
+      const all = (await Promise.all(want.map((s) => traces(s)))).flat();
+      const mine = new Map(all.filter((t) => t.spans.some((s) => tagOf(s, 'messaging.message.id') === id)).map((t) => [t.traceID, t]));
+      if (mine.size !== 1) return undefined;
+      const trace = [...mine.values()][0] as JaegerTrace;
+      const names = new Set(trace.spans.map((s) => trace.processes[s.processID]?.serviceName ?? '?'));
+      return want.every((w) => names.has(w)) ? [...names] : undefined;
+    }, 30_000, () => `one trace for ${type} job ${id} with spans of ${want.join(', ')}`);
+    console.log(`   ${type.padEnd(12)} one trace, services: ${services.sort().join(', ')}`);
+  }
+  const res = await fetch(`${urls.jaeger}/api/services`);
+  const names = ((await res.json()) as { data: string[] }).data;
+  expect(!names.includes('tps-lab') && !names.includes('tps'), `a shared service name hides the roles: ${names.join(', ')}`);
+}
+
+async function checkSubmittedEnded(): Promise<void> {
+  const open: string[] = [];
+  for (const id of submitted) {
+    const status = await jobStatus(id);
+    if (status !== 'completed' && status !== 'dead_lettered') open.push(`${id}: ${status}`);
+  }
+  expect(open.length === 0, `jobs the test submitted that did not end: ${open.join(', ')}`);
+  console.log(`   all ${submitted.length} jobs the test submitted itself ended (completed or dead-lettered)`);
+}
+
+async function main(): Promise<void> {
+  await step('lab 2.1: at least 5 containers, every one healthy, provision exited 0', checkContainers);
+  const jobs = new Map<string, string>();
+  await step('jobs of every type complete end to end', async () => { for (const [id, type] of await checkJobsEndToEnd()) jobs.set(id, type); });
+  await step('traces: each role its own service, one trace per job (Jaeger query API)', () => checkTraces(jobs));
+  await step('Prometheus: every target up; every dashboard panel and recording rule returns data', () => checkDashboards(submitted));
+  await step('make chaos / make chaos TARGET=service-c LATENCY=5000 / make chaos-stop, as typed', checkChaos);
+  await step('lab 2.5: bin/tps scale fast --replicas 3 -> 3 containers on one durable consumer', () => checkScale(submitted));
+  await step('make load RATE=500 (native generator: no k6 image here), then make audit', checkLoadAndAudit);
+  await step('every job the test submitted ended', checkSubmittedEnded);
+  console.log(`\ncompose stack checks passed in ${((Date.now() - started) / 1000).toFixed(0)} s`);
+}
+
+main().catch((err: unknown) => {
+  console.error(`\nFAILED: ${err instanceof Error ? err.message : String(err)}`);
+  process.exitCode = 1;
+});

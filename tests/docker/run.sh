@@ -1,0 +1,93 @@
+#!/usr/bin/env bash
+# `make test-compose`: the compose stack proven on a real Docker engine, as a lab-taker runs it.
+# Phases (each printed with its time): a Docker engine of the test's own (engine.sh), the images
+# (images.sh: stand-ins for what cannot be pulled here, ours from the real Dockerfile), the real
+# docker-compose.yml started with the literal `docker-compose up -d` (only host ports move, through
+# their variables), then the checks of compose-stack.ts against it, then `docker-compose down -v`.
+# The engine, the stack and anything they made are removed on success, failure or Ctrl-C.
+set -euo pipefail
+root=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
+cd "$root"
+export PATH="$root/.tools/node24/node_modules/node/bin:$PATH"
+node=(node --disable-warning=ExperimentalWarning)
+t0=$SECONDS
+phase_start=$SECONDS
+phase() { echo; echo "== test-compose [$((SECONDS - t0)) s] $*"; phase_start=$SECONDS; }
+done_phase() { echo "   ($((SECONDS - phase_start)) s)"; }
+
+unset COMPOSE COMPOSE_FILE COMPOSE_PROJECT_NAME MODE TPS_MODE
+cleanup() {
+  local code=$?
+  trap - EXIT INT TERM
+  local socket=${DOCKER_HOST:-}
+  if [ -n "$socket" ] && [ -S "${socket#unix://}" ]; then
+    if [ "$code" != 0 ]; then
+      echo; echo "== test-compose: FAILED; state of the stack:"
+      docker ps -a --format '  {{.Names}}  {{.Status}}' || true
+      for name in $(docker ps -a --format '{{.Names}} {{.Status}}' | awk '!/\(healthy\)|Exited \(0\)/ {print $1}'); do
+        echo "-- last log lines of $name:"; docker logs --tail 30 "$name" 2>&1 | sed 's/^/   /' || true
+      done
+    fi
+    docker-compose down -v --remove-orphans >/dev/null 2>&1 || true
+  fi
+  if ! tests/docker/engine.sh stop; then
+    echo "== test-compose: the engine's clean-up left something behind"
+    if [ "$code" = 0 ]; then code=1; fi
+  fi
+  echo "== test-compose: $([ "$code" = 0 ] && echo passed || echo "failed (exit $code)") in $((SECONDS - t0)) s"
+  exit "$code"
+}
+trap cleanup EXIT
+trap 'exit 130' INT
+trap 'exit 143' TERM
+
+phase "Docker engine (Debian's docker.io 20.10 and docker-compose 1.29, a dockerd of the test's own)"
+tests/docker/engine.sh start
+eval "$(tests/docker/engine.sh env)"
+echo "   client $(docker version --format '{{.Client.Version}}'), $(docker-compose version --short 2>/dev/null | sed 's/^/docker-compose /')"
+if docker compose version >/dev/null 2>&1; then echo "   compose v2 plugin present too"; else echo "   no compose v2 plugin on this machine: the run is with v1, the file is also checked against the Compose Specification (tests/compose.test.ts)"; fi
+done_phase
+
+phase "images: stand-ins from a debootstrap bookworm base, tps-lab:local from the real Dockerfile"
+tests/docker/images.sh all
+done_phase
+
+phase "free host ports for the published ports"
+# The variables docker-compose.yml reads for its host ports; free ones, since this machine may run
+# its own nats-server on 4222 (and a laptop anything on 8080).
+read -r -a free < <("${node[@]}" -e '
+  const net = require("node:net");
+  const one = () => new Promise((ok) => { const s = net.createServer().listen(0, "127.0.0.1", () => { const p = s.address().port; s.close(() => ok(p)); }); });
+  (async () => { const ports = new Set(); while (ports.size < 7) ports.add(await one()); console.log([...ports].join(" ")); })();')
+export TPS_INGRESS_PORT=${free[0]} TPS_NATS_PORT=${free[1]} TPS_NATS_MONITOR_PORT=${free[2]} TPS_PROMETHEUS_PORT=${free[3]} \
+  TPS_GRAFANA_PORT=${free[4]} TPS_JAEGER_UI_PORT=${free[5]} TPS_OTLP_PORT=${free[6]}
+env | grep -E '^TPS_[A-Z_]+_PORT=' | sort | sed 's/^/   /'
+done_phase
+
+phase "docker-compose up -d (every service but grafana)"
+# Grafana's image cannot be pulled or built here: it is left out of the run, and its service is
+# checked statically (tests/compose.test.ts, tests/monitoring-static.test.ts). k6 is under the
+# `load` profile, so `up` does not start it; `make load` uses the native generator instead.
+# What `docker-compose up -d` starts: every service without a profile.
+services=$("${node[@]}" --input-type=module -e '
+  import { readFileSync } from "node:fs"; import { parse } from "yaml";
+  const { services } = parse(readFileSync("docker-compose.yml", "utf8"), { merge: true });
+  console.log(Object.entries(services).filter(([name, s]) => !s.profiles && name !== "grafana").map(([name]) => name).join(" "));')
+echo "   left out: grafana (no image can be pulled here; its configuration is checked statically)"
+echo "   docker-compose up -d $services"
+# shellcheck disable=SC2086
+docker-compose up -d $services
+scripts/compose.sh wait
+done_phase
+
+phase "checks against the running stack (tests/docker/compose-stack.ts)"
+"${node[@]}" tests/docker/compose-stack.ts
+done_phase
+
+phase "docker-compose down -v leaves nothing behind"
+docker-compose down -v --remove-orphans
+project=com.docker.compose.project
+left=$(docker ps -aq --filter label=$project; docker volume ls -q --filter label=$project; docker network ls -q --filter label=$project)
+[ -z "$left" ] || { echo "left behind after down -v:"; echo "$left"; exit 1; }
+echo "   no container, volume or network of the stack is left"
+done_phase

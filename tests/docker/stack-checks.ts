@@ -1,0 +1,129 @@
+// The longer checks of tests/docker/compose-stack.ts: dashboards and rules against the stack's
+// Prometheus, the chaos commands of labs 2.4 and 3.1, replicas (lab 2.5), load and the audit.
+import { deadlineHeader } from '#platform/http/downstream.ts';
+import { metricNames, panelQueries, rules } from '#tests/helpers/monitoring.ts';
+import { waitFor } from '#tests/helpers/nats-server.ts';
+import { inStack, make, promQuery, run, submit, urls } from './stack-access.ts';
+
+function expect(condition: unknown, message: string): asserts condition {
+  if (!condition) throw new Error(message);
+}
+
+const roleJobs = ['ingress', 'service-a', 'service-b', 'service-c', 'worker-fast', 'worker-slow', 'autoscaler'];
+
+/** Jobs of both pools at about `perSecond` until stopped. */
+function background(perSecond: number, into: string[]): () => Promise<void> {
+  let running = true;
+  const loop = (async () => {
+    while (running) {
+      const paced = new Promise((resolve) => setTimeout(resolve, 1_000));
+      const types = Array.from({ length: perSecond }, (_, i) => (i % 5 === 4 ? 'slow.report' : i % 2 ? 'fast.lookup' : 'fast.echo'));
+      into.push(...(await Promise.all(types.map((t) => submit(t).catch(() => undefined)))).filter((id): id is string => Boolean(id)));
+      await paced;
+    }
+  })();
+  return async () => { running = false; await loop; };
+}
+
+/** The events that make event-only series exist: a refusal, a dead letter, a duplicate, an expired deadline. */
+async function provokeEvents(submitted: string[]): Promise<void> {
+  submitted.push(await submit('fast.lookup', { key: 42 })); // poison: dead-lettered
+  const invalid = await fetch(`${urls.ingress}/jobs`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{"type":"no.such-type"}' });
+  expect(invalid.status === 400, `an unknown type should get 400, got ${invalid.status}`);
+  const answers = await inStack(`
+    const work = (url, body, headers) => fetch(url + '/work', { method: 'POST', headers: { 'content-type': 'application/json', ...headers }, body: JSON.stringify(body) }).then((r) => r.status);
+    (async () => {
+      const job = { jobId: 'dup-${Date.now()}', type: 'fast.lookup' };
+      const statuses = [
+        await work('http://service-b:8082', job, { 'idempotency-key': job.jobId }),
+        await work('http://service-b:8082', job, { 'idempotency-key': job.jobId }),
+        await work('http://service-a:8081', { jobId: 'late', type: 'fast.echo' }, { '${deadlineHeader}': String(Date.now() - 1000) }),
+      ];
+      console.log(statuses.join(' '));
+    })();`);
+  expect(answers === '200 200 504', `duplicate and late calls inside the stack answered ${answers}, expected 200 200 504`);
+}
+
+async function untilAllReturnData(queries: Array<{ where: string; expr: string }>, timeoutMs: number): Promise<void> {
+  let empty: string[] = [];
+  await waitFor(async () => {
+    empty = [];
+    for (const q of queries) if ((await promQuery(q.expr).catch(() => [])).length === 0) empty.push(`${q.where}: ${q.expr}`);
+    return empty.length === 0 || undefined;
+  }, timeoutMs, () => `every query to return data; still empty:\n  ${empty.join('\n  ')}`);
+}
+
+export async function checkDashboards(submitted: string[]): Promise<void> {
+  const up = await waitFor(async () => {
+    const series = await promQuery('up');
+    const jobs = new Set(series.map((s) => s.metric.job));
+    return series.every((s) => s.value[1] === '1') && roleJobs.every((j) => jobs.has(j)) ? series : undefined;
+  }, 60_000, () => `every role's target up (${roleJobs.join(', ')})`);
+  console.log(`   ${up.length} targets up: ${up.map((s) => s.metric.job).sort().join(', ')}`);
+  const flags = (await (await fetch(`${urls.prometheus}/api/v1/status/flags`)).json()) as { data: Record<string, string> };
+  expect(flags.data['enable-feature']?.includes('exemplar-storage'), 'Prometheus should keep exemplars');
+
+  const stop = background(10, submitted);
+  try {
+    await provokeEvents(submitted);
+    // A breaker opening, as lab 2.4 shows it: every call to service-c fails for a while.
+    await make('chaos', 'TARGET=service-c', 'ERROR_RATE=1', 'DURATION=2m');
+    await waitFor(async () => (await promQuery('tps_circuit_transitions_total{to="open"} > 0')).length > 0 || undefined, 60_000, () => 'a breaker to open');
+    await make('chaos-stop');
+    const ruleList = rules();
+    const used = [...panelQueries(), ...ruleList.map((r) => ({ where: r.record ?? r.alert ?? '', expr: r.expr }))];
+    const raw = [...new Set(used.flatMap((u) => metricNames(u.expr)).filter((n) => !n.includes(':')))];
+    await untilAllReturnData(raw.map((name) => ({ where: 'metric', expr: name })), 60_000);
+    await untilAllReturnData([...panelQueries(), ...ruleList.filter((r) => r.record).map((r) => ({ where: 'recording rule', expr: r.record ?? '' }))], 90_000);
+    console.log(`   ${panelQueries().length} panel queries and ${ruleList.filter((r) => r.record).length} recording rules return data`);
+  } finally {
+    await stop();
+  }
+}
+
+const faultActive = async (target: string, fault: string) =>
+  (await promQuery(`max(tps_chaos_fault_active{target="${target}",fault="${fault}"}) == 1`)).length > 0;
+
+export async function checkChaos(): Promise<void> {
+  const lab24 = await make('chaos');
+  expect(lab24.includes('service-a: error_rate'), 'make chaos should fail service-a (lab 2.4)');
+  await waitFor(async () => (await faultActive('service-a', 'error_rate')) || undefined, 30_000, () => 'tps_chaos_fault_active for service-a');
+  const lab31 = await make('chaos', 'TARGET=service-c', 'LATENCY=5000');
+  expect(lab31.includes('service-c: latency ms=5000'), 'make chaos TARGET=service-c LATENCY=5000 should slow service-c by 5 s');
+  const listed = await run('bin/tps', ['chaos', 'list']);
+  expect(listed.code === 0 && /service-a\s+error_rate/.test(listed.out) && /service-c\s+latency/.test(listed.out), 'bin/tps chaos list should show both faults');
+  await make('chaos-stop');
+  await waitFor(async () => !(await faultActive('service-a', 'error_rate')) && !(await faultActive('service-c', 'latency')) || undefined, 30_000, () => 'the faults to clear');
+
+  await make('chaos', 'TARGET=autoscaler', 'FAULT=down');
+  const stopped = await run('docker-compose', ['ps', 'autoscaler'], { quiet: true });
+  expect(/Exit/.test(stopped.out), `the autoscaler container should be stopped:\n${stopped.out}`);
+  await make('chaos-stop');
+  const healthy = await run('scripts/compose.sh', ['wait']);
+  expect(healthy.code === 0, 'make chaos-stop should bring the autoscaler back, healthy');
+
+  const bogus = await run('make', ['--no-print-directory', 'chaos', 'TARGET=bogus']);
+  expect(bogus.code !== 0 && bogus.out.includes('unknown target "bogus"'), 'an unknown TARGET should be refused with the list of targets');
+}
+
+export async function checkScale(submitted: string[]): Promise<void> {
+  const scaled = await run('bin/tps', ['scale', 'fast', '--replicas', '3']);
+  expect(scaled.code === 0, 'bin/tps scale fast --replicas 3 should succeed');
+  const connz = (await (await fetch(`${urls.natsMonitor}/connz?auth=true&limit=1024`)).json()) as { connections: Array<{ authorized_user?: string }> };
+  const workers = connz.connections.filter((c) => c.authorized_user === 'worker-fast').length;
+  expect(workers === 3, `3 worker-fast connections expected at NATS, found ${workers}`);
+  const burst = await Promise.all(Array.from({ length: 300 }, () => submit('fast.echo')));
+  submitted.push(...burst);
+  // Every replica took some of the burst from the pool's one durable consumer (workers-fast).
+  await waitFor(async () => (await promQuery('sum by (instance) (tps_jobs_processed_total{job="worker-fast",outcome="success"}) > 0')).length === 3 || undefined,
+    60_000, () => 'all 3 worker-fast replicas to process jobs');
+  const status = await make('status');
+  expect(/3 workers/.test(status), 'make status should count 3 fast workers');
+}
+
+export async function checkLoadAndAudit(): Promise<void> {
+  const load = await make('load', 'RATE=500', 'DURATION=10s');
+  expect(load.includes('native generator'), 'without a k6 image, make load should use the native generator');
+  const audit = await make('audit', 'WAIT=120s');
+  expect(audit.includes('none lost'), 'the audit should find no lost job');
+}
