@@ -1,7 +1,10 @@
 // Applies a declared topology: creates what is missing, updates what changed, leaves the rest.
-// Running it twice is a no-op; a changed limit is applied and reported.
-import { jetstreamManager, JetStreamApiCodes, JetStreamApiError, type JetStreamManager } from '@nats-io/jetstream';
+// Running it twice is a no-op; a changed limit is applied and reported. Every stream is looked at
+// before anything changes: an update that would delete messages a stream holds refuses the whole
+// run (shrink-guard.ts), unless the operator names how many may go.
+import { jetstreamManager, JetStreamApiCodes, JetStreamApiError, type JetStreamManager, type StreamInfo } from '@nats-io/jetstream';
 import type { NatsConnection } from '@nats-io/transport-node';
+import { refusal, streamLoss, type ForcedLosses, type StreamLoss } from './shrink-guard.ts';
 import type { ConsumerDecl, StreamDecl, Topology } from './topology.ts';
 
 export type ProvisionAction = {
@@ -21,21 +24,41 @@ export class TopologyError extends Error {
   }
 }
 
-export async function provision(nc: NatsConnection, topology: Topology): Promise<ProvisionAction[]> {
+/** An update that would delete messages, refused before anything was changed. */
+export class ProvisionRefused extends TopologyError {
+  readonly losses: readonly StreamLoss[];
+  constructor(losses: StreamLoss[]) {
+    super(refusal(losses));
+    this.name = 'ProvisionRefused';
+    this.losses = losses;
+  }
+}
+
+export type ProvisionOptions = {
+  /** Messages the operator lets go, per stream (`tps provision --force JOBS_FAST=50`). */
+  force?: ForcedLosses;
+};
+
+type StreamPlan = { decl: StreamDecl; info: StreamInfo | undefined; changes: string[]; loss: StreamLoss | undefined };
+
+export async function provision(nc: NatsConnection, topology: Topology, opts: ProvisionOptions = {}): Promise<ProvisionAction[]> {
   const jsm = await jetstreamManager(nc, { timeout: 5_000 });
+  const unknown = Object.keys(opts.force ?? {}).filter((name) => !topology.streams.some((s) => s.name === name));
+  if (unknown.length > 0) throw new TopologyError(`--force names ${unknown.join(', ')}, not a stream of the topology (${topology.streams.map((s) => s.name).join(', ')})`);
+  const plans: StreamPlan[] = [];
+  for (const decl of topology.streams) plans.push(await planStream(jsm, decl));
+  const refused = plans.flatMap((p) => (p.loss && (opts.force?.[p.loss.stream] ?? 0) < p.loss.wouldDelete ? [p.loss] : []));
+  if (refused.length > 0) throw new ProvisionRefused(refused);
   const actions: ProvisionAction[] = [];
-  for (const decl of topology.streams) actions.push(await applyStream(jsm, decl));
+  for (const plan of plans) actions.push(await applyStream(jsm, plan));
   for (const decl of topology.consumers) actions.push(await applyConsumer(jsm, decl));
   return actions;
 }
 
-async function applyStream(jsm: JetStreamManager, decl: StreamDecl): Promise<ProvisionAction> {
-  const current = await streamConfig(jsm, decl.name);
-  if (!current) {
-    await jsm.streams.add(decl);
-    return { kind: 'stream', name: decl.name, action: 'created', changes: [] };
-  }
-  const changes = diff(decl, current);
+async function planStream(jsm: JetStreamManager, decl: StreamDecl): Promise<StreamPlan> {
+  const info = await streamInfo(jsm, decl.name);
+  if (!info) return { decl, info, changes: [], loss: undefined };
+  const changes = diff(decl, info.config as unknown as Record<string, unknown>);
   const immutable = changes.filter((c) => immutableStreamFields.has(c.split(':')[0] ?? ''));
   if (immutable.length > 0) {
     throw new TopologyError(
@@ -43,8 +66,17 @@ async function applyStream(jsm: JetStreamManager, decl: StreamDecl): Promise<Pro
         `Delete it (\`nats stream rm ${decl.name}\`, losing its messages) and provision again.`,
     );
   }
+  const loss = changes.length > 0 ? await streamLoss(jsm, decl, info) : undefined;
+  return { decl, info, changes, loss };
+}
+
+async function applyStream(jsm: JetStreamManager, { decl, info, changes }: StreamPlan): Promise<ProvisionAction> {
+  if (!info) {
+    await jsm.streams.add(decl);
+    return { kind: 'stream', name: decl.name, action: 'created', changes: [] };
+  }
   if (changes.length === 0) return { kind: 'stream', name: decl.name, action: 'unchanged', changes };
-  await jsm.streams.update(decl.name, { ...current, ...decl });
+  await jsm.streams.update(decl.name, { ...info.config, ...decl });
   return { kind: 'stream', name: decl.name, action: 'updated', changes };
 }
 
@@ -66,9 +98,9 @@ async function applyConsumer(jsm: JetStreamManager, decl: ConsumerDecl): Promise
   return { kind: 'consumer', name, action: 'updated', changes };
 }
 
-async function streamConfig(jsm: JetStreamManager, name: string): Promise<Record<string, unknown> | undefined> {
+async function streamInfo(jsm: JetStreamManager, name: string): Promise<StreamInfo | undefined> {
   try {
-    return (await jsm.streams.info(name)).config as unknown as Record<string, unknown>;
+    return await jsm.streams.info(name);
   } catch (err) {
     if (isNotFound(err)) return undefined;
     throw err;
@@ -98,7 +130,7 @@ export function isNotFound(err: unknown): boolean {
 export async function verifyTopology(jsm: JetStreamManager, topology: Topology, need: { streams: string[]; consumers?: string[] }): Promise<void> {
   const missing: string[] = [];
   for (const name of need.streams) {
-    if (!(await streamConfig(jsm, name))) missing.push(`stream ${name}`);
+    if (!(await streamInfo(jsm, name))) missing.push(`stream ${name}`);
   }
   for (const durable of need.consumers ?? []) {
     const decl = topology.consumers.find((c) => c.config.durable_name === durable);

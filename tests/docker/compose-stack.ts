@@ -3,7 +3,7 @@
 // stops the run with a non-zero exit (run.sh then shows the stack and cleans up).
 import { jobCatalogue } from '#platform/job-catalogue.ts';
 import { waitFor } from '#tests/helpers/nats-server.ts';
-import { checkChaos, checkDashboards, checkLoadAndAudit, checkScale } from './stack-checks.ts';
+import { checkChaos, checkDashboards, checkLoadAndAudit, checkOperatorCommands, checkScale } from './stack-checks.ts';
 import { jobStatus, run, submit, traces, urls, type JaegerTrace } from './stack-access.ts';
 
 const started = Date.now();
@@ -94,6 +94,7 @@ async function main(): Promise<void> {
   await step('traces: each role its own service, one trace per job (Jaeger query API)', () => checkTraces(jobs));
   await step('Prometheus: every target up; every dashboard panel and recording rule returns data', () => checkDashboards(submitted));
   await step('make chaos / make chaos TARGET=service-c LATENCY=5000 / make chaos-stop, as typed', checkChaos);
+  await step('bin/tps breaker list, diagnose, dlq list and chaos run latency-spike --speed 20 on the host', checkOperatorCommands);
   await step('lab 2.5: bin/tps scale fast --replicas 3 -> 3 containers on one durable consumer', () => checkScale(submitted));
   await step('make load RATE=500 (native generator: no k6 image here), then make audit', checkLoadAndAudit);
   await step('every job the test submitted ended', checkSubmittedEnded);

@@ -106,6 +106,19 @@ export async function checkChaos(): Promise<void> {
   expect(bogus.code !== 0 && bogus.out.includes('unknown target "bogus"'), 'an unknown TARGET should be refused with the list of targets');
 }
 
+/** The operator commands of the handbook, typed on the host against the compose stack. */
+export async function checkOperatorCommands(): Promise<void> {
+  const breakers = await run('bin/tps', ['breaker', 'list']);
+  expect(breakers.code === 0 && /worker-fast->service-a/.test(breakers.out) && /service-b->service-c/.test(breakers.out), 'bin/tps breaker list should show the breakers of every replica');
+  const diagnose = await run('bin/tps', ['diagnose']);
+  expect(diagnose.code === 0, 'bin/tps diagnose should run against the stack');
+  const dlq = await run('bin/tps', ['dlq', 'list']);
+  expect(dlq.code === 0 && /fast\.lookup/.test(dlq.out), 'bin/tps dlq list should show the poison job dead-lettered earlier');
+  // A scenario end to end: steady-state check, a fault on service-c, its end, recovery measured.
+  const scenario = await run('bin/tps', ['chaos', 'run', 'latency-spike', '--speed', '20'], { timeoutMs: 240_000 });
+  expect(scenario.code === 0 && /steady/i.test(scenario.out), `bin/tps chaos run latency-spike should finish steady (exit ${scenario.code})`);
+}
+
 export async function checkScale(submitted: string[]): Promise<void> {
   const scaled = await run('bin/tps', ['scale', 'fast', '--replicas', '3']);
   expect(scaled.code === 0, 'bin/tps scale fast --replicas 3 should succeed');
