@@ -23,8 +23,8 @@ cleanup() {
   if [ -n "$socket" ] && [ -S "${socket#unix://}" ]; then
     if [ "$code" != 0 ]; then
       echo; echo "== test-compose: FAILED; state of the stack:"
-      docker ps -a --format '  {{.Names}}  {{.Status}}' || true
-      for name in $(docker ps -a --format '{{.Names}} {{.Status}}' | awk '!/\(healthy\)|Exited \(0\)/ {print $1}'); do
+      docker ps -a --filter label=com.docker.compose.project --format '  {{.Names}}  {{.Status}}' || true
+      for name in $(docker ps -a --filter label=com.docker.compose.project --format '{{.Names}} {{.Status}}' | awk '!/\(healthy\)|Exited \(0\)/ {print $1}'); do
         echo "-- last log lines of $name:"; docker logs --tail 30 "$name" 2>&1 | sed 's/^/   /' || true
       done
     fi
