@@ -58,15 +58,18 @@ export function createDownstreamClient(opts: DownstreamOptions): DownstreamClien
     const started = performance.now();
     let outcome = 'success';
     try {
+      // The next hop gets the smaller of the job's deadline and this call's own timeout: it must
+      // not finish work this caller has already given up on (reliability matrix D6).
+      const deadline = Math.min(req.deadline, Date.now() + opts.policy.timeoutMs);
       await opts.chaos.outbound(signal);
-      const remaining = req.deadline - Date.now();
+      const remaining = deadline - Date.now();
       const res = await pool.request({
         path: '/work',
         method: 'POST',
         headers: {
           'content-type': 'application/json',
           'idempotency-key': req.jobId,
-          [deadlineHeader]: String(req.deadline),
+          [deadlineHeader]: String(deadline),
           [attemptHeader]: String(req.attempt),
           ...opts.extraHeaders?.(),
         },

@@ -90,7 +90,11 @@ export async function buildChain(deps: ChainDeps): Promise<FastifyInstance> {
         throw new AppError('DEADLINE_EXCEEDED', { detail: `(${service}: the deadline passed while waiting for a free slot; not done)` });
       }
       await inSpan('work', { 'tps.service': service }, () => doWork(jobType.work[service], deps.workScale, AbortSignal.timeout(deadline - Date.now()))).catch((err: unknown) => {
-        throw (err as Error).name === 'TimeoutError' ? new AppError('DEADLINE_EXCEEDED', { detail: `(${service}: the deadline passed during the work)` }) : err;
+        // The only signal here is the deadline's: timers/promises rejects with an AbortError.
+        if (!['TimeoutError', 'AbortError'].includes((err as Error).name)) throw err;
+        // Dropped half-way: counted with the refusals, since the work was not done.
+        rejected.inc({ service, reason: 'deadline' });
+        throw new AppError('DEADLINE_EXCEEDED', { detail: `(${service}: the deadline passed during the work)` });
       });
       effects.record(request.headers['idempotency-key'] as string | undefined ?? jobId);
       const nextHop = hops[position + 1];
