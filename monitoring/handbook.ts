@@ -18,6 +18,8 @@ export const handbook = {
   memory: { normal: [0.5, 0.8], full: 1 },
   /** Metric 6: the DLQ never evicts, so it must be emptied before it fills (configuration: alert at 80 %). */
   dlqFill: { nearFull: 0.8 },
+  /** The job status bucket evicts at its limit, the idempotency store refuses new keys: warn at 80 %. */
+  storeFill: { nearFull: 0.8 },
   /** Panel 1 and 5.1: a circuit open for more than 5 minutes is CRITICAL. */
   circuitOpenFor: '5m',
   /** Section 4.5 / 6.1: a breaker that opened more than this many times in 15 minutes is flapping. */

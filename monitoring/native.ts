@@ -66,7 +66,11 @@ export function writePrometheusConfig(dir: string, config: Record<string, unknow
   return file;
 }
 
-/** Prometheus' command line: its own storage, 127.0.0.1 only, exemplars kept. */
+/**
+ * Prometheus' command line: its own storage, 127.0.0.1 only, exemplars kept. No
+ * --web.enable-lifecycle: nothing needs /-/reload (targets are file_sd, rules are read at start),
+ * and it would let any local process stop Prometheus over HTTP (/-/quit). A reload is SIGHUP.
+ */
 export function prometheusArgs(configFile: string, dataDir: string, port: number): string[] {
   return [
     `--config.file=${configFile}`,
@@ -74,7 +78,6 @@ export function prometheusArgs(configFile: string, dataDir: string, port: number
     '--storage.tsdb.retention.time=31d',
     '--storage.tsdb.retention.size=1GB',
     `--web.listen-address=127.0.0.1:${port}`,
-    '--web.enable-lifecycle',
     '--enable-feature=exemplar-storage',
   ];
 }

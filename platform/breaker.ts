@@ -3,7 +3,7 @@
 // really stops, client errors (4xx) not counted as failures, and our own metrics for state,
 // transitions and calls. An operator can force a breaker open (`tps breaker open`).
 import CircuitBreaker from 'opossum';
-import { counter, gauge, metrics, type MetricsRegistry } from './metrics.ts';
+import { counter, gauge, knownLabels, labelSets, metrics, type MetricsRegistry } from './metrics.ts';
 import type { Logger } from './logger.ts';
 
 export type BreakerPolicy = {
@@ -80,8 +80,9 @@ export function createBreaker<A extends unknown[], R>(
   deps: BreakerDeps,
 ): Breaker<A, R> {
   const stateGauge = gauge(deps.registry, metrics.circuitState);
-  const transitions = counter(deps.registry, metrics.circuitTransitions);
-  const calls = counter(deps.registry, metrics.circuitCalls);
+  // From the start at 0: an open shorter than a scrape still shows as an increase from 0.
+  const transitions = counter(deps.registry, metrics.circuitTransitions, labelSets({ circuit: [name], to: knownLabels.circuitTo }));
+  const calls = counter(deps.registry, metrics.circuitCalls, labelSets({ circuit: [name], result: knownLabels.circuitResult }));
   const listeners: Array<(state: BreakerState) => void> = [];
   let forcedOpen = false;
 

@@ -4,6 +4,7 @@ import os from 'node:os';
 import { z } from 'zod';
 import { decimal, durationMs, flag, httpUrl, integer, logLevel, natsUrls, text, unset } from './config-types.ts';
 import { poolDefinitions, workerReplicas } from './pools.ts';
+import { defaultPorts } from './ports.ts';
 
 /** Worker processes of one pool that the native supervisor runs (WORKERS_FAST / WORKERS_SLOW). */
 const replicasMessage = `expected a number of worker processes from ${workerReplicas.min} to ${workerReplicas.max}`;
@@ -11,10 +12,11 @@ const replicaCount = z.string().regex(/^\d+$/, replicasMessage).transform(Number
   .pipe(z.number().min(workerReplicas.min, replicasMessage).max(workerReplicas.max, replicasMessage));
 
 const envSchema = z.object({
-  NATS_URL: natsUrls.default(['nats://127.0.0.1:4222']),
+  NATS_URL: natsUrls.optional(),
   NATS_USER: text.optional(),
   NATS_PASSWORD: text.optional(),
   NATS_CONNECT_TIMEOUT_MS: integer({ min: 100, max: 600_000 }).default(5_000),
+  TPS_EXTERNAL_NATS: flag.default(false),
   LOG_LEVEL: logLevel.default('info'),
   HTTP_HOST: text.default('127.0.0.1'),
   HTTP_PORT: integer({ min: 0, max: 65_535 }).optional(),
@@ -23,10 +25,14 @@ const envSchema = z.object({
   FAST_QUEUE_CAPACITY: integer({ min: 1, max: 10_000_000 }).default(1_000),
   SLOW_QUEUE_CAPACITY: integer({ min: 1, max: 10_000_000 }).default(200),
   DLQ_CAPACITY: integer({ min: 1, max: 10_000_000 }).default(10_000),
+  JOBS_DUPLICATE_WINDOW: durationMs.default(120_000),
+  IDEMPOTENCY_TTL: durationMs.default(24 * 3_600_000),
+  IDEMPOTENCY_MAX_BYTES: integer({ min: 16 * 1024, max: 64 * 1024 ** 3 }).default(256 * 1024 ** 2),
   MAX_BODY_BYTES: integer({ min: 256, max: 16 * 1024 * 1024 }).default(64 * 1024),
   RATE_LIMIT_RPS: integer({ min: 0, max: 1_000_000 }).default(2_000),
   PUBLISH_TIMEOUT_MS: durationMs.default(2_000),
-  REQUEST_TIMEOUT_MS: durationMs.default(5_000),
+  REQUEST_TIMEOUT_MS: durationMs.pipe(z.number().min(100, 'at least 100ms').max(600_000, 'at most 10m')).default(5_000),
+  HEADERS_TIMEOUT_MS: durationMs.pipe(z.number().min(100, 'at least 100ms').max(600_000, 'at most 10m')).default(3_000),
   QUEUE_POLL_MS: integer({ min: 20, max: 60_000 }).default(250),
   SHUTDOWN_GRACE_MS: durationMs.default(10_000),
   TPS_STATE_DIR: text.default('.tps'),
@@ -70,6 +76,9 @@ const envSchema = z.object({
   ADMIN_HOST: text.default('127.0.0.1'),
   ADMIN_PORT: integer({ min: 0, max: 65_535 }).optional(),
   ADMIN_TOKEN: text.optional(),
+  ADMIN_RATE_LIMIT_RPS: integer({ min: 1, max: 100_000 }).default(20),
+  GRAFANA_ADMIN_PASSWORD: text.optional(),
+  GRAFANA_ANONYMOUS: flag.default(false),
 });
 
 type Env = z.output<typeof envSchema>;
@@ -79,17 +88,18 @@ export const configVariables: readonly string[] = Object.keys(envSchema.shape);
 
 function crossFieldProblems(env: Env): string[] {
   const problems: string[] = [];
-  if (env.PUBLISH_TIMEOUT_MS >= env.REQUEST_TIMEOUT_MS) {
-    problems.push(
-      `PUBLISH_TIMEOUT_MS=${env.PUBLISH_TIMEOUT_MS} must be below REQUEST_TIMEOUT_MS=${env.REQUEST_TIMEOUT_MS} ` +
-        '(the ingress must answer before its client gives up)',
-    );
+  if (env.HEADERS_TIMEOUT_MS > env.REQUEST_TIMEOUT_MS) {
+    // Node refuses a headers timeout longer than the request's (the headers are part of the request).
+    problems.push(`HEADERS_TIMEOUT_MS=${env.HEADERS_TIMEOUT_MS} must not be above REQUEST_TIMEOUT_MS=${env.REQUEST_TIMEOUT_MS} (the headers are part of the request)`);
   }
   if (env.TIMEOUT_SERVICE_C_MS >= env.TIMEOUT_SERVICE_B_MS) {
     problems.push(
       `TIMEOUT_SERVICE_C_MS=${env.TIMEOUT_SERVICE_C_MS} must be below TIMEOUT_SERVICE_B_MS=${env.TIMEOUT_SERVICE_B_MS} ` +
         '(each hop must give up before its caller does, or a slow service-c cascades)',
     );
+  }
+  if (env.IDEMPOTENCY_TTL < env.JOBS_DUPLICATE_WINDOW) {
+    problems.push(`IDEMPOTENCY_TTL=${env.IDEMPOTENCY_TTL} must not be below JOBS_DUPLICATE_WINDOW=${env.JOBS_DUPLICATE_WINDOW} (a key is honoured at least as long as JetStream dedupes)`);
   }
   problems.push(...autoscalerProblems(env));
   if ((env.NATS_USER === undefined) !== (env.NATS_PASSWORD === undefined)) {
@@ -123,24 +133,30 @@ function autoscalerProblems(env: Env): string[] {
 function shape(env: Env) {
   return {
     nats: {
-      servers: env.NATS_URL,
+      servers: env.NATS_URL ?? [`nats://127.0.0.1:${defaultPorts.nats + env.TPS_PORT_OFFSET}`],
+      /** NATS_URL was set: `tps up` starts its nats-server exactly there (or refuses), never elsewhere. */
+      urlGiven: env.NATS_URL !== undefined,
+      /** `tps up` uses the server at NATS_URL as it is, instead of its own with the per-role users. */
+      external: env.TPS_EXTERNAL_NATS,
       user: env.NATS_USER,
       password: env.NATS_PASSWORD,
       connectTimeoutMs: env.NATS_CONNECT_TIMEOUT_MS,
     },
     log: { level: env.LOG_LEVEL },
-    http: { host: env.HTTP_HOST, port: env.HTTP_PORT, portOffset: env.TPS_PORT_OFFSET },
+    /** The timeouts bound how long a client may take to *send* a request (slowloris), not the answer. */
+    http: { host: env.HTTP_HOST, port: env.HTTP_PORT, portOffset: env.TPS_PORT_OFFSET, requestTimeoutMs: env.REQUEST_TIMEOUT_MS, headersTimeoutMs: env.HEADERS_TIMEOUT_MS },
     instanceId: env.INSTANCE_ID ?? `${os.hostname().replace(/[^\w-]/g, '-').slice(0, 40)}-${process.pid}`,
     queues: {
       fastCapacity: env.FAST_QUEUE_CAPACITY,
       slowCapacity: env.SLOW_QUEUE_CAPACITY,
       dlqCapacity: env.DLQ_CAPACITY,
     },
+    /** Keys are honoured ttlMs (a bucket that never evicts); JetStream dedupes job ids for duplicateWindowMs. */
+    idempotency: { ttlMs: env.IDEMPOTENCY_TTL, maxBytes: env.IDEMPOTENCY_MAX_BYTES, duplicateWindowMs: env.JOBS_DUPLICATE_WINDOW },
     ingress: {
       maxBodyBytes: env.MAX_BODY_BYTES,
       rateLimitPerSecond: env.RATE_LIMIT_RPS,
       publishTimeoutMs: env.PUBLISH_TIMEOUT_MS,
-      requestTimeoutMs: env.REQUEST_TIMEOUT_MS,
       queuePollMs: env.QUEUE_POLL_MS,
     },
     shutdownGraceMs: env.SHUTDOWN_GRACE_MS,
@@ -190,7 +206,9 @@ function shape(env: Env) {
         slow: { min: env.AUTOSCALER_SLOW_MIN_SLOTS, max: env.AUTOSCALER_SLOW_MAX_SLOTS },
       },
     },
-    admin: { enabled: env.ADMIN_API, host: env.ADMIN_HOST, port: env.ADMIN_PORT, token: env.ADMIN_TOKEN },
+    admin: { enabled: env.ADMIN_API, host: env.ADMIN_HOST, port: env.ADMIN_PORT, token: env.ADMIN_TOKEN, rateLimitPerSecond: env.ADMIN_RATE_LIMIT_RPS },
+    /** Native mode's Grafana: the admin password (else one generated into the state folder) and anonymous viewing. */
+    grafana: { adminPassword: env.GRAFANA_ADMIN_PASSWORD, anonymous: env.GRAFANA_ANONYMOUS },
   };
 }
 

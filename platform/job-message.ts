@@ -22,7 +22,8 @@ export function newJobId(): string {
   return randomUUID();
 }
 
-/** The same Idempotency-Key always gives the same job id, so a client's retry is not a new job. */
+/** The same key always gives the same job id (a DLQ replay retried is one job). Client Idempotency-Keys
+ * get a random id held in the idempotency store instead (services/ingress/keyed-submit.ts). */
 export function jobIdForKey(key: string): string {
   const hex = createHash('sha256').update(`tps-idempotency:${key}`).digest('hex');
   // Shaped like a UUID (version nibble 8, "custom") so ids look the same whichever way they came.

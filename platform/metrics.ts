@@ -22,7 +22,7 @@ export const latencyBuckets = [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.2
 
 export const metrics = {
   jobsSubmitted: def('counter', 'tps_jobs_submitted_total', ['pool', 'type'], 'Jobs accepted by the ingress (answered 202).'),
-  jobsRejected: def('counter', 'tps_jobs_rejected_total', ['pool', 'reason'], 'Jobs the ingress refused, by reason: queue_full, rate_limited, invalid, broker_unavailable.'),
+  jobsRejected: def('counter', 'tps_jobs_rejected_total', ['pool', 'reason'], 'Jobs the ingress refused, by reason: queue_full, rate_limited, invalid, broker_unavailable, idempotency_store_full.'),
   queueDepth: def('gauge', 'tps_queue_depth', ['pool'], 'Messages in the pool stream (waiting plus delivered but not yet acknowledged).'),
   queueCapacity: def('gauge', 'tps_queue_capacity', ['pool'], 'Maximum messages the pool stream holds before it rejects new jobs.'),
   queuePending: def('gauge', 'tps_queue_pending', ['pool'], 'Messages waiting for a worker (consumer num_pending).'),
@@ -35,6 +35,11 @@ export const metrics = {
   jobEndToEnd: def('histogram', 'tps_job_end_to_end_seconds', ['pool', 'type'], 'Time from the ingress accepting a job to the job reaching a terminal state.', latencyBuckets),
   dlqDepth: def('gauge', 'tps_dlq_depth', ['pool'], 'Dead-lettered jobs waiting for an operator.'),
   dlqCapacity: def('gauge', 'tps_dlq_capacity', ['pool'], 'Maximum entries the dead-letter stream holds.'),
+  dlqBlocked: def('gauge', 'tps_dlq_blocked_jobs', ['pool'], 'Jobs that failed for good but are not in the DLQ yet (MAX_DELIVERIES advisories the mover has not moved, e.g. while the DLQ is full); each still takes a place in its queue.'),
+  jobStatusBytes: def('gauge', 'tps_job_status_bytes', [], 'Bytes the job status bucket (tps_jobs) holds; at its limit it evicts the oldest statuses.'),
+  jobStatusLimit: def('gauge', 'tps_job_status_limit_bytes', [], 'Bytes the job status bucket may hold before it evicts (its max_bytes).'),
+  idempotencyBytes: def('gauge', 'tps_idempotency_bytes', [], 'Bytes the idempotency store (tps_idempotency) holds; at its limit it refuses new Idempotency-Keys.'),
+  idempotencyLimit: def('gauge', 'tps_idempotency_limit_bytes', [], 'Bytes the idempotency store may hold before it refuses new keys (its max_bytes).'),
   dlqAdded: def('counter', 'tps_dlq_added_total', ['pool', 'reason'], 'Jobs moved to the dead-letter queue, by reason (error code).'),
   dlqReplayed: def('counter', 'tps_dlq_replayed_total', ['pool', 'reason'], 'Dead-lettered jobs replayed onto their queue.'),
   circuitState: def('gauge', 'tps_circuit_state', ['circuit'], 'Circuit breaker state: 0 closed, 1 half-open, 2 open.'),
@@ -48,14 +53,42 @@ export const metrics = {
   autoscalerBottleneck: def('gauge', 'tps_autoscaler_bottleneck', ['pool'], '1 while more slots stopped raising throughput (the bottleneck is downstream), so the autoscaler holds.'),
   serviceInflight: def('gauge', 'tps_service_inflight', ['service'], 'Requests a chain service is working on now (its concurrency limit in use).'),
   serviceWaiting: def('gauge', 'tps_service_waiting', ['service'], 'Requests waiting for a free slot of a chain service\'s concurrency limit.'),
-  serviceRejected: def('counter', 'tps_service_rejected_total', ['service', 'reason'], 'Requests a chain service refused without doing the work: overloaded, deadline.'),
+  serviceRejected: def('counter', 'tps_service_rejected_total', ['service', 'reason'], 'Requests a chain service refused or stopped without completing the work: overloaded, deadline (expired on arrival or during the work).'),
   serviceEffects: def('counter', 'tps_service_effects_total', ['service'], 'Work a chain service completed (side effects performed).'),
   serviceDuplicates: def('counter', 'tps_service_duplicates_total', ['service'], 'Completed work whose Idempotency-Key had already completed here (a duplicate side effect).'),
   chaosFaultActive: def('gauge', 'tps_chaos_fault_active', ['target', 'fault'], 'Chaos faults active now (1) by target and fault.'),
   processMemoryLimit: def('gauge', 'tps_process_memory_limit_bytes', [], 'Memory this process may use: its cgroup limit (a container\'s memory limit), else the machine\'s RAM.'),
 } as const;
 
+/**
+ * Label values known before any event, so a role can export each counter series at 0 from its
+ * start: a dashboard then reads 0 on a healthy system, not "No data", and rate() has a baseline.
+ */
+export const knownLabels = {
+  rejectReason: ['queue_full', 'rate_limited', 'invalid', 'broker_unavailable', 'idempotency_store_full'],
+  /** The ingress's pool label when a refusal is decided before the body says which pool (every queue full, rate limit, broker down). */
+  poolNotKnown: 'unknown',
+  outcome: ['success', 'retry', 'dead_lettered'],
+  circuitTo: ['closed', 'half_open', 'open'],
+  circuitResult: ['success', 'failure', 'timeout', 'rejected', 'fallback'],
+  serviceRejectReason: ['overloaded', 'deadline'],
+  direction: ['up', 'down', 'hold'],
+} as const;
+
+/** Every combination of the given label values: `{a: [1, 2], b: [x]}` -> `[{a: 1, b: x}, {a: 2, b: x}]`. */
+export function labelSets<L extends string>(values: Record<L, readonly string[]>): Array<Record<L, string>> {
+  return Object.entries<readonly string[]>(values).reduce<Array<Record<string, string>>>(
+    (sets, [label, vals]) => sets.flatMap((set) => vals.map((v) => ({ ...set, [label]: v }))),
+    [{}],
+  ) as Array<Record<L, string>>;
+}
+
 export type MetricsRegistry = client.Registry<client.OpenMetricsContentType>;
+
+// prom-client's gauges of handles, requests and resources in use also come as a `_total` gauge
+// each; a gauge named like a counter fails `promtool check metrics` and misleads rate(). The
+// gauges by type remain: sum(nodejs_active_handles) is the same number.
+const misnamedDefaults = ['nodejs_active_handles_total', 'nodejs_active_requests_total', 'nodejs_active_resources_total'];
 
 /** A registry in OpenMetrics format (so histograms can carry trace-id exemplars) with the
  * process defaults (CPU, memory, event-loop lag). Prometheus adds job and instance labels. */
@@ -64,6 +97,7 @@ export function createRegistry({ defaults = true } = {}): MetricsRegistry {
   registry.setContentType(client.Registry.OPENMETRICS_CONTENT_TYPE);
   if (defaults) {
     client.collectDefaultMetrics({ register: registry, eventLoopMonitoringPrecision: 20 });
+    for (const name of misnamedDefaults) registry.removeSingleMetric(name);
     // The denominator of "memory %" (handbook panel 7): resident memory over what the process may use.
     // Unconstrained, Node reports 0 or 2^64; the machine's RAM is the real limit then.
     gauge(registry, metrics.processMemoryLimit, (g) => g.set(Math.min(process.constrainedMemory() || Infinity, os.totalmem())));
@@ -80,7 +114,8 @@ export type Counter<L extends string> = client.Counter<L> & {
   bind(labels: Partial<Record<L, string>>): () => void;
 };
 
-export function counter<L extends string>(registry: MetricsRegistry, d: MetricDef<L>): Counter<L> {
+/** `known`: the label sets to export at 0 from the start (see knownLabels). */
+export function counter<L extends string>(registry: MetricsRegistry, d: MetricDef<L>, known: ReadonlyArray<Partial<Record<L, string>>> = []): Counter<L> {
   const pending: Array<{ labels: Partial<Record<L, string>>; n: number }> = [];
   const c = new client.Counter<L>({
     name: d.name, help: d.help, labelNames: d.labels, registers: [registry],
@@ -92,6 +127,7 @@ export function counter<L extends string>(registry: MetricsRegistry, d: MetricDe
       }
     },
   });
+  for (const labels of known) c.inc(labels, 0);
   return Object.assign(c, {
     bind(labels: Partial<Record<L, string>>) {
       const p = { labels: { ...labels }, n: 0 };

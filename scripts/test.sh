@@ -16,6 +16,7 @@ phase() {
 phase "bootstrap (Node 24, npm packages, nats-server, Prometheus)" scripts/bootstrap.sh --with-prometheus
 export PATH="$root/.tools/node24/node_modules/node/bin:$PATH"
 phase "type check and vitest (real nats-server, Prometheus, role processes)" npm test --silent
+phase "npm audit (high and critical) and registry signatures" scripts/audit-deps.sh
 if [ "${1:-all}" != unit ]; then
   phase "compose stack on a real Docker engine (tests/docker/run.sh)" tests/docker/run.sh
 fi

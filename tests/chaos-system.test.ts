@@ -23,10 +23,10 @@ let native: Native;
 let external: NatsServerHandle;
 
 /** A supervisor in a temp state folder with only the roles a test needs (faster on 2 cores). */
-async function startNative(natsUrl: string, names: string[]): Promise<Native> {
+async function startNative(natsUrl: string, names: string[], extra: Record<string, string> = {}): Promise<Native> {
   const dir = mkdtempSync(path.join(os.tmpdir(), 'tps-sys-'));
   const offset = await freeOffset();
-  const env = { TPS_STATE_DIR: dir, TPS_PORT_OFFSET: String(offset), TPS_MONITORING: 'off', LOG_LEVEL: 'info', NATS_URL: natsUrl };
+  const env = { TPS_STATE_DIR: dir, TPS_PORT_OFFSET: String(offset), TPS_MONITORING: 'off', LOG_LEVEL: 'info', NATS_URL: natsUrl, ...extra };
   const lines: string[] = [];
   const config = loadConfig(env);
   const supervisor = await startSupervisor(config, names.map((n) => roles[n]!), (line) => lines.push(line), { childEnv: env });
@@ -98,7 +98,7 @@ it('autoscaler_down stops the autoscaler, and reset starts it again', async () =
 
 it('refuses nats_down when the supervisor uses a NATS it did not start', async () => {
   external = await startNatsServer();
-  const other = await startNative(external.url, []);
+  const other = await startNative(external.url, [], { TPS_EXTERNAL_NATS: 'true' });
   const r = await chaos(other, 'set', 'nats', 'nats_down');
   expect(r.code).toBe(1);
   expect(r.stderr).toMatch(/nats_down refused: this supervisor did not start nats-server; it uses the NATS already answering at nats:\/\/127\.0\.0\.1:\d+/);

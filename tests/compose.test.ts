@@ -113,6 +113,11 @@ describe('a fresh clone: `docker-compose up` (v1.29) and `docker compose up` (v2
     for (const doc of ['README.md', 'docs/compose.md']) expect(read(doc), doc).toMatch(/tps-lab-<user>/);
   });
 
+  it('keeps Prometheus\'s lifecycle API off and Grafana closed to sign-up (S15)', () => {
+    expect(services.prometheus?.command ?? []).not.toContain('--web.enable-lifecycle');
+    expect(services.grafana?.environment).toMatchObject({ GF_USERS_ALLOW_SIGN_UP: 'false', GF_USERS_ALLOW_ORG_CREATE: 'false', GF_AUTH_ANONYMOUS_ENABLED: '${GRAFANA_ANONYMOUS:-false}' });
+  });
+
   it('names each role its own service in traces (no shared OTEL_SERVICE_NAME)', () => {
     for (const [name, service] of Object.entries(services)) expect(service.environment?.OTEL_SERVICE_NAME, name).toBeUndefined();
   });

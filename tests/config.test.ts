@@ -12,11 +12,18 @@ describe('loadConfig', () => {
     expect(() => { (config.queues as { fastCapacity: number }).fastCapacity = 1; }).toThrow(TypeError);
   });
 
+  it('puts the native NATS on 4222 plus the port offset, and uses another server only when told to', () => {
+    const moved = loadConfig({ TPS_PORT_OFFSET: '100' });
+    expect(moved.nats).toMatchObject({ servers: ['nats://127.0.0.1:4322'], urlGiven: false, external: false });
+    expect(loadConfig({ NATS_URL: 'nats://127.0.0.1:4222', TPS_EXTERNAL_NATS: 'true' }).nats).toMatchObject({ urlGiven: true, external: true });
+    expect(() => loadConfig({ TPS_EXTERNAL_NATS: 'maybe' })).toThrow(/TPS_EXTERNAL_NATS="maybe": expected true or false/);
+  });
+
   it('parses durations, lists of URLs, and treats empty values as unset', () => {
     const config = loadConfig({ NATS_URL: 'nats://a:4222, nats://b:4223', PUBLISH_TIMEOUT_MS: '1.5s', REQUEST_TIMEOUT_MS: '1m', HTTP_PORT: '' });
     expect(config.nats.servers).toEqual(['nats://a:4222', 'nats://b:4223']);
     expect(config.ingress.publishTimeoutMs).toBe(1500);
-    expect(config.ingress.requestTimeoutMs).toBe(60_000);
+    expect(config.http.requestTimeoutMs).toBe(60_000);
     expect(config.http.port).toBeUndefined();
   });
 
@@ -36,7 +43,10 @@ describe('loadConfig', () => {
   });
 
   it('checks settings that depend on each other', () => {
-    expect(() => loadConfig({ PUBLISH_TIMEOUT_MS: '5s', REQUEST_TIMEOUT_MS: '2s' })).toThrow(/PUBLISH_TIMEOUT_MS=5000 must be below REQUEST_TIMEOUT_MS=2000/);
+    expect(() => loadConfig({ HEADERS_TIMEOUT_MS: '5s', REQUEST_TIMEOUT_MS: '2s' })).toThrow(/HEADERS_TIMEOUT_MS=5000 must not be above REQUEST_TIMEOUT_MS=2000/);
+    // 0 would switch Node's timeout off: a slow client could hold a connection for ever (slowloris).
+    expect(() => loadConfig({ REQUEST_TIMEOUT_MS: '50ms' })).toThrow(/REQUEST_TIMEOUT_MS="50ms": at least 100ms/);
     expect(() => loadConfig({ NATS_USER: 'worker' })).toThrow(/NATS_USER and NATS_PASSWORD must be set together/);
+    expect(() => loadConfig({ IDEMPOTENCY_TTL: '1m' })).toThrow(/IDEMPOTENCY_TTL=60000 must not be below JOBS_DUPLICATE_WINDOW=120000/);
   });
 });

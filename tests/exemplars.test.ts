@@ -1,6 +1,8 @@
 // Trace-id exemplars end to end on the Prometheus side: a role's registry (OpenMetrics) observed
-// with a trace id, scraped by a real Prometheus started with native mode's command line, comes
-// back from the exemplar API under the label Grafana links to Jaeger (trace_id).
+// with a trace id, served as every role's /metrics serves it (OpenMetrics only to a scraper that
+// asks for it), scraped by a real Prometheus started with native mode's command line, comes back
+// from the exemplar API under the label Grafana links to Jaeger (trace_id). That command line
+// leaves the lifecycle API off: nobody can stop or reload Prometheus over HTTP.
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import http from 'node:http';
@@ -10,6 +12,7 @@ import path from 'node:path';
 import { afterAll, expect, it } from 'vitest';
 import { requireBinary } from '#platform/binaries.ts';
 import { createRegistry, histogram, metrics } from '#platform/metrics.ts';
+import { exposition } from '#platform/metrics-exposition.ts';
 import { nativePrometheusConfig, prometheusArgs, writePrometheusConfig, writeScrapeTargets } from '#monitoring/native.ts';
 import { waitFor } from './helpers/nats-server.ts';
 import { unusedPort } from './helpers/ports.ts';
@@ -34,8 +37,8 @@ it('a latency observation\'s trace id is stored by Prometheus as a trace_id exem
   const registry = createRegistry({ defaults: false });
   const traceId = '0af7651916cd43dd8448eb211c80319c';
   histogram(registry, metrics.jobProcessing).observe({ pool: 'fast', type: 'fast.echo' }, 0.012, traceId);
-  const target = await listen((_req, res) => {
-    void registry.metrics().then((text) => res.writeHead(200, { 'content-type': registry.contentType }).end(text));
+  const target = await listen((req, res) => {
+    void exposition(registry, req.headers.accept).then(({ contentType, text }) => res.writeHead(200, { 'content-type': contentType }).end(text));
   });
 
   const port = await unusedPort();
@@ -53,4 +56,10 @@ it('a latency observation\'s trace id is stored by Prometheus as a trace_id exem
   }, 30_000, () => 'Prometheus to scrape the exemplar');
   expect(found[0]?.seriesLabels).toMatchObject({ job: 'worker-fast', pool: 'fast', type: 'fast.echo', le: expect.stringMatching(/^0\.025$/) });
   expect(found[0]?.exemplars[0]).toMatchObject({ labels: { trace_id: traceId }, value: '0.012' });
+
+  for (const endpoint of ['/-/reload', '/-/quit']) {
+    const res = await fetch(`http://127.0.0.1:${port}${endpoint}`, { method: 'POST' });
+    expect({ endpoint, status: res.status, text: (await res.text()).trim() }).toEqual({ endpoint, status: 403, text: 'Lifecycle API is not enabled.' });
+  }
+  expect((await fetch(`http://127.0.0.1:${port}/-/ready`)).status).toBe(200);
 }, 60_000);

@@ -27,7 +27,7 @@ afterAll(async () => {
 });
 beforeEach(async () => {
   await provision(nc, declareTopology(testConfig(server.url)));
-  for (const stream of ['JOBS_FAST', 'JOBS_SLOW', 'KV_tps_jobs']) await jsm.streams.purge(stream);
+  for (const stream of ['JOBS_FAST', 'JOBS_SLOW', 'KV_tps_jobs', 'KV_tps_idempotency']) await jsm.streams.purge(stream);
 });
 afterEach(async () => {
   while (stops.length) await stops.pop()?.();
@@ -188,7 +188,7 @@ describe('one queue full', () => {
     const [stored] = await storedJobs('JOBS_SLOW');
     expect(stored).toMatchObject({ subject: 'jobs.slow.report', id: slow.json.id });
     expect(stored?.body.payload).toEqual({ region: 'emea', n: 7 });
-    expect((await postJob(base, { type: 'slow.report' }, { 'idempotency-key': 'report-7' })).json).toMatchObject({ id: slow.json.id, duplicate: true });
+    expect((await postJob(base, { type: 'slow.report', payload: { region: 'emea', n: 7 } }, { 'idempotency-key': 'report-7' })).json).toMatchObject({ id: slow.json.id, duplicate: true });
 
     // A bad request gets the same answer as with room in the queue: the body is checked first.
     const bad: Array<[string, RequestInit, number, string]> = [

@@ -8,9 +8,9 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadConfig } from '#platform/config.ts';
 import { generatePasswords } from '#platform/nats/credentials.ts';
 import { provision } from '#platform/nats/provision.ts';
-import type { NatsUserName } from '#platform/nats/permissions.ts';
+import { inboxPrefix, natsUserNames, type NatsUserName } from '#platform/nats/permissions.ts';
 import { declareTopology } from '#platform/nats/topology.ts';
-import { startNatsServer, type NatsServerHandle } from './helpers/nats-server.ts';
+import { startNatsServer, waitFor, type NatsServerHandle } from './helpers/nats-server.ts';
 import { postJob } from './helpers/roles.ts';
 import { tps } from './helpers/cli.ts';
 import { settle, startStack } from './helpers/stack.ts';
@@ -19,8 +19,9 @@ const passwords = generatePasswords();
 let server: NatsServerHandle;
 const open: NatsConnection[] = [];
 
+/** Connects as the roles do (platform/nats/connect.ts): the user's password and inbox prefix. */
 async function as(user: NatsUserName): Promise<NatsConnection> {
-  const nc = await connect({ servers: server.url, user, pass: passwords[user] });
+  const nc = await connect({ servers: server.url, user, pass: passwords[user], inboxPrefix: inboxPrefix(user) });
   open.push(nc);
   return nc;
 }
@@ -45,6 +46,8 @@ describe('least privilege', () => {
     await expect(nc.request('$JS.API.STREAM.DELETE.JOBS_FAST', '', { timeout: 1_000 })).rejects.toThrow(refused);
     // ...nor touch the other pool's consumer.
     await expect(nc.request('$JS.API.CONSUMER.MSG.NEXT.JOBS_SLOW.workers-slow', '{"batch":1}', { timeout: 1_000 })).rejects.toThrow(refused);
+    // ...nor watch every role's JetStream API requests.
+    expect(await maySubscribe(nc, '$JS.API.>')).toBe(false);
   });
 
   it('the ingress cannot dead-letter or inject faults; a service cannot publish jobs', async () => {
@@ -58,6 +61,72 @@ describe('least privilege', () => {
   it('only the operator writes the chaos bucket', async () => {
     const kv = await new Kvm(await as('operator')).open('tps_chaos');
     expect(await kv.put('probe.key', '{}')).toBeGreaterThan(0);
+  });
+
+  it('only the ingress claims and reads Idempotency-Keys; no other role touches the store', async () => {
+    const kv = await new Kvm(await as('ingress')).open('tps_idempotency');
+    expect(await kv.create('probe', '{}')).toBeGreaterThan(0);
+    expect((await kv.get('probe'))?.string()).toBe('{}');
+    for (const user of ['worker-fast', 'worker-slow', 'service', 'autoscaler'] as const) {
+      const nc = await as(user);
+      await expect(jetstream(nc).publish('$KV.tps_idempotency.probe', '{}'), user).rejects.toThrow(refused);
+      await expect(nc.request('$JS.API.DIRECT.GET.KV_tps_idempotency.$KV.tps_idempotency.probe', '', { timeout: 1_000 }), user).rejects.toThrow(refused);
+    }
+  });
+});
+
+/** A refused SUB is answered with -ERR before the PONG of the flush that follows it. */
+async function maySubscribe(nc: NatsConnection, subject: string): Promise<boolean> {
+  let refused = false;
+  nc.subscribe(subject, { callback: (err) => { if (err) refused = true; } });
+  await nc.flush();
+  return !refused;
+}
+
+/** The subjects a connection was refused to publish to (the server's -ERR for each). */
+function publishViolations(nc: NatsConnection): string[] {
+  const subjects: string[] = [];
+  void (async () => {
+    for await (const s of nc.status()) {
+      const match = s.type === 'error' ? /Permissions Violation for Publish to "([^"]+)"/.exec(String(s.error)) : null;
+      if (match?.[1]) subjects.push(match[1]);
+    }
+  })();
+  return subjects;
+}
+
+describe('inboxes: replies reach only the role that asked', () => {
+  it('no role reads another role\'s inbox or publishes into it (a forged PubAck never arrives)', async () => {
+    const victims = new Map<NatsUserName, { nc: NatsConnection; received: number }>();
+    for (const user of natsUserNames) {
+      const victim = { nc: await as(user), received: 0 };
+      victim.nc.subscribe(`${inboxPrefix(user)}.>`, { callback: (err) => { if (!err) victim.received += 1; } });
+      await victim.nc.flush();
+      victims.set(user, victim);
+    }
+    const allowed: string[] = [];
+    let probes = 0;
+    for (const attacker of natsUserNames.filter((u) => u !== 'operator')) {
+      const nc = await as(attacker);
+      const refusedPublishes = publishViolations(nc);
+      probes += 1;
+      if (await maySubscribe(nc, '_INBOX.>')) allowed.push(`${attacker} subscribes to every inbox`);
+      for (const [user, victim] of [...victims].filter(([u]) => u !== attacker)) {
+        probes += 2;
+        if (await maySubscribe(nc, `${inboxPrefix(user)}.>`)) allowed.push(`${attacker} subscribes to ${user}'s inbox`);
+        // What a PubAck looks like: the ingress would answer 202 for a job no stream holds.
+        const forged = `${inboxPrefix(user)}.forged.${attacker}`;
+        const before = victim.received;
+        nc.publish(forged, JSON.stringify({ stream: 'JOBS_FAST', seq: 1 }));
+        // The server queues a delivery to the victim before it answers the attacker's PING, and the
+        // victim's own PONG after that delivery: after both flushes a delivered message is counted.
+        await nc.flush();
+        await victim.nc.flush();
+        if (victim.received > before) allowed.push(`${attacker} publishes into ${user}'s inbox`);
+        else await waitFor(() => refusedPublishes.includes(forged) || undefined, 5_000, () => `the refusal of ${attacker}'s publish to ${forged}`);
+      }
+    }
+    expect({ probes, allowed }).toEqual({ probes: 55, allowed: [] });
   });
 });
 

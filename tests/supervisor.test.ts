@@ -1,17 +1,20 @@
-// Native run mode: `tps up` brings the system up (starting NATS only when none answers), with
-// as many worker processes per pool as asked, restarts a crashed role, and `tps down` stops
-// exactly what it started.
-import { mkdtempSync, rmSync } from 'node:fs';
+// Native run mode: `tps up` brings the system up on its own nats-server (never one that merely
+// answers at NATS_URL: that takes TPS_EXTERNAL_NATS, and a warning), with as many worker processes
+// per pool as asked, restarts a crashed role, and `tps down` stops exactly what it started.
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
+import { jetstreamManager } from '@nats-io/jetstream';
+import { connect } from '@nats-io/transport-node';
 import { afterAll, beforeAll, expect, it } from 'vitest';
+import { operatorEnvFile } from '#platform/nats/credentials.ts';
+import { hostPort } from '#services/supervisor/broker.ts';
 import { portFree } from '#services/supervisor/ports.ts';
 import { isAlive, readState } from '#services/supervisor/state-file.ts';
 import { startNatsServer, waitFor, type NatsServerHandle } from './helpers/nats-server.ts';
 import { tps } from './helpers/cli.ts';
 import { postJob } from './helpers/roles.ts';
-import { unusedPort } from './helpers/ports.ts';
 
 let external: NatsServerHandle;
 let dir: string;
@@ -33,18 +36,29 @@ function env(extra: Record<string, string> = {}): Record<string, string> {
 /** An offset at which every default port of the roles is free on this machine. */
 async function freeOffset(): Promise<number> {
   for (let candidate = 20_000 + (process.pid % 50) * 100; ; candidate += 17) {
-    const ports = [8080, 8081, 8082, 8083, 8222, 9464, 9465, 9466, 9472].map((p) => p + candidate);
+    const ports = [4222, 8080, 8081, 8082, 8083, 8222, 9464, 9465, 9466, 9472].map((p) => p + candidate);
     if ((await Promise.all(ports.map((p) => portFree(p)))).every(Boolean)) return candidate;
   }
 }
 
-it('starts its own NATS and the roles (two fast workers), restarts a crashed role, and stops it all', async () => {
+it('starts its own NATS beside an unauthenticated one on its port, and the roles (two fast workers), restarts a crashed role, and stops it all', async () => {
   offset = await freeOffset();
-  const natsPort = await unusedPort();
-  const up = await tps(['up'], env({ NATS_URL: `nats://127.0.0.1:${natsPort}`, WORKERS_FAST: '2' }));
+  // The hazard: a NATS without users already answers where tps up would put its own.
+  const squatter = await startNatsServer({ port: 4222 + offset });
+  try {
+    await upBesideSquatter(squatter);
+  } finally {
+    await squatter.dispose();
+  }
+});
+
+async function upBesideSquatter(squatter: NatsServerHandle): Promise<void> {
+  const up = await tps(['up'], env({ WORKERS_FAST: '2' }));
   expect(up.stderr).toBe('');
   expect(up.code).toBe(0);
-  expect(up.stdout).toMatch(/started nats-server/);
+  expect(up.stdout).toContain(`port ${squatter.port} is taken by a NATS server tps up did not start, without authentication; nats-server listens on`);
+  expect(up.stdout).toMatch(/started nats-server at nats:\/\/127\.0\.0\.1:\d+ with the per-role users/);
+  expect(up.stdout).not.toMatch(/WARNING/);
   expect(up.stdout).toMatch(/all \d+ roles ready in [\d.]+ s/);
   expect(up.stdout).toMatch(new RegExp(`\\nworker-fast-2 +http://127\\.0\\.0\\.1:${9472 + offset}\\n`));
   const state = readState(dir);
@@ -52,12 +66,20 @@ it('starts its own NATS and the roles (two fast workers), restarts a crashed rol
   expect(replica).toMatchObject({ ready: true, state: 'running' });
   expect(state?.phase).toBe('running');
   expect(state?.nats.managed).toBe(true);
+  const natsUrl = state?.nats.url ?? '';
+  expect(natsUrl).not.toBe(squatter.url);
+  expect(readFileSync(operatorEnvFile(dir), 'utf8')).toContain(`NATS_URL=${natsUrl}\n`);
+  await expect(connect({ servers: natsUrl })).rejects.toThrow(/Authorization/i);
+  // Operator commands find the stack's own NATS (bin/tps reads operator.env), not the squatter.
+  const breakers = await tps(['breaker', 'list', '--json'], env());
+  expect(breakers.code, breakers.stderr).toBe(0);
+  expect(breakers.stdout).toContain('worker-fast->service-a');
   const ingress = state?.processes.find((p) => p.name === 'ingress');
   const base = `http://127.0.0.1:${8080 + offset}`;
   expect(ingress?.url).toBe(base);
   expect((await postJob(base, { type: 'fast.echo' })).status).toBe(202);
 
-  const again = await tps(['up'], env({ NATS_URL: `nats://127.0.0.1:${natsPort}` }));
+  const again = await tps(['up'], env());
   expect(again.stdout).toMatch(/already running/);
 
   process.kill(ingress?.pid ?? 0, 'SIGKILL');
@@ -73,15 +95,27 @@ it('starts its own NATS and the roles (two fast workers), restarts a crashed rol
   expect(down.code).toBe(0);
   expect(down.stdout).toMatch(/nats-server\s+stopped/);
   for (const pid of pids) expect(isAlive(pid)).toBe(false);
-  expect(await portFree(natsPort)).toBe(true);
+  expect(await portFree(hostPort(natsUrl).port)).toBe(true);
   expect((await tps(['down'], env())).stdout).toMatch(/not running; nothing to stop/);
-});
+  // The squatter was never used: no stream, and it still runs.
+  const nc = await connect({ servers: squatter.url });
+  expect((await (await jetstreamManager(nc)).getAccountInfo()).streams).toBe(0);
+  await nc.close();
+}
 
-it('uses a NATS that already answers and leaves it running', async () => {
+it('uses a NATS it did not start only when told to (TPS_EXTERNAL_NATS), warning in up and status, and leaves it running', async () => {
   offset = await freeOffset();
-  const up = await tps(['up'], env({ NATS_URL: external.url }));
-  expect(up.code).toBe(0);
-  expect(up.stdout).toMatch(/using the NATS already answering/);
+  const refused = await tps(['up'], env({ NATS_URL: external.url }));
+  expect(refused.code).toBe(1);
+  expect(refused.stderr).toContain(`NATS_URL=${external.url}: port ${external.port} is taken by a NATS server tps up did not start, without authentication.`);
+  expect(refused.stderr).toMatch(/set TPS_EXTERNAL_NATS=true to use that server as it is/);
+  const up = await tps(['up'], env({ NATS_URL: external.url, TPS_EXTERNAL_NATS: 'true' }));
+  expect(up.code, up.stderr).toBe(0);
+  const warning = `WARNING: TPS_EXTERNAL_NATS=true: using the NATS at ${external.url}, which asks for no credentials`;
+  expect(up.stdout).toContain(`using the NATS at ${external.url} (TPS_EXTERNAL_NATS=true)`);
+  expect(up.stdout.split(warning).length - 1).toBe(2); // as it starts, and in the summary
+  const status = await tps(['status', '--interval', '0.2', '--no-color'], env());
+  expect(status.stdout).toContain(`✗ ${warning}`);
   const down = await tps(['down'], env());
   expect(down.code).toBe(0);
   expect(down.stdout).not.toMatch(/nats-server\s+stopped/);

@@ -99,7 +99,8 @@ describe('a slow.report job is one trace', () => {
   it('puts the trace id on the latency histograms as an exemplar', async () => {
     const traceId = spans[0]?.traceId ?? '';
     const exemplified = async (role: Parameters<Stack['url']>[0], family: string) => {
-      const text = await (await fetch(`${stack.url(role)}/metrics`)).text();
+      // Exemplars exist only in OpenMetrics, which /metrics serves to a scraper that asks (Prometheus does).
+      const text = await (await fetch(`${stack.url(role)}/metrics`, { headers: { accept: 'application/openmetrics-text; version=1.0.0' } })).text();
       return text.split('\n').filter((l) => l.startsWith(`${family}_bucket`) && l.includes(`trace_id="${traceId}"`)).length;
     };
     expect(await exemplified('worker-slow', 'tps_job_processing_seconds')).toBeGreaterThan(0);

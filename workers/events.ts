@@ -2,7 +2,8 @@
 import type { JobStatusStore } from '#platform/job-status.ts';
 import type { JobMessage } from '#platform/job-message.ts';
 import type { Logger } from '#platform/logger.ts';
-import { counter, histogram, metrics, type MetricsRegistry } from '#platform/metrics.ts';
+import { jobCatalogue } from '#platform/job-catalogue.ts';
+import { counter, histogram, knownLabels, labelSets, metrics, type MetricsRegistry } from '#platform/metrics.ts';
 import type { Pool } from '#platform/pools.ts';
 import type { JobFailure } from './classify.ts';
 
@@ -25,6 +26,10 @@ export function workerEvents(pool: Pool, deps: { registry: MetricsRegistry; logg
   let f = families.get(deps.registry);
   if (!f) families.set(deps.registry, (f = createFamilies(deps.registry)));
   const { processed, processing, queueWait, endToEnd, dlqAdded } = f;
+  // This pool's job types by every outcome exist from the start at 0: "no failures yet" reads 0.
+  // (The DLQ's reasons are error codes, not known up front.)
+  const types = Object.values(jobCatalogue).filter((t) => t.pool === pool).map((t) => t.name);
+  for (const labels of labelSets({ pool: [pool], type: types, outcome: knownLabels.outcome })) processed.inc(labels, 0);
   const seconds = (ms: number) => ms / 1000;
 
   return {
@@ -43,6 +48,12 @@ export function workerEvents(pool: Pool, deps: { registry: MetricsRegistry; logg
       processed.inc({ pool, type: job.type, outcome: 'retry' });
       processing.observe({ pool, type: job.type }, seconds(elapsedMs), traceId);
       deps.logger.info({ job_id: job.id, trace_id: traceId, attempt, code: failure.code, retry_in_ms: delayMs }, `job attempt failed; retrying: ${failure.message}`);
+    },
+    /** A failed attempt whose delivery had expired (its worker paused or blocked past ack_wait). */
+    abandoned(job: JobMessage, attempt: number, failure: JobFailure, elapsedMs: number, traceId?: string): void {
+      processed.inc({ pool, type: job.type, outcome: 'retry' });
+      processing.observe({ pool, type: job.type }, seconds(elapsedMs), traceId);
+      deps.logger.warn({ job_id: job.id, trace_id: traceId, attempt, code: failure.code }, `job attempt failed after its delivery expired (this worker was paused or blocked past ack_wait); its next delivery decides: ${failure.message}`);
     },
     async deadLettered(job: Pick<JobMessage, 'id' | 'type' | 'acceptedAt'>, attempt: number, failure: JobFailure, reason: string, traceId?: string): Promise<void> {
       await deps.status.record(job.id, { state: 'dead_lettered', at: new Date().toISOString(), type: job.type, pool, attempt, error: { code: failure.code, message: failure.message } });

@@ -49,13 +49,17 @@ export async function startWorker(ctx: RoleContext, pool: Pool): Promise<number>
     logger,
   });
   const events = workerEvents(pool, { registry, logger, status });
-  const jobContext = { def, ackWaitMs: config.workers.ackWaitMs ?? def.ackWaitMs, instance: config.instanceId, js, client, status, events };
+  const consumer = await js.consumers.get(def.stream, def.consumer);
+  // Heartbeats follow the ack_wait JetStream applies (set when the topology was provisioned; 30 s
+  // is the server's own default), not this process's ACK_WAIT_MS, which nothing ties to it.
+  const ackWaitMs = ((await consumer.info(true)).config.ack_wait ?? 30e9) / 1e6;
+  const jobContext = { def, ackWaitMs, instance: config.instanceId, js, client, status, events };
 
   // WORKER_SLOTS is only the starting point: once tps_control has slots for the pool, they win.
   const control = await openControlStore(nc);
   const slots = (await control.slots(pool))?.slots ?? config.workers.slots ?? def.slots.initial;
   const loop = startPoolLoop({
-    consumer: await js.consumers.get(def.stream, def.consumer),
+    consumer,
     slots: Math.min(Math.max(slots, def.slots.min), def.slots.max),
     handle: (msg) => processJob(msg, jobContext),
     breakerState: () => client.breaker.state(),
@@ -81,6 +85,7 @@ export async function startWorker(ctx: RoleContext, pool: Pool): Promise<number>
     service: role,
     logger,
     registry,
+    timeouts: config.http,
     readiness: () => ({ nats: broker.connected() ? true : 'not connected to NATS' }),
   });
   lifecycle.onShutdown('stop pulling and finish running jobs', () => loop.stop(config.shutdownGraceMs));

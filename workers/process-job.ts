@@ -1,6 +1,7 @@
 // Handles one delivered job message: call the service chain, then carry out what classify()
 // decides. The terminal status is stored before the message is acked or termed, so a crash in
-// between means a redelivery, never a job that vanished.
+// between means a redelivery, never a job that vanished. The worker holds the job with
+// heartbeats meanwhile; a failure after the hold was lost is left to the job's next holder.
 import type { JetStreamClient, JsMsg } from '@nats-io/jetstream';
 import type { Span } from '@opentelemetry/api';
 import type { DownstreamClient } from '#platform/http/downstream.ts';
@@ -10,10 +11,12 @@ import { maxDeliver, type PoolDefinition } from '#platform/pools.ts';
 import { markFailed, messagingAttributes, processTraced } from '#platform/nats/trace-headers.ts';
 import { BadMessageError, classify, describeFailure, type JobFailure } from './classify.ts';
 import { publishDeadLetter } from './dead-letter.ts';
+import { holdDelivery } from './delivery-lease.ts';
 import type { WorkerEvents } from './events.ts';
 
 export type JobContext = {
   def: PoolDefinition;
+  /** The consumer's ack_wait as JetStream applies it (read from the consumer, not configured here). */
   ackWaitMs: number;
   instance: string;
   js: JetStreamClient;
@@ -23,6 +26,9 @@ export type JobContext = {
 };
 
 const jobAttributes = { type: 'tps.job.type', attempt: 'tps.job.attempt', outcome: 'tps.job.outcome' } as const;
+
+/** After the call: at most three NATS round trips (status read, DLQ publish, status record), 5 s each. */
+const finishingMs = 15_000;
 
 /** What became of this delivery, on its span: a failed attempt is an error of this span. */
 function recordOutcome(span: Span, outcome: 'success' | 'retry' | 'dead_lettered', failure?: JobFailure): void {
@@ -59,8 +65,7 @@ async function handleJob(msg: JsMsg, ctx: JobContext, span: Span): Promise<void>
   span.setAttributes({ [messagingAttributes.messageId]: job.id, [jobAttributes.type]: job.type });
   ctx.events.started(job, attempt, traceId);
   const started = performance.now();
-  // Long jobs tell JetStream they are alive, so ack_wait does not hand them to another worker.
-  const keepAlive = ctx.def.attemptTimeoutMs >= ctx.ackWaitMs / 2 ? setInterval(() => msg.working(), ctx.ackWaitMs / 3) : undefined;
+  const lease = holdDelivery(msg, { ackWaitMs: ctx.ackWaitMs, maxHoldMs: ctx.def.attemptTimeoutMs + finishingMs });
   try {
     await ctx.client.call({ jobId: job.id, type: job.type, payload: job.payload, attempt, deadline: Date.now() + ctx.def.attemptTimeoutMs });
     await ctx.events.succeeded(job, attempt, performance.now() - started, traceId);
@@ -68,6 +73,13 @@ async function handleJob(msg: JsMsg, ctx: JobContext, span: Span): Promise<void>
     msg.ack();
   } catch (err) {
     const decision = classify(describeFailure(err), attempt, { retryBackoffMs: ctx.def.retryBackoffMs, maxDeliver: maxDeliver(ctx.def) });
+    if (lease.lost()) {
+      // JetStream has handed the job on (or will, or gives it to the advisory mover after the last
+      // delivery): whoever holds it now decides. A nak here would start yet another delivery.
+      recordOutcome(span, 'retry', decision.failure);
+      ctx.events.abandoned(job, attempt, decision.failure, performance.now() - started, traceId);
+      return;
+    }
     recordOutcome(span, decision.action === 'retry' ? 'retry' : 'dead_lettered', decision.failure);
     if (decision.action === 'retry') {
       ctx.events.retrying(job, attempt, decision.failure, decision.delayMs, performance.now() - started, traceId);
@@ -76,7 +88,7 @@ async function handleJob(msg: JsMsg, ctx: JobContext, span: Span): Promise<void>
       await sendToDeadLetters(msg, ctx, job, attempt, decision.failure, decision.reason, traceId);
     }
   } finally {
-    if (keepAlive) clearInterval(keepAlive);
+    lease.release();
   }
 }
 

@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { loadConfig } from '#platform/config.ts';
-import { collect, nativeTargets, parseTargets, type Target } from '#services/status/collect.ts';
+import { collect, nativeTargets, nativeWarnings, parseTargets, type Target } from '#services/status/collect.ts';
 import { diagnose } from '#services/status/diagnose.ts';
 import { painter, renderFindings, renderStatus } from '#services/status/render.ts';
 import { snapshot } from '#services/status/snapshot.ts';
@@ -46,13 +46,16 @@ export function resolveTargets(spec: string | undefined): Target[] {
 export async function main(argv: string[]): Promise<number> {
   const { values } = parseFlags(argv, statusFlags, statusSchema);
   const targets = resolveTargets(values.targets);
+  // Targets named by hand or by TPS_TARGETS are not this machine's `tps up`: its warnings do not apply.
+  const config = loadConfig();
+  const warnings = (values.targets ?? config.operator.targets) ? [] : nativeWarnings(config.stateDir);
   const paint = painter(!values['no-color'] && !values.json && Boolean(process.stdout.isTTY && process.stdout.hasColors?.()));
   do {
     const s = snapshot(await collect(targets, values.interval * 1000));
-    if (values.json) console.log(JSON.stringify({ ...s, findings: diagnose(s) }, null, 2));
+    if (values.json) console.log(JSON.stringify({ ...s, warnings, findings: diagnose(s) }, null, 2));
     else {
       if (values.watch && process.stdout.isTTY) process.stdout.write('\x1b[2J\x1b[H');
-      console.log(renderStatus(s, paint));
+      console.log(renderStatus(s, paint, warnings));
       const serious = diagnose(s).filter((f) => f.severity === 'critical' || f.severity === 'high');
       if (serious.length) console.log(`\n${serious.length} problem${serious.length === 1 ? '' : 's'} need attention: run \`tps diagnose\`.`);
     }

@@ -9,10 +9,11 @@ import { CommandError, parseFlags } from '../output.ts';
 export const help = `
 usage: tps supervise
 
-Runs the native supervisor in the foreground: starts NATS unless one answers at NATS_URL,
-provisions the topology, starts every role (WORKERS_FAST / WORKERS_SLOW worker processes per
-pool), restarts crashed roles, and stops everything it started on Ctrl-C or SIGTERM. \`tps up\` runs this in the background; use this to watch it.
-Logs and state go to .tps/ (TPS_STATE_DIR).
+Runs the native supervisor in the foreground: starts its own nats-server (another only with
+TPS_EXTERNAL_NATS=true; see \`tps up --help\`), provisions the topology, starts every role
+(WORKERS_FAST / WORKERS_SLOW worker processes per pool), restarts crashed roles, and stops
+everything it started on Ctrl-C or SIGTERM. \`tps up\` runs this in the background; use this to
+watch it. Logs and state go to .tps/ (TPS_STATE_DIR).
 `;
 
 export async function main(argv: string[]): Promise<number> {

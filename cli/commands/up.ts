@@ -4,13 +4,14 @@ import path from 'node:path';
 import { z } from 'zod';
 import { childEnvironment, loadConfig } from '#platform/config.ts';
 import { cliEntry, stateDir } from '#platform/paths.ts';
+import { grafanaLoginLine } from '#services/supervisor/grafana-settings.ts';
 import { clearState, isAlive, readState, type SupervisorState } from '#services/supervisor/state-file.ts';
 import { CommandError, parseFlags } from '../output.ts';
 
 export const help = `
 usage: tps up [--foreground] [--timeout <seconds>]
 
-Starts TPS Lab natively, without Docker: NATS (unless one already answers at NATS_URL), the
+Starts TPS Lab natively, without Docker: its own nats-server with a user per role, the
 topology, and every role, each restarted if it crashes. Returns once everything is ready and
 prints the URLs; \`tps down\` stops it all. Logs: .tps/logs/<process>.log. Tracing is on when
 a Jaeger (OTLP/HTTP receiver) answers at 127.0.0.1:4318 or OTEL_* says so (docs/tracing.md).
@@ -19,6 +20,10 @@ Worker processes per pool: WORKERS_FAST and WORKERS_SLOW (1-8, default 1), e.g.
 \`WORKERS_FAST=3 tps up\` or \`make up WORKERS_FAST=3\`: worker-fast, worker-fast-2, worker-fast-3,
 all pulling from the one consumer workers-fast, each with its own metrics port (9464, 9472, 9473;
 plus TPS_PORT_OFFSET). \`tps scale <pool> --replicas <n>\` changes the count while it runs.
+
+NATS: on 127.0.0.1:4222 (plus TPS_PORT_OFFSET), or on a free port when that one is taken; with
+NATS_URL set, exactly there or not at all. It never adopts a server it did not start: to use one
+(e.g. without authentication), set TPS_EXTERNAL_NATS=true; tps up and tps status then warn.
 
   --foreground       stay attached; Ctrl-C stops everything (same as \`tps supervise\`)
   --timeout <s>      how long to wait for readiness (default 60)
@@ -33,7 +38,7 @@ export async function main(argv: string[]): Promise<number> {
   const current = readState(dir);
   if (current && isAlive(current.pid) && (current.phase === 'running' || current.phase === 'starting')) {
     console.log(`TPS Lab is already running (supervisor pid ${current.pid}).`);
-    printUrls(current);
+    printUrls(current, dir, config.grafana);
     return 0;
   }
   clearState(dir);
@@ -47,7 +52,7 @@ export async function main(argv: string[]): Promise<number> {
   child.unref();
   console.log(`starting TPS Lab (supervisor pid ${child.pid}, log ${path.relative(process.cwd(), logFile) || logFile})`);
   const state = await follow(logFile, dir, child.pid ?? 0, values.timeout * 1000);
-  printUrls(state);
+  printUrls(state, dir, config.grafana);
   return 0;
 }
 
@@ -77,12 +82,14 @@ async function follow(logFile: string, dir: string, pid: number, timeoutMs: numb
   }
 }
 
-function printUrls(state: SupervisorState): void {
+/** The Grafana password goes to the terminal only, never into the state file or a log. */
+function printUrls(state: SupervisorState, dir: string, grafana: Parameters<typeof grafanaLoginLine>[1]): void {
   console.log('');
-  console.log(`NATS         ${state.nats.url}${state.nats.managed ? ' (started by tps up)' : ' (already running; left alone)'}`);
+  console.log(`NATS         ${state.nats.url}${state.nats.managed ? ' (started by tps up)' : ' (not started by tps up; left alone)'}`);
+  if (state.nats.warning) console.log(state.nats.warning);
   if (state.nats.monitorUrl) console.log(`NATS monitor ${state.nats.monitorUrl}`);
   const width = Math.max(12, ...state.processes.map((p) => p.name.length));
-  for (const p of state.processes) console.log(`${p.name.padEnd(width)} ${p.url ?? ''}`);
+  for (const p of state.processes) console.log(`${p.name.padEnd(width)} ${p.url ?? ''}${p.name === 'grafana' ? `  ${grafanaLoginLine(dir, grafana)}` : ''}`);
   for (const note of state.notes) console.log(note);
   console.log('');
   const ingress = state.processes.find((p) => p.name === 'ingress')?.url ?? 'http://127.0.0.1:8080';

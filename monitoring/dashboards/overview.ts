@@ -1,9 +1,9 @@
 // TPS overview: the seven panels of handbook section 2.2 with its normal ranges, then the
-// dead-letter queue and the autoscaler. The dashboard to watch during every lab.
+// dead-letter queue, the autoscaler and the job stores. The dashboard to watch during every lab.
 import { recorded as r } from '../promql.ts';
 import { dashboard, row, stat, steps, timeseries } from './model.ts';
 import {
-  circuitPanel, dlqPanels, errorRatePanel, latencyPanel, queueDepthPanel, queueFillPanel, slotsPanel, throughputPanel, utilizationPanel,
+  circuitPanel, dlqPanels, errorRatePanel, latencyPanel, queueDepthPanel, queueFillPanel, slotsPanel, storePanels, throughputPanel, utilizationPanel,
 } from './panels.ts';
 import { ranges } from './ranges.ts';
 
@@ -68,7 +68,7 @@ const autoscaler = [
 export const overview = dashboard({
   uid: 'tps-overview',
   title: 'TPS overview',
-  description: 'The seven panels of the operations handbook (section 2.2) with its normal ranges, plus the dead-letter queue and the autoscaler.',
+  description: 'The seven panels of the operations handbook (section 2.2) with its normal ranges, plus the dead-letter queue, the autoscaler and the job stores.',
   panels: [
     row('Andon: is the system healthy?'),
     ...health,
@@ -78,5 +78,7 @@ export const overview = dashboard({
     row('Dead-letter queue and autoscaler'),
     ...dlqPanels(),
     ...autoscaler,
+    row('Job status and idempotency stores'),
+    ...storePanels(),
   ],
 });

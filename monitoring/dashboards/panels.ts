@@ -119,8 +119,11 @@ export function dlqPanels(pool?: string) {
   return [
     timeseries({
       title: 'Dead-letter queue depth',
-      description: `Metric 6, ${who(pool)}: jobs that failed for good and wait for an operator (tps dlq). As close to 0 as possible; growing means something is systematically broken.`,
-      queries: [{ expr: `max by (pool) (${sel('tps_dlq_depth', pool)})`, legend: '{{pool}} in the DLQ' }],
+      description: `Metric 6, ${who(pool)}: jobs that failed for good and wait for an operator (tps dlq). As close to 0 as possible; growing means something is systematically broken. "Waiting to enter": failed jobs the DLQ could not take yet (full), still in their queue; above 0 for 5 minutes is alert TpsDlqBlocked.`,
+      queries: [
+        { expr: `max by (pool) (${sel('tps_dlq_depth', pool)})`, legend: '{{pool}} in the DLQ' },
+        { expr: `max by (pool) (${sel('tps_dlq_blocked_jobs', pool)})`, legend: '{{pool}} waiting to enter' },
+      ],
       min: 0, w: pool ? 6 : 8,
     }),
     bars({
@@ -137,6 +140,30 @@ export function dlqPanels(pool?: string) {
         legend: '{{pool}} {{reason}}',
       }],
       min: 0, w: 12,
+    }),
+  ];
+}
+
+/** The job status bucket (evicts at its limit) and the idempotency store (refuses new keys at it). */
+export function storePanels() {
+  const fill = (metric: string) => `max(${metric}_bytes) / max(${metric}_limit_bytes)`;
+  return [
+    bars({
+      title: 'Job stores fill',
+      description: 'Bytes held over the limit. Job status: at 100 % the oldest statuses are evicted (GET /jobs/:id 404, false losses in tps audit). Idempotency: at 100 % new keys are refused (503). Orange from 80 % (alerts TpsJobStatusNearEviction, TpsIdempotencyStoreNearFull).',
+      queries: [{ expr: fill('tps_job_status'), legend: 'job status' }, { expr: fill('tps_idempotency'), legend: 'idempotency keys' }],
+      unit: 'percentunit', min: 0, max: 1, thresholds: ranges.storeFill.status, w: 6,
+    }),
+    timeseries({
+      title: 'Job stores: bytes vs limit',
+      description: 'The job status bucket (tps_jobs, statuses kept up to 1 h) and the idempotency store (tps_idempotency, keys kept IDEMPOTENCY_TTL) against their max_bytes.',
+      queries: [
+        { expr: 'max(tps_job_status_bytes)', legend: 'job status' },
+        { expr: 'max(tps_job_status_limit_bytes)', legend: 'job status limit' },
+        { expr: 'max(tps_idempotency_bytes)', legend: 'idempotency keys' },
+        { expr: 'max(tps_idempotency_limit_bytes)', legend: 'idempotency limit' },
+      ],
+      unit: 'bytes', min: 0, w: 18,
     }),
   ];
 }

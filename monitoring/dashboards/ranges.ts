@@ -25,6 +25,7 @@ export const ranges = {
   cpu: { band: steps(none, [cLow, 'green'], [cHigh, 'orange'], [h.cpu.full, 'red']) },
   memory: { band: steps(none, [mLow, 'green'], [mHigh, 'orange'], [h.memory.full, 'red']) },
   dlqFill: { status: steps('green', [h.dlqFill.nearFull, 'orange'], [1, 'red']) },
+  storeFill: { status: steps('green', [h.storeFill.nearFull, 'orange'], [1, 'red']) },
   p99OverP50: { band: steps('green', [h.p99OverP50, 'red']) },
   circuit: steps('green', [circuitStates.halfOpen, 'yellow'], [circuitStates.open, 'red']),
 } as const;

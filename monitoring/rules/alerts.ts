@@ -107,6 +107,23 @@ const capacity: AlertRule[] = [
     summary: '{{ $labels.pool }} dead-letter queue above 80 %', description: 'The DLQ never evicts: when it is full, failed jobs stay in their queue and block it. Replay or purge it.',
     anchor: 'dead-letter-queue',
   }),
+  alert('TpsDlqBlocked', {
+    // A job whose last delivery failed normally enters the DLQ within seconds; 5 minutes is stuck.
+    expr: 'max by (pool) (tps_dlq_blocked_jobs) > 0', for: '5m', labels: { severity: 'high' },
+    summary: '{{ $labels.pool }}: {{ $value }} failed jobs cannot enter the DLQ',
+    description: 'Jobs that failed for good have waited 5 minutes to be dead-lettered: the DLQ is full (or the workers cannot write to it). Nothing is lost, but they stay in their queue, taking its capacity, until the DLQ has room: replay or purge it (`tps dlq list`).',
+    anchor: 'dead-letter-queue',
+  }),
+  alert('TpsJobStatusNearEviction', {
+    expr: `max(tps_job_status_bytes) / max(tps_job_status_limit_bytes) >= ${h.storeFill.nearFull}`, for: '2m', labels: { severity: 'medium' },
+    summary: 'Job status bucket above 80 %: it is about to evict', description: 'At its limit tps_jobs drops its oldest statuses: GET /jobs/:id answers 404 for jobs that exist and tps audit counts them lost. Jobs themselves are not affected.',
+    anchor: 'job-status-and-idempotency-stores',
+  }),
+  alert('TpsIdempotencyStoreNearFull', {
+    expr: `max(tps_idempotency_bytes) / max(tps_idempotency_limit_bytes) >= ${h.storeFill.nearFull}`, for: '5m', labels: { severity: 'high' },
+    summary: 'Idempotency store above 80 %', description: 'Full, it refuses jobs with a new Idempotency-Key (503 IDEMPOTENCY_STORE_FULL) until old keys expire. Raise IDEMPOTENCY_MAX_BYTES (then tps provision) before it fills.',
+    anchor: 'job-status-and-idempotency-stores',
+  }),
   alert('TpsWorkersSaturated', {
     expr: `avg_over_time(${r.utilization}[5m]) >= ${h.utilization.saturated}`, for: '1m', labels: { severity: 'high' },
     summary: '{{ $labels.pool }} workers at 100 %', description: 'Every slot of the pool was busy for 5 minutes: the pool is at capacity (handbook panel 3); scale it, or find the bottleneck downstream.',

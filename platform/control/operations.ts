@@ -2,9 +2,9 @@
 // autoscaler on or off or cap it, force a breaker open or close it. Each validates its input,
 // writes tps_control (so every replica obeys), and records an audit event on tps.events.control.
 import { jetstream } from '@nats-io/jetstream';
-import type { NatsConnection } from '@nats-io/transport-node';
+import { nuid, type NatsConnection } from '@nats-io/transport-node';
 import { AppError } from '../errors.ts';
-import { breakerStatusSubject, eventSubject } from '../nats/subjects.ts';
+import { breakerReplySubject, breakerStatusSubject, eventSubject } from '../nats/subjects.ts';
 import { isPool, poolDefinitions, poolNames, type Pool } from '../pools.ts';
 import { breakerNames, isBreakerName, type AutoscalerStatus, type BreakerForce } from './keys.ts';
 import type { BreakerReport } from './obey.ts';
@@ -106,15 +106,24 @@ export function controlOperations(nc: NatsConnection, control: ControlStore, def
 
 export type ControlOperations = ReturnType<typeof controlOperations>;
 
-/** Every process holding breakers answers within `waitMs`; none running is "no responders". */
+/** Every process holding breakers answers within `waitMs`; none running is "no responders".
+ * The answers go to a reply subject of their own, not this connection's inbox, because the roles
+ * that answer may publish there and into no inbox (platform/nats/permissions.ts). */
 async function gatherReports(nc: NatsConnection, waitMs: number): Promise<BreakerReport[]> {
   const reports: BreakerReport[] = [];
+  const reply = breakerReplySubject(nuid.next());
+  const sub = nc.subscribe(reply);
+  const timer = setTimeout(() => sub.unsubscribe(), waitMs);
   try {
-    for await (const m of await nc.requestMany(breakerStatusSubject, '', { strategy: 'timer', maxWait: waitMs })) {
+    nc.publish(breakerStatusSubject, '', { reply });
+    for await (const m of sub) {
+      // An empty message with status 503 is the server saying nobody listens.
+      if (m.data.length === 0 && m.headers?.code === 503) break;
       try { reports.push(m.json<BreakerReport>()); } catch { /* not a report */ }
     }
-  } catch (err) {
-    if (!/no responders/i.test((err as Error).message)) throw err;
+  } finally {
+    clearTimeout(timer);
+    if (!sub.isClosed()) sub.unsubscribe();
   }
   return reports;
 }

@@ -1,6 +1,6 @@
 // The Fastify kit every HTTP role builds on: catalogue errors, JSON-only bodies, /healthz,
 // /readyz, /metrics and the request duration histogram. It returns an app that does not listen.
-import http, { type IncomingMessage, type ServerResponse } from 'node:http';
+import type { IncomingMessage, ServerResponse } from 'node:http';
 import { PassThrough } from 'node:stream';
 import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance } from 'fastify';
 import { AppError } from '../errors.ts';
@@ -8,8 +8,10 @@ import type { Chaos } from '../chaos/injector.ts';
 import { InjectedFault } from '../chaos/injector.ts';
 import type { Logger } from '../logger.ts';
 import { histogram, metrics, type MetricsRegistry } from '../metrics.ts';
-import { errorHandler, sendError } from './errors.ts';
+import { exposition } from '../metrics-exposition.ts';
+import { catalogueOptions, registerCatalogueErrors } from './framework-errors.ts';
 import { registerJsonParser } from './json-body.ts';
+import { createNodeServer, type HttpTimeouts } from './node-server.ts';
 
 export type ReadinessCheck = () => Promise<Record<string, string | true>> | Record<string, string | true>;
 
@@ -20,7 +22,8 @@ export type HttpKitOptions = {
   /** Each check is `true` when fine, or a short reason when not. */
   readiness: ReadinessCheck;
   bodyLimit?: number;
-  requestTimeoutMs?: number;
+  /** No default: every server must bound how long a client may take to send a request. */
+  timeouts: HttpTimeouts;
   /** Faults aimed at this service act at the entry of every route but the operational ones. */
   chaos?: Chaos;
   /** Answers some requests before Fastify sees them, from cached state (see Preempt). */
@@ -57,9 +60,6 @@ function mayReadBody(req: IncomingMessage, limit: number): boolean {
   return Number.isInteger(length) && length > 0 && length <= limit;
 }
 
-// Fastify's own keep-alive default; a server we create must be given it explicitly.
-const keepAliveTimeoutMs = 72_000;
-
 // Faults never hide the operational routes (an audit reads /effects/duplicates of the chain).
 const operationalRoutes = new Set(['/healthz', '/readyz', '/metrics', '/effects/duplicates']);
 
@@ -67,7 +67,8 @@ export function createHttpApp(opts: HttpKitOptions): FastifyInstance {
   const duration = histogram(opts.registry, metrics.httpDuration);
   const preempt = opts.preempt;
   const bodyLimit = opts.bodyLimit ?? 64 * 1024;
-  const serverFactory = preempt && ((handler: (req: IncomingMessage, res: ServerResponse) => void) => {
+  const serverFactory = (handler: (req: IncomingMessage, res: ServerResponse) => void) => {
+    if (!preempt) return createNodeServer(handler, opts.timeouts);
     // Bound once per route, method and status (each a small fixed set: the hook's routes, the
     // methods Node's parser knows), so a preempted answer costs no label-set lookup.
     const bound = new Map<string, Map<string, Map<number, (seconds: number) => void>>>();
@@ -82,7 +83,7 @@ export function createHttpApp(opts: HttpKitOptions): FastifyInstance {
     };
     const answered = (req: IncomingMessage, res: ServerResponse, route: string, started: number) =>
       observerOf(route, req.method ?? 'GET', res.statusCode)((performance.now() - started) / 1000);
-    const server = http.createServer((req, res) => {
+    return createNodeServer((req, res) => {
       const started = performance.now();
       const route = preempt.beforeBody(req, res);
       if (route === undefined) return handler(req, res);
@@ -104,22 +105,19 @@ export function createHttpApp(opts: HttpKitOptions): FastifyInstance {
         handler(req, res);
       };
       req.on('readable', onReadable);
-    });
-    server.keepAliveTimeout = keepAliveTimeoutMs;
-    server.requestTimeout = opts.requestTimeoutMs ?? 0;
-    return server;
-  });
+    }, opts.timeouts);
+  };
   const app = Fastify({
-    ...(serverFactory ? { serverFactory } : {}),
+    ...catalogueOptions,
+    serverFactory,
     // pino 10's Logger type is wider than the pino types Fastify bundles; same object at runtime.
     loggerInstance: opts.logger as unknown as FastifyBaseLogger,
     // No line per request: at thousands of requests a second the log would be the bottleneck.
     logController: new LogController({ disableRequestLogging: true }),
     bodyLimit,
-    requestTimeout: opts.requestTimeoutMs ?? 0,
-    return503OnClosing: true,
     forceCloseConnections: 'idle',
   });
+  registerCatalogueErrors(app);
   registerJsonParser(app);
   if (preempt) {
     app.addHook('preParsing', (request, _reply, payload, done) => {
@@ -130,8 +128,6 @@ export function createHttpApp(opts: HttpKitOptions): FastifyInstance {
       done(null, replay);
     });
   }
-  app.setErrorHandler(errorHandler);
-  app.setNotFoundHandler((request, reply) => sendError(reply, new AppError('NOT_FOUND', { detail: `${request.method} ${request.url}` })));
 
   const chaos = opts.chaos;
   if (chaos) {
@@ -157,9 +153,9 @@ export function createHttpApp(opts: HttpKitOptions): FastifyInstance {
     const ready = Object.values(checks).every((v) => v === true);
     return reply.code(ready ? 200 : 503).send({ status: ready ? 'ready' : 'not_ready', checks });
   });
-  app.get('/metrics', async (_request, reply) => {
-    reply.type(opts.registry.contentType);
-    return opts.registry.metrics();
+  app.get('/metrics', async (request, reply) => {
+    const { contentType, text } = await exposition(opts.registry, request.headers.accept);
+    return reply.type(contentType).send(text);
   });
   return app;
 }

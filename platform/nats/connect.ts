@@ -4,6 +4,7 @@
 import { connect, type NatsConnection } from '@nats-io/transport-node';
 import type { Config } from '../config.ts';
 import type { Logger } from '../logger.ts';
+import { userInboxPrefix } from './permissions.ts';
 
 export type { NatsConnection };
 
@@ -32,7 +33,7 @@ export async function connectNats(config: Config['nats'], { name, logger, connec
       const nc = await connect({
         servers: [...config.servers],
         name,
-        ...(config.user ? { user: config.user, pass: config.password } : {}),
+        ...(config.user ? credentials(config.user, config.password) : {}),
         maxReconnectAttempts: -1,
         reconnectTimeWait: 250,
         reconnectJitter: 100,
@@ -49,6 +50,18 @@ export async function connectNats(config: Config['nats'], { name, logger, connec
       await new Promise((resolve) => setTimeout(resolve, 250));
     }
   }
+}
+
+/** A user of permissions.ts may subscribe only under its own inbox prefix, so it must use it. */
+function credentials(user: string, pass: string | undefined): { user: string; pass?: string; inboxPrefix?: string } {
+  const inboxPrefix = userInboxPrefix(user);
+  return { user, ...(pass === undefined ? {} : { pass }), ...(inboxPrefix ? { inboxPrefix } : {}) };
+}
+
+/** The inbox prefix a connection was opened with (where replies to its requests arrive). */
+export function connectionInboxPrefix(nc: NatsConnection): string {
+  // nats.js keeps its options on the connection (its JetStream client reads them the same way).
+  return (nc as NatsConnection & { options?: { inboxPrefix?: string } }).options?.inboxPrefix || '_INBOX';
 }
 
 export function brokerState(nc: NatsConnection): BrokerState {

@@ -5,7 +5,8 @@
 //   - every publish made from its own I/O callback flushes its own socket write.
 // Publishes requested during one turn of the event loop are sent together on the next check
 // phase (one write for many jobs), and acks are matched through one wildcard subscription.
-import { headers as natsHeaders, nuid, type Msg, type MsgHdrs, type NatsConnection } from '@nats-io/transport-node';
+import { createInbox, headers as natsHeaders, type Msg, type MsgHdrs, type NatsConnection } from '@nats-io/transport-node';
+import { connectionInboxPrefix } from './connect.ts';
 
 export type PubAck = { stream: string; seq: number; duplicate: boolean };
 
@@ -32,7 +33,8 @@ type Pending = { resolve: (ack: PubAck) => void; reject: (err: Error) => void; d
 type Outgoing = { subject: string; data: Uint8Array; headers: MsgHdrs | undefined; reply: string };
 
 export function createJetStreamPublisher(nc: NatsConnection, opts: { timeoutMs: number }): JetStreamPublisher {
-  const prefix = `_INBOX.${nuid.next()}.`;
+  // Under the connection's own inbox prefix: its NATS user may subscribe there and nowhere else.
+  const prefix = `${createInbox(connectionInboxPrefix(nc))}.`;
   const pending = new Map<string, Pending>();
   let outgoing: Outgoing[] = [];
   let counter = 0;

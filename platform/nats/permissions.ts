@@ -3,16 +3,24 @@
 // chaos and control buckets. The nats-server configuration for native mode and for compose is
 // rendered from this one table (see server-config.ts).
 import { poolDefinitions, poolNames, type Pool } from '../pools.ts';
-import { buckets, streams } from './subjects.ts';
-import { dlqMoverConsumer } from './topology.ts';
+import { breakerReplySubject, buckets, streams } from './subjects.ts';
+import { advisorySubject, dlqMoverConsumer } from './topology.ts';
 
 export type NatsPermissions = { publish: string[]; subscribe: string[] };
 export type NatsUserName = 'operator' | 'ingress' | 'worker-fast' | 'worker-slow' | 'service' | 'autoscaler';
 
 const api = '$JS.API';
-const inbox = ['_INBOX.>'];
-/** Answering requests (e.g. `tps breaker list` asks every process for its breakers). */
-const replies = ['_INBOX.>'];
+
+/**
+ * Each user's inbox prefix (nats.js `inboxPrefix`, set in connect.ts from NATS_USER). Replies to its
+ * requests, JetStream's PubAcks and API answers included, arrive only under it; a user may
+ * subscribe to its own and publish into none, so a stolen credential can neither read another
+ * role's replies nor forge one (a PubAck that makes the ingress answer 202 for a job never stored).
+ */
+export const inboxPrefix = (user: NatsUserName): string => `_INBOX.${user}`;
+const inbox = (user: NatsUserName) => [`${inboxPrefix(user)}.>`];
+/** Answering `tps breaker list`: its request names a reply subject of its own, never an inbox. */
+const replies = [breakerReplySubject('*')];
 
 /** Reading a KV bucket (get, history, watch) through the KV API. */
 function kvRead(bucket: string): string[] {
@@ -32,6 +40,7 @@ const flowControl = ['$JS.FC.>'];
 
 function worker(pool: Pool): NatsPermissions {
   const def = poolDefinitions[pool];
+  const user = `worker-${pool}` as const;
   const mover = dlqMoverConsumer(pool);
   return {
     publish: [
@@ -48,11 +57,13 @@ function worker(pool: Pool): NatsPermissions {
       // The advisory safety net reads a timed-out job and removes it after dead-lettering it.
       `${api}.STREAM.MSG.GET.${def.stream}`,
       `${api}.STREAM.MSG.DELETE.${def.stream}`,
+      // ...and re-publishes an advisory it still cannot act on (a full DLQ) before ADVISORIES expires it.
+      advisorySubject(def.stream),
       `dlq.${pool}.*`,
       `tps.heartbeat.worker.*`,
       ...kvWrite(buckets.jobs), ...kvRead(buckets.jobs), ...kvRead(buckets.chaos), ...kvRead(buckets.control), ...flowControl, ...replies,
     ],
-    subscribe: [...inbox, 'tps.control.breakers', `tps.events.dlq.replayed.${pool}`],
+    subscribe: [...inbox(user), 'tps.control.breakers', `tps.events.dlq.replayed.${pool}`],
   };
 }
 
@@ -64,14 +75,16 @@ export const natsUsers: Readonly<Record<NatsUserName, NatsPermissions>> = {
       ...poolNames.map((pool) => `${api}.STREAM.INFO.${poolDefinitions[pool].stream}`),
       ...poolNames.map((pool) => `jobs.${pool}.*`),
       ...kvWrite(buckets.jobs), ...kvRead(buckets.jobs), ...kvRead(buckets.chaos), ...flowControl,
+      // Only the ingress claims and reads Idempotency-Keys (the operator may too, as it may anything).
+      ...kvWrite(buckets.idempotency), ...kvRead(buckets.idempotency),
     ],
-    subscribe: [...inbox],
+    subscribe: inbox('ingress'),
   },
   'worker-fast': worker('fast'),
   'worker-slow': worker('slow'),
   service: {
     publish: [`${api}.INFO`, ...kvRead(buckets.chaos), ...kvRead(buckets.control), ...flowControl, ...replies],
-    subscribe: [...inbox, 'tps.control.breakers'],
+    subscribe: [...inbox('service'), 'tps.control.breakers'],
   },
   autoscaler: {
     publish: [
@@ -81,7 +94,7 @@ export const natsUsers: Readonly<Record<NatsUserName, NatsPermissions>> = {
       ...kvWrite(buckets.control), ...kvRead(buckets.control), ...kvRead(buckets.chaos), ...flowControl,
       'tps.events.autoscaler', 'tps.events.autoscaler.>',
     ],
-    subscribe: [...inbox, 'tps.heartbeat.worker.*'],
+    subscribe: [...inbox('autoscaler'), 'tps.heartbeat.worker.*'],
   },
 };
 
@@ -97,6 +110,11 @@ export const roleUsers: Readonly<Record<string, NatsUserName>> = {
 };
 
 export const natsUserNames = Object.keys(natsUsers) as NatsUserName[];
+
+/** The inbox prefix for a NATS_USER of this table; another server's own users keep nats.js' default. */
+export function userInboxPrefix(user: string): string | undefined {
+  return (natsUserNames as string[]).includes(user) ? inboxPrefix(user as NatsUserName) : undefined;
+}
 
 /** The environment variable that carries a user's password (compose .env, nats.conf). */
 export const passwordVariable = (user: NatsUserName) => `NATS_PASSWORD_${user.toUpperCase().replace(/-/g, '_')}`;

@@ -1,7 +1,7 @@
 // Renders a nats-server configuration with JetStream and the per-role users of permissions.ts.
 // Native mode writes it with generated passwords; compose commits it with `$NATS_PASSWORD_*`
 // variables that nats-server reads from its environment (the compose .env file).
-import { natsUserNames, natsUsers, passwordVariable, type NatsUserName } from './permissions.ts';
+import { natsUserNames, natsUsers, passwordVariable, type NatsPermissions, type NatsUserName } from './permissions.ts';
 
 export type ServerConfigOptions = {
   listen: string;
@@ -12,6 +12,8 @@ export type ServerConfigOptions = {
   /** Extra JetStream settings for newer servers (e.g. `sync_interval`); 2.9 rejects unknown keys. */
   jetstreamExtra?: string[];
   header?: string[];
+  /** The users' permissions; the table of permissions.ts unless a test takes a right away. */
+  users?: Readonly<Record<NatsUserName, NatsPermissions>>;
 };
 
 const quote = (s: string) => JSON.stringify(s);
@@ -19,7 +21,7 @@ const list = (items: readonly string[]) => `[${items.map(quote).join(', ')}]`;
 
 export function renderServerConfig(opts: ServerConfigOptions): string {
   const users = natsUserNames.map((name) => {
-    const p = natsUsers[name];
+    const p = (opts.users ?? natsUsers)[name];
     const password = opts.passwords ? quote(opts.passwords[name]) : `$${passwordVariable(name)}`;
     return [
       `    {`,

@@ -14,6 +14,8 @@ export const buckets = {
   jobs: 'tps_jobs',
   /** One key per DLQ entry an operator replayed or purged: the compare-and-set claim. */
   dlq: 'tps_dlq',
+  /** One key per Idempotency-Key (its SHA-256): the job it stands for, kept for the whole window. */
+  idempotency: 'tps_idempotency',
 } as const;
 
 /** Job type names are `<pool>.<name>`, so `jobs.<type>` is `jobs.<pool>.<name>`. */
@@ -26,6 +28,9 @@ export const heartbeatSubject = (role: string, instance: string): string => `tps
 export const eventSubject = (kind: string): string => `tps.events.${kind}`;
 /** Every process holding breakers answers here with their states (`tps breaker list`). */
 export const breakerStatusSubject = 'tps.control.breakers';
+/** Where the answers to one breaker status request go: a subject of its own rather than the
+ * requester's inbox, so answering needs no right to publish into anyone's inbox (permissions.ts). */
+export const breakerReplySubject = (id: string): string => `${breakerStatusSubject}.reply.${id}`;
 
 /** Header names carried on job messages besides the W3C trace context. */
 export const jobHeaders = {

@@ -18,15 +18,18 @@ export type StreamDecl = Partial<StreamConfig> & Pick<StreamConfig, 'name' | 'su
 export type ConsumerDecl = { stream: string; config: Partial<ConsumerConfig> & { durable_name: string } };
 export type Topology = { streams: StreamDecl[]; consumers: ConsumerDecl[] };
 
-const minutes = (n: number) => nanos(n * 60_000);
 const hours = (n: number) => nanos(n * 3_600_000);
 
 export const advisorySubject = (stream: string) => `$JS.EVENT.ADVISORY.CONSUMER.MAX_DELIVERIES.${stream}.*`;
 /** One mover consumer per pool, so each worker handles (and may touch) only its own pool's jobs. */
 export const dlqMoverConsumer = (pool: Pool) => `dlq-mover-${pool}`;
 
-/** A stream that the KV API can open as bucket `name` (same layout nats.js creates). */
-function kvStream(name: string, opts: { history: number; ttlMs?: number; maxBytes?: number; replicas: number }): StreamDecl {
+/**
+ * A stream that the KV API can open as bucket `name` (same layout nats.js creates). Old entries go
+ * first by default: job status must never make a worker's write fail. `discard: new` is for a
+ * bucket that must never forget inside its TTL: when full it refuses new keys instead.
+ */
+function kvStream(name: string, opts: { history: number; ttlMs?: number; maxBytes?: number; replicas: number; discard?: DiscardPolicy }): StreamDecl {
   return {
     name: `KV_${name}`,
     subjects: [`$KV.${name}.>`],
@@ -35,8 +38,7 @@ function kvStream(name: string, opts: { history: number; ttlMs?: number; maxByte
     max_msgs_per_subject: opts.history,
     max_age: opts.ttlMs ? nanos(opts.ttlMs) : 0,
     max_bytes: opts.maxBytes ?? -1,
-    // Old entries go first: job status must never make a worker's write fail.
-    discard: DiscardPolicy.Old,
+    discard: opts.discard ?? DiscardPolicy.Old,
     allow_rollup_hdrs: true,
     deny_delete: true,
     allow_direct: true,
@@ -44,7 +46,7 @@ function kvStream(name: string, opts: { history: number; ttlMs?: number; maxByte
   };
 }
 
-export function declareTopology(config: Pick<Config, 'queues' | 'workers'>, replicas = 1): Topology {
+export function declareTopology(config: Pick<Config, 'queues' | 'workers' | 'idempotency'>, replicas = 1): Topology {
   const capacity = { fast: config.queues.fastCapacity, slow: config.queues.slowCapacity };
   const jobStreams: StreamDecl[] = poolNames.map((pool) => ({
     name: poolDefinitions[pool].stream,
@@ -54,7 +56,8 @@ export function declareTopology(config: Pick<Config, 'queues' | 'workers'>, repl
     max_msgs: capacity[pool],
     // Kanban: a full queue refuses new work instead of evicting old work.
     discard: DiscardPolicy.New,
-    duplicate_window: minutes(2),
+    // Retries of a publish whose outcome is unknown (a timeout) are deduped by job id in this window.
+    duplicate_window: nanos(config.idempotency.duplicateWindowMs),
     num_replicas: replicas,
   }));
   const consumers: ConsumerDecl[] = poolNames.map((pool) => {
@@ -109,6 +112,9 @@ export function declareTopology(config: Pick<Config, 'queues' | 'workers'>, repl
       kvStream(buckets.chaos, { history: 1, replicas }),
       kvStream(buckets.control, { history: 5, replicas }),
       kvStream(buckets.dlq, { history: 1, ttlMs: 7 * 24 * 3_600_000, replicas }),
+      kvStream(buckets.idempotency, {
+        history: 1, ttlMs: config.idempotency.ttlMs, maxBytes: config.idempotency.maxBytes, replicas, discard: DiscardPolicy.New,
+      }),
     ],
     consumers: [
       ...consumers,

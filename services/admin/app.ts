@@ -1,6 +1,8 @@
 // The admin API: the operator levers of `tps` (scale, autoscaler, breakers, DLQ) over HTTP, for
-// tools and runbooks. Every route but /healthz needs `Authorization: Bearer <ADMIN_TOKEN>`.
-// A Fastify app that does not listen; main.ts binds it (127.0.0.1 by default).
+// tools and runbooks. Every route but /healthz needs `Authorization: Bearer <ADMIN_TOKEN>`, and
+// every client address gets ADMIN_RATE_LIMIT_RPS requests a second, token or not (a bound on
+// guessing and on a runaway script). A Fastify app that does not listen; main.ts binds it.
+import rateLimit from '@fastify/rate-limit';
 import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance, type FastifyRequest } from 'fastify';
 import { z } from 'zod';
 import type { ControlOperations } from '#platform/control/operations.ts';
@@ -8,11 +10,16 @@ import { groupEntries } from '#platform/dlq/entries.ts';
 import { dlqFilterSchema } from '#platform/dlq/filter.ts';
 import type { DlqOperations } from '#platform/dlq/operations.ts';
 import { AppError } from '#platform/errors.ts';
-import { errorHandler, sendError } from '#platform/http/errors.ts';
+import { sendError } from '#platform/http/errors.ts';
+import { catalogueOptions, registerCatalogueErrors } from '#platform/http/framework-errors.ts';
 import { registerJsonParser } from '#platform/http/json-body.ts';
+import { createNodeServer, type HttpTimeouts } from '#platform/http/node-server.ts';
 import type { Logger } from '#platform/logger.ts';
 
-export type AdminDeps = { logger: Logger; authorized: (header: string | undefined) => boolean; control: ControlOperations; dlq: DlqOperations };
+export type AdminDeps = {
+  logger: Logger; authorized: (header: string | undefined) => boolean; control: ControlOperations; dlq: DlqOperations;
+  timeouts: HttpTimeouts; rateLimitPerSecond: number;
+};
 
 const selection = dlqFilterSchema.extend({ all: z.boolean().optional() });
 const schemas = {
@@ -36,17 +43,24 @@ function parse<S extends z.ZodType>(schema: S, value: unknown): z.output<S> {
 
 const who = (request: FastifyRequest) => `admin-api (${request.ip})`;
 
-export function buildAdminApp(deps: AdminDeps): FastifyInstance {
+export async function buildAdminApp(deps: AdminDeps): Promise<FastifyInstance> {
   const app = Fastify({
+    ...catalogueOptions,
+    serverFactory: (handler) => createNodeServer(handler, deps.timeouts),
     loggerInstance: deps.logger as unknown as FastifyBaseLogger,
     logController: new LogController({ disableRequestLogging: true }),
     bodyLimit: 256 * 1024,
-    return503OnClosing: true,
     forceCloseConnections: 'idle',
   });
+  registerCatalogueErrors(app);
   registerJsonParser(app);
-  app.setErrorHandler(errorHandler);
-  app.setNotFoundHandler((request, reply) => sendError(reply, new AppError('NOT_FOUND', { detail: `${request.method} ${request.url}` })));
+  // An application hook, added before the token check: refused guesses count against the limit too.
+  await app.register(rateLimit, { global: false });
+  app.addHook('onRequest', app.rateLimit({
+    max: deps.rateLimitPerSecond,
+    timeWindow: 1_000,
+    errorResponseBuilder: (_request, ctx) => new AppError('RATE_LIMITED', { retryAfterSeconds: Math.max(1, Math.ceil(ctx.ttl / 1000)) }),
+  }));
   app.addHook('onRequest', async (request, reply) => {
     if (request.routeOptions.url === '/healthz' || deps.authorized(request.headers.authorization)) return;
     deps.logger.warn({ ip: request.ip, route: request.routeOptions.url ?? 'unmatched' }, 'admin API: refused a request without a valid token');

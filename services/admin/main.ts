@@ -12,7 +12,10 @@ export async function startAdminApi(ctx: RoleContext, token: string): Promise<nu
   const { config, logger, nc, lifecycle } = ctx;
   const dlq = await openDlqOperations(nc);
   const control = controlOperations(nc, await openControlStore(nc), config.autoscaler.enabled);
-  const app = buildAdminApp({ logger: logger.child({ api: 'admin' }), authorized: bearerChecker(token), control, dlq });
+  const app = await buildAdminApp({
+    logger: logger.child({ api: 'admin' }), authorized: bearerChecker(token), control, dlq,
+    timeouts: config.http, rateLimitPerSecond: config.admin.rateLimitPerSecond,
+  });
   const host = config.admin.host;
   const port = config.admin.port ?? defaultPorts.admin + config.http.portOffset;
   try {

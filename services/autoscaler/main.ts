@@ -41,7 +41,7 @@ export async function startAutoscaler(ctx: RoleContext): Promise<number> {
   // errors and hang at its HTTP entry.
   const chaos = await startChaos('autoscaler', await openChaosStore(nc), { registry, logger });
   lifecycle.onShutdown('stop chaos', () => chaos.stop());
-  const app = createHttpApp({ service: 'autoscaler', logger, registry, chaos, readiness: () => ({ nats: broker.connected() ? true : 'not connected to NATS' }) });
+  const app = createHttpApp({ service: 'autoscaler', logger, registry, chaos, timeouts: config.http, readiness: () => ({ nats: broker.connected() ? true : 'not connected to NATS' }) });
   const port = await listen(app, ctx, defaultPorts.autoscaler);
   const a = config.autoscaler;
   logger.info({ tick_ms: a.tickMs, up: a.upUtilization, down: a.downUtilization, cooldown_ms: a.cooldownMs, slots: a.slots }, 'autoscaler watching the pools');

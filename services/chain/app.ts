@@ -8,10 +8,11 @@ import { BreakerOpenError, CallTimeoutError, ClientError } from '#platform/break
 import type { Chaos } from '#platform/chaos/injector.ts';
 import { AppError } from '#platform/errors.ts';
 import { createHttpApp } from '#platform/http/server.ts';
+import type { HttpTimeouts } from '#platform/http/node-server.ts';
 import { deadlineHeader, DownstreamError, type DownstreamClient, type HopResult } from '#platform/http/downstream.ts';
 import { findJobType, route, type ChainService } from '#platform/job-catalogue.ts';
 import type { Logger } from '#platform/logger.ts';
-import { counter, gauge, metrics, type MetricsRegistry } from '#platform/metrics.ts';
+import { counter, gauge, knownLabels, labelSets, metrics, type MetricsRegistry } from '#platform/metrics.ts';
 import { inSpan } from '#platform/telemetry/spans.ts';
 import type { BrokerState } from '#platform/nats/connect.ts';
 import { createEffectsLedger } from './effects.ts';
@@ -28,6 +29,7 @@ export type ChainDeps = {
   workScale: number;
   chaos: Chaos;
   broker: BrokerState;
+  timeouts: HttpTimeouts;
 };
 
 const workSchema = z.object({
@@ -47,11 +49,12 @@ export async function buildChain(deps: ChainDeps): Promise<FastifyInstance> {
     logger: deps.logger,
     registry: deps.registry,
     chaos: deps.chaos,
+    timeouts: deps.timeouts,
     readiness: () => ({ nats: deps.broker.connected() ? true : 'not connected to NATS (chaos control unavailable)' }),
   });
   gauge(deps.registry, metrics.serviceInflight, (g) => g.set({ service }, limiter.running));
   gauge(deps.registry, metrics.serviceWaiting, (g) => g.set({ service }, limiter.waiting));
-  const rejected = counter(deps.registry, metrics.serviceRejected);
+  const rejected = counter(deps.registry, metrics.serviceRejected, labelSets({ service: [service], reason: knownLabels.serviceRejectReason }));
   const effects = createEffectsLedger(service, deps.registry);
 
   // Which jobs this service did twice (at-least-once delivery made visible), for `tps audit`.

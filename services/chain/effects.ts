@@ -8,8 +8,8 @@ export function createEffectsLedger(service: string, registry: MetricsRegistry) 
   const seen = new Map<string, number>();
   /** The keys seen more than once, among those still remembered: what `tps audit` asks for. */
   const duplicated = new Set<string>();
-  const done = counter(registry, metrics.serviceEffects);
-  const duplicates = counter(registry, metrics.serviceDuplicates);
+  const done = counter(registry, metrics.serviceEffects, [{ service }]);
+  const duplicates = counter(registry, metrics.serviceDuplicates, [{ service }]);
   return {
     /** For GET /effects/duplicates: how many keys are remembered, and which completed twice or more. */
     duplicates: () => ({ service, remembered: seen.size, capacity, keys: [...duplicated] }),

@@ -46,6 +46,7 @@ export async function startChain(ctx: RoleContext, service: ChainService): Promi
     workScale: config.chain.workScale,
     chaos,
     broker: brokerState(nc),
+    timeouts: config.http,
   });
   // An operator's `tps breaker open|close` reaches this hop's breaker on every replica.
   const stopControl = await obeyControl(nc, await openControlStore(nc), {

@@ -9,15 +9,18 @@ import { AppError } from '#platform/errors.ts';
 import { parseJsonBody } from '#platform/http/json-body.ts';
 import { createHttpApp, type Preempt } from '#platform/http/server.ts';
 import { findJobType, jobTypeNames, type JobType } from '#platform/job-catalogue.ts';
-import { encodeJob, idempotencyKeyPattern, jobIdForKey, jobIdPattern, newJobId } from '#platform/job-message.ts';
+import type { IdempotencyStore } from '#platform/idempotency.ts';
+import { encodeJob, idempotencyKeyPattern, jobIdPattern, newJobId } from '#platform/job-message.ts';
 import type { JobStatusStore } from '#platform/job-status.ts';
 import type { Logger } from '#platform/logger.ts';
 import type { MetricsRegistry } from '#platform/metrics.ts';
 import type { BrokerState } from '#platform/nats/connect.ts';
+import type { PubAck } from '#platform/nats/jetstream-publisher.ts';
 import { jobSubject } from '#platform/nats/subjects.ts';
 import { sendTraced } from '#platform/nats/trace-headers.ts';
 import { poolNames, type Pool } from '#platform/pools.ts';
 import { ingressEvents } from './events.ts';
+import { submitKeyed, type KeyedSubmit } from './keyed-submit.ts';
 import { brokerUnavailable, queueFull, type Publisher } from './publisher.ts';
 import type { QueueState } from './queue-state.ts';
 
@@ -29,6 +32,7 @@ export type IngressDeps = {
   queues: QueueState;
   publisher: Publisher;
   jobStatus: JobStatusStore;
+  idempotency: IdempotencyStore;
 };
 
 const submitSchema = z.strictObject({
@@ -68,6 +72,13 @@ function wireRefusal(error: AppError): WireRefusal {
 export async function buildIngress(deps: IngressDeps): Promise<FastifyInstance> {
   const { config, broker, queues, publisher, jobStatus } = deps;
   const events = ingressEvents(deps.registry, deps.logger);
+  // Requests with an Idempotency-Key go through the key's record (keyed-submit.ts); others never do.
+  const keyedBase: Omit<KeyedSubmit, 'store'> = {
+    keys: deps.idempotency,
+    jobStatus,
+    duplicateWindowMs: config.idempotency.duplicateWindowMs,
+    confirmFailed: (err: unknown) => deps.logger.warn({ err }, 'a keyed job is stored but its idempotency record could not be confirmed; a retry finds it'),
+  };
 
   // Refusals decided in the route (a queue found full by the publish) skip the error machinery too.
   function refuse(reply: FastifyReply, error: AppError, pool: Pool): FastifyReply {
@@ -124,7 +135,7 @@ export async function buildIngress(deps: IngressDeps): Promise<FastifyInstance> 
     logger: deps.logger,
     registry: deps.registry,
     bodyLimit: config.ingress.maxBodyBytes,
-    requestTimeoutMs: config.ingress.requestTimeoutMs,
+    timeouts: config.http,
     preempt: shed,
     readiness: () => ({
       nats: broker.connected() ? true : 'not connected to NATS',
@@ -157,12 +168,19 @@ export async function buildIngress(deps: IngressDeps): Promise<FastifyInstance> 
 
     const key = request.headers['idempotency-key'];
     if (key !== undefined && (typeof key !== 'string' || !idempotencyKeyPattern.test(key))) throw new AppError('INVALID_IDEMPOTENCY_KEY');
-    const id = key ? jobIdForKey(key) : newJobId();
     if (key) {
-      const known = await jobStatus.read(id).catch(() => undefined);
-      if (known) return reply.code(202).send({ id, pool: known.pool, status: known.status, duplicate: true });
+      const keyed: KeyedSubmit = { ...keyedBase, store: (id) => storeJob(id, jobType, payload) };
+      const accepted = await submitKeyed(keyed, key, { type: jobType.name, pool, payload });
+      return reply.code(202).send({ id: accepted.id, pool, status: accepted.status, ...(accepted.duplicate ? { duplicate: true } : {}) });
     }
+    const id = newJobId();
+    await storeJob(id, jobType, payload);
+    return reply.code(202).send({ id, pool, status: 'accepted' });
+  });
 
+  /** Publishes the job and waits for its PubAck; the first store of an id records it as accepted. */
+  async function storeJob(id: string, jobType: JobType, payload: Submission['payload']): Promise<PubAck> {
+    const pool = jobType.pool;
     const acceptedAt = new Date().toISOString();
     const subject = jobSubject(jobType.name);
     const data = encodeJob({ id, type: jobType.name, pool, payload, acceptedAt });
@@ -177,8 +195,8 @@ export async function buildIngress(deps: IngressDeps): Promise<FastifyInstance> 
       jobStatus.note(id, { state: 'accepted', at: acceptedAt, type: jobType.name, pool });
       events.accepted(pool, jobType.name);
     }
-    return reply.code(202).send({ id, pool, status: 'accepted', ...(ack.duplicate ? { duplicate: true } : {}) });
-  });
+    return ack;
+  }
 
   app.get<{ Params: { id: string } }>('/jobs/:id', async (request) => {
     const { id } = request.params;

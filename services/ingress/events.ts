@@ -1,10 +1,12 @@
 // The ingress's business events, each owning its counter (and log line where one is useful).
 import { isAppError } from '#platform/errors.ts';
 import type { Logger } from '#platform/logger.ts';
-import { counter, metrics, type MetricsRegistry } from '#platform/metrics.ts';
+import { counter, knownLabels, labelSets, metrics, type MetricsRegistry } from '#platform/metrics.ts';
 import { toAppError } from '#platform/http/errors.ts';
+import { jobCatalogue } from '#platform/job-catalogue.ts';
+import { poolNames } from '#platform/pools.ts';
 
-export type RejectReason = 'queue_full' | 'rate_limited' | 'invalid' | 'broker_unavailable';
+export type RejectReason = (typeof knownLabels.rejectReason)[number];
 
 export function rejectReason(err: unknown): RejectReason | undefined {
   const error = isAppError(err) ? err : toAppError(err);
@@ -12,13 +14,15 @@ export function rejectReason(err: unknown): RejectReason | undefined {
     case 'QUEUE_FULL': return 'queue_full';
     case 'RATE_LIMITED': return 'rate_limited';
     case 'BROKER_UNAVAILABLE': return 'broker_unavailable';
+    case 'IDEMPOTENCY_STORE_FULL': return 'idempotency_store_full';
     default: return error.status < 500 ? 'invalid' : undefined;
   }
 }
 
 export function ingressEvents(registry: MetricsRegistry, logger: Logger) {
-  const submitted = counter(registry, metrics.jobsSubmitted);
-  const rejected = counter(registry, metrics.jobsRejected);
+  // Every series the ingress can export exists from its start at 0 (a healthy board reads 0, not "No data").
+  const submitted = counter(registry, metrics.jobsSubmitted, Object.values(jobCatalogue).map((t) => ({ pool: t.pool, type: t.name })));
+  const rejected = counter(registry, metrics.jobsRejected, labelSets({ pool: [...poolNames, knownLabels.poolNotKnown], reason: knownLabels.rejectReason }));
   const acceptedByType = new Map<string, () => void>();
   let lastBrokerWarning = 0;
   // One warning per 10 s is enough to see an outage without flooding the log.
@@ -29,7 +33,7 @@ export function ingressEvents(registry: MetricsRegistry, logger: Logger) {
   };
   const labelsOf = (pool: string | undefined, err: unknown) => {
     const reason = rejectReason(err);
-    return reason && { pool: pool ?? 'unknown', reason };
+    return reason && { pool: pool ?? knownLabels.poolNotKnown, reason };
   };
   /** The counter (and log line) of one kind of refusal, bound once: its counter increment is deferred. */
   function rejection(pool: string | undefined, err: unknown): () => void {

@@ -16,6 +16,12 @@ export function nativeTargets(configuredStateDir: string): Target[] {
   return state.processes.filter((p) => p.url && !['prometheus', 'grafana', 'jaeger'].includes(p.name)).map((p) => ({ role: p.name, url: p.url as string }));
 }
 
+/** What the native supervisor warns about while it runs (a NATS without TPS Lab's users). */
+export function nativeWarnings(configuredStateDir: string): string[] {
+  const state = readState(stateDir(configuredStateDir));
+  return state && state.phase !== 'stopped' && state.nats.warning ? [state.nats.warning] : [];
+}
+
 /** "ingress=http://127.0.0.1:8080,worker-fast=http://..." -> targets. */
 export function parseTargets(spec: string): Target[] {
   return spec.split(',').map((pair) => {

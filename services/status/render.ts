@@ -27,12 +27,24 @@ function row(paint: Paint, label: string, cells: Array<[Mark, string]>): string 
   return `${label.padEnd(22)}${cells.map(([m, t]) => `${m === 'none' ? ' ' : paint(m, glyph[m])} ${t.padEnd(42)}`).join('')}`.trimEnd();
 }
 
-export function renderStatus(s: Snapshot, paint: Paint): string {
+const rates = (perSec: Record<string, number>, name: (k: string) => string = (k) => k) =>
+  Object.entries(perSec).filter(([, v]) => v > 0).map(([k, v]) => `${name(k)} ${v.toFixed(1)}/s`).join(', ');
+
+/** One line for every refusal, whichever pool it was for or none yet (the metric's definition). */
+function rejectedLine(r: Snapshot['rejected'], paint: Paint): string {
+  if (r.perSec === 0) return `${'Rejected'.padEnd(22)}${paint('ok', glyph.ok)} none`;
+  const pools = rates(r.byPool, (pool) => (pool === 'unknown' ? 'before the pool was known' : pool));
+  return `${'Rejected'.padEnd(22)}${paint('watch', glyph.watch)} ${r.perSec.toFixed(1)}/s: ${rates(r.byReason)} (${pools})`;
+}
+
+/** `warnings` come first: a stack anyone may write to is worth knowing before any figure. */
+export function renderStatus(s: Snapshot, paint: Paint, warnings: readonly string[] = []): string {
   const [fast, slow] = s.pools;
   const pools = [fast, slow].filter((p): p is PoolView => p !== undefined);
   const lines = [
     `TPS Lab status  ${s.at.replace('T', ' ').slice(0, 19)}Z  (rates over ${s.seconds.toFixed(1)} s)`,
     '',
+    ...warnings.flatMap((w) => [`${paint('bad', glyph.bad)} ${w}`, '']),
     'Circuit breakers',
     ...(s.circuits.length ? s.circuits.map((c) => `  ${paint(c.state === 'open' ? 'bad' : c.state === 'half_open' ? 'watch' : 'ok', '●')} ${c.name.padEnd(26)} ${c.state.replace('_', '-')}${c.opensInInterval ? ` (opened ${c.opensInInterval}x)` : ''}`) : ['  (no breaker reports yet)']),
     '',
@@ -44,14 +56,9 @@ export function renderStatus(s: Snapshot, paint: Paint): string {
     row(paint, 'Latency p50/p90/p99', pools.map((p) => [latencyMark(p.processing), `${ms(p.processing.p50)} / ${ms(p.processing.p90)} / ${ms(p.processing.p99)} ms`])),
     row(paint, '  end to end p50/p99', pools.map((p) => ['none', `${ms(p.endToEnd.p50)} / ${ms(p.endToEnd.p99)} ms`])),
     row(paint, 'Throughput / incoming', pools.map((p) => [flowMark(p), `${p.completedPerSec.toFixed(1)}/s done, ${p.incomingPerSec.toFixed(1)}/s in`])),
-    row(paint, 'Rejected', pools.map((p) => {
-      const total = Object.values(p.rejectedPerSec).reduce((a, b) => a + b, 0);
-      const top = Object.entries(p.rejectedPerSec).filter(([, v]) => v > 0).map(([k, v]) => `${k} ${v.toFixed(1)}/s`).join(', ');
-      return [total > 0 ? 'watch' : 'ok', total > 0 ? top : 'none'];
-    })),
+    rejectedLine(s.rejected, paint),
     row(paint, 'Dead-letter queue', pools.map((p) => [dlqMark(p), `${p.dlq.depth}/${p.dlq.capacity} (+${p.dlq.addedPerSec.toFixed(1)}/s)`])),
     ...(s.autoscaler.present ? [row(paint, 'Autoscaler', pools.map((p) => [p.autoscaler.bottleneck ? 'watch' : 'ok', `${s.autoscaler.enabled ? 'on' : 'OFF (manual)'}, wants ${p.autoscaler.desiredSlots ?? '-'} slots${p.autoscaler.bottleneck ? ', bottleneck downstream' : ''}`]))] : []),
-    ...(s.rejectedBeforeParsingPerSec > 0 ? [`${'Refused before parsing'.padEnd(22)}${paint('watch', '!')} ${s.rejectedBeforeParsingPerSec.toFixed(1)}/s (every queue full, rate limit or broker down)`] : []),
     '',
     'Resources',
     ...s.roles.map((r) => `  ${paint(!r.up ? 'bad' : r.cpuPercent > 90 ? 'watch' : 'ok', r.up ? '●' : '✗')} ${r.role.padEnd(13)} ${r.up ? `CPU ${r.cpuPercent.toFixed(0).padStart(3)}%  memory ${r.memoryMb.toFixed(0).padStart(4)} MB` : `down (${r.error ?? 'no answer'})`}`),

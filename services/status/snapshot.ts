@@ -1,5 +1,6 @@
 // The handbook's seven dashboard panels (section 2.2), plus DLQ, autoscaler and chaos, computed
 // from two scrapes of every role: gauges from the second, rates and percentiles from the change.
+import { knownLabels } from '#platform/metrics.ts';
 import { poolNames, type Pool } from '#platform/pools.ts';
 import type { Collection, Scrape } from './collect.ts';
 import type { Sample } from './parse.ts';
@@ -13,6 +14,7 @@ export type PoolView = {
   completedPerSec: number;
   attemptsPerSec: number;
   errorRate: number;
+  /** Refusals the ingress could attribute to this pool, by reason (part of Snapshot.rejected). */
   rejectedPerSec: Record<string, number>;
   processing: Quantiles;
   endToEnd: Quantiles;
@@ -25,8 +27,12 @@ export type Snapshot = {
   pools: PoolView[];
   circuits: Array<{ name: string; state: 'closed' | 'half_open' | 'open'; opensInInterval: number }>;
   roles: Array<{ role: string; up: boolean; cpuPercent: number; memoryMb: number; error?: string }>;
-  /** Refusals decided before the pool was known (every queue full, rate limit, broker down). */
-  rejectedBeforeParsingPerSec: number;
+  /**
+   * Every refusal of the ingress (tps_jobs_rejected_total, all pool labels): the one definition
+   * the board, the metrics and the docs share. `byPool.unknown`: decided before the body said
+   * which pool (every queue full, the rate limit, the broker down).
+   */
+  rejected: { perSec: number; byReason: Record<string, number>; byPool: Record<string, number> };
   faults: Array<{ target: string; fault: string }>;
   autoscaler: { present: boolean; enabled: boolean };
 };
@@ -82,7 +88,7 @@ function poolView(c: Collection, pool: Pool): PoolView {
   const busy = sum(now, 'tps_worker_busy', { pool });
   const attempts = increase(c, 'tps_jobs_processed_total', { pool });
   const failed = attempts - increase(c, 'tps_jobs_processed_total', { pool, outcome: 'success' });
-  const reasons = ['queue_full', 'rate_limited', 'invalid', 'broker_unavailable'];
+  const reasons = knownLabels.rejectReason;
   const desired = now.find((s) => matches(s, 'tps_autoscaler_desired_slots', { pool }))?.value;
   return {
     pool,
@@ -97,6 +103,17 @@ function poolView(c: Collection, pool: Pool): PoolView {
     endToEnd: quantiles(c, 'tps_job_end_to_end_seconds', { pool }),
     dlq: { depth: max(now, 'tps_dlq_depth', { pool }), capacity: max(now, 'tps_dlq_capacity', { pool }), addedPerSec: per(increase(c, 'tps_dlq_added_total', { pool })) },
     autoscaler: { ...(desired !== undefined ? { desiredSlots: desired } : {}), bottleneck: max(now, 'tps_autoscaler_bottleneck', { pool }) > 0 },
+  };
+}
+
+function rejectedView(c: Collection): Snapshot['rejected'] {
+  const seen = all(c.after).filter((s) => s.name === 'tps_jobs_rejected_total');
+  const values = (label: string, known: readonly string[]) => [...new Set([...known, ...seen.map((s) => s.labels[label] ?? '')])].filter(Boolean);
+  const per = (m: Match) => increase(c, 'tps_jobs_rejected_total', m) / c.seconds;
+  return {
+    perSec: per({}),
+    byReason: Object.fromEntries(values('reason', knownLabels.rejectReason).map((reason) => [reason, per({ reason })])),
+    byPool: Object.fromEntries(values('pool', [...poolNames, knownLabels.poolNotKnown]).map((pool) => [pool, per({ pool })])),
   };
 }
 
@@ -121,7 +138,7 @@ export function snapshot(c: Collection): Snapshot {
         memoryMb: sum(s.samples, 'process_resident_memory_bytes') / 1_048_576, ...(s.error ? { error: s.error } : {}),
       };
     }),
-    rejectedBeforeParsingPerSec: increase(c, 'tps_jobs_rejected_total', { pool: 'unknown' }) / c.seconds,
+    rejected: rejectedView(c),
     faults: now.filter((s) => s.name === 'tps_chaos_fault_active' && s.value > 0).map((s) => ({ target: s.labels.target as string, fault: s.labels.fault as string }))
       .filter((f, i, list) => list.findIndex((g) => g.target === f.target && g.fault === f.fault) === i),
     autoscaler: { present: now.some((s) => s.name === 'tps_autoscaler_enabled'), enabled: max(now, 'tps_autoscaler_enabled') > 0 },

@@ -1,15 +1,25 @@
-// NATS for native mode: use the server answering at NATS_URL, or start one when the URL points at
-// this machine and nothing answers there. Only a server it started is stopped again.
+// NATS for native mode: its own nats-server with the per-role users of permissions.ts, never a
+// server that happens to answer at NATS_URL (one without users would let any local process publish
+// jobs, purge the DLQ or set faults). Another server is used only when TPS_EXTERNAL_NATS says so,
+// and then with a warning. Only a server it started is stopped again.
 import net from 'node:net';
 import path from 'node:path';
 import { mkdirSync } from 'node:fs';
-import { generatePasswords, writeOperatorEnv, writeSecret, type Passwords } from '#platform/nats/credentials.ts';
+import type { Config } from '#platform/config.ts';
+import { generatePasswords, operatorEnvFile, writeOperatorEnv, writeSecret, type Passwords } from '#platform/nats/credentials.ts';
 import { renderServerConfig } from '#platform/nats/server-config.ts';
 import { findNatsServer } from '#platform/nats/server-binary.ts';
 import { manage, type ManagedProcess } from './managed-process.ts';
-import { portFree } from './ports.ts';
+import { anyFreePort, portFree } from './ports.ts';
 
-export type Broker = { url: string; managed?: ManagedProcess; monitorUrl?: string; passwords?: Passwords };
+export type Broker = {
+  url: string; managed?: ManagedProcess; monitorUrl?: string; passwords?: Passwords;
+  /** Why this NATS is not the safe default (TPS_EXTERNAL_NATS): shown by `tps up` and `tps status`. */
+  warning?: string;
+  /** Why its own server listens somewhere else than the default port. */
+  note?: string;
+};
+type BrokerOptions = { stateDir: string; monitorPort: number };
 
 const loopback = new Set(['127.0.0.1', 'localhost', '::1', '[::1]']);
 
@@ -18,22 +28,64 @@ export function hostPort(url: string): { host: string; port: number } {
   return { host: parsed.hostname, port: Number(parsed.port || 4222) };
 }
 
-export function answers(host: string, port: number, timeoutMs = 500): Promise<boolean> {
+/** The INFO a NATS server greets a client with, or undefined when none answers there. */
+export function serverInfo(host: string, port: number, timeoutMs = 500): Promise<{ auth_required?: boolean } | undefined> {
   return new Promise((resolve) => {
     const socket = net.connect({ host, port });
-    const done = (ok: boolean) => { socket.destroy(); resolve(ok); };
-    socket.setTimeout(timeoutMs, () => done(false));
-    socket.once('data', (d) => done(d.toString().startsWith('INFO')));
-    socket.once('error', () => done(false));
+    const done = (info?: { auth_required?: boolean }) => { socket.destroy(); resolve(info); };
+    socket.setTimeout(timeoutMs, () => done());
+    let text = '';
+    socket.on('data', (d) => {
+      text += d.toString();
+      // Not a NATS server (or not yet the whole line of one: INFO fits one read but may not).
+      if (!text.startsWith('INFO') && !'INFO'.startsWith(text)) return done();
+      const end = text.indexOf('\n');
+      if (end < 0) return undefined;
+      try { return done(JSON.parse(text.slice(5, end)) as { auth_required?: boolean }); } catch { return done({}); }
+    });
+    socket.once('error', () => done());
   });
 }
 
-export async function ensureBroker(url: string, opts: { stateDir: string; monitorPort: number }): Promise<Broker> {
+export async function answers(host: string, port: number, timeoutMs = 500): Promise<boolean> {
+  return (await serverInfo(host, port, timeoutMs)) !== undefined;
+}
+
+export async function ensureBroker(nats: Pick<Config['nats'], 'servers' | 'urlGiven' | 'external'>, opts: BrokerOptions): Promise<Broker> {
+  const url = nats.servers[0] ?? 'nats://127.0.0.1:4222';
+  if (nats.external) return externalBroker(url);
+  const { port, note } = await choosePort(url, nats.urlGiven, opts.stateDir);
+  return { ...(await startOwn(port, opts)), ...(note ? { note } : {}) };
+}
+
+async function externalBroker(url: string): Promise<Broker> {
   const { host, port } = hostPort(url);
-  if (await answers(host, port)) return { url };
-  if (!loopback.has(host)) {
-    throw new Error(`NATS at ${url} does not answer, and it is not on this machine, so it cannot be started here.`);
+  const info = await serverInfo(host, port);
+  if (!info) throw new Error(`TPS_EXTERNAL_NATS=true, but no NATS answers at ${url}. Start it, or unset TPS_EXTERNAL_NATS so tps up starts its own.`);
+  const who = info.auth_required
+    ? 'which tps up did not start: its users and permissions, not TPS Lab\'s per-role ones, decide who may'
+    : 'which asks for no credentials: any process that reaches it can';
+  return { url, warning: `WARNING: TPS_EXTERNAL_NATS=true: using the NATS at ${url}, ${who} publish jobs, purge the dead-letter queue or set chaos faults.` };
+}
+
+/** The port NATS_URL names (refused when taken); without NATS_URL the default, else any free one. */
+async function choosePort(url: string, given: boolean, stateDir: string): Promise<{ port: number; note?: string }> {
+  const { host, port } = hostPort(url);
+  if (given && !loopback.has(host)) {
+    throw new Error(`NATS_URL=${url} is not on this machine, so tps up cannot start its nats-server there. To use that server as it is, set TPS_EXTERNAL_NATS=true.`);
   }
+  if (await portFree(port)) return { port };
+  const info = await serverInfo('127.0.0.1', port);
+  const holder = info ? `a NATS server tps up did not start${info.auth_required ? '' : ', without authentication'}` : 'another program';
+  if (given) {
+    throw new Error(`NATS_URL=${url}: port ${port} is taken by ${holder}. tps up starts its own nats-server with TPS Lab's per-role users and adopts no other. ` +
+      'Free the port, name a free one in NATS_URL, unset NATS_URL (tps up then picks a free port), or set TPS_EXTERNAL_NATS=true to use that server as it is.');
+  }
+  const free = await anyFreePort();
+  return { port: free, note: `port ${port} is taken by ${holder}; nats-server listens on ${free} instead (tps commands find it in ${operatorEnvFile(stateDir)}).` };
+}
+
+async function startOwn(port: number, opts: BrokerOptions): Promise<Broker> {
   const storeDir = path.join(opts.stateDir, 'nats');
   mkdirSync(storeDir, { recursive: true });
   // The monitoring port is a convenience: go without it rather than fail when 8222 is taken.
@@ -64,4 +116,13 @@ export async function ensureBroker(url: string, opts: { stateDir: string; monito
   const brokerUrl = `nats://127.0.0.1:${port}`;
   writeOperatorEnv(opts.stateDir, brokerUrl, passwords);
   return { url: brokerUrl, managed: proc, passwords, ...(monitorPort > 0 ? { monitorUrl: `http://127.0.0.1:${monitorPort}` } : {}) };
+}
+
+/** What the supervisor says about its NATS as it starts. */
+export function brokerLines(broker: Broker, storeDir: string): string[] {
+  return [
+    ...(broker.note ? [broker.note] : []),
+    broker.managed ? `started nats-server at ${broker.url} with the per-role users (store ${storeDir})` : `using the NATS at ${broker.url} (TPS_EXTERNAL_NATS=true)`,
+    ...(broker.warning ? [broker.warning] : []),
+  ];
 }

@@ -9,6 +9,7 @@ import {
   jaegerEnvironment, monitoringPaths, nativePrometheusConfig, nativePrometheusDir, prometheusArgs, writeGrafanaProvisioning, writePrometheusConfig,
 } from '#monitoring/native.ts';
 import { roles } from '../roles.ts';
+import { grafanaDir, grafanaLogin, grafanaSecurityEnvironment } from './grafana-settings.ts';
 import { portFree } from './ports.ts';
 import type { ExtraProcess } from './supervisor.ts';
 
@@ -53,14 +54,15 @@ async function grafana(ctx: ExtrasContext): Promise<Found> {
   if (!home) return { note: `Grafana not started: found ${binary} but not its home folder (conf/defaults.ini).` };
   const port = defaultPorts.grafana + ctx.offset;
   if (await busy([port])) return { note: `Grafana not started: port ${port} is in use.` };
-  const dir = path.join(ctx.stateDir, 'grafana');
+  const dir = grafanaDir(ctx.stateDir);
+  const login = grafanaLogin(ctx.stateDir, ctx.config.grafana);
   const provisioning = writeGrafanaProvisioning(path.join(dir, 'provisioning'), {
     prometheus: url(defaultPorts.prometheus + ctx.offset), jaeger: url(defaultPorts.jaegerUi + ctx.offset),
   });
   const env = childEnvironment({
     GF_PATHS_PROVISIONING: provisioning, GF_PATHS_DATA: path.join(dir, 'data'), GF_PATHS_LOGS: path.join(dir, 'logs'),
     GF_PATHS_PLUGINS: path.join(dir, 'plugins'), GF_SERVER_HTTP_ADDR: '127.0.0.1', GF_SERVER_HTTP_PORT: String(port),
-    GF_AUTH_ANONYMOUS_ENABLED: 'true', GF_AUTH_ANONYMOUS_ORG_ROLE: 'Viewer',
+    ...grafanaSecurityEnvironment(login, ctx.config.grafana.anonymous),
     GF_DASHBOARDS_DEFAULT_HOME_DASHBOARD_PATH: path.join(monitoringPaths.dashboards, 'tps-overview.json'),
     GF_ANALYTICS_REPORTING_ENABLED: 'false', GF_ANALYTICS_CHECK_FOR_UPDATES: 'false',
   });
@@ -68,7 +70,11 @@ async function grafana(ctx: ExtrasContext): Promise<Found> {
   const args = [...(path.basename(binary) === 'grafana' ? ['server'] : []), `--homepath=${home}`];
   return {
     process: { name: 'grafana', url: url(port), readyUrl: `${url(port)}/api/health`, spec: { name: 'grafana', command: binary, args, env, restart: true } },
-    note: 'Grafana: anonymous viewers see the TPS dashboards; log in as admin/admin to edit.',
+    note: [
+      `Grafana: log in as admin (password: ${'file' in login.password ? login.password.file : 'GRAFANA_ADMIN_PASSWORD'}); sign-up off; ` +
+        `anonymous viewing ${ctx.config.grafana.anonymous ? 'on (GRAFANA_ANONYMOUS=true)' : 'off (GRAFANA_ANONYMOUS=true turns it on)'}.`,
+      ...(login.note ? [login.note] : []),
+    ].join(' '),
   };
 }
 

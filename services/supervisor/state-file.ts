@@ -23,7 +23,8 @@ export type SupervisorState = {
   startedAt: string;
   readyMs?: number;
   error?: string;
-  nats: { url: string; managed: boolean; monitorUrl?: string };
+  /** `warning` when it is not its own nats-server with the per-role users (TPS_EXTERNAL_NATS). */
+  nats: { url: string; managed: boolean; monitorUrl?: string; warning?: string };
   processes: ProcessReport[];
   notes: string[];
   /** System faults in force (nats_down, monitoring_down, autoscaler_down), each with its expiry. */

@@ -1,6 +1,6 @@
-// Native run mode: NATS (reused or started), provisioning, every role as a child process (a worker
-// pool as many replicas as asked, changed live by `tps scale --replicas`) with restart on crash,
-// readiness, and an ordered stop. Progress goes to `say` as plain lines.
+// Native run mode: NATS (its own, or another only when told to), provisioning, every role as a
+// child process (a worker pool as many replicas as asked, changed live by `tps scale --replicas`)
+// with restart on crash, readiness, and an ordered stop. Progress goes to `say` as plain lines.
 import { mkdirSync } from 'node:fs';
 import path from 'node:path';
 import { nativePrometheusDir, writeScrapeTargets } from '#monitoring/native.ts';
@@ -13,7 +13,7 @@ import { declareTopology } from '#platform/nats/topology.ts';
 import { stateDir as resolveStateDir } from '#platform/paths.ts';
 import { defaultPorts } from '#platform/ports.ts';
 import type { RoleDefinition } from '#services/roles.ts';
-import { ensureBroker, type Broker } from './broker.ts';
+import { brokerLines, ensureBroker, type Broker } from './broker.ts';
 import { openControlSocket, type ControlSocket } from './control-socket.ts';
 import { extraProcesses } from './extras.ts';
 import { startFaultControl, type FaultControl } from './fault-control.ts';
@@ -164,10 +164,10 @@ async function bringUp(run: Run, handle: Supervisor): Promise<void> {
   for (const i of instances) if (!(await portFree(i.port))) busy.push(`${i.name} (${i.port})`);
   if (busy.length > 0) throw new Error(`ports already in use: ${busy.join(', ')}. Is TPS Lab already running (\`tps down\`), or another program using them?`);
 
-  const broker = await ensureBroker(run.config.nats.servers[0] ?? 'nats://127.0.0.1:4222', { stateDir: run.dir, monitorPort: defaultPorts.natsMonitoring + run.offset });
+  const broker = await ensureBroker(run.config.nats, { stateDir: run.dir, monitorPort: defaultPorts.natsMonitoring + run.offset });
   run.broker = broker;
-  run.state.nats = { url: broker.url, managed: Boolean(broker.managed), ...(broker.monitorUrl ? { monitorUrl: broker.monitorUrl } : {}) };
-  run.say(broker.managed ? `started nats-server at ${broker.url} (store ${path.join(run.dir, 'nats')})` : `using the NATS already answering at ${broker.url}`);
+  run.state.nats = { url: broker.url, managed: Boolean(broker.managed), ...(broker.monitorUrl ? { monitorUrl: broker.monitorUrl } : {}), ...(broker.warning ? { warning: broker.warning } : {}) };
+  for (const line of brokerLines(broker, path.join(run.dir, 'nats'))) run.say(line);
   const logger = createLogger('supervisor', { ...run.config, log: { level: 'warn' } });
   const operator = broker.passwords ? { user: 'operator', password: broker.passwords.operator } : {};
   const nats = { ...run.config.nats, ...operator, servers: [broker.url] };

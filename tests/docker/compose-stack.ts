@@ -41,6 +41,33 @@ async function checkContainers(): Promise<void> {
   expect(provision?.status.startsWith('Exited (0)'), `provision should have exited 0: ${provision?.status}`);
 }
 
+type Inspected = {
+  Name: string; Config: { User: string; Image: string; Labels: Record<string, string> };
+  HostConfig: { ReadonlyRootfs: boolean; CapDrop: string[] | null; SecurityOpt: string[] | null; PortBindings: Record<string, Array<{ HostIp: string }> | null> | null };
+  Mounts: Array<{ Source: string }>;
+};
+
+/** Reliability matrix S13/S14 on the running containers, not only in the file. */
+async function checkHardening(): Promise<void> {
+  const ids = (await run('docker', ['ps', '-q', '--filter', 'label=com.docker.compose.project'], { quiet: true })).out.trim().split('\n').filter(Boolean);
+  const inspected = JSON.parse((await run('docker', ['inspect', ...ids], { quiet: true })).out) as Inspected[];
+  const problems: string[] = [];
+  for (const c of inspected) {
+    const name = c.Name.replace(/^\//, '');
+    if (!c.HostConfig.ReadonlyRootfs) problems.push(`${name}: root filesystem writable`);
+    if (!(c.HostConfig.CapDrop ?? []).includes('ALL')) problems.push(`${name}: capabilities not dropped`);
+    if (!(c.HostConfig.SecurityOpt ?? []).some((o) => o.startsWith('no-new-privileges'))) problems.push(`${name}: no no-new-privileges`);
+    if (c.Mounts.some((m) => m.Source.includes('docker.sock'))) problems.push(`${name}: mounts the Docker socket`);
+    for (const [port, bindings] of Object.entries(c.HostConfig.PortBindings ?? {})) {
+      for (const b of bindings ?? []) if (b.HostIp !== '127.0.0.1') problems.push(`${name}: ${port} published on ${b.HostIp || 'every address'}`);
+    }
+    // Our image runs as node (uid 1000); third-party images keep their own default user.
+    if (c.Config.Image === 'tps-lab:local' && ['', 'root', '0'].includes(c.Config.User)) problems.push(`${name}: runs as root`);
+  }
+  expect(problems.length === 0, `hardening of the running containers:\n  ${problems.join('\n  ')}`);
+  console.log(`   ${inspected.length} containers: read-only root, capabilities dropped, no-new-privileges, ports on 127.0.0.1 only, no Docker socket; ours as ${inspected.find((c) => c.Config.Image === 'tps-lab:local')?.Config.User}`);
+}
+
 async function checkJobsEndToEnd(): Promise<Map<string, string>> {
   const ids = new Map<string, string>();
   for (const type of Object.keys(jobCatalogue)) ids.set(await submit(type), type);
@@ -89,6 +116,7 @@ async function checkSubmittedEnded(): Promise<void> {
 
 async function main(): Promise<void> {
   await step('lab 2.1: at least 5 containers, every one healthy, provision exited 0', checkContainers);
+  await step('the running containers are hardened as the file says (S13, S14)', checkHardening);
   const jobs = new Map<string, string>();
   await step('jobs of every type complete end to end', async () => { for (const [id, type] of await checkJobsEndToEnd()) jobs.set(id, type); });
   await step('traces: each role its own service, one trace per job (Jaeger query API)', () => checkTraces(jobs));

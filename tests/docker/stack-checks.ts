@@ -62,6 +62,7 @@ export async function checkDashboards(submitted: string[]): Promise<void> {
   console.log(`   ${up.length} targets up: ${up.map((s) => s.metric.job).sort().join(', ')}`);
   const flags = (await (await fetch(`${urls.prometheus}/api/v1/status/flags`)).json()) as { data: Record<string, string> };
   expect(flags.data['enable-feature']?.includes('exemplar-storage'), 'Prometheus should keep exemplars');
+  expect(flags.data['web.enable-lifecycle'] === 'false', 'Prometheus\'s lifecycle API (stop, reload over HTTP) should be off');
 
   const stop = background(10, submitted);
   try {

@@ -6,7 +6,8 @@ import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import type { Passwords } from '#platform/nats/credentials.ts';
-import { renderServerConfig } from '#platform/nats/server-config.ts';
+import { natsUsers, type NatsPermissions, type NatsUserName } from '#platform/nats/permissions.ts';
+import { renderServerConfig, type ServerConfigOptions } from '#platform/nats/server-config.ts';
 import { findNatsServer } from '#platform/nats/server-binary.ts';
 
 export type NatsServerHandle = {
@@ -22,24 +23,45 @@ export type NatsServerHandle = {
   dispose(): Promise<void>;
   /** The last few KB the server wrote to stderr (its log). */
   log(): string;
+  /**
+   * Gives the per-role users these permissions (the real ones when omitted) the way an operator
+   * would: rewrites nats.conf and sends SIGHUP; resolves once the server has reloaded it.
+   * Connections stay open and get the new permissions. Needs a server started with `passwords`.
+   */
+  reload(users?: ServerUsers): Promise<void>;
 };
 
-/** With `passwords`, the server has the per-role users and permissions of native mode and compose. */
-export async function startNatsServer(opts: { passwords?: Passwords } = {}): Promise<NatsServerHandle> {
+export type ServerUsers = Readonly<Record<NatsUserName, NatsPermissions>>;
+
+/** The per-role users of permissions.ts with some publish rights taken from one of them. */
+export function usersWithout(user: NatsUserName, ...subjects: string[]): ServerUsers {
+  const p = natsUsers[user];
+  return { ...natsUsers, [user]: { ...p, publish: p.publish.filter((s) => !subjects.includes(s)) } };
+}
+
+/** With `passwords`, the server has the per-role users and permissions of native mode and compose;
+ * with `port`, it listens there (e.g. where `tps up` would put its own) instead of a free port. */
+export async function startNatsServer(opts: { passwords?: Passwords; port?: number } = {}): Promise<NatsServerHandle> {
   const binary = findNatsServer();
   const root = mkdtempSync(path.join(os.tmpdir(), 'tps-nats-'));
   const storeDir = path.join(root, 'store');
   const portsDir = path.join(root, 'ports');
-  let port = 0;
+  let port = opts.port ?? 0;
   let monitorPort = 0;
   let child: ChildProcess | undefined;
   let stderr = '';
+  const configFile = path.join(root, 'nats.conf');
+  let users: ServerUsers | undefined;
+  /** What the running server was started with: a reload must change nothing but the users. */
+  let serverConfig: ServerConfigOptions | undefined;
+  let reloads = 0;
+  const writeConfig = (base: ServerConfigOptions) => writeFileSync(configFile, renderServerConfig({ ...base, ...(users ? { users } : {}) }));
 
   async function start(): Promise<void> {
     let args = ['-js', '-sd', storeDir, '-a', '127.0.0.1', '-p', String(port || -1), '-m', String(monitorPort || -1)];
     if (opts.passwords) {
-      const configFile = path.join(root, 'nats.conf');
-      writeFileSync(configFile, renderServerConfig({ listen: `127.0.0.1:${port || -1}`, monitor: `127.0.0.1:${monitorPort || -1}`, storeDir, passwords: opts.passwords }));
+      serverConfig = { listen: `127.0.0.1:${port || -1}`, monitor: `127.0.0.1:${monitorPort || -1}`, storeDir, passwords: opts.passwords };
+      writeConfig(serverConfig);
       args = ['-c', configFile];
     }
     args.push('--ports_file_dir', portsDir);
@@ -47,7 +69,10 @@ export async function startNatsServer(opts: { passwords?: Passwords } = {}): Pro
     rmSync(portsDir, { recursive: true, force: true });
     mkdirSync(portsDir, { recursive: true });
     child = spawn(binary, args, { stdio: ['ignore', 'ignore', 'pipe'] });
-    child.stderr?.on('data', (d: Buffer) => { stderr = (stderr + d.toString()).slice(-4000); });
+    child.stderr?.on('data', (d: Buffer) => {
+      if (d.includes('Reloaded server configuration')) reloads += 1;
+      stderr = (stderr + d.toString()).slice(-4000);
+    });
     try {
       const ports = await waitFor(() => readPortsFile(portsDir), 10_000, () => `nats-server to start: ${stderr}`);
       port = ports.port;
@@ -67,6 +92,15 @@ export async function startNatsServer(opts: { passwords?: Passwords } = {}): Pro
     await exited;
   }
 
+  async function reload(next?: ServerUsers): Promise<void> {
+    if (!serverConfig || !child) throw new Error('reload() needs a running server started with passwords');
+    users = next;
+    writeConfig(serverConfig);
+    const before = reloads;
+    child.kill('SIGHUP');
+    await waitFor(() => (reloads > before ? true : undefined), 10_000, () => `nats-server to reload its configuration: ${stderr}`);
+  }
+
   await start();
   return {
     get url() { return `nats://127.0.0.1:${port}`; },
@@ -76,6 +110,7 @@ export async function startNatsServer(opts: { passwords?: Passwords } = {}): Pro
     log: () => stderr,
     stop,
     start,
+    reload,
     async dispose() {
       await stop({ hard: true });
       rmSync(root, { recursive: true, force: true });

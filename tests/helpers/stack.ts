@@ -1,5 +1,7 @@
 // The whole pipeline for a test: every role as its own process (the native supervisor starts
-// them), on ports free on this machine, against the test's own nats-server.
+// them), on ports free on this machine, against the test's own nats-server: one the test started
+// and shares on purpose (it reads and writes it directly; TPS_EXTERNAL_NATS), or, when nothing
+// answers at the URL, the supervisor's own there, with the per-role users.
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -12,6 +14,7 @@ import { poolNames } from '#platform/pools.ts';
 import { defaultPorts, workerReplicaPort } from '#platform/ports.ts';
 import { roles } from '#services/roles.ts';
 import { portFree } from '#services/supervisor/ports.ts';
+import { answers, hostPort } from '#services/supervisor/broker.ts';
 import { startSupervisor, type Supervisor } from '#services/supervisor/supervisor.ts';
 import { waitFor } from './nats-server.ts';
 import { postJob } from './roles.ts';
@@ -44,7 +47,9 @@ export async function startStack(natsUrl: string, env: Record<string, string> = 
   const dir = mkdtempSync(path.join(os.tmpdir(), 'tps-stack-'));
   const offset = await freeOffset();
   // Prometheus only where a test asks for it (TPS_MONITORING=auto): it is not free on 2 cores.
-  const childEnv = { LOG_LEVEL: 'info', TPS_STATE_DIR: dir, TPS_PORT_OFFSET: String(offset), TPS_MONITORING: 'off', ...env };
+  const { host, port } = hostPort(natsUrl);
+  const shared: Record<string, string> = (await answers(host, port)) ? { TPS_EXTERNAL_NATS: 'true' } : {};
+  const childEnv = { LOG_LEVEL: 'info', TPS_STATE_DIR: dir, TPS_PORT_OFFSET: String(offset), TPS_MONITORING: 'off', ...shared, ...env };
   const config = loadConfig({ NATS_URL: natsUrl, ...childEnv });
   const lines: string[] = [];
   const supervisor = await startSupervisor(config, Object.values(roles), (line) => lines.push(line), { childEnv });

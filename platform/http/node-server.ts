@@ -1,0 +1,28 @@
+// The Node HTTP server under every TPS Fastify app, with every timeout explicit. Fastify's own
+// default is no request timeout at all, so a client that sends its headers or its body a byte at
+// a time (slowloris, reliability matrix S6) would hold a socket, and the memory behind it, forever.
+import http, { type IncomingMessage, type ServerResponse } from 'node:http';
+
+/** From the configuration (config.http): REQUEST_TIMEOUT_MS and HEADERS_TIMEOUT_MS. */
+export type HttpTimeouts = { readonly requestTimeoutMs: number; readonly headersTimeoutMs: number };
+
+// Fastify's own keep-alive default; a server we create must be given it explicitly.
+const keepAliveTimeoutMs = 72_000;
+
+/**
+ * Node closes a connection whose headers took longer than `headersTimeoutMs`, or whose whole
+ * request (headers and body) took longer than `requestTimeoutMs`, answering 408 (in the
+ * catalogue's shape: framework-errors.ts). Once a request has arrived, how long the answer takes
+ * is not bounded here.
+ */
+export function createNodeServer(handler: (req: IncomingMessage, res: ServerResponse) => void, timeouts: HttpTimeouts): http.Server {
+  const server = http.createServer({
+    requestTimeout: timeouts.requestTimeoutMs,
+    headersTimeout: timeouts.headersTimeoutMs,
+    // Node looks for expired requests on a timer, every 30 s by default: a slow client would be
+    // held that much longer than the timeout says. A sweep costs one walk over open connections.
+    connectionsCheckingInterval: Math.max(50, Math.min(1_000, Math.floor(timeouts.headersTimeoutMs / 2))),
+  }, handler);
+  server.keepAliveTimeout = keepAliveTimeoutMs;
+  return server;
+}

@@ -1,0 +1,29 @@
+// What a JetStream API error says about a stream message, decided once here so callers can tell
+// "the message is already gone" (done) and "the stream is full" from every other failure (NATS
+// away, a permission missing, a timeout), which they must treat as "not done, try again".
+import { JetStreamApiCodes, JetStreamApiError } from '@nats-io/jetstream';
+
+/** nats-server error codes (server/errors.json) that no constant of nats.js names. */
+const serverCodes = {
+  /** "sequence N not found": deleting a message inside the stream's range that is already gone. */
+  sequenceNotFound: 10043,
+  /** A message delete the store refused; the store's own error is the description. */
+  messageDeleteFailed: 10057,
+  /** A publish the store refused; "maximum messages exceeded" when a discard-new stream is full. */
+  storeFailed: 10077,
+} as const;
+
+/** Store errors inside a failed delete that mean "no such message (any more)", as 2.9 words them. */
+const goneInStore = new Set(['no message found', 'stream store EOF']);
+
+/** The message a get or delete named is not in the stream: acked, deleted, purged or expired. */
+export function isMessageGone(err: unknown): boolean {
+  if (!(err instanceof JetStreamApiError)) return false;
+  if (err.code === JetStreamApiCodes.NoMessageFound || err.code === serverCodes.sequenceNotFound) return true;
+  return err.code === serverCodes.messageDeleteFailed && goneInStore.has(err.message);
+}
+
+/** A publish refused because the stream is at its limit (`discard: new` never evicts to make room). */
+export function isStreamFull(err: unknown): boolean {
+  return err instanceof JetStreamApiError && err.code === serverCodes.storeFailed && /^maximum (messages|bytes)/.test(err.message);
+}
