@@ -6,9 +6,9 @@
 //   node bench/autoscaler.bench.ts [--scenario step|bottleneck] [--rate 40] [--seconds 60]
 import { writeFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
-import { startNatsServer } from '../tests/helpers/nats-server.ts';
-import { postJob } from '../tests/helpers/roles.ts';
-import { metricValue, startStack, type Stack } from '../tests/helpers/stack.ts';
+import { startNatsServer } from '#devenv/nats-server.ts';
+import { postJob } from '#devenv/roles.ts';
+import { metricValue, startStack, type Stack } from '#devenv/stack.ts';
 
 const { values } = parseArgs({ options: {
   scenario: { type: 'string', default: 'step' }, rate: { type: 'string' }, seconds: { type: 'string' },

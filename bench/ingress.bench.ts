@@ -17,7 +17,7 @@ import { provision } from '#platform/nats/provision.ts';
 import { declareTopology } from '#platform/nats/topology.ts';
 import { cliEntry } from '#platform/paths.ts';
 import { loadConfig } from '#platform/config.ts';
-import { startNatsServer, type NatsServerHandle } from '../tests/helpers/nats-server.ts';
+import { startNatsServer, type NatsServerHandle } from '#devenv/nats-server.ts';
 import { formatResult, load, type LoadResult } from './lib/http-load.ts';
 import { cpuMs, freePort, startTarget, type Target } from './lib/processes.ts';
 

@@ -3,19 +3,19 @@
 // steady open-model load from the scenario's own load hint, and prints the recovery time.
 //   node bench/scenario-recovery.bench.ts --scenario breaker-open [--speed 2] [--rate 30]
 import { parseArgs } from 'node:util';
-import { realClock } from '#services/scenarios/clock.ts';
-import { runTimeline } from '#services/scenarios/execute.ts';
-import { resolveScenario } from '#services/scenarios/load.ts';
-import { planTimeline } from '#services/scenarios/plan.ts';
-import { steadyCheck, waitForSteady } from '#services/scenarios/steady.ts';
-import { openChaosControl } from '#platform/chaos/control.ts';
+import { realClock } from '#chaos/runner/clock.ts';
+import { runTimeline } from '#chaos/runner/execute.ts';
+import { resolveScenario } from '#chaos/runner/load.ts';
+import { planTimeline } from '#chaos/runner/plan.ts';
+import { steadyCheck, waitForSteady } from '#chaos/runner/steady.ts';
+import { openChaosControl } from '#chaos/control-plane.ts';
 import { loadConfig } from '#platform/config.ts';
 import type { NatsConnection } from '@nats-io/transport-node';
 import { createLogger } from '#platform/logger.ts';
-import { nativeTargets } from '#services/status/collect.ts';
-import { startNatsServer } from '../tests/helpers/nats-server.ts';
-import { postJob } from '../tests/helpers/roles.ts';
-import { startStack } from '../tests/helpers/stack.ts';
+import { nativeTargets } from '#operator/status/collect.ts';
+import { startNatsServer } from '#devenv/nats-server.ts';
+import { postJob } from '#devenv/roles.ts';
+import { startStack } from '#devenv/stack.ts';
 
 const { values } = parseArgs({ options: { scenario: { type: 'string', default: 'breaker-open' }, speed: { type: 'string', default: '2' }, rate: { type: 'string' } } });
 const plan = planTimeline(resolveScenario(values.scenario), Number(values.speed));

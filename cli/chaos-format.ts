@@ -1,6 +1,6 @@
 // How `tps chaos` writes faults and durations for people.
 import { faultCatalogue, faultNames, type ActiveFault } from '#platform/chaos/catalogue.ts';
-import { paramsText, targetsOf } from '#platform/chaos/describe.ts';
+import { paramsText, targetsOf } from '#chaos/describe.ts';
 import { table } from './session.ts';
 
 const units = { ms: 1, s: 1_000, m: 60_000, h: 3_600_000 } as const;

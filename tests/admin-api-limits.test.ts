@@ -11,9 +11,9 @@ import { openControlStore } from '#platform/control/store.ts';
 import { openDlqOperations, type DlqOperations } from '#platform/dlq/operations.ts';
 import { buildAdminApp } from '#services/admin/app.ts';
 import { bearerChecker } from '#services/admin/auth.ts';
-import { startNatsServer, waitFor, type NatsServerHandle } from './helpers/nats-server.ts';
-import { slowClient } from './helpers/raw-http.ts';
-import { provisioned, testConfig } from './helpers/roles.ts';
+import { startNatsServer, waitFor, type NatsServerHandle } from '#devenv/nats-server.ts';
+import { slowClient } from '#devenv/raw-http.ts';
+import { provisioned, testConfig } from '#devenv/roles.ts';
 
 const token = 'admin-token-for-limits-test';
 let server: NatsServerHandle;

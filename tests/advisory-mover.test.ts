@@ -20,8 +20,8 @@ import { maxDeliver, poolDefinitions } from '#platform/pools.ts';
 import { startAdvisoryMover } from '#workers/advisory-mover.ts';
 import { dlqHeaders } from '#workers/dead-letter.ts';
 import { workerEvents } from '#workers/events.ts';
-import { startNatsServer, usersWithout, waitFor, type NatsServerHandle } from './helpers/nats-server.ts';
-import { logSink, testConfig, type LogSink } from './helpers/roles.ts';
+import { startNatsServer, usersWithout, waitFor, type NatsServerHandle } from '#devenv/nats-server.ts';
+import { logSink, testConfig, type LogSink } from '#devenv/roles.ts';
 
 const passwords = generatePasswords();
 /** How long ADVISORIES keeps an advisory here (a day in production): a test can outlast it. */

@@ -6,11 +6,11 @@ import { randomUUID } from 'node:crypto';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { auditJobs } from '#services/audit/audit.ts';
-import { tps } from './helpers/cli.ts';
-import { startNatsServer, type NatsServerHandle } from './helpers/nats-server.ts';
-import { postJob } from './helpers/roles.ts';
-import { settle, startStack, type Stack } from './helpers/stack.ts';
+import { auditJobs } from '#operator/audit/audit.ts';
+import { tps } from '#devenv/cli.ts';
+import { startNatsServer, type NatsServerHandle } from '#devenv/nats-server.ts';
+import { postJob } from '#devenv/roles.ts';
+import { settle, startStack, type Stack } from '#devenv/stack.ts';
 
 let server: NatsServerHandle;
 let stack: Stack;

@@ -4,7 +4,7 @@ import { describe, expect, it } from 'vitest';
 import { pino } from 'pino';
 import { createBreaker, BreakerOpenError, CallTimeoutError, ClientError, type BreakerPolicy } from '#platform/breaker.ts';
 import { createRegistry } from '#platform/metrics.ts';
-import { waitFor } from './helpers/nats-server.ts';
+import { waitFor } from '#devenv/nats-server.ts';
 
 const policy: BreakerPolicy = { timeoutMs: 200, errorThresholdPercentage: 50, resetTimeoutMs: 300, volumeThreshold: 10, rollingWindowMs: 10_000, capacity: 100 };
 const logger = pino({ level: 'silent' });

@@ -6,10 +6,10 @@
 import { connect, type NatsConnection } from '@nats-io/transport-node';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { openJobStatusStore } from '#platform/job-status.ts';
-import { startNatsServer, waitFor, type NatsServerHandle } from './helpers/nats-server.ts';
-import { postJob } from './helpers/roles.ts';
-import { settle, startStack, type Stack } from './helpers/stack.ts';
-import { startTcpProxy, type TcpProxy } from './helpers/tcp-proxy.ts';
+import { startNatsServer, waitFor, type NatsServerHandle } from '#devenv/nats-server.ts';
+import { postJob } from '#devenv/roles.ts';
+import { settle, startStack, type Stack } from '#devenv/stack.ts';
+import { startTcpProxy, type TcpProxy } from '#devenv/tcp-proxy.ts';
 
 let server: NatsServerHandle;
 let proxy: TcpProxy;

@@ -3,9 +3,9 @@
 // instead of finishing it for nobody.
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { startChain } from '#services/chain/main.ts';
-import { startNatsServer, waitFor, type NatsServerHandle } from './helpers/nats-server.ts';
-import { provisioned, startTestRole, testConfig } from './helpers/roles.ts';
-import { metricValue } from './helpers/stack.ts';
+import { startNatsServer, waitFor, type NatsServerHandle } from '#devenv/nats-server.ts';
+import { provisioned, startTestRole, testConfig } from '#devenv/roles.ts';
+import { metricValue } from '#devenv/stack.ts';
 import type { NatsConnection } from '@nats-io/transport-node';
 
 let server: NatsServerHandle;

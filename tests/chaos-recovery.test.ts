@@ -5,17 +5,17 @@
 // crash, NATS down) and the level-3 exam's memory leak.
 import { jetstreamManager, type JetStreamManager } from '@nats-io/jetstream';
 import { afterAll, afterEach, beforeAll, expect, it } from 'vitest';
-import { openChaosControl, type ChaosControl } from '#platform/chaos/control.ts';
+import { openChaosControl, type ChaosControl } from '#chaos/control-plane.ts';
 import { loadConfig } from '#platform/config.ts';
 import { createLogger } from '#platform/logger.ts';
 import { poolDefinitions } from '#platform/pools.ts';
-import { waitFor } from './helpers/nats-server.ts';
-import { postJob } from './helpers/roles.ts';
+import { waitFor } from '#devenv/nats-server.ts';
+import { postJob } from '#devenv/roles.ts';
 import {
   expectNoLoss, histogramBuckets, quantileBound, residentBytes, seconds, startLoad, type BackgroundLoad,
-} from './helpers/recovery.ts';
-import { injectFault, metricValue, startStack, type Stack } from './helpers/stack.ts';
-import { unusedPort } from './helpers/ports.ts';
+} from '#devenv/recovery.ts';
+import { injectFault, metricValue, startStack, type Stack } from '#devenv/stack.ts';
+import { unusedPort } from '#devenv/ports.ts';
 
 const rate = 50;
 let stack: Stack;

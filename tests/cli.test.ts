@@ -1,8 +1,8 @@
 // The `tps` command as an operator meets it: usage, clear errors, exit codes.
 import net from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startNatsServer, type NatsServerHandle } from './helpers/nats-server.ts';
-import { tps } from './helpers/cli.ts';
+import { startNatsServer, type NatsServerHandle } from '#devenv/nats-server.ts';
+import { tps } from '#devenv/cli.ts';
 
 let server: NatsServerHandle;
 beforeAll(async () => { server = await startNatsServer(); });

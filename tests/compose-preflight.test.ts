@@ -8,7 +8,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { projectRoot } from '#platform/paths.ts';
-import { unusedPort } from './helpers/ports.ts';
+import { unusedPort } from '#devenv/ports.ts';
 
 const temp = mkdtempSync(path.join(os.tmpdir(), 'tps-compose-preflight-'));
 afterAll(() => rmSync(temp, { recursive: true, force: true }));

@@ -10,7 +10,7 @@ import { configVariables } from '#platform/config.ts';
 import { natsUserNames, passwordVariable, roleUsers } from '#platform/nats/permissions.ts';
 import { renderComposeNatsConfig } from '#platform/nats/server-config.ts';
 import { defaultPorts } from '#platform/ports.ts';
-import { roles } from '#services/roles.ts';
+import { roles } from '#services/registry.ts';
 
 type Service = {
   image?: string; build?: unknown; command?: string[]; environment?: Record<string, string>; ports?: string[];

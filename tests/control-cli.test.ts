@@ -3,9 +3,9 @@
 import type { NatsConnection } from '@nats-io/transport-node';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { openControlStore } from '#platform/control/store.ts';
-import { tps } from './helpers/cli.ts';
-import { startNatsServer, type NatsServerHandle } from './helpers/nats-server.ts';
-import { provisioned } from './helpers/roles.ts';
+import { tps } from '#devenv/cli.ts';
+import { startNatsServer, type NatsServerHandle } from '#devenv/nats-server.ts';
+import { provisioned } from '#devenv/roles.ts';
 
 let server: NatsServerHandle;
 let nc: NatsConnection;

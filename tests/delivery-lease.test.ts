@@ -4,7 +4,7 @@
 // stops telling (R15); a handler stuck past the longest a job can take stops telling too.
 import { expect, it } from 'vitest';
 import { holdDelivery } from '#workers/delivery-lease.ts';
-import { waitFor } from './helpers/nats-server.ts';
+import { waitFor } from '#devenv/nats-server.ts';
 
 const ackWaitMs = 90;
 

@@ -6,9 +6,9 @@
 import { jetstreamManager } from '@nats-io/jetstream';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { openDlqOperations } from '#platform/dlq/operations.ts';
-import { tps } from './helpers/cli.ts';
-import { startNatsServer, waitFor, type NatsServerHandle } from './helpers/nats-server.ts';
-import { metricValue, settle, startStack, submit, type Stack } from './helpers/stack.ts';
+import { tps } from '#devenv/cli.ts';
+import { startNatsServer, waitFor, type NatsServerHandle } from '#devenv/nats-server.ts';
+import { metricValue, settle, startStack, submit, type Stack } from '#devenv/stack.ts';
 
 const dlqCapacity = 3;
 let server: NatsServerHandle;

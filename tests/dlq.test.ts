@@ -8,11 +8,11 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { openDlqOperations } from '#platform/dlq/operations.ts';
 import { encodeJob, newJobId } from '#platform/job-message.ts';
 import { streams } from '#platform/nats/subjects.ts';
-import { auditJobs } from '#services/audit/audit.ts';
+import { auditJobs } from '#operator/audit/audit.ts';
 import { publishDeadLetter } from '#workers/dead-letter.ts';
-import { tps } from './helpers/cli.ts';
-import { startNatsServer, waitFor, type NatsServerHandle } from './helpers/nats-server.ts';
-import { injectFault, metricValue, settle, startStack, submit, type Stack } from './helpers/stack.ts';
+import { tps } from '#devenv/cli.ts';
+import { startNatsServer, waitFor, type NatsServerHandle } from '#devenv/nats-server.ts';
+import { injectFault, metricValue, settle, startStack, submit, type Stack } from '#devenv/stack.ts';
 
 const token = randomBytes(24).toString('hex');
 let server: NatsServerHandle;

@@ -14,8 +14,8 @@ import { requireBinary } from '#platform/binaries.ts';
 import { createRegistry, histogram, metrics } from '#platform/metrics.ts';
 import { exposition } from '#platform/metrics-exposition.ts';
 import { nativePrometheusConfig, prometheusArgs, writePrometheusConfig, writeScrapeTargets } from '#monitoring/native.ts';
-import { waitFor } from './helpers/nats-server.ts';
-import { unusedPort } from './helpers/ports.ts';
+import { waitFor } from '#devenv/nats-server.ts';
+import { unusedPort } from '#devenv/ports.ts';
 
 const dir = mkdtempSync(path.join(os.tmpdir(), 'tps-exemplars-'));
 let prometheus: ChildProcess | undefined;

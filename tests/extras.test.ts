@@ -9,10 +9,10 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
 import { loadConfig } from '#platform/config.ts';
 import { defaultPorts } from '#platform/ports.ts';
-import { roles } from '#services/roles.ts';
-import { extraProcesses } from '#services/supervisor/extras.ts';
-import { grafanaLoginLine, grafanaPasswordFile } from '#services/supervisor/grafana-settings.ts';
-import { freeOffset } from './helpers/stack.ts';
+import { roles } from '#services/registry.ts';
+import { extraProcesses } from '#operator/supervisor/extras.ts';
+import { grafanaLoginLine, grafanaPasswordFile } from '#operator/supervisor/grafana-settings.ts';
+import { freeOffset } from '#devenv/stack.ts';
 
 const dir = mkdtempSync(path.join(os.tmpdir(), 'tps-extras-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));

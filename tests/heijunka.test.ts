@@ -5,10 +5,10 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { openControlStore } from '#platform/control/store.ts';
 import { startChain } from '#services/chain/main.ts';
-import { tps } from './helpers/cli.ts';
-import { startNatsServer, waitFor, type NatsServerHandle } from './helpers/nats-server.ts';
-import { postJob, startTestRole, testConfig } from './helpers/roles.ts';
-import { metricValue, settle, startStack, submit, type Stack } from './helpers/stack.ts';
+import { tps } from '#devenv/cli.ts';
+import { startNatsServer, waitFor, type NatsServerHandle } from '#devenv/nats-server.ts';
+import { postJob, startTestRole, testConfig } from '#devenv/roles.ts';
+import { metricValue, settle, startStack, submit, type Stack } from '#devenv/stack.ts';
 
 const tickMs = 500;
 const cooldownMs = 1_500;

@@ -10,9 +10,9 @@ import { errorCatalogue } from '#platform/errors.ts';
 import { createHttpApp } from '#platform/http/server.ts';
 import { createRegistry } from '#platform/metrics.ts';
 import { startIngress } from '#services/ingress/main.ts';
-import { startNatsServer, waitFor, type NatsServerHandle } from './helpers/nats-server.ts';
-import { rawRequest, slowClient } from './helpers/raw-http.ts';
-import { postJob, provisioned, startTestRole, testConfig } from './helpers/roles.ts';
+import { startNatsServer, waitFor, type NatsServerHandle } from '#devenv/nats-server.ts';
+import { rawRequest, slowClient } from '#devenv/raw-http.ts';
+import { postJob, provisioned, startTestRole, testConfig } from '#devenv/roles.ts';
 
 // Short timeouts so the test is quick; the defaults (3 s headers, 5 s request) work the same way.
 const timeouts = { HEADERS_TIMEOUT_MS: '500', REQUEST_TIMEOUT_MS: '1000' };

@@ -11,8 +11,8 @@ import { requestFingerprint } from '#platform/idempotency.ts';
 import { provision, ProvisionRefused } from '#platform/nats/provision.ts';
 import { declareTopology } from '#platform/nats/topology.ts';
 import { startIngress } from '#services/ingress/main.ts';
-import { startNatsServer, waitFor, type NatsServerHandle } from './helpers/nats-server.ts';
-import { postJob, provisioned, startTestRole, testConfig } from './helpers/roles.ts';
+import { startNatsServer, waitFor, type NatsServerHandle } from '#devenv/nats-server.ts';
+import { postJob, provisioned, startTestRole, testConfig } from '#devenv/roles.ts';
 
 type Setup = { server: NatsServerHandle; nc: NatsConnection; jsm: JetStreamManager; base: string; stop: () => Promise<void> };
 

@@ -1,8 +1,8 @@
 // When NATS goes away the ingress says so at once (503, never a hang) and recovers by itself.
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { startIngress } from '#services/ingress/main.ts';
-import { startNatsServer, waitFor, type NatsServerHandle } from './helpers/nats-server.ts';
-import { postJob, provisioned, startTestRole, testConfig, type LogSink } from './helpers/roles.ts';
+import { startNatsServer, waitFor, type NatsServerHandle } from '#devenv/nats-server.ts';
+import { postJob, provisioned, startTestRole, testConfig, type LogSink } from '#devenv/roles.ts';
 
 let server: NatsServerHandle;
 let stop: () => Promise<void>;

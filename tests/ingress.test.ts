@@ -8,8 +8,8 @@ import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from
 import { startIngress } from '#services/ingress/main.ts';
 import { provision } from '#platform/nats/provision.ts';
 import { declareTopology } from '#platform/nats/topology.ts';
-import { startNatsServer, waitFor, type NatsServerHandle } from './helpers/nats-server.ts';
-import { postJob, provisioned, startTestRole, testConfig } from './helpers/roles.ts';
+import { startNatsServer, waitFor, type NatsServerHandle } from '#devenv/nats-server.ts';
+import { postJob, provisioned, startTestRole, testConfig } from '#devenv/roles.ts';
 
 let server: NatsServerHandle;
 let nc: NatsConnection;

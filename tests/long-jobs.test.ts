@@ -14,9 +14,9 @@ import { provision } from '#platform/nats/provision.ts';
 import { declareTopology } from '#platform/nats/topology.ts';
 import { startChain } from '#services/chain/main.ts';
 import { startWorker } from '#workers/main.ts';
-import { startNatsServer, waitFor, type NatsServerHandle } from './helpers/nats-server.ts';
-import { startTestRole, testConfig } from './helpers/roles.ts';
-import { metricValue } from './helpers/stack.ts';
+import { startNatsServer, waitFor, type NatsServerHandle } from '#devenv/nats-server.ts';
+import { startTestRole, testConfig } from '#devenv/roles.ts';
+import { metricValue } from '#devenv/stack.ts';
 
 const passwords = generatePasswords();
 const ackWaitMs = 1_000;

@@ -4,11 +4,11 @@
 // breakers. Every dashboard query and recording rule must return data, every alert evaluate.
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { deadlineHeader } from '#platform/http/downstream.ts';
-import { roles } from '#services/roles.ts';
-import { metricNames, panelQueries, rules } from './helpers/monitoring.ts';
-import { startNatsServer, waitFor, type NatsServerHandle } from './helpers/nats-server.ts';
-import { postJob } from './helpers/roles.ts';
-import { startStack, type Stack } from './helpers/stack.ts';
+import { roles } from '#services/registry.ts';
+import { metricNames, panelQueries, rules } from '#devenv/monitoring.ts';
+import { startNatsServer, waitFor, type NatsServerHandle } from '#devenv/nats-server.ts';
+import { postJob } from '#devenv/roles.ts';
+import { startStack, type Stack } from '#devenv/stack.ts';
 
 let server: NatsServerHandle;
 let stack: Stack;

@@ -5,7 +5,7 @@ import { readdirSync } from 'node:fs';
 import { expect, it } from 'vitest';
 import { requireBinary } from '#platform/binaries.ts';
 import { burnAlerts } from '#monitoring/rules/slo.ts';
-import { readYaml, root, rules } from './helpers/monitoring.ts';
+import { readYaml, root, rules } from '#devenv/monitoring.ts';
 
 const promtool = requireBinary('promtool', 'Run `scripts/bootstrap.sh --with-prometheus` (make test does).');
 const run = (...args: string[]) => spawnSync(promtool, args, { cwd: root('prometheus'), encoding: 'utf8', timeout: 120_000 });

@@ -10,10 +10,10 @@ import { defaultPorts } from '#platform/ports.ts';
 import { generatedFiles } from '#monitoring/generated-files.ts';
 import { severities } from '#monitoring/handbook.ts';
 import { jaegerEnvironment, nativePrometheusConfig, writeGrafanaProvisioning } from '#monitoring/native.ts';
-import { roles } from '#services/roles.ts';
+import { roles } from '#services/registry.ts';
 import {
   contractSeries, dashboards, defaultSeries, metricNames, panelQueries, prometheusSeries, readYaml, root, rules,
-} from './helpers/monitoring.ts';
+} from '#devenv/monitoring.ts';
 
 type Datasource = { name: string; uid: string; type: string; url: string; isDefault?: boolean; jsonData?: { exemplarTraceIdDestinations?: Array<{ name: string; datasourceUid: string }> } };
 const provisioned = readYaml<{ datasources: Datasource[] }>('grafana/provisioning/datasources/tps.yml').datasources;

@@ -10,10 +10,10 @@ import { generatePasswords } from '#platform/nats/credentials.ts';
 import { provision } from '#platform/nats/provision.ts';
 import { inboxPrefix, natsUserNames, type NatsUserName } from '#platform/nats/permissions.ts';
 import { declareTopology } from '#platform/nats/topology.ts';
-import { startNatsServer, waitFor, type NatsServerHandle } from './helpers/nats-server.ts';
-import { postJob } from './helpers/roles.ts';
-import { tps } from './helpers/cli.ts';
-import { settle, startStack } from './helpers/stack.ts';
+import { startNatsServer, waitFor, type NatsServerHandle } from '#devenv/nats-server.ts';
+import { postJob } from '#devenv/roles.ts';
+import { tps } from '#devenv/cli.ts';
+import { settle, startStack } from '#devenv/stack.ts';
 
 const passwords = generatePasswords();
 let server: NatsServerHandle;

@@ -7,9 +7,9 @@
 // (8.5 s at service-a) is slower than ack_wait too (R14 in the whole pipeline).
 import { jetstreamManager } from '@nats-io/jetstream';
 import { afterAll, beforeAll, expect, it } from 'vitest';
-import { readState } from '#services/supervisor/state-file.ts';
-import { startNatsServer, waitFor, type NatsServerHandle } from './helpers/nats-server.ts';
-import { injectFault, metricValue, settle, startStack, submit, type Stack } from './helpers/stack.ts';
+import { readState } from '#operator/supervisor/state-file.ts';
+import { startNatsServer, waitFor, type NatsServerHandle } from '#devenv/nats-server.ts';
+import { injectFault, metricValue, settle, startStack, submit, type Stack } from '#devenv/stack.ts';
 
 const ackWaitMs = 6_000;
 let server: NatsServerHandle;

@@ -2,10 +2,10 @@
 // a worker stopped with SIGTERM. The oracle is set arithmetic: every 202'd id ends completed or
 // dead-lettered.
 import { afterAll, beforeAll, expect, it } from 'vitest';
-import { isAlive } from '#services/supervisor/state-file.ts';
-import { startNatsServer, waitFor, type NatsServerHandle } from './helpers/nats-server.ts';
-import { postJob } from './helpers/roles.ts';
-import { metricValue, settle, startStack, submit, type Stack } from './helpers/stack.ts';
+import { isAlive } from '#operator/supervisor/state-file.ts';
+import { startNatsServer, waitFor, type NatsServerHandle } from '#devenv/nats-server.ts';
+import { postJob } from '#devenv/roles.ts';
+import { metricValue, settle, startStack, submit, type Stack } from '#devenv/stack.ts';
 
 let server: NatsServerHandle;
 let stack: Stack;

@@ -3,9 +3,9 @@
 import { jetstreamManager } from '@nats-io/jetstream';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { dlqHeaders } from '#workers/dead-letter.ts';
-import { startNatsServer, waitFor, type NatsServerHandle } from './helpers/nats-server.ts';
-import { postJob } from './helpers/roles.ts';
-import { injectFault, metricValue, settle, startStack, submit, type Stack } from './helpers/stack.ts';
+import { startNatsServer, waitFor, type NatsServerHandle } from '#devenv/nats-server.ts';
+import { postJob } from '#devenv/roles.ts';
+import { injectFault, metricValue, settle, startStack, submit, type Stack } from '#devenv/stack.ts';
 
 let server: NatsServerHandle;
 let stack: Stack;

@@ -2,10 +2,10 @@
 // stays in the stream, the ingress keeps accepting until the queue's bound and then refuses at once,
 // and once the workers are back the backlog drains; every 202 ends completed.
 import { afterAll, beforeAll, expect, it } from 'vitest';
-import { isAlive } from '#services/supervisor/state-file.ts';
-import { startNatsServer, waitFor, type NatsServerHandle } from './helpers/nats-server.ts';
-import { postJob } from './helpers/roles.ts';
-import { settle, startStack, type Stack } from './helpers/stack.ts';
+import { isAlive } from '#operator/supervisor/state-file.ts';
+import { startNatsServer, waitFor, type NatsServerHandle } from '#devenv/nats-server.ts';
+import { postJob } from '#devenv/roles.ts';
+import { settle, startStack, type Stack } from '#devenv/stack.ts';
 
 let server: NatsServerHandle;
 let stack: Stack;

@@ -7,8 +7,8 @@ import { pino } from 'pino';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { poolDefinitions } from '#platform/pools.ts';
 import { startPoolLoop, type PoolLoop } from '#workers/pool.ts';
-import { startNatsServer, type NatsServerHandle } from './helpers/nats-server.ts';
-import { provisioned } from './helpers/roles.ts';
+import { startNatsServer, type NatsServerHandle } from '#devenv/nats-server.ts';
+import { provisioned } from '#devenv/roles.ts';
 
 const def = poolDefinitions.fast;
 let server: NatsServerHandle;

@@ -7,9 +7,9 @@ import { connect, type NatsConnection } from '@nats-io/transport-node';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { provision, ProvisionRefused } from '#platform/nats/provision.ts';
 import { declareTopology } from '#platform/nats/topology.ts';
-import { tps } from './helpers/cli.ts';
-import { startNatsServer, type NatsServerHandle } from './helpers/nats-server.ts';
-import { testConfig } from './helpers/roles.ts';
+import { tps } from '#devenv/cli.ts';
+import { startNatsServer, type NatsServerHandle } from '#devenv/nats-server.ts';
+import { testConfig } from '#devenv/roles.ts';
 
 let server: NatsServerHandle;
 let nc: NatsConnection;

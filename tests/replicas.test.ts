@@ -6,12 +6,12 @@ import os from 'node:os';
 import path from 'node:path';
 import { jetstreamManager } from '@nats-io/jetstream';
 import { afterAll, beforeAll, expect, it } from 'vitest';
-import { replicaChannel, type ReplicaChange } from '#services/supervisor/replica-channel.ts';
-import { isAlive, readState, type ProcessReport } from '#services/supervisor/state-file.ts';
-import type { Snapshot } from '#services/status/snapshot.ts';
-import { tps } from './helpers/cli.ts';
-import { startNatsServer, waitFor, type NatsServerHandle } from './helpers/nats-server.ts';
-import { metricValue, settle, startStack, submit, type Stack } from './helpers/stack.ts';
+import { replicaChannel, type ReplicaChange } from '#operator/supervisor/replica-channel.ts';
+import { isAlive, readState, type ProcessReport } from '#operator/supervisor/state-file.ts';
+import type { Snapshot } from '#operator/status/snapshot.ts';
+import { tps } from '#devenv/cli.ts';
+import { startNatsServer, waitFor, type NatsServerHandle } from '#devenv/nats-server.ts';
+import { metricValue, settle, startStack, submit, type Stack } from '#devenv/stack.ts';
 
 let server: NatsServerHandle;
 let stack: Stack;

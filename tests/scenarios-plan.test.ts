@@ -1,11 +1,11 @@
 // Scenario files and their timelines, without a running system: every shipped file validates,
 // broken files say where and what, and --speed compresses offsets and durations within the limits.
 import { expect, it } from 'vitest';
-import { eventLines } from '#services/scenarios/format.ts';
-import { loadScenarioFile, parseScenario, resolveScenario, shippedScenarioFiles } from '#services/scenarios/load.ts';
-import { planTimeline, type PlannedEvent } from '#services/scenarios/plan.ts';
-import { judgeSteady } from '#services/scenarios/steady.ts';
-import type { Snapshot } from '#services/status/snapshot.ts';
+import { eventLines } from '#chaos/runner/format.ts';
+import { loadScenarioFile, parseScenario, resolveScenario, shippedScenarioFiles } from '#chaos/runner/load.ts';
+import { planTimeline, type PlannedEvent } from '#chaos/runner/plan.ts';
+import { judgeSteady } from '#chaos/runner/steady.ts';
+import type { Snapshot } from '#operator/status/snapshot.ts';
 
 const scenario = (steps: string) => parseScenario(`name: t\ndescription: d\nreference: r\nsteps:\n${steps}`, 't.yaml');
 const when = (events: PlannedEvent[]) => events.map((e) => `${e.atMs} ${e.kind}${e.kind === 'set' ? ` ${e.request.target} ${e.request.durationMs}` : e.kind === 'clear' ? ` ${e.target} ${e.reason}` : ''}`);

@@ -10,9 +10,9 @@ import { afterAll, expect, it } from 'vitest';
 import { loadConfig } from '#platform/config.ts';
 import { operatorEnvFile } from '#platform/nats/credentials.ts';
 import { projectRoot } from '#platform/paths.ts';
-import { ensureBroker } from '#services/supervisor/broker.ts';
-import { grafanaLogin, grafanaPasswordFile } from '#services/supervisor/grafana-settings.ts';
-import { unusedPort } from './helpers/ports.ts';
+import { ensureBroker } from '#operator/supervisor/broker.ts';
+import { grafanaLogin, grafanaPasswordFile } from '#operator/supervisor/grafana-settings.ts';
+import { unusedPort } from '#devenv/ports.ts';
 
 const stateDir = mkdtempSync(path.join(os.tmpdir(), 'tps-secrets-'));
 afterAll(() => rmSync(stateDir, { recursive: true, force: true }));

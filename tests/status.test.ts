@@ -1,13 +1,13 @@
 // `tps status` and `tps diagnose`: percentiles and rates from two scrapes, the handbook's decision
 // trees as rules, and the real command against a running stack.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { Collection } from '#services/status/collect.ts';
-import { diagnose } from '#services/status/diagnose.ts';
-import { parseMetrics } from '#services/status/parse.ts';
-import { snapshot, type PoolView, type Snapshot } from '#services/status/snapshot.ts';
-import { tps } from './helpers/cli.ts';
-import { startNatsServer, type NatsServerHandle } from './helpers/nats-server.ts';
-import { injectFault, startStack, submit, settle, type Stack } from './helpers/stack.ts';
+import type { Collection } from '#operator/status/collect.ts';
+import { diagnose } from '#operator/status/diagnose.ts';
+import { parseMetrics } from '#operator/status/parse.ts';
+import { snapshot, type PoolView, type Snapshot } from '#operator/status/snapshot.ts';
+import { tps } from '#devenv/cli.ts';
+import { startNatsServer, type NatsServerHandle } from '#devenv/nats-server.ts';
+import { injectFault, startStack, submit, settle, type Stack } from '#devenv/stack.ts';
 
 function collection(before: string, after: string, seconds = 2): Collection {
   const target = { role: 'worker-fast', url: 'http://w' };

@@ -9,12 +9,13 @@ import { jetstreamManager } from '@nats-io/jetstream';
 import { connect } from '@nats-io/transport-node';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { operatorEnvFile } from '#platform/nats/credentials.ts';
-import { hostPort } from '#services/supervisor/broker.ts';
-import { portFree } from '#services/supervisor/ports.ts';
-import { isAlive, readState } from '#services/supervisor/state-file.ts';
-import { startNatsServer, waitFor, type NatsServerHandle } from './helpers/nats-server.ts';
-import { tps } from './helpers/cli.ts';
-import { postJob } from './helpers/roles.ts';
+import { hostPort } from '#operator/supervisor/broker.ts';
+import { portFree } from '#operator/supervisor/port-free.ts';
+import { isAlive, readState } from '#operator/supervisor/state-file.ts';
+import { startNatsServer, waitFor, type NatsServerHandle } from '#devenv/nats-server.ts';
+import { tps } from '#devenv/cli.ts';
+import { postJob } from '#devenv/roles.ts';
+import { freeOffset } from '#devenv/stack.ts';
 
 let external: NatsServerHandle;
 let dir: string;
@@ -31,14 +32,6 @@ afterAll(async () => {
 let offset = 0;
 function env(extra: Record<string, string> = {}): Record<string, string> {
   return { TPS_STATE_DIR: dir, TPS_PORT_OFFSET: String(offset), ...extra };
-}
-
-/** An offset at which every default port of the roles is free on this machine. */
-async function freeOffset(): Promise<number> {
-  for (let candidate = 20_000 + (process.pid % 50) * 100; ; candidate += 17) {
-    const ports = [4222, 8080, 8081, 8082, 8083, 8222, 9464, 9465, 9466, 9472].map((p) => p + candidate);
-    if ((await Promise.all(ports.map((p) => portFree(p)))).every(Boolean)) return candidate;
-  }
 }
 
 it('starts its own NATS beside an unauthenticated one on its port, and the roles (two fast workers), restarts a crashed role, and stops it all', async () => {

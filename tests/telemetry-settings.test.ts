@@ -4,8 +4,8 @@ import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { TelemetryConfigError, telemetryVariables, tracingSettings } from '#platform/telemetry/settings.ts';
 import { missingPreloadWarning } from '#platform/telemetry/state.ts';
-import { chooseTracing, defaultOtlpEndpoint, otlpReceiverAnswers } from '#services/supervisor/tracing.ts';
-import { startOtlpReceiver } from './helpers/otlp-receiver.ts';
+import { chooseTracing, defaultOtlpEndpoint, otlpReceiverAnswers } from '#operator/supervisor/tracing.ts';
+import { startOtlpReceiver } from '#devenv/otlp-receiver.ts';
 
 describe('tracingSettings', () => {
   it('is off without an endpoint or exporter, and on with an endpoint', () => {

@@ -3,8 +3,8 @@ import { connect, type NatsConnection } from '@nats-io/transport-node';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { provision, verifyTopology } from '#platform/nats/provision.ts';
 import { declareTopology } from '#platform/nats/topology.ts';
-import { startNatsServer, type NatsServerHandle } from './helpers/nats-server.ts';
-import { testConfig } from './helpers/roles.ts';
+import { startNatsServer, type NatsServerHandle } from '#devenv/nats-server.ts';
+import { testConfig } from '#devenv/roles.ts';
 
 let server: NatsServerHandle;
 let nc: NatsConnection;

@@ -4,9 +4,9 @@
 import { spawn } from 'node:child_process';
 import type { NatsConnection } from '@nats-io/transport-node';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startNatsServer, waitFor, type NatsServerHandle } from './helpers/nats-server.ts';
-import { spanKind, startOtlpReceiver, type OtlpReceiver } from './helpers/otlp-receiver.ts';
-import { provisioned } from './helpers/roles.ts';
+import { startNatsServer, waitFor, type NatsServerHandle } from '#devenv/nats-server.ts';
+import { spanKind, startOtlpReceiver, type OtlpReceiver } from '#devenv/otlp-receiver.ts';
+import { provisioned } from '#devenv/roles.ts';
 
 const tps = new URL('../bin/tps', import.meta.url).pathname;
 

@@ -3,10 +3,10 @@
 import { jetstreamManager } from '@nats-io/jetstream';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { dlqHeaders } from '#workers/dead-letter.ts';
-import { startNatsServer, waitFor, type NatsServerHandle } from './helpers/nats-server.ts';
-import { spanKind, startOtlpReceiver, statusCode, type OtlpReceiver, type ReceivedSpan } from './helpers/otlp-receiver.ts';
-import { postJob } from './helpers/roles.ts';
-import { settle, startStack, type Stack } from './helpers/stack.ts';
+import { startNatsServer, waitFor, type NatsServerHandle } from '#devenv/nats-server.ts';
+import { spanKind, startOtlpReceiver, statusCode, type OtlpReceiver, type ReceivedSpan } from '#devenv/otlp-receiver.ts';
+import { postJob } from '#devenv/roles.ts';
+import { settle, startStack, type Stack } from '#devenv/stack.ts';
 
 let server: NatsServerHandle;
 let receiver: OtlpReceiver;

@@ -16,7 +16,7 @@ import { buckets, streams } from '#platform/nats/subjects.ts';
 import { declareTopology } from '#platform/nats/topology.ts';
 import { defaultPorts } from '#platform/ports.ts';
 import { poolDefinitions, type Pool } from '#platform/pools.ts';
-import { listen, type RoleContext } from '#platform/role.ts';
+import { listen, type RoleContext } from '#platform/role-runtime.ts';
 import { startAdvisoryMover } from './advisory-mover.ts';
 import { workerEvents } from './events.ts';
 import { startHeartbeat } from './heartbeat.ts';

@@ -4,7 +4,7 @@
 import type { NatsConnection } from '@nats-io/transport-node';
 import { z } from 'zod';
 import { counter, metrics, type MetricsRegistry } from '#platform/metrics.ts';
-import { dlqEventSubjects } from '#platform/dlq/events.ts';
+import { dlqEventSubjects } from '#platform/dlq/audit-events.ts';
 import type { Pool } from '#platform/pools.ts';
 
 const replayedEvent = z.object({ pool: z.string(), code: z.string() });

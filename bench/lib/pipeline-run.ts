@@ -2,7 +2,7 @@
 // work): the sustained 202 -> completed rate of a closed loop, then the end-to-end latency at a
 // steady arrival rate (open model). Used by bench/pipeline.bench.ts for every variant it compares.
 import { Pool } from 'undici';
-import type { Stack } from '../../tests/helpers/stack.ts';
+import type { Stack } from '#devenv/stack.ts';
 import { cpuMs } from './processes.ts';
 import { summarise, type LatencySummary } from './stats.ts';
 

@@ -3,7 +3,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 
-export { unusedPort as freePort } from '../../tests/helpers/ports.ts';
+export { unusedPort as freePort } from '#devenv/ports.ts';
 
 export type Target = { url: string; pid: number; stop(): Promise<void> };
 

@@ -3,7 +3,7 @@
 // alternating in rounds so that drift of a shared machine hits every variant alike. Tracing off is
 // OTEL_SDK_DISABLED=true: the preload loads no SDK at all.
 import { writeFileSync } from 'node:fs';
-import { startStack } from '../../tests/helpers/stack.ts';
+import { startStack } from '#devenv/stack.ts';
 import { measurePipeline, type PipelineOptions, type PipelineResult } from './pipeline-run.ts';
 import { freePort, startTarget } from './processes.ts';
 

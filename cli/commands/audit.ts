@@ -3,10 +3,10 @@ import { z } from 'zod';
 import { parseDuration } from '#platform/config-types.ts';
 import { loadConfig } from '#platform/config.ts';
 import { stateDir } from '#platform/paths.ts';
-import { auditJobs, StatusReadError } from '#services/audit/audit.ts';
-import { formatAudit, auditJson } from '#services/audit/report.ts';
-import { latestLedger, LedgerError, readLedger } from '#services/loadgen/ledger.ts';
-import { nativeTargets } from '#services/status/collect.ts';
+import { auditJobs, StatusReadError } from '#operator/audit/audit.ts';
+import { formatAudit, auditJson } from '#operator/audit/report.ts';
+import { latestLedger, LedgerError, readLedger } from '#loadgen/ledger.ts';
+import { nativeTargets } from '#operator/status/collect.ts';
 import { CommandError, UsageError, parseFlags } from '../output.ts';
 import { withNats } from '../session.ts';
 

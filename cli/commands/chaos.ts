@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { ChaosInputError, durations, type ActiveFault } from '#platform/chaos/catalogue.ts';
-import { ChaosStoreUnavailable, openChaosControl, type ChaosControl } from '#platform/chaos/control.ts';
-import { SystemFaultRefused } from '#platform/chaos/supervisor-channel.ts';
+import { ChaosStoreUnavailable, openChaosControl, type ChaosControl } from '#chaos/control-plane.ts';
+import { SystemFaultRefused } from '#operator/supervisor/channel.ts';
 import { loadConfig } from '#platform/config.ts';
 import { createLogger } from '#platform/logger.ts';
 import { catalogueText, confirmation, faultTable, formatDuration, paramsOf, parseDuration } from '../chaos-format.ts';

@@ -1,7 +1,7 @@
-import { collect } from '#services/status/collect.ts';
-import { diagnose } from '#services/status/diagnose.ts';
-import { painter, renderFindings } from '#services/status/render.ts';
-import { snapshot } from '#services/status/snapshot.ts';
+import { collect } from '#operator/status/collect.ts';
+import { diagnose } from '#operator/status/diagnose.ts';
+import { painter, renderFindings } from '#operator/status/render.ts';
+import { snapshot } from '#operator/status/snapshot.ts';
 import { parseFlags } from '../output.ts';
 import { resolveTargets, statusFlags, statusSchema } from './status.ts';
 

@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { loadConfig } from '#platform/config.ts';
 import { stateDir } from '#platform/paths.ts';
-import { isAlive, readState } from '#services/supervisor/state-file.ts';
+import { isAlive, readState } from '#operator/supervisor/state-file.ts';
 import { CommandError, parseFlags } from '../output.ts';
 
 export const help = `

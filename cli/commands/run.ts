@@ -1,6 +1,6 @@
 import { loadConfig } from '#platform/config.ts';
-import { runRole } from '#platform/role.ts';
-import { findRole, roleNames, roles } from '#services/roles.ts';
+import { runRole } from '#platform/role-runtime.ts';
+import { findRole, roleNames, roles } from '#services/registry.ts';
 import { UsageError, parseFlags } from '../output.ts';
 import { z } from 'zod';
 

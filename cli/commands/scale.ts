@@ -1,12 +1,12 @@
 import { z } from 'zod';
-import { SupervisorNotRunning } from '#platform/chaos/supervisor-channel.ts';
+import { SupervisorNotRunning } from '#operator/supervisor/channel.ts';
 import { loadConfig } from '#platform/config.ts';
 import { controlOperations } from '#platform/control/operations.ts';
 import { openControlStore } from '#platform/control/store.ts';
 import { stateDir } from '#platform/paths.ts';
 import { isPool, poolDefinitions, poolNames, workerReplicas, type Pool } from '#platform/pools.ts';
 import { replicaPortBase } from '#platform/ports.ts';
-import { replicaChannel, ReplicaInputError, ReplicaScaleRefused, type ReplicaChange } from '#services/supervisor/replica-channel.ts';
+import { replicaChannel, ReplicaInputError, ReplicaScaleRefused, type ReplicaChange } from '#operator/supervisor/replica-channel.ts';
 import { CommandError, UsageError, parseFlags } from '../output.ts';
 import { operator, withNats } from '../session.ts';
 import { waitForSlots } from '../worker-slots.ts';

@@ -1,9 +1,9 @@
 import { z } from 'zod';
 import { loadConfig } from '#platform/config.ts';
-import { collect, nativeTargets, nativeWarnings, parseTargets, type Target } from '#services/status/collect.ts';
-import { diagnose } from '#services/status/diagnose.ts';
-import { painter, renderFindings, renderStatus } from '#services/status/render.ts';
-import { snapshot } from '#services/status/snapshot.ts';
+import { collect, nativeTargets, nativeWarnings, parseTargets, type Target } from '#operator/status/collect.ts';
+import { diagnose } from '#operator/status/diagnose.ts';
+import { painter, renderFindings, renderStatus } from '#operator/status/render.ts';
+import { snapshot } from '#operator/status/snapshot.ts';
 import { CommandError, parseFlags, UsageError } from '../output.ts';
 
 export const help = `

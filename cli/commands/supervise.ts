@@ -1,9 +1,9 @@
 import { z } from 'zod';
 import { loadConfig } from '#platform/config.ts';
 import { stateDir } from '#platform/paths.ts';
-import { roles } from '#services/roles.ts';
-import { startSupervisor } from '#services/supervisor/supervisor.ts';
-import { clearState, isAlive, readState } from '#services/supervisor/state-file.ts';
+import { roles } from '#services/registry.ts';
+import { startSupervisor } from '#operator/supervisor/supervisor.ts';
+import { clearState, isAlive, readState } from '#operator/supervisor/state-file.ts';
 import { CommandError, parseFlags } from '../output.ts';
 
 export const help = `

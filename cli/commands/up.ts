@@ -4,8 +4,8 @@ import path from 'node:path';
 import { z } from 'zod';
 import { childEnvironment, loadConfig } from '#platform/config.ts';
 import { cliEntry, stateDir } from '#platform/paths.ts';
-import { grafanaLoginLine } from '#services/supervisor/grafana-settings.ts';
-import { clearState, isAlive, readState, type SupervisorState } from '#services/supervisor/state-file.ts';
+import { grafanaLoginLine } from '#operator/supervisor/grafana-settings.ts';
+import { clearState, isAlive, readState, type SupervisorState } from '#operator/supervisor/state-file.ts';
 import { CommandError, parseFlags } from '../output.ts';
 
 export const help = `

@@ -6,7 +6,7 @@ import http from 'k6/http';
 import { check } from 'k6';
 import { Counter } from 'k6/metrics';
 
-// Keep equal to defaultMix in services/loadgen/mix.ts (a test checks it).
+// Keep equal to defaultMix in loadgen/mix.ts (a test checks it).
 const DEFAULT_MIX = 'fast.echo=60,fast.lookup=20,slow.report=15,slow.export=5';
 
 const RATE = Number(__ENV.RATE || 100);

@@ -5,7 +5,7 @@ import type { JetStreamClient, JetStreamManager } from '@nats-io/jetstream';
 import { streams } from '../nats/subjects.ts';
 import type { Claims } from './claims.ts';
 import type { DlqEntry } from './entries.ts';
-import { dlqEventSubjects, publishEvent } from './events.ts';
+import { dlqEventSubjects, publishEvent } from './audit-events.ts';
 
 export type PurgeOutcome = { seq: number; jobId: string; type: string; pool: string; code: string } & (
   | { outcome: 'purged' | 'would_purge' }

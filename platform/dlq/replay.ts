@@ -11,7 +11,7 @@ import type { JobStatusStore } from '../job-status.ts';
 import { jobHeaders, jobSubject, streams } from '../nats/subjects.ts';
 import type { Claims } from './claims.ts';
 import type { DlqEntry } from './entries.ts';
-import { dlqEventSubjects, publishEvent } from './events.ts';
+import { dlqEventSubjects, publishEvent } from './audit-events.ts';
 
 export type ReplayOutcome = { seq: number; jobId: string; type: string; pool: string; code: string } & (
   | { outcome: 'replayed' | 'would_replay'; newJobId: string }

@@ -1,5 +1,5 @@
 // Telemetry bootstrap, loaded once per process with `node --import` before any module of the role
-// (see roleNodeArgs in services/roles.ts). With tracing off (no OTLP endpoint configured, or
+// (see roleNodeArgs in services/registry.ts). With tracing off (no OTLP endpoint configured, or
 // OTEL_SDK_DISABLED=true) it loads nothing else: no SDK, no loader hook, no cost.
 // With tracing on it registers the ESM loader hook of the instrumentations (through
 // module.register: the deprecated --experimental-loader hangs on Node 24), then starts the SDK.

@@ -4,7 +4,7 @@ import { controlOperations } from '#platform/control/operations.ts';
 import { openControlStore } from '#platform/control/store.ts';
 import { openDlqOperations } from '#platform/dlq/operations.ts';
 import { defaultPorts } from '#platform/ports.ts';
-import { PortInUseError, type RoleContext } from '#platform/role.ts';
+import { PortInUseError, type RoleContext } from '#platform/role-runtime.ts';
 import { buildAdminApp } from './app.ts';
 import { bearerChecker } from './auth.ts';
 

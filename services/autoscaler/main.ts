@@ -11,7 +11,7 @@ import { buckets } from '#platform/nats/subjects.ts';
 import { declareTopology } from '#platform/nats/topology.ts';
 import { defaultPorts } from '#platform/ports.ts';
 import { poolDefinitions } from '#platform/pools.ts';
-import { listen, type RoleContext } from '#platform/role.ts';
+import { listen, type RoleContext } from '#platform/role-runtime.ts';
 import { requireToken } from '#services/admin/auth.ts';
 import { autoscalerEvents } from './events.ts';
 import { startAutoscalerLoop } from './loop.ts';

@@ -8,7 +8,7 @@ import { createDownstreamClient } from '#platform/http/downstream.ts';
 import type { ChainService } from '#platform/job-catalogue.ts';
 import { brokerState } from '#platform/nats/connect.ts';
 import { defaultPorts } from '#platform/ports.ts';
-import { listen, type RoleContext } from '#platform/role.ts';
+import { listen, type RoleContext } from '#platform/role-runtime.ts';
 import { buildChain } from './app.ts';
 import { createLimiter } from './limiter.ts';
 

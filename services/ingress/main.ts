@@ -10,7 +10,7 @@ import { buckets } from '#platform/nats/subjects.ts';
 import { declareTopology } from '#platform/nats/topology.ts';
 import { defaultPorts } from '#platform/ports.ts';
 import { poolDefinitions } from '#platform/pools.ts';
-import { listen, type RoleContext } from '#platform/role.ts';
+import { listen, type RoleContext } from '#platform/role-runtime.ts';
 import { buildIngress } from './app.ts';
 import { createPublisher } from './publisher.ts';
 import { trackQueues } from './queue-state.ts';

@@ -2,7 +2,7 @@
 // `docker-compose up -d` on a real Docker engine. Each step prints its time; the first failure
 // stops the run with a non-zero exit (run.sh then shows the stack and cleans up).
 import { jobCatalogue } from '#platform/job-catalogue.ts';
-import { waitFor } from '#tests/helpers/nats-server.ts';
+import { waitFor } from '#devenv/nats-server.ts';
 import { checkChaos, checkDashboards, checkLoadAndAudit, checkOperatorCommands, checkScale } from './stack-checks.ts';
 import { jobStatus, run, submit, traces, urls, type JaegerTrace } from './stack-access.ts';
 

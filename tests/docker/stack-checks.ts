@@ -1,8 +1,8 @@
 // The longer checks of tests/docker/compose-stack.ts: dashboards and rules against the stack's
 // Prometheus, the chaos commands of labs 2.4 and 3.1, replicas (lab 2.5), load and the audit.
 import { deadlineHeader } from '#platform/http/downstream.ts';
-import { metricNames, panelQueries, rules } from '#tests/helpers/monitoring.ts';
-import { waitFor } from '#tests/helpers/nats-server.ts';
+import { metricNames, panelQueries, rules } from '#devenv/monitoring.ts';
+import { waitFor } from '#devenv/nats-server.ts';
 import { inStack, make, promQuery, run, submit, urls } from './stack-access.ts';
 
 function expect(condition: unknown, message: string): asserts condition {

@@ -3,8 +3,8 @@
 // first with SIGTERM, so each stops pulling, finishes or hands back (nak) its running jobs and
 // drains before it exits: nothing accepted is lost. One change at a time.
 import { isPool, poolNames, workerReplicas, type Pool } from '#platform/pools.ts';
-import type { RoleDefinition } from '../roles.ts';
-import { portFree } from './ports.ts';
+import type { RoleDefinition } from '#services/registry.ts';
+import { portFree } from './port-free.ts';
 import { waitUntilReady } from './readiness.ts';
 import { ReplicaInputError, ReplicaScaleRefused, type ReplicaChange, type ReplicaView } from './replica-channel.ts';
 import { roleInstance, type RoleInstance } from './role-instances.ts';

@@ -12,10 +12,10 @@ import { operatorEnvFile } from '#platform/nats/credentials.ts';
 import { openJobStatusStore, type JobStatusStore, type JobView } from '#platform/job-status.ts';
 import { poolNames } from '#platform/pools.ts';
 import { defaultPorts, workerReplicaPort } from '#platform/ports.ts';
-import { roles } from '#services/roles.ts';
-import { portFree } from '#services/supervisor/ports.ts';
-import { answers, hostPort } from '#services/supervisor/broker.ts';
-import { startSupervisor, type Supervisor } from '#services/supervisor/supervisor.ts';
+import { roles } from '#services/registry.ts';
+import { portFree } from '#operator/supervisor/port-free.ts';
+import { answers, hostPort } from '#operator/supervisor/broker.ts';
+import { startSupervisor, type Supervisor } from '#operator/supervisor/supervisor.ts';
 import { waitFor } from './nats-server.ts';
 import { postJob } from './roles.ts';
 
@@ -32,15 +32,23 @@ export type Stack = {
   stop(): Promise<void>;
 };
 
-const rolePorts = ['ingress', 'service-a', 'service-b', 'service-c', 'worker-fast', 'worker-slow', 'autoscaler', 'admin', 'natsMonitoring', 'prometheus'] as const;
+const rolePorts = ['ingress', 'service-a', 'service-b', 'service-c', 'worker-fast', 'worker-slow', 'autoscaler', 'admin', 'nats', 'natsMonitoring', 'prometheus'] as const;
 /** The ports of a few more worker replicas, for tests that run WORKERS_FAST / WORKERS_SLOW > 1. */
 const replicaPorts = poolNames.flatMap((pool) => [2, 3, 4].map((replica) => workerReplicaPort(pool, replica)));
 
+/** Offsets keep every role port below the kernel's ephemeral range (32768 and up): a port the OS
+ * hands to another test's client or nats-server between this check and the role's start would
+ * otherwise make that role fail to listen (seen in CI: service-b "keeps failing at start"). */
+const offsets = { min: 1_000, max: 22_000 };
+
 export async function freeOffset(): Promise<number> {
-  for (let candidate = 10_000 + (process.pid % 97) * 211; ; candidate += 37) {
+  const span = offsets.max - offsets.min;
+  for (let step = 0; step < span; step += 37) {
+    const candidate = offsets.min + (((process.pid % 97) * 211 + step) % span);
     const free = await Promise.all([...rolePorts.map((r) => defaultPorts[r]), ...replicaPorts].map((port) => portFree(port + candidate)));
     if (free.every(Boolean)) return candidate;
   }
+  throw new Error('no free set of role ports below the ephemeral range');
 }
 
 export async function startStack(natsUrl: string, env: Record<string, string> = {}): Promise<Stack> {

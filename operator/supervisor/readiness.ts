@@ -1,6 +1,17 @@
 // Whether the supervisor's role processes answer /readyz: waited for at start and when a replica
 // is added, then watched so the state file's readiness column stays current for `tps status`.
+import { readFileSync } from 'node:fs';
 import type { RoleProcess } from './role-process.ts';
+
+/** The last lines of a role's log, so a failed start says why where it is reported (a CI log). */
+function lastLines(file: string, count = 6): string {
+  try {
+    const lines = readFileSync(file, 'utf8').trimEnd().split('\n').slice(-count);
+    return lines.map((l) => `\n    | ${l.slice(0, 300)}`).join('');
+  } catch {
+    return '';
+  }
+}
 
 export async function probeReady(port: number): Promise<boolean> {
   try {
@@ -19,7 +30,7 @@ export async function waitUntilReady(processes: readonly RoleProcess[], timeoutM
     if (pending.length === 0) return;
     for (const r of pending) {
       if (r.proc.restarts >= 3) {
-        throw new Error(`${r.instance.name} keeps failing at start (${r.proc.lastExit}); see ${r.proc.spec.logFile}`);
+        throw new Error(`${r.instance.name} keeps failing at start (${r.proc.lastExit}); see ${r.proc.spec.logFile}${lastLines(r.proc.spec.logFile)}`);
       }
       if (await probeReady(r.instance.port)) { r.ready = true; changed(); }
     }

@@ -5,7 +5,7 @@ import type { Config } from '#platform/config.ts';
 import { cliEntry, telemetryPreload } from '#platform/paths.ts';
 import type { Pool } from '#platform/pools.ts';
 import { defaultPorts } from '#platform/ports.ts';
-import type { RoleContext } from '#platform/role.ts';
+import type { RoleContext } from '#platform/role-runtime.ts';
 
 export type RoleDefinition = {
   readonly name: string;

@@ -2,9 +2,9 @@
 // accepted ids), the no-loss verdict, and readings of a role's /metrics (histogram quantiles
 // from bucket deltas, a process's resident memory).
 import { expect } from 'vitest';
-import { auditJobs, type AuditResult } from '#services/audit/audit.ts';
-import { runLoad, type LoadResult } from '#services/loadgen/generator.ts';
-import { parseMix } from '#services/loadgen/mix.ts';
+import { auditJobs, type AuditResult } from '#operator/audit/audit.ts';
+import { runLoad, type LoadResult } from '#loadgen/generator.ts';
+import { parseMix } from '#loadgen/mix.ts';
 import type { Stack } from './stack.ts';
 
 export type BackgroundLoad = {

@@ -1,16 +1,16 @@
 // The one way operators and scenarios change faults: process faults go to the `tps_chaos` bucket,
 // system faults (nats_down, monitoring_down, autoscaler_down) to whoever runs those systems (the
 // native supervisor, or docker compose). Callers never need to know which is which.
-import type { Config } from '../config.ts';
-import type { Logger } from '../logger.ts';
-import { connectNats, type NatsConnection } from '../nats/connect.ts';
-import { stateDir } from '../paths.ts';
+import type { Config } from '#platform/config.ts';
+import type { Logger } from '#platform/logger.ts';
+import { connectNats, type NatsConnection } from '#platform/nats/connect.ts';
+import { stateDir } from '#platform/paths.ts';
 import {
   ChaosInputError, chaosTargets, faultCatalogue, faultNames, isSystemFault, processTargets, systemFaultTargets, validateFault,
   type ActiveFault, type ChaosTarget, type FaultName,
-} from './catalogue.ts';
-import { openChaosStore, type ChaosStore } from './store.ts';
-import { supervisorChannel, supervisorSocket, SupervisorNotRunning, SystemFaultRefused } from './supervisor-channel.ts';
+} from '#platform/chaos/catalogue.ts';
+import { openChaosStore, type ChaosStore } from '#platform/chaos/store.ts';
+import { supervisorChannel, supervisorSocket, SupervisorNotRunning, SystemFaultRefused } from '#operator/supervisor/channel.ts';
 
 export type ChaosRequest = { target: string; fault: string; params?: Record<string, unknown>; durationMs?: number };
 

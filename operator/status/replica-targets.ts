@@ -4,7 +4,9 @@
 // names that do not resolve are kept as given (the scrape then reports the error).
 import { lookup } from 'node:dns/promises';
 import { isIP } from 'node:net';
-import type { Target } from './collect.ts';
+
+/** A role's metrics endpoint, as status reads it. */
+export type Target = { role: string; url: string };
 
 export async function everyAddress(targets: readonly Target[]): Promise<Target[]> {
   const expanded = await Promise.all(targets.map(async (target) => {

@@ -2,7 +2,7 @@
 // happens. Whatever the run set and has not cleared is cleared at the end, however the run ends
 // (finished, interrupted by the signal, or failed), so a scenario never leaves a fault behind.
 import { faultKey } from '#platform/chaos/catalogue.ts';
-import type { ChaosControl } from '#platform/chaos/control.ts';
+import type { ChaosControl } from '../control-plane.ts';
 import type { Clock } from './clock.ts';
 import { clock as hhmmss, eventLines } from './format.ts';
 import type { Plan, PlannedEvent } from './plan.ts';

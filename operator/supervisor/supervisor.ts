@@ -12,13 +12,13 @@ import { provision } from '#platform/nats/provision.ts';
 import { declareTopology } from '#platform/nats/topology.ts';
 import { stateDir as resolveStateDir } from '#platform/paths.ts';
 import { defaultPorts } from '#platform/ports.ts';
-import type { RoleDefinition } from '#services/roles.ts';
+import type { RoleDefinition } from '#services/registry.ts';
 import { brokerLines, ensureBroker, type Broker } from './broker.ts';
-import { openControlSocket, type ControlSocket } from './control-socket.ts';
-import { extraProcesses } from './extras.ts';
+import { openControlSocket, type ControlSocket } from './supervisor-socket.ts';
+import { extraProcesses, type ExtraProcess } from './extras.ts';
 import { startFaultControl, type FaultControl } from './fault-control.ts';
 import { manage, type ManagedProcess, type ManagedProcessSpec } from './managed-process.ts';
-import { portFree } from './ports.ts';
+import { portFree } from './port-free.ts';
 import { waitUntilReady, watchReadiness } from './readiness.ts';
 import { ReplicaScaleRefused, type ReplicaChange } from './replica-channel.ts';
 import { replicaScaler, type ReplicaScaler } from './replica-scaler.ts';
@@ -41,8 +41,6 @@ export type Supervisor = {
   scaleReplicas(pool: string, replicas: number, by: string): Promise<ReplicaChange>;
 };
 
-/** A process the supervisor starts besides the roles (Prometheus, Grafana, Jaeger, ...). */
-export type ExtraProcess = { name: string; url: string; spec: Omit<ManagedProcessSpec, 'logFile'>; readyUrl?: string };
 
 export type SupervisorOptions = {
   /** Extra environment for every role (on top of this process's environment). */

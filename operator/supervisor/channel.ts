@@ -5,7 +5,7 @@
 import http from 'node:http';
 import path from 'node:path';
 import { z } from 'zod';
-import { activeFaultSchema, ChaosInputError, type ActiveFault } from './catalogue.ts';
+import { activeFaultSchema, ChaosInputError, type ActiveFault } from '#platform/chaos/catalogue.ts';
 
 export const supervisorSocket = (stateDir: string) => path.join(stateDir, 'supervisor.sock');
 

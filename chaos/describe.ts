@@ -1,7 +1,7 @@
 // The catalogue as people read it (`tps chaos faults`, the table in docs/chaos.md): each
 // parameter with its limits and default, and the targets a fault can be aimed at.
 import { z } from 'zod';
-import { faultCatalogue, processTargets, systemFaultTargets, type FaultName } from './catalogue.ts';
+import { faultCatalogue, processTargets, systemFaultTargets, type FaultName } from '#platform/chaos/catalogue.ts';
 
 export type ParamDescription = { name: string; integer: boolean; min?: number; max?: number; default?: unknown; required: boolean };
 

@@ -3,7 +3,7 @@
 import { Writable } from 'node:stream';
 import { pino } from 'pino';
 import { loadConfig, type Config } from '#platform/config.ts';
-import { runRole, type RoleContext } from '#platform/role.ts';
+import { runRole, type RoleContext } from '#platform/role-runtime.ts';
 import { connect, type NatsConnection } from '@nats-io/transport-node';
 import { provision } from '#platform/nats/provision.ts';
 import { declareTopology } from '#platform/nats/topology.ts';

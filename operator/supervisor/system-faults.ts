@@ -4,7 +4,7 @@
 // Changes are applied one at a time, in order.
 import { ChaosInputError, faultKey, isSystemFault, validateFault, type ActiveFault, type FaultName } from '#platform/chaos/catalogue.ts';
 import { isActive } from '#platform/chaos/store.ts';
-import { SystemFaultRefused } from '#platform/chaos/supervisor-channel.ts';
+import { SystemFaultRefused } from './channel.ts';
 import type { FaultMirror } from './fault-mirror.ts';
 
 /** What each system fault stops, among the processes this supervisor manages. */

@@ -3,7 +3,7 @@
 // the compressed duration, so a plan that exists can be run. A fault's end is an event of its own,
 // dropped when a later step clears or sets the same fault first.
 import { ChaosInputError, faultKey, validateFault } from '#platform/chaos/catalogue.ts';
-import type { ChaosRequest } from '#platform/chaos/control.ts';
+import type { ChaosRequest } from '../control-plane.ts';
 import type { Scenario } from './schema.ts';
 
 export const minimumFaultMs = 1_000;

@@ -11,7 +11,7 @@ import type { z } from 'zod';
 import { ChaosInputError } from '#platform/chaos/catalogue.ts';
 import {
   clearSystemFaultSchema, maxSocketPath, resetSystemFaultsSchema, setSystemFaultSchema, supervisorSocket, SystemFaultRefused,
-} from '#platform/chaos/supervisor-channel.ts';
+} from './channel.ts';
 import { ReplicaInputError, ReplicaScaleRefused, scaleReplicasSchema } from './replica-channel.ts';
 import type { ReplicaScaler } from './replica-scaler.ts';
 import type { SystemFaults } from './system-faults.ts';

@@ -8,12 +8,15 @@ import { defaultPorts } from '#platform/ports.ts';
 import {
   jaegerEnvironment, monitoringPaths, nativePrometheusConfig, nativePrometheusDir, prometheusArgs, writeGrafanaProvisioning, writePrometheusConfig,
 } from '#monitoring/native.ts';
-import { roles } from '../roles.ts';
+import { roles } from '#services/registry.ts';
 import { grafanaDir, grafanaLogin, grafanaSecurityEnvironment } from './grafana-settings.ts';
-import { portFree } from './ports.ts';
-import type { ExtraProcess } from './supervisor.ts';
+import { portFree } from './port-free.ts';
+import type { ManagedProcessSpec } from './managed-process.ts';
 
 export type ExtrasContext = { config: Config; stateDir: string; offset: number; natsUrl: string };
+/** A process the supervisor starts besides the roles (Prometheus, Grafana, Jaeger, ...). */
+export type ExtraProcess = { name: string; url: string; spec: Omit<ManagedProcessSpec, 'logFile'>; readyUrl?: string };
+
 type Found = { process?: ExtraProcess; note?: string };
 
 const url = (port: number) => `http://127.0.0.1:${port}`;

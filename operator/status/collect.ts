@@ -2,11 +2,12 @@
 // interval apart, so rates (throughput, error rate, latency percentiles) can be computed
 // without a Prometheus. Targets come from the native supervisor's state or are given.
 import { stateDir } from '#platform/paths.ts';
-import { readState } from '#services/supervisor/state-file.ts';
+import { readState } from '../supervisor/state-file.ts';
 import { parseMetrics, type Sample } from './parse.ts';
-import { everyAddress } from './replica-targets.ts';
+import { everyAddress, type Target } from './replica-targets.ts';
 
-export type Target = { role: string; url: string };
+export type { Target };
+
 export type Scrape = { target: Target; samples: Sample[]; error?: string };
 export type Collection = { at: string; seconds: number; before: Scrape[]; after: Scrape[] };
 

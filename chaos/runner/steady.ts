@@ -1,8 +1,8 @@
 // The steady state a scenario starts from and must come back to: every role answers and the
 // handbook's triage (`tps diagnose`) finds nothing HIGH or CRITICAL.
-import { collect, type Target } from '#services/status/collect.ts';
-import { diagnose, type Finding } from '#services/status/diagnose.ts';
-import { snapshot, type Snapshot } from '#services/status/snapshot.ts';
+import { collect, type Target } from '#operator/status/collect.ts';
+import { diagnose, type Finding } from '#operator/status/diagnose.ts';
+import { snapshot, type Snapshot } from '#operator/status/snapshot.ts';
 import type { Clock } from './clock.ts';
 
 export type SteadyVerdict = { steady: boolean; problems: string[] };

@@ -5,7 +5,7 @@ import path from 'node:path';
 import { childEnvironment } from '#platform/config.ts';
 import type { Passwords } from '#platform/nats/credentials.ts';
 import { roleUsers } from '#platform/nats/permissions.ts';
-import { roleNodeArgs } from '../roles.ts';
+import { roleNodeArgs } from '#services/registry.ts';
 import { manage, type ManagedProcess } from './managed-process.ts';
 import type { RoleInstance } from './role-instances.ts';
 

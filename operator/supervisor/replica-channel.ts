@@ -1,7 +1,7 @@
 // `tps scale <pool> --replicas <n>` reaches the native supervisor through its control socket
 // (POST /replicas). The route and the command share these schemas and errors.
 import { z } from 'zod';
-import { errorReply, requestSupervisor, supervisorSocket } from '#platform/chaos/supervisor-channel.ts';
+import { errorReply, requestSupervisor, supervisorSocket } from './channel.ts';
 
 export const scaleReplicasSchema = z.strictObject({
   pool: z.string(),

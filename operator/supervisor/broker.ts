@@ -10,7 +10,7 @@ import { generatePasswords, operatorEnvFile, writeOperatorEnv, writeSecret, type
 import { renderServerConfig } from '#platform/nats/server-config.ts';
 import { findNatsServer } from '#platform/nats/server-binary.ts';
 import { manage, type ManagedProcess } from './managed-process.ts';
-import { anyFreePort, portFree } from './ports.ts';
+import { anyFreePort, portFree } from './port-free.ts';
 
 export type Broker = {
   url: string; managed?: ManagedProcess; monitorUrl?: string; passwords?: Passwords;
