@@ -1,6 +1,7 @@
 // Watches worker heartbeats until every worker of a pool reports the slots just set, so a
 // command can confirm that the change was applied, not just written.
 import type { NatsConnection } from '@nats-io/transport-node';
+import { readHeartbeat } from '#platform/nats/heartbeat-message.ts';
 import { heartbeatSubject } from '#platform/nats/subjects.ts';
 import type { Pool } from '#platform/pools.ts';
 
@@ -17,10 +18,8 @@ export async function waitForSlots(nc: NatsConnection, pool: Pool, slots: number
   const nobody = setTimeout(() => { if (workers.size === 0) sub.unsubscribe(); }, census);
   const count = () => [...workers.values()].filter((s) => s === slots).length;
   for await (const m of sub) {
-    try {
-      const hb = m.json<{ instance: string; pool: string; slots: number }>();
-      if (hb.pool === pool) workers.set(hb.instance, hb.slots);
-    } catch { /* not a heartbeat */ }
+    const hb = readHeartbeat(m);
+    if (hb?.pool === pool) workers.set(hb.instance, hb.slots);
     if (Date.now() - started >= census && workers.size > 0 && count() === workers.size) break;
   }
   clearTimeout(timer);

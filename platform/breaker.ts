@@ -5,6 +5,7 @@
 import CircuitBreaker from 'opossum';
 import { counter, gauge, knownLabels, labelSets, metrics, type MetricsRegistry } from './metrics.ts';
 import type { Logger } from './logger.ts';
+import { isTimeout } from './errors.ts';
 
 export type BreakerPolicy = {
   /** Longest a call may take; the call's AbortSignal fires `abortMarginMs` earlier. */
@@ -128,7 +129,7 @@ export function createBreaker<A extends unknown[], R>(
           calls.inc({ circuit: name, result: 'rejected' });
           throw new BreakerOpenError(name, code === 'ESEMLOCKED' ? 'bulkhead' : 'open');
         }
-        const timedOut = code === 'ETIMEDOUT' || (err as Error).name === 'TimeoutError' || (err as Error).name === 'AbortError';
+        const timedOut = isTimeout(err);
         // A 4xx went through a healthy service: a success for the breaker, an error for the caller.
         calls.inc({ circuit: name, result: err instanceof ClientError ? 'success' : timedOut ? 'timeout' : 'failure' });
         if (timedOut) throw new CallTimeoutError(name, policy.timeoutMs);

@@ -66,3 +66,11 @@ export class AppError extends Error {
 export function isAppError(err: unknown): err is AppError {
   return err instanceof AppError;
 }
+
+/** An operation stopped by its deadline or its caller: `AbortSignal.timeout()` rejects with a
+ * TimeoutError, `timers/promises` and undici with an AbortError, opossum with code ETIMEDOUT.
+ * One predicate, so a hop, a breaker and a downstream call agree on what "timed out" means. */
+export function isTimeout(err: unknown): boolean {
+  const e = err as { name?: string; code?: string } | undefined;
+  return e?.name === 'TimeoutError' || e?.name === 'AbortError' || e?.code === 'ETIMEDOUT';
+}

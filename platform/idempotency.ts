@@ -13,6 +13,7 @@ import { jobIdPattern } from './job-message.ts';
 import { createJetStreamPublisher, PublishError } from './nats/jetstream-publisher.ts';
 import { buckets } from './nats/subjects.ts';
 import { poolNames } from './pools.ts';
+import { isStreamFull } from './nats/stream-errors.ts';
 
 export const idempotencyRecordSchema = z.object({
   id: z.string().regex(jobIdPattern),
@@ -35,10 +36,8 @@ export type IdempotencyStore = {
   close(): void;
 };
 
-/** JetStream API error codes of a publish: the subject has an entry already; the stream is full. */
+/** JetStream API error code of a publish: the subject has an entry already. */
 const wrongLastSequence = 10071;
-const storeFailed = 10077;
-const storeFullMessage = /maximum (bytes|messages) exceeded/i;
 
 /** KV keys allow only [-/_=.a-zA-Z0-9]; an Idempotency-Key is any visible ASCII, so it is hashed. */
 const storeKey = (key: string) => createHash('sha256').update(key).digest('hex');
@@ -70,7 +69,7 @@ export async function openIdempotencyStore(nc: NatsConnection, opts: { timeoutMs
       return 'claimed';
     } catch (err) {
       if (err instanceof PublishError && err.code === wrongLastSequence) return 'held';
-      if (err instanceof PublishError && err.code === storeFailed && storeFullMessage.test(err.message)) return 'full';
+      if (isStreamFull(err)) return 'full';
       throw err;
     }
   }

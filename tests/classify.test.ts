@@ -7,6 +7,11 @@ import { BadMessageError, classify, describeFailure, type JobFailure } from '#wo
 const policy = { retryBackoffMs: [200, 1_000, 3_000], maxDeliver: 4 };
 
 describe('describeFailure', () => {
+  it('records a code a service answered that the catalogue does not know as its kind\'s code, keeping the original', () => {
+    expect(describeFailure(new DownstreamError('service-a', 502, 'HTTP_502', 'answered 502'))).toEqual({ code: 'DOWNSTREAM_FAILED', message: 'HTTP_502: service-a: answered 502', kind: 'retryable' });
+    expect(describeFailure(new ClientError(409, 'SOMETHING_NEW', 'conflict'))).toEqual({ code: 'INVALID_REQUEST', message: 'SOMETHING_NEW: conflict', kind: 'permanent' });
+  });
+
   it.each([
     [new ClientError(422, 'INVALID_PAYLOAD', 'bad key'), 'INVALID_PAYLOAD', 'permanent'],
     [new ClientError(400, 'INVALID_REQUEST', 'bad'), 'INVALID_REQUEST', 'permanent'],

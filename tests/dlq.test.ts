@@ -1,6 +1,7 @@
 // DLQ operations on the real pipeline: jobs dead-lettered by a fault replay and complete once the
 // fault is fixed; two racing replays of one entry make one job; --dry-run changes nothing; purge
 // removes exactly the selected entries; the admin API refuses missing or wrong tokens.
+import type { FailureCodeName } from '#platform/dlq/failure-codes.ts';
 import { randomBytes } from 'node:crypto';
 import { jetstream, jetstreamManager, type JetStreamClient } from '@nats-io/jetstream';
 import { headers as natsHeaders, type Msg } from '@nats-io/transport-node';
@@ -36,7 +37,7 @@ const dlqList = async (args: string[] = []) => JSON.parse((await tps(['dlq', 'li
 const dlqDepth = async () => (await jetstreamManager(stack.nc)).streams.info(streams.dlq).then((i) => i.state.messages);
 
 /** A dead letter as the workers write it, for a job that never ran (so the test controls its code). */
-async function deadLetter(code: string, extraHeaders: Record<string, string> = {}): Promise<string> {
+async function deadLetter(code: FailureCodeName, extraHeaders: Record<string, string> = {}): Promise<string> {
   const id = newJobId();
   const h = natsHeaders();
   for (const [k, v] of Object.entries(extraHeaders)) h.set(k, v);
@@ -89,9 +90,9 @@ describe('replay', () => {
 
   it('two racing replays of one entry make one job, which links to the original trace', async () => {
     const traceparent = '00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01';
-    const original = await deadLetter('RACE', { traceparent });
+    const original = await deadLetter('OVERLOADED', { traceparent });
     const ops = await Promise.all([openDlqOperations(stack.nc), openDlqOperations(stack.nc)]);
-    const seq = (await ops[0].list({ code: 'RACE' }))[0]?.seq ?? 0;
+    const seq = (await ops[0].list({ code: 'OVERLOADED' }))[0]?.seq ?? 0;
     const published: Msg[] = [];
     const sub = stack.nc.subscribe('jobs.fast.>', { callback: (_e, m) => { published.push(m); } });
     // Two operators at once: two CLI processes and two in-process replays, all for the same entry.
@@ -121,12 +122,12 @@ describe('replay', () => {
 
 describe('purge', () => {
   it('removes exactly the filtered entries, only when confirmed; --dry-run changes nothing', async () => {
-    const keep = [await deadLetter('KEEP'), await deadLetter('KEEP')];
-    const gone = [await deadLetter('GONE'), await deadLetter('GONE'), await deadLetter('GONE')];
+    const keep = [await deadLetter('UNKNOWN_JOB_TYPE'), await deadLetter('UNKNOWN_JOB_TYPE')];
+    const gone = [await deadLetter('BAD_MESSAGE'), await deadLetter('BAD_MESSAGE'), await deadLetter('BAD_MESSAGE')];
     const before = await dlqDepth();
-    const dry = await tps(['dlq', 'purge', '--code', 'GONE', '--dry-run'], env);
+    const dry = await tps(['dlq', 'purge', '--code', 'BAD_MESSAGE', '--dry-run'], env);
     expect(dry.stdout).toMatch(/Dry run: 3 would be purged\. Nothing changed\./);
-    const unconfirmed = await tps(['dlq', 'purge', '--code', 'GONE'], env);
+    const unconfirmed = await tps(['dlq', 'purge', '--code', 'BAD_MESSAGE'], env);
     expect(unconfirmed.code).toBe(1);
     expect(unconfirmed.stderr).toMatch(/confirm with --yes/);
     expect(await dlqDepth()).toBe(before);
@@ -134,11 +135,11 @@ describe('purge', () => {
     expect(everything.code).toBe(2);
     expect(everything.stderr).toMatch(/Name the entries \(ids\) or a filter/);
 
-    const purged = await tps(['dlq', 'purge', '--code', 'GONE', '--yes', '--json'], env);
+    const purged = await tps(['dlq', 'purge', '--code', 'BAD_MESSAGE', '--yes', '--json'], env);
     const outcomes = (JSON.parse(purged.stdout) as { outcomes: Array<{ outcome: string; jobId: string }> }).outcomes;
     expect(outcomes.map((o) => [o.outcome, o.jobId]).sort()).toEqual(gone.map((id) => ['purged', id]).sort());
     expect(await dlqDepth()).toBe(before - 3);
-    const left = await tps(['dlq', 'list', '--entries', '--json', '--code', 'KEEP'], env);
+    const left = await tps(['dlq', 'list', '--entries', '--json', '--code', 'UNKNOWN_JOB_TYPE'], env);
     expect((JSON.parse(left.stdout) as Array<{ jobId: string }>).map((e) => e.jobId).sort()).toEqual([...keep].sort());
   }, 60_000);
 });
@@ -172,7 +173,7 @@ describe('the admin API', () => {
     const breaker = await call('/admin/breakers/open', { method: 'POST', auth, body: JSON.stringify({ name: 'nope' }) });
     expect(breaker.status).toBe(404);
     expect(await breaker.json()).toMatchObject({ code: 'BREAKER_NOT_FOUND' });
-    const purge = await call('/admin/dlq/purge', { method: 'POST', auth, body: JSON.stringify({ code: 'KEEP' }) });
+    const purge = await call('/admin/dlq/purge', { method: 'POST', auth, body: JSON.stringify({ code: 'UNKNOWN_JOB_TYPE' }) });
     expect(purge.status).toBe(428);
     expect(await purge.json()).toMatchObject({ code: 'CONFIRMATION_REQUIRED' });
     const missing = await call('/admin/dlq/999999', { auth });

@@ -17,6 +17,7 @@ import { isMessageGone, isStreamFull } from '#platform/nats/stream-errors.ts';
 import { streams } from '#platform/nats/subjects.ts';
 import { dlqMoverConsumer } from '#platform/nats/topology.ts';
 import { poolDefinitions, type Pool } from '#platform/pools.ts';
+import type { JobFailure } from './classify.ts';
 import { publishDeadLetter } from './dead-letter.ts';
 import type { WorkerEvents } from './events.ts';
 
@@ -83,7 +84,7 @@ function jobMover(jsm: JetStreamManager, js: JetStreamClient, pool: Pool, deps: 
     if (!stored) return;
     const job = (() => { try { return decodeJob(stored.data); } catch { return undefined; } })();
     const now = new Date().toISOString();
-    const failure = { code: 'WORKER_TIMEOUT', message: `no worker finished the job within ack_wait on its last delivery (${advisory.deliveries} deliveries)`, kind: 'retryable' as const };
+    const failure: JobFailure = { code: 'WORKER_TIMEOUT', message: `no worker finished the job within ack_wait on its last delivery (${advisory.deliveries} deliveries)`, kind: 'retryable' };
     const type = job?.type ?? stored.subject.replace(/^jobs\./, '');
     const traceId = stored.header?.get('traceparent')?.split('-')[1];
     await publishDeadLetter(js, stored.data, stored.header, {

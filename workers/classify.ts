@@ -2,11 +2,12 @@
 // succeed leaves the line at once; one that might, retries after a pause, a bounded number of
 // times). Pure: the pool loop only carries out the decision.
 import { BreakerOpenError, CallTimeoutError, ClientError } from '#platform/breaker.ts';
+import { catalogued, type FailureCodeName } from '#platform/dlq/failure-codes.ts';
 import { DownstreamError } from '#platform/http/downstream.ts';
 
 export type JobFailure = {
-  /** Stable code, e.g. INVALID_PAYLOAD, DOWNSTREAM_FAILED, TIMEOUT, CIRCUIT_OPEN. */
-  code: string;
+  /** A code of the failure catalogue (platform/dlq/failure-codes.ts, docs/errors.md). */
+  code: FailureCodeName;
   message: string;
   /** permanent: retrying cannot help (bad payload, 4xx). retryable: it might work later. */
   kind: 'permanent' | 'retryable';
@@ -29,11 +30,17 @@ export class BadMessageError extends Error {
 export function describeFailure(err: unknown): JobFailure {
   const message = err instanceof Error ? err.message : String(err);
   if (err instanceof BadMessageError) return { code: 'BAD_MESSAGE', message, kind: 'permanent' };
-  if (err instanceof ClientError) return { code: err.code, message, kind: 'permanent' };
+  if (err instanceof ClientError) return answered(err.code, message, 'permanent');
   if (err instanceof BreakerOpenError) return { code: 'CIRCUIT_OPEN', message, kind: 'retryable' };
   if (err instanceof CallTimeoutError) return { code: 'TIMEOUT', message, kind: 'retryable' };
-  if (err instanceof DownstreamError) return { code: err.code, message, kind: 'retryable' };
+  if (err instanceof DownstreamError) return answered(err.code, message, 'retryable');
   return { code: 'INTERNAL', message, kind: 'retryable' };
+}
+
+/** A code a service answered, kept when catalogued; otherwise the kind's code, the original in the message. */
+function answered(code: string, message: string, kind: JobFailure['kind']): JobFailure {
+  const c = catalogued(code, kind);
+  return { code: c.code, message: c.original ? `${c.original}: ${message}` : message, kind };
 }
 
 /** `deliveries` counts this attempt (1 on the first delivery). */

@@ -1,9 +1,7 @@
 // Heartbeats on tps.heartbeat.worker.<instance>: the autoscaler's view of slots and busy slots.
 import type { NatsConnection } from '@nats-io/transport-node';
 import { heartbeatSubject } from '#platform/nats/subjects.ts';
-import type { Pool } from '#platform/pools.ts';
-
-export type Heartbeat = { instance: string; pool: Pool; slots: number; busy: number; at: string };
+import type { Heartbeat } from '#platform/nats/heartbeat-message.ts';
 
 export function startHeartbeat(nc: NatsConnection, beat: () => Omit<Heartbeat, 'at'>, everyMs: number): () => void {
   const send = () => {

@@ -2,19 +2,16 @@
 // by short-lived `tps dlq replay` commands and the admin API. One worker per pool counts each
 // replay event (a queue group), so the counter is not multiplied by the number of replicas.
 import type { NatsConnection } from '@nats-io/transport-node';
-import { z } from 'zod';
 import { counter, metrics, type MetricsRegistry } from '#platform/metrics.ts';
-import { dlqEventSubjects } from '#platform/dlq/audit-events.ts';
+import { dlqEventSubjects, replayedEventSchema } from '#platform/dlq/audit-events.ts';
 import type { Pool } from '#platform/pools.ts';
-
-const replayedEvent = z.object({ pool: z.string(), code: z.string() });
 
 export function countReplays(nc: NatsConnection, pool: Pool, registry: MetricsRegistry): () => void {
   const replayed = counter(registry, metrics.dlqReplayed);
   const sub = nc.subscribe(dlqEventSubjects.replayed(pool), {
     queue: `dlq-replayed-${pool}`,
     callback: (_err, msg) => {
-      const parsed = (() => { try { return replayedEvent.safeParse(msg.json()); } catch { return undefined; } })();
+      const parsed = (() => { try { return replayedEventSchema.safeParse(msg.json()); } catch { return undefined; } })();
       if (parsed?.success) replayed.inc({ pool, reason: parsed.data.code });
     },
   });

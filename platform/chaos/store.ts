@@ -4,7 +4,8 @@
 import { jetstream } from '@nats-io/jetstream';
 import { Kvm, type KV } from '@nats-io/kv';
 import type { NatsConnection } from '@nats-io/transport-node';
-import { buckets, eventSubject } from '../nats/subjects.ts';
+import { publishAuditEvent } from '../nats/audit-events.ts';
+import { buckets } from '../nats/subjects.ts';
 import { activeFaultSchema, faultKey, validateFault, type ActiveFault } from './catalogue.ts';
 
 export type ChaosStore = {
@@ -29,10 +30,7 @@ export async function openChaosStore(nc: NatsConnection): Promise<ChaosStore> {
   // open() is lazy; asking for the status fails here, not on first use, when the bucket is missing.
   await kv.status();
   const js = jetstream(nc);
-  const audit = async (action: string, fault: Partial<ActiveFault>, by: string) => {
-    const event = { kind: `chaos.${action}`, at: new Date().toISOString(), by, ...fault };
-    await js.publish(eventSubject(`chaos.${action}`), JSON.stringify(event)).catch(() => undefined);
-  };
+  const audit = async (action: string, fault: Partial<ActiveFault>, by: string) => { await publishAuditEvent(js, `chaos.${action}`, by, fault); };
 
   async function readAll(): Promise<ActiveFault[]> {
     const out: ActiveFault[] = [];

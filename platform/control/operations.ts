@@ -4,7 +4,8 @@
 import { jetstream } from '@nats-io/jetstream';
 import { nuid, type NatsConnection } from '@nats-io/transport-node';
 import { AppError } from '../errors.ts';
-import { breakerReplySubject, breakerStatusSubject, eventSubject } from '../nats/subjects.ts';
+import { publishAuditEvent } from '../nats/audit-events.ts';
+import { breakerReplySubject, breakerStatusSubject } from '../nats/subjects.ts';
 import { isPool, poolDefinitions, poolNames, type Pool } from '../pools.ts';
 import { breakerNames, isBreakerName, type AutoscalerStatus, type BreakerForce } from './keys.ts';
 import type { BreakerReport } from './obey.ts';
@@ -40,10 +41,7 @@ export function validBreaker(name: string): string {
 
 export function controlOperations(nc: NatsConnection, control: ControlStore, defaultEnabled: boolean) {
   const js = jetstream(nc);
-  const audit = async (what: string, fields: Record<string, unknown>, by: string) => {
-    await js.publish(eventSubject(`control.${what}`), JSON.stringify({ kind: `control.${what}`, at: new Date().toISOString(), by, ...fields }), { timeout: 5_000 })
-      .catch(() => undefined);
-  };
+  const audit = async (what: string, fields: Record<string, unknown>, by: string) => { await publishAuditEvent(js, `control.${what}`, by, fields); };
   const now = () => new Date().toISOString();
 
   return {

@@ -1,20 +1,26 @@
-// DLQ audit events, kept by the EVENTS stream: each replay (one event per entry, which the
-// workers count as tps_dlq_replayed_total) and each purge.
+// DLQ audit events, kept by the EVENTS stream: each replay (one event per entry, which the workers
+// count as tps_dlq_replayed_total) and each purge. The schemas are the contract both sides use:
+// the replaying command sends what the worker parses.
 import type { JetStreamClient } from '@nats-io/jetstream';
-import { eventSubject } from '../nats/subjects.ts';
+import { z } from 'zod';
+import { publishAuditEvent } from '../nats/audit-events.ts';
+import { dlqPurgedSubject, dlqReplayedSubject } from '../nats/subjects.ts';
 
-export const dlqEventSubjects = {
-  replayed: (pool: string) => eventSubject(`dlq.replayed.${pool}`),
-  purged: eventSubject('dlq.purged'),
-} as const;
+export const dlqEventSubjects = { replayed: dlqReplayedSubject, purged: dlqPurgedSubject } as const;
 
-export type ReplayedEvent = {
-  kind: 'dlq.replayed'; at: string; by: string;
-  seq: number; jobId: string; newJobId: string; type: string; pool: string; code: string; traceId?: string;
-};
-export type PurgedEvent = { kind: 'dlq.purged'; at: string; by: string; filter: string; count: number; seqs: number[] };
+export const replayedEventSchema = z.object({
+  seq: z.number().int(), jobId: z.string(), newJobId: z.string(), type: z.string(), pool: z.string(), code: z.string(), traceId: z.string().optional(),
+});
+export type ReplayedEvent = z.infer<typeof replayedEventSchema>;
+
+export const purgedEventSchema = z.object({ filter: z.string(), count: z.number().int(), seqs: z.array(z.number().int()) });
+export type PurgedEvent = z.infer<typeof purgedEventSchema>;
 
 /** Audit events must not fail the operation they describe; a lost one is logged by the caller. */
-export async function publishEvent(js: JetStreamClient, subject: string, event: ReplayedEvent | PurgedEvent): Promise<boolean> {
-  return js.publish(subject, JSON.stringify(event), { timeout: 5_000 }).then(() => true, () => false);
+export function publishReplayed(js: JetStreamClient, by: string, event: ReplayedEvent): Promise<boolean> {
+  return publishAuditEvent(js, 'dlq.replayed', by, replayedEventSchema.parse(event), dlqEventSubjects.replayed(event.pool));
+}
+
+export function publishPurged(js: JetStreamClient, by: string, event: PurgedEvent): Promise<boolean> {
+  return publishAuditEvent(js, 'dlq.purged', by, purgedEventSchema.parse(event), dlqEventSubjects.purged);
 }

@@ -5,7 +5,7 @@ import type { JetStreamClient, JetStreamManager } from '@nats-io/jetstream';
 import { streams } from '../nats/subjects.ts';
 import type { Claims } from './claims.ts';
 import type { DlqEntry } from './entries.ts';
-import { dlqEventSubjects, publishEvent } from './audit-events.ts';
+import { publishPurged } from './audit-events.ts';
 
 export type PurgeOutcome = { seq: number; jobId: string; type: string; pool: string; code: string } & (
   | { outcome: 'purged' | 'would_purge' }
@@ -36,9 +36,7 @@ export async function purgeEntries(entries: readonly DlqEntry[], deps: PurgeDeps
   }
   const purged = outcomes.filter((o) => o.outcome === 'purged');
   if (purged.length > 0) {
-    await publishEvent(deps.js, dlqEventSubjects.purged, {
-      kind: 'dlq.purged', at: new Date().toISOString(), by: deps.by, filter: opts.filter, count: purged.length, seqs: purged.map((o) => o.seq),
-    });
+    await publishPurged(deps.js, deps.by, { filter: opts.filter, count: purged.length, seqs: purged.map((o) => o.seq) });
   }
   return outcomes;
 }

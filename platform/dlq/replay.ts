@@ -11,7 +11,8 @@ import type { JobStatusStore } from '../job-status.ts';
 import { jobHeaders, jobSubject, streams } from '../nats/subjects.ts';
 import type { Claims } from './claims.ts';
 import type { DlqEntry } from './entries.ts';
-import { dlqEventSubjects, publishEvent } from './audit-events.ts';
+import { publishReplayed } from './audit-events.ts';
+import { isStreamFull } from '../nats/stream-errors.ts';
 
 export type ReplayOutcome = { seq: number; jobId: string; type: string; pool: string; code: string } & (
   | { outcome: 'replayed' | 'would_replay'; newJobId: string }
@@ -31,7 +32,6 @@ export class QueueFullError extends Error {
   }
 }
 
-const isStreamFull = (err: unknown) => (err as { code?: number }).code === 10077 || /maximum messages|maximum bytes/i.test(String((err as Error).message));
 
 /** Replays the entries in order, at most `ratePerSecond`; stops at a full queue. */
 export async function replayEntries(entries: readonly DlqEntry[], deps: ReplayDeps, opts: ReplayOptions): Promise<ReplayOutcome[]> {
@@ -94,9 +94,8 @@ async function replayEntry(entry: DlqEntry, deps: ReplayDeps, dryRun: boolean): 
   await deps.status.record(entry.jobId, { state: 'dead_lettered', at: acceptedAt, type: job.type, pool: job.pool, replayedAs: newJobId });
   await deps.claims.complete(entry, won.revision, claim);
   await deps.jsm.streams.deleteMessage(streams.dlq, entry.seq, false).catch(() => undefined);
-  await publishEvent(deps.js, dlqEventSubjects.replayed(job.pool), {
-    kind: 'dlq.replayed', at: acceptedAt, by: deps.by, seq: entry.seq, jobId: entry.jobId, newJobId,
-    type: job.type, pool: job.pool, code: entry.code, ...(entry.traceId ? { traceId: entry.traceId } : {}),
+  await publishReplayed(deps.js, deps.by, {
+    seq: entry.seq, jobId: entry.jobId, newJobId, type: job.type, pool: job.pool, code: entry.code, ...(entry.traceId ? { traceId: entry.traceId } : {}),
   });
   return { outcome: 'replayed', newJobId };
 }

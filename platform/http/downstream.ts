@@ -7,6 +7,7 @@ import type { Chaos } from '../chaos/injector.ts';
 import { InjectedFault } from '../chaos/injector.ts';
 import type { Logger } from '../logger.ts';
 import { histogram, metrics, type MetricsRegistry } from '../metrics.ts';
+import { isTimeout } from '../errors.ts';
 
 export const deadlineHeader = 'tps-deadline';
 export const attemptHeader = 'tps-attempt';
@@ -90,7 +91,7 @@ export function createDownstreamClient(opts: DownstreamOptions): DownstreamClien
       if (outcome === 'success') outcome = classifyOutcome(err);
       if (err instanceof InjectedFault) throw new DownstreamError(opts.caller, err.status, 'FAULT_INJECTED', err.message);
       if (err instanceof ClientError || err instanceof DownstreamError) throw err;
-      if ((err as Error).name === 'TimeoutError' || (err as Error).name === 'AbortError') throw err;
+      if (isTimeout(err)) throw err;
       throw new DownstreamError(opts.target, 0, 'UNREACHABLE', `cannot reach ${opts.url} (${(err as Error).message})`);
     } finally {
       duration.observe(labels(outcome), (performance.now() - started) / 1000);
@@ -111,8 +112,7 @@ export function createDownstreamClient(opts: DownstreamOptions): DownstreamClien
 }
 
 function classifyOutcome(err: unknown): string {
-  const name = (err as Error).name;
-  if (name === 'TimeoutError' || name === 'AbortError') return 'timeout';
+  if (isTimeout(err)) return 'timeout';
   if (err instanceof InjectedFault) return 'server_error';
   return 'unreachable';
 }

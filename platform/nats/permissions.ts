@@ -3,7 +3,9 @@
 // chaos and control buckets. The nats-server configuration for native mode and for compose is
 // rendered from this one table (see server-config.ts).
 import { poolDefinitions, poolNames, type Pool } from '../pools.ts';
-import { breakerReplySubject, buckets, streams } from './subjects.ts';
+import {
+  breakerReplySubject, breakerStatusSubject, buckets, dlqReplayedSubject, eventSubject, heartbeatSubject, poolDlqSubjects, poolJobSubjects, streams,
+} from './subjects.ts';
 import { advisorySubject, dlqMoverConsumer } from './topology.ts';
 
 export type NatsPermissions = { publish: string[]; subscribe: string[] };
@@ -59,11 +61,11 @@ function worker(pool: Pool): NatsPermissions {
       `${api}.STREAM.MSG.DELETE.${def.stream}`,
       // ...and re-publishes an advisory it still cannot act on (a full DLQ) before ADVISORIES expires it.
       advisorySubject(def.stream),
-      `dlq.${pool}.*`,
-      `tps.heartbeat.worker.*`,
+      poolDlqSubjects(pool),
+      heartbeatSubject('worker', '*'),
       ...kvWrite(buckets.jobs), ...kvRead(buckets.jobs), ...kvRead(buckets.chaos), ...kvRead(buckets.control), ...flowControl, ...replies,
     ],
-    subscribe: [...inbox(user), 'tps.control.breakers', `tps.events.dlq.replayed.${pool}`],
+    subscribe: [...inbox(user), breakerStatusSubject, dlqReplayedSubject(pool)],
   };
 }
 
@@ -73,7 +75,7 @@ export const natsUsers: Readonly<Record<NatsUserName, NatsPermissions>> = {
     publish: [
       `${api}.INFO`,
       ...poolNames.map((pool) => `${api}.STREAM.INFO.${poolDefinitions[pool].stream}`),
-      ...poolNames.map((pool) => `jobs.${pool}.*`),
+      ...poolNames.map(poolJobSubjects),
       ...kvWrite(buckets.jobs), ...kvRead(buckets.jobs), ...kvRead(buckets.chaos), ...flowControl,
       // Only the ingress claims and reads Idempotency-Keys (the operator may too, as it may anything).
       ...kvWrite(buckets.idempotency), ...kvRead(buckets.idempotency),
@@ -84,17 +86,17 @@ export const natsUsers: Readonly<Record<NatsUserName, NatsPermissions>> = {
   'worker-slow': worker('slow'),
   service: {
     publish: [`${api}.INFO`, ...kvRead(buckets.chaos), ...kvRead(buckets.control), ...flowControl, ...replies],
-    subscribe: [...inbox('service'), 'tps.control.breakers'],
+    subscribe: [...inbox('service'), breakerStatusSubject],
   },
   autoscaler: {
     publish: [
       `${api}.INFO`,
       ...poolNames.flatMap((pool) => [`${api}.STREAM.INFO.${poolDefinitions[pool].stream}`, `${api}.CONSUMER.INFO.${poolDefinitions[pool].stream}.${poolDefinitions[pool].consumer}`]),
-      `${api}.STREAM.INFO.EVENTS`,
+      `${api}.STREAM.INFO.${streams.events}`,
       ...kvWrite(buckets.control), ...kvRead(buckets.control), ...kvRead(buckets.chaos), ...flowControl,
-      'tps.events.autoscaler', 'tps.events.autoscaler.>',
+      eventSubject('autoscaler'), eventSubject('autoscaler.>'),
     ],
-    subscribe: [...inbox('autoscaler'), 'tps.heartbeat.worker.*'],
+    subscribe: [...inbox('autoscaler'), heartbeatSubject('worker', '*')],
   },
 };
 

@@ -2,10 +2,11 @@
 // for `tps autoscaler status`), newest last.
 import { DeliverPolicy, jetstream } from '@nats-io/jetstream';
 import type { NatsConnection } from '@nats-io/transport-node';
+import { streams } from './subjects.ts';
 
 export async function recentEvents<T = Record<string, unknown>>(nc: NatsConnection, subject: string, opts: { sinceMs: number; limit: number }): Promise<T[]> {
   const js = jetstream(nc);
-  const consumer = await js.consumers.get('EVENTS', {
+  const consumer = await js.consumers.get(streams.events, {
     filter_subjects: subject,
     deliver_policy: DeliverPolicy.StartTime,
     opt_start_time: new Date(Date.now() - opts.sinceMs).toISOString(),

@@ -9,8 +9,6 @@ const serverCodes = {
   sequenceNotFound: 10043,
   /** A message delete the store refused; the store's own error is the description. */
   messageDeleteFailed: 10057,
-  /** A publish the store refused; "maximum messages exceeded" when a discard-new stream is full. */
-  storeFailed: 10077,
 } as const;
 
 /** Store errors inside a failed delete that mean "no such message (any more)", as 2.9 words them. */
@@ -23,7 +21,11 @@ export function isMessageGone(err: unknown): boolean {
   return err.code === serverCodes.messageDeleteFailed && goneInStore.has(err.message);
 }
 
-/** A publish refused because the stream is at its limit (`discard: new` never evicts to make room). */
+const limitReached = /maximum (messages|bytes)( per subject)? exceeded/i;
+
+/** A publish refused because the stream is at its limit (`discard: new` never evicts to make room).
+ * Whatever the client: nats.js's JetStreamApiError and the ingress's own PublishError both carry
+ * the server's code and description. */
 export function isStreamFull(err: unknown): boolean {
-  return err instanceof JetStreamApiError && err.code === serverCodes.storeFailed && /^maximum (messages|bytes)/.test(err.message);
+  return err instanceof Error && limitReached.test(err.message);
 }

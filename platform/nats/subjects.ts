@@ -6,6 +6,8 @@ export const streams = {
   slow: 'JOBS_SLOW',
   dlq: 'DLQ',
   advisories: 'ADVISORIES',
+  /** Audit events (`tps.events.>`): every operator change, replay, purge and scaling decision. */
+  events: 'EVENTS',
 } as const;
 
 export const buckets = {
@@ -26,6 +28,9 @@ export const poolDlqSubjects = (pool: Pool): string => `dlq.${pool}.*`;
 export const maxDeliveriesAdvisories = 'ADVISORY.CONSUMER.MAX_DELIVERIES';
 export const heartbeatSubject = (role: string, instance: string): string => `tps.heartbeat.${role}.${instance}`;
 export const eventSubject = (kind: string): string => `tps.events.${kind}`;
+/** Audit events of the DLQ: a replay (per pool: that pool's workers count it) and a purge. */
+export const dlqReplayedSubject = (pool: string): string => eventSubject(`dlq.replayed.${pool}`);
+export const dlqPurgedSubject = eventSubject('dlq.purged');
 /** Every process holding breakers answers here with their states (`tps breaker list`). */
 export const breakerStatusSubject = 'tps.control.breakers';
 /** Where the answers to one breaker status request go: a subject of its own rather than the

@@ -99,7 +99,7 @@ export function declareTopology(config: Pick<Config, 'queues' | 'workers' | 'ide
         num_replicas: replicas,
       },
       {
-        name: 'EVENTS',
+        name: streams.events,
         subjects: ['tps.events.>'],
         retention: RetentionPolicy.Limits,
         storage: StorageType.File,

@@ -4,6 +4,7 @@
 import type { JetStreamClient } from '@nats-io/jetstream';
 import type { Logger } from '#platform/logger.ts';
 import { counter, gauge, metrics, type MetricsRegistry } from '#platform/metrics.ts';
+import { publishAuditEvent } from '#platform/nats/audit-events.ts';
 import { eventSubject } from '#platform/nats/subjects.ts';
 import { poolNames, type Pool } from '#platform/pools.ts';
 import type { Decision } from './decide.ts';
@@ -47,16 +48,14 @@ export function autoscalerEvents(deps: { registry: MetricsRegistry; logger: Logg
     },
     async decided(d: Decision, seen: Observation): Promise<void> {
       decisions.inc({ pool: d.pool, direction: d.direction });
-      const event: DecisionEvent = {
-        kind: 'autoscaler.decision', at: new Date().toISOString(), instance: deps.instance, pool: d.pool,
-        direction: d.direction, from: d.from, to: d.to, reason: d.reason, detail: d.detail,
+      const event: Omit<DecisionEvent, 'kind' | 'at'> = {
+        instance: deps.instance, pool: d.pool, direction: d.direction, from: d.from, to: d.to, reason: d.reason, detail: d.detail,
         signals: { workers: seen.workers, utilization: round(seen.utilization), lag: seen.lag, throughput: round(seen.throughput) },
       };
       const line = d.direction === 'hold' ? `${d.pool}: holding at ${d.from} slots (${d.reason}): ${d.detail}` : `${d.pool}: slots ${d.from} -> ${d.to} (${d.reason}): ${d.detail}`;
       deps.logger.info({ pool: d.pool, direction: d.direction, from: d.from, to: d.to, reason: d.reason }, line);
-      await deps.js.publish(autoscalerEventSubject, JSON.stringify(event), { timeout: 5_000 }).catch((err: unknown) => {
-        deps.logger.warn({ err }, 'could not publish the decision event');
-      });
+      const stored = await publishAuditEvent(deps.js, 'autoscaler.decision', `autoscaler (${deps.instance})`, event, autoscalerEventSubject);
+      if (!stored) deps.logger.warn('could not publish the decision event');
     },
   };
 }

@@ -7,7 +7,7 @@ import { openControlStore } from '#platform/control/store.ts';
 import { createHttpApp } from '#platform/http/server.ts';
 import { brokerState } from '#platform/nats/connect.ts';
 import { verifyTopology } from '#platform/nats/provision.ts';
-import { buckets } from '#platform/nats/subjects.ts';
+import { buckets, streams } from '#platform/nats/subjects.ts';
 import { declareTopology } from '#platform/nats/topology.ts';
 import { defaultPorts } from '#platform/ports.ts';
 import { poolDefinitions } from '#platform/pools.ts';
@@ -23,7 +23,7 @@ export async function startAutoscaler(ctx: RoleContext): Promise<number> {
   const adminToken = config.admin.enabled ? requireToken(config.admin.token) : undefined;
   const jsm = await jetstreamManager(nc);
   await verifyTopology(jsm, declareTopology(config), {
-    streams: [poolDefinitions.fast.stream, poolDefinitions.slow.stream, 'EVENTS', `KV_${buckets.control}`],
+    streams: [poolDefinitions.fast.stream, poolDefinitions.slow.stream, streams.events, `KV_${buckets.control}`],
     consumers: [poolDefinitions.fast.consumer, poolDefinitions.slow.consumer],
   });
   const control = await openControlStore(nc);

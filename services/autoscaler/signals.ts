@@ -3,11 +3,10 @@
 // jobs leaving the work-queue stream (acked or dead-lettered) per second.
 import type { JetStreamManager } from '@nats-io/jetstream';
 import type { NatsConnection } from '@nats-io/transport-node';
-import { z } from 'zod';
+import { readHeartbeat } from '#platform/nats/heartbeat-message.ts';
 import { heartbeatSubject } from '#platform/nats/subjects.ts';
-import { poolDefinitions, poolNames, type Pool } from '#platform/pools.ts';
+import { poolDefinitions, type Pool } from '#platform/pools.ts';
 
-const heartbeatSchema = z.object({ instance: z.string(), pool: z.enum(poolNames), slots: z.number().int().min(0), busy: z.number().min(0) });
 
 export type Observation = {
   workers: number;
@@ -31,9 +30,8 @@ export function collectSignals(nc: NatsConnection, jsm: JetStreamManager, opts: 
   const done = new Map<Pool, { count: number; at: number }>();
   const sub = nc.subscribe(heartbeatSubject('worker', '*'), {
     callback: (_err, msg) => {
-      const parsed = (() => { try { return heartbeatSchema.safeParse(msg.json()); } catch { return undefined; } })();
-      if (!parsed?.success) return;
-      const hb = parsed.data;
+      const hb = readHeartbeat(msg);
+      if (!hb) return;
       latest.set(hb.instance, { pool: hb.pool, slots: hb.slots, busy: hb.busy, receivedAt: Date.now() });
       const sum = sums.get(hb.pool) ?? { slots: 0, busy: 0 };
       sums.set(hb.pool, { slots: sum.slots + hb.slots, busy: sum.busy + hb.busy });

@@ -6,7 +6,7 @@ import type { FastifyInstance } from 'fastify';
 import { z } from 'zod';
 import { BreakerOpenError, CallTimeoutError, ClientError } from '#platform/breaker.ts';
 import type { Chaos } from '#platform/chaos/injector.ts';
-import { AppError } from '#platform/errors.ts';
+import { AppError, isTimeout } from '#platform/errors.ts';
 import { createHttpApp } from '#platform/http/server.ts';
 import type { HttpTimeouts } from '#platform/http/node-server.ts';
 import { deadlineHeader, DownstreamError, type DownstreamClient, type HopResult } from '#platform/http/downstream.ts';
@@ -93,8 +93,8 @@ export async function buildChain(deps: ChainDeps): Promise<FastifyInstance> {
         throw new AppError('DEADLINE_EXCEEDED', { detail: `(${service}: the deadline passed while waiting for a free slot; not done)` });
       }
       await inSpan('work', { 'tps.service': service }, () => doWork(jobType.work[service], deps.workScale, AbortSignal.timeout(deadline - Date.now()))).catch((err: unknown) => {
-        // The only signal here is the deadline's: timers/promises rejects with an AbortError.
-        if (!['TimeoutError', 'AbortError'].includes((err as Error).name)) throw err;
+        // The only signal here is the deadline's.
+        if (!isTimeout(err)) throw err;
         // Dropped half-way: counted with the refusals, since the work was not done.
         rejected.inc({ service, reason: 'deadline' });
         throw new AppError('DEADLINE_EXCEEDED', { detail: `(${service}: the deadline passed during the work)` });

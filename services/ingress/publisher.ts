@@ -6,10 +6,10 @@ import type { Chaos } from '#platform/chaos/injector.ts';
 import { withPublishFaults } from '#platform/chaos/publish-boundary.ts';
 import { AppError } from '#platform/errors.ts';
 import { createJetStreamPublisher, PublishError, type PubAck } from '#platform/nats/jetstream-publisher.ts';
+import { isStreamFull } from '#platform/nats/stream-errors.ts';
 
 export const retryAfter = { queueFull: 1, brokerUnavailable: 2 } as const;
 
-const streamFullMessages = /maximum (messages|bytes)( per subject)? exceeded/i;
 
 export type Publisher = {
   publish(subject: string, data: Uint8Array, opts: { msgID: string; headers?: MsgHdrs }): Promise<PubAck>;
@@ -49,9 +49,6 @@ export function queueFull(pool: string): AppError {
   return shared(`full:${pool}`, () => new AppError('QUEUE_FULL', { detail: `(pool ${pool})`, retryAfterSeconds: retryAfter.queueFull }));
 }
 
-export function isStreamFull(err: unknown): boolean {
-  return err instanceof PublishError && (err.code === 10077 || streamFullMessages.test(err.message));
-}
 
 function mapPublishError(err: unknown): AppError {
   if (isStreamFull(err)) return new AppError('QUEUE_FULL', { retryAfterSeconds: retryAfter.queueFull, cause: err });
