@@ -1,0 +1,86 @@
+// Every environment variable TPS Lab reads, with its type, bounds and default: the schema
+// platform/config.ts validates the environment against (docs/configuration.md lists each one;
+// tests/config-doc.test.ts keeps them equal).
+import { z } from 'zod';
+import { decimal, durationMs, flag, httpUrl, integer, logLevel, natsUrls, text } from './config-types.ts';
+import { poolDefinitions, workerReplicas } from './pools.ts';
+
+/** Worker processes of one pool that the native supervisor runs (WORKERS_FAST / WORKERS_SLOW). */
+const replicasMessage = `expected a number of worker processes from ${workerReplicas.min} to ${workerReplicas.max}`;
+const replicaCount = z.string().regex(/^\d+$/, replicasMessage).transform(Number)
+  .pipe(z.number().min(workerReplicas.min, replicasMessage).max(workerReplicas.max, replicasMessage));
+
+export const envSchema = z.object({
+  NATS_URL: natsUrls.optional(),
+  NATS_USER: text.optional(),
+  NATS_PASSWORD: text.optional(),
+  NATS_CONNECT_TIMEOUT_MS: integer({ min: 100, max: 600_000 }).default(5_000),
+  TPS_EXTERNAL_NATS: flag.default(false),
+  LOG_LEVEL: logLevel.default('info'),
+  HTTP_HOST: text.default('127.0.0.1'),
+  HTTP_PORT: integer({ min: 0, max: 65_535 }).optional(),
+  TPS_PORT_OFFSET: integer({ min: 0, max: 50_000 }).default(0),
+  INSTANCE_ID: z.string().regex(/^[\w-]{1,64}$/, 'letters, digits, "_" or "-", at most 64').optional(),
+  FAST_QUEUE_CAPACITY: integer({ min: 1, max: 10_000_000 }).default(1_000),
+  SLOW_QUEUE_CAPACITY: integer({ min: 1, max: 10_000_000 }).default(200),
+  DLQ_CAPACITY: integer({ min: 1, max: 10_000_000 }).default(10_000),
+  JOBS_DUPLICATE_WINDOW: durationMs.default(120_000),
+  IDEMPOTENCY_TTL: durationMs.default(24 * 3_600_000),
+  IDEMPOTENCY_MAX_BYTES: integer({ min: 16 * 1024, max: 64 * 1024 ** 3 }).default(256 * 1024 ** 2),
+  MAX_BODY_BYTES: integer({ min: 256, max: 16 * 1024 * 1024 }).default(64 * 1024),
+  RATE_LIMIT_RPS: integer({ min: 0, max: 1_000_000 }).default(2_000),
+  PUBLISH_TIMEOUT_MS: durationMs.default(2_000),
+  REQUEST_TIMEOUT_MS: durationMs.pipe(z.number().min(100, 'at least 100ms').max(600_000, 'at most 10m')).default(5_000),
+  HEADERS_TIMEOUT_MS: durationMs.pipe(z.number().min(100, 'at least 100ms').max(600_000, 'at most 10m')).default(3_000),
+  QUEUE_POLL_MS: integer({ min: 20, max: 60_000 }).default(250),
+  SHUTDOWN_GRACE_MS: durationMs.default(10_000),
+  TPS_STATE_DIR: text.default('.tps'),
+  TPS_INGRESS_URL: httpUrl.optional(),
+  TPS_TARGETS: text.optional(),
+  SERVICE_A_URL: httpUrl.optional(),
+  SERVICE_B_URL: httpUrl.optional(),
+  SERVICE_C_URL: httpUrl.optional(),
+  WORK_SCALE: decimal({ min: 0, max: 100 }).default(1),
+  CHAIN_CONCURRENCY: integer({ min: 1, max: 10_000 }).optional(),
+  CHAIN_QUEUE: integer({ min: 0, max: 100_000 }).optional(),
+  TIMEOUT_SERVICE_B_MS: durationMs.default(8_000),
+  TIMEOUT_SERVICE_C_MS: durationMs.default(3_000),
+  BREAKER_ERROR_PERCENT: integer({ min: 1, max: 100 }).default(50),
+  BREAKER_VOLUME: integer({ min: 10, max: 100_000 }).default(10),
+  BREAKER_WINDOW_MS: durationMs.default(10_000),
+  BREAKER_RESET_MS: durationMs.default(15_000),
+  WORKER_SLOTS: integer({ min: 1, max: 10_000 }).optional(),
+  ACK_WAIT_MS: durationMs.optional(),
+  HEARTBEAT_MS: durationMs.default(1_000),
+  WORKERS_FAST: replicaCount.default(workerReplicas.min),
+  WORKERS_SLOW: replicaCount.default(workerReplicas.min),
+  TPS_MONITORING: z.enum(['auto', 'off'], { error: 'expected auto or off' }).default('auto'),
+  TPS_SCRAPE_INTERVAL: durationMs.pipe(z.number().min(1_000, 'at least 1s').max(300_000, 'at most 5m')).default(5_000),
+  AUTOSCALER_ENABLED: flag.default(true),
+  AUTOSCALER_TICK_MS: durationMs.default(5_000),
+  AUTOSCALER_UP_UTILIZATION: integer({ min: 1, max: 100 }).default(80),
+  AUTOSCALER_DOWN_UTILIZATION: integer({ min: 0, max: 99 }).default(20),
+  AUTOSCALER_STEP_PERCENT: integer({ min: 10, max: 200 }).default(50),
+  AUTOSCALER_QUEUE_THRESHOLD_PERCENT: integer({ min: 1, max: 100 }).default(10),
+  AUTOSCALER_UP_AFTER_MS: durationMs.default(5_000),
+  AUTOSCALER_DOWN_AFTER_MS: durationMs.default(30_000),
+  AUTOSCALER_COOLDOWN_MS: durationMs.default(15_000),
+  AUTOSCALER_MIN_GAIN_PERCENT: integer({ min: 1, max: 100 }).default(10),
+  AUTOSCALER_BOTTLENECK_HOLD_MS: durationMs.default(300_000),
+  AUTOSCALER_FAST_MIN_SLOTS: integer({ min: 1, max: 10_000 }).default(poolDefinitions.fast.slots.initial),
+  AUTOSCALER_FAST_MAX_SLOTS: integer({ min: 1, max: 10_000 }).default(poolDefinitions.fast.slots.max),
+  AUTOSCALER_SLOW_MIN_SLOTS: integer({ min: 1, max: 10_000 }).default(poolDefinitions.slow.slots.initial),
+  AUTOSCALER_SLOW_MAX_SLOTS: integer({ min: 1, max: 10_000 }).default(poolDefinitions.slow.slots.max),
+  ADMIN_API: flag.default(false),
+  ADMIN_HOST: text.default('127.0.0.1'),
+  ADMIN_PORT: integer({ min: 0, max: 65_535 }).optional(),
+  ADMIN_TOKEN: text.optional(),
+  ADMIN_RATE_LIMIT_RPS: integer({ min: 1, max: 100_000 }).default(20),
+  GRAFANA_ADMIN_PASSWORD: text.optional(),
+  GRAFANA_ANONYMOUS: flag.default(false),
+});
+
+export type Env = z.output<typeof envSchema>;
+
+/** Every variable the configuration reads (docs/configuration.md documents each one). */
+export const configVariables: readonly string[] = Object.keys(envSchema.shape);
