@@ -50,3 +50,11 @@ export async function postJob(base: string, body: unknown, headers: Record<strin
   });
   return { status: res.status, json: (await res.json()) as Record<string, unknown>, headers: res.headers };
 }
+
+/** One hop of the service chain as a real HTTP server on a free port; its stop goes on `stops`. */
+export async function startChainHop(natsUrl: string, service: 'service-a' | 'service-b' | 'service-c', env: Record<string, string>, stops: Array<() => Promise<void>>): Promise<string> {
+  const { startChain } = await import('#services/chain/main.ts');
+  const role = await startTestRole(service, testConfig(natsUrl, env), (ctx) => startChain(ctx, service));
+  stops.push(role.stop);
+  return `http://127.0.0.1:${role.result}`;
+}

@@ -2,9 +2,8 @@
 // job's deadline and its own call timeout, so the next hop drops work its caller gave up on
 // instead of finishing it for nobody.
 import { afterAll, beforeAll, expect, it } from 'vitest';
-import { startChain } from '#services/chain/main.ts';
 import { startNatsServer, waitFor, type NatsServerHandle } from '#devenv/nats-server.ts';
-import { provisioned, startTestRole, testConfig } from '#devenv/roles.ts';
+import { provisioned, startChainHop } from '#devenv/roles.ts';
 import { metricValue } from '#devenv/stack.ts';
 import type { NatsConnection } from '@nats-io/transport-node';
 
@@ -14,11 +13,7 @@ const stops: Array<() => Promise<void>> = [];
 let b: string;
 let c: string;
 
-async function hop(service: 'service-b' | 'service-c', env: Record<string, string>): Promise<string> {
-  const role = await startTestRole(service, testConfig(server.url, env), (ctx) => startChain(ctx, service));
-  stops.push(role.stop);
-  return `http://127.0.0.1:${role.result}`;
-}
+const hop = (service: 'service-a' | 'service-b' | 'service-c', env: Record<string, string>) => startChainHop(server.url, service, env, stops);
 
 beforeAll(async () => {
   server = await startNatsServer();

@@ -2,9 +2,8 @@
 // next hop, payload validation and duplicate side effects.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { openChaosStore, type ChaosStore } from '#platform/chaos/store.ts';
-import { startChain } from '#services/chain/main.ts';
 import { startNatsServer, waitFor, type NatsServerHandle } from '#devenv/nats-server.ts';
-import { provisioned, startTestRole, testConfig } from '#devenv/roles.ts';
+import { provisioned, startChainHop } from '#devenv/roles.ts';
 import { metricValue } from '#devenv/stack.ts';
 import type { NatsConnection } from '@nats-io/transport-node';
 
@@ -16,11 +15,7 @@ let c: string;
 let b: string;
 let a: string;
 
-async function hop(service: 'service-a' | 'service-b' | 'service-c', env: Record<string, string>): Promise<string> {
-  const role = await startTestRole(service, testConfig(server.url, env), (ctx) => startChain(ctx, service));
-  stops.push(role.stop);
-  return `http://127.0.0.1:${role.result}`;
-}
+const hop = (service: 'service-a' | 'service-b' | 'service-c', env: Record<string, string>) => startChainHop(server.url, service, env, stops);
 
 beforeAll(async () => {
   server = await startNatsServer();

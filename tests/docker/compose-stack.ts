@@ -4,7 +4,7 @@
 import { jobCatalogue } from '#platform/job-catalogue.ts';
 import { waitFor } from '#devenv/nats-server.ts';
 import { checkChaos, checkDashboards, checkLoadAndAudit, checkOperatorCommands, checkScale } from './stack-checks.ts';
-import { jobStatus, run, submit, traces, urls, type JaegerTrace } from './stack-access.ts';
+import { expect, jobStatus, run, submit, traces, urls, type JaegerTrace } from './stack-access.ts';
 
 const started = Date.now();
 async function step(name: string, body: () => Promise<void>): Promise<void> {
@@ -12,10 +12,6 @@ async function step(name: string, body: () => Promise<void>): Promise<void> {
   console.log(`\n-- ${name}`);
   await body();
   console.log(`   ok (${((Date.now() - t) / 1000).toFixed(1)} s; ${((Date.now() - started) / 1000).toFixed(0)} s in all)`);
-}
-
-function expect(condition: unknown, message: string): asserts condition {
-  if (!condition) throw new Error(message);
 }
 
 type Container = { service: string; name: string; state: string; status: string };

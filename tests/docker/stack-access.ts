@@ -17,6 +17,11 @@ export const urls = {
   natsMonitor: `http://127.0.0.1:${port('TPS_NATS_MONITOR_PORT')}`,
 };
 
+/** The docker test's assertion: a failed check stops the run with its message. */
+export function expect(condition: unknown, message: string): asserts condition {
+  if (!condition) throw new Error(message);
+}
+
 export type Run = { code: number | null; out: string };
 
 /** Runs a command in the project folder as a user would; stdout and stderr together. */

@@ -3,11 +3,7 @@
 import { deadlineHeader } from '#platform/http/downstream.ts';
 import { metricNames, panelQueries, rules } from '#devenv/monitoring.ts';
 import { waitFor } from '#devenv/nats-server.ts';
-import { inStack, make, promQuery, run, submit, urls } from './stack-access.ts';
-
-function expect(condition: unknown, message: string): asserts condition {
-  if (!condition) throw new Error(message);
-}
+import { expect, inStack, make, promQuery, run, submit, urls } from './stack-access.ts';
 
 const roleJobs = ['ingress', 'service-a', 'service-b', 'service-c', 'worker-fast', 'worker-slow', 'autoscaler'];
 
