@@ -13,7 +13,7 @@ COMPOSE ?=
 export COMPOSE
 
 .DEFAULT_GOAL := help
-.PHONY: help bootstrap compose-env up down status provision test test-unit test-compose typecheck bench bench-ingress bench-pipeline bench-autoscaler bench-tracing bench-recovery logs clean monitoring chaos chaos-stop load audit
+.PHONY: help bootstrap compose-env up down status provision test test-unit test-compose typecheck bench bench-ingress bench-pipeline bench-autoscaler bench-tracing bench-recovery logs clean generate chaos chaos-stop load audit
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-17s %s\n", $$1, $$2}'
@@ -67,8 +67,8 @@ bench-autoscaler: bootstrap ## autoscaler reaction times (load step, load stop) 
 	@node bench/autoscaler.bench.ts --scenario bottleneck
 
 
-monitoring: bootstrap ## regenerate Prometheus rules and Grafana dashboards from monitoring/
-	@node monitoring/generate.ts
+generate: bootstrap ## rewrite every generated file: nats.conf, compose worker services and scrape targets, scripts/contract.sh, alert rules, dashboards
+	@node scripts/generate.ts
 
 bench-tracing: ## what tracing costs: off (the API's no-op calls), and the pipeline off vs on in one run
 	@scripts/bootstrap.sh

@@ -42,80 +42,108 @@ export function usersWithout(user: NatsUserName, ...subjects: string[]): ServerU
 /** With `passwords`, the server has the per-role users and permissions of native mode and compose;
  * with `port`, it listens there (e.g. where `tps up` would put its own) instead of a free port. */
 export async function startNatsServer(opts: { passwords?: Passwords; port?: number } = {}): Promise<NatsServerHandle> {
-  const binary = findNatsServer();
   const root = mkdtempSync(path.join(os.tmpdir(), 'tps-nats-'));
-  const storeDir = path.join(root, 'store');
-  const portsDir = path.join(root, 'ports');
-  let port = opts.port ?? 0;
-  let monitorPort = 0;
-  let child: ChildProcess | undefined;
-  let stderr = '';
-  const configFile = path.join(root, 'nats.conf');
-  let users: ServerUsers | undefined;
-  /** What the running server was started with: a reload must change nothing but the users. */
-  let serverConfig: ServerConfigOptions | undefined;
-  let reloads = 0;
-  const writeConfig = (base: ServerConfigOptions) => writeFileSync(configFile, renderServerConfig({ ...base, ...(users ? { users } : {}) }));
-
-  async function start(): Promise<void> {
-    let args = ['-js', '-sd', storeDir, '-a', '127.0.0.1', '-p', String(port || -1), '-m', String(monitorPort || -1)];
-    if (opts.passwords) {
-      serverConfig = { listen: `127.0.0.1:${port || -1}`, monitor: `127.0.0.1:${monitorPort || -1}`, storeDir, passwords: opts.passwords };
-      writeConfig(serverConfig);
-      args = ['-c', configFile];
-    }
-    args.push('--ports_file_dir', portsDir);
-    stderr = '';
-    rmSync(portsDir, { recursive: true, force: true });
-    mkdirSync(portsDir, { recursive: true });
-    child = spawn(binary, args, { stdio: ['ignore', 'ignore', 'pipe'] });
-    child.stderr?.on('data', (d: Buffer) => {
-      if (d.includes('Reloaded server configuration')) reloads += 1;
-      stderr = (stderr + d.toString()).slice(-4000);
-    });
-    try {
-      const ports = await waitFor(() => readPortsFile(portsDir), 10_000, () => `nats-server to start: ${stderr}`);
-      port = ports.port;
-      monitorPort = ports.monitorPort;
-      await waitFor(async () => ((await canConnect(port)) ? true : undefined), 10_000, () => 'nats-server to accept');
-    } catch (err) {
-      child.kill('SIGKILL');
-      throw err;
-    }
-  }
-
-  async function stop({ hard = false } = {}): Promise<void> {
-    const proc = child;
-    if (!proc || proc.exitCode !== null || proc.signalCode !== null) return;
-    const exited = new Promise<void>((resolve) => proc.once('exit', () => resolve()));
-    proc.kill(hard ? 'SIGKILL' : 'SIGTERM');
-    await exited;
-  }
-
-  async function reload(next?: ServerUsers): Promise<void> {
-    if (!serverConfig || !child) throw new Error('reload() needs a running server started with passwords');
-    users = next;
-    writeConfig(serverConfig);
-    const before = reloads;
-    child.kill('SIGHUP');
-    await waitFor(() => (reloads > before ? true : undefined), 10_000, () => `nats-server to reload its configuration: ${stderr}`);
-  }
-
-  await start();
+  const server: ServerProcess = {
+    binary: findNatsServer(),
+    passwords: opts.passwords,
+    storeDir: path.join(root, 'store'),
+    portsDir: path.join(root, 'ports'),
+    configFile: path.join(root, 'nats.conf'),
+    port: opts.port ?? 0,
+    monitorPort: 0,
+    stderr: '',
+    reloads: 0,
+  };
+  const stop = ({ hard = false } = {}) => stopServer(server, hard);
+  await startServer(server);
   return {
-    get url() { return `nats://127.0.0.1:${port}`; },
-    get port() { return port; },
-    get monitorPort() { return monitorPort; },
-    storeDir,
-    log: () => stderr,
+    get url() { return `nats://127.0.0.1:${server.port}`; },
+    get port() { return server.port; },
+    get monitorPort() { return server.monitorPort; },
+    storeDir: server.storeDir,
+    log: () => server.stderr,
     stop,
-    start,
-    reload,
+    start: () => startServer(server),
+    reload: (next) => reloadUsers(server, next),
     async dispose() {
       await stop({ hard: true });
       rmSync(root, { recursive: true, force: true });
     },
   };
+}
+
+/** One test's server: where it keeps its files, and what its current process is and said. */
+type ServerProcess = {
+  readonly binary: string;
+  readonly passwords: Passwords | undefined;
+  readonly storeDir: string;
+  /** Where the server writes the ports it listens on (it picks free ones the first time). */
+  readonly portsDir: string;
+  readonly configFile: string;
+  port: number;
+  monitorPort: number;
+  child?: ChildProcess;
+  /** The last few KB of its log. */
+  stderr: string;
+  /** "Reloaded server configuration" lines seen, to tell when a SIGHUP has taken effect. */
+  reloads: number;
+  users?: ServerUsers | undefined;
+  /** What the running server was started with: a reload must change nothing but the users. */
+  serverConfig?: ServerConfigOptions;
+};
+
+async function startServer(s: ServerProcess): Promise<void> {
+  s.stderr = '';
+  rmSync(s.portsDir, { recursive: true, force: true });
+  mkdirSync(s.portsDir, { recursive: true });
+  const child = spawn(s.binary, serverArgs(s), { stdio: ['ignore', 'ignore', 'pipe'] });
+  s.child = child;
+  child.stderr?.on('data', (d: Buffer) => {
+    if (d.includes('Reloaded server configuration')) s.reloads += 1;
+    s.stderr = (s.stderr + d.toString()).slice(-4000);
+  });
+  try {
+    const ports = await waitFor(() => readPortsFile(s.portsDir), 10_000, () => `nats-server to start: ${s.stderr}`);
+    s.port = ports.port;
+    s.monitorPort = ports.monitorPort;
+    await waitFor(async () => ((await canConnect(s.port)) ? true : undefined), 10_000, () => 'nats-server to accept');
+  } catch (err) {
+    child.kill('SIGKILL');
+    throw err;
+  }
+}
+
+/** Flags alone, or with `passwords` a config file (the users need one); ports 0 mean "pick free ones". */
+function serverArgs(s: ServerProcess): string[] {
+  let args = ['-js', '-sd', s.storeDir, '-a', '127.0.0.1', '-p', String(s.port || -1), '-m', String(s.monitorPort || -1)];
+  if (s.passwords) {
+    s.serverConfig = { listen: `127.0.0.1:${s.port || -1}`, monitor: `127.0.0.1:${s.monitorPort || -1}`, storeDir: s.storeDir, passwords: s.passwords };
+    writeConfig(s, s.serverConfig);
+    args = ['-c', s.configFile];
+  }
+  args.push('--ports_file_dir', s.portsDir);
+  return args;
+}
+
+function writeConfig(s: ServerProcess, base: ServerConfigOptions): void {
+  writeFileSync(s.configFile, renderServerConfig({ ...base, ...(s.users ? { users: s.users } : {}) }));
+}
+
+async function stopServer(s: ServerProcess, hard: boolean): Promise<void> {
+  const proc = s.child;
+  if (!proc || proc.exitCode !== null || proc.signalCode !== null) return;
+  const exited = new Promise<void>((resolve) => proc.once('exit', () => resolve()));
+  proc.kill(hard ? 'SIGKILL' : 'SIGTERM');
+  await exited;
+}
+
+async function reloadUsers(s: ServerProcess, next: ServerUsers | undefined): Promise<void> {
+  if (!s.serverConfig || !s.child) throw new Error('reload() needs a running server started with passwords');
+  s.users = next;
+  writeConfig(s, s.serverConfig);
+  const before = s.reloads;
+  s.child.kill('SIGHUP');
+  await waitFor(() => (s.reloads > before ? true : undefined), 10_000, () => `nats-server to reload its configuration: ${s.stderr}`);
 }
 
 function readPortsFile(dir: string): { port: number; monitorPort: number } | undefined {

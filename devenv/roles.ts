@@ -4,6 +4,8 @@ import { Writable } from 'node:stream';
 import { pino } from 'pino';
 import { loadConfig, type Config } from '#platform/config.ts';
 import { runRole, type RoleContext } from '#platform/role-runtime.ts';
+import type { RoleName } from '#platform/roles.ts';
+import { findRole } from '#services/registry.ts';
 import { connect, type NatsConnection } from '@nats-io/transport-node';
 import { provision } from '#platform/nats/provision.ts';
 import { declareTopology } from '#platform/nats/topology.ts';
@@ -25,15 +27,14 @@ export function logSink(): { sink: LogSink; logger: pino.Logger } {
   return { sink, logger: pino({ level: 'info' }, stream) };
 }
 
-export async function startTestRole<T>(
-  service: string,
-  config: Config,
-  start: (ctx: RoleContext) => Promise<T>,
-): Promise<{ ctx: RoleContext; result: T; sink: LogSink; stop: () => Promise<void> }> {
+/** Runs a role of the role table as `tps run` would, with the test's configuration; `result` is
+ * the port it listens on. */
+export async function startTestRole(service: RoleName, config: Config): Promise<{ ctx: RoleContext; result: number; sink: LogSink; stop: () => Promise<void> }> {
+  const role = findRole(service);
+  if (!role) throw new Error(`no role ${service}`);
   const { sink, logger } = logSink();
-  let result: T | undefined;
-  const ctx = await runRole(service, config, async (c) => { result = await start(c); }, { signals: false, logger });
-  return { ctx, result: result as T, sink, stop: () => ctx.lifecycle.shutdown('test done') };
+  const { ctx, port } = await runRole(role, config, { signals: false, logger });
+  return { ctx, result: port, sink, stop: () => ctx.lifecycle.shutdown('test done') };
 }
 
 export async function provisioned(url: string, env: Record<string, string> = {}): Promise<NatsConnection> {
@@ -53,8 +54,7 @@ export async function postJob(base: string, body: unknown, headers: Record<strin
 
 /** One hop of the service chain as a real HTTP server on a free port; its stop goes on `stops`. */
 export async function startChainHop(natsUrl: string, service: 'service-a' | 'service-b' | 'service-c', env: Record<string, string>, stops: Array<() => Promise<void>>): Promise<string> {
-  const { startChain } = await import('#services/chain/main.ts');
-  const role = await startTestRole(service, testConfig(natsUrl, env), (ctx) => startChain(ctx, service));
+  const role = await startTestRole(service, testConfig(natsUrl, env));
   stops.push(role.stop);
   return `http://127.0.0.1:${role.result}`;
 }

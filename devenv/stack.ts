@@ -32,7 +32,6 @@ export type Stack = {
   stop(): Promise<void>;
 };
 
-const rolePorts = ['ingress', 'service-a', 'service-b', 'service-c', 'worker-fast', 'worker-slow', 'autoscaler', 'admin', 'nats', 'natsMonitoring', 'prometheus'] as const;
 /** The ports of a few more worker replicas, for tests that run WORKERS_FAST / WORKERS_SLOW > 1. */
 const replicaPorts = poolNames.flatMap((pool) => [2, 3, 4].map((replica) => workerReplicaPort(pool, replica)));
 
@@ -45,7 +44,7 @@ export async function freeOffset(): Promise<number> {
   const span = offsets.max - offsets.min;
   for (let step = 0; step < span; step += 37) {
     const candidate = offsets.min + (((process.pid % 97) * 211 + step) % span);
-    const free = await Promise.all([...rolePorts.map((r) => defaultPorts[r]), ...replicaPorts].map((port) => portFree(port + candidate)));
+    const free = await Promise.all([...Object.values(defaultPorts), ...replicaPorts].map((port) => portFree(port + candidate)));
     if (free.every(Boolean)) return candidate;
   }
   throw new Error('no free set of role ports below the ephemeral range');

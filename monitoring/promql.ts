@@ -1,8 +1,9 @@
 // PromQL building blocks shared by recording rules, alert rules and dashboards, so the panel a
 // newcomer looks at computes exactly what the alert fires on.
+import { poolNames } from '#platform/pools.ts';
 
-/** Pools as the metrics label them. */
-export const pools = ['fast', 'slow'] as const;
+/** Pools as the metrics label them (platform/pools.ts). */
+export const pools = poolNames;
 
 /** Queue gauges come from every replica of a role with the same value: take the max, never the sum. */
 export const perPool = (metric: string) => `max by (pool) (${metric})`;

@@ -3,7 +3,7 @@
 // really stops, client errors (4xx) not counted as failures, and our own metrics for state,
 // transitions and calls. An operator can force a breaker open (`tps breaker open`).
 import CircuitBreaker from 'opossum';
-import { counter, gauge, knownLabels, labelSets, metrics, type MetricsRegistry } from './metrics.ts';
+import { counter, gauge, knownLabels, labelSets, metrics, type Counter, type MetricsRegistry } from './metrics.ts';
 import type { Logger } from './logger.ts';
 import { isTimeout } from './errors.ts';
 
@@ -80,36 +80,16 @@ export function createBreaker<A extends unknown[], R>(
   call: (signal: AbortSignal, ...args: A) => Promise<R>,
   deps: BreakerDeps,
 ): Breaker<A, R> {
-  const stateGauge = gauge(deps.registry, metrics.circuitState);
-  // From the start at 0: an open shorter than a scrape still shows as an increase from 0.
-  const transitions = counter(deps.registry, metrics.circuitTransitions, labelSets({ circuit: [name], to: knownLabels.circuitTo }));
-  const calls = counter(deps.registry, metrics.circuitCalls, labelSets({ circuit: [name], result: knownLabels.circuitResult }));
   const listeners: Array<(state: BreakerState) => void> = [];
+  const publish = stateReporter(name, deps, listeners);
+  const calls = counter(deps.registry, metrics.circuitCalls, labelSets({ circuit: [name], result: knownLabels.circuitResult }));
   let forcedOpen = false;
-
-  const cb = new CircuitBreaker((...args: A) => call(AbortSignal.timeout(Math.max(1, policy.timeoutMs - abortMarginMs)), ...args), {
-    name,
-    timeout: policy.timeoutMs,
-    errorThresholdPercentage: policy.errorThresholdPercentage,
-    resetTimeout: policy.resetTimeoutMs,
-    volumeThreshold: Math.max(10, policy.volumeThreshold),
-    rollingCountTimeout: policy.rollingWindowMs,
-    capacity: policy.capacity,
-    // A 4xx says the request was bad, not that the service is broken.
-    errorFilter: (err: unknown) => !(deps.isFailure ?? ((e) => !(e instanceof ClientError)))(err),
-  });
+  const cb = createOpossum(name, policy, call, deps.isFailure ?? isNotClientError);
 
   const current = (): BreakerState => (forcedOpen || cb.opened ? 'open' : cb.halfOpen ? 'half_open' : 'closed');
-  const publish = (state: BreakerState) => {
-    stateGauge.set({ circuit: name }, breakerStates[state]);
-    transitions.inc({ circuit: name, to: state });
-    deps.logger.warn({ circuit: name, state }, `circuit ${name} is ${state.replace('_', '-')}`);
-    for (const l of listeners) l(state);
-  };
   cb.on('open', () => publish('open'));
   cb.on('halfOpen', () => publish('half_open'));
   cb.on('close', () => publish('closed'));
-  stateGauge.set({ circuit: name }, 0);
 
   return {
     name,
@@ -124,16 +104,7 @@ export function createBreaker<A extends unknown[], R>(
         calls.inc({ circuit: name, result: 'success' });
         return result;
       } catch (err) {
-        const code = (err as { code?: string }).code;
-        if (code === 'EOPENBREAKER' || code === 'ESEMLOCKED') {
-          calls.inc({ circuit: name, result: 'rejected' });
-          throw new BreakerOpenError(name, code === 'ESEMLOCKED' ? 'bulkhead' : 'open');
-        }
-        const timedOut = isTimeout(err);
-        // A 4xx went through a healthy service: a success for the breaker, an error for the caller.
-        calls.inc({ circuit: name, result: err instanceof ClientError ? 'success' : timedOut ? 'timeout' : 'failure' });
-        if (timedOut) throw new CallTimeoutError(name, policy.timeoutMs);
-        throw err;
+        throw countFailedCall(calls, name, policy, err);
       }
     },
     state: current,
@@ -152,4 +123,56 @@ export function createBreaker<A extends unknown[], R>(
     onStateChange(listener) { listeners.push(listener); },
     shutdown() { cb.shutdown(); },
   };
+}
+
+/** Publishes a state the breaker entered: its gauge, a transition, a log line, then the listeners. */
+function stateReporter(name: string, deps: BreakerDeps, listeners: ReadonlyArray<(state: BreakerState) => void>): (state: BreakerState) => void {
+  const stateGauge = gauge(deps.registry, metrics.circuitState);
+  // From the start at 0: an open shorter than a scrape still shows as an increase from 0.
+  const transitions = counter(deps.registry, metrics.circuitTransitions, labelSets({ circuit: [name], to: knownLabels.circuitTo }));
+  stateGauge.set({ circuit: name }, 0);
+  return (state) => {
+    stateGauge.set({ circuit: name }, breakerStates[state]);
+    transitions.inc({ circuit: name, to: state });
+    deps.logger.warn({ circuit: name, state }, `circuit ${name} is ${state.replace('_', '-')}`);
+    for (const l of listeners) l(state);
+  };
+}
+
+/** The default failure: anything but a ClientError, since a 4xx says the request was bad, not that the service is broken. */
+function isNotClientError(err: unknown): boolean {
+  return !(err instanceof ClientError);
+}
+
+/** The opossum breaker around `call`, which gets a signal that aborts just before opossum's timeout. */
+function createOpossum<A extends unknown[], R>(
+  name: string,
+  policy: BreakerPolicy,
+  call: (signal: AbortSignal, ...args: A) => Promise<R>,
+  isFailure: (err: unknown) => boolean,
+): CircuitBreaker<A, R> {
+  return new CircuitBreaker((...args: A) => call(AbortSignal.timeout(Math.max(1, policy.timeoutMs - abortMarginMs)), ...args), {
+    name,
+    timeout: policy.timeoutMs,
+    errorThresholdPercentage: policy.errorThresholdPercentage,
+    resetTimeout: policy.resetTimeoutMs,
+    volumeThreshold: Math.max(10, policy.volumeThreshold),
+    rollingCountTimeout: policy.rollingWindowMs,
+    capacity: policy.capacity,
+    // opossum counts an error this returns true for as a success.
+    errorFilter: (err: unknown) => !isFailure(err),
+  });
+}
+
+/** Counts a call that threw; returns what the caller gets: opossum's refusals and timeouts as our errors. */
+function countFailedCall(calls: Counter<'circuit' | 'result'>, name: string, policy: BreakerPolicy, err: unknown): unknown {
+  const code = (err as { code?: string }).code;
+  if (code === 'EOPENBREAKER' || code === 'ESEMLOCKED') {
+    calls.inc({ circuit: name, result: 'rejected' });
+    return new BreakerOpenError(name, code === 'ESEMLOCKED' ? 'bulkhead' : 'open');
+  }
+  const timedOut = isTimeout(err);
+  // A 4xx went through a healthy service: a success for the breaker, an error for the caller.
+  calls.inc({ circuit: name, result: err instanceof ClientError ? 'success' : timedOut ? 'timeout' : 'failure' });
+  return timedOut ? new CallTimeoutError(name, policy.timeoutMs) : err;
 }

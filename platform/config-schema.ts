@@ -3,14 +3,36 @@
 // tests/config-doc.test.ts keeps them equal).
 import { z } from 'zod';
 import { decimal, durationMs, flag, httpUrl, integer, logLevel, natsUrls, text } from './config-types.ts';
-import { poolDefinitions, workerReplicas } from './pools.ts';
+import { poolDefinitions, poolNames, poolVariable, workerReplicas, type Pool } from './pools.ts';
 
-/** Worker processes of one pool that the native supervisor runs (WORKERS_FAST / WORKERS_SLOW). */
+/** Worker processes of one pool that the native supervisor runs (WORKERS_<POOL>). */
 const replicasMessage = `expected a number of worker processes from ${workerReplicas.min} to ${workerReplicas.max}`;
 const replicaCount = z.string().regex(/^\d+$/, replicasMessage).transform(Number)
   .pipe(z.number().min(workerReplicas.min, replicasMessage).max(workerReplicas.max, replicasMessage));
 
-export const envSchema = z.object({
+/** The variables every pool has, named after it (FAST_QUEUE_CAPACITY, WORKERS_FAST, ...). */
+export function poolVariables(pool: Pool) {
+  const v = poolVariable(pool);
+  return {
+    queueCapacity: `${v}_QUEUE_CAPACITY`,
+    replicas: `WORKERS_${v}`,
+    autoscalerMin: `AUTOSCALER_${v}_MIN_SLOTS`,
+    autoscalerMax: `AUTOSCALER_${v}_MAX_SLOTS`,
+  } as const;
+}
+
+function poolSchema(pool: Pool): Record<string, z.ZodType<number, string | undefined>> {
+  const names = poolVariables(pool);
+  const def = poolDefinitions[pool];
+  return {
+    [names.queueCapacity]: integer({ min: 1, max: 10_000_000 }).default(def.queueCapacity),
+    [names.replicas]: replicaCount.default(workerReplicas.min),
+    [names.autoscalerMin]: integer({ min: 1, max: 10_000 }).default(def.slots.initial),
+    [names.autoscalerMax]: integer({ min: 1, max: 10_000 }).default(def.slots.max),
+  };
+}
+
+const fixedSchema = z.object({
   NATS_URL: natsUrls.optional(),
   NATS_USER: text.optional(),
   NATS_PASSWORD: text.optional(),
@@ -21,8 +43,6 @@ export const envSchema = z.object({
   HTTP_PORT: integer({ min: 0, max: 65_535 }).optional(),
   TPS_PORT_OFFSET: integer({ min: 0, max: 50_000 }).default(0),
   INSTANCE_ID: z.string().regex(/^[\w-]{1,64}$/, 'letters, digits, "_" or "-", at most 64').optional(),
-  FAST_QUEUE_CAPACITY: integer({ min: 1, max: 10_000_000 }).default(1_000),
-  SLOW_QUEUE_CAPACITY: integer({ min: 1, max: 10_000_000 }).default(200),
   DLQ_CAPACITY: integer({ min: 1, max: 10_000_000 }).default(10_000),
   JOBS_DUPLICATE_WINDOW: durationMs.default(120_000),
   IDEMPOTENCY_TTL: durationMs.default(24 * 3_600_000),
@@ -52,8 +72,6 @@ export const envSchema = z.object({
   WORKER_SLOTS: integer({ min: 1, max: 10_000 }).optional(),
   ACK_WAIT_MS: durationMs.optional(),
   HEARTBEAT_MS: durationMs.default(1_000),
-  WORKERS_FAST: replicaCount.default(workerReplicas.min),
-  WORKERS_SLOW: replicaCount.default(workerReplicas.min),
   TPS_MONITORING: z.enum(['auto', 'off'], { error: 'expected auto or off' }).default('auto'),
   TPS_SCRAPE_INTERVAL: durationMs.pipe(z.number().min(1_000, 'at least 1s').max(300_000, 'at most 5m')).default(5_000),
   AUTOSCALER_ENABLED: flag.default(true),
@@ -67,10 +85,6 @@ export const envSchema = z.object({
   AUTOSCALER_COOLDOWN_MS: durationMs.default(15_000),
   AUTOSCALER_MIN_GAIN_PERCENT: integer({ min: 1, max: 100 }).default(10),
   AUTOSCALER_BOTTLENECK_HOLD_MS: durationMs.default(300_000),
-  AUTOSCALER_FAST_MIN_SLOTS: integer({ min: 1, max: 10_000 }).default(poolDefinitions.fast.slots.initial),
-  AUTOSCALER_FAST_MAX_SLOTS: integer({ min: 1, max: 10_000 }).default(poolDefinitions.fast.slots.max),
-  AUTOSCALER_SLOW_MIN_SLOTS: integer({ min: 1, max: 10_000 }).default(poolDefinitions.slow.slots.initial),
-  AUTOSCALER_SLOW_MAX_SLOTS: integer({ min: 1, max: 10_000 }).default(poolDefinitions.slow.slots.max),
   ADMIN_API: flag.default(false),
   ADMIN_HOST: text.default('127.0.0.1'),
   ADMIN_PORT: integer({ min: 0, max: 65_535 }).optional(),
@@ -80,7 +94,22 @@ export const envSchema = z.object({
   GRAFANA_ANONYMOUS: flag.default(false),
 });
 
-export type Env = z.output<typeof envSchema>;
+export type Env = z.output<typeof fixedSchema> & Readonly<Record<string, unknown>>;
+/** The fixed variables and every pool's own; zod cannot type keys made from the pool table, so the
+ * pools' variables are typed where they are read (poolEnv). */
+export const envSchema = fixedSchema.extend(Object.assign({}, ...poolNames.map(poolSchema)) as Record<string, z.ZodType<number, string | undefined>>) as unknown as z.ZodType<Env> & { readonly shape: Readonly<Record<string, unknown>> };
+
+/** A pool's own variables, read from the parsed environment. */
+export function poolEnv(env: Env, pool: Pool): { queueCapacity: number; replicas: number; autoscalerMin: number; autoscalerMax: number } {
+  const names = poolVariables(pool);
+  return {
+    queueCapacity: env[names.queueCapacity] as number,
+    replicas: env[names.replicas] as number,
+    autoscalerMin: env[names.autoscalerMin] as number,
+    autoscalerMax: env[names.autoscalerMax] as number,
+  };
+}
+
 
 /** Every variable the configuration reads (docs/configuration.md documents each one). */
 export const configVariables: readonly string[] = Object.keys(envSchema.shape);

@@ -1,9 +1,9 @@
 // The only reader of process.env. Every role loads the whole configuration once at start;
 // every problem is reported at once, naming the variable, and the result is frozen.
 import os from 'node:os';
-import { envSchema, type Env } from './config-schema.ts';
+import { envSchema, poolEnv, poolVariables, type Env } from './config-schema.ts';
 import { unset } from './config-types.ts';
-import { poolDefinitions } from './pools.ts';
+import { poolDefinitions, poolNames, type Pool } from './pools.ts';
 import { defaultPorts } from './ports.ts';
 
 export { configVariables } from './config-schema.ts';
@@ -38,39 +38,32 @@ function autoscalerProblems(env: Env): string[] {
         '(the gap between them is what keeps the autoscaler from flapping)',
     );
   }
-  const bounds = {
-    fast: [env.AUTOSCALER_FAST_MIN_SLOTS, env.AUTOSCALER_FAST_MAX_SLOTS, 'AUTOSCALER_FAST'],
-    slow: [env.AUTOSCALER_SLOW_MIN_SLOTS, env.AUTOSCALER_SLOW_MAX_SLOTS, 'AUTOSCALER_SLOW'],
-  } as const;
-  for (const [pool, [min, max, prefix]] of Object.entries(bounds)) {
-    const limits = poolDefinitions[pool as keyof typeof bounds].slots;
-    if (min > max) problems.push(`${prefix}_MIN_SLOTS=${min} must not be above ${prefix}_MAX_SLOTS=${max}`);
+  for (const pool of poolNames) {
+    const { autoscalerMin: min, autoscalerMax: max } = poolEnv(env, pool);
+    const names = poolVariables(pool);
+    const limits = poolDefinitions[pool].slots;
+    if (min > max) problems.push(`${names.autoscalerMin}=${min} must not be above ${names.autoscalerMax}=${max}`);
     if (min < limits.min || max > limits.max) {
-      problems.push(`${prefix}_MIN_SLOTS / ${prefix}_MAX_SLOTS (${min}..${max}) must stay within the ${pool} pool's ${limits.min}..${limits.max} slots`);
+      problems.push(`${names.autoscalerMin} / ${names.autoscalerMax} (${min}..${max}) must stay within the ${pool} pool's ${limits.min}..${limits.max} slots`);
     }
   }
   return problems;
 }
 
+function perPool<T>(value: (pool: Pool) => T): Readonly<Record<Pool, T>> {
+  return Object.fromEntries(poolNames.map((pool) => [pool, value(pool)])) as Record<Pool, T>;
+}
+
 function shape(env: Env) {
   return {
-    nats: {
-      servers: env.NATS_URL ?? [`nats://127.0.0.1:${defaultPorts.nats + env.TPS_PORT_OFFSET}`],
-      /** NATS_URL was set: `tps up` starts its nats-server exactly there (or refuses), never elsewhere. */
-      urlGiven: env.NATS_URL !== undefined,
-      /** `tps up` uses the server at NATS_URL as it is, instead of its own with the per-role users. */
-      external: env.TPS_EXTERNAL_NATS,
-      user: env.NATS_USER,
-      password: env.NATS_PASSWORD,
-      connectTimeoutMs: env.NATS_CONNECT_TIMEOUT_MS,
-    },
+    nats: natsSettings(env),
     log: { level: env.LOG_LEVEL },
     /** The timeouts bound how long a client may take to *send* a request (slowloris), not the answer. */
     http: { host: env.HTTP_HOST, port: env.HTTP_PORT, portOffset: env.TPS_PORT_OFFSET, requestTimeoutMs: env.REQUEST_TIMEOUT_MS, headersTimeoutMs: env.HEADERS_TIMEOUT_MS },
     instanceId: env.INSTANCE_ID ?? `${os.hostname().replace(/[^\w-]/g, '-').slice(0, 40)}-${process.pid}`,
     queues: {
-      fastCapacity: env.FAST_QUEUE_CAPACITY,
-      slowCapacity: env.SLOW_QUEUE_CAPACITY,
+      /** `max_msgs` of each pool's stream (<POOL>_QUEUE_CAPACITY). */
+      capacity: perPool((pool) => poolEnv(env, pool).queueCapacity),
       dlqCapacity: env.DLQ_CAPACITY,
     },
     /** Keys are honoured ttlMs (a bucket that never evicts); JetStream dedupes job ids for duplicateWindowMs. */
@@ -86,51 +79,74 @@ function shape(env: Env) {
     /** Where operator commands find a stack that is not this machine's `tps up` (the compose tools
      * container sets both): the ingress, and the roles' metrics as role=url pairs. */
     operator: { ingressUrl: env.TPS_INGRESS_URL, targets: env.TPS_TARGETS },
-    chain: {
-      urls: {
-        'service-a': env.SERVICE_A_URL ?? `http://127.0.0.1:${8081 + env.TPS_PORT_OFFSET}`,
-        'service-b': env.SERVICE_B_URL ?? `http://127.0.0.1:${8082 + env.TPS_PORT_OFFSET}`,
-        'service-c': env.SERVICE_C_URL ?? `http://127.0.0.1:${8083 + env.TPS_PORT_OFFSET}`,
-      },
-      workScale: env.WORK_SCALE,
-      concurrency: env.CHAIN_CONCURRENCY,
-      queue: env.CHAIN_QUEUE,
-      timeouts: { 'service-b': env.TIMEOUT_SERVICE_B_MS, 'service-c': env.TIMEOUT_SERVICE_C_MS },
-    },
+    chain: chainSettings(env),
     breakers: {
       errorThresholdPercentage: env.BREAKER_ERROR_PERCENT,
       volumeThreshold: env.BREAKER_VOLUME,
       rollingWindowMs: env.BREAKER_WINDOW_MS,
       resetTimeoutMs: env.BREAKER_RESET_MS,
     },
-    workers: {
-      slots: env.WORKER_SLOTS,
-      ackWaitMs: env.ACK_WAIT_MS,
-      heartbeatMs: env.HEARTBEAT_MS,
-      /** Worker processes per pool the native supervisor starts (`tps scale --replicas` changes it live). */
-      replicas: { fast: env.WORKERS_FAST, slow: env.WORKERS_SLOW },
-    },
+    workers: workerSettings(env),
     monitoring: { mode: env.TPS_MONITORING, scrapeIntervalMs: env.TPS_SCRAPE_INTERVAL },
-    autoscaler: {
-      enabled: env.AUTOSCALER_ENABLED,
-      tickMs: env.AUTOSCALER_TICK_MS,
-      upUtilization: env.AUTOSCALER_UP_UTILIZATION / 100,
-      downUtilization: env.AUTOSCALER_DOWN_UTILIZATION / 100,
-      step: env.AUTOSCALER_STEP_PERCENT / 100,
-      queueThreshold: env.AUTOSCALER_QUEUE_THRESHOLD_PERCENT / 100,
-      upAfterMs: env.AUTOSCALER_UP_AFTER_MS,
-      downAfterMs: env.AUTOSCALER_DOWN_AFTER_MS,
-      cooldownMs: env.AUTOSCALER_COOLDOWN_MS,
-      minGain: env.AUTOSCALER_MIN_GAIN_PERCENT / 100,
-      bottleneckHoldMs: env.AUTOSCALER_BOTTLENECK_HOLD_MS,
-      slots: {
-        fast: { min: env.AUTOSCALER_FAST_MIN_SLOTS, max: env.AUTOSCALER_FAST_MAX_SLOTS },
-        slow: { min: env.AUTOSCALER_SLOW_MIN_SLOTS, max: env.AUTOSCALER_SLOW_MAX_SLOTS },
-      },
-    },
+    autoscaler: autoscalerSettings(env),
     admin: { enabled: env.ADMIN_API, host: env.ADMIN_HOST, port: env.ADMIN_PORT, token: env.ADMIN_TOKEN, rateLimitPerSecond: env.ADMIN_RATE_LIMIT_RPS },
     /** Native mode's Grafana: the admin password (else one generated into the state folder) and anonymous viewing. */
     grafana: { adminPassword: env.GRAFANA_ADMIN_PASSWORD, anonymous: env.GRAFANA_ANONYMOUS },
+  };
+}
+
+function natsSettings(env: Env) {
+  return {
+    servers: env.NATS_URL ?? [`nats://127.0.0.1:${defaultPorts.nats + env.TPS_PORT_OFFSET}`],
+    /** NATS_URL was set: `tps up` starts its nats-server exactly there (or refuses), never elsewhere. */
+    urlGiven: env.NATS_URL !== undefined,
+    /** `tps up` uses the server at NATS_URL as it is, instead of its own with the per-role users. */
+    external: env.TPS_EXTERNAL_NATS,
+    user: env.NATS_USER,
+    password: env.NATS_PASSWORD,
+    connectTimeoutMs: env.NATS_CONNECT_TIMEOUT_MS,
+  };
+}
+
+function chainSettings(env: Env) {
+  return {
+    urls: {
+      'service-a': env.SERVICE_A_URL ?? `http://127.0.0.1:${8081 + env.TPS_PORT_OFFSET}`,
+      'service-b': env.SERVICE_B_URL ?? `http://127.0.0.1:${8082 + env.TPS_PORT_OFFSET}`,
+      'service-c': env.SERVICE_C_URL ?? `http://127.0.0.1:${8083 + env.TPS_PORT_OFFSET}`,
+    },
+    workScale: env.WORK_SCALE,
+    concurrency: env.CHAIN_CONCURRENCY,
+    queue: env.CHAIN_QUEUE,
+    timeouts: { 'service-b': env.TIMEOUT_SERVICE_B_MS, 'service-c': env.TIMEOUT_SERVICE_C_MS },
+  };
+}
+
+function workerSettings(env: Env) {
+  return {
+    slots: env.WORKER_SLOTS,
+    ackWaitMs: env.ACK_WAIT_MS,
+    heartbeatMs: env.HEARTBEAT_MS,
+    /** Worker processes per pool the native supervisor starts (`tps scale --replicas` changes it live). */
+    replicas: perPool((pool) => poolEnv(env, pool).replicas),
+  };
+}
+
+/** The percentages of the environment become fractions here (AUTOSCALER_UP_UTILIZATION=80 -> 0.8). */
+function autoscalerSettings(env: Env) {
+  return {
+    enabled: env.AUTOSCALER_ENABLED,
+    tickMs: env.AUTOSCALER_TICK_MS,
+    upUtilization: env.AUTOSCALER_UP_UTILIZATION / 100,
+    downUtilization: env.AUTOSCALER_DOWN_UTILIZATION / 100,
+    step: env.AUTOSCALER_STEP_PERCENT / 100,
+    queueThreshold: env.AUTOSCALER_QUEUE_THRESHOLD_PERCENT / 100,
+    upAfterMs: env.AUTOSCALER_UP_AFTER_MS,
+    downAfterMs: env.AUTOSCALER_DOWN_AFTER_MS,
+    cooldownMs: env.AUTOSCALER_COOLDOWN_MS,
+    minGain: env.AUTOSCALER_MIN_GAIN_PERCENT / 100,
+    bottleneckHoldMs: env.AUTOSCALER_BOTTLENECK_HOLD_MS,
+    slots: perPool((pool) => ({ min: poolEnv(env, pool).autoscalerMin, max: poolEnv(env, pool).autoscalerMax })),
   };
 }
 

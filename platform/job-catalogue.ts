@@ -56,6 +56,7 @@ export const jobCatalogue: Readonly<Record<string, JobType>> = {
     work: { 'service-a': work(3, 1), 'service-b': work(15, 5), 'service-c': work(1_000, 200, 5) },
     payload: z.looseObject({ format: z.enum(['csv', 'json']).optional() }),
   },
+  // New job types go above this line.
 };
 
 export const jobTypeNames = Object.keys(jobCatalogue);

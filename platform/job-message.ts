@@ -23,7 +23,7 @@ export function newJobId(): string {
 }
 
 /** The same key always gives the same job id (a DLQ replay retried is one job). Client Idempotency-Keys
- * get a random id held in the idempotency store instead (services/ingress/keyed-submit.ts). */
+ * get a random id held in the idempotency store instead (platform/admission/keyed.ts). */
 export function jobIdForKey(key: string): string {
   const hex = createHash('sha256').update(`tps-idempotency:${key}`).digest('hex');
   // Shaped like a UUID (version nibble 8, "custom") so ids look the same whichever way they came.

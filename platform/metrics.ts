@@ -21,7 +21,7 @@ function def<const L extends string>(kind: Kind, name: string, labels: readonly 
 export const latencyBuckets = [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30] as const;
 
 export const metrics = {
-  jobsSubmitted: def('counter', 'tps_jobs_submitted_total', ['pool', 'type'], 'Jobs accepted by the ingress (answered 202).'),
+  jobsSubmitted: def('counter', 'tps_jobs_submitted_total', ['pool', 'type'], 'Jobs admitted onto a queue: accepted by the ingress (answered 202), or replayed from the DLQ through the admin API.'),
   jobsRejected: def('counter', 'tps_jobs_rejected_total', ['pool', 'reason'], 'Jobs the ingress refused, by reason: queue_full, rate_limited, invalid, broker_unavailable, idempotency_store_full.'),
   queueDepth: def('gauge', 'tps_queue_depth', ['pool'], 'Messages in the pool stream (waiting plus delivered but not yet acknowledged).'),
   queueCapacity: def('gauge', 'tps_queue_capacity', ['pool'], 'Maximum messages the pool stream holds before it rejects new jobs.'),

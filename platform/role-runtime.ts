@@ -1,12 +1,24 @@
-// The runtime every role starts from: logger, metrics registry, NATS connection and lifecycle,
-// wired once here so that no service repeats it. A role's start function registers its own
-// shutdown steps; draining NATS always comes after them.
+// The runtime every role starts from, built from its entry in the role table (roles.ts): logger,
+// metrics registry, NATS connection, the topology check, chaos, the operator's levers, the HTTP
+// server and the lifecycle, wired once here so that no role repeats it. A role's start function
+// builds only what is its own and hands back its parts (its HTTP app or readiness, its breakers,
+// its pool lever); each resource it opens it registers with `own`, and shutdown closes them one
+// step per resource, so a close that fails is logged and the rest still run.
+import { jetstreamManager } from '@nats-io/jetstream';
 import type { FastifyInstance } from 'fastify';
+import { openChaosStore } from './chaos/store.ts';
+import { startChaos, type Chaos } from './chaos/injector.ts';
 import { childEnvironment, type Config } from './config.ts';
+import { obeyControl, type ControlledBreaker, type ControlledPool } from './control/obey.ts';
+import { openControlStore } from './control/store.ts';
+import { createHttpApp, type ReadinessCheck } from './http/server.ts';
 import { createLifecycle, installSignalHandlers, type Lifecycle } from './lifecycle.ts';
 import { createLogger, type Logger } from './logger.ts';
 import { createRegistry, setExemplarSource, type MetricsRegistry } from './metrics.ts';
-import { connectNats, type NatsConnection } from './nats/connect.ts';
+import { brokerState, connectNats, type NatsConnection } from './nats/connect.ts';
+import { verifyTopology } from './nats/provision.ts';
+import { declareTopology } from './nats/topology.ts';
+import type { RoleSpec } from './roles.ts';
 import { activeTraceId } from './telemetry/context.ts';
 import { missingPreloadWarning, telemetryState } from './telemetry/state.ts';
 
@@ -17,12 +29,54 @@ export type RoleContext = {
   readonly registry: MetricsRegistry;
   readonly nc: NatsConnection;
   readonly lifecycle: Lifecycle;
+  /** Faults aimed at this role (disarmed unless an operator sets one). */
+  readonly chaos: Chaos;
+  /** Registers what closes a resource the role opened; shutdown runs these newest first. */
+  own<T>(name: string, resource: T, close: (resource: T) => unknown): T;
 };
+
+/** What a role's start function hands back for runRole to wire. */
+export type RoleParts = {
+  /** The role's own HTTP app; without one, runRole serves the kit's (/healthz, /readyz, /metrics). */
+  readonly app?: FastifyInstance;
+  /** Readiness of the kit's app; NATS connected is always part of it. */
+  readonly readiness?: ReadinessCheck;
+  /** Breakers that follow `tps breaker open|close` (roles whose spec obeys control). */
+  readonly breakers?: readonly ControlledBreaker[];
+  /** A worker's slots, which follow `tps scale` and the autoscaler. */
+  readonly pool?: ControlledPool;
+};
+
+export type RoleDefinition = RoleSpec & { readonly start: (ctx: RoleContext) => Promise<RoleParts> };
 
 export type RoleOptions = { signals?: boolean; logger?: Logger };
 
-/** Starts a role; if start fails, whatever it opened is closed again before the error is thrown. */
-export async function runRole(service: string, config: Config, start: (ctx: RoleContext) => Promise<unknown>, opts: RoleOptions = {}): Promise<RoleContext> {
+export type RunningRole = { readonly ctx: RoleContext; readonly port: number };
+
+type Owned = { name: string; close: () => unknown };
+type Runtime = Omit<RoleContext, 'chaos' | 'own'>;
+
+/** Starts a role; if starting fails, whatever it opened is closed again before the error is thrown. */
+export async function runRole(role: RoleDefinition, config: Config, opts: RoleOptions = {}): Promise<RunningRole> {
+  const runtime = await openRuntime(role.name, config, opts);
+  const owned: Owned[] = [];
+  const own = <T>(name: string, resource: T, close: (r: T) => unknown): T => {
+    owned.push({ name, close: () => close(resource) });
+    return resource;
+  };
+  try {
+    const { ctx, port } = await wireRole(role, runtime, own);
+    closeOnShutdown(runtime.lifecycle, owned, { name: 'drain NATS', close: () => runtime.nc.drain() });
+    runtime.logger.info({ nats: config.nats.servers, telemetry: telemetryState(), port }, `${role.name} started`);
+    return { ctx, port };
+  } catch (err) {
+    closeOnShutdown(runtime.lifecycle, owned, { name: 'close NATS', close: () => runtime.nc.close() });
+    await runtime.lifecycle.shutdown('start failed');
+    throw err;
+  }
+}
+
+async function openRuntime(service: string, config: Config, opts: RoleOptions): Promise<Runtime> {
   const logger = opts.logger ?? createLogger(service, config);
   const registry = createRegistry();
   // Latency histograms take the active span's trace id as their exemplar.
@@ -32,17 +86,50 @@ export async function runRole(service: string, config: Config, start: (ctx: Role
   const lifecycle = createLifecycle(logger, { graceMs: config.shutdownGraceMs });
   if (opts.signals ?? true) installSignalHandlers(lifecycle);
   const nc = await connectNats(config.nats, { name: `${service}/${config.instanceId}`, logger });
-  const ctx: RoleContext = { service, config, logger, registry, nc, lifecycle };
-  try {
-    await start(ctx);
-  } catch (err) {
-    lifecycle.onShutdown('close NATS', () => nc.close());
-    await lifecycle.shutdown('start failed');
-    throw err;
+  return { service, config, logger, registry, nc, lifecycle };
+}
+
+/** The declared wiring, in the order a role needs it: topology, chaos, the role's own parts,
+ * the operator's levers, then HTTP last, so nothing is served before everything behind it runs. */
+async function wireRole(role: RoleDefinition, runtime: Runtime, own: RoleContext['own']): Promise<RunningRole> {
+  const { config, logger, registry, nc } = runtime;
+  const needs = role.needs;
+  await verifyTopology(await jetstreamManager(nc), declareTopology(config), {
+    streams: [...needs.streams, ...needs.buckets.map((b) => `KV_${b}`)],
+    consumers: [...needs.consumers],
+  });
+  const chaos = own('stop chaos', await startChaos(role.name, await openChaosStore(nc), { registry, logger, reportSystemFaults: role.reportsSystemFaults }), (c) => c.stop());
+  const ctx: RoleContext = { ...runtime, chaos, own };
+  const parts = await role.start(ctx);
+  if (role.obeysControl) {
+    const stop = await obeyControl(nc, await openControlStore(nc), {
+      instance: config.instanceId, role: role.name, logger, breakers: parts.breakers ?? [], ...(parts.pool ? { pool: parts.pool } : {}),
+    });
+    own('stop obeying control', stop, (s) => s());
   }
-  lifecycle.onShutdown('drain NATS', () => nc.drain());
-  logger.info({ nats: config.nats.servers, telemetry: telemetryState() }, `${service} started`);
-  return ctx;
+  const app = parts.app ?? kitApp(role, ctx, parts.readiness);
+  const port = await listenHttp(app, roleAddress(config, role.port), logger);
+  own('stop accepting HTTP', app, (a) => a.close());
+  return { ctx, port };
+}
+
+/** The HTTP kit's app for a role without routes of its own: /healthz, /readyz, /metrics. */
+function kitApp(role: RoleSpec, ctx: RoleContext, readiness: ReadinessCheck | undefined): FastifyInstance {
+  const broker = brokerState(ctx.nc);
+  return createHttpApp({
+    service: role.name,
+    logger: ctx.logger,
+    registry: ctx.registry,
+    timeouts: ctx.config.http,
+    ...(role.faultsAt === 'http entry' ? { chaos: ctx.chaos } : {}),
+    readiness: async () => ({ nats: broker.connected() ? true : 'not connected to NATS', ...(await readiness?.()) }),
+  });
+}
+
+/** One shutdown step per resource, newest first, then NATS. */
+function closeOnShutdown(lifecycle: Lifecycle, owned: readonly Owned[], last: Owned): void {
+  for (const step of [...owned].reverse()) lifecycle.onShutdown(step.name, step.close);
+  lifecycle.onShutdown(last.name, last.close);
 }
 
 export class PortInUseError extends Error {
@@ -52,19 +139,21 @@ export class PortInUseError extends Error {
   }
 }
 
-/** Listens on HTTP_HOST:HTTP_PORT (or the role's default port) and closes first on shutdown. */
-export async function listen(app: FastifyInstance, ctx: RoleContext, defaultPort: number): Promise<number> {
-  const host = ctx.config.http.host;
-  const port = ctx.config.http.port ?? defaultPort + ctx.config.http.portOffset;
+/** HTTP_HOST:HTTP_PORT, or the role's default port moved by TPS_PORT_OFFSET. */
+export function roleAddress(config: Config, defaultPort: number): { host: string; port: number } {
+  return { host: config.http.host, port: config.http.port ?? defaultPort + config.http.portOffset };
+}
+
+/** Listens; a taken port is a PortInUseError that says what to do. Returns the bound port. */
+export async function listenHttp(app: FastifyInstance, { host, port }: { host: string; port: number }, logger: Logger): Promise<number> {
   try {
     await app.listen({ host, port });
   } catch (err) {
     if ((err as NodeJS.ErrnoException).code === 'EADDRINUSE') throw new PortInUseError(host, port, err);
     throw err;
   }
-  ctx.lifecycle.onShutdown('stop accepting HTTP', () => app.close());
   const address = app.server.address();
   const bound = typeof address === 'object' && address ? address.port : port;
-  ctx.logger.info({ url: `http://${host}:${bound}` }, 'listening');
+  logger.info({ url: `http://${host}:${bound}` }, 'listening');
   return bound;
 }

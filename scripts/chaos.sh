@@ -8,10 +8,16 @@ set -euo pipefail
 here=$(cd "$(dirname "$0")/.." && pwd)
 stack_root=$here
 . "$here/scripts/stack.sh"
+. "$here/scripts/contract.sh"   # TPS_CHAOS_TARGETS (generated from platform/chaos/catalogue.ts)
+target=${TARGET:-service-a}
+# `monitoring` stands for Prometheus and Grafana together; everything else is a catalogue target.
+case " $TPS_CHAOS_TARGETS monitoring " in
+  *" $target "*) ;;
+  *) echo "chaos: unknown TARGET '$target'; targets are: ${TPS_CHAOS_TARGETS// /, }, monitoring" >&2; exit 2 ;;
+esac
 # Whichever stack runs from this checkout (MODE=native|compose chooses); none: say how to start one.
 mode=$(stack_mode "${MODE:-}") || exit 2
 [ "$mode" = none ] && { stack_none_message; exit 1; }
-target=${TARGET:-service-a}
 if [ "$mode" = compose ]; then
   compose=$(compose_cmd) || { echo "chaos: Docker Compose is not installed" >&2; exit 1; }
   project=$(compose_project 2>/dev/null || true)

@@ -7,7 +7,8 @@
 set -euo pipefail
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 env_file="$root/.env"
-users="OPERATOR INGRESS WORKER_FAST WORKER_SLOW SERVICE AUTOSCALER"
+. "$root/scripts/contract.sh"   # TPS_NATS_USERS (generated from platform/nats/permissions.ts)
+users=$TPS_NATS_USERS
 secret() { head -c 18 /dev/urandom | base64 | tr '+/' '-_'; }
 umask 077
 

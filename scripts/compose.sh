@@ -10,6 +10,7 @@
 set -euo pipefail
 stack_root=$(cd "$(dirname "$0")/.." && pwd)
 . "$stack_root/scripts/stack.sh"
+. "$stack_root/scripts/contract.sh"   # TPS_POOLS, ... (generated from platform/ by make generate)
 cd "$stack_root"
 say() { echo "compose: $*" >&2; }
 die() { echo "compose: $*" >&2; exit 1; }
@@ -143,7 +144,8 @@ scale() { # scale <pool|service> --replicas N  (from `tps scale ... --replicas N
       *) [ -z "$target" ] && target=$1 || die "unexpected argument: $1"; shift ;;
     esac
   done
-  case "$target" in fast|slow) target=worker-$target ;; worker-fast|worker-slow) ;; *) die "unknown pool '$target': pools are fast, slow" ;; esac
+  local pool=${target#worker-}
+  case " $TPS_POOLS " in *" $pool "*) target=worker-$pool ;; *) die "unknown pool '$target': pools are ${TPS_POOLS// /, }" ;; esac
   [[ "$replicas" =~ ^[0-9]+$ ]] && [ "$replicas" -ge 1 ] && [ "$replicas" -le 8 ] || die "--replicas must be a whole number from 1 to 8, got '$replicas'"
   local compose project
   compose=$(compose_cmd)

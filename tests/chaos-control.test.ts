@@ -10,8 +10,7 @@ import { faultCatalogue, faultNames } from '#platform/chaos/catalogue.ts';
 import { paramsText, targetsOf } from '#chaos/describe.ts';
 import { openChaosStore, type ChaosStore } from '#platform/chaos/store.ts';
 import { projectRoot } from '#platform/paths.ts';
-import { startChain } from '#services/chain/main.ts';
-import { startIngress } from '#services/ingress/main.ts';
+import type { RoleName } from '#platform/roles.ts';
 import { tps } from '#devenv/cli.ts';
 import { startNatsServer, waitFor, type NatsServerHandle } from '#devenv/nats-server.ts';
 import { postJob, provisioned, startTestRole, testConfig } from '#devenv/roles.ts';
@@ -42,8 +41,8 @@ const gauge = (target: string, fault: string) => new RegExp(`^tps_chaos_fault_ac
 async function waitGauge(url: string, target: string, fault: string, value: number): Promise<void> {
   await waitFor(async () => ((await metricValue(url, gauge(target, fault))) === value ? true : undefined), 10_000, () => `${target} ${fault} gauge to be ${value}`);
 }
-async function role(name: string, start: Parameters<typeof startTestRole<number>>[2]): Promise<string> {
-  const r = await startTestRole(name, testConfig(server.url), start);
+async function role(name: RoleName): Promise<string> {
+  const r = await startTestRole(name, testConfig(server.url));
   stops.push(r.stop);
   return `http://127.0.0.1:${r.result}`;
 }
@@ -103,7 +102,7 @@ it('refuses system faults when TPS Lab does not run natively here', async () => 
 });
 
 it('a fault set by the CLI is applied by its target, cleared by the CLI, and an expired one goes by itself', async () => {
-  const base = await role('service-a', (ctx) => startChain(ctx, 'service-a'));
+  const base = await role('service-a');
   expect((await chaos('set', 'service-a', 'error_rate', 'ratio=1', 'status=503')).code).toBe(0);
   await waitGauge(base, 'service-a', 'error_rate', 1);
   const refused = await fetch(`${base}/work`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ jobId: 'x', type: 'fast.lookup' }) });
@@ -121,7 +120,7 @@ it('a fault set by the CLI is applied by its target, cleared by the CLI, and an 
 });
 
 it('ingress faults act at the NATS publish: errors are broker errors, latency delays the accept', async () => {
-  const base = await role('ingress', startIngress);
+  const base = await role('ingress');
   await store.set({ target: 'ingress', fault: 'error_rate', params: { ratio: 1 } }, 'test');
   await waitGauge(base, 'ingress', 'error_rate', 1);
   const failed = await postJob(base, { type: 'fast.echo' });

@@ -5,11 +5,11 @@ describe('loadConfig', () => {
   it('gives sane defaults and a frozen result', () => {
     const config = loadConfig({});
     expect(config.nats.servers).toEqual(['nats://127.0.0.1:4222']);
-    expect(config.queues).toEqual({ fastCapacity: 1000, slowCapacity: 200, dlqCapacity: 10000 });
+    expect(config.queues).toEqual({ capacity: { fast: 1000, slow: 200 }, dlqCapacity: 10000 });
     expect(config.http.host).toBe('127.0.0.1');
     expect(Object.isFrozen(config)).toBe(true);
     expect(Object.isFrozen(config.queues)).toBe(true);
-    expect(() => { (config.queues as { fastCapacity: number }).fastCapacity = 1; }).toThrow(TypeError);
+    expect(() => { (config.queues as { dlqCapacity: number }).dlqCapacity = 1; }).toThrow(TypeError);
   });
 
   it('puts the native NATS on 4222 plus the port offset, and uses another server only when told to', () => {

@@ -4,7 +4,6 @@
 // replica and `tps breaker close` returns them to automatic.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { openControlStore } from '#platform/control/store.ts';
-import { startChain } from '#services/chain/main.ts';
 import { tps } from '#devenv/cli.ts';
 import { startNatsServer, waitFor, type NatsServerHandle } from '#devenv/nats-server.ts';
 import { postJob, startTestRole, testConfig } from '#devenv/roles.ts';
@@ -137,7 +136,7 @@ describe('the autoscaler', () => {
 
 describe('breaker overrides', () => {
   it('a forced-open breaker refuses without calling its target on every replica; close returns it to automatic', async () => {
-    const replica = await startTestRole('service-a', testConfig(server.url, { INSTANCE_ID: 'service-a-2', SERVICE_B_URL: stack.url('service-b') }), (ctx) => startChain(ctx, 'service-a'));
+    const replica = await startTestRole('service-a', testConfig(server.url, { INSTANCE_ID: 'service-a-2', SERVICE_B_URL: stack.url('service-b') }));
     const replicaUrl = `http://127.0.0.1:${replica.result}`;
     try {
       const state = (url: string) => metricValue(url, /^tps_circuit_state\{circuit="service-a->service-b"\}/);

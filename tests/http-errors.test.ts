@@ -9,7 +9,6 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { errorCatalogue } from '#platform/errors.ts';
 import { createHttpApp } from '#platform/http/server.ts';
 import { createRegistry } from '#platform/metrics.ts';
-import { startIngress } from '#services/ingress/main.ts';
 import { startNatsServer, waitFor, type NatsServerHandle } from '#devenv/nats-server.ts';
 import { rawRequest, slowClient } from '#devenv/raw-http.ts';
 import { postJob, provisioned, startTestRole, testConfig } from '#devenv/roles.ts';
@@ -27,7 +26,7 @@ let stop: () => Promise<void>;
 beforeAll(async () => {
   server = await startNatsServer();
   nc = await provisioned(server.url, env);
-  const role = await startTestRole('ingress', testConfig(server.url, env), startIngress);
+  const role = await startTestRole('ingress', testConfig(server.url, env));
   stop = role.stop;
   port = role.result;
   base = `http://127.0.0.1:${port}`;

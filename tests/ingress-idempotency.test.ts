@@ -10,7 +10,6 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { requestFingerprint } from '#platform/idempotency.ts';
 import { provision, ProvisionRefused } from '#platform/nats/provision.ts';
 import { declareTopology } from '#platform/nats/topology.ts';
-import { startIngress } from '#services/ingress/main.ts';
 import { startNatsServer, waitFor, type NatsServerHandle } from '#devenv/nats-server.ts';
 import { postJob, provisioned, startTestRole, testConfig } from '#devenv/roles.ts';
 
@@ -23,7 +22,7 @@ function withIngress(env: Record<string, string>): Setup {
     s.server = await startNatsServer();
     s.nc = await provisioned(s.server.url, env);
     s.jsm = await jetstreamManager(s.nc);
-    const role = await startTestRole('ingress', testConfig(s.server.url, env), startIngress);
+    const role = await startTestRole('ingress', testConfig(s.server.url, env));
     s.stop = role.stop;
     s.base = `http://127.0.0.1:${role.result}`;
   });

@@ -1,6 +1,5 @@
 // When NATS goes away the ingress says so at once (503, never a hang) and recovers by itself.
 import { afterAll, beforeAll, expect, it } from 'vitest';
-import { startIngress } from '#services/ingress/main.ts';
 import { startNatsServer, waitFor, type NatsServerHandle } from '#devenv/nats-server.ts';
 import { postJob, provisioned, startTestRole, testConfig, type LogSink } from '#devenv/roles.ts';
 
@@ -13,7 +12,7 @@ beforeAll(async () => {
   server = await startNatsServer();
   const nc = await provisioned(server.url);
   await nc.close();
-  const role = await startTestRole('ingress', testConfig(server.url), startIngress);
+  const role = await startTestRole('ingress', testConfig(server.url));
   stop = role.stop;
   sink = role.sink;
   base = `http://127.0.0.1:${role.result}`;

@@ -7,7 +7,6 @@ import { describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
 import { createRegistry, histogram, metrics } from '#platform/metrics.ts';
 import { defaultPorts } from '#platform/ports.ts';
-import { generatedFiles } from '#monitoring/generated-files.ts';
 import { severities } from '#monitoring/handbook.ts';
 import { jaegerEnvironment, nativePrometheusConfig, writeGrafanaProvisioning } from '#monitoring/native.ts';
 import { roles } from '#services/registry.ts';
@@ -17,11 +16,6 @@ import {
 
 type Datasource = { name: string; uid: string; type: string; url: string; isDefault?: boolean; jsonData?: { exemplarTraceIdDestinations?: Array<{ name: string; datasourceUid: string }> } };
 const provisioned = readYaml<{ datasources: Datasource[] }>('grafana/provisioning/datasources/tps.yml').datasources;
-
-it('the generated rule files and dashboards are up to date (node monitoring/generate.ts)', () => {
-  const stale = Object.entries(generatedFiles()).filter(([file, text]) => readFileSync(root(file), 'utf8') !== text).map(([file]) => file);
-  expect(stale).toEqual([]);
-});
 
 describe('Grafana dashboards', () => {
   const all = dashboards();

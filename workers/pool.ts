@@ -27,104 +27,125 @@ export type PoolLoopOptions = {
 };
 
 export function startPoolLoop(opts: PoolLoopOptions): PoolLoop {
-  let slots = opts.slots;
-  let busy = 0;
-  let outstanding = 0;
-  let stopping = false;
-  let scheduled = false;
-  const fetches = new Set<ConsumerMessages>();
-  const pulls = new Set<Promise<void>>();
-  const inFlight = new Set<JsMsg>();
-  let idle: (() => void) | undefined;
-  const expires = opts.fetchExpiresMs ?? 1_000;
+  const loop = new PullLoop(opts);
+  opts.onBreakerChange((state) => loop.breakerChanged(state));
+  loop.schedule();
+  return loop;
+}
 
-  function wanted(): number {
-    const state = opts.breakerState();
+/** The loop's counts and open requests; each method is one step of it. */
+class PullLoop implements PoolLoop {
+  private readonly opts: PoolLoopOptions;
+  /** How long one pull request waits for jobs (`fetchExpiresMs`). */
+  private readonly expires: number;
+  private slotLimit: number;
+  private running = 0;
+  /** Jobs asked for by open pull requests and not delivered yet. */
+  private outstanding = 0;
+  private stopping = false;
+  /** A top-up is already queued for the next check phase. */
+  private scheduled = false;
+  private readonly fetches = new Set<ConsumerMessages>();
+  private readonly pulls = new Set<Promise<void>>();
+  private readonly inFlight = new Set<JsMsg>();
+  /** Set by stop() while jobs run: called when the last one ends. */
+  private idle: (() => void) | undefined;
+  /** Made once: the callback of every schedule(). */
+  private readonly topUpNow = () => this.topUp();
+
+  constructor(opts: PoolLoopOptions) {
+    this.opts = opts;
+    this.expires = opts.fetchExpiresMs ?? 1_000;
+    this.slotLimit = opts.slots;
+  }
+
+  get slots(): number { return this.slotLimit; }
+  get busy(): number { return this.running; }
+
+  setSlots(n: number): void {
+    this.slotLimit = Math.max(0, Math.floor(n));
+    this.schedule();
+  }
+
+  breakerChanged(state: BreakerState): void {
+    if (state === 'open') for (const f of this.fetches) f.stop();
+    this.schedule();
+  }
+
+  /** Tops up once on the next check phase, however many jobs end in this turn. */
+  schedule(): void {
+    if (this.scheduled) return;
+    this.scheduled = true;
+    setImmediate(this.topUpNow);
+  }
+
+  private wanted(): number {
+    const state = this.opts.breakerState();
     if (state === 'open') return 0;
-    const limit = state === 'half_open' ? 1 : slots;
-    return Math.max(0, limit - busy - outstanding);
+    const limit = state === 'half_open' ? 1 : this.slotLimit;
+    return Math.max(0, limit - this.running - this.outstanding);
   }
 
-  function topUp(): void {
-    scheduled = false;
-    if (stopping) return;
-    const want = wanted();
+  private topUp(): void {
+    this.scheduled = false;
+    if (this.stopping) return;
+    const want = this.wanted();
     if (want <= 0) return;
-    const request = pull(want).finally(() => pulls.delete(request));
-    pulls.add(request);
+    const request = this.pull(want).finally(() => this.pulls.delete(request));
+    this.pulls.add(request);
   }
 
-  function schedule(): void {
-    if (scheduled) return;
-    scheduled = true;
-    setImmediate(topUp);
-  }
-
-  async function pull(n: number): Promise<void> {
-    outstanding += n;
+  private async pull(n: number): Promise<void> {
+    this.outstanding += n;
     let received = 0;
     try {
-      const batch = await opts.consumer.fetch({ max_messages: n, expires });
-      fetches.add(batch);
+      const batch = await this.opts.consumer.fetch({ max_messages: n, expires: this.expires });
+      this.fetches.add(batch);
       for await (const msg of batch) {
         received += 1;
-        outstanding -= 1;
+        this.outstanding -= 1;
         // Delivered after stop(): back to the queue, delayed past this request's own expiry so
         // another worker gets it rather than this stopping one again (each delivery counts).
-        if (stopping) msg.nak(expires);
-        else run(msg);
+        if (this.stopping) msg.nak(this.expires);
+        else this.run(msg);
       }
-      fetches.delete(batch);
+      this.fetches.delete(batch);
     } catch (err) {
-      if (!stopping) opts.logger.warn({ err }, 'pull request failed; retrying');
-      if (!stopping) await new Promise((resolve) => setTimeout(resolve, 500));
+      if (!this.stopping) this.opts.logger.warn({ err }, 'pull request failed; retrying');
+      if (!this.stopping) await new Promise((resolve) => setTimeout(resolve, 500));
     } finally {
-      outstanding -= n - received;
-      schedule();
+      this.outstanding -= n - received;
+      this.schedule();
     }
   }
 
-  function run(msg: JsMsg): void {
-    busy += 1;
-    inFlight.add(msg);
-    opts.handle(msg).catch((err: unknown) => {
-      opts.logger.error({ err }, 'job handler failed unexpectedly; handing the job back');
+  private run(msg: JsMsg): void {
+    this.running += 1;
+    this.inFlight.add(msg);
+    this.opts.handle(msg).catch((err: unknown) => {
+      this.opts.logger.error({ err }, 'job handler failed unexpectedly; handing the job back');
       msg.nak(1_000);
     }).finally(() => {
-      busy -= 1;
-      inFlight.delete(msg);
-      if (busy === 0) idle?.();
-      schedule();
+      this.running -= 1;
+      this.inFlight.delete(msg);
+      if (this.running === 0) this.idle?.();
+      this.schedule();
     });
   }
 
-  opts.onBreakerChange((state) => {
-    if (state === 'open') for (const f of fetches) f.stop();
-    schedule();
-  });
-  schedule();
-
-  return {
-    get slots() { return slots; },
-    get busy() { return busy; },
-    setSlots(n) {
-      slots = Math.max(0, Math.floor(n));
-      schedule();
-    },
-    async stop(graceMs) {
-      stopping = true;
-      // Open pull requests are left to run out (at most `expires`) rather than unsubscribed: a
-      // message already on its way would be dropped and wait out its ack_wait; this way each one
-      // is handed back above. Running jobs get the grace period to finish.
-      const idleNow = busy === 0 ? Promise.resolve() : new Promise<void>((resolve) => { idle = resolve; });
-      let timer: NodeJS.Timeout | undefined;
-      await Promise.race([
-        Promise.all([idleNow, ...pulls]),
-        new Promise((resolve) => { timer = setTimeout(resolve, graceMs); }),
-      ]);
-      clearTimeout(timer);
-      // Whatever is still running goes back to the queue now instead of after ack_wait.
-      for (const msg of inFlight) msg.nak();
-    },
-  };
+  async stop(graceMs: number): Promise<void> {
+    this.stopping = true;
+    // Open pull requests are left to run out (at most `expires`) rather than unsubscribed: a
+    // message already on its way would be dropped and wait out its ack_wait; this way each one
+    // is handed back in pull(). Running jobs get the grace period to finish.
+    const idleNow = this.running === 0 ? Promise.resolve() : new Promise<void>((resolve) => { this.idle = resolve; });
+    let timer: NodeJS.Timeout | undefined;
+    await Promise.race([
+      Promise.all([idleNow, ...this.pulls]),
+      new Promise((resolve) => { timer = setTimeout(resolve, graceMs); }),
+    ]);
+    clearTimeout(timer);
+    // Whatever is still running goes back to the queue now instead of after ack_wait.
+    for (const msg of this.inFlight) msg.nak();
+  }
 }

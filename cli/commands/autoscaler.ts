@@ -2,7 +2,7 @@ import { z } from 'zod';
 import { controlOperations, type AutoscalerView } from '#platform/control/operations.ts';
 import { openControlStore } from '#platform/control/store.ts';
 import { recentEvents } from '#platform/nats/recent-events.ts';
-import { isPool, poolDefinitions, poolNames } from '#platform/pools.ts';
+import { isPool, poolDefinitions, poolNames, type Pool } from '#platform/pools.ts';
 import { autoscalerEventSubject, type DecisionEvent } from '#services/autoscaler/events.ts';
 import { UsageError, parseFlags } from '../output.ts';
 import { ago, operator, table, withNats } from '../session.ts';
@@ -61,7 +61,7 @@ export async function main(argv: string[]): Promise<number> {
   });
 }
 
-function parseCap(args: string[]): { pool: 'fast' | 'slow'; max: number | undefined } {
+function parseCap(args: string[]): { pool: Pool; max: number | undefined } {
   const [pool, value, ...extra] = args;
   if (!pool || !value) throw new UsageError('usage: tps autoscaler cap <pool> <n|off>');
   if (extra.length > 0) throw new UsageError(`unexpected arguments: ${extra.join(' ')}`);

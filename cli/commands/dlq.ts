@@ -25,7 +25,7 @@ fix the cause, then replay them; purge what should never run again.
   purge [ids...]        remove entries for good (asks for confirmation)
 
 Filters (replay and purge need ids, a filter, or --all):
-  --pool <fast|slow>  --type <job type>  --code <error code>  --reason <permanent|retries_exhausted|delivery_timeout>
+  --pool <${poolNames.join('|')}>  --type <job type>  --code <error code>  --reason <permanent|retries_exhausted|delivery_timeout>
   --job <job id>      --limit <n> (oldest first)
 
 Options:

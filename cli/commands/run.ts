@@ -23,7 +23,7 @@ export async function main(argv: string[]): Promise<number> {
   const role = findRole(name);
   if (!role) throw new UsageError(`unknown role "${name}"; roles are: ${roleNames.join(', ')}`);
   const config = loadConfig();
-  const ctx = await runRole(role.name, config, role.start);
+  const { ctx } = await runRole(role, config);
   await ctx.lifecycle.stopped;
   return process.exitCode === undefined ? 0 : Number(process.exitCode);
 }

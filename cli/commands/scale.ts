@@ -5,14 +5,13 @@ import { controlOperations } from '#platform/control/operations.ts';
 import { openControlStore } from '#platform/control/store.ts';
 import { stateDir } from '#platform/paths.ts';
 import { isPool, poolDefinitions, poolNames, workerReplicas, type Pool } from '#platform/pools.ts';
-import { replicaPortBase } from '#platform/ports.ts';
 import { replicaChannel, ReplicaInputError, ReplicaScaleRefused, type ReplicaChange } from '#operator/supervisor/replica-channel.ts';
 import { CommandError, UsageError, parseFlags } from '../output.ts';
 import { operator, withNats } from '../session.ts';
 import { waitForSlots } from '../worker-slots.ts';
 
 const bounds = poolNames.map((p) => `${p} ${poolDefinitions[p].slots.min}-${poolDefinitions[p].slots.max}`).join(', ');
-const replicaPorts = poolNames.map((p) => `${p} ${replicaPortBase[p] + 2}-${replicaPortBase[p] + workerReplicas.max}`).join(', ');
+const replicaPorts = poolNames.map((p) => `${p} ${poolDefinitions[p].replicaPortBase + 2}-${poolDefinitions[p].replicaPortBase + workerReplicas.max}`).join(', ');
 
 export const help = `
 usage: tps scale <pool> <slots> [--no-wait] [--json]

@@ -1,4 +1,4 @@
-// Every provisioned dashboard, written to grafana/dashboards/<uid>.json by monitoring/generate.ts.
+// Every provisioned dashboard, written to grafana/dashboards/<uid>.json by `make generate`.
 import { chainDashboard } from './chain.ts';
 import { overview } from './overview.ts';
 import { poolsDashboard } from './pools.ts';

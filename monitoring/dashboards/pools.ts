@@ -17,7 +17,7 @@ function perPool(build: (pool: string) => Built[]): Built[] {
 
 export const poolsDashboard = dashboard({
   uid: 'tps-pools',
-  title: 'TPS pools: fast vs slow',
+  title: `TPS pools: ${pools.join(' vs ')}`,
   description: 'The fast and the slow pool side by side (Heijunka): one pool in trouble must not take the other down.',
   panels: [
     row('Breaker, queue, workers'),

@@ -1,7 +1,7 @@
 // SLOs: each objective's indicator over 30 days, the error budget left, and burn rates over the
 // lab windows and the 30-day windows that the burn-rate alerts watch.
 import { recorded as r } from '../promql.ts';
-import { burnAlerts, latencyTargets, slos } from '../rules/slo.ts';
+import { burnAlerts, latencyTargetsText, slos } from '../rules/slo.ts';
 import { bars, dashboard, row, stat, steps, timeseries } from './model.ts';
 
 const burnSteps = (period: 'lab' | '30d') => {
@@ -41,7 +41,7 @@ function burn(period: 'lab' | '30d') {
 
 const endToEnd = timeseries({
   title: 'End-to-end latency p99 vs target',
-  description: `From the ingress accepting a job to its terminal state. Targets: fast ${latencyTargets.fast * 1000} ms, slow ${latencyTargets.slow} s (99 % of jobs).`,
+  description: `From the ingress accepting a job to its terminal state. Targets: ${latencyTargetsText} (99 % of jobs).`,
   queries: [{ expr: 'histogram_quantile(0.99, sum by (pool, le) (rate(tps_job_end_to_end_seconds_bucket[5m])))', legend: '{{pool}} p99', exemplar: true }],
   unit: 's', min: 0, w: 24,
 });

@@ -1,12 +1,21 @@
 // Service level objectives as data, with their error-ratio and burn-rate recording rules and the
 // multiwindow burn-rate alerts (Google SRE workbook, chapter 5): the usual 30-day set, plus a lab
 // pair whose windows are short enough to fire within a 45-minute lab.
+import { poolDefinitions, poolNames } from '#platform/pools.ts';
 import type { Severity } from '../handbook.ts';
 import { rate, ratioOfEvents, recorded as r } from '../promql.ts';
 import { runbook, type AlertRule, type RecordingRule, type RuleGroup } from './types.ts';
 
-/** Jobs must finish end to end within this many seconds (bucket bounds of tps_job_end_to_end_seconds). */
-export const latencyTargets = { fast: 0.25, slow: 5 } as const;
+/** Jobs must finish end to end within this many seconds (bucket bounds of tps_job_end_to_end_seconds);
+ * each pool's target is in its entry of platform/pools.ts. */
+export const latencyTargets = Object.fromEntries(poolNames.map((p) => [p, poolDefinitions[p].latencySloSeconds])) as Record<(typeof poolNames)[number], number>;
+
+/** "250 ms (fast pool) / 5 s (slow pool)". */
+export const latencyTargetsText = poolNames.map((p) => `${seconds(latencyTargets[p])} (${p} pool)`).join(' / ');
+
+function seconds(s: number): string {
+  return s < 1 ? `${s * 1000} ms` : `${s} s`;
+}
 
 /**
  * A bucket's `le` label: Prometheus 3 stores whole numbers as "5.0" where Prometheus 2 stored
@@ -32,7 +41,7 @@ export const slos = [
   {
     slo: 'latency',
     objective: 0.99,
-    meaning: `99 % of jobs finish end to end within ${latencyTargets.fast * 1000} ms (fast pool) / ${latencyTargets.slow} s (slow pool)`,
+    meaning: `99 % of jobs finish end to end within ${latencyTargetsText}`,
     errorRatio: (w: string) => `1 - (${inTime(w)}) / ${rate('tps_job_end_to_end_seconds_count', w)}`,
   },
 ] as const;

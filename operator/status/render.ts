@@ -39,8 +39,7 @@ function rejectedLine(r: Snapshot['rejected'], paint: Paint): string {
 
 /** `warnings` come first: a stack anyone may write to is worth knowing before any figure. */
 export function renderStatus(s: Snapshot, paint: Paint, warnings: readonly string[] = []): string {
-  const [fast, slow] = s.pools;
-  const pools = [fast, slow].filter((p): p is PoolView => p !== undefined);
+  const pools = s.pools;
   const lines = [
     `TPS Lab status  ${s.at.replace('T', ' ').slice(0, 19)}Z  (rates over ${s.seconds.toFixed(1)} s)`,
     '',

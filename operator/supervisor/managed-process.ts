@@ -31,71 +31,82 @@ export type ProcessEvents = { onExit?: (p: ManagedProcess, description: string, 
 const backoff = { initialMs: 500, maxMs: 30_000, stableMs: 60_000 } as const;
 
 export function manage(spec: ManagedProcessSpec, events: ProcessEvents = {}): ManagedProcess {
-  let child: ChildProcess | undefined;
-  let state: ProcessState = 'stopped';
-  let restarts = 0;
-  let delayMs: number = backoff.initialMs;
-  let startedAt = 0;
-  let lastExit: string | undefined;
-  let restartTimer: NodeJS.Timeout | undefined;
-  let exited: Promise<void> = Promise.resolve();
+  return new ManagedChild(spec, events);
+}
 
-  function start(): void {
-    const fd = openSync(spec.logFile, 'a');
-    state = 'starting';
-    startedAt = Date.now();
-    const proc = spawn(spec.command, [...spec.args], { env: spec.env, stdio: ['ignore', fd, fd], detached: false });
+class ManagedChild implements ManagedProcess {
+  readonly spec: ManagedProcessSpec;
+  readonly #events: ProcessEvents;
+  #child: ChildProcess | undefined;
+  #state: ProcessState = 'stopped';
+  #restarts = 0;
+  #delayMs: number = backoff.initialMs;
+  #startedAt = 0;
+  #lastExit: string | undefined;
+  #restartTimer: NodeJS.Timeout | undefined;
+  #exited: Promise<void> = Promise.resolve();
+
+  constructor(spec: ManagedProcessSpec, events: ProcessEvents) {
+    this.spec = spec;
+    this.#events = events;
+  }
+
+  get state(): ProcessState { return this.#state; }
+  get pid(): number | undefined { return this.#child?.pid; }
+  get restarts(): number { return this.#restarts; }
+  get lastExit(): string | undefined { return this.#lastExit; }
+
+  start(): void {
+    const fd = openSync(this.spec.logFile, 'a');
+    this.#state = 'starting';
+    this.#startedAt = Date.now();
+    const proc = spawn(this.spec.command, [...this.spec.args], { env: this.spec.env, stdio: ['ignore', fd, fd], detached: false });
     closeSync(fd);
-    child = proc;
-    state = 'running';
-    exited = new Promise((resolve) => {
+    this.#child = proc;
+    this.#state = 'running';
+    this.#exited = new Promise((resolve) => {
       proc.once('exit', (code, signal) => {
-        lastExit = signal ? `killed by ${signal}` : `exited with code ${code}`;
-        child = undefined;
-        const unexpected = state !== 'stopping';
-        const willRestart = unexpected && spec.restart;
-        if (unexpected) events.onExit?.(self, lastExit, willRestart);
-        if (willRestart) scheduleRestart();
-        else state = 'stopped';
+        this.#exitedWith(signal ? `killed by ${signal}` : `exited with code ${code}`);
         resolve();
       });
     });
-    proc.once('error', (err) => { lastExit = `could not start: ${err.message}`; });
+    proc.once('error', (err) => { this.#lastExit = `could not start: ${err.message}`; });
   }
 
-  function scheduleRestart(): void {
-    // A process that ran for a while before dying gets a fresh, short backoff.
-    if (Date.now() - startedAt > backoff.stableMs) delayMs = backoff.initialMs;
-    state = 'backoff';
-    restartTimer = setTimeout(() => {
-      restartTimer = undefined;
-      restarts += 1;
-      start();
-    }, delayMs);
-    delayMs = Math.min(delayMs * 2, backoff.maxMs);
-  }
-
-  async function stop(graceMs: number): Promise<void> {
-    if (restartTimer) clearTimeout(restartTimer);
-    restartTimer = undefined;
-    const proc = child;
-    if (!proc) { state = 'stopped'; return; }
-    state = 'stopping';
+  /** Stops it (and any pending restart); resolves once the process has exited. */
+  async stop(graceMs: number): Promise<void> {
+    if (this.#restartTimer) clearTimeout(this.#restartTimer);
+    this.#restartTimer = undefined;
+    const proc = this.#child;
+    if (!proc) { this.#state = 'stopped'; return; }
+    this.#state = 'stopping';
     proc.kill('SIGTERM');
     const killer = setTimeout(() => proc.kill('SIGKILL'), graceMs);
-    await exited;
+    await this.#exited;
     clearTimeout(killer);
-    state = 'stopped';
+    this.#state = 'stopped';
   }
 
-  const self: ManagedProcess = {
-    spec,
-    get state() { return state; },
-    get pid() { return child?.pid; },
-    get restarts() { return restarts; },
-    get lastExit() { return lastExit; },
-    start,
-    stop,
-  };
-  return self;
+  /** An exit nobody asked for is reported, and restarted when the spec says so. */
+  #exitedWith(description: string): void {
+    this.#lastExit = description;
+    this.#child = undefined;
+    const unexpected = this.#state !== 'stopping';
+    const willRestart = unexpected && this.spec.restart;
+    if (unexpected) this.#events.onExit?.(this, description, willRestart);
+    if (willRestart) this.#scheduleRestart();
+    else this.#state = 'stopped';
+  }
+
+  #scheduleRestart(): void {
+    // A process that ran for a while before dying gets a fresh, short backoff.
+    if (Date.now() - this.#startedAt > backoff.stableMs) this.#delayMs = backoff.initialMs;
+    this.#state = 'backoff';
+    this.#restartTimer = setTimeout(() => {
+      this.#restartTimer = undefined;
+      this.#restarts += 1;
+      this.start();
+    }, this.#delayMs);
+    this.#delayMs = Math.min(this.#delayMs * 2, backoff.maxMs);
+  }
 }

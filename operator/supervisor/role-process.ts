@@ -4,7 +4,7 @@ import { writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { childEnvironment } from '#platform/config.ts';
 import type { Passwords } from '#platform/nats/credentials.ts';
-import { roleUsers } from '#platform/nats/permissions.ts';
+import { roleUsers } from '#platform/roles.ts';
 import { roleNodeArgs } from '#services/registry.ts';
 import { manage, type ManagedProcess } from './managed-process.ts';
 import type { RoleInstance } from './role-instances.ts';
@@ -32,7 +32,7 @@ export function launchRole(instance: RoleInstance, launch: RoleLaunch): RoleProc
     command: process.execPath,
     args: roleNodeArgs(role.name),
     env: childEnvironment({
-      ...launch.env, ...role.env, NATS_URL: launch.natsUrl, HTTP_PORT: String(instance.port),
+      ...launch.env, NATS_URL: launch.natsUrl, HTTP_PORT: String(instance.port),
       // Replicas share the role's service name in traces; the instance tells them apart elsewhere.
       INSTANCE_ID: instance.name, OTEL_SERVICE_NAME: role.name,
       ...roleCredentials(role.name, launch.passwords, launch.adminApi),

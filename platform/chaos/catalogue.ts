@@ -1,15 +1,16 @@
 // Faults are data: each has a name, what it does, its parameters with limits, and where it acts.
 // Everything is off by default; every fault expires (default 10 min, at most 2 h).
 import { z } from 'zod';
+import { poolNames, workerRole } from '../pools.ts';
+import { chainRoleNames, type RoleName } from '../roles.ts';
 
-export const chaosTargets = [
-  'ingress', 'worker-fast', 'worker-slow', 'service-a', 'service-b', 'service-c', 'autoscaler',
-  'nats', 'prometheus', 'grafana', 'jaeger',
-] as const;
-export type ChaosTarget = (typeof chaosTargets)[number];
+const systemTargets = ['nats', 'prometheus', 'grafana', 'jaeger'] as const;
+export type ChaosTarget = RoleName | (typeof systemTargets)[number];
 
-/** Targets that are our own processes (process faults); the rest are systems the supervisor runs. */
-export const processTargets: readonly ChaosTarget[] = ['ingress', 'worker-fast', 'worker-slow', 'service-a', 'service-b', 'service-c', 'autoscaler'];
+/** Targets that are our own processes (process faults): every role of platform/roles.ts, in the
+ * order a job meets them. The rest are systems the supervisor runs. */
+export const processTargets: readonly ChaosTarget[] = ['ingress', ...poolNames.map(workerRole), ...[...chainRoleNames].reverse(), 'autoscaler'];
+export const chaosTargets: readonly ChaosTarget[] = [...processTargets, ...systemTargets];
 
 const ms = (max: number) => z.number().int().min(0).max(max);
 
@@ -125,6 +126,14 @@ export function validateFault(input: { target: string; fault: string; params?: R
     throw new ChaosInputError(`duration must be between 1 s and 2 h (got ${Math.round(durationMs / 1000)} s)`);
   }
   return { target, fault, params: parsed.data as Record<string, unknown>, durationMs };
+}
+
+/** A validated fault as it is kept: set at `now`, expiring after its duration. */
+export function activeFaultFrom(valid: ReturnType<typeof validateFault>, by: string, now = Date.now()): ActiveFault {
+  return {
+    target: valid.target, fault: valid.fault, params: valid.params, by,
+    setAt: new Date(now).toISOString(), expiresAt: new Date(now + valid.durationMs).toISOString(),
+  };
 }
 
 export const faultKey = (target: string, fault: string) => `${target}.${fault}`;

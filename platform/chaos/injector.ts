@@ -4,9 +4,10 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { Logger } from '../logger.ts';
 import { gauge, metrics, type MetricsRegistry } from '../metrics.ts';
-import { isSystemFault, type ChaosTarget, type FaultName, type FaultParams } from './catalogue.ts';
-import { isActive, type ChaosStore } from './store.ts';
-import type { ActiveFault } from './catalogue.ts';
+import type { ActiveFault, ChaosTarget } from './catalogue.ts';
+import type { ChaosStore } from './store.ts';
+import { SystemFaultGauge } from './system-fault-gauge.ts';
+import { TargetFaults } from './target-faults.ts';
 
 export class InjectedFault extends Error {
   readonly status: number;
@@ -42,100 +43,13 @@ export type ChaosDeps = {
 };
 
 export async function startChaos(target: ChaosTarget, store: ChaosStore, deps: ChaosDeps): Promise<Chaos> {
-  const startedAt = Date.now();
   const activeGauge = gauge(deps.registry, metrics.chaosFaultActive);
-  let faults = new Map<FaultName, ActiveFault>();
-  let hangRelease: (() => void) | undefined;
-  let hangEnded = Promise.resolve();
-  const leaked: Buffer[] = [];
-  let cpuTimer: NodeJS.Timeout | undefined;
-  let leakTimer: NodeJS.Timeout | undefined;
-
-  const get = <F extends FaultName>(name: F): FaultParams<F> | undefined => {
-    const f = faults.get(name);
-    return f && isActive(f) ? (f.params as FaultParams<F>) : undefined;
+  const faults = new TargetFaults(target, deps.logger, activeGauge);
+  const systemGauge = deps.reportSystemFaults ? new SystemFaultGauge(activeGauge) : undefined;
+  const apply = (all: ActiveFault[]) => {
+    systemGauge?.report(all);
+    faults.apply(all);
   };
-
-  let systemFaults = new Set<string>();
-  function reportSystem(all: ActiveFault[]): void {
-    const now = new Set(all.filter((f) => isSystemFault(f.fault) && isActive(f)).map((f) => `${f.target}\u0000${f.fault}`));
-    for (const key of new Set([...systemFaults, ...now])) {
-      const [t = '', fault = ''] = key.split('\u0000');
-      activeGauge.set({ target: t, fault }, now.has(key) ? 1 : 0);
-    }
-    systemFaults = now;
-  }
-
-  function apply(all: ActiveFault[]): void {
-    if (deps.reportSystemFaults) reportSystem(all);
-    const mine = all.filter((f) => f.target === target && !isSystemFault(f.fault) && isActive(f));
-    const before = faults;
-    faults = new Map(mine.map((f) => [f.fault, f]));
-    for (const name of new Set([...before.keys(), ...faults.keys()])) {
-      const on = faults.has(name);
-      if (on !== before.has(name)) deps.logger.warn({ fault: name, params: faults.get(name)?.params }, `chaos: ${name} ${on ? 'on' : 'off'}`);
-      activeGauge.set({ target, fault: name }, on ? 1 : 0);
-    }
-    const crash = faults.get('crash');
-    if (crash && Date.parse(crash.setAt) > startedAt) {
-      deps.logger.fatal({ fault: 'crash' }, 'chaos: crashing now');
-      process.kill(process.pid, 'SIGKILL');
-    }
-    updateHang();
-    updateCpuBurn();
-    updateLeak();
-  }
-
-  function updateHang(): void {
-    if (get('hang') && !hangRelease) hangEnded = new Promise((resolve) => { hangRelease = resolve; });
-    if (!get('hang') && hangRelease) { hangRelease(); hangRelease = undefined; }
-  }
-
-  function updateCpuBurn(): void {
-    const burn = get('cpu_burn');
-    if (burn && !cpuTimer) {
-      // Busy for `ratio` of every 100 ms: the event loop is as starved as on a saturated CPU.
-      cpuTimer = setInterval(() => {
-        const ratio = get('cpu_burn')?.ratio ?? 0;
-        const until = performance.now() + ratio * 100;
-        while (performance.now() < until) { /* burn */ }
-      }, 100);
-      cpuTimer.unref();
-    } else if (!burn && cpuTimer) {
-      clearInterval(cpuTimer);
-      cpuTimer = undefined;
-    }
-  }
-
-  function updateLeak(): void {
-    const leak = get('memory_leak');
-    if (leak && !leakTimer) {
-      leakTimer = setInterval(() => {
-        const p = get('memory_leak');
-        if (!p) return;
-        const heldMb = leaked.length / 10;
-        if (heldMb >= p.cap) return;
-        // Tenths of a MB, touched so the pages are really resident.
-        for (let i = 0; i < p.mb_per_min / 6 && leaked.length / 10 < p.cap; i++) leaked.push(Buffer.alloc(102_400, 1));
-      }, 1_000);
-      leakTimer.unref();
-    } else if (!leak && leakTimer) {
-      clearInterval(leakTimer);
-      leakTimer = undefined;
-      leaked.length = 0;
-    }
-  }
-
-  async function disturb(bodyBytes: number, signal?: AbortSignal): Promise<void> {
-    if (faults.size === 0) return;
-    const latency = get('latency');
-    if (latency) await sleep(Math.max(0, latency.ms + (Math.random() * 2 - 1) * latency.jitter), undefined, signal ? { signal } : undefined);
-    const bandwidth = get('bandwidth');
-    if (bandwidth) await sleep(((bodyBytes + 512) * 8) / bandwidth.kbps, undefined, signal ? { signal } : undefined);
-    if (get('hang')) await (signal ? Promise.race([hangEnded, abortPromise(signal)]) : hangEnded);
-    const errors = get('error_rate');
-    if (errors && Math.random() < errors.ratio) throw new InjectedFault(target, errors.status);
-  }
 
   let latest: ActiveFault[] = [];
   const unwatch = await store.watch((all) => { latest = all; apply(all); });
@@ -144,19 +58,28 @@ export async function startChaos(target: ChaosTarget, store: ChaosStore, deps: C
   expiry.unref();
 
   return {
-    armed: () => faults.size > 0,
-    inbound: (bodyBytes = 0, signal) => disturb(bodyBytes, signal),
-    outbound: (signal, bodyBytes = 0) => disturb(bodyBytes, signal),
-    active: () => [...faults.values()].filter((f) => isActive(f)),
+    armed: () => faults.armed(),
+    inbound: (bodyBytes = 0, signal) => disturb(faults, bodyBytes, signal),
+    outbound: (signal, bodyBytes = 0) => disturb(faults, bodyBytes, signal),
+    active: () => faults.active(),
     stop() {
       unwatch();
       clearInterval(expiry);
-      faults = new Map();
-      updateHang();
-      updateCpuBurn();
-      updateLeak();
+      faults.clear();
     },
   };
+}
+
+/** What a request or call meets at the boundary: latency, a bandwidth limit, a hang, an error. */
+async function disturb(faults: TargetFaults, bodyBytes: number, signal?: AbortSignal): Promise<void> {
+  if (!faults.armed()) return;
+  const latency = faults.get('latency');
+  if (latency) await sleep(Math.max(0, latency.ms + (Math.random() * 2 - 1) * latency.jitter), undefined, signal ? { signal } : undefined);
+  const bandwidth = faults.get('bandwidth');
+  if (bandwidth) await sleep(((bodyBytes + 512) * 8) / bandwidth.kbps, undefined, signal ? { signal } : undefined);
+  if (faults.get('hang')) await (signal ? Promise.race([faults.hang.ended, abortPromise(signal)]) : faults.hang.ended);
+  const errors = faults.get('error_rate');
+  if (errors && Math.random() < errors.ratio) throw new InjectedFault(faults.target, errors.status);
 }
 
 function abortPromise(signal: AbortSignal): Promise<void> {

@@ -6,7 +6,7 @@ import { Kvm, type KV } from '@nats-io/kv';
 import type { NatsConnection } from '@nats-io/transport-node';
 import { publishAuditEvent } from '../nats/audit-events.ts';
 import { buckets } from '../nats/subjects.ts';
-import { activeFaultSchema, faultKey, validateFault, type ActiveFault } from './catalogue.ts';
+import { activeFaultFrom, activeFaultSchema, faultKey, validateFault, type ActiveFault } from './catalogue.ts';
 
 export type ChaosStore = {
   set(input: { target: string; fault: string; params?: Record<string, unknown>; durationMs?: number }, by: string): Promise<ActiveFault>;
@@ -32,36 +32,19 @@ export async function openChaosStore(nc: NatsConnection): Promise<ChaosStore> {
   const js = jetstream(nc);
   const audit = async (action: string, fault: Partial<ActiveFault>, by: string) => { await publishAuditEvent(js, `chaos.${action}`, by, fault); };
 
-  async function readAll(): Promise<ActiveFault[]> {
-    const out: ActiveFault[] = [];
-    for await (const key of await kv.keys()) {
-      const entry = await kv.get(key);
-      if (!entry || entry.operation !== 'PUT') continue;
-      const parsed = activeFaultSchema.safeParse(safeJson(entry.string()));
-      if (parsed.success) out.push(parsed.data);
-    }
-    return out.sort((a, b) => faultKey(a.target, a.fault).localeCompare(faultKey(b.target, b.fault)));
-  }
-
   const store: ChaosStore = {
     async set(input, by) {
-      const valid = validateFault(input);
-      const now = Date.now();
-      const fault: ActiveFault = {
-        target: valid.target, fault: valid.fault, params: valid.params, by,
-        setAt: new Date(now).toISOString(), expiresAt: new Date(now + valid.durationMs).toISOString(),
-      };
-      await kv.put(faultKey(fault.target, fault.fault), JSON.stringify(fault));
-      await audit('set', fault, by);
+      const fault = activeFaultFrom(validateFault(input), by);
+      await store.record(fault);
       return fault;
     },
     async clear(target, fault, by = 'unknown') {
-      const cleared = (await readAll()).filter((f) => f.target === target && (!fault || f.fault === fault));
+      const cleared = (await readFaults(kv)).filter((f) => f.target === target && (!fault || f.fault === fault));
       for (const f of cleared) await store.remove(f, by);
       return cleared;
     },
     async list(opts = {}) {
-      const all = await readAll();
+      const all = await readFaults(kv);
       return opts.includeExpired ? all : all.filter((f) => isActive(f));
     },
     async record(fault) {
@@ -73,35 +56,55 @@ export async function openChaosStore(nc: NatsConnection): Promise<ChaosStore> {
       await audit(isActive(fault) ? 'clear' : 'expired', fault, by);
     },
     async reset(by) {
-      const all = await readAll();
+      const all = await readFaults(kv);
       for (const f of all) await kv.delete(faultKey(f.target, f.fault));
       await audit('reset', { params: { cleared: all.length } }, by);
       return all.filter((f) => isActive(f));
     },
-    async watch(onChange) {
-      const current = new Map<string, ActiveFault>();
-      const iter = await kv.watch({ key: '>' });
-      let initial = true;
-      void (async () => {
-        for await (const e of iter) {
-          if (e.operation === 'PUT') {
-            const parsed = activeFaultSchema.safeParse(safeJson(e.string()));
-            if (parsed.success) current.set(e.key, parsed.data);
-          } else {
-            current.delete(e.key);
-          }
-          // The first callback comes once the bucket's existing entries have been read.
-          if (!initial || e.delta === 0) {
-            initial = false;
-            onChange([...current.values()]);
-          }
-        }
-      })();
-      if ((await kv.status()).values === 0) { initial = false; onChange([]); }
-      return () => iter.stop();
-    },
+    watch: (onChange) => watchFaults(kv, onChange),
   };
   return store;
+}
+
+/** Every stored fault, expired or not, in key order; entries that do not parse are left out. */
+async function readFaults(kv: KV): Promise<ActiveFault[]> {
+  const out: ActiveFault[] = [];
+  for await (const key of await kv.keys()) {
+    const entry = await kv.get(key);
+    if (!entry || entry.operation !== 'PUT') continue;
+    const fault = parseFault(entry.string());
+    if (fault) out.push(fault);
+  }
+  return out.sort((a, b) => faultKey(a.target, a.fault).localeCompare(faultKey(b.target, b.fault)));
+}
+
+/** Follows the bucket and hands `onChange` the whole set of stored faults after every change. */
+async function watchFaults(kv: KV, onChange: (faults: ActiveFault[]) => void): Promise<() => void> {
+  const current = new Map<string, ActiveFault>();
+  const iter = await kv.watch({ key: '>' });
+  let initial = true;
+  void (async () => {
+    for await (const e of iter) {
+      if (e.operation === 'PUT') {
+        const fault = parseFault(e.string());
+        if (fault) current.set(e.key, fault);
+      } else {
+        current.delete(e.key);
+      }
+      // The first callback comes once the bucket's existing entries have been read.
+      if (!initial || e.delta === 0) {
+        initial = false;
+        onChange([...current.values()]);
+      }
+    }
+  })();
+  if ((await kv.status()).values === 0) { initial = false; onChange([]); }
+  return () => iter.stop();
+}
+
+function parseFault(text: string): ActiveFault | undefined {
+  const parsed = activeFaultSchema.safeParse(safeJson(text));
+  return parsed.success ? parsed.data : undefined;
 }
 
 function safeJson(text: string): unknown {

@@ -4,6 +4,7 @@
 import type { NatsConnection } from '@nats-io/transport-node';
 import type { BreakerState } from '../breaker.ts';
 import type { Logger } from '../logger.ts';
+import type { Pool } from '../pools.ts';
 import { breakerStatusSubject } from '../nats/subjects.ts';
 import { breakerForceValue, controlKeys, slotsValue } from './keys.ts';
 import type { ControlStore } from './store.ts';
@@ -18,7 +19,7 @@ export type ControlledBreaker = {
 };
 
 export type ControlledPool = {
-  pool: 'fast' | 'slow';
+  pool: Pool;
   bounds: { min: number; max: number };
   slots(): number;
   setSlots(n: number): void;

@@ -66,21 +66,8 @@ export function controlOperations(nc: NatsConnection, control: ControlStore, def
       await audit('autoscaler-cap', { pool, max: max ?? null }, by);
       return { pool, max };
     },
-    async autoscaler(): Promise<AutoscalerView> {
-      const mode = await control.autoscalerEnabled();
-      const status = await control.autoscalerStatus();
-      const caps: AutoscalerView['caps'] = {};
-      for (const pool of poolNames) {
-        const cap = await control.cap(pool);
-        if (cap) caps[pool] = cap.max;
-      }
-      const ageMs = status ? Date.now() - Date.parse(status.at) : 0;
-      return {
-        enabled: mode?.enabled ?? defaultEnabled,
-        ...(mode ? { setBy: { by: mode.by, at: mode.at } } : {}),
-        caps,
-        ...(status ? { status: { ...status, ageMs, alive: ageMs <= 3 * status.tickMs + 2_000 } } : {}),
-      };
+    autoscaler(): Promise<AutoscalerView> {
+      return autoscalerView(control, defaultEnabled);
     },
     async forceBreaker(name: string, force: BreakerForce['force'], by: string) {
       validBreaker(name);
@@ -89,20 +76,42 @@ export function controlOperations(nc: NatsConnection, control: ControlStore, def
       return { name, force };
     },
     /** Every known breaker with its forced state and what each process holding it reports. */
-    async breakers(waitMs = 500): Promise<BreakerView[]> {
-      const reports = await gatherReports(nc, waitMs);
-      const views: BreakerView[] = [];
-      for (const name of breakerNames) {
-        const force = await control.breakerForce(name);
-        const processes = reports.flatMap((r) => r.breakers.filter((b) => b.name === name).map((b) => ({ instance: r.instance, role: r.role, state: b.state, forced: b.forced })));
-        views.push({ name, ...(force?.force === 'open' ? { force } : {}), processes: processes.sort((a, b) => a.instance.localeCompare(b.instance)) });
-      }
-      return views;
+    breakers(waitMs = 500): Promise<BreakerView[]> {
+      return breakerViews(nc, control, waitMs);
     },
   };
 }
 
 export type ControlOperations = ReturnType<typeof controlOperations>;
+
+/** The autoscaler's mode (and who set it), its caps per pool, and whether it still ticks. */
+async function autoscalerView(control: ControlStore, defaultEnabled: boolean): Promise<AutoscalerView> {
+  const mode = await control.autoscalerEnabled();
+  const status = await control.autoscalerStatus();
+  const caps: AutoscalerView['caps'] = {};
+  for (const pool of poolNames) {
+    const cap = await control.cap(pool);
+    if (cap) caps[pool] = cap.max;
+  }
+  const ageMs = status ? Date.now() - Date.parse(status.at) : 0;
+  return {
+    enabled: mode?.enabled ?? defaultEnabled,
+    ...(mode ? { setBy: { by: mode.by, at: mode.at } } : {}),
+    caps,
+    ...(status ? { status: { ...status, ageMs, alive: ageMs <= 3 * status.tickMs + 2_000 } } : {}),
+  };
+}
+
+async function breakerViews(nc: NatsConnection, control: ControlStore, waitMs: number): Promise<BreakerView[]> {
+  const reports = await gatherReports(nc, waitMs);
+  const views: BreakerView[] = [];
+  for (const name of breakerNames) {
+    const force = await control.breakerForce(name);
+    const processes = reports.flatMap((r) => r.breakers.filter((b) => b.name === name).map((b) => ({ instance: r.instance, role: r.role, state: b.state, forced: b.forced })));
+    views.push({ name, ...(force?.force === 'open' ? { force } : {}), processes: processes.sort((a, b) => a.instance.localeCompare(b.instance)) });
+  }
+  return views;
+}
 
 /** Every process holding breakers answers within `waitMs`; none running is "no responders".
  * The answers go to a reply subject of their own, not this connection's inbox, because the roles

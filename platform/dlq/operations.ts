@@ -2,8 +2,10 @@
 // list, show, replay and purge, each over an explicit selection.
 import { jetstream, jetstreamManager } from '@nats-io/jetstream';
 import type { NatsConnection } from '@nats-io/transport-node';
+import { countSubmitted } from '../admission/submitted.ts';
 import { AppError } from '../errors.ts';
 import { openJobStatusStore } from '../job-status.ts';
+import type { MetricsRegistry } from '../metrics.ts';
 import { openClaims } from './claims.ts';
 import { readEntries, readEntry, type DlqEntry } from './entries.ts';
 import { describeFilter, selectEntries, selectsEverything, type DlqFilter } from './filter.ts';
@@ -21,11 +23,18 @@ export type DlqOperations = {
   close(): void;
 };
 
-export async function openDlqOperations(nc: NatsConnection): Promise<DlqOperations> {
+export type DlqOperationsOptions = {
+  /** Where replayed jobs are counted as submitted (tps_jobs_submitted_total): a long-running
+   * process's registry. Without one (a `tps dlq` command, which has no /metrics) they are not. */
+  registry?: MetricsRegistry;
+};
+
+export async function openDlqOperations(nc: NatsConnection, opts: DlqOperationsOptions = {}): Promise<DlqOperations> {
   const js = jetstream(nc);
   const jsm = await jetstreamManager(nc);
   const claims = await openClaims(nc);
   const status = await openJobStatusStore(nc);
+  const submitted = opts.registry ? countSubmitted(opts.registry) : () => {};
 
   async function select({ filter, all }: Selection): Promise<DlqEntry[]> {
     if (selectsEverything(filter) && !all) {
@@ -49,7 +58,7 @@ export async function openDlqOperations(nc: NatsConnection): Promise<DlqOperatio
     },
     async replay(selection, opts) {
       const entries = await select(selection);
-      return replayEntries(entries, { js, jsm, claims, status, by: opts.by }, opts);
+      return replayEntries(entries, { js, jsm, claims, status, by: opts.by, submitted }, opts);
     },
     async purge(selection, opts) {
       const entries = await select(selection);

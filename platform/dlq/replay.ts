@@ -1,14 +1,19 @@
 // Replaying a dead-lettered job once its root cause is fixed: a new job (new id, `replayOf` = the
-// original id, a link to the original trace) on its pool's queue, then the entry leaves the DLQ.
+// original id, a link to the original trace) admitted onto its pool's queue the way POST /jobs
+// admits one (platform/admission/: send span, accepted status, submitted count), then the entry
+// leaves the DLQ.
 // The claim makes each entry replay at most once; the new id is derived from the entry, so a
 // replay that died half-way and is taken over republishes the same job (JetStream drops the
 // duplicate) instead of a second one.
 import type { JetStreamClient, JetStreamManager } from '@nats-io/jetstream';
-import { headers as natsHeaders } from '@nats-io/transport-node';
-import { findJobType } from '../job-catalogue.ts';
-import { encodeJob, jobIdForKey } from '../job-message.ts';
+import { headers as natsHeaders, type MsgHdrs } from '@nats-io/transport-node';
+import { admit, type Admission, type AdmitExtras } from '../admission/admit.ts';
+import { jobTypeOf } from '../admission/submission.ts';
+import type { CountSubmitted } from '../admission/submitted.ts';
+import { AppError } from '../errors.ts';
+import { jobIdForKey, type JobMessage } from '../job-message.ts';
 import type { JobStatusStore } from '../job-status.ts';
-import { jobHeaders, jobSubject, streams } from '../nats/subjects.ts';
+import { jobHeaders, streams } from '../nats/subjects.ts';
 import type { Claims } from './claims.ts';
 import type { DlqEntry } from './entries.ts';
 import { publishReplayed } from './audit-events.ts';
@@ -19,7 +24,16 @@ export type ReplayOutcome = { seq: number; jobId: string; type: string; pool: st
   | { outcome: 'skipped' | 'failed'; why: string }
 );
 
-export type ReplayDeps = { js: JetStreamClient; jsm: JetStreamManager; claims: Claims; status: JobStatusStore; by: string };
+export type ReplayDeps = {
+  js: JetStreamClient; jsm: JetStreamManager; claims: Claims; status: JobStatusStore; by: string;
+  /**
+   * A replayed job counts in tps_jobs_submitted_total with the labels any job has, its own pool and
+   * type: it is a new job the workers process and count like any other, so submitted and processed
+   * stay comparable (`pool:tps_jobs_submitted:rate1m` against completions, `tps status`'s incoming).
+   * tps_dlq_replayed_total tells replays apart.
+   */
+  submitted: CountSubmitted;
+};
 
 export type ReplayOptions = { ratePerSecond: number; dryRun: boolean; onOutcome?: (o: ReplayOutcome) => void };
 
@@ -62,7 +76,7 @@ type Result = { outcome: 'replayed' | 'would_replay'; newJobId: string } | { out
 async function replayEntry(entry: DlqEntry, deps: ReplayDeps, dryRun: boolean): Promise<Result> {
   const job = entry.job;
   if (!job) return { outcome: 'skipped', why: 'not a valid job message (nothing to replay; purge it)' };
-  if (!findJobType(job.type)) return { outcome: 'skipped', why: `job type ${job.type} is no longer in the catalogue` };
+  if (jobTypeOf(job.type) instanceof AppError) return { outcome: 'skipped', why: `job type ${job.type} is no longer in the catalogue` };
   const newJobId = replayJobId(entry);
   if (dryRun) return { outcome: 'would_replay', newJobId };
 
@@ -75,27 +89,35 @@ async function replayEntry(entry: DlqEntry, deps: ReplayDeps, dryRun: boolean): 
     return { outcome: 'skipped', why: `already ${what}${held?.newJobId ? ` as job ${held.newJobId}` : ''}` };
   }
 
-  const h = natsHeaders();
-  h.set(jobHeaders.replayOf, entry.jobId);
-  if (entry.traceparent) h.set(jobHeaders.traceLink, entry.traceparent);
-  const acceptedAt = new Date().toISOString();
-  try {
-    await deps.js.publish(jobSubject(job.type), encodeJob({ id: newJobId, type: job.type, pool: job.pool, payload: job.payload, acceptedAt, replayOf: entry.jobId }), {
-      msgID: newJobId, headers: h, timeout: 5_000,
-    });
-  } catch (err) {
-    await deps.claims.release(entry, won.revision).catch(() => undefined);
-    if (isStreamFull(err)) throw new QueueFullError(job.pool);
-    throw err;
-  }
-  await deps.status.record(newJobId, { state: 'accepted', at: acceptedAt, type: job.type, pool: job.pool });
+  const replayed: JobMessage = { id: newJobId, type: job.type, pool: job.pool, payload: job.payload, acceptedAt: new Date().toISOString(), replayOf: entry.jobId };
+  await admit(admission(entry, won.revision, deps), replayed, replayExtras(entry));
   // The original keeps its dead_lettered state and learns its successor, so `tps audit` and
   // `GET /jobs/:id` can follow a replayed job to its outcome.
-  await deps.status.record(entry.jobId, { state: 'dead_lettered', at: acceptedAt, type: job.type, pool: job.pool, replayedAs: newJobId });
+  await deps.status.record(entry.jobId, { state: 'dead_lettered', at: replayed.acceptedAt, type: job.type, pool: job.pool, replayedAs: newJobId });
   await deps.claims.complete(entry, won.revision, claim);
   await deps.jsm.streams.deleteMessage(streams.dlq, entry.seq, false).catch(() => undefined);
   await publishReplayed(deps.js, deps.by, {
     seq: entry.seq, jobId: entry.jobId, newJobId, type: job.type, pool: job.pool, code: entry.code, ...(entry.traceId ? { traceId: entry.traceId } : {}),
   });
   return { outcome: 'replayed', newJobId };
+}
+
+/** A replay's admission: js.publish; when the publish fails, the claim is given back (nothing changed). */
+function admission(entry: DlqEntry, revision: number, deps: ReplayDeps): Admission {
+  const publish: Admission['publish'] = (subject, data, opts, job) => deps.js.publish(subject, data, { ...opts, timeout: 5_000 }).catch(async (err: unknown) => {
+    await deps.claims.release(entry, revision).catch(() => undefined);
+    throw isStreamFull(err) ? new QueueFullError(job.pool) : err;
+  });
+  return { publish, jobStatus: deps.status, submitted: deps.submitted, waitForStatus: true };
+}
+
+/** The replay headers (the original job's id and traceparent), and a span link to its trace. */
+function replayExtras(entry: DlqEntry): AdmitExtras {
+  const headers = natsHeaders();
+  headers.set(jobHeaders.replayOf, entry.jobId);
+  if (!entry.traceparent) return { headers };
+  headers.set(jobHeaders.traceLink, entry.traceparent);
+  const linkTo: MsgHdrs = natsHeaders();
+  linkTo.set('traceparent', entry.traceparent);
+  return { headers, linkTo };
 }

@@ -39,45 +39,16 @@ export function createJetStreamPublisher(nc: NatsConnection, opts: { timeoutMs: 
   let outgoing: Outgoing[] = [];
   let counter = 0;
 
-  const sub = nc.subscribe(`${prefix}*`, { callback: (err, msg) => { if (!err) settle(msg); } });
-
-  function settle(msg: Msg): void {
-    const p = pending.get(msg.subject);
-    if (!p) return;
-    pending.delete(msg.subject);
-    if (msg.data.length === 0) {
-      const status = msg.headers?.code ?? 0;
-      p.reject(new PublishError(status === 503 ? 'no stream answers on this subject (no responders)' : `no PubAck (status ${status})`, 0, status || 503));
-      return;
-    }
-    const body = msg.json<{ stream?: string; seq?: number; duplicate?: boolean; error?: { code: number; err_code: number; description: string } }>();
-    if (body.error) p.reject(new PublishError(body.error.description, body.error.err_code, body.error.code));
-    else p.resolve({ stream: body.stream ?? '', seq: body.seq ?? 0, duplicate: body.duplicate ?? false });
-  }
+  const sub = nc.subscribe(`${prefix}*`, { callback: (err, msg) => { if (!err) settle(pending, msg); } });
 
   function sendAll(): void {
     const batch = outgoing;
     outgoing = [];
-    for (const o of batch) {
-      try {
-        nc.publish(o.subject, o.data, { reply: o.reply, ...(o.headers ? { headers: o.headers } : {}) });
-      } catch (err) {
-        const p = pending.get(o.reply);
-        pending.delete(o.reply);
-        p?.reject(new PublishError(`publish failed: ${(err as Error).message}`, 0, 503));
-      }
-    }
+    for (const o of batch) send(nc, o, pending);
   }
 
   // One timer for all deadlines instead of one per publish.
-  const sweeper = setInterval(() => {
-    const now = Date.now();
-    for (const [reply, p] of pending) {
-      if (p.deadline > now) continue;
-      pending.delete(reply);
-      p.reject(new PublishError(`no PubAck within ${opts.timeoutMs} ms`, 0, 408));
-    }
-  }, Math.max(10, Math.min(100, opts.timeoutMs / 10)));
+  const sweeper = setInterval(() => failExpired(pending, opts.timeoutMs), Math.max(10, Math.min(100, opts.timeoutMs / 10)));
   sweeper.unref();
 
   return {
@@ -104,4 +75,39 @@ export function createJetStreamPublisher(nc: NatsConnection, opts: { timeoutMs: 
       this.failPending('publisher closed');
     },
   };
+}
+
+/** Settles the publish a reply answers: its PubAck, or the stream's error, or no stream at all. */
+function settle(pending: Map<string, Pending>, msg: Msg): void {
+  const p = pending.get(msg.subject);
+  if (!p) return;
+  pending.delete(msg.subject);
+  if (msg.data.length === 0) {
+    const status = msg.headers?.code ?? 0;
+    p.reject(new PublishError(status === 503 ? 'no stream answers on this subject (no responders)' : `no PubAck (status ${status})`, 0, status || 503));
+    return;
+  }
+  const body = msg.json<{ stream?: string; seq?: number; duplicate?: boolean; error?: { code: number; err_code: number; description: string } }>();
+  if (body.error) p.reject(new PublishError(body.error.description, body.error.err_code, body.error.code));
+  else p.resolve({ stream: body.stream ?? '', seq: body.seq ?? 0, duplicate: body.duplicate ?? false });
+}
+
+/** Sends one publish; one the connection refuses fails at once instead of at its deadline. */
+function send(nc: NatsConnection, o: Outgoing, pending: Map<string, Pending>): void {
+  try {
+    nc.publish(o.subject, o.data, { reply: o.reply, ...(o.headers ? { headers: o.headers } : {}) });
+  } catch (err) {
+    const p = pending.get(o.reply);
+    pending.delete(o.reply);
+    p?.reject(new PublishError(`publish failed: ${(err as Error).message}`, 0, 503));
+  }
+}
+
+function failExpired(pending: Map<string, Pending>, timeoutMs: number): void {
+  const now = Date.now();
+  for (const [reply, p] of pending) {
+    if (p.deadline > now) continue;
+    pending.delete(reply);
+    p.reject(new PublishError(`no PubAck within ${timeoutMs} ms`, 0, 408));
+  }
 }

@@ -2,14 +2,15 @@
 // operator user (the `tps` command, provisioning, the supervisor) may create streams or write the
 // chaos and control buckets. The nats-server configuration for native mode and for compose is
 // rendered from this one table (see server-config.ts).
-import { poolDefinitions, poolNames, type Pool } from '../pools.ts';
+import { poolDefinitions, poolNames, workerRole, type Pool } from '../pools.ts';
+import type { NatsUserName } from '../roles.ts';
 import {
   breakerReplySubject, breakerStatusSubject, buckets, dlqReplayedSubject, eventSubject, heartbeatSubject, poolDlqSubjects, poolJobSubjects, streams,
 } from './subjects.ts';
 import { advisorySubject, dlqMoverConsumer } from './topology.ts';
 
 export type NatsPermissions = { publish: string[]; subscribe: string[] };
-export type NatsUserName = 'operator' | 'ingress' | 'worker-fast' | 'worker-slow' | 'service' | 'autoscaler';
+export type { NatsUserName };
 
 const api = '$JS.API';
 
@@ -42,7 +43,7 @@ const flowControl = ['$JS.FC.>'];
 
 function worker(pool: Pool): NatsPermissions {
   const def = poolDefinitions[pool];
-  const user = `worker-${pool}` as const;
+  const user = workerRole(pool);
   const mover = dlqMoverConsumer(pool);
   return {
     publish: [
@@ -82,8 +83,7 @@ export const natsUsers: Readonly<Record<NatsUserName, NatsPermissions>> = {
     ],
     subscribe: inbox('ingress'),
   },
-  'worker-fast': worker('fast'),
-  'worker-slow': worker('slow'),
+  ...(Object.fromEntries(poolNames.map((pool) => [workerRole(pool), worker(pool)])) as Record<`worker-${Pool}`, NatsPermissions>),
   service: {
     publish: [`${api}.INFO`, ...kvRead(buckets.chaos), ...kvRead(buckets.control), ...flowControl, ...replies],
     subscribe: [...inbox('service'), breakerStatusSubject],
@@ -100,16 +100,6 @@ export const natsUsers: Readonly<Record<NatsUserName, NatsPermissions>> = {
   },
 };
 
-/** Which NATS user each role connects as. */
-export const roleUsers: Readonly<Record<string, NatsUserName>> = {
-  ingress: 'ingress',
-  'worker-fast': 'worker-fast',
-  'worker-slow': 'worker-slow',
-  'service-a': 'service',
-  'service-b': 'service',
-  'service-c': 'service',
-  autoscaler: 'autoscaler',
-};
 
 export const natsUserNames = Object.keys(natsUsers) as NatsUserName[];
 

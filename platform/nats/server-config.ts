@@ -56,7 +56,7 @@ export function renderComposeNatsConfig(): string {
   return renderServerConfig({
     header: [
       'TPS Lab NATS for docker compose. Generated from platform/nats/permissions.ts by',
-      '`node scripts/render-nats-conf.ts > nats/nats.conf`; do not edit by hand.',
+      '`make generate`; do not edit by hand.',
       'Passwords are read from the environment ($NATS_PASSWORD_*, the .env file from `make compose-env`).',
       'sync_interval stays at its default (fsync every 2 min): a container or process crash loses',
       'nothing (written data is in the host page cache); only a host kernel crash could lose the last',

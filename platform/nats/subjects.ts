@@ -1,9 +1,8 @@
 // Subject and resource names of ARCHITECTURE section 3, in one place.
 import type { Pool } from '../pools.ts';
 
+/** Streams besides the pools' job streams (those are in pools.ts). */
 export const streams = {
-  fast: 'JOBS_FAST',
-  slow: 'JOBS_SLOW',
   dlq: 'DLQ',
   advisories: 'ADVISORIES',
   /** Audit events (`tps.events.>`): every operator change, replay, purge and scaling decision. */

@@ -46,21 +46,39 @@ function kvStream(name: string, opts: { history: number; ttlMs?: number; maxByte
   };
 }
 
-export function declareTopology(config: Pick<Config, 'queues' | 'workers' | 'idempotency'>, replicas = 1): Topology {
-  const capacity = { fast: config.queues.fastCapacity, slow: config.queues.slowCapacity };
-  const jobStreams: StreamDecl[] = poolNames.map((pool) => ({
+type TopologyConfig = Pick<Config, 'queues' | 'workers' | 'idempotency'>;
+
+export function declareTopology(config: TopologyConfig, replicas = 1): Topology {
+  return {
+    streams: [
+      ...jobStreams(config, replicas),
+      dlqStream(config, replicas),
+      ...eventStreams(replicas),
+      ...bucketStreams(config, replicas),
+    ],
+    consumers: [...jobConsumers(config), ...dlqMoverConsumers()],
+  };
+}
+
+/** One work queue per pool. */
+function jobStreams(config: TopologyConfig, replicas: number): StreamDecl[] {
+  return poolNames.map((pool) => ({
     name: poolDefinitions[pool].stream,
     subjects: [poolJobSubjects(pool)],
     retention: RetentionPolicy.Workqueue,
     storage: StorageType.File,
-    max_msgs: capacity[pool],
+    max_msgs: config.queues.capacity[pool],
     // Kanban: a full queue refuses new work instead of evicting old work.
     discard: DiscardPolicy.New,
     // Retries of a publish whose outcome is unknown (a timeout) are deduped by job id in this window.
     duplicate_window: nanos(config.idempotency.duplicateWindowMs),
     num_replicas: replicas,
   }));
-  const consumers: ConsumerDecl[] = poolNames.map((pool) => {
+}
+
+/** The pool's durable pull consumer: its ack wait, delivery limit and in-flight bound. */
+function jobConsumers(config: TopologyConfig): ConsumerDecl[] {
+  return poolNames.map((pool) => {
     const def = poolDefinitions[pool];
     return {
       stream: def.stream,
@@ -75,61 +93,71 @@ export function declareTopology(config: Pick<Config, 'queues' | 'workers' | 'ide
       },
     };
   });
+}
+
+function dlqStream(config: TopologyConfig, replicas: number): StreamDecl {
   return {
-    streams: [
-      ...jobStreams,
-      {
-        name: streams.dlq,
-        subjects: poolNames.map(poolDlqSubjects),
-        retention: RetentionPolicy.Limits,
-        storage: StorageType.File,
-        max_msgs: config.queues.dlqCapacity,
-        // Never evict a dead letter silently: when full, dead-lettering fails and the job stays queued.
-        discard: DiscardPolicy.New,
-        num_replicas: replicas,
-      },
-      {
-        name: streams.advisories,
-        subjects: poolNames.map((pool) => advisorySubject(poolDefinitions[pool].stream)),
-        retention: RetentionPolicy.Limits,
-        storage: StorageType.File,
-        max_age: hours(24),
-        max_msgs: 100_000,
-        discard: DiscardPolicy.Old,
-        num_replicas: replicas,
-      },
-      {
-        name: streams.events,
-        subjects: ['tps.events.>'],
-        retention: RetentionPolicy.Limits,
-        storage: StorageType.File,
-        max_age: hours(24 * 7),
-        max_msgs: 100_000,
-        discard: DiscardPolicy.Old,
-        num_replicas: replicas,
-      },
-      kvStream(buckets.jobs, { history: 8, ttlMs: 3_600_000, maxBytes: 256 * 1024 * 1024, replicas }),
-      kvStream(buckets.chaos, { history: 1, replicas }),
-      kvStream(buckets.control, { history: 5, replicas }),
-      kvStream(buckets.dlq, { history: 1, ttlMs: 7 * 24 * 3_600_000, replicas }),
-      kvStream(buckets.idempotency, {
-        history: 1, ttlMs: config.idempotency.ttlMs, maxBytes: config.idempotency.maxBytes, replicas, discard: DiscardPolicy.New,
-      }),
-    ],
-    consumers: [
-      ...consumers,
-      ...poolNames.map((pool) => ({
-        stream: streams.advisories,
-        config: {
-          durable_name: dlqMoverConsumer(pool),
-          filter_subject: advisorySubject(poolDefinitions[pool].stream),
-          ack_policy: AckPolicy.Explicit,
-          deliver_policy: DeliverPolicy.All,
-          ack_wait: nanos(30_000),
-          max_deliver: -1,
-          max_ack_pending: 100,
-        },
-      })),
-    ],
+    name: streams.dlq,
+    subjects: poolNames.map(poolDlqSubjects),
+    retention: RetentionPolicy.Limits,
+    storage: StorageType.File,
+    max_msgs: config.queues.dlqCapacity,
+    // Never evict a dead letter silently: when full, dead-lettering fails and the job stays queued.
+    discard: DiscardPolicy.New,
+    num_replicas: replicas,
   };
+}
+
+/** What happened, kept to be read later: max-deliveries advisories (a day) and audit events (a week). */
+function eventStreams(replicas: number): StreamDecl[] {
+  return [
+    {
+      name: streams.advisories,
+      subjects: poolNames.map((pool) => advisorySubject(poolDefinitions[pool].stream)),
+      retention: RetentionPolicy.Limits,
+      storage: StorageType.File,
+      max_age: hours(24),
+      max_msgs: 100_000,
+      discard: DiscardPolicy.Old,
+      num_replicas: replicas,
+    },
+    {
+      name: streams.events,
+      subjects: ['tps.events.>'],
+      retention: RetentionPolicy.Limits,
+      storage: StorageType.File,
+      max_age: hours(24 * 7),
+      max_msgs: 100_000,
+      discard: DiscardPolicy.Old,
+      num_replicas: replicas,
+    },
+  ];
+}
+
+function bucketStreams(config: TopologyConfig, replicas: number): StreamDecl[] {
+  return [
+    kvStream(buckets.jobs, { history: 8, ttlMs: 3_600_000, maxBytes: 256 * 1024 * 1024, replicas }),
+    kvStream(buckets.chaos, { history: 1, replicas }),
+    kvStream(buckets.control, { history: 5, replicas }),
+    kvStream(buckets.dlq, { history: 1, ttlMs: 7 * 24 * 3_600_000, replicas }),
+    kvStream(buckets.idempotency, {
+      history: 1, ttlMs: config.idempotency.ttlMs, maxBytes: config.idempotency.maxBytes, replicas, discard: DiscardPolicy.New,
+    }),
+  ];
+}
+
+/** One per pool on the advisories stream, reading only that pool's max-deliveries advisories. */
+function dlqMoverConsumers(): ConsumerDecl[] {
+  return poolNames.map((pool) => ({
+    stream: streams.advisories,
+    config: {
+      durable_name: dlqMoverConsumer(pool),
+      filter_subject: advisorySubject(poolDefinitions[pool].stream),
+      ack_policy: AckPolicy.Explicit,
+      deliver_policy: DeliverPolicy.All,
+      ack_wait: nanos(30_000),
+      max_deliver: -1,
+      max_ack_pending: 100,
+    },
+  }));
 }

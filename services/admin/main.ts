@@ -4,30 +4,21 @@ import { controlOperations } from '#platform/control/operations.ts';
 import { openControlStore } from '#platform/control/store.ts';
 import { openDlqOperations } from '#platform/dlq/operations.ts';
 import { defaultPorts } from '#platform/ports.ts';
-import { PortInUseError, type RoleContext } from '#platform/role-runtime.ts';
+import { listenHttp, type RoleContext } from '#platform/role-runtime.ts';
 import { buildAdminApp } from './app.ts';
 import { bearerChecker } from './auth.ts';
 
 export async function startAdminApi(ctx: RoleContext, token: string): Promise<number> {
-  const { config, logger, nc, lifecycle } = ctx;
-  const dlq = await openDlqOperations(nc);
+  const { config, logger, nc } = ctx;
+  const dlq = ctx.own('close the DLQ operations', await openDlqOperations(nc, { registry: ctx.registry }), (d) => d.close());
   const control = controlOperations(nc, await openControlStore(nc), config.autoscaler.enabled);
   const app = await buildAdminApp({
     logger: logger.child({ api: 'admin' }), authorized: bearerChecker(token), control, dlq,
     timeouts: config.http, rateLimitPerSecond: config.admin.rateLimitPerSecond,
   });
-  const host = config.admin.host;
-  const port = config.admin.port ?? defaultPorts.admin + config.http.portOffset;
-  try {
-    await app.listen({ host, port });
-  } catch (err) {
-    dlq.close();
-    if ((err as NodeJS.ErrnoException).code === 'EADDRINUSE') throw new PortInUseError(host, port, err);
-    throw err;
-  }
-  lifecycle.onShutdown('stop the admin API', async () => { await app.close(); dlq.close(); });
-  const address = app.server.address();
-  const bound = typeof address === 'object' && address ? address.port : port;
-  logger.info({ url: `http://${host}:${bound}/admin` }, 'admin API listening (bearer token required)');
-  return bound;
+  const address = { host: config.admin.host, port: config.admin.port ?? defaultPorts.admin + config.http.portOffset };
+  const port = await listenHttp(app, address, logger.child({ api: 'admin' }));
+  ctx.own('stop the admin API', app, (a) => a.close());
+  logger.info({ url: `http://${address.host}:${port}/admin` }, 'admin API listening (bearer token required)');
+  return port;
 }

@@ -39,51 +39,8 @@ export function policyFor(config: Config, pool: Pool, capacity: number, cap: num
 }
 
 export function startAutoscalerLoop(deps: AutoscalerDeps): AutoscalerLoop {
-  const { config, control, signals, events, logger } = deps;
-  const by = `autoscaler (${config.instanceId})`;
-  const memory = new Map<Pool, PoolMemory>();
-  const lastWrite = new Map<Pool, string>();
-
-  async function tickPool(pool: Pool, enabled: boolean, now: number): Promise<PoolStatus> {
-    const seen = await signals.observe(pool, now);
-    const current = await control.slots(pool);
-    const slotsPerWorker = current?.slots ?? seen.reportedSlots ?? config.workers.slots ?? poolDefinitions[pool].slots.initial;
-    const policy = policyFor(config, pool, seen.capacity, (await control.cap(pool))?.max);
-    const mem = memory.get(pool) ?? initialMemory();
-    // Someone else (tps scale, another autoscaler) changed the slots: that counts as a change.
-    if (current && current.at !== lastWrite.get(pool)) mem.changedAt = Math.max(mem.changedAt, Date.parse(current.at));
-    const status = (desired: number, reason: string, bottleneck: boolean): PoolStatus => ({
-      workers: seen.workers, slots: seen.slots, busy: seen.busy, utilization: seen.utilization, lag: seen.lag,
-      throughput: Math.round(seen.throughput * 100) / 100, desired, min: policy.minSlots, max: policy.maxSlots, reason, bottleneck,
-    });
-    if (!enabled) {
-      // Pressure seen while disabled must be confirmed again once enabled.
-      memory.set(pool, { ...mem, highSince: undefined, lowSince: undefined, probe: undefined, reason: undefined });
-      events.observed(pool, slotsPerWorker, false);
-      return status(slotsPerWorker, 'disabled', false);
-    }
-    const d = decide({ pool, slotsPerWorker, ...pick(seen) }, policy, mem, now);
-    if (d.direction !== 'hold') {
-      const at = new Date(now).toISOString();
-      await control.setSlots(pool, d.to, { by, at, reason: `${d.reason}: ${d.detail}` });
-      lastWrite.set(pool, at);
-    }
-    memory.set(pool, d.memory);
-    events.observed(pool, d.to, d.bottleneck);
-    if (d.notable) await events.decided(d, seen);
-    return status(d.to, d.reason, d.bottleneck);
-  }
-
-  async function tick(): Promise<void> {
-    const now = Date.now();
-    const mode = await control.autoscalerEnabled();
-    const enabled = mode?.enabled ?? config.autoscaler.enabled;
-    events.mode(enabled, mode?.by);
-    const pools = {} as Record<Pool, PoolStatus>;
-    for (const pool of poolNames) pools[pool] = await tickPool(pool, enabled, now);
-    await control.setAutoscalerStatus({ instance: config.instanceId, at: new Date(now).toISOString(), enabled, tickMs: config.autoscaler.tickMs, pools });
-  }
-
+  const state: TickState = { ...deps, by: `autoscaler (${deps.config.instanceId})`, memory: new Map(), lastWrite: new Map() };
+  const tick = () => tickAll(state);
   let stopped = false;
   let timer: NodeJS.Timeout | undefined;
   let running: Promise<void> = Promise.resolve();
@@ -93,9 +50,9 @@ export function startAutoscalerLoop(deps: AutoscalerDeps): AutoscalerLoop {
     timer = setTimeout(() => {
       running = tick().then(() => { failures = 0; }, (err: unknown) => {
         // One warning per outage, not one per tick.
-        if (failures++ === 0) logger.warn({ err }, 'autoscaler tick failed; slots stay as they are until it works again');
+        if (failures++ === 0) deps.logger.warn({ err }, 'autoscaler tick failed; slots stay as they are until it works again');
       }).finally(schedule);
-    }, config.autoscaler.tickMs);
+    }, deps.config.autoscaler.tickMs);
   };
   schedule();
   return {
@@ -105,6 +62,60 @@ export function startAutoscalerLoop(deps: AutoscalerDeps): AutoscalerLoop {
       clearTimeout(timer);
       await running;
     },
+  };
+}
+
+/** What one tick needs, and what the ticks remember between them. */
+type TickState = AutoscalerDeps & {
+  /** Who the autoscaler's writes to tps_control say set them. */
+  by: string;
+  memory: Map<Pool, PoolMemory>;
+  /** The `at` of this autoscaler's last write of each pool's slots, to tell others' writes from it. */
+  lastWrite: Map<Pool, string>;
+};
+
+async function tickAll(s: TickState): Promise<void> {
+  const { config, control, events } = s;
+  const now = Date.now();
+  const mode = await control.autoscalerEnabled();
+  const enabled = mode?.enabled ?? config.autoscaler.enabled;
+  events.mode(enabled, mode?.by);
+  const pools = {} as Record<Pool, PoolStatus>;
+  for (const pool of poolNames) pools[pool] = await tickPool(s, pool, enabled, now);
+  await control.setAutoscalerStatus({ instance: config.instanceId, at: new Date(now).toISOString(), enabled, tickMs: config.autoscaler.tickMs, pools });
+}
+
+async function tickPool(s: TickState, pool: Pool, enabled: boolean, now: number): Promise<PoolStatus> {
+  const { config, control, events, memory } = s;
+  const seen = await s.signals.observe(pool, now);
+  const current = await control.slots(pool);
+  const slotsPerWorker = current?.slots ?? seen.reportedSlots ?? config.workers.slots ?? poolDefinitions[pool].slots.initial;
+  const policy = policyFor(config, pool, seen.capacity, (await control.cap(pool))?.max);
+  const mem = memory.get(pool) ?? initialMemory();
+  // Someone else (tps scale, another autoscaler) changed the slots: that counts as a change.
+  if (current && current.at !== s.lastWrite.get(pool)) mem.changedAt = Math.max(mem.changedAt, Date.parse(current.at));
+  if (!enabled) {
+    // Pressure seen while disabled must be confirmed again once enabled.
+    memory.set(pool, { ...mem, highSince: undefined, lowSince: undefined, probe: undefined, reason: undefined });
+    events.observed(pool, slotsPerWorker, false);
+    return poolStatus(seen, policy, slotsPerWorker, 'disabled', false);
+  }
+  const d = decide({ pool, slotsPerWorker, ...pick(seen) }, policy, mem, now);
+  if (d.direction !== 'hold') {
+    const at = new Date(now).toISOString();
+    await control.setSlots(pool, d.to, { by: s.by, at, reason: `${d.reason}: ${d.detail}` });
+    s.lastWrite.set(pool, at);
+  }
+  memory.set(pool, d.memory);
+  events.observed(pool, d.to, d.bottleneck);
+  if (d.notable) await events.decided(d, seen);
+  return poolStatus(seen, policy, d.to, d.reason, d.bottleneck);
+}
+
+function poolStatus(seen: Observation, policy: ScalePolicy, desired: number, reason: string, bottleneck: boolean): PoolStatus {
+  return {
+    workers: seen.workers, slots: seen.slots, busy: seen.busy, utilization: seen.utilization, lag: seen.lag,
+    throughput: Math.round(seen.throughput * 100) / 100, desired, min: policy.minSlots, max: policy.maxSlots, reason, bottleneck,
   };
 }
 

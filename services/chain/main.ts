@@ -1,14 +1,11 @@
-// Starts one hop of the chain: chaos at its boundaries, its concurrency limit, and a breaker
-// to the next hop with a timeout shorter than its caller's.
-import { openChaosStore } from '#platform/chaos/store.ts';
-import { disabledChaos, startChaos } from '#platform/chaos/injector.ts';
-import { obeyControl } from '#platform/control/obey.ts';
-import { openControlStore } from '#platform/control/store.ts';
+// Starts one hop of the chain: its concurrency limit, and a breaker to the next hop with a timeout
+// shorter than its caller's. Chaos aimed at the hop acts at its entry (buildChain); runRole
+// (platform/role-runtime.ts) does the rest of the wiring from the role table.
+import { disabledChaos } from '#platform/chaos/injector.ts';
 import { createDownstreamClient } from '#platform/http/downstream.ts';
 import type { ChainService } from '#platform/job-catalogue.ts';
 import { brokerState } from '#platform/nats/connect.ts';
-import { defaultPorts } from '#platform/ports.ts';
-import { listen, type RoleContext } from '#platform/role-runtime.ts';
+import type { RoleContext, RoleParts } from '#platform/role-runtime.ts';
 import { buildChain } from './app.ts';
 import { createLimiter } from './limiter.ts';
 
@@ -19,13 +16,12 @@ const hopDefaults: Record<ChainService, { concurrency: number; queue: number; ne
   'service-c': { concurrency: 16, queue: 32 },
 };
 
-export async function startChain(ctx: RoleContext, service: ChainService): Promise<number> {
-  const { config, logger, registry, nc, lifecycle } = ctx;
+export async function startChain(ctx: RoleContext, service: ChainService): Promise<RoleParts> {
+  const { config, logger, registry, nc } = ctx;
   const defaults = hopDefaults[service];
   const concurrency = config.chain.concurrency ?? defaults.concurrency;
-  const chaos = await startChaos(service, await openChaosStore(nc), { registry, logger });
   const next = defaults.next
-    ? createDownstreamClient({
+    ? ctx.own('close the next-hop client', createDownstreamClient({
         caller: service,
         target: defaults.next,
         url: config.chain.urls[defaults.next],
@@ -35,7 +31,7 @@ export async function startChain(ctx: RoleContext, service: ChainService): Promi
         chaos: disabledChaos(),
         registry,
         logger,
-      })
+      }), (client) => client.close())
     : undefined;
   const app = await buildChain({
     service,
@@ -44,17 +40,10 @@ export async function startChain(ctx: RoleContext, service: ChainService): Promi
     limiter: createLimiter(concurrency, config.chain.queue ?? defaults.queue),
     ...(next ? { next } : {}),
     workScale: config.chain.workScale,
-    chaos,
+    chaos: ctx.chaos,
     broker: brokerState(nc),
     timeouts: config.http,
   });
   // An operator's `tps breaker open|close` reaches this hop's breaker on every replica.
-  const stopControl = await obeyControl(nc, await openControlStore(nc), {
-    instance: config.instanceId, role: service, logger, breakers: next ? [next.breaker] : [],
-  });
-  const port = await listen(app, ctx, defaultPorts[service]);
-  lifecycle.onShutdown('stop obeying control', () => stopControl());
-  lifecycle.onShutdown('close the next-hop client', () => next?.close());
-  lifecycle.onShutdown('stop chaos', () => chaos.stop());
-  return port;
+  return { app, breakers: next ? [next.breaker] : [] };
 }

@@ -1,9 +1,9 @@
-// The ingress's business events, each owning its counter (and log line where one is useful).
+// The ingress's refusals as business events: each owns its counter (and log line where one is
+// useful). Accepted jobs are counted where every job is admitted (platform/admission/submitted.ts).
 import { isAppError } from '#platform/errors.ts';
 import type { Logger } from '#platform/logger.ts';
 import { counter, knownLabels, labelSets, metrics, type MetricsRegistry } from '#platform/metrics.ts';
 import { toAppError } from '#platform/http/errors.ts';
-import { jobCatalogue } from '#platform/job-catalogue.ts';
 import { poolNames } from '#platform/pools.ts';
 
 export type RejectReason = (typeof knownLabels.rejectReason)[number];
@@ -19,11 +19,11 @@ export function rejectReason(err: unknown): RejectReason | undefined {
   }
 }
 
+export type IngressEvents = ReturnType<typeof ingressEvents>;
+
 export function ingressEvents(registry: MetricsRegistry, logger: Logger) {
   // Every series the ingress can export exists from its start at 0 (a healthy board reads 0, not "No data").
-  const submitted = counter(registry, metrics.jobsSubmitted, Object.values(jobCatalogue).map((t) => ({ pool: t.pool, type: t.name })));
   const rejected = counter(registry, metrics.jobsRejected, labelSets({ pool: [...poolNames, knownLabels.poolNotKnown], reason: knownLabels.rejectReason }));
-  const acceptedByType = new Map<string, () => void>();
   let lastBrokerWarning = 0;
   // One warning per 10 s is enough to see an outage without flooding the log.
   const warnBrokerDown = (err: unknown) => {
@@ -44,12 +44,6 @@ export function ingressEvents(registry: MetricsRegistry, logger: Logger) {
     return () => { count(); warnBrokerDown(err); };
   }
   return {
-    accepted(pool: string, type: string): void {
-      // Job types come from the catalogue, so there are few of them to bind.
-      let count = acceptedByType.get(type);
-      if (count === undefined) acceptedByType.set(type, (count = submitted.bind({ pool, type })));
-      count();
-    },
     /** For the paths that refuse at full speed: bind once, call per refusal. */
     rejection,
     rejected(pool: string | undefined, err: unknown): void {

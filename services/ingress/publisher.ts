@@ -8,8 +8,8 @@ import { AppError } from '#platform/errors.ts';
 import { createJetStreamPublisher, PublishError, type PubAck } from '#platform/nats/jetstream-publisher.ts';
 import { isStreamFull } from '#platform/nats/stream-errors.ts';
 
+/** Seconds a refused client waits (Retry-After) when a queue is full or NATS is unavailable. */
 export const retryAfter = { queueFull: 1, brokerUnavailable: 2 } as const;
-
 
 export type Publisher = {
   publish(subject: string, data: Uint8Array, opts: { msgID: string; headers?: MsgHdrs }): Promise<PubAck>;
@@ -31,24 +31,6 @@ export function createPublisher(nc: NatsConnection, opts: { timeoutMs: number; c
     close: () => publisher.close(),
   };
 }
-
-// Refusals decided from cached state are answered thousands of times a second: they share one
-// immutable error each instead of capturing a fresh stack trace per request.
-const sharedRefusals = new Map<string, AppError>();
-function shared(key: string, make: () => AppError): AppError {
-  let error = sharedRefusals.get(key);
-  if (!error) sharedRefusals.set(key, (error = make()));
-  return error;
-}
-
-export function brokerUnavailable(why: string): AppError {
-  return shared(`broker:${why}`, () => new AppError('BROKER_UNAVAILABLE', { detail: `(${why})`, retryAfterSeconds: retryAfter.brokerUnavailable }));
-}
-
-export function queueFull(pool: string): AppError {
-  return shared(`full:${pool}`, () => new AppError('QUEUE_FULL', { detail: `(pool ${pool})`, retryAfterSeconds: retryAfter.queueFull }));
-}
-
 
 function mapPublishError(err: unknown): AppError {
   if (isStreamFull(err)) return new AppError('QUEUE_FULL', { retryAfterSeconds: retryAfter.queueFull, cause: err });
