@@ -13,7 +13,7 @@ COMPOSE ?=
 export COMPOSE
 
 .DEFAULT_GOAL := help
-.PHONY: help bootstrap compose-env up down status provision test test-unit test-compose typecheck bench bench-ingress bench-pipeline bench-autoscaler bench-tracing bench-recovery logs clean generate chaos chaos-stop load audit
+.PHONY: help bootstrap compose-env up down status provision test test-unit test-compose typecheck bench bench-ingress bench-pipeline bench-autoscaler bench-tracing bench-recovery logs clean generate lab chaos chaos-stop load audit
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-17s %s\n", $$1, $$2}'
@@ -80,6 +80,10 @@ bench-recovery: bootstrap ## recovery time of the lab 2.4 and lab 3.1 scenarios 
 	@node bench/scenario-recovery.bench.ts --scenario cascade-3-1 --speed 2
 
 bench: bench-ingress bench-pipeline bench-autoscaler bench-tracing bench-recovery ## every benchmark
+
+lab: ## start a certification lab and print its brief: make lab LAB=2.1 (then bin/tps lab status|hint|check $(LAB); docs/labs/)
+	@test -n "$(LAB)" || { echo 'make lab: which lab? e.g. make lab LAB=2.1 (bin/tps lab list)'; exit 2; }
+	@bin/tps lab start $(LAB)
 
 chaos: ## break something on purpose: default service-a fails every request (lab 2.4); TARGET= LATENCY= ERROR_RATE= FAULT= PARAMS= DURATION= (docs/chaos.md)
 	@MODE=$(MODE) TARGET="$(TARGET)" FAULT="$(FAULT)" LATENCY="$(LATENCY)" ERROR_RATE="$(ERROR_RATE)" PARAMS="$(PARAMS)" DURATION="$(DURATION)" scripts/chaos.sh start

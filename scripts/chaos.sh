@@ -13,7 +13,7 @@ target=${TARGET:-service-a}
 # `monitoring` stands for Prometheus and Grafana together; everything else is a catalogue target.
 case " $TPS_CHAOS_TARGETS monitoring " in
   *" $target "*) ;;
-  *) echo "chaos: unknown TARGET '$target'; targets are: ${TPS_CHAOS_TARGETS// /, }, monitoring" >&2; exit 2 ;;
+  *) echo "chaos: unknown target \"$target\"; targets are: ${TPS_CHAOS_TARGETS// /, }, monitoring" >&2; exit 2 ;;
 esac
 # Whichever stack runs from this checkout (MODE=native|compose chooses); none: say how to start one.
 mode=$(stack_mode "${MODE:-}") || exit 2

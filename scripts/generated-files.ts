@@ -5,6 +5,8 @@
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { generatedFiles as monitoringFiles } from '#monitoring/generated-files.ts';
+import { labBrief } from '#operator/labs/brief.ts';
+import { labCatalogue } from '#operator/labs/catalogue.ts';
 import { renderComposeNatsConfig } from '#platform/nats/server-config.ts';
 import { replaceBlock } from './generate/blocks.ts';
 import { envExampleLines, natsPasswordLines, targetsLine, workerServiceLines } from './generate/compose.ts';
@@ -32,6 +34,8 @@ function blockFiles(): Record<string, Blocks> {
     },
     'compose.env.example': { 'nats passwords': envExampleLines() },
     'prometheus/prometheus.yml': { 'scrape jobs': scrapeJobLines() },
+    // Each lab's page shows what `tps lab start` prints.
+    ...Object.fromEntries(labCatalogue().map((lab) => [lab.doc, { 'lab brief': ['```text', ...labBrief(lab).split('\n'), '```'] }])),
   };
 }
 

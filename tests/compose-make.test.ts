@@ -74,6 +74,13 @@ describe('make chaos in compose mode', () => {
     expect(stop.calls).toEqual(['start nats prometheus grafana autoscaler', '--profile tools run --rm --no-deps -T tps chaos reset']);
     for (const call of [...nats.calls, ...monitoring.calls, ...autoscaler.calls, ...stop.calls]) expectKnownToCompose(call);
   });
+
+  it('refuses an unknown TARGET before reaching compose, naming every target (scripts/contract.sh)', async () => {
+    const bogus = await make(['chaos', 'TARGET=bogus']);
+    expect(bogus.code).not.toBe(0);
+    expect(bogus.out).toContain('chaos: unknown target "bogus"; targets are: ingress, worker-fast, worker-slow, service-a, service-b, service-c, autoscaler, nats, prometheus, grafana, jaeger, monitoring');
+    expect(bogus.calls).toEqual([]);
+  });
 });
 
 describe('make load in compose mode', () => {

@@ -1,0 +1,53 @@
+// What a learner's lab run keeps between commands, one file per lab in the state folder
+// (.tps/labs/<id>.json): when it started, the random choices it made (the truth answers are
+// checked against), counter baselines, the faults it set (so stop clears exactly those), the
+// learner's answers and the last grade.
+import { mkdirSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { z } from 'zod';
+
+const gradeSchema = z.object({ at: z.string(), score: z.number(), passed: z.boolean() });
+
+const runSchema = z.object({
+  id: z.string(),
+  startedAt: z.string(),
+  stoppedAt: z.string().optional(),
+  choices: z.record(z.string(), z.string()),
+  baselines: z.record(z.string(), z.number()),
+  faults: z.array(z.object({ target: z.string(), fault: z.string() })),
+  answers: z.record(z.string(), z.string()),
+  /** How far up each check's hint ladder the learner has climbed. */
+  hintsShown: z.record(z.string(), z.number()),
+  lastGrade: gradeSchema.optional(),
+  /** The best grade of any check, kept when the lab is stopped (`tps cert` reads it). */
+  bestGrade: gradeSchema.optional(),
+});
+export type LabRun = z.infer<typeof runSchema>;
+export type Grade = z.infer<typeof gradeSchema>;
+
+const labsFolder = (stateDir: string) => path.join(stateDir, 'labs');
+const runFile = (stateDir: string, id: string) => path.join(labsFolder(stateDir), `${id}.json`);
+
+export function readRun(stateDir: string, id: string): LabRun | undefined {
+  let text: string;
+  try { text = readFileSync(runFile(stateDir, id), 'utf8'); } catch { return undefined; }
+  const parsed = runSchema.safeParse(JSON.parse(text));
+  return parsed.success ? parsed.data : undefined;
+}
+
+export function writeRun(stateDir: string, run: LabRun): void {
+  mkdirSync(labsFolder(stateDir), { recursive: true });
+  writeFileSync(runFile(stateDir, run.id), `${JSON.stringify(run, null, 2)}\n`);
+}
+
+/** The lab in progress (started, not stopped), if any: one lab runs at a time. */
+export function activeRun(stateDir: string): LabRun | undefined {
+  let files: string[];
+  try { files = readdirSync(labsFolder(stateDir)); } catch { return undefined; }
+  return files.map((f) => readRun(stateDir, f.replace(/\.json$/, ''))).find((r) => r && !r.stoppedAt);
+}
+
+export function recordGrade(run: LabRun, grade: Grade): LabRun {
+  const best = run.bestGrade && run.bestGrade.score >= grade.score ? run.bestGrade : grade;
+  return { ...run, lastGrade: grade, bestGrade: best };
+}

@@ -1,0 +1,20 @@
+// Labs are data: every file in labs/ matches the schema, its page in docs/labs/ exists, and a bad
+// file is refused naming the field.
+import { existsSync } from 'node:fs';
+import path from 'node:path';
+import { expect, it } from 'vitest';
+import { labCatalogue, parseLab } from '#operator/labs/catalogue.ts';
+import { projectRoot } from '#platform/paths.ts';
+
+it('every lab file is valid, in program order, with its page', () => {
+  const labs = labCatalogue();
+  expect(labs.map((l) => l.id)).toEqual(['2.1', '2.6']);
+  for (const lab of labs) expect(existsSync(path.join(projectRoot, lab.doc)), lab.doc).toBe(true);
+});
+
+it('refuses a lab file with the field and what is wrong', () => {
+  const bad = `id: "x"\ntitle: t\nlevel: 7\nminutes: 10\ndoc: docs/labs/x.md\nobjective: o\ntasks: [a]\ncriteria: [c]\nchecks:\n  - { id: q, title: q, probe: { kind: answer, key: k, truth: nothing }, hints: [h] }\nsolve: [{ do: answer, key: k, from: nothing }]\n`;
+  expect(() => parseLab('x.yaml', bad)).toThrow(/labs\/x\.yaml is not a valid lab:\n {2}- level: Too big: expected number to be <=3/);
+  const unknownTruth = bad.replace('level: 7', 'level: 2');
+  expect(() => parseLab('x.yaml', unknownTruth)).toThrow(/checks\.q: truth "nothing" is not a setup choice/);
+});

@@ -1,0 +1,92 @@
+// The lab engine against a real stack (its own nats-server, the native supervisor's role
+// processes), through the real `tps lab` command: doing nothing after `start` fails `check` with
+// the reasons, `solve` then `check` passes, a wrong answer fails, hints climb to the answer, and
+// `stop` clears what the lab set up.
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { tps } from '#devenv/cli.ts';
+import { startNatsServer, waitFor, type NatsServerHandle } from '#devenv/nats-server.ts';
+import { startStack, type Stack } from '#devenv/stack.ts';
+
+let server: NatsServerHandle;
+let stack: Stack;
+let env: Record<string, string>;
+const lab = (...args: string[]) => tps(['lab', ...args], env);
+
+beforeAll(async () => {
+  server = await startNatsServer();
+  stack = await startStack(server.url);
+  env = { NATS_URL: server.url, TPS_STATE_DIR: stack.stateDir };
+}, 120_000);
+afterAll(async () => {
+  await stack?.stop();
+  await server?.dispose();
+});
+
+/** Grades until the lab passes (the solve's jobs finish asynchronously). */
+async function passes(id: string): Promise<string> {
+  return waitFor(async () => {
+    const r = await lab('check', id);
+    return r.code === 0 ? r.stdout : undefined;
+  }, 30_000, () => `lab ${id} to pass`);
+}
+
+describe('lab 2.1, system setup', () => {
+  it('fails with the reason when nothing was done, passes once solved, and keeps the grade', async () => {
+    const start = await lab('start', '2.1');
+    expect(start.code, start.stderr).toBe(0);
+    expect(start.stdout).toContain('Objective: Get the reference system running');
+    const idle = await lab('check', '2.1');
+    expect(idle.code).toBe(1);
+    expect(idle.stdout).toMatch(/pass {2}healthy .*\(7 roles ready\)/);
+    expect(idle.stdout).toMatch(/FAIL {2}request .*tps_jobs_submitted_total rose by 0 since the lab started; the check wants >= 1/);
+    expect(idle.stdout).toMatch(/not passed, score 50 %/);
+
+    expect((await lab('solve', '2.1')).stdout).toContain('submitted 1 fast.echo job');
+    expect(await passes('2.1')).toMatch(/PASSED, score 100 %/);
+    const report = await lab('report', '2.1');
+    expect(report.stdout).toMatch(/\*\*Passed\*\*, score 100 %/);
+    expect(report.stdout).toMatch(/\| every role answers ready \| 2 \| pass \|/);
+    expect((await lab('stop', '2.1')).code).toBe(0);
+    expect((await lab('list')).stdout).toMatch(/2\.1 +2 +30 +System setup +stopped \(best 100 %, passed\)/);
+  });
+});
+
+describe('lab 2.6, traces', () => {
+  it('slows a random hop, fails a wrong answer, hints up to the answer, passes solved, and stop clears the fault', async () => {
+    expect((await lab('start', '2.6')).code).toBe(0);
+    const faults = await stack.chaos.list();
+    expect(faults.map((f) => f.fault)).toEqual(['latency']);
+    const hop = faults[0]?.target ?? '';
+    expect(['service-a', 'service-b', 'service-c']).toContain(hop);
+
+    const wrong = ['service-a', 'service-b', 'service-c'].find((s) => s !== hop) ?? '';
+    expect((await lab('answer', '2.6', `bottleneck=${wrong}`)).code).toBe(0);
+    const failing = await lab('check', '2.6');
+    expect(failing.code).toBe(1);
+    expect(failing.stdout).toContain(`FAIL  bottleneck       the slow hop named: bottleneck=${wrong} is not it`);
+    const bad = await lab('answer', '2.6', 'slowest=service-a');
+    expect(bad.code).toBe(1);
+    expect(bad.stderr).toContain('expected key=value with key one of bottleneck; got "slowest=service-a"');
+
+    const hints = [];
+    for (let i = 0; i < 3; i++) hints.push((await lab('hint', '2.6', 'bottleneck')).stdout);
+    expect(hints[0]).toMatch(/^hint 1\/3: /);
+    expect(hints[2]).toContain(`hint 3/3: The slow hop is ${hop}`);
+
+    expect((await lab('solve', '2.6')).stdout).toContain(`answered bottleneck=${hop}`);
+    expect(await passes('2.6')).toMatch(/pass {2}bottleneck/);
+    expect((await lab('stop', '2.6')).code).toBe(0);
+    expect(await stack.chaos.list()).toEqual([]);
+  });
+
+  it('refuses an unknown lab, a second lab while one runs, and a lab not started', async () => {
+    const unknown = await lab('start', '9.9');
+    expect(unknown.code).toBe(2);
+    expect(unknown.stderr).toContain('unknown lab "9.9"; labs are: 2.1, 2.6');
+    expect((await lab('start', '2.1')).code).toBe(0);
+    const second = await lab('start', '2.6');
+    expect(second.code).toBe(1);
+    expect(second.stderr).toContain('lab 2.1 is in progress; `tps lab stop` it first');
+    expect((await lab('stop', '2.1')).code).toBe(0);
+  });
+});
