@@ -51,6 +51,23 @@ describe('lab 2.1, system setup', () => {
   });
 });
 
+describe('lab 2.4, failure and recovery', () => {
+  it('fails while nothing broke, and passes once a breaker opened under a failure and everything recovered', async () => {
+    expect((await lab('start', '2.4')).code).toBe(0);
+    const idle = await lab('check', '2.4');
+    expect(idle.code).toBe(1);
+    expect(idle.stdout).toMatch(/FAIL {2}breaker-opened +a circuit breaker opened: tps_circuit_transitions_total\{"to":"open"\} rose by 0/);
+    expect(idle.stdout).toMatch(/pass {2}recovered/);
+
+    const solved = await tps(['lab', 'solve', '2.4'], env, { timeoutMs: 200_000 });
+    expect(solved.code, solved.stderr).toBe(0);
+    expect(solved.stdout).toContain('breaker-opened holds');
+    expect(await passes('2.4')).toMatch(/PASSED, score 100 %/);
+    expect(await stack.chaos.list()).toEqual([]);
+    expect((await lab('stop', '2.4')).code).toBe(0);
+  }, 240_000);
+});
+
 describe('lab 2.6, traces', () => {
   it('slows a random hop, fails a wrong answer, hints up to the answer, passes solved, and stop clears the fault', async () => {
     expect((await lab('start', '2.6')).code).toBe(0);
@@ -82,7 +99,7 @@ describe('lab 2.6, traces', () => {
   it('refuses an unknown lab, a second lab while one runs, and a lab not started', async () => {
     const unknown = await lab('start', '9.9');
     expect(unknown.code).toBe(2);
-    expect(unknown.stderr).toContain('unknown lab "9.9"; labs are: 2.1, 2.6');
+    expect(unknown.stderr).toContain('unknown lab "9.9"; labs are: 2.1, 2.4, 2.6');
     expect((await lab('start', '2.1')).code).toBe(0);
     const second = await lab('start', '2.6');
     expect(second.code).toBe(1);

@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { labCatalogue, findLab } from '#operator/labs/catalogue.ts';
-import { answerLab, LabError, nextHint, requireRun, solveLab, startLab, stopLab, type LabStack } from '#operator/labs/engine.ts';
+import { answerLab, LabError, nextHint, requireRun, startLab, stopLab, type LabStack } from '#operator/labs/engine.ts';
+import { needsChaos, solveLab } from '#operator/labs/solve.ts';
 import { gradeRun } from '#operator/labs/grade.ts';
 import type { Lab } from '#operator/labs/lab-schema.ts';
 import { readRun, recordGrade, writeRun } from '#operator/labs/lab-state.ts';
@@ -45,7 +46,7 @@ function stackOf(chaos?: LabStack['chaos']): LabStack {
 
 /** Runs with the chaos store when the lab sets faults (it needs NATS), without NATS otherwise. */
 async function withStack<T>(target: Lab, run: (stack: LabStack) => Promise<T>): Promise<T> {
-  if (target.setup.faults.length === 0) return run(stackOf());
+  if (!needsChaos(target)) return run(stackOf());
   return withNats('lab', async ({ nc }) => run(stackOf(await openChaosStore(nc))));
 }
 
@@ -89,7 +90,7 @@ async function dispatch(sub: (typeof subcommands)[number], args: string[]): Prom
       return 0;
     }
     case 'solve': {
-      for (const line of await solveLab(target, stackOf())) console.log(line);
+      await withStack(target, (stack) => solveLab(target, stack, (line) => console.log(line)));
       return 0;
     }
     case 'report': {

@@ -84,24 +84,3 @@ export function nextHint(lab: Lab, stateDir: string, checkId: string): { hint: s
   const hint = (check.hints[rung - 1] ?? '').replace(/\{(\w+)\}/g, (whole, name: string) => run.choices[name] ?? whole);
   return { hint, rung, of: check.hints.length };
 }
-
-/** Does the learner's part: submits jobs, answers from the truth. For demos and tests. */
-export async function solveLab(lab: Lab, stack: LabStack): Promise<string[]> {
-  const run = requireRun(lab, stack.stateDir, { active: true });
-  const done: string[] = [];
-  for (const step of lab.solve) {
-    if (step.do === 'answer') {
-      answerLab(lab, stack.stateDir, [`${step.key}=${run.choices[step.from] ?? ''}`]);
-      done.push(`answered ${step.key}=${run.choices[step.from] ?? ''}`);
-      continue;
-    }
-    const ingress = stack.targets.find((t) => t.role === 'ingress');
-    if (!ingress) throw new LabError('no ingress to submit to');
-    for (let i = 0; i < step.count; i++) {
-      const res = await fetch(`${ingress.url}/jobs`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ type: step.type }) });
-      if (res.status !== 202) throw new LabError(`the ingress answered ${res.status} to a ${step.type} job`);
-    }
-    done.push(`submitted ${step.count} ${step.type} job${step.count === 1 ? '' : 's'}`);
-  }
-  return done;
-}

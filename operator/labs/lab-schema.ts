@@ -17,6 +17,8 @@ const metricProbe = z.object({
   measure: z.enum(['value', 'increase']).default('value'),
   op: z.enum(['>', '>=', '<', '<=', '==']),
   value: z.number(),
+  /** The value when no role reports the metric yet (a gauge exported only once set); unset: fails. */
+  absent: z.number().optional(),
 });
 
 /** Every role of the stack answers /readyz with 200. */
@@ -50,6 +52,11 @@ const faultStep = z.object({ target: z.string().min(1), fault: z.string().min(1)
 const solveStep = z.discriminatedUnion('do', [
   z.object({ do: z.literal('submit'), type: z.string().min(1), count: z.number().int().min(1).max(10_000).default(1) }),
   z.object({ do: z.literal('answer'), key: id, from: id }),
+  /** What the learner would do with `make chaos` / `make chaos-stop`. */
+  z.object({ do: z.literal('fault'), target: z.string().min(1), fault: z.string().min(1), params: z.record(z.string(), z.unknown()).default({}) }),
+  z.object({ do: z.literal('clear'), target: z.string().min(1) }),
+  /** Waits until one of the lab's checks holds, submitting `type` jobs meanwhile if given. */
+  z.object({ do: z.literal('wait'), check: id, seconds: z.number().int().min(1).max(600), submit: z.string().optional() }),
 ]);
 export type SolveStep = z.infer<typeof solveStep>;
 

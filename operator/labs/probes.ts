@@ -43,7 +43,7 @@ export function baselineKey(probe: Pick<MetricProbe, 'metric' | 'labels' | 'aggr
 const compare = { '>': (a: number, b: number) => a > b, '>=': (a: number, b: number) => a >= b, '<': (a: number, b: number) => a < b, '<=': (a: number, b: number) => a <= b, '==': (a: number, b: number) => a === b };
 
 function metricResult(probe: MetricProbe, samples: readonly Sample[], run: LabRun): ProbeResult {
-  const now = selectorValue(probe, samples);
+  const now = selectorValue(probe, samples) ?? probe.absent;
   const label = `${probe.metric}${Object.keys(probe.labels).length ? JSON.stringify(probe.labels) : ''}`;
   if (now === undefined) return { holds: false, reason: `no role reports ${label} yet` };
   const measured = probe.measure === 'increase' ? now - (run.baselines[baselineKey(probe)] ?? 0) : now;
