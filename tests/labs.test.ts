@@ -51,6 +51,22 @@ describe('lab 2.1, system setup', () => {
   });
 });
 
+describe('lab 2.3, reading dashboards', () => {
+  it('checks readings against the live metrics: a wrong reading fails with the value shown, solved readings pass', async () => {
+    expect((await lab('start', '2.3')).code).toBe(0);
+    expect((await lab('answer', '2.3', 'fast_capacity=900', 'breaker=2')).code).toBe(0);
+    const wrong = await lab('check', '2.3');
+    expect(wrong.code).toBe(1);
+    expect(wrong.stdout).toContain('FAIL  fast_capacity    the fast queue\'s capacity read: fast_capacity=900, but the panel shows 1000 now');
+    expect(wrong.stdout).toContain('breaker=2, but the panel shows 0 now');
+    expect(wrong.stdout).toMatch(/FAIL {2}slow_capacity .*no answer yet: tps lab answer 2\.3 slow_capacity=<value>/);
+    const solved = await lab('solve', '2.3');
+    expect(solved.stdout).toMatch(/read fast_capacity=1000, fast_slots=\d+, breaker=0, slow_capacity=200/);
+    expect(await passes('2.3')).toMatch(/PASSED, score 100 %/);
+    expect((await lab('stop', '2.3')).code).toBe(0);
+  });
+});
+
 describe('lab 2.4, failure and recovery', () => {
   it('fails while nothing broke, and passes once a breaker opened under a failure and everything recovered', async () => {
     expect((await lab('start', '2.4')).code).toBe(0);
@@ -99,7 +115,7 @@ describe('lab 2.6, traces', () => {
   it('refuses an unknown lab, a second lab while one runs, and a lab not started', async () => {
     const unknown = await lab('start', '9.9');
     expect(unknown.code).toBe(2);
-    expect(unknown.stderr).toContain('unknown lab "9.9"; labs are: 2.1, 2.4, 2.6');
+    expect(unknown.stderr).toContain('unknown lab "9.9"; labs are: 2.1, 2.3, 2.4, 2.6');
     expect((await lab('start', '2.1')).code).toBe(0);
     const second = await lab('start', '2.6');
     expect(second.code).toBe(1);

@@ -60,7 +60,7 @@ export function requireRun(lab: Lab, stateDir: string, opts: { active: boolean }
 
 export function answerLab(lab: Lab, stateDir: string, pairs: readonly string[]): LabRun {
   const run = requireRun(lab, stateDir, { active: true });
-  const keys = lab.checks.flatMap((c) => (c.probe.kind === 'answer' ? [c.probe.key] : []));
+  const keys = lab.checks.flatMap((c) => (c.probe.kind === 'answer' || c.probe.kind === 'reading' ? [c.probe.key] : []));
   if (keys.length === 0) throw new LabError(`lab ${lab.id} asks no questions`);
   const answers = { ...run.answers };
   for (const pair of pairs) {

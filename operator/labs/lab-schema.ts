@@ -32,7 +32,18 @@ const answerProbe = z.object({
   truth: id,
 });
 
-export const probeSchema = z.discriminatedUnion('kind', [metricProbe, readyProbe, answerProbe]);
+/** The learner's reading of a live value (a dashboard panel), checked against the metric now,
+ * within a tolerance (relative, 0.2 = 20 %; the value moves while the learner reads it). */
+const readingProbe = z.object({
+  kind: z.literal('reading'),
+  key: id,
+  metric: z.string().regex(/^[a-zA-Z_:][\w:]*$/),
+  labels: z.record(z.string(), z.string()).default({}),
+  aggregate: z.enum(['sum', 'max', 'min']).default('sum'),
+  tolerance: z.number().min(0).max(1).default(0.2),
+});
+
+export const probeSchema = z.discriminatedUnion('kind', [metricProbe, readyProbe, answerProbe, readingProbe]);
 export type Probe = z.infer<typeof probeSchema>;
 
 const checkSchema = z.object({
@@ -52,6 +63,8 @@ const faultStep = z.object({ target: z.string().min(1), fault: z.string().min(1)
 const solveStep = z.discriminatedUnion('do', [
   z.object({ do: z.literal('submit'), type: z.string().min(1), count: z.number().int().min(1).max(10_000).default(1) }),
   z.object({ do: z.literal('answer'), key: id, from: id }),
+  /** Answers every `reading` question from the live metrics, as a learner reading the panels would. */
+  z.object({ do: z.literal('read') }),
   /** What the learner would do with `make chaos` / `make chaos-stop`. */
   z.object({ do: z.literal('fault'), target: z.string().min(1), fault: z.string().min(1), params: z.record(z.string(), z.unknown()).default({}) }),
   z.object({ do: z.literal('clear'), target: z.string().min(1) }),

@@ -67,14 +67,30 @@ function answerResult(probe: Extract<Probe, { kind: 'answer' }>, run: LabRun): P
   return given === run.choices[probe.truth] ? { holds: true, measured: given } : { holds: false, measured: given, reason: `${probe.key}=${given} is not it` };
 }
 
-/** Runs every probe; metric probes share one scrape of the stack. */
+function readingResult(probe: Extract<Probe, { kind: 'reading' }>, samples: readonly Sample[], run: LabRun): ProbeResult {
+  const given = run.answers[probe.key];
+  if (given === undefined) return { holds: false, reason: `no answer yet: tps lab answer ${run.id} ${probe.key}=<value>` };
+  const now = selectorValue(probe, samples);
+  if (now === undefined) return { holds: false, reason: `no role reports ${probe.metric} to compare with` };
+  const read = Number(given);
+  const close = Number.isFinite(read) && Math.abs(read - now) <= Math.max(probe.tolerance * Math.abs(now), 0.5);
+  return close ? { holds: true, measured: `${given} (now ${now})` } : { holds: false, measured: given, reason: `${probe.key}=${given}, but the panel shows ${now} now` };
+}
+
+/** Runs every probe; metric and reading probes share one scrape of the stack. */
 export async function runProbes(probes: readonly Probe[], ctx: ProbeContext): Promise<ProbeResult[]> {
-  const samples = probes.some((p) => p.kind === 'metric') ? await scrapeAll(ctx.targets) : [];
+  const samples = probes.some((p) => p.kind === 'metric' || p.kind === 'reading') ? await scrapeAll(ctx.targets) : [];
   return Promise.all(probes.map((p) => {
     if (p.kind === 'metric') return metricResult(p, samples, ctx.run);
+    if (p.kind === 'reading') return readingResult(p, samples, ctx.run);
     if (p.kind === 'ready') return readyResult(ctx.targets);
     return answerResult(p, ctx.run);
   }));
+}
+
+/** The value a `reading` question asks for, now (what `solve` answers). */
+export async function currentReading(probe: Extract<Probe, { kind: 'reading' }>, targets: readonly Target[]): Promise<number | undefined> {
+  return selectorValue(probe, await scrapeAll(targets));
 }
 
 /** Counter values at the start, for `increase` probes. */

@@ -5,6 +5,7 @@ import { answerLab, LabError, requireRun, type LabStack } from './engine.ts';
 import { gradeRun } from './grade.ts';
 import type { Lab, SolveStep } from './lab-schema.ts';
 import { readRun } from './lab-state.ts';
+import { currentReading } from './probes.ts';
 
 async function submit(stack: LabStack, type: string, count: number): Promise<void> {
   const ingress = stack.targets.find((t) => t.role === 'ingress');
@@ -52,6 +53,16 @@ async function perform(lab: Lab, stack: LabStack, step: SolveStep): Promise<stri
       return `cleared the faults on ${step.target}`;
     case 'wait':
       return waitFor(lab, stack, step);
+    case 'read': {
+      const read = [];
+      for (const check of lab.checks) {
+        if (check.probe.kind !== 'reading') continue;
+        const value = await currentReading(check.probe, stack.targets);
+        read.push(`${check.probe.key}=${value ?? ''}`);
+      }
+      answerLab(lab, stack.stateDir, read);
+      return `read ${read.join(', ')}`;
+    }
   }
 }
 
