@@ -3,6 +3,7 @@
 import { DeliverPolicy, type JetStreamClient, type JetStreamManager } from '@nats-io/jetstream';
 import type { MsgHdrs } from '@nats-io/transport-node';
 import { decodeJob, type JobMessage } from '../job-message.ts';
+import { readToEnd } from '../nats/read-to-end.ts';
 import { streams } from '../nats/subjects.ts';
 import { dlqHeaders } from './headers.ts';
 
@@ -72,17 +73,7 @@ export async function readEntries(js: JetStreamClient, jsm: JetStreamManager): P
   if (info.state.messages === 0) return [];
   const consumer = await js.consumers.get(streams.dlq, { deliver_policy: DeliverPolicy.All });
   const out: DlqEntry[] = [];
-  for (;;) {
-    const batch = await consumer.fetch({ max_messages: 1_000, expires: 1_000 });
-    let received = 0;
-    let last = false;
-    for await (const m of batch) {
-      received += 1;
-      out.push(toEntry({ seq: m.seq, subject: m.subject, time: m.time, headers: m.headers, data: m.data }));
-      if (m.info.pending === 0) { last = true; break; }
-    }
-    if (last || received === 0) break;
-  }
+  await readToEnd(consumer, (m) => out.push(toEntry({ seq: m.seq, subject: m.subject, time: m.time, headers: m.headers, data: m.data })));
   return out;
 }
 
