@@ -31,7 +31,7 @@ function starter(spec: RoleSpec): Start {
 
 export const roles: Readonly<Record<string, RoleDefinition>> = Object.fromEntries(roleSpecs.map((spec) => [spec.name, { ...spec, start: starter(spec) }]));
 
-export const roleNames = roleSpecs.map((r) => r.name);
+export { roleNames } from '#platform/roles.ts';
 
 export function findRole(name: string): RoleDefinition | undefined {
   return Object.hasOwn(roles, name) ? roles[name] : undefined;
