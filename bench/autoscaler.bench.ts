@@ -1,7 +1,7 @@
 // Autoscaler reaction times with the default (lab) policy, on the whole pipeline:
 //   step:       a step of slow.report load; how long until the slow pool's slots rise, until the
 //               backlog is gone, and after the load stops, until they fall and are back at the minimum.
-//   bottleneck: more slow load than service-c can take (16 at once, ~0.3 s each: ~50 jobs/s);
+//   bottleneck: more slow load than service-c can take (CHAIN_CONCURRENCY=16, ~0.3 s each: ~50 jobs/s);
 //               how many steps until the autoscaler says more slots do not help, and where it holds.
 //   node bench/autoscaler.bench.ts [--scenario step|bottleneck] [--rate 40] [--seconds 60]
 import { writeFileSync } from 'node:fs';
@@ -18,7 +18,9 @@ const rate = Number(values.rate ?? (scenario === 'step' ? 40 : 120));
 const seconds = Number(values.seconds ?? (scenario === 'step' ? 60 : 90));
 
 const nats = await startNatsServer();
-const stack: Stack = await startStack(nats.url, { LOG_LEVEL: 'warn' });
+// The bottleneck needs a downstream that takes fewer jobs at once than the workers can send:
+// every hop limited to 16 at once (service-c's ~0.3 s per job then caps the pool near 50 jobs/s).
+const stack: Stack = await startStack(nats.url, { LOG_LEVEL: 'warn', ...(scenario === 'bottleneck' ? { CHAIN_CONCURRENCY: '16' } : {}) });
 const t0 = Date.now();
 const at = () => `${((Date.now() - t0) / 1000).toFixed(1).padStart(6)} s`;
 const slots = () => metricValue(stack.url('worker-slow'), /^tps_worker_slots\{pool="slow"\}/).catch(() => -1);

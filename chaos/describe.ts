@@ -24,6 +24,8 @@ export function paramsText(fault: FaultName): string {
 }
 
 export function targetsOf(fault: FaultName): readonly string[] {
-  return faultCatalogue[fault].kind === 'system' ? (systemFaultTargets[fault] ?? []) : processTargets;
+  const def = faultCatalogue[fault];
+  if ('targets' in def) return def.targets;
+  return def.kind === 'system' ? (systemFaultTargets[fault] ?? []) : processTargets;
 }
 

@@ -39,9 +39,10 @@ export function labReport(lab: Lab, run: LabRun, grading: Grading): string {
     '',
     '## Checks',
     '',
-    '| Check | Weight | Result | Measured | Why not |',
-    '|---|---|---|---|---|',
-    ...grading.results.map(({ check, result }) => `| ${check.title} | ${check.weight} | ${result.holds ? 'pass' : 'fail'} | ${result.measured ?? ''} | ${result.holds ? '' : result.reason ?? ''} |`),
+    '| Check | Weight | Result | Measured | Why not | Graded by |',
+    '|---|---|---|---|---|---|',
+    ...grading.results.map(({ check, result }) => `| ${check.title} | ${check.weight} | ${result.holds ? 'pass' : 'fail'} | ${cell(result.measured ?? '')} | ${result.holds ? '' : cell(result.reason ?? '')} | ${check.graded} |`),
+    ...personGraded(grading),
     '',
     '## Answers',
     ...(Object.keys(run.answers).length ? Object.entries(run.answers).map(([k, v]) => `- ${k} = ${v}`) : ['(none)']),
@@ -52,3 +53,11 @@ export function labReport(lab: Lab, run: LabRun, grading: Grading): string {
 }
 
 const pct = (score: number) => `${Math.round(score * 100)} %`;
+const cell = (text: string | number) => String(text).replaceAll('|', '\\|');
+
+/** What a machine could not judge: said in the report, so a person grades it. */
+function personGraded(grading: Grading): string[] {
+  const parts = grading.results.filter((r) => r.check.graded !== 'machine').map((r) => r.check.title);
+  if (parts.length === 0) return ['', 'Every check above was graded by the machine.'];
+  return ['', `The machine graded every check above. A person must still grade the content of: ${parts.join('; ')} (the answers below are the candidate's words).`];
+}

@@ -21,6 +21,7 @@ export const commands: Record<string, CommandEntry> = {
   load: { summary: 'Open-model load on the ingress: fixed arrival rate, live progress, summary, ledger', load: () => import('./commands/load.ts') },
   audit: { summary: 'From a load ledger: every accepted job completed, dead-lettered, in flight or lost', load: () => import('./commands/audit.ts') },
   lab: { summary: 'The certification labs: list, start, status, hint, answer, check, solve, report, stop', load: () => import('./commands/lab.ts') },
+  exam: { summary: 'The practical exams: tps exam 2 stages "Monday morning" and grades it', load: () => import('./commands/exam.ts') },
   quiz: { summary: 'The Level 1 self-assessment: 20 questions from the handbook, 80 % to pass', load: () => import('./commands/quiz.ts') },
   cert: { summary: 'Which certification levels you have passed (quiz, labs)', load: () => import('./commands/cert.ts') },
   dlq: { summary: 'Dead-letter queue: list, show, replay (rate-limited, dry run), purge', load: () => import('./commands/dlq.ts') },

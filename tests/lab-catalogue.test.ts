@@ -8,7 +8,7 @@ import { projectRoot } from '#platform/paths.ts';
 
 it('every lab file is valid, in program order, with its page', () => {
   const labs = labCatalogue();
-  expect(labs.map((l) => l.id)).toEqual(['2.1', '2.3', '2.4', '2.6']);
+  expect(labs.map((l) => l.id)).toEqual(['2.1', '2.2', '2.3', '2.4', '2.5', '2.6', 'exam-2']);
   for (const lab of labs) expect(existsSync(path.join(projectRoot, lab.doc)), lab.doc).toBe(true);
 });
 
@@ -17,4 +17,18 @@ it('refuses a lab file with the field and what is wrong', () => {
   expect(() => parseLab('x.yaml', bad)).toThrow(/labs\/x\.yaml is not a valid lab:\n {2}- level: Too big: expected number to be <=3/);
   const unknownTruth = bad.replace('level: 7', 'level: 2');
   expect(() => parseLab('x.yaml', unknownTruth)).toThrow(/checks\.q: truth "nothing" is not a setup choice/);
+});
+
+it('refuses checks that point at the wrong kind of check, and an answer step with no source', () => {
+  const lab = (checks: string, solve = '[{ do: submit, type: fast.echo }]') =>
+    `id: "x"\ntitle: t\nlevel: 2\nminutes: 10\ndoc: docs/labs/x.md\nobjective: o\ntasks: [a]\ncriteria: [c]\nchecks:\n${checks}\nsolve: ${solve}\n`;
+  const ready = '  - { id: up, title: up, probe: { kind: ready }, hints: [h] }';
+  const held = '  - { id: later, title: l, probe: { kind: all, of: [{ kind: held, check: up }, { kind: ready }] }, hints: [h] }';
+  expect(() => parseLab('x.yaml', lab(`${ready}\n${held}`))).toThrow(/checks\.later: held "up" must name a check with latch: true/);
+  expect(() => parseLab('x.yaml', lab(`${ready.replace('probe', 'latch: true, probe')}\n${held}`))).not.toThrow();
+  const after = '  - { id: down, title: d, probe: { kind: event, subject: tps.events.autoscaler, after: up, op: ">=", value: 1 }, hints: [h] }';
+  expect(() => parseLab('x.yaml', lab(`${ready}\n${after}`))).toThrow(/checks\.down: after "up" must name an event check/);
+  const answer = '  - { id: q, title: q, probe: { kind: answer, key: cause, accept: [workers] }, hints: [h] }';
+  expect(() => parseLab('x.yaml', lab(answer, '[{ do: answer, key: cause }]'))).toThrow(/solve: answer cause needs either from \(a setup choice\) or value/);
+  expect(() => parseLab('x.yaml', lab(answer.replace('accept: [workers]', 'truth: t, accept: [workers]')))).toThrow(/an answer check has either truth/);
 });

@@ -49,7 +49,7 @@ it('fails a poor answer set with each wrong answer explained, then passes a corr
   const cert = await tps(['cert'], env);
   expect(cert.code).toBe(0);
   expect(cert.stdout).toContain('Level 1: PASSED; done: quiz (best 100 %)');
-  expect(cert.stdout).toContain('Level 2: not yet; to do: lab 2.1, lab 2.2 (not in this version yet)');
+  expect(cert.stdout).toContain('Level 2: not yet; to do: lab 2.1, lab 2.2, lab 2.3, lab 2.4, lab 2.5, lab 2.6, exam 2');
 });
 
 it('refuses malformed answers and a wrong count', async () => {

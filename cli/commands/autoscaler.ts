@@ -76,6 +76,10 @@ function formatStatus(view: AutoscalerView, decisions: DecisionEvent[]): string 
   const lines: string[] = [];
   const mode = view.enabled ? 'enabled' : 'DISABLED (manual control: slots change only with `tps scale`)';
   lines.push(`Autoscaler: ${mode}${view.setBy ? `, set by ${view.setBy.by} ${ago(view.setBy.at)}` : ' (default)'}`);
+  for (const pool of poolNames) {
+    const setBy = view.capsSetBy[pool];
+    if (view.caps[pool] !== undefined) lines.push(`Cap:        ${pool} at most ${view.caps[pool]} slots per worker${setBy ? `, set by ${setBy.by} ${ago(setBy.at)}` : ''} (tps autoscaler cap ${pool} off lifts it)`);
+  }
   const s = view.status;
   if (!s) lines.push('Process:    never ran (no status in tps_control); workers keep their slots');
   else if (!s.alive) lines.push(`Process:    NOT RUNNING: last tick ${ago(s.at)} (workers keep their last slots; \`tps scale\` works meanwhile)`);

@@ -1,13 +1,20 @@
 import { z } from 'zod';
 import { labCatalogue, findLab } from '#operator/labs/catalogue.ts';
 import { answerLab, LabError, nextHint, requireRun, startLab, stopLab, type LabStack } from '#operator/labs/engine.ts';
-import { needsChaos, solveLab } from '#operator/labs/solve.ts';
-import { gradeRun } from '#operator/labs/grade.ts';
+import { needsNats, solveLab } from '#operator/labs/solve.ts';
+import { gradeLab } from '#operator/labs/grade.ts';
 import type { Lab } from '#operator/labs/lab-schema.ts';
-import { readRun, recordGrade, writeRun } from '#operator/labs/lab-state.ts';
+import { readRun } from '#operator/labs/lab-state.ts';
 import { nativeTargets, parseTargets } from '#operator/status/collect.ts';
 import { openChaosStore } from '#platform/chaos/store.ts';
 import { loadConfig } from '#platform/config.ts';
+import { controlOperations } from '#platform/control/operations.ts';
+import { openControlStore } from '#platform/control/store.ts';
+import { recentEvents } from '#platform/nats/recent-events.ts';
+import { openDlqOperations } from '#platform/dlq/operations.ts';
+import { defaultPorts } from '#platform/ports.ts';
+import { stageWeekend } from '#operator/exam/stage.ts';
+import type { NatsConnection } from '#platform/nats/connect.ts';
 import { stateDir } from '#platform/paths.ts';
 import { checkLines, gradeLine, labBrief, labList, labReport } from '../lab-format.ts';
 import { CommandError, UsageError, parseFlags } from '../output.ts';
@@ -15,8 +22,8 @@ import { operator, withNats } from '../session.ts';
 
 export const help = `
 usage: tps lab list
-       tps lab start <lab>      set the lab up (faults, random choices) and print its brief
-       tps lab status <lab>     each check: pass, or why not yet
+       tps lab start <lab> [--speed N] [--choose name=value]   set the lab up and print its brief
+       tps lab status <lab> [--watch]    each check: pass, or why not yet (--watch: every 2 s)
        tps lab hint <lab> <check>   the next hint (a nudge, where to look, the answer)
        tps lab answer <lab> key=value ...   answer what the lab asks (e.g. bottleneck=service-b)
        tps lab check <lab>      grade: pass or not, score; exit 0 only when passed
@@ -27,6 +34,12 @@ usage: tps lab list
 The labs of the certification program (Level 2 and 3), each a file in labs/ with its page in
 docs/labs/. A lab runs against the stack of this checkout (\`make up\`, or in compose the tools
 container: TPS_TARGETS). One lab runs at a time. Also: make lab LAB=2.1.
+
+  --speed N   (start) the lab's own timeline N times shorter, 1-60: the loads \`tps lab solve\`
+              runs; the system's reaction times are its configuration (AUTOSCALER_*, BREAKER_*)
+  --choose name=value,...   (start) fix a random choice instead of drawing it (an instructor's
+              demo, or practice: --choose incident=capped-autoscaler for the exam)
+  --watch     (status) re-run the checks every 2 s until every check holds or Ctrl-C
 `;
 
 const subcommands = ['list', 'start', 'status', 'hint', 'answer', 'check', 'solve', 'report', 'stop'] as const;
@@ -38,26 +51,56 @@ function lab(id: string | undefined): Lab {
   return found;
 }
 
-function stackOf(chaos?: LabStack['chaos']): LabStack {
+function stackOf(): LabStack {
   const config = loadConfig();
   const targets = config.operator.targets ? parseTargets(config.operator.targets) : nativeTargets(config.stateDir);
-  return { stateDir: stateDir(config.stateDir), targets, ...(chaos ? { chaos } : {}), by: operator() };
+  return { stateDir: stateDir(config.stateDir), targets, by: operator() };
 }
 
-/** Runs with the chaos store when the lab sets faults (it needs NATS), without NATS otherwise. */
+async function natsParts(nc: NatsConnection): Promise<Omit<LabStack, 'stateDir' | 'targets' | 'by'>> {
+  const config = loadConfig();
+  const prometheusUrl = `http://127.0.0.1:${defaultPorts.prometheus + config.http.portOffset}`;
+  return {
+    chaos: await openChaosStore(nc),
+    control: controlOperations(nc, await openControlStore(nc), config.autoscaler.enabled),
+    dlq: await openDlqOperations(nc),
+    stageHistory: (incident) => stageWeekend(incident, { stateDir: stateDir(config.stateDir), prometheusUrl }),
+    events: (subject, since) => recentEvents(nc, subject, { sinceMs: Date.now() - since.getTime() + 1_000, limit: 10_000 }),
+  };
+}
+
+/** Runs with NATS (chaos store, control plane, events) when the lab needs it, without otherwise. */
 async function withStack<T>(target: Lab, run: (stack: LabStack) => Promise<T>): Promise<T> {
-  if (!needsChaos(target)) return run(stackOf());
-  return withNats('lab', async ({ nc }) => run(stackOf(await openChaosStore(nc))));
+  if (!needsNats(target)) return run(stackOf());
+  return withNats('lab', async ({ nc }) => {
+    const parts = await natsParts(nc);
+    try {
+      return await run({ ...stackOf(), ...parts });
+    } finally {
+      parts.dlq?.close();
+    }
+  });
 }
 
 async function grade(target: Lab, stack: LabStack) {
-  const run = requireRun(target, stack.stateDir, { active: false });
-  const grading = await gradeRun(target, run, stack.targets);
-  writeRun(stack.stateDir, recordGrade(run, grading.grade));
-  return { run, grading };
+  requireRun(target, stack.stateDir, { active: false });
+  return gradeLab(target, stack);
 }
 
-async function dispatch(sub: (typeof subcommands)[number], args: string[]): Promise<number> {
+type LabFlags = { speed?: number | undefined; watch?: boolean | undefined; choose?: Record<string, string> | undefined };
+
+/** `status --watch`: the checks every 2 s until they all hold (or Ctrl-C). */
+async function watchChecks(target: Lab): Promise<number> {
+  for (;;) {
+    const { grading } = await withStack(target, (stack) => grade(target, stack));
+    if (process.stdout.isTTY) process.stdout.write('\x1b[2J\x1b[H');
+    console.log(`${new Date().toLocaleTimeString()}  lab ${target.id}\n${checkLines(grading)}\n${gradeLine(target, grading)}`);
+    if (grading.results.every((r) => r.result.holds)) return 0;
+    await new Promise((resolve) => setTimeout(resolve, 2_000));
+  }
+}
+
+async function dispatch(sub: (typeof subcommands)[number], args: string[], flags: LabFlags): Promise<number> {
   if (sub === 'list') {
     const labs = labCatalogue();
     const dir = stackOf().stateDir;
@@ -67,13 +110,15 @@ async function dispatch(sub: (typeof subcommands)[number], args: string[]): Prom
   const target = lab(args[0]);
   switch (sub) {
     case 'start': {
-      await withStack(target, (stack) => startLab(target, stack));
+      const run = await withStack(target, (stack) => startLab(target, stack, { speed: flags.speed ?? 1, progress: (line) => console.log(line), ...(flags.choose ? { chosen: flags.choose } : {}) }));
       console.log(labBrief(target));
+      if (run.speed > 1) console.log(`\n(timeline ${run.speed}x shorter: \`tps lab solve\` runs its loads ${run.speed} times shorter)`);
       return 0;
     }
     case 'status':
     case 'check': {
-      const { grading } = await grade(target, stackOf());
+      if (sub === 'status' && flags.watch) return watchChecks(target);
+      const { grading } = await withStack(target, (stack) => grade(target, stack));
       console.log(`${checkLines(grading)}\n${gradeLine(target, grading)}`);
       return sub === 'status' || grading.grade.passed ? 0 : 1;
     }
@@ -94,7 +139,7 @@ async function dispatch(sub: (typeof subcommands)[number], args: string[]): Prom
       return 0;
     }
     case 'report': {
-      const { run, grading } = await grade(target, stackOf());
+      const { run, grading } = await withStack(target, (stack) => grade(target, stack));
       console.log(labReport(target, run, grading));
       return 0;
     }
@@ -107,11 +152,17 @@ async function dispatch(sub: (typeof subcommands)[number], args: string[]): Prom
 }
 
 export async function main(argv: string[]): Promise<number> {
-  const { positionals } = parseFlags(argv, {}, z.object({}), { positionals: true });
+  const { values, positionals } = parseFlags(argv, { speed: { type: 'string' }, watch: { type: 'boolean' }, choose: { type: 'string' } }, z.object({
+    choose: z.string().regex(/^[\w.-]+=[\w.-]+(,[\w.-]+=[\w.-]+)*$/, 'expected name=value[,name=value]').transform((s) => Object.fromEntries(s.split(',').map((p) => p.split('=') as [string, string]))).optional(),
+    speed: z.string().regex(/^\d+$/, 'expected a whole number').transform(Number).pipe(z.number().min(1).max(60)).optional(),
+    watch: z.boolean().optional(),
+  }), { positionals: true });
   const [sub, ...args] = positionals;
   if (!sub || !(subcommands as readonly string[]).includes(sub)) throw new UsageError(`expected one of: ${subcommands.join(', ')}`);
+  if ((values.speed !== undefined || values.choose) && sub !== 'start') throw new UsageError('--speed and --choose go with start: tps lab start <lab> --speed N --choose name=value');
+  if (values.watch && sub !== 'status') throw new UsageError('--watch goes with status: tps lab status <lab> --watch');
   try {
-    return await dispatch(sub as (typeof subcommands)[number], args);
+    return await dispatch(sub as (typeof subcommands)[number], args, values);
   } catch (err) {
     if (err instanceof LabError) throw new CommandError(err.message);
     throw err;

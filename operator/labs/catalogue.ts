@@ -18,14 +18,29 @@ export class LabFileError extends Error {
 export function parseLab(file: string, text: string): Lab {
   const parsed = labSchema.safeParse(parse(text));
   if (!parsed.success) throw new LabFileError(file, parsed.error.issues.map((i) => `${i.path.join('.') || '(file)'}: ${i.message}`));
-  const lab = parsed.data;
-  const choices = Object.keys(lab.setup.choose);
-  const problems = [
-    ...lab.checks.filter((c) => c.probe.kind === 'answer' && !choices.includes(c.probe.truth)).map((c) => `checks.${c.id}: truth "${c.probe.kind === 'answer' ? c.probe.truth : ''}" is not a setup choice`),
-    ...lab.setup.faults.filter((f) => f.target.startsWith('$') && !choices.includes(f.target.slice(1))).map((f) => `setup.faults: ${f.target} is not a setup choice`),
-  ];
+  const problems = crossReferences(parsed.data);
   if (problems.length > 0) throw new LabFileError(file, problems);
-  return lab;
+  return parsed.data;
+}
+
+/** What the schema cannot see: names that must point at a setup choice or at another check. */
+function crossReferences(lab: Lab): string[] {
+  const choices = Object.keys(lab.setup.choose);
+  const check = (id: string) => lab.checks.find((c) => c.id === id);
+  const problems: string[] = [];
+  for (const c of lab.checks) {
+    for (const p of c.probe.kind === 'all' ? c.probe.of : [c.probe]) {
+      if (p.kind === 'answer' && p.truth !== undefined && !choices.includes(p.truth)) problems.push(`checks.${c.id}: truth "${p.truth}" is not a setup choice`);
+      if (p.kind === 'held' && !check(p.check)?.latch) problems.push(`checks.${c.id}: held "${p.check}" must name a check with latch: true`);
+      if (p.kind === 'event' && p.after !== undefined && check(p.after)?.probe.kind !== 'event') problems.push(`checks.${c.id}: after "${p.after}" must name an event check`);
+    }
+  }
+  for (const f of lab.setup.faults) if (f.target.startsWith('$') && !choices.includes(f.target.slice(1))) problems.push(`setup.faults: ${f.target} is not a setup choice`);
+  for (const s of lab.solve) {
+    if (s.do === 'answer' && (s.from === undefined) === (s.value === undefined)) problems.push(`solve: answer ${s.key} needs either from (a setup choice) or value`);
+    if (s.do === 'answer' && s.from !== undefined && !choices.includes(s.from)) problems.push(`solve: answer from "${s.from}" is not a setup choice`);
+  }
+  return problems;
 }
 
 /** Every lab, in program order (2.1, 2.2, ..., 3.1, ...). */

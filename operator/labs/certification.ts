@@ -25,6 +25,9 @@ export function recordQuizAttempt(stateDir: string, attempt: QuizAttempt): void 
   writeFileSync(quizFile(stateDir), `${JSON.stringify([...quizAttempts(stateDir), attempt], null, 2)}\n`);
 }
 
+/** "lab 2.1", "exam 2": as the learner types them after `tps`. */
+const named = (id: string) => (id.startsWith('exam-') ? `exam ${id.slice('exam-'.length)}` : `lab ${id}`);
+
 /** What each level of the program requires (the program, ../shared/seeds/002): every lab and the exam. */
 export const requirements: Readonly<Record<number, readonly string[]>> = {
   2: ['2.1', '2.2', '2.3', '2.4', '2.5', '2.6', 'exam-2'],
@@ -40,7 +43,7 @@ export function standing(stateDir: string, labs: readonly Lab[]): LevelStanding[
   return [level1, ...Object.entries(requirements).map(([level, ids]) => {
     const available = new Set(labs.map((l) => l.id));
     const passed = ids.filter((id) => readRun(stateDir, id)?.bestGrade?.passed);
-    const missing = ids.filter((id) => !passed.includes(id)).map((id) => `lab ${id}${available.has(id) ? '' : ' (not in this version yet)'}`);
-    return { level: Number(level), passed: missing.length === 0 && level1.passed, done: passed.map((id) => `lab ${id}`), missing: level1.passed ? missing : ['Level 1', ...missing] };
+    const missing = ids.filter((id) => !passed.includes(id)).map((id) => `${named(id)}${available.has(id) ? '' : ' (not in this version yet)'}`);
+    return { level: Number(level), passed: missing.length === 0 && level1.passed, done: passed.map(named), missing: level1.passed ? missing : ['Level 1', ...missing] };
   })];
 }

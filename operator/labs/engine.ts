@@ -1,52 +1,40 @@
 // Starting, answering, hinting, solving and stopping a lab. The engine acts on the stack through
 // what it is given (the roles' addresses, the chaos store), so the same code serves native mode
 // and the compose tools container.
-import { randomInt } from 'node:crypto';
-import type { ChaosStore } from '#platform/chaos/store.ts';
-import type { Target } from '#operator/status/replica-targets.ts';
 import type { Lab } from './lab-schema.ts';
 import { activeRun, readRun, writeRun, type LabRun } from './lab-state.ts';
-import { baselines } from './probes.ts';
+import { LabError, type LabStack } from './lab-stack.ts';
+import { baselines, singleProbes } from './probes.ts';
+import { setUp, type SetupOptions } from './setup.ts';
 
-export class LabError extends Error {
-  constructor(message: string) {
-    super(message);
-    this.name = 'LabError';
-  }
-}
+export { LabError, type LabStack } from './lab-stack.ts';
 
-export type LabStack = { stateDir: string; targets: readonly Target[]; chaos?: ChaosStore; by: string };
-
-function resolveTarget(target: string, choices: Readonly<Record<string, string>>): string {
-  return target.startsWith('$') ? choices[target.slice(1)] ?? target : target;
-}
-
-export async function startLab(lab: Lab, stack: LabStack): Promise<LabRun> {
+export async function startLab(lab: Lab, stack: LabStack, opts: SetupOptions & { speed?: number } = {}): Promise<LabRun> {
   const running = activeRun(stack.stateDir);
   if (running && running.id !== lab.id) throw new LabError(`lab ${running.id} is in progress; \`tps lab stop\` it first (one lab at a time)`);
   if (running) await stopLab(lab, stack);
   if (stack.targets.length === 0) throw new LabError('TPS Lab is not running here: start it first (make up, or docker-compose up)');
-  const choices = Object.fromEntries(Object.entries(lab.setup.choose).map(([name, options]) => [name, options[randomInt(options.length)] ?? '']));
-  if (lab.setup.faults.length > 0 && !stack.chaos) throw new LabError(`lab ${lab.id} sets faults and needs NATS`);
-  const faults = [];
-  for (const f of lab.setup.faults) {
-    const target = resolveTarget(f.target, choices);
-    await stack.chaos?.set({ target, fault: f.fault, params: f.params, durationMs: lab.minutes * 60_000 }, `${stack.by} (lab ${lab.id})`);
-    faults.push({ target, fault: f.fault });
-  }
+  const { choices, faults, restore, submit } = await setUp(lab, stack, opts);
   const run: LabRun = {
-    id: lab.id, startedAt: new Date().toISOString(), choices, faults, answers: {}, hintsShown: {},
-    baselines: await baselines(lab.checks.map((c) => c.probe), stack.targets),
+    id: lab.id, startedAt: new Date().toISOString(), choices, faults, restore, speed: opts.speed ?? 1, answers: {}, held: {}, hintsShown: {},
+    baselines: await baselines(singleProbes(lab.checks.map((c) => c.probe)), stack.targets),
   };
   writeRun(stack.stateDir, run);
+  await submit();
   return run;
 }
 
 /** Clears what the setup set; the run (answers, grades) is kept for `tps lab report` and `tps cert`. */
 export async function stopLab(lab: Lab, stack: LabStack): Promise<LabRun> {
   const run = requireRun(lab, stack.stateDir, { active: false });
-  for (const f of run.faults) await stack.chaos?.clear(f.target, f.fault, `${stack.by} (lab ${lab.id} stopped)`);
-  const stopped = { ...run, stoppedAt: run.stoppedAt ?? new Date().toISOString(), faults: stack.chaos ? [] : run.faults };
+  const by = `${stack.by} (lab ${lab.id} stopped)`;
+  for (const f of run.faults) await stack.chaos?.clear(f.target, f.fault, by);
+  if (run.restore.autoscaler !== undefined) await stack.control?.setAutoscaler(run.restore.autoscaler, by);
+  for (const pool of run.restore.caps ?? []) await stack.control?.capAutoscaler(pool, undefined, by);
+  const stopped = {
+    ...run, stoppedAt: run.stoppedAt ?? new Date().toISOString(),
+    faults: stack.chaos ? [] : run.faults, restore: stack.control ? {} : run.restore,
+  };
   writeRun(stack.stateDir, stopped);
   return stopped;
 }
@@ -60,13 +48,14 @@ export function requireRun(lab: Lab, stateDir: string, opts: { active: boolean }
 
 export function answerLab(lab: Lab, stateDir: string, pairs: readonly string[]): LabRun {
   const run = requireRun(lab, stateDir, { active: true });
-  const keys = lab.checks.flatMap((c) => (c.probe.kind === 'answer' || c.probe.kind === 'reading' ? [c.probe.key] : []));
+  const keys = singleProbes(lab.checks.map((c) => c.probe)).flatMap((p) => ('key' in p ? [p.key] : []));
   if (keys.length === 0) throw new LabError(`lab ${lab.id} asks no questions`);
   const answers = { ...run.answers };
   for (const pair of pairs) {
-    const [key, value] = pair.split('=');
-    if (!key || !value || !keys.includes(key)) throw new LabError(`expected key=value with key one of ${keys.join(', ')}; got "${pair}"`);
-    answers[key] = value.trim();
+    const at = pair.indexOf('=');
+    const [key, value] = [pair.slice(0, Math.max(at, 0)), pair.slice(at + 1).trim()];
+    if (at < 0 || !value || !keys.includes(key)) throw new LabError(`expected key=value with key one of ${keys.join(', ')}; got "${pair}"`);
+    answers[key] = value;
   }
   const next = { ...run, answers };
   writeRun(stateDir, next);

@@ -1,18 +1,38 @@
 // Grades a lab run: every check's probe against the live stack, the score the weighted share of
 // checks that hold (as chaos tools score a run by the probes that held), passed at the lab's mark.
-import type { Target } from '#operator/status/replica-targets.ts';
-import type { Check, Lab } from './lab-schema.ts';
-import type { Grade, LabRun } from './lab-state.ts';
-import { runProbes, type ProbeResult } from './probes.ts';
+// A latched check that held once stays passed: the moment is recorded in the run.
+import { applies, type Lab } from './lab-schema.ts';
+import { readRun, recordGrade, writeRun, type Grade, type LabRun } from './lab-state.ts';
+import { runProbes, type ProbeResult, type ProbeSources } from './probes.ts';
 
-export type CheckResult = { check: Check; result: ProbeResult };
-export type Grading = { results: CheckResult[]; grade: Grade };
+export type CheckResult = { check: Lab['checks'][number]; result: ProbeResult };
+export type Grading = { results: CheckResult[]; grade: Grade; held: LabRun['held'] };
 
-export async function gradeRun(lab: Lab, run: LabRun, targets: readonly Target[]): Promise<Grading> {
-  const outcomes = await runProbes(lab.checks.map((c) => c.probe), { targets, run });
-  const results = lab.checks.map((check, i) => ({ check, result: outcomes[i] ?? { holds: false, reason: 'not evaluated' } }));
-  const total = lab.checks.reduce((sum, c) => sum + c.weight, 0);
-  const held = results.filter((r) => r.result.holds).reduce((sum, r) => sum + r.check.weight, 0);
-  const score = Math.round((held / total) * 1000) / 1000;
-  return { results, grade: { at: new Date().toISOString(), score, passed: score >= lab.passAt } };
+export async function gradeRun(lab: Lab, run: LabRun, sources: ProbeSources): Promise<Grading> {
+  // Checks that apply to what the setup chose (an exam's incident), in the file's order.
+  const checks = lab.checks.filter((c) => applies(c.when, run.choices));
+  const probeOf = (checkId: string) => lab.checks.find((c) => c.id === checkId)?.probe;
+  const outcomes = await runProbes(checks.map((c) => c.probe), { ...sources, run, probeOf });
+  const held = { ...run.held };
+  const results = checks.map((check, i) => {
+    const now = outcomes[i] ?? { holds: false, reason: 'not evaluated' };
+    const before = held[check.id];
+    if (check.latch && before) return { check, result: { holds: true, measured: `held at ${before.at}${before.measured ? `: ${before.measured}` : ''}` } };
+    if (check.latch && now.holds) held[check.id] = { at: new Date().toISOString(), ...(now.measured !== undefined ? { measured: String(now.measured) } : {}) };
+    return { check, result: now };
+  });
+  const total = checks.reduce((sum, c) => sum + c.weight, 0);
+  const passed = results.filter((r) => r.result.holds).reduce((sum, r) => sum + r.check.weight, 0);
+  const score = Math.round((passed / total) * 1000) / 1000;
+  return { results, held, grade: { at: new Date().toISOString(), score, passed: score >= lab.passAt } };
+}
+
+/** Grades the lab's run and keeps the outcome (the grade, the best grade, what latched). */
+export async function gradeLab(lab: Lab, stack: ProbeSources & { stateDir: string }): Promise<{ run: LabRun; grading: Grading }> {
+  const run = readRun(stack.stateDir, lab.id);
+  if (!run) throw new Error(`lab ${lab.id} has not been started`);
+  const grading = await gradeRun(lab, run, stack);
+  const next = recordGrade({ ...run, held: grading.held }, grading.grade);
+  writeRun(stack.stateDir, next);
+  return { run: next, grading };
 }

@@ -15,7 +15,13 @@ const runSchema = z.object({
   choices: z.record(z.string(), z.string()),
   baselines: z.record(z.string(), z.number()),
   faults: z.array(z.object({ target: z.string(), fault: z.string() })),
+  /** What the setup changed in tps_control and stop gives back (the autoscaler as it was). */
+  restore: z.object({ autoscaler: z.boolean().optional(), caps: z.array(z.string()).optional() }).default({}),
+  /** `--speed N`: the lab's own timeline (its loads, its waits) runs N times faster. */
+  speed: z.number().min(1).max(60).default(1),
   answers: z.record(z.string(), z.string()),
+  /** Latched checks that have held: when, and what they measured then. */
+  held: z.record(z.string(), z.object({ at: z.string(), measured: z.string().optional() })).default({}),
   /** How far up each check's hint ladder the learner has climbed. */
   hintsShown: z.record(z.string(), z.number()),
   lastGrade: gradeSchema.optional(),

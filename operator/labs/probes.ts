@@ -1,56 +1,25 @@
-// The typed probes a lab's checks run against the live stack: a metric over every role's /metrics
-// (every replica included), every role ready, an answer against the truth the setup chose. Each
-// returns whether it holds, what it measured and, when it does not hold, why in words.
-import { parseMetrics, type Sample } from '#operator/status/parse.ts';
-import { everyAddress, type Target } from '#operator/status/replica-targets.ts';
-import type { Probe } from './lab-schema.ts';
+// The typed probes a lab's checks run against the live stack: metrics over every role's /metrics
+// (metric-probes.ts), audit events on NATS (event-probe.ts), every role ready, an answer against
+// the truth, another check that held before, several at once. Each returns whether it holds, what
+// it measured and, when it does not hold, why in words.
+import type { Target } from '#operator/status/replica-targets.ts';
+import type { ControlOperations } from '#platform/control/operations.ts';
+import { abnormalResult, autoscalerFreeResult, textResult } from './exam-probes.ts';
+import type { Probe, SingleProbe } from './lab-schema.ts';
+import { eventResult, type EventReader } from './event-probe.ts';
 import type { LabRun } from './lab-state.ts';
+import { metricResult, ratioResult, readingResult, scrapeFor, type Scrape } from './metric-probes.ts';
+import type { ProbeResult } from './probe-result.ts';
 
-export type ProbeResult = { holds: boolean; measured?: number | string; reason?: string };
+export type { ProbeResult } from './probe-result.ts';
+export { baselines, currentReading } from './metric-probes.ts';
 
-export type ProbeContext = { targets: readonly Target[]; run: LabRun };
+/** Where probes look: the roles' /metrics, and the EVENTS stream when NATS is at hand. */
+export type ProbeSources = { targets: readonly Target[]; events?: EventReader; control?: ControlOperations };
+export type ProbeContext = ProbeSources & { run: LabRun; probeOf: (checkId: string) => Probe | undefined };
 
-type MetricProbe = Extract<Probe, { kind: 'metric' }>;
-
-async function scrapeAll(targets: readonly Target[]): Promise<Sample[]> {
-  const all = await everyAddress(targets);
-  const texts = await Promise.all(all.map(async (t) => {
-    try {
-      const res = await fetch(`${t.url}/metrics`, { signal: AbortSignal.timeout(2_000) });
-      return res.ok ? await res.text() : '';
-    } catch {
-      return '';
-    }
-  }));
-  return texts.flatMap(parseMetrics);
-}
-
-/** The probe's selector over these samples; undefined when no sample matches. */
-export function selectorValue(probe: Pick<MetricProbe, 'metric' | 'labels' | 'aggregate'>, samples: readonly Sample[]): number | undefined {
-  const values = samples
-    .filter((s) => s.name === probe.metric && Object.entries(probe.labels).every(([k, v]) => s.labels[k] === v))
-    .map((s) => s.value);
-  if (values.length === 0) return undefined;
-  if (probe.aggregate === 'max') return Math.max(...values);
-  if (probe.aggregate === 'min') return Math.min(...values);
-  return values.reduce((a, b) => a + b, 0);
-}
-
-export function baselineKey(probe: Pick<MetricProbe, 'metric' | 'labels' | 'aggregate'>): string {
-  return `${probe.aggregate}(${probe.metric}${JSON.stringify(probe.labels)})`;
-}
-
-const compare = { '>': (a: number, b: number) => a > b, '>=': (a: number, b: number) => a >= b, '<': (a: number, b: number) => a < b, '<=': (a: number, b: number) => a <= b, '==': (a: number, b: number) => a === b };
-
-function metricResult(probe: MetricProbe, samples: readonly Sample[], run: LabRun): ProbeResult {
-  const now = selectorValue(probe, samples) ?? probe.absent;
-  const label = `${probe.metric}${Object.keys(probe.labels).length ? JSON.stringify(probe.labels) : ''}`;
-  if (now === undefined) return { holds: false, reason: `no role reports ${label} yet` };
-  const measured = probe.measure === 'increase' ? now - (run.baselines[baselineKey(probe)] ?? 0) : now;
-  const holds = compare[probe.op](measured, probe.value);
-  const what = probe.measure === 'increase' ? `${label} rose by ${measured} since the lab started` : `${label} is ${measured}`;
-  return holds ? { holds, measured } : { holds, measured, reason: `${what}; the check wants ${probe.op} ${probe.value}` };
-}
+/** Every single probe, the parts of `all` probes included. */
+export const singleProbes = (probes: readonly Probe[]): SingleProbe[] => probes.flatMap((p) => (p.kind === 'all' ? p.of : [p]));
 
 async function readyResult(targets: readonly Target[]): Promise<ProbeResult> {
   if (targets.length === 0) return { holds: false, reason: 'no role of TPS Lab is running here (start it: make up, or docker-compose up)' };
@@ -64,39 +33,39 @@ async function readyResult(targets: readonly Target[]): Promise<ProbeResult> {
 function answerResult(probe: Extract<Probe, { kind: 'answer' }>, run: LabRun): ProbeResult {
   const given = run.answers[probe.key];
   if (given === undefined) return { holds: false, reason: `no answer yet: tps lab answer ${run.id} ${probe.key}=<value>` };
-  return given === run.choices[probe.truth] ? { holds: true, measured: given } : { holds: false, measured: given, reason: `${probe.key}=${given} is not it` };
+  const right = probe.truth !== undefined ? given === run.choices[probe.truth] : (probe.accept ?? []).includes(given);
+  return right ? { holds: true, measured: given } : { holds: false, measured: given, reason: `${probe.key}=${given} is not it` };
 }
 
-function readingResult(probe: Extract<Probe, { kind: 'reading' }>, samples: readonly Sample[], run: LabRun): ProbeResult {
-  const given = run.answers[probe.key];
-  if (given === undefined) return { holds: false, reason: `no answer yet: tps lab answer ${run.id} ${probe.key}=<value>` };
-  const now = selectorValue(probe, samples);
-  if (now === undefined) return { holds: false, reason: `no role reports ${probe.metric} to compare with` };
-  const read = Number(given);
-  const close = Number.isFinite(read) && Math.abs(read - now) <= Math.max(probe.tolerance * Math.abs(now), 0.5);
-  return close ? { holds: true, measured: `${given} (now ${now})` } : { holds: false, measured: given, reason: `${probe.key}=${given}, but the panel shows ${now} now` };
+function heldResult(probe: Extract<Probe, { kind: 'held' }>, run: LabRun): ProbeResult {
+  const held = run.held[probe.check];
+  return held ? { holds: true, measured: `${probe.check} held at ${held.at}` } : { holds: false, reason: `${probe.check} has not held yet` };
 }
 
-/** Runs every probe; metric and reading probes share one scrape of the stack. */
+function single(p: SingleProbe, scrape: Scrape, ctx: ProbeContext): ProbeResult | Promise<ProbeResult> {
+  switch (p.kind) {
+    case 'metric': return metricResult(p, scrape, ctx.run);
+    case 'reading': return readingResult(p, scrape.now, ctx.run);
+    case 'ratio': return ratioResult(p, scrape.now, ctx.run);
+    case 'event': return eventResult(p, { since: new Date(ctx.run.startedAt), probeOf: ctx.probeOf, ...(ctx.events ? { read: ctx.events } : {}) });
+    case 'ready': return readyResult(ctx.targets);
+    case 'held': return heldResult(p, ctx.run);
+    case 'answer': return answerResult(p, ctx.run);
+    case 'abnormal': return abnormalResult(p, ctx.run);
+    case 'autoscaler-free': return autoscalerFreeResult(ctx.control);
+    case 'text': return textResult(p, ctx.run);
+  }
+}
+
+async function allResult(parts: readonly SingleProbe[], scrape: Scrape, ctx: ProbeContext): Promise<ProbeResult> {
+  const results = await Promise.all(parts.map((p) => single(p, scrape, ctx)));
+  const failing = results.filter((r) => !r.holds);
+  const measured = results.map((r) => r.measured).filter((m) => m !== undefined).join('; ');
+  return failing.length === 0 ? { holds: true, measured } : { holds: false, measured, reason: failing.map((r) => r.reason).join('; ') };
+}
+
+/** Runs every probe; the probes that read metrics share one scrape of the stack. */
 export async function runProbes(probes: readonly Probe[], ctx: ProbeContext): Promise<ProbeResult[]> {
-  const samples = probes.some((p) => p.kind === 'metric' || p.kind === 'reading') ? await scrapeAll(ctx.targets) : [];
-  return Promise.all(probes.map((p) => {
-    if (p.kind === 'metric') return metricResult(p, samples, ctx.run);
-    if (p.kind === 'reading') return readingResult(p, samples, ctx.run);
-    if (p.kind === 'ready') return readyResult(ctx.targets);
-    return answerResult(p, ctx.run);
-  }));
-}
-
-/** The value a `reading` question asks for, now (what `solve` answers). */
-export async function currentReading(probe: Extract<Probe, { kind: 'reading' }>, targets: readonly Target[]): Promise<number | undefined> {
-  return selectorValue(probe, await scrapeAll(targets));
-}
-
-/** Counter values at the start, for `increase` probes. */
-export async function baselines(probes: readonly Probe[], targets: readonly Target[]): Promise<Record<string, number>> {
-  const metricProbes = probes.filter((p): p is MetricProbe => p.kind === 'metric' && p.measure === 'increase');
-  if (metricProbes.length === 0) return {};
-  const samples = await scrapeAll(targets);
-  return Object.fromEntries(metricProbes.map((p) => [baselineKey(p), selectorValue(p, samples) ?? 0]));
+  const scrape = await scrapeFor(singleProbes(probes), ctx.targets);
+  return Promise.all(probes.map((p) => (p.kind === 'all' ? allResult(p.of, scrape, ctx) : single(p, scrape, ctx))));
 }

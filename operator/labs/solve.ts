@@ -1,76 +1,122 @@
 // `tps lab solve`: does the learner's part of a lab, step by step as its file says (submit jobs,
-// answer from the truth, set and clear a fault, wait for a check to hold), so a lab can be
-// demonstrated, and tests can show that a solved lab passes.
+// run a load, answer from the truth, set and clear a fault, scale, wait for a check to hold), so a
+// lab can be demonstrated, and tests can show that a solved lab passes. A run started with
+// `--speed N` runs its loads and waits N times shorter.
 import { answerLab, LabError, requireRun, type LabStack } from './engine.ts';
-import { gradeRun } from './grade.ts';
+import { setsControl } from './setup.ts';
+import { abnormalMetrics, incidents, type Incident } from '#operator/exam/weekend-history.ts';
+import { gradeLab } from './grade.ts';
 import type { Lab, SolveStep } from './lab-schema.ts';
-import { readRun } from './lab-state.ts';
-import { currentReading } from './probes.ts';
+import type { LabRun } from './lab-state.ts';
+import { currentReading, singleProbes } from './probes.ts';
+import { loadLine, LoadRuns, submitJobs } from './solve-load.ts';
 
-async function submit(stack: LabStack, type: string, count: number): Promise<void> {
-  const ingress = stack.targets.find((t) => t.role === 'ingress');
-  if (!ingress) throw new LabError('no ingress to submit to');
-  for (let i = 0; i < count; i++) {
-    const res = await fetch(`${ingress.url}/jobs`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ type }) });
-    if (res.status !== 202) throw new LabError(`the ingress answered ${res.status} to a ${type} job`);
-  }
-}
+type Solving = { lab: Lab; stack: LabStack; loads: LoadRuns };
 
-async function waitFor(lab: Lab, stack: LabStack, step: Extract<SolveStep, { do: 'wait' }>): Promise<string> {
-  const check = lab.checks.find((c) => c.id === step.check);
+const shortened = (seconds: number, run: LabRun) => Math.max(1, Math.round(seconds / run.speed));
+
+async function waitFor({ lab, stack }: Solving, step: Extract<SolveStep, { do: 'wait' }>): Promise<string> {
+  // A probe of the step's own is graded as a check nobody scores.
+  const check = step.probe ? { id: 'the solve step\'s condition', title: '', weight: 1, probe: step.probe, latch: false, graded: 'machine' as const, hints: [''] }
+    : lab.checks.find((c) => c.id === step.check);
   if (!check) throw new LabError(`lab ${lab.id} has no check "${step.check}" to wait for`);
-  const single = { ...lab, checks: [check] };
-  const deadline = Date.now() + step.seconds * 1000;
+  const target = step.probe ? { ...lab, checks: [...lab.checks, check] } : lab;
+  const seconds = step.seconds; // the system's own reaction times do not shrink with --speed
+  const deadline = Date.now() + seconds * 1000;
   for (;;) {
-    const run = readRun(stack.stateDir, lab.id);
-    if (!run) throw new LabError(`lab ${lab.id} is not started`);
-    const { results } = await gradeRun(single, run, stack.targets);
-    if (results[0]?.result.holds) return `${check.id} holds`;
-    if (Date.now() > deadline) throw new LabError(`${check.id} did not hold within ${step.seconds} s: ${results[0]?.result.reason ?? ''}`);
-    if (step.submit) await submit(stack, step.submit, 5);
+    const { grading: { results } } = await gradeLab(target, stack);
+    const mine = results.find((r) => r.check.id === check.id);
+    if (mine?.result.holds) return `${check.id} holds`;
+    if (Date.now() > deadline) throw new LabError(`${check.id} did not hold within ${seconds} s: ${mine?.result.reason ?? ''}`);
+    if (step.submit) await submitJobs(stack.targets, step.submit, 5);
     await new Promise((resolve) => setTimeout(resolve, 500));
   }
 }
 
-async function perform(lab: Lab, stack: LabStack, step: SolveStep): Promise<string> {
+/** What the learner would answer: the choice itself, or for an `abnormal` question the staged
+ * incident's list of abnormal metrics. */
+function truthOf(lab: Lab, key: string, chosen: string): string {
+  const probe = singleProbes(lab.checks.map((c) => c.probe)).find((p) => 'key' in p && p.key === key);
+  return probe?.kind === 'abnormal' && (incidents as readonly string[]).includes(chosen) ? abnormalMetrics[chosen as Incident].join(',') : chosen;
+}
+
+function needControl(stack: LabStack) {
+  if (!stack.control) throw new LabError('scaling and the autoscaler need NATS');
+  return stack.control;
+}
+
+async function read({ lab, stack }: Solving): Promise<string> {
+  const read = [];
+  for (const check of lab.checks) {
+    if (check.probe.kind !== 'reading') continue;
+    const value = await currentReading(check.probe, stack.targets);
+    read.push(`${check.probe.key}=${value ?? ''}`);
+  }
+  answerLab(lab, stack.stateDir, read);
+  return `read ${read.join(', ')}`;
+}
+
+async function perform(solving: Solving, step: SolveStep): Promise<string> {
+  const { lab, stack } = solving;
   const run = requireRun(lab, stack.stateDir, { active: true });
+  const by = `${stack.by} (lab ${lab.id} solve)`;
   switch (step.do) {
     case 'answer': {
-      const value = run.choices[step.from] ?? '';
+      const value = step.value ?? truthOf(lab, step.key, run.choices[step.from ?? ''] ?? '');
       answerLab(lab, stack.stateDir, [`${step.key}=${value}`]);
       return `answered ${step.key}=${value}`;
     }
     case 'submit':
-      await submit(stack, step.type, step.count);
+      await submitJobs(stack.targets, step.type, step.count);
       return `submitted ${step.count} ${step.type} job${step.count === 1 ? '' : 's'}`;
+    case 'load': {
+      const seconds = shortened(step.seconds, run);
+      const done = solving.loads.start(stack.targets, { rate: step.rate, seconds, mix: step.mix });
+      return step.wait ? loadLine(await done) : `load started: ${step.rate} jobs/s for ${seconds} s`;
+    }
+    case 'stop-load':
+      return `load stopped (${await solving.loads.stopAll()} jobs accepted)`;
     case 'fault':
       if (!stack.chaos) throw new LabError('setting a fault needs NATS');
-      await stack.chaos.set({ target: step.target, fault: step.fault, params: step.params }, `${stack.by} (lab ${lab.id} solve)`);
+      await stack.chaos.set({ target: step.target, fault: step.fault, params: step.params }, by);
       return `set ${step.fault} on ${step.target}`;
     case 'clear':
       if (!stack.chaos) throw new LabError('clearing a fault needs NATS');
-      await stack.chaos.clear(step.target, undefined, `${stack.by} (lab ${lab.id} solve)`);
+      await stack.chaos.clear(step.target, undefined, by);
       return `cleared the faults on ${step.target}`;
-    case 'wait':
-      return waitFor(lab, stack, step);
-    case 'read': {
-      const read = [];
-      for (const check of lab.checks) {
-        if (check.probe.kind !== 'reading') continue;
-        const value = await currentReading(check.probe, stack.targets);
-        read.push(`${check.probe.key}=${value ?? ''}`);
-      }
-      answerLab(lab, stack.stateDir, read);
-      return `read ${read.join(', ')}`;
+    case 'scale':
+      await needControl(stack).scale(step.pool, step.slots, by);
+      return `scaled ${step.pool} to ${step.slots} slots`;
+    case 'autoscaler':
+      await needControl(stack).setAutoscaler(step.enabled, by);
+      return `autoscaler ${step.enabled ? 'enabled' : 'disabled'}`;
+    case 'uncap':
+      await needControl(stack).capAutoscaler(step.pool, undefined, by);
+      return `autoscaler cap on ${step.pool} lifted`;
+    case 'dlq-replay': {
+      if (!stack.dlq) throw new LabError('replaying the DLQ needs NATS');
+      const outcomes = await stack.dlq.replay({ filter: {}, all: true }, { ratePerSecond: 50, dryRun: false, by });
+      return `replayed ${outcomes.length} DLQ entr${outcomes.length === 1 ? 'y' : 'ies'}`;
     }
+    case 'wait':
+      return waitFor(solving, step);
+    case 'read':
+      return read(solving);
   }
 }
 
 export async function solveLab(lab: Lab, stack: LabStack, progress: (line: string) => void = () => {}): Promise<void> {
-  for (const step of lab.solve) progress(await perform(lab, stack, step));
+  const solving = { lab, stack, loads: new LoadRuns() };
+  try {
+    for (const step of lab.solve) progress(await perform(solving, step));
+  } finally {
+    await solving.loads.stopAll();
+  }
 }
 
-/** Whether setting the lab up or solving it sets faults (then it needs the chaos store, so NATS). */
-export function needsChaos(lab: Lab): boolean {
-  return lab.setup.faults.length > 0 || lab.solve.some((s) => s.do === 'fault' || s.do === 'clear');
+/** Whether the lab needs NATS: faults (the chaos store), tps_control, or events to read. */
+export function needsNats(lab: Lab): boolean {
+  return lab.setup.faults.length > 0 || setsControl(lab)
+    || lab.solve.some((s) => ['fault', 'clear', 'scale', 'autoscaler', 'uncap', 'dlq-replay'].includes(s.do))
+    || singleProbes(lab.checks.map((c) => c.probe)).some((p) => p.kind === 'event' || p.kind === 'autoscaler-free');
 }

@@ -45,6 +45,13 @@ export const faultCatalogue = {
     description: 'Limits the target\'s request and response bodies to this many kilobits per second.',
     params: z.strictObject({ kbps: z.number().min(1).max(1_000_000) }),
   },
+  pool_limit: {
+    kind: 'process',
+    description: 'Shrinks a chain service\'s concurrency limit (its database pool) to size requests at once.',
+    params: z.strictObject({ size: z.number().int().min(1).max(10_000) }),
+    /** Only processes with a concurrency limit (the default: every process target). */
+    targets: chainRoleNames,
+  },
   crash: {
     kind: 'process',
     description: 'The target process exits at once (one-shot; the supervisor restarts it).',
@@ -116,6 +123,9 @@ export function validateFault(input: { target: string; fault: string; params?: R
   if (def.kind === 'process' && !processTargets.includes(target)) {
     const own = Object.entries(systemFaultTargets).filter(([, t]) => t.includes(target)).map(([f]) => f);
     throw new ChaosInputError(`${fault} is a process fault; ${target} ${own.length ? `takes only system faults (${own.join(', ')})` : 'takes no faults'}`);
+  }
+  if ('targets' in def && !(def.targets as readonly string[]).includes(target)) {
+    throw new ChaosInputError(`${fault} applies to ${def.targets.join(', ')}; not ${target}`);
   }
   const parsed = def.params.safeParse(input.params ?? {});
   if (!parsed.success) {

@@ -17,6 +17,8 @@ export type AutoscalerView = {
   /** Who set the mode and when; absent while the configured default (AUTOSCALER_ENABLED) applies. */
   setBy?: { by: string; at: string };
   caps: Partial<Record<Pool, number>>;
+  /** Who capped each capped pool, and when. */
+  capsSetBy: Partial<Record<Pool, { by: string; at: string }>>;
   /** The autoscaler's last tick; `alive` is false when it is older than three ticks. */
   status?: AutoscalerStatus & { ageMs: number; alive: boolean };
 };
@@ -89,15 +91,17 @@ async function autoscalerView(control: ControlStore, defaultEnabled: boolean): P
   const mode = await control.autoscalerEnabled();
   const status = await control.autoscalerStatus();
   const caps: AutoscalerView['caps'] = {};
+  const capsSetBy: AutoscalerView['capsSetBy'] = {};
   for (const pool of poolNames) {
     const cap = await control.cap(pool);
-    if (cap) caps[pool] = cap.max;
+    if (cap) [caps[pool], capsSetBy[pool]] = [cap.max, { by: cap.by, at: cap.at }];
   }
   const ageMs = status ? Date.now() - Date.parse(status.at) : 0;
   return {
     enabled: mode?.enabled ?? defaultEnabled,
     ...(mode ? { setBy: { by: mode.by, at: mode.at } } : {}),
     caps,
+    capsSetBy,
     ...(status ? { status: { ...status, ageMs, alive: ageMs <= 3 * status.tickMs + 2_000 } } : {}),
   };
 }

@@ -1,5 +1,7 @@
 // A concurrency limit like a database connection pool: `limit` requests run at once, up to
 // `queue` more wait in line, and the rest are refused at once (the caller sees 503 OVERLOADED).
+// The limit may change while requests run (the pool_limit fault shrinks the pool): a smaller one
+// takes effect as running requests finish, never by interrupting them.
 export type Limiter = {
   /** Resolves with a release function, or with undefined when the line is full. */
   acquire(): Promise<(() => void) | undefined>;
@@ -8,19 +10,20 @@ export type Limiter = {
   readonly limit: number;
 };
 
-export function createLimiter(limit: number, queue: number): Limiter {
+export function createLimiter(size: number, queue: number, current: () => number = () => size): Limiter {
   let running = 0;
   const waiters: Array<() => void> = [];
 
   const release = () => {
-    const next = waiters.shift();
+    // Hand the slot to the next in line, unless the pool shrank below what runs now.
+    const next = running <= current() ? waiters.shift() : undefined;
     if (next) next();
     else running -= 1;
   };
 
   return {
     acquire() {
-      if (running < limit) {
+      if (running < current()) {
         running += 1;
         return Promise.resolve(release);
       }
@@ -29,6 +32,6 @@ export function createLimiter(limit: number, queue: number): Limiter {
     },
     get running() { return running; },
     get waiting() { return waiters.length; },
-    limit,
+    get limit() { return current(); },
   };
 }

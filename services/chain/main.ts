@@ -9,11 +9,18 @@ import type { RoleContext, RoleParts } from '#platform/role-runtime.ts';
 import { buildChain } from './app.ts';
 import { createLimiter } from './limiter.ts';
 
-/** Like a database tier, each hop further down has fewer connections. */
+/** The pool_limit fault's size while it is on this hop (a database pool shrunk by an incident). */
+function poolLimit(chaos: RoleContext['chaos']): number | undefined {
+  if (!chaos.armed()) return undefined;
+  const fault = chaos.active().find((f) => f.fault === 'pool_limit');
+  return fault ? Number(fault.params.size) : undefined;
+}
+
+/** Like a database tier, each hop further down has no more connections than the one above. */
 const hopDefaults: Record<ChainService, { concurrency: number; queue: number; next?: 'service-b' | 'service-c' }> = {
   'service-a': { concurrency: 128, queue: 128, next: 'service-b' },
   'service-b': { concurrency: 64, queue: 64, next: 'service-c' },
-  'service-c': { concurrency: 16, queue: 32 },
+  'service-c': { concurrency: 64, queue: 64 },
 };
 
 export async function startChain(ctx: RoleContext, service: ChainService): Promise<RoleParts> {
@@ -37,7 +44,7 @@ export async function startChain(ctx: RoleContext, service: ChainService): Promi
     service,
     logger,
     registry,
-    limiter: createLimiter(concurrency, config.chain.queue ?? defaults.queue),
+    limiter: createLimiter(concurrency, config.chain.queue ?? defaults.queue, () => poolLimit(ctx.chaos) ?? concurrency),
     ...(next ? { next } : {}),
     workScale: config.chain.workScale,
     chaos: ctx.chaos,

@@ -1,0 +1,57 @@
+// The event probe: what happened on NATS while the lab ran, read back from the EVENTS stream
+// (the autoscaler's decisions, operators' changes). A metric shows the state now; an event shows
+// that something happened at all, and when: "the workers scaled up, then down again".
+import type { Probe } from './lab-schema.ts';
+import { compare, type ProbeResult } from './probe-result.ts';
+
+type EventProbe = Extract<Probe, { kind: 'event' }>;
+export type LabEvent = Readonly<Record<string, unknown>>;
+
+/** Audit events published on `subject` since `since`, oldest first. */
+export type EventReader = (subject: string, since: Date) => Promise<readonly LabEvent[]>;
+
+const at = (event: LabEvent, dotted: string): unknown => dotted.split('.')
+  .reduce<unknown>((v, key) => (v && typeof v === 'object' ? (v as Record<string, unknown>)[key] : undefined), event);
+
+const time = (event: LabEvent): number => Date.parse(String(event.at ?? '')) || 0;
+
+function matching(probe: EventProbe, events: readonly LabEvent[]): LabEvent[] {
+  return events.filter((e) => Object.entries(probe.match).every(([k, v]) => at(e, k) === v));
+}
+
+function measure(probe: EventProbe, events: readonly LabEvent[]): number {
+  if (!probe.field) return events.length;
+  const values = events.map((e) => Number(at(e, probe.field ?? ''))).filter(Number.isFinite);
+  return values.length ? Math.max(...values) : 0;
+}
+
+
+/** When the probe first held (ms since the epoch), over events in time order; undefined: never. */
+function firstHeld(probe: EventProbe, events: readonly LabEvent[]): number | undefined {
+  const seen: LabEvent[] = [];
+  for (const e of matching(probe, events)) {
+    seen.push(e);
+    if (compare[probe.op](measure(probe, seen), probe.value)) return time(e);
+  }
+  return undefined;
+}
+
+export type EventContext = { read?: EventReader; since: Date; probeOf: (checkId: string) => Probe | undefined };
+
+export async function eventResult(probe: EventProbe, ctx: EventContext): Promise<ProbeResult> {
+  if (!ctx.read) return { holds: false, reason: 'events need NATS, which this command could not reach' };
+  let events = await ctx.read(probe.subject, ctx.since);
+  if (probe.after) {
+    const before = ctx.probeOf(probe.after);
+    if (before?.kind !== 'event') return { holds: false, reason: `"after: ${probe.after}" must name an event check` };
+    const from = firstHeld(before, await ctx.read(before.subject, ctx.since));
+    if (from === undefined) return { holds: false, reason: `waits for ${probe.after} first` };
+    events = events.filter((e) => time(e) > from);
+  }
+  const measured = measure(probe, matching(probe, events));
+  const what = probe.field ? `the largest ${probe.field}` : 'events';
+  const where = `${probe.subject}${Object.keys(probe.match).length ? ` ${JSON.stringify(probe.match)}` : ''}`;
+  return compare[probe.op](measured, probe.value)
+    ? { holds: true, measured }
+    : { holds: false, measured, reason: `${what} on ${where} since the lab started: ${measured}; the check wants ${probe.op} ${probe.value}` };
+}

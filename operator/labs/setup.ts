@@ -1,0 +1,70 @@
+// Setting a lab up: the random choices, then what they imply (an exam's incident picks its
+// residue): faults, the autoscaler and slots, caps, a staged history, jobs submitted. Every change
+// is recorded as made by the setup's `by` (an exam's weekend on-call: the candidate finds the name
+// in the audit events and logs). Stop undoes what is kept in the run's `faults` and `restore`.
+import { randomInt } from 'node:crypto';
+import { applies, fillChoices, type Lab } from './lab-schema.ts';
+import type { LabRun } from './lab-state.ts';
+import { submitJobs } from './solve-load.ts';
+import { LabError, type LabStack } from './lab-stack.ts';
+
+export type SetupOptions = { progress?: (line: string) => void; /** Choices made by hand (an instructor's `--choose`). */ chosen?: Readonly<Record<string, string>> };
+
+/** The setup's random choices; `chosen` fixes some of them (each must be one of the options). */
+export function pickChoices(lab: Lab, chosen: Readonly<Record<string, string>> = {}): Record<string, string> {
+  for (const [name, value] of Object.entries(chosen)) {
+    const options = lab.setup.choose[name];
+    if (!options) throw new LabError(`lab ${lab.id} chooses no "${name}"${Object.keys(lab.setup.choose).length ? `; it chooses: ${Object.keys(lab.setup.choose).join(', ')}` : ''}`);
+    if (!options.includes(value)) throw new LabError(`${name} must be one of ${options.join(', ')}; got "${value}"`);
+  }
+  return Object.fromEntries(Object.entries(lab.setup.choose).map(([name, options]) => [name, chosen[name] ?? options[randomInt(options.length)] ?? '']));
+}
+
+/** Whether the lab's setup touches tps_control (then it needs NATS). */
+export const setsControl = (lab: Lab): boolean =>
+  lab.setup.autoscaler !== undefined || Object.keys(lab.setup.slots).length > 0 || lab.setup.caps.length > 0;
+
+const resolveTarget = (target: string, choices: Readonly<Record<string, string>>) => (target.startsWith('$') ? choices[target.slice(1)] ?? target : target);
+
+async function setFaults(lab: Lab, stack: LabStack, choices: Record<string, string>, by: string): Promise<LabRun['faults']> {
+  const faults = lab.setup.faults.filter((f) => applies(f.when, choices));
+  if (faults.length > 0 && !stack.chaos) throw new LabError(`lab ${lab.id} sets faults and needs NATS`);
+  const set: LabRun['faults'] = [];
+  for (const f of faults) {
+    const target = resolveTarget(f.target, choices);
+    await stack.chaos?.set({ target, fault: f.fault, params: f.params, durationMs: lab.minutes * 60_000 }, by);
+    set.push({ target, fault: f.fault });
+  }
+  return set;
+}
+
+async function setControl(lab: Lab, stack: LabStack, choices: Record<string, string>, by: string): Promise<LabRun['restore']> {
+  const caps = lab.setup.caps.filter((c) => applies(c.when, choices));
+  if (lab.setup.autoscaler === undefined && Object.keys(lab.setup.slots).length === 0 && caps.length === 0) return {};
+  if (!stack.control) throw new LabError(`lab ${lab.id} sets the autoscaler, slots or caps, and needs NATS`);
+  const restore: LabRun['restore'] = {};
+  if (lab.setup.autoscaler) restore.autoscaler = (await stack.control.setAutoscaler(lab.setup.autoscaler === 'on', by)).previous;
+  for (const [pool, slots] of Object.entries(lab.setup.slots)) await stack.control.scale(pool, slots, by);
+  for (const cap of caps) await stack.control.capAutoscaler(cap.pool, cap.max, by);
+  if (caps.length > 0) restore.caps = caps.map((c) => c.pool);
+  return restore;
+}
+
+/** Sets the lab up; returns the run's choices and what stop must undo. */
+export async function setUp(lab: Lab, stack: LabStack, opts: SetupOptions): Promise<Pick<LabRun, 'choices' | 'faults' | 'restore'> & { submit: () => Promise<void> }> {
+  const choices = pickChoices(lab, opts.chosen);
+  const by = lab.setup.by ? fillChoices(lab.setup.by, choices) : `${stack.by} (lab ${lab.id})`;
+  const faults = await setFaults(lab, stack, choices, by);
+  const restore = await setControl(lab, stack, choices, by);
+  if (lab.setup.history) {
+    const incident = choices.incident ?? '';
+    opts.progress?.(stack.stageHistory ? await stack.stageHistory(incident) : 'history: not staged (Prometheus is not reachable from here)');
+  }
+  const submit = async () => {
+    for (const s of lab.setup.submit.filter((x) => applies(x.when, choices))) {
+      await submitJobs(stack.targets, s.type, s.count);
+      opts.progress?.(`submitted ${s.count} ${s.type} jobs`);
+    }
+  };
+  return { choices, faults, restore, submit };
+}

@@ -1,0 +1,82 @@
+// The Level 2 practical exam (`tps exam 2`) against a real stack through the real command: each
+// incident leaves its residue recorded under the weekend on-call's name; doing nothing fails every
+// part with its reason; a wrong root cause fails that part; solved, the exam passes, and the report
+// says which parts a person must still grade. (The weekend history in Prometheus: exam-history.test.ts.)
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { tps } from '#devenv/cli.ts';
+import { startNatsServer, waitFor, type NatsServerHandle } from '#devenv/nats-server.ts';
+import { startStack, type Stack } from '#devenv/stack.ts';
+
+let server: NatsServerHandle;
+let stack: Stack;
+let env: Record<string, string>;
+const exam = (...args: string[]) => tps(['exam', '2', ...args], env);
+const oncall = () => (JSON.parse(readFileSync(path.join(stack.stateDir, 'labs', 'exam-2.json'), 'utf8')) as { choices: Record<string, string> }).choices.oncall ?? '';
+
+beforeAll(async () => {
+  server = await startNatsServer();
+  stack = await startStack(server.url, { LOG_LEVEL: 'warn' });
+  env = { NATS_URL: server.url, TPS_STATE_DIR: stack.stateDir };
+}, 120_000);
+afterAll(async () => {
+  await stack?.stop();
+  await server?.dispose();
+});
+
+async function passes(): Promise<string> {
+  return waitFor(async () => {
+    const r = await exam('check');
+    return r.code === 0 ? r.stdout : undefined;
+  }, 30_000, () => 'the exam to pass');
+}
+
+const residue: Record<string, { command: string[]; shows: RegExp }> = {
+  'capped-autoscaler': { command: ['autoscaler', 'status'], shows: /cap/i },
+  'leaking-worker': { command: ['chaos', 'list'], shows: /worker-slow +memory_leak/ },
+  'slow-downstream': { command: ['chaos', 'list'], shows: /service-c +latency/ },
+};
+
+describe('tps exam 2', () => {
+  for (const incident of Object.keys(residue)) {
+    it(`${incident}: the residue under the on-call's name, every part failing when nothing was done, passed once solved`, async () => {
+      const start = await exam('start', '--choose', `incident=${incident}`);
+      expect(start.code, start.stderr).toBe(0);
+      expect(start.stdout).toMatch(/history: not staged: no Prometheus at http:\/\/127\.0\.0\.1:\d+/);
+      expect(start.stdout).toContain('Lab exam-2: Level 2 practical exam: Monday morning');
+      const shown = await tps(residue[incident]?.command ?? [], env);
+      expect(shown.stdout).toMatch(residue[incident]?.shows ?? /never/);
+      expect(shown.stdout).toContain(`${oncall()} (weekend on-call)`);
+
+      const idle = await exam('check');
+      expect(idle.code).toBe(1);
+      expect(idle.stdout).toMatch(/FAIL {2}abnormal .*no answer yet: tps lab answer exam-2 abnormal=<metric>,<metric>,\.\.\./);
+      expect(idle.stdout).toMatch(/FAIL {2}health .*(active|capped at 8)/);
+      expect(idle.stdout).toMatch(/FAIL {2}recommendations .*nothing written yet/);
+      expect(idle.stdout).toMatch(/not passed, score 0 %/);
+
+      expect((await exam('answer', 'cause=traffic-spike', 'abnormal=tps_http_requests,up')).code).toBe(0);
+      const wrong = await exam('check');
+      expect(wrong.stdout).toMatch(/FAIL {2}root-cause .*cause=traffic-spike is not it/);
+      expect(wrong.stdout).toMatch(/FAIL {2}abnormal .*0 right, not abnormal: tps_http_requests, up/);
+
+      const solved = await exam('solve');
+      expect(solved.code, solved.stderr + solved.stdout).toBe(0);
+      expect(await passes()).toMatch(/PASSED, score 100 %/);
+      const report = await exam('report');
+      expect(report.stdout).toMatch(/\| the logs and audit events read \(who made the change\) \| 2 \| pass \| .* \| machine and person \|/);
+      expect(report.stdout).toContain('A person must still grade the content of: the logs and audit events read (who made the change); recommendations written');
+      expect((await exam('stop')).code).toBe(0);
+    }, 150_000);
+  }
+
+  it('refuses an exam that does not exist and a choice the exam does not make', async () => {
+    const unknown = await tps(['exam', '3'], env);
+    expect(unknown.code).toBe(2);
+    expect(unknown.stderr).toContain('which exam? The practical exams are: 2 (tps exam 2)');
+    const bad = await exam('start', '--choose', 'incident=meteor');
+    expect(bad.code).toBe(1);
+    expect(bad.stderr).toContain('incident must be one of slow-downstream, leaking-worker, capped-autoscaler; got "meteor"');
+  });
+});

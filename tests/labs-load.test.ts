@@ -1,0 +1,79 @@
+// Labs 2.2 (load, scale up, drain, scale down) and 2.5 (queue buildup at RATE=500, the learner
+// scales) against a real stack, through the real `tps lab`: doing nothing after `start` fails with
+// the reasons; `solve` (compressed with --speed) then `check` passes. The autoscaler reacts within
+// seconds here (AUTOSCALER_*), as the lab's `--speed` cannot shorten the system's own timers.
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { tps } from '#devenv/cli.ts';
+import { startNatsServer, waitFor, type NatsServerHandle } from '#devenv/nats-server.ts';
+import { startStack, type Stack } from '#devenv/stack.ts';
+
+let server: NatsServerHandle;
+let stack: Stack;
+let env: Record<string, string>;
+const lab = (...args: string[]) => tps(['lab', ...args], env);
+
+beforeAll(async () => {
+  server = await startNatsServer();
+  stack = await startStack(server.url, {
+    AUTOSCALER_TICK_MS: '1000', AUTOSCALER_UP_AFTER_MS: '1000', AUTOSCALER_DOWN_AFTER_MS: '4000', AUTOSCALER_COOLDOWN_MS: '2000',
+    LOG_LEVEL: 'warn',
+  });
+  env = { NATS_URL: server.url, TPS_STATE_DIR: stack.stateDir };
+}, 120_000);
+afterAll(async () => {
+  await stack?.stop();
+  await server?.dispose();
+});
+
+async function passes(id: string): Promise<string> {
+  return waitFor(async () => {
+    const r = await lab('check', id);
+    return r.code === 0 ? r.stdout : undefined;
+  }, 30_000, () => `lab ${id} to pass`);
+}
+
+describe('lab 2.2, generate load', () => {
+  it('fails with the reasons when no load ran; solved, the load scales the workers up and then down', async () => {
+    const start = await lab('start', '2.2', '--speed', '6');
+    expect(start.code, start.stderr).toBe(0);
+    expect(start.stdout).toContain('(timeline 6x shorter');
+    const idle = await lab('check', '2.2');
+    expect(idle.code).toBe(1);
+    expect(idle.stdout).toMatch(/FAIL {2}load .*tps_jobs_submitted_total rose by 0 since the lab started; the check wants >= 2000/);
+    expect(idle.stdout).toMatch(/FAIL {2}scaled-up .*events on tps\.events\.autoscaler \{"direction":"up"\} since the lab started: 0; the check wants >= 1/);
+    expect(idle.stdout).toMatch(/FAIL {2}scaled-down .*waits for scaled-up first/);
+    expect(idle.stdout).toMatch(/pass {2}breakers-closed/);
+
+    const solved = await lab('solve', '2.2');
+    expect(solved.code, solved.stderr + solved.stdout).toBe(0);
+    expect(solved.stdout).toMatch(/load ran: 2000 arrivals, \d+ jobs accepted/);
+    expect(solved.stdout).toContain('scaled-down holds');
+    const passed = await passes('2.2');
+    expect(passed).toMatch(/pass {2}queue-rose .*\d+/);
+    expect(passed).toMatch(/PASSED, score 100 %/);
+    expect((await lab('stop', '2.2')).code).toBe(0);
+  }, 240_000);
+});
+
+describe('lab 2.5, queue buildup', () => {
+  it('turns the autoscaler off, fails while nothing was done, passes once scaled under RATE=500, and stop gives the autoscaler back', async () => {
+    const start = await lab('start', '2.5', '--speed', '10');
+    expect(start.code, start.stderr).toBe(0);
+    expect((await tps(['autoscaler', 'status'], env)).stdout).toMatch(/Autoscaler: DISABLED \(manual control/);
+    const idle = await lab('check', '2.5');
+    expect(idle.code).toBe(1);
+    expect(idle.stdout).toMatch(/FAIL {2}diagnosis .*no answer yet: tps lab answer 2\.5 cause=<value>/);
+    expect(idle.stdout).toMatch(/FAIL {2}stable .*tps_jobs_submitted_total rises by 0\/s now; the check wants >= 100/);
+    expect(idle.stdout).toMatch(/FAIL {2}scaled-down .*stable has not held yet/);
+
+    const solved = await lab('solve', '2.5');
+    expect(solved.code, solved.stderr + solved.stdout).toBe(0);
+    expect(solved.stdout).toContain('load started: 500 jobs/s for 60 s');
+    expect(solved.stdout).toContain('scaled slow to 64 slots');
+    const passed = await passes('2.5');
+    expect(passed).toMatch(/pass {2}stable .*held at /);
+    expect(passed).toMatch(/PASSED, score 100 %/);
+    expect((await lab('stop', '2.5')).code).toBe(0);
+    expect((await tps(['autoscaler', 'status'], env)).stdout).toMatch(/Autoscaler: enabled/);
+  }, 300_000);
+});
