@@ -51,12 +51,14 @@ beforeAll(async () => {
   const running = await startPrometheus(live);
   prometheus.set(live, running);
   for (const incident of incidents) texts.set(incident, weekendHistory({ incident, end }));
-  await Promise.all(incidents.map(async (incident) => {
+  // Settled, not all(): a failure must not leave the other promtool runs going past the hook.
+  const staged = await Promise.allSettled(incidents.map(async (incident) => {
     const dataDir = incident === live ? running.dataDir : path.join(root, incident, 'data');
     const written = await backfill(texts.get(incident) ?? '', { dataDir, promtool });
     blocks.set(incident, written.blocks.map((b) => JSON.parse(readFileSync(path.join(dataDir, b, 'meta.json'), 'utf8')) as BlockMeta));
     if (incident !== live) prometheus.set(incident, await startPrometheus(incident));
   }));
+  for (const s of staged) if (s.status === 'rejected') throw s.reason;
 }, 60_000);
 
 afterAll(async () => {
@@ -183,5 +185,7 @@ it('backfill says what is wrong: promtool missing, promtool refusing the text, a
   const dataDir = path.join(root, 'errors');
   await expect(backfill('# EOF\n', { dataDir, promtool: path.join(root, 'no-promtool') })).rejects.toThrow(/scripts\/bootstrap\.sh --with-prometheus/);
   await expect(backfill('no_type_line 1 x\n# EOF\n', { dataDir, promtool })).rejects.toThrow(BackfillError);
+  const recent = `# TYPE up gauge\nup{job="x"} 1 ${Math.floor(Date.now() / 1000) - 3_600}\n# EOF\n`;
+  await expect(backfill(recent, { dataDir, promtool })).rejects.toThrow(/less than 3 h ago/);
   await expect(waitForHistory(prometheus.get('leaking-worker')?.url ?? '', 'up', { at: new Date(Date.now() + 3_600_000), timeoutMs: 1_000 })).rejects.toThrow(/did not show up at .* within 1000 ms/);
 });

@@ -64,7 +64,7 @@ async function natsParts(nc: NatsConnection): Promise<Omit<LabStack, 'stateDir' 
     chaos: await openChaosStore(nc),
     control: controlOperations(nc, await openControlStore(nc), config.autoscaler.enabled),
     dlq: await openDlqOperations(nc),
-    stageHistory: (incident) => stageWeekend(incident, { stateDir: stateDir(config.stateDir), prometheusUrl }),
+    stageHistory: (incident, progress) => stageWeekend(incident, { stateDir: stateDir(config.stateDir), prometheusUrl, ...(progress ? { progress } : {}) }),
     events: (subject, since) => recentEvents(nc, subject, { sinceMs: Date.now() - since.getTime() + 1_000, limit: 10_000 }),
   };
 }

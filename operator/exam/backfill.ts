@@ -6,17 +6,16 @@
 // data folder of a running Prometheus are picked up without a restart, at its next block reload,
 // which runs every minute (so within about 60 s); one that starts later loads them at startup.
 // Blocks may overlap each other and the TSDB's own (2.39+ merges them), but backfilled data must
-// end at least 3 hours before now: the head block, still in memory, covers the last ~2-3 hours,
-// and the docs call backfilling that range unsafe. Backfilled blocks obey the server's retention
-// (31 d for `make up` and compose), so a weekend is kept.
+// end at least 3 hours before now: the storage docs call backfilling "the last 3 hours (the current
+// head block)" unsafe, that range being still in memory and changing; backfill() refuses it.
+// Backfilled blocks obey the server's retention (31 d for `make up` and compose): a weekend stays.
 import { execFile } from 'node:child_process';
-import { cp, mkdir, mkdtemp, readdir, rename, rm, writeFile } from 'node:fs/promises';
+import { cp, mkdir, mkdtemp, readdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { setTimeout as delay } from 'node:timers/promises';
 import { z } from 'zod';
 import { findBinary } from '#platform/binaries.ts';
-import { latencyBuckets, type MetricDef } from '#platform/metrics.ts';
 
 export class BackfillError extends Error {
   constructor(message: string, options?: ErrorOptions) {
@@ -25,74 +24,19 @@ export class BackfillError extends Error {
   }
 }
 
-export type Labels = Readonly<Record<string, string>>;
-/** One step of a histogram: the step's observations per bucket (cumulative over `le`, in the family's bucket order), their sum and count. */
-export type HistogramStep = { buckets: readonly number[]; sum: number; count: number };
-/**
- * A gauge's value or a counter's increment at each timestamp (a counter with no label set known
- * in advance, `fromFirstEvent`, appears at its first event); or a histogram's observations at each
- * timestamp (the label set appears at its first observation, as prom-client creates it).
- */
-export type TextSeries = { labels: Labels; values: readonly number[]; fractional?: boolean; fromFirstEvent?: boolean } | { labels: Labels; observed: readonly HistogramStep[] };
-export type TextFamily = { def: MetricDef; series: readonly TextSeries[] };
-
-const labelText = (labels: Labels) => Object.entries(labels).map(([k, v]) => `${k}="${v}"`).join(',');
-const count = (v: number) => String(Math.round(v));
-const decimal = (v: number) => String(Math.round(v * 1000) / 1000);
-
-/** Gauges as given; counters as running totals of non-negative increments, so never decreasing. */
-function plainLines(def: MetricDef, s: Extract<TextSeries, { values: unknown }>, timestamps: readonly number[]): string {
-  const labels = labelText(s.labels);
-  let total = 0;
-  return timestamps.map((t, i) => {
-    const value = def.kind === 'counter' ? (total += Math.max(0, s.values[i] ?? 0)) : (s.values[i] ?? 0);
-    return !s.fromFirstEvent || total >= 0.5 ? `${def.name}{${labels}} ${(s.fractional ? decimal : count)(value)} ${t}\n` : '';
-  }).join('');
-}
-
-/** Per timestamp one MetricPoint: buckets cumulative in `le` and in time, le="+Inf" equal to _count, then _sum and _count. */
-function histogramLines(def: MetricDef, s: Extract<TextSeries, { observed: unknown }>, timestamps: readonly number[]): string {
-  const [bounds, labels] = [def.buckets ?? latencyBuckets, labelText(s.labels)];
-  const totals = { buckets: bounds.map(() => 0), sum: 0, count: 0 };
-  return timestamps.map((t, i) => {
-    const step = s.observed[i];
-    if (step) {
-      bounds.forEach((_, b) => { totals.buckets[b] = (totals.buckets[b] ?? 0) + Math.max(0, step.buckets[b] ?? 0); });
-      [totals.sum, totals.count] = [totals.sum + Math.max(0, step.sum), totals.count + Math.max(0, step.count)];
-    }
-    const n = Math.round(totals.count);
-    if (n === 0) return '';
-    const line = (suffix: string, le: string, value: string) => `${def.name}${suffix}{${labels}${le}} ${value} ${t}\n`;
-    // Rounding keeps the order: a bucket never exceeds the next one, nor _count (min() guards the float sums).
-    let below = 0;
-    const buckets = bounds.map((le, b) => line('_bucket', `,le="${le}"`, count((below = Math.min(n, Math.max(below, Math.round(totals.buckets[b] ?? 0)))))));
-    return [...buckets, line('_bucket', ',le="+Inf"', count(n)), line('_sum', '', decimal(totals.sum)), line('_count', '', count(n))].join('');
-  }).join('');
-}
-
-/**
- * OpenMetrics as promtool reads it: each family once (`# TYPE x counter` over `x_total` samples),
- * the samples of each series in time order with timestamps in seconds, then `# EOF`.
- */
-export function openMetricsText(families: readonly TextFamily[], timestamps: readonly number[]): string {
-  const out: string[] = [];
-  for (const { def, series } of families) {
-    const family = def.kind === 'counter' ? def.name.replace(/_total$/, '') : def.name;
-    out.push(`# HELP ${family} ${def.help.replace(/[\\"]/g, '\\$&')}\n# TYPE ${family} ${def.kind}\n`);
-    for (const s of series) out.push('observed' in s ? histogramLines(def, s, timestamps) : plainLines(def, s, timestamps));
-  }
-  return `${out.join('')}# EOF\n`;
-}
-
 const installHint = '`scripts/bootstrap.sh --with-prometheus` installs it (Debian\'s prometheus package brings promtool)';
 const blockName = /^[0-9A-HJKMNP-TV-Z]{26}$/;
+/** Younger samples belong to the head block of the Prometheus that gets them. */
+export const headBlockMs = 3 * 3_600_000;
+const promtoolTimeoutMs = 300_000;
 
 function run(command: string, args: string[]): Promise<void> {
   return new Promise((resolve, reject) => {
-    execFile(command, args, { maxBuffer: 16 * 1024 * 1024 }, (err, _stdout, stderr) => {
+    execFile(command, args, { maxBuffer: 16 * 1024 * 1024, timeout: promtoolTimeoutMs }, (err, _stdout, stderr) => {
       if (!err) return resolve();
       if ((err as NodeJS.ErrnoException).code === 'ENOENT') return reject(new BackfillError(`promtool not found at ${command}: ${installHint}`, { cause: err }));
-      reject(new BackfillError(`promtool tsdb create-blocks-from openmetrics failed (exit ${err.code ?? err.signal}): ${stderr.trim() || err.message}`, { cause: err }));
+      if (err.killed) return reject(new BackfillError(`promtool did not finish within ${promtoolTimeoutMs / 1000} s`, { cause: err }));
+      reject(new BackfillError(`promtool ${args.slice(0, 3).join(' ')} failed (exit ${err.code ?? err.signal}): ${stderr.trim() || err.message}`, { cause: err }));
     });
   });
 }
@@ -123,7 +67,32 @@ export async function backfill(openMetrics: string, opts: { dataDir: string; pro
     await writeFile(input, openMetrics);
     await run(promtool, ['tsdb', 'create-blocks-from', 'openmetrics', '--quiet', '--max-block-duration=24h', input, output]);
     const blocks = (await readdir(output)).filter((name) => blockName.test(name)).sort();
+    const metas = await Promise.all(blocks.map(async (b) => JSON.parse(await readFile(path.join(output, b, 'meta.json'), 'utf8')) as { maxTime: number }));
+    const last = Math.max(...metas.map((m) => m.maxTime));
+    if (last > Date.now() - headBlockMs) throw new BackfillError(`the history ends at ${new Date(last).toISOString()}, less than ${headBlockMs / 3_600_000} h ago: Prometheus' head block holds that time; end it earlier`);
     await mkdir(opts.dataDir, { recursive: true });
+    for (const block of blocks) await moveBlock(path.join(output, block), path.join(opts.dataDir, block));
+    return { blocks };
+  } finally {
+    await rm(work, { recursive: true, force: true });
+  }
+}
+
+/**
+ * The recording rules over a history Prometheus already serves: Prometheus evaluates rules only as
+ * it scrapes, so the panels built on recorded series (memory per role, queue fill, SLOs) would
+ * show nothing for the backfilled time. promtool evaluates them against the running server and
+ * writes blocks; one pass (a rule over another recorded series finds it empty).
+ */
+export async function backfillRules(opts: { prometheusUrl: string; start: Date; end: Date; ruleFiles: readonly string[]; dataDir: string; promtool?: string }): Promise<{ blocks: string[] }> {
+  const promtool = opts.promtool ?? findBinary('promtool');
+  if (!promtool) throw new BackfillError(`promtool is not installed: ${installHint}`);
+  const work = await mkdtemp(path.join(os.tmpdir(), 'tps-backfill-rules-'));
+  try {
+    const output = path.join(work, 'blocks');
+    const seconds = (d: Date) => String(Math.floor(d.getTime() / 1000));
+    await run(promtool, ['tsdb', 'create-blocks-from', 'rules', '--quiet', `--url=${opts.prometheusUrl}`, `--start=${seconds(opts.start)}`, `--end=${seconds(opts.end)}`, `--output-dir=${output}`, ...opts.ruleFiles]);
+    const blocks = (await readdir(output).catch(() => [])).filter((name) => blockName.test(name)).sort();
     for (const block of blocks) await moveBlock(path.join(output, block), path.join(opts.dataDir, block));
     return { blocks };
   } finally {
@@ -150,7 +119,11 @@ async function instantQuery(prometheusUrl: string, query: string, at: Date, time
   return answer.data.data.resultType === 'vector' ? answer.data.data.result.length : `a ${answer.data.data.resultType}, not a vector`;
 }
 
-/** Polls Prometheus' HTTP API until `query` evaluated at `at` returns a non-empty vector, or throws after timeoutMs (poll, never sleep-as-sync). */
+/**
+ * Polls Prometheus' HTTP API until `query` evaluated at `at` returns a non-empty vector, or throws
+ * after timeoutMs (poll, never sleep-as-sync). A rate(...[1m]) over 60 s samples needs `at` on
+ * their grid (a whole minute) to find two samples.
+ */
 export async function waitForHistory(prometheusUrl: string, query: string, opts: { at: Date; timeoutMs: number }): Promise<void> {
   const deadline = Date.now() + opts.timeoutMs;
   for (;;) {

@@ -1,19 +1,31 @@
 // Stages the weekend of the Level 2 exam in the Prometheus `make up` runs: the incident's history
-// (weekend-history.ts) backfilled as TSDB blocks into its data folder (backfill.ts). Without a
-// running native Prometheus the exam still runs on the live residue, and says so.
+// (weekend-history.ts) backfilled as TSDB blocks into its data folder, then, once Prometheus
+// serves it, the recording rules over it (so the panels built on them show the weekend too).
+// Without a running native Prometheus the exam still runs on the live residue, and says so.
+import { readdirSync } from 'node:fs';
 import path from 'node:path';
-import { nativePrometheusDir } from '#monitoring/native.ts';
-import { backfill } from './backfill.ts';
+import { monitoringPaths, nativePrometheusDir } from '#monitoring/native.ts';
+import { backfill, backfillRules, waitForHistory } from './backfill.ts';
 import { incidents, weekendHistory, type Incident } from './weekend-history.ts';
 
 /** The history ends this long before now: the live head block (about 3 h) must not overlap it. */
 const endsAgoMs = 4 * 3_600_000;
+const hours = 60;
 
-export async function stageWeekend(incident: string, opts: { stateDir: string; prometheusUrl: string }): Promise<string> {
+export type StageOptions = { stateDir: string; prometheusUrl: string; progress?: (line: string) => void };
+
+export async function stageWeekend(incident: string, opts: StageOptions): Promise<string> {
   if (!(incidents as readonly string[]).includes(incident)) return `history: not staged (no weekend for incident "${incident}")`;
   const ready = await fetch(`${opts.prometheusUrl}/-/ready`, { signal: AbortSignal.timeout(2_000) }).then((r) => r.ok, () => false);
   if (!ready) return `history: not staged: no Prometheus at ${opts.prometheusUrl} (install it with scripts/bootstrap.sh --with-prometheus, then make up); the live system still shows the residue`;
   const end = new Date(Date.now() - endsAgoMs);
-  const { blocks } = await backfill(weekendHistory({ incident: incident as Incident, end }), { dataDir: path.join(nativePrometheusDir(opts.stateDir), 'data') });
-  return `history: the weekend up to ${end.toISOString().slice(0, 16)}Z backfilled into Prometheus (${blocks.length} blocks; Prometheus loads them within about a minute)`;
+  const start = new Date(end.getTime() - hours * 3_600_000);
+  const dataDir = path.join(nativePrometheusDir(opts.stateDir), 'data');
+  opts.progress?.(`history: writing the weekend (${start.toISOString().slice(0, 16)}Z to ${end.toISOString().slice(0, 16)}Z) into Prometheus`);
+  const { blocks } = await backfill(weekendHistory({ incident: incident as Incident, end, hours }), { dataDir });
+  opts.progress?.('history: waiting for Prometheus to load it (it reloads its blocks every minute)');
+  await waitForHistory(opts.prometheusUrl, 'up', { at: new Date(end.getTime() - 3_600_000), timeoutMs: 150_000 });
+  const ruleFiles = readdirSync(monitoringPaths.rules).filter((f) => f.endsWith('.yml')).map((f) => path.join(monitoringPaths.rules, f));
+  const rules = await backfillRules({ prometheusUrl: opts.prometheusUrl, start, end, ruleFiles, dataDir });
+  return `history: the weekend backfilled into Prometheus (${blocks.length} blocks of samples, ${rules.blocks.length} of recording rules; the rules' blocks show within a minute)`;
 }

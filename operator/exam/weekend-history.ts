@@ -1,7 +1,8 @@
 // The history the Level 2 exam stages ("Monday morning after a weekend of high load") as Prometheus
 // would have scraped it from every role, as the OpenMetrics text promtool reads (written by
-// backfill.ts), with one incident's signature on top. Pure and seeded. Names, types and labels come from the metric, pool,
-// role and job catalogues; the numbers from the configuration's defaults and the load mix.
+// backfill.ts), with one incident's signature on top. Pure and seeded. Names, types and labels
+// come from the metric, pool, role and job catalogues; numbers from the configuration's defaults
+// and the load mix.
 // Callers' contract: `end` at least 3 h before the receiving Prometheus' now (its head block, see
 // backfill.ts). The story's clock hangs on `end`, whatever the real weekday: `end` is Monday 05:00,
 // 60 h start on Friday 17:00 (weekendMoment converts). Samples sit on a stepSeconds grid from the
@@ -15,7 +16,7 @@ import { chainServices, jobCatalogue, route, type ChainService, type JobType } f
 import { knownLabels, latencyBuckets, metrics, type MetricDef } from '#platform/metrics.ts';
 import { maxDeliver, poolDefinitions, poolNames, workerRole, type Pool } from '#platform/pools.ts';
 import { roleSpecs, type RoleName } from '#platform/roles.ts';
-import { openMetricsText, type HistogramStep, type Labels, type TextSeries } from './backfill.ts';
+import { openMetricsText, type HistogramStep, type Labels, type TextSeries } from './openmetrics.ts';
 
 export const incidents = ['slow-downstream', 'leaking-worker', 'capped-autoscaler'] as const;
 export type Incident = (typeof incidents)[number];
@@ -32,7 +33,7 @@ const scraped = {
 /** For each incident, the metric names (as a candidate would name them on the dashboards) that the history shows abnormal. */
 export const abnormalMetrics: Record<Incident, readonly string[]> = {
   'slow-downstream': [metrics.jobProcessing, metrics.jobsProcessed, metrics.dlqDepth, metrics.dlqAdded, metrics.circuitState, metrics.circuitTransitions,
-    metrics.serviceInflight, metrics.queueDepth, metrics.jobsRejected, metrics.autoscalerBottleneck].map((d) => d.name),
+    metrics.queueDepth, metrics.jobsRejected, metrics.autoscalerBottleneck].map((d) => d.name),
   'leaking-worker': [scraped.rss.name, scraped.heap.name],
   'capped-autoscaler': [metrics.autoscalerDesiredSlots, metrics.workerSlots, metrics.workerBusy, metrics.queueDepth, metrics.queuePending, metrics.jobsRejected].map((d) => d.name),
 };
@@ -48,7 +49,14 @@ const env = envSchema.parse({});
 /** The pool whose worker leaks and whose autoscaling gets capped; the chain's last hop is the slow downstream. */
 const victim: Pool = 'slow';
 const slowService: ChainService = 'service-c';
-const story = { sundaySlowFrom: 2 * 24 + 13, sundaySlowTo: 2 * 24 + 21, cappedFrom: 24, serviceCSlowdown: 8, failedAttempts: 0.3, leakBytes: 1.7e9, memoryLimit: 4 * 1024 ** 3 };
+/** The incidents' numbers; times in story hours from Friday 00:00. */
+const story = {
+  sundaySlowFrom: 2 * 24 + 13, sundaySlowTo: 2 * 24 + 21, // service-c slow on Sunday 13:00-21:00, worst at 17:00:
+  serviceCSlowdown: 8, failedAttempts: 0.3, // 8 times slower, 30 % of the slow pool's attempts failing
+  cappedFrom: 24, // the capped pool's slots pinned from Saturday 00:00
+  leakBytes: 1.7e9, // what the leaking worker gains over the weekend
+  memoryLimit: 4 * 1024 ** 3, // tps_process_memory_limit_bytes: natively the machine's RAM, here 4 GiB
+};
 const mix = new Map(parseMix(defaultMix).map((e) => [e.type, e.weight]));
 const dlqReasons = { DOWNSTREAM_FAILED: 0.6, CIRCUIT_OPEN: 0.4 } as const satisfies Partial<Record<FailureCodeName, number>>;
 
@@ -171,7 +179,7 @@ function poolSeries(w: Weekend, add: Add, pool: Pool): void {
   for (const [reason, part] of Object.entries(dlqReasons)) add(metrics.dlqAdded, role, { pool, reason }, { values: ps.map((p) => p.dead * part * w.step), fromFirstEvent: true });
 }
 
-/** Breakers (one per caller -> target; the one into service-c opens while it is slow) and the chain's in-flight gauges. */
+/** Breakers (one per caller -> target; the one into service-c opens while it is slow); each hop's share of the workers' busy slots. */
 function chainSeries(w: Weekend, add: Add): void {
   const callers = (k: number): RoleName[] => (k === 0 ? poolNames.map((p) => workerRole(p)) : [chainServices[k - 1] ?? 'service-a']);
   chainServices.forEach((target, k) => callers(k).forEach((caller) => {
@@ -179,11 +187,12 @@ function chainSeries(w: Weekend, add: Add): void {
     add(metrics.circuitState, caller, { circuit }, { values: w.steps.map((s) => (sick(s) ? [0, 1, 2, 2][Math.floor(w.rnd() * 4)] ?? 0 : 0)) });
     for (const to of knownLabels.circuitTo) add(metrics.circuitTransitions, caller, { circuit, to }, { values: w.steps.map((s) => (sick(s) * 12 * w.step) / 3600) });
   }));
-  const jobs = poolNames.flatMap((pool) => poolTypes(pool).map((type) => ({ type, ps: w.pools[pool] })));
+  const ms = (type: JobType, hops: readonly ChainService[], slowdown: number) => hops.reduce((sum, h) => sum + (type.work[h]?.latencyMs ?? 0) * (h === slowService ? slowdown : 1), 0);
   for (const service of chainServices) {
-    const remaining = (type: JobType, slowdown: number) => route(type).slice(route(type).indexOf(service)).reduce((ms, h) => ms + (type.work[h]?.latencyMs ?? 0) * (h === slowService ? slowdown : 1), 0) / 1000;
-    const through = jobs.filter((j) => route(j.type).includes(service));
-    add(metrics.serviceInflight, service, { service }, { values: w.steps.map((_, i) => through.reduce((n, { type, ps }) => n + (ps[i]?.accepted ?? 0) * share(type) * remaining(type, ps[i]?.slowdown ?? 1), 0)) });
+    // A worker's call holds a slot of every hop from this one to the end of the job's route.
+    const part = (type: JobType, slowdown: number) => (route(type).includes(service) ? ms(type, route(type).slice(route(type).indexOf(service)), slowdown) / ms(type, route(type), slowdown) : 0);
+    const inflight = (i: number) => poolNames.reduce((n, pool) => n + poolTypes(pool).reduce((sum, t) => sum + (w.pools[pool][i]?.busy ?? 0) * share(t) * part(t, w.pools[pool][i]?.slowdown ?? 1), 0), 0);
+    add(metrics.serviceInflight, service, { service }, { values: w.steps.map((_, i) => inflight(i)) });
     add(metrics.serviceWaiting, service, { service }, { values: w.steps.map(() => 0) });
   }
 }

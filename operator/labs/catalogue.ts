@@ -38,7 +38,7 @@ function crossReferences(lab: Lab): string[] {
   for (const f of lab.setup.faults) if (f.target.startsWith('$') && !choices.includes(f.target.slice(1))) problems.push(`setup.faults: ${f.target} is not a setup choice`);
   for (const s of lab.solve) {
     if (s.do === 'answer' && (s.from === undefined) === (s.value === undefined)) problems.push(`solve: answer ${s.key} needs either from (a setup choice) or value`);
-    if (s.do === 'answer' && s.from !== undefined && !choices.includes(s.from)) problems.push(`solve: answer from "${s.from}" is not a setup choice`);
+    if (s.do === 'answer' && s.from !== undefined && !choices.includes(s.from)) problems.push(`solve: answer ${s.key}: the choice "${s.from}" is not a setup choice`);
   }
   return problems;
 }

@@ -16,5 +16,5 @@ export class LabError extends Error {
 export type LabStack = ProbeSources & {
   stateDir: string; chaos?: ChaosStore; control?: ControlOperations; dlq?: DlqOperations; by: string;
   /** Backfills the weekend of an exam's incident into Prometheus; says what it did. */
-  stageHistory?: (incident: string) => Promise<string>;
+  stageHistory?: (incident: string, progress?: (line: string) => void) => Promise<string>;
 };

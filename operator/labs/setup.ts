@@ -58,7 +58,7 @@ export async function setUp(lab: Lab, stack: LabStack, opts: SetupOptions): Prom
   const restore = await setControl(lab, stack, choices, by);
   if (lab.setup.history) {
     const incident = choices.incident ?? '';
-    opts.progress?.(stack.stageHistory ? await stack.stageHistory(incident) : 'history: not staged (Prometheus is not reachable from here)');
+    opts.progress?.(stack.stageHistory ? await stack.stageHistory(incident, opts.progress) : 'history: not staged (Prometheus is not reachable from here)');
   }
   const submit = async () => {
     for (const s of lab.setup.submit.filter((x) => applies(x.when, choices))) {

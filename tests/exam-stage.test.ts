@@ -1,0 +1,57 @@
+// `tps exam 2` stages its weekend in native mode's Prometheus (real Prometheus, real promtool): the
+// incident's history in the data folder `make up` gives Prometheus, then the recording rules over
+// it, so the panels built on recorded series (memory per role) show the weekend too. Without a
+// Prometheus the exam says the history is not staged.
+import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { afterAll, beforeAll, expect, it } from 'vitest';
+import { requireBinary } from '#platform/binaries.ts';
+import { nativePrometheusConfig, nativePrometheusDir, prometheusArgs, writePrometheusConfig } from '#monitoring/native.ts';
+import { waitFor } from '#devenv/nats-server.ts';
+import { unusedPort } from '#devenv/ports.ts';
+import { waitForHistory } from '#operator/exam/backfill.ts';
+import { stageWeekend } from '#operator/exam/stage.ts';
+
+const prometheusBinary = requireBinary('prometheus', 'Run `scripts/bootstrap.sh --with-prometheus`.');
+const stateDir = mkdtempSync(path.join(os.tmpdir(), 'tps-exam-stage-'));
+let server: { url: string; process: ChildProcess };
+
+beforeAll(async () => {
+  const dir = nativePrometheusDir(stateDir);
+  const config = writePrometheusConfig(dir, nativePrometheusConfig(dir, [], { intervalMs: 5_000 }));
+  const port = await unusedPort();
+  server = { url: `http://127.0.0.1:${port}`, process: spawn(prometheusBinary, prometheusArgs(config, path.join(dir, 'data'), port), { stdio: 'ignore' }) };
+  await waitFor(() => fetch(`${server.url}/-/ready`).then((r) => r.ok || undefined, () => undefined), 30_000, () => 'Prometheus ready');
+}, 40_000);
+
+afterAll(async () => {
+  if (server && server.process.exitCode === null) await new Promise((resolve) => { server.process.once('exit', resolve); server.process.kill('SIGTERM'); });
+  rmSync(stateDir, { recursive: true, force: true });
+}, 30_000);
+
+it('backfills the leaking worker\'s weekend and its recording rules: the memory panel\'s series climbs through the weekend', async () => {
+  const lines: string[] = [];
+  const note = await stageWeekend('leaking-worker', { stateDir, prometheusUrl: server.url, progress: (l) => lines.push(l) });
+  expect(lines[0]).toMatch(/^history: writing the weekend \(.+Z to .+Z\) into Prometheus$/);
+  expect(lines[1]).toBe('history: waiting for Prometheus to load it (it reloads its blocks every minute)');
+  expect(note).toMatch(/^history: the weekend backfilled into Prometheus \(\d+ blocks of samples, [1-9]\d* of recording rules/);
+  // The recorded series the "Memory per role" panel reads, from the rules' blocks.
+  const query = 'job:process_resident_memory:ratio{job="worker-slow"}';
+  const hoursAgo = (h: number) => new Date(Date.now() - h * 3_600_000);
+  await waitForHistory(server.url, query, { at: hoursAgo(10), timeoutMs: 120_000 });
+  const at = async (h: number) => {
+    const body = new URLSearchParams({ query, time: String(hoursAgo(h).getTime() / 1000) });
+    const res = await (await fetch(`${server.url}/api/v1/query`, { method: 'POST', body })).json() as { data: { result: Array<{ value: [number, string] }> } };
+    return Number(res.data.result[0]?.value[1]);
+  };
+  // Friday evening against Monday morning: the leak shows in the recorded ratio.
+  expect(await at(10)).toBeGreaterThan(3 * (await at(60)));
+}, 300_000);
+
+it('says the history is not staged when no Prometheus answers, and for an unknown incident', async () => {
+  const port = await unusedPort();
+  expect(await stageWeekend('leaking-worker', { stateDir, prometheusUrl: `http://127.0.0.1:${port}` })).toMatch(/^history: not staged: no Prometheus at http:\/\/127\.0\.0\.1:\d+ \(install it with scripts\/bootstrap\.sh --with-prometheus, then make up\)/);
+  expect(await stageWeekend('meteor', { stateDir, prometheusUrl: server.url })).toBe('history: not staged (no weekend for incident "meteor")');
+});
