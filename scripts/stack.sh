@@ -65,11 +65,12 @@ EOF
 }
 
 # Runs `tps <args>` in the compose stack's tools container (service `tps`, profile `tools`), as
-# the calling user, with .tps/compose/ as its state folder (ledgers survive the container).
+# the calling user, with .tps/compose/ as its state folder (ledgers survive the container) and
+# .tps/labs/ for the lab results, which native mode shares.
 compose_tps() {
   _compose=$(compose_cmd) || { echo "tps: neither \`docker compose\` nor \`docker-compose\` is installed" >&2; return 1; }
   _project=$(compose_project 2>/dev/null || true)
-  mkdir -p "$stack_root/.tps/compose"
+  mkdir -p "$stack_root/.tps/compose" "$stack_root/.tps/labs"
   _tty=-T
   if [ -t 0 ] && [ -t 1 ]; then _tty=; fi
   # shellcheck disable=SC2086

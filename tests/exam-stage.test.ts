@@ -54,4 +54,8 @@ it('says the history is not staged when no Prometheus answers, and for an unknow
   const port = await unusedPort();
   expect(await stageWeekend('leaking-worker', { stateDir, prometheusUrl: `http://127.0.0.1:${port}` })).toMatch(/^history: not staged: no Prometheus at http:\/\/127\.0\.0\.1:\d+ \(install it with scripts\/bootstrap\.sh --with-prometheus, then make up\)/);
   expect(await stageWeekend('meteor', { stateDir, prometheusUrl: server.url })).toBe('history: not staged (no weekend for incident "meteor")');
+  // A Prometheus that answers but keeps its data elsewhere (compose: its own volume).
+  const elsewhere = mkdtempSync(path.join(os.tmpdir(), 'tps-exam-stage-elsewhere-'));
+  expect(await stageWeekend('leaking-worker', { stateDir: elsewhere, prometheusUrl: server.url })).toMatch(/^history: not staged: Prometheus' data folder is not here \(.+\); with compose the weekend is not staged yet/);
+  rmSync(elsewhere, { recursive: true, force: true });
 });

@@ -18,7 +18,8 @@ const oncall = () => (JSON.parse(readFileSync(path.join(stack.stateDir, 'labs', 
 beforeAll(async () => {
   server = await startNatsServer();
   stack = await startStack(server.url, { LOG_LEVEL: 'warn' });
-  env = { NATS_URL: server.url, TPS_STATE_DIR: stack.stateDir };
+  // No Prometheus for this stack: port 1 refuses at once (not a Prometheus this machine may run on 9090).
+  env = { NATS_URL: server.url, TPS_STATE_DIR: stack.stateDir, TPS_PROMETHEUS_URL: 'http://127.0.0.1:1' };
 }, 120_000);
 afterAll(async () => {
   await stack?.stop();

@@ -2,6 +2,7 @@
 // scales) against a real stack, through the real `tps lab`: doing nothing after `start` fails with
 // the reasons; `solve` (compressed with --speed) then `check` passes. The autoscaler reacts within
 // seconds here (AUTOSCALER_*), as the lab's `--speed` cannot shorten the system's own timers.
+// The stack runs Prometheus, so lab 2.2's PromQL check asks it (labs.test.ts: the same without).
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { tps } from '#devenv/cli.ts';
 import { startNatsServer, waitFor, type NatsServerHandle } from '#devenv/nats-server.ts';
@@ -16,9 +17,10 @@ beforeAll(async () => {
   server = await startNatsServer();
   stack = await startStack(server.url, {
     AUTOSCALER_TICK_MS: '1000', AUTOSCALER_UP_AFTER_MS: '1000', AUTOSCALER_DOWN_AFTER_MS: '4000', AUTOSCALER_COOLDOWN_MS: '2000',
-    LOG_LEVEL: 'warn',
+    LOG_LEVEL: 'warn', TPS_MONITORING: 'auto', TPS_SCRAPE_INTERVAL: '1s',
   });
-  env = { NATS_URL: server.url, TPS_STATE_DIR: stack.stateDir };
+  // The PromQL checks ask this stack's Prometheus (the supervisor started it).
+  env = { NATS_URL: server.url, TPS_STATE_DIR: stack.stateDir, TPS_PROMETHEUS_URL: stack.url('prometheus') };
 }, 120_000);
 afterAll(async () => {
   await stack?.stop();
@@ -43,6 +45,7 @@ describe('lab 2.2, generate load', () => {
     expect(idle.stdout).toMatch(/FAIL {2}scaled-up .*events on tps\.events\.autoscaler \{"direction":"up"\} since the lab started: 0; the check wants >= 1/);
     expect(idle.stdout).toMatch(/FAIL {2}scaled-down .*waits for scaled-up first/);
     expect(idle.stdout).toMatch(/pass {2}breakers-closed/);
+    expect(idle.stdout).toMatch(/FAIL {2}queue-rose .*max_over_time\(max\(tps_queue_depth\{pool="slow"\}\)\[\d+s:5s\]\) is 0 \(Prometheus\); the check wants >= 10/);
 
     const solved = await lab('solve', '2.2');
     expect(solved.code, solved.stderr + solved.stdout).toBe(0);

@@ -15,7 +15,8 @@ const lab = (...args: string[]) => tps(['lab', ...args], env);
 beforeAll(async () => {
   server = await startNatsServer();
   stack = await startStack(server.url);
-  env = { NATS_URL: server.url, TPS_STATE_DIR: stack.stateDir };
+  // No Prometheus for this stack: port 1 refuses at once (not a Prometheus this machine may run on 9090).
+  env = { NATS_URL: server.url, TPS_STATE_DIR: stack.stateDir, TPS_PROMETHEUS_URL: 'http://127.0.0.1:1' };
 }, 120_000);
 afterAll(async () => {
   await stack?.stop();
@@ -48,6 +49,15 @@ describe('lab 2.1, system setup', () => {
     expect(report.stdout).toMatch(/\| every role answers ready \| 2 \| pass \|/);
     expect((await lab('stop', '2.1')).code).toBe(0);
     expect((await lab('list')).stdout).toMatch(/2\.1 +2 +30 +System setup +stopped \(best 100 %, passed\)/);
+  });
+});
+
+describe('lab 2.2 without Prometheus', () => {
+  it('judges a PromQL check by its fallback, the autoscaler\'s events', async () => {
+    expect((await lab('start', '2.2')).code).toBe(0);
+    const idle = await lab('check', '2.2');
+    expect(idle.stdout).toMatch(/FAIL {2}queue-rose .*the largest signals\.lag on tps\.events\.autoscaler \{"direction":"up"\} since the lab started: 0; the check wants >= 10/);
+    expect((await lab('stop', '2.2')).code).toBe(0);
   });
 });
 

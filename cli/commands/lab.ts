@@ -12,7 +12,6 @@ import { controlOperations } from '#platform/control/operations.ts';
 import { openControlStore } from '#platform/control/store.ts';
 import { recentEvents } from '#platform/nats/recent-events.ts';
 import { openDlqOperations } from '#platform/dlq/operations.ts';
-import { defaultPorts } from '#platform/ports.ts';
 import { stageWeekend } from '#operator/exam/stage.ts';
 import type { NatsConnection } from '#platform/nats/connect.ts';
 import { stateDir } from '#platform/paths.ts';
@@ -54,12 +53,12 @@ function lab(id: string | undefined): Lab {
 function stackOf(): LabStack {
   const config = loadConfig();
   const targets = config.operator.targets ? parseTargets(config.operator.targets) : nativeTargets(config.stateDir);
-  return { stateDir: stateDir(config.stateDir), targets, by: operator() };
+  return { stateDir: stateDir(config.stateDir), targets, by: operator(), prometheusUrl: config.operator.prometheusUrl };
 }
 
 async function natsParts(nc: NatsConnection): Promise<Omit<LabStack, 'stateDir' | 'targets' | 'by'>> {
   const config = loadConfig();
-  const prometheusUrl = `http://127.0.0.1:${defaultPorts.prometheus + config.http.portOffset}`;
+  const prometheusUrl = config.operator.prometheusUrl;
   return {
     chaos: await openChaosStore(nc),
     control: controlOperations(nc, await openControlStore(nc), config.autoscaler.enabled),

@@ -2,7 +2,7 @@
 // (weekend-history.ts) backfilled as TSDB blocks into its data folder, then, once Prometheus
 // serves it, the recording rules over it (so the panels built on them show the weekend too).
 // Without a running native Prometheus the exam still runs on the live residue, and says so.
-import { readdirSync } from 'node:fs';
+import { existsSync, readdirSync } from 'node:fs';
 import path from 'node:path';
 import { monitoringPaths, nativePrometheusDir } from '#monitoring/native.ts';
 import { backfill, backfillRules, waitForHistory } from './backfill.ts';
@@ -18,9 +18,11 @@ export async function stageWeekend(incident: string, opts: StageOptions): Promis
   if (!(incidents as readonly string[]).includes(incident)) return `history: not staged (no weekend for incident "${incident}")`;
   const ready = await fetch(`${opts.prometheusUrl}/-/ready`, { signal: AbortSignal.timeout(2_000) }).then((r) => r.ok, () => false);
   if (!ready) return `history: not staged: no Prometheus at ${opts.prometheusUrl} (install it with scripts/bootstrap.sh --with-prometheus, then make up); the live system still shows the residue`;
+  const dataDir = path.join(nativePrometheusDir(opts.stateDir), 'data');
+  // In compose Prometheus keeps its data in its own volume, out of this container's reach.
+  if (!existsSync(dataDir)) return `history: not staged: Prometheus' data folder is not here (${dataDir}); with compose the weekend is not staged yet, the live system still shows the residue`;
   const end = new Date(Date.now() - endsAgoMs);
   const start = new Date(end.getTime() - hours * 3_600_000);
-  const dataDir = path.join(nativePrometheusDir(opts.stateDir), 'data');
   opts.progress?.(`history: writing the weekend (${start.toISOString().slice(0, 16)}Z to ${end.toISOString().slice(0, 16)}Z) into Prometheus`);
   const { blocks } = await backfill(weekendHistory({ incident: incident as Incident, end, hours }), { dataDir });
   opts.progress?.('history: waiting for Prometheus to load it (it reloads its blocks every minute)');

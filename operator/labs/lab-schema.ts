@@ -96,7 +96,17 @@ const eventProbe = z.object({
   value: z.number(),
 });
 
-const singleProbes = [metricProbe, readyProbe, answerProbe, readingProbe, ratioProbe, eventProbe, heldProbe, abnormalProbe, autoscalerFreeProbe, textProbe] as const;
+/** A PromQL query against Prometheus when it runs ("{since}": the lab's age, for *_over_time
+ * windows), else `else`: the same question asked of the roles' /metrics or the events. */
+const promqlProbe = z.object({
+  kind: z.literal('promql'),
+  query: z.string().min(1),
+  op: z.enum(['>', '>=', '<', '<=', '==']),
+  value: z.number(),
+  else: z.discriminatedUnion('kind', [metricProbe, eventProbe, ratioProbe]).optional(),
+});
+
+const singleProbes = [metricProbe, readyProbe, answerProbe, readingProbe, ratioProbe, eventProbe, heldProbe, abnormalProbe, autoscalerFreeProbe, textProbe, promqlProbe] as const;
 const singleProbe = z.discriminatedUnion('kind', [...singleProbes]);
 
 /** Every one of these at the same moment ("the queue stays under 80 % while the load runs"). */

@@ -9,17 +9,19 @@ import type { Probe, SingleProbe } from './lab-schema.ts';
 import { eventResult, type EventReader } from './event-probe.ts';
 import type { LabRun } from './lab-state.ts';
 import { metricResult, ratioResult, readingResult, scrapeFor, type Scrape } from './metric-probes.ts';
+import { prometheusReady, promqlResult } from './promql-probe.ts';
 import type { ProbeResult } from './probe-result.ts';
 
 export type { ProbeResult } from './probe-result.ts';
 export { baselines, currentReading } from './metric-probes.ts';
 
 /** Where probes look: the roles' /metrics, and the EVENTS stream when NATS is at hand. */
-export type ProbeSources = { targets: readonly Target[]; events?: EventReader; control?: ControlOperations };
-export type ProbeContext = ProbeSources & { run: LabRun; probeOf: (checkId: string) => Probe | undefined };
+export type ProbeSources = { targets: readonly Target[]; events?: EventReader; control?: ControlOperations; prometheusUrl?: string };
+export type ProbeContext = ProbeSources & { run: LabRun; probeOf: (checkId: string) => Probe | undefined; prometheus?: boolean };
 
 /** Every single probe, the parts of `all` probes included. */
-export const singleProbes = (probes: readonly Probe[]): SingleProbe[] => probes.flatMap((p) => (p.kind === 'all' ? p.of : [p]));
+export const singleProbes = (probes: readonly Probe[]): SingleProbe[] =>
+  probes.flatMap((p) => (p.kind === 'all' ? p.of : [p])).flatMap((p) => (p.kind === 'promql' && p.else ? [p, p.else] : [p]));
 
 async function readyResult(targets: readonly Target[]): Promise<ProbeResult> {
   if (targets.length === 0) return { holds: false, reason: 'no role of TPS Lab is running here (start it: make up, or docker-compose up)' };
@@ -54,6 +56,9 @@ function single(p: SingleProbe, scrape: Scrape, ctx: ProbeContext): ProbeResult 
     case 'abnormal': return abnormalResult(p, ctx.run);
     case 'autoscaler-free': return autoscalerFreeResult(ctx.control);
     case 'text': return textResult(p, ctx.run);
+    case 'promql':
+      if (ctx.prometheus && ctx.prometheusUrl) return promqlResult(p, ctx.run, ctx.prometheusUrl);
+      return p.else ? single(p.else, scrape, ctx) : { holds: false, reason: 'this check needs Prometheus, which does not answer here' };
   }
 }
 
@@ -67,5 +72,6 @@ async function allResult(parts: readonly SingleProbe[], scrape: Scrape, ctx: Pro
 /** Runs every probe; the probes that read metrics share one scrape of the stack. */
 export async function runProbes(probes: readonly Probe[], ctx: ProbeContext): Promise<ProbeResult[]> {
   const scrape = await scrapeFor(singleProbes(probes), ctx.targets);
+  if (singleProbes(probes).some((p) => p.kind === 'promql')) ctx = { ...ctx, prometheus: await prometheusReady(ctx.prometheusUrl) };
   return Promise.all(probes.map((p) => (p.kind === 'all' ? allResult(p.of, scrape, ctx) : single(p, scrape, ctx))));
 }

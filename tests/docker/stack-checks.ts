@@ -137,3 +137,22 @@ export async function checkLoadAndAudit(): Promise<void> {
   const audit = await make('audit', 'WAIT=120s');
   expect(audit.includes('none lost'), 'the audit should find no lost job');
 }
+
+/** Labs graded in compose mode, as typed on the host: each runs in the tools container, and the
+ * results land in .tps/labs/, which native mode, `tps lab list` and `tps cert` read too. */
+export async function checkLabs(): Promise<void> {
+  for (const id of ['2.1', '2.6']) {
+    const start = await run('bin/tps', ['lab', 'start', id]);
+    expect(start.code === 0 && start.out.includes(`Lab ${id}:`), `bin/tps lab start ${id} should print the brief (exit ${start.code}): ${start.out.slice(0, 300)}`);
+    const idle = await run('bin/tps', ['lab', 'check', id]);
+    expect(idle.code === 1 && /FAIL/.test(idle.out), `bin/tps lab check ${id} should fail before anything was done (exit ${idle.code})`);
+    const solved = await run('bin/tps', ['lab', 'solve', id], { timeoutMs: 120_000 });
+    expect(solved.code === 0, `bin/tps lab solve ${id} should succeed (exit ${solved.code}): ${solved.out.slice(-300)}`);
+    await waitFor(async () => ((await run('bin/tps', ['lab', 'check', id])).code === 0 ? true : undefined), 60_000, () => `lab ${id} to pass in compose`);
+    expect((await run('bin/tps', ['lab', 'stop', id])).code === 0, `bin/tps lab stop ${id} should succeed`);
+  }
+  const listed = await run('bin/tps', ['lab', 'list']);
+  expect(/2\.1 .*passed/.test(listed.out) && /2\.6 .*passed/.test(listed.out), `bin/tps lab list on the host should show labs 2.1 and 2.6 passed: ${listed.out}`);
+  const cert = await run('bin/tps', ['cert']);
+  expect(/done: lab 2\.1, lab 2\.6/.test(cert.out), `bin/tps cert should count the labs done in compose: ${cert.out}`);
+}

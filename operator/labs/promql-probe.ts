@@ -1,0 +1,38 @@
+// The PromQL probe: a query against Prometheus when it runs (a peak over the lab's time with
+// max_over_time, a rate over a window), else the probe the lab gives for the roles' own /metrics
+// or the events. "{since}" in the query is the lab's age as a PromQL duration (at least 60s).
+import type { Probe } from './lab-schema.ts';
+import type { LabRun } from './lab-state.ts';
+import { compare, type ProbeResult } from './probe-result.ts';
+
+type PromqlProbe = Extract<Probe, { kind: 'promql' }>;
+
+/** Whether a Prometheus answers at this URL (asked once per grading). */
+export async function prometheusReady(url: string | undefined): Promise<boolean> {
+  if (!url) return false;
+  return fetch(`${url}/-/ready`, { signal: AbortSignal.timeout(1_500) }).then((r) => r.ok, () => false);
+}
+
+export const sinceDuration = (run: LabRun, now = Date.now()): string => `${Math.max(60, Math.ceil((now - Date.parse(run.startedAt)) / 1000))}s`;
+
+type Answer = { status: string; error?: string; data?: { resultType: string; result: Array<{ value?: [number, string] }> | [number, string] } };
+
+/** The query's value now: a scalar, or the largest value of the vector it returns. */
+async function query(url: string, expr: string): Promise<number | string> {
+  const res = await fetch(`${url}/api/v1/query`, { method: 'POST', body: new URLSearchParams({ query: expr }), signal: AbortSignal.timeout(5_000) }).catch((err: Error) => err);
+  if (res instanceof Error) return `Prometheus did not answer (${res.message})`;
+  const answer = await res.json().catch(() => undefined) as Answer | undefined;
+  if (!answer || answer.status !== 'success' || !answer.data) return `Prometheus refused the query: ${answer?.error ?? `HTTP ${res.status}`}`;
+  const { resultType, result } = answer.data;
+  if (resultType === 'scalar') return Number((result as [number, string])[1]);
+  const values = (result as Array<{ value?: [number, string] }>).map((s) => Number(s.value?.[1])).filter(Number.isFinite);
+  return values.length ? Math.max(...values) : 'the query returns no data yet';
+}
+
+export async function promqlResult(probe: PromqlProbe, run: LabRun, prometheusUrl: string): Promise<ProbeResult> {
+  const expr = probe.query.replaceAll('{since}', sinceDuration(run));
+  const value = await query(prometheusUrl, expr);
+  if (typeof value === 'string') return { holds: false, reason: `${value}: ${expr}` };
+  const measured = Math.round(value * 1000) / 1000;
+  return compare[probe.op](measured, probe.value) ? { holds: true, measured } : { holds: false, measured, reason: `${expr} is ${measured} (Prometheus); the check wants ${probe.op} ${probe.value}` };
+}
