@@ -1,6 +1,8 @@
 // The PromQL probe: a query against Prometheus when it runs (a peak over the lab's time with
 // max_over_time, a rate over a window), else the probe the lab gives for the roles' own /metrics
-// or the events. "{since}" in the query is the lab's age as a PromQL duration (at least 60s).
+// or the events. "{since}" in the query is the lab's age as a PromQL duration (at least 60s). A
+// range selector (`max(max_over_time(x[{since}]))`) sees a sample from the first scrape on; a
+// subquery (`[{since}:5s]`) would not until its next aligned step.
 import type { Probe } from './lab-schema.ts';
 import type { LabRun } from './lab-state.ts';
 import { compare, type ProbeResult } from './probe-result.ts';
