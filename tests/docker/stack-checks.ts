@@ -107,8 +107,11 @@ export async function checkChaos(): Promise<void> {
 export async function checkOperatorCommands(): Promise<void> {
   const breakers = await run('bin/tps', ['breaker', 'list']);
   expect(breakers.code === 0 && /worker-fast->service-a/.test(breakers.out) && /service-b->service-c/.test(breakers.out), 'bin/tps breaker list should show the breakers of every replica');
+  // Right after make chaos-stop a breaker may still be open (it half-opens after 15 s): diagnose
+  // says so with exit 3; the stack recovers by itself, and then diagnose finds nothing serious.
   const diagnose = await run('bin/tps', ['diagnose']);
-  expect(diagnose.code === 0, 'bin/tps diagnose should run against the stack');
+  expect(diagnose.code === 0 || (diagnose.code === 3 && /HIGH|CRITICAL/.test(diagnose.out)), `bin/tps diagnose should run against the stack (exit ${diagnose.code})`);
+  await waitFor(async () => ((await run('bin/tps', ['diagnose'], { quiet: true })).code === 0 ? true : undefined), 120_000, () => 'bin/tps diagnose to find nothing serious once the stack recovered');
   const dlq = await run('bin/tps', ['dlq', 'list']);
   expect(dlq.code === 0 && /fast\.lookup/.test(dlq.out), 'bin/tps dlq list should show the poison job dead-lettered earlier');
   // A scenario end to end: steady-state check, a fault on service-c, its end, recovery measured.
