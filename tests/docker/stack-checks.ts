@@ -154,8 +154,18 @@ export async function checkLabs(): Promise<void> {
     await waitFor(async () => ((await run('bin/tps', ['lab', 'check', id])).code === 0 ? true : undefined), 60_000, () => `lab ${id} to pass in compose`);
     expect((await run('bin/tps', ['lab', 'stop', id])).code === 0, `bin/tps lab stop ${id} should succeed`);
   }
+  // The exam on a system that starts healthy: the poison job dead-lettered earlier is purged first.
+  expect((await run('bin/tps', ['dlq', 'purge', '--all', '--yes'])).code === 0, 'bin/tps dlq purge --all --yes should succeed');
+  const exam = await run('bin/tps', ['exam', '2', 'start', '--choose', 'incident=capped-autoscaler']);
+  expect(exam.code === 0 && /history: not staged: Prometheus' data folder is not here/.test(exam.out), `bin/tps exam 2 should start in compose, saying the weekend is not staged (exit ${exam.code}): ${exam.out.slice(0, 400)}`);
+  expect((await run('bin/tps', ['autoscaler', 'status'])).out.includes('(weekend on-call)'), 'the exam\'s cap should show who set it in bin/tps autoscaler status');
+  expect((await run('bin/tps', ['exam', '2', 'check'])).code === 1, 'bin/tps exam 2 check should fail before anything was done');
+  const examSolved = await run('bin/tps', ['exam', '2', 'solve'], { timeoutMs: 180_000 });
+  expect(examSolved.code === 0, `bin/tps exam 2 solve should succeed (exit ${examSolved.code}): ${examSolved.out.slice(-300)}`);
+  await waitFor(async () => ((await run('bin/tps', ['exam', '2', 'check'])).code === 0 ? true : undefined), 60_000, () => 'the exam to pass in compose');
+  expect((await run('bin/tps', ['exam', '2', 'stop'])).code === 0, 'bin/tps exam 2 stop should succeed');
   const listed = await run('bin/tps', ['lab', 'list']);
-  expect(/2\.1 .*passed/.test(listed.out) && /2\.6 .*passed/.test(listed.out), `bin/tps lab list on the host should show labs 2.1 and 2.6 passed: ${listed.out}`);
+  expect(/2\.1 .*passed/.test(listed.out) && /2\.6 .*passed/.test(listed.out) && /exam-2 .*passed/.test(listed.out), `bin/tps lab list on the host should show labs 2.1, 2.6 and the exam passed: ${listed.out}`);
   const cert = await run('bin/tps', ['cert']);
-  expect(/done: lab 2\.1, lab 2\.6/.test(cert.out), `bin/tps cert should count the labs done in compose: ${cert.out}`);
+  expect(/done: lab 2\.1, lab 2\.6, exam 2/.test(cert.out), `bin/tps cert should count the labs done in compose: ${cert.out}`);
 }
