@@ -4,8 +4,9 @@
 // (labs*.test.ts, exam.test.ts) show each failing when nothing was done.
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { tps } from '#devenv/cli.ts';
-import { startNatsServer, waitFor, type NatsServerHandle } from '#devenv/nats-server.ts';
+import { startNatsServer, type NatsServerHandle } from '#devenv/nats-server.ts';
 import { startStack, type Stack } from '#devenv/stack.ts';
+import { noPrometheus, quickAutoscaler, untilPassed } from '#devenv/lab-runs.ts';
 import { drawQuiz, letters, loadBank } from '#operator/labs/quiz.ts';
 import { requirements } from '#operator/labs/certification.ts';
 
@@ -16,9 +17,9 @@ let env: Record<string, string>;
 beforeAll(async () => {
   server = await startNatsServer();
   stack = await startStack(server.url, {
-    AUTOSCALER_TICK_MS: '1000', AUTOSCALER_UP_AFTER_MS: '1000', AUTOSCALER_DOWN_AFTER_MS: '4000', AUTOSCALER_COOLDOWN_MS: '2000', LOG_LEVEL: 'warn',
+    ...quickAutoscaler, LOG_LEVEL: 'warn',
   });
-  env = { NATS_URL: server.url, TPS_STATE_DIR: stack.stateDir, TPS_PROMETHEUS_URL: 'http://127.0.0.1:1' };
+  env = { NATS_URL: server.url, TPS_STATE_DIR: stack.stateDir, TPS_PROMETHEUS_URL: noPrometheus };
 }, 120_000);
 afterAll(async () => {
   await stack?.stop();
@@ -44,7 +45,7 @@ it('goes from lab list to cert with Level 1 and Level 2 passed', async () => {
     expect(start.code, `${id}: ${start.stderr}`).toBe(0);
     const solved = await tps(withId('solve'), env);
     expect(solved.code, `${id}: ${solved.stderr}${solved.stdout}`).toBe(0);
-    await waitFor(async () => ((await tps(withId('check'), env)).code === 0 ? true : undefined), 30_000, () => `${id} to pass`);
+    await untilPassed(withId('check'), env);
     expect((await tps(withId('stop'), env)).code).toBe(0);
   }
 

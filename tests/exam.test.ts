@@ -6,8 +6,9 @@ import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { tps } from '#devenv/cli.ts';
-import { startNatsServer, waitFor, type NatsServerHandle } from '#devenv/nats-server.ts';
+import { startNatsServer, type NatsServerHandle } from '#devenv/nats-server.ts';
 import { startStack, type Stack } from '#devenv/stack.ts';
+import { noPrometheus, untilPassed } from '#devenv/lab-runs.ts';
 
 let server: NatsServerHandle;
 let stack: Stack;
@@ -19,19 +20,13 @@ beforeAll(async () => {
   server = await startNatsServer();
   stack = await startStack(server.url, { LOG_LEVEL: 'warn' });
   // No Prometheus for this stack: port 1 refuses at once (not a Prometheus this machine may run on 9090).
-  env = { NATS_URL: server.url, TPS_STATE_DIR: stack.stateDir, TPS_PROMETHEUS_URL: 'http://127.0.0.1:1' };
+  env = { NATS_URL: server.url, TPS_STATE_DIR: stack.stateDir, TPS_PROMETHEUS_URL: noPrometheus };
 }, 120_000);
 afterAll(async () => {
   await stack?.stop();
   await server?.dispose();
 });
 
-async function passes(): Promise<string> {
-  return waitFor(async () => {
-    const r = await exam('check');
-    return r.code === 0 ? r.stdout : undefined;
-  }, 30_000, () => 'the exam to pass');
-}
 
 const residue: Record<string, { command: string[]; shows: RegExp }> = {
   'capped-autoscaler': { command: ['autoscaler', 'status'], shows: /cap/i },
@@ -64,7 +59,7 @@ describe('tps exam 2', () => {
 
       const solved = await exam('solve');
       expect(solved.code, solved.stderr + solved.stdout).toBe(0);
-      expect(await passes()).toMatch(/PASSED, score 100 %/);
+      expect(await untilPassed(['exam', '2', 'check'], env)).toMatch(/PASSED, score 100 %/);
       const report = await exam('report');
       expect(report.stdout).toMatch(/\| the logs and audit events read \(who made the change\) \| 2 \| pass \| .* \| machine and person \|/);
       expect(report.stdout).toContain('A person must still grade the content of: the logs and audit events read (who made the change); recommendations written');

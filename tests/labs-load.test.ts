@@ -7,6 +7,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { tps } from '#devenv/cli.ts';
 import { startNatsServer, waitFor, type NatsServerHandle } from '#devenv/nats-server.ts';
 import { startStack, type Stack } from '#devenv/stack.ts';
+import { quickAutoscaler, untilPassed } from '#devenv/lab-runs.ts';
 
 let server: NatsServerHandle;
 let stack: Stack;
@@ -16,7 +17,7 @@ const lab = (...args: string[]) => tps(['lab', ...args], env);
 beforeAll(async () => {
   server = await startNatsServer();
   stack = await startStack(server.url, {
-    AUTOSCALER_TICK_MS: '1000', AUTOSCALER_UP_AFTER_MS: '1000', AUTOSCALER_DOWN_AFTER_MS: '4000', AUTOSCALER_COOLDOWN_MS: '2000',
+    ...quickAutoscaler,
     LOG_LEVEL: 'warn', TPS_MONITORING: 'auto', TPS_SCRAPE_INTERVAL: '1s',
   });
   // The PromQL checks ask this stack's Prometheus (the supervisor started it).
@@ -33,12 +34,6 @@ afterAll(async () => {
   await server?.dispose();
 });
 
-async function passes(id: string): Promise<string> {
-  return waitFor(async () => {
-    const r = await lab('check', id);
-    return r.code === 0 ? r.stdout : undefined;
-  }, 30_000, () => `lab ${id} to pass`);
-}
 
 describe('lab 2.2, generate load', () => {
   it('fails with the reasons when no load ran; solved, the load scales the workers up and then down', async () => {
@@ -57,7 +52,7 @@ describe('lab 2.2, generate load', () => {
     expect(solved.code, solved.stderr + solved.stdout).toBe(0);
     expect(solved.stdout).toMatch(/load ran: 2000 arrivals, \d+ jobs accepted/);
     expect(solved.stdout).toContain('scaled-down holds');
-    const passed = await passes('2.2');
+    const passed = await untilPassed(['lab', 'check', '2.2'], env);
     expect(passed).toMatch(/pass {2}queue-rose .*\d+/);
     expect(passed).toMatch(/PASSED, score 100 %/);
     expect((await lab('stop', '2.2')).code).toBe(0);
@@ -79,7 +74,7 @@ describe('lab 2.5, queue buildup', () => {
     expect(solved.code, solved.stderr + solved.stdout).toBe(0);
     expect(solved.stdout).toContain('load started: 500 jobs/s for 60 s');
     expect(solved.stdout).toContain('scaled slow to 64 slots');
-    const passed = await passes('2.5');
+    const passed = await untilPassed(['lab', 'check', '2.5'], env);
     expect(passed).toMatch(/pass {2}stable .*held at /);
     expect(passed).toMatch(/PASSED, score 100 %/);
     expect((await lab('stop', '2.5')).code).toBe(0);

@@ -4,8 +4,9 @@
 // `stop` clears what the lab set up.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { tps } from '#devenv/cli.ts';
-import { startNatsServer, waitFor, type NatsServerHandle } from '#devenv/nats-server.ts';
+import { startNatsServer, type NatsServerHandle } from '#devenv/nats-server.ts';
 import { startStack, type Stack } from '#devenv/stack.ts';
+import { noPrometheus, untilPassed } from '#devenv/lab-runs.ts';
 
 let server: NatsServerHandle;
 let stack: Stack;
@@ -16,20 +17,13 @@ beforeAll(async () => {
   server = await startNatsServer();
   stack = await startStack(server.url);
   // No Prometheus for this stack: port 1 refuses at once (not a Prometheus this machine may run on 9090).
-  env = { NATS_URL: server.url, TPS_STATE_DIR: stack.stateDir, TPS_PROMETHEUS_URL: 'http://127.0.0.1:1' };
+  env = { NATS_URL: server.url, TPS_STATE_DIR: stack.stateDir, TPS_PROMETHEUS_URL: noPrometheus };
 }, 120_000);
 afterAll(async () => {
   await stack?.stop();
   await server?.dispose();
 });
 
-/** Grades until the lab passes (the solve's jobs finish asynchronously). */
-async function passes(id: string): Promise<string> {
-  return waitFor(async () => {
-    const r = await lab('check', id);
-    return r.code === 0 ? r.stdout : undefined;
-  }, 30_000, () => `lab ${id} to pass`);
-}
 
 describe('lab 2.1, system setup', () => {
   it('fails with the reason when nothing was done, passes once solved, and keeps the grade', async () => {
@@ -43,7 +37,7 @@ describe('lab 2.1, system setup', () => {
     expect(idle.stdout).toMatch(/not passed, score 50 %/);
 
     expect((await lab('solve', '2.1')).stdout).toContain('submitted 1 fast.echo job');
-    expect(await passes('2.1')).toMatch(/PASSED, score 100 %/);
+    expect(await untilPassed(['lab', 'check', '2.1'], env)).toMatch(/PASSED, score 100 %/);
     const report = await lab('report', '2.1');
     expect(report.stdout).toMatch(/\*\*Passed\*\*, score 100 %/);
     expect(report.stdout).toMatch(/\| every role answers ready \| 2 \| pass \|/);
@@ -72,7 +66,7 @@ describe('lab 2.3, reading dashboards', () => {
     expect(wrong.stdout).toMatch(/FAIL {2}slow_capacity .*no answer yet: tps lab answer 2\.3 slow_capacity=<value>/);
     const solved = await lab('solve', '2.3');
     expect(solved.stdout).toMatch(/read fast_capacity=1000, fast_slots=\d+, breaker=0, slow_capacity=200/);
-    expect(await passes('2.3')).toMatch(/PASSED, score 100 %/);
+    expect(await untilPassed(['lab', 'check', '2.3'], env)).toMatch(/PASSED, score 100 %/);
     expect((await lab('stop', '2.3')).code).toBe(0);
   });
 });
@@ -88,7 +82,7 @@ describe('lab 2.4, failure and recovery', () => {
     const solved = await tps(['lab', 'solve', '2.4'], env, { timeoutMs: 200_000 });
     expect(solved.code, solved.stderr).toBe(0);
     expect(solved.stdout).toContain('breaker-opened holds');
-    expect(await passes('2.4')).toMatch(/PASSED, score 100 %/);
+    expect(await untilPassed(['lab', 'check', '2.4'], env)).toMatch(/PASSED, score 100 %/);
     expect(await stack.chaos.list()).toEqual([]);
     expect((await lab('stop', '2.4')).code).toBe(0);
   }, 240_000);
@@ -117,7 +111,7 @@ describe('lab 2.6, traces', () => {
     expect(hints[2]).toContain(`hint 3/3: The slow hop is ${hop}`);
 
     expect((await lab('solve', '2.6')).stdout).toContain(`answered bottleneck=${hop}`);
-    expect(await passes('2.6')).toMatch(/pass {2}bottleneck/);
+    expect(await untilPassed(['lab', 'check', '2.6'], env)).toMatch(/pass {2}bottleneck/);
     expect((await lab('stop', '2.6')).code).toBe(0);
     expect(await stack.chaos.list()).toEqual([]);
   });

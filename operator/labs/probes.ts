@@ -71,7 +71,8 @@ async function allResult(parts: readonly SingleProbe[], scrape: Scrape, ctx: Pro
 
 /** Runs every probe; the probes that read metrics share one scrape of the stack. */
 export async function runProbes(probes: readonly Probe[], ctx: ProbeContext): Promise<ProbeResult[]> {
-  const scrape = await scrapeFor(singleProbes(probes), ctx.targets);
-  if (singleProbes(probes).some((p) => p.kind === 'promql')) ctx = { ...ctx, prometheus: await prometheusReady(ctx.prometheusUrl) };
+  const parts = singleProbes(probes);
+  const scrape = await scrapeFor(parts, ctx.targets);
+  if (parts.some((p) => p.kind === 'promql')) ctx = { ...ctx, prometheus: await prometheusReady(ctx.prometheusUrl) };
   return Promise.all(probes.map((p) => (p.kind === 'all' ? allResult(p.of, scrape, ctx) : single(p, scrape, ctx))));
 }
