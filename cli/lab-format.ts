@@ -2,6 +2,7 @@
 import type { Lab } from '#operator/labs/lab-schema.ts';
 import type { LabRun } from '#operator/labs/lab-state.ts';
 import type { Grading } from '#operator/labs/grade.ts';
+import type { Evidence } from '#operator/labs/evidence.ts';
 import { table } from './session.ts';
 
 export { labBrief } from '#operator/labs/brief.ts';
@@ -27,7 +28,7 @@ export function gradeLine(lab: Lab, grading: Grading): string {
   return `lab ${lab.id}: ${grading.grade.passed ? 'PASSED' : 'not passed'}, score ${pct(grading.grade.score)} (pass at ${pct(lab.passAt)})`;
 }
 
-export function labReport(lab: Lab, run: LabRun, grading: Grading): string {
+export function labReport(lab: Lab, run: LabRun, grading: Grading, evidence?: Evidence): string {
   return [
     `# Lab ${lab.id}: ${lab.title}`,
     '',
@@ -43,6 +44,7 @@ export function labReport(lab: Lab, run: LabRun, grading: Grading): string {
     '|---|---|---|---|---|---|',
     ...grading.results.map(({ check, result }) => `| ${check.title} | ${check.weight} | ${result.holds ? 'pass' : 'fail'} | ${cell(result.measured ?? '')} | ${result.holds ? '' : cell(result.reason ?? '')} | ${check.graded} |`),
     ...personGraded(grading),
+    ...(evidence ? evidenceLines(evidence) : []),
     '',
     '## Answers',
     ...(Object.keys(run.answers).length ? Object.entries(run.answers).map(([k, v]) => `- ${k} = ${v}`) : ['(none)']),
@@ -54,6 +56,25 @@ export function labReport(lab: Lab, run: LabRun, grading: Grading): string {
 
 const pct = (score: number) => `${Math.round(score * 100)} %`;
 const cell = (text: string | number) => String(text).replaceAll('|', '\\|');
+
+const labelText = (labels: Record<string, string>) => Object.entries(labels).map(([k, v]) => `${k}=${v}`).join(' ');
+
+/** The traces behind the figures: open one in Jaeger (/trace/<id>) to see where the time went. */
+function evidenceLines(evidence: Evidence): string[] {
+  const lines = ['', '## Evidence: traces'];
+  if (evidence.slowest.length > 0) {
+    lines.push('', 'The slowest traced observations since the lab started (open one in Jaeger: http://localhost:16686/trace/<trace id>):', '',
+      '| Trace id | Seconds | Role | Metric | Labels | At |', '|---|---|---|---|---|---|',
+      ...evidence.slowest.map((o) => `| ${o.traceId} | ${o.seconds.toFixed(3)} | ${o.role} | ${o.metric} | ${cell(labelText(o.labels))} | ${o.at} |`));
+  }
+  if (evidence.deadLettered.length > 0) {
+    lines.push('', 'Jobs dead-lettered since the lab started (the latest):', '',
+      '| Trace id | Job | Type | Error | Replayed as | At |', '|---|---|---|---|---|---|',
+      ...evidence.deadLettered.map((d) => `| ${d.traceId} | ${d.jobId} | ${d.type} | ${d.code} | ${d.replayedAs ?? ''} | ${d.at} |`));
+  }
+  for (const note of evidence.notes) lines.push('', note);
+  return lines;
+}
 
 /** What a machine could not judge: said in the report, so a person grades it. */
 function personGraded(grading: Grading): string[] {

@@ -18,7 +18,7 @@ import { provision } from '#platform/nats/provision.ts';
 import { declareTopology } from '#platform/nats/topology.ts';
 import { maxDeliver, poolDefinitions } from '#platform/pools.ts';
 import { startAdvisoryMover } from '#workers/advisory-mover.ts';
-import { dlqHeaders } from '#workers/dead-letter.ts';
+import { dlqHeaders } from '#platform/dlq/dead-letter.ts';
 import { workerEvents } from '#workers/events.ts';
 import { startNatsServer, usersWithout, waitFor, type NatsServerHandle } from '#devenv/nats-server.ts';
 import { logSink, testConfig, type LogSink } from '#devenv/roles.ts';

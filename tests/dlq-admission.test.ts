@@ -12,7 +12,7 @@ import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { openDlqOperations } from '#platform/dlq/operations.ts';
 import { encodeJob, newJobId } from '#platform/job-message.ts';
 import { createRegistry, type MetricsRegistry } from '#platform/metrics.ts';
-import { publishDeadLetter } from '#workers/dead-letter.ts';
+import { publishDeadLetter } from '#platform/dlq/dead-letter.ts';
 import { startNatsServer, type NatsServerHandle } from '#devenv/nats-server.ts';
 import { provisioned } from '#devenv/roles.ts';
 
@@ -54,7 +54,7 @@ async function deadLetter(): Promise<string> {
   const h = natsHeaders();
   h.set('traceparent', `00-${originalTrace.traceId}-${originalTrace.spanId}-01`);
   await publishDeadLetter(js, encodeJob({ id, type: 'fast.echo', pool: 'fast', payload: { n: 1 }, acceptedAt: now }), h, {
-    jobId: id, type: 'fast.echo', pool: 'fast', failure: { code: 'OVERLOADED', message: 'test', kind: 'retryable' }, reason: 'retries_exhausted',
+    jobId: id, type: 'fast.echo', pool: 'fast', failure: { code: 'OVERLOADED', message: 'test' }, reason: 'retries_exhausted',
     attempts: 4, firstFailure: now, lastFailure: now, originalSubject: 'jobs.fast.echo', originalSeq: 1, by: 'test',
   });
   return id;

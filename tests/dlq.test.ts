@@ -10,7 +10,7 @@ import { openDlqOperations } from '#platform/dlq/operations.ts';
 import { encodeJob, newJobId } from '#platform/job-message.ts';
 import { streams } from '#platform/nats/subjects.ts';
 import { auditJobs } from '#operator/audit/audit.ts';
-import { publishDeadLetter } from '#workers/dead-letter.ts';
+import { publishDeadLetter } from '#platform/dlq/dead-letter.ts';
 import { tps } from '#devenv/cli.ts';
 import { startNatsServer, waitFor, type NatsServerHandle } from '#devenv/nats-server.ts';
 import { injectFault, metricValue, settle, startStack, submit, type Stack } from '#devenv/stack.ts';
@@ -43,7 +43,7 @@ async function deadLetter(code: FailureCodeName, extraHeaders: Record<string, st
   for (const [k, v] of Object.entries(extraHeaders)) h.set(k, v);
   const now = new Date().toISOString();
   await publishDeadLetter(js, encodeJob({ id, type: 'fast.echo', pool: 'fast', acceptedAt: now }), h, {
-    jobId: id, type: 'fast.echo', pool: 'fast', failure: { code, message: `test failure ${code}`, kind: 'retryable' }, reason: 'retries_exhausted',
+    jobId: id, type: 'fast.echo', pool: 'fast', failure: { code, message: `test failure ${code}` }, reason: 'retries_exhausted',
     attempts: 4, firstFailure: now, lastFailure: now, originalSubject: 'jobs.fast.echo', originalSeq: 1, by: 'test',
   });
   return id;

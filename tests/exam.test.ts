@@ -6,11 +6,13 @@ import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { tps } from '#devenv/cli.ts';
-import { startNatsServer, type NatsServerHandle } from '#devenv/nats-server.ts';
+import { startNatsServer, waitFor, type NatsServerHandle } from '#devenv/nats-server.ts';
+import { startOtlpReceiver, type OtlpReceiver } from '#devenv/otlp-receiver.ts';
 import { startStack, type Stack } from '#devenv/stack.ts';
 import { noPrometheus, untilPassed } from '#devenv/lab-runs.ts';
 
 let server: NatsServerHandle;
+let receiver: OtlpReceiver;
 let stack: Stack;
 let env: Record<string, string>;
 const exam = (...args: string[]) => tps(['exam', '2', ...args], env);
@@ -18,13 +20,16 @@ const oncall = () => (JSON.parse(readFileSync(path.join(stack.stateDir, 'labs', 
 
 beforeAll(async () => {
   server = await startNatsServer();
-  stack = await startStack(server.url, { LOG_LEVEL: 'warn' });
+  // Traced to a receiver of the test's own: the report's evidence is the dead-lettered jobs' traces.
+  receiver = await startOtlpReceiver();
+  stack = await startStack(server.url, { LOG_LEVEL: 'warn', OTEL_EXPORTER_OTLP_ENDPOINT: receiver.url, OTEL_BSP_SCHEDULE_DELAY: '50' });
   // No Prometheus for this stack: port 1 refuses at once (not a Prometheus this machine may run on 9090).
   env = { NATS_URL: server.url, TPS_STATE_DIR: stack.stateDir, TPS_PROMETHEUS_URL: noPrometheus };
 }, 120_000);
 afterAll(async () => {
   await stack?.stop();
   await server?.dispose();
+  await receiver?.close();
 });
 
 
@@ -44,6 +49,10 @@ describe('tps exam 2', () => {
       const shown = await tps(residue[incident]?.command ?? [], env);
       expect(shown.stdout).toMatch(residue[incident]?.shows ?? /never/);
       expect(shown.stdout).toContain(`${oncall()} (weekend on-call)`);
+      if (incident === 'slow-downstream') {
+        expect(start.stdout).toContain('dead letters: 24 slow.report jobs in the DLQ (DOWNSTREAM_FAILED), left by the history');
+        expect((await tps(['dlq', 'list'], env)).stdout).toMatch(/slow\.report +DOWNSTREAM_FAILED/);
+      }
 
       const idle = await exam('check');
       expect(idle.code).toBe(1);
@@ -59,10 +68,21 @@ describe('tps exam 2', () => {
 
       const solved = await exam('solve');
       expect(solved.code, solved.stderr + solved.stdout).toBe(0);
+      if (incident === 'slow-downstream') expect(solved.stdout).toContain('replayed 24 DLQ entries');
       expect(await untilPassed(['exam', '2', 'check'], env)).toMatch(/PASSED, score 100 %/);
       const report = await exam('report');
       expect(report.stdout).toMatch(/\| the logs and audit events read \(who made the change\) \| 2 \| pass \| .* \| machine and person \|/);
       expect(report.stdout).toContain('A person must still grade the content of: the logs and audit events read (who made the change); recommendations written');
+      if (incident === 'slow-downstream') {
+        // The evidence: the slowest traces of the residue's jobs, by the id Jaeger opens; the staged
+        // dead letters have none.
+        const traced = /## Evidence: traces[\s\S]*?\n\| ([0-9a-f]{32}) \| [\d.]+ \| worker-slow \|/.exec(report.stdout);
+        expect(traced, report.stdout).not.toBeNull();
+        await waitFor(() => receiver.trace(traced?.[1] ?? '').length > 0 || undefined, 10_000, () => `spans of trace ${traced?.[1]}`);
+        expect(report.stdout).toContain('24 dead-lettered job(s) since the lab started, none with a trace id');
+      } else {
+        expect(report.stdout).toContain('No traced observations since the lab started');
+      }
       expect((await exam('stop')).code).toBe(0);
     }, 150_000);
   }

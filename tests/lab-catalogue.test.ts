@@ -32,3 +32,13 @@ it('refuses checks that point at the wrong kind of check, and an answer step wit
   expect(() => parseLab('x.yaml', lab(answer, '[{ do: answer, key: cause }]'))).toThrow(/solve: answer cause needs either from \(a setup choice\) or value/);
   expect(() => parseLab('x.yaml', lab(answer.replace('accept: [workers]', 'truth: t, accept: [workers]')))).toThrow(/an answer check has either truth/);
 });
+
+it('refuses setup jobs of an unknown type and dead letters with a code outside the failure catalogue', () => {
+  const lab = (setup: string) =>
+    `id: "x"\ntitle: t\nlevel: 2\nminutes: 10\ndoc: docs/labs/x.md\nobjective: o\ntasks: [a]\ncriteria: [c]\nsetup:\n${setup}\nchecks:\n  - { id: up, title: up, probe: { kind: ready }, hints: [h] }\nsolve: [{ do: submit, type: fast.echo }]\n`;
+  const dead = (type: string, code: string) => `  deadLetters: [{ type: ${type}, count: 3, code: ${code}, message: m }]`;
+  expect(() => parseLab('x.yaml', lab(dead('slow.report', 'DOWNSTREAM_FAILED')))).not.toThrow();
+  expect(() => parseLab('x.yaml', lab(dead('slow.report', 'OOPS')))).toThrow(/setup\.deadLetters\.0\.code: a code of the failure catalogue/);
+  expect(() => parseLab('x.yaml', lab(dead('slow.nope', 'TIMEOUT')))).toThrow(/setup: deadLetters type "slow\.nope" is not a job type/);
+  expect(() => parseLab('x.yaml', lab('  submit: [{ type: fast.nope, count: 1 }]'))).toThrow(/setup: submit type "fast\.nope" is not a job type/);
+});

@@ -4,24 +4,29 @@
 // `stop` clears what the lab set up.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { tps } from '#devenv/cli.ts';
-import { startNatsServer, type NatsServerHandle } from '#devenv/nats-server.ts';
+import { startNatsServer, waitFor, type NatsServerHandle } from '#devenv/nats-server.ts';
+import { startOtlpReceiver, type OtlpReceiver } from '#devenv/otlp-receiver.ts';
 import { startStack, type Stack } from '#devenv/stack.ts';
 import { noPrometheus, untilPassed } from '#devenv/lab-runs.ts';
 
 let server: NatsServerHandle;
+let receiver: OtlpReceiver;
 let stack: Stack;
 let env: Record<string, string>;
 const lab = (...args: string[]) => tps(['lab', ...args], env);
 
 beforeAll(async () => {
   server = await startNatsServer();
-  stack = await startStack(server.url);
+  // The roles trace to a receiver of the test's own: a report's evidence is trace ids.
+  receiver = await startOtlpReceiver();
+  stack = await startStack(server.url, { OTEL_EXPORTER_OTLP_ENDPOINT: receiver.url, OTEL_BSP_SCHEDULE_DELAY: '50' });
   // No Prometheus for this stack: port 1 refuses at once (not a Prometheus this machine may run on 9090).
   env = { NATS_URL: server.url, TPS_STATE_DIR: stack.stateDir, TPS_PROMETHEUS_URL: noPrometheus };
 }, 120_000);
 afterAll(async () => {
   await stack?.stop();
   await server?.dispose();
+  await receiver?.close();
 });
 
 
@@ -41,6 +46,11 @@ describe('lab 2.1, system setup', () => {
     const report = await lab('report', '2.1');
     expect(report.stdout).toMatch(/\*\*Passed\*\*, score 100 %/);
     expect(report.stdout).toMatch(/\| every role answers ready \| 2 \| pass \|/);
+    // The evidence: the example request's trace, by the id a reader would open in Jaeger.
+    const traced = /## Evidence: traces[\s\S]*?\n\| ([0-9a-f]{32}) \| [\d.]+ \| (\S+) \| (tps_\w+) \|/.exec(report.stdout);
+    expect(traced, report.stdout).not.toBeNull();
+    const spans = await waitFor(() => (receiver.trace(traced?.[1] ?? '').length > 0 ? receiver.trace(traced?.[1] ?? '') : undefined), 10_000, () => `spans of trace ${traced?.[1]}`);
+    expect(spans.map((s) => s.service)).toContain(traced?.[2]);
     expect((await lab('stop', '2.1')).code).toBe(0);
     expect((await lab('list')).stdout).toMatch(/2\.1 +2 +30 +System setup +stopped \(best 100 %, passed\)/);
   });
@@ -84,6 +94,9 @@ describe('lab 2.4, failure and recovery', () => {
     expect(solved.stdout).toContain('breaker-opened holds');
     expect(await untilPassed(['lab', 'check', '2.4'], env)).toMatch(/PASSED, score 100 %/);
     expect(await stack.chaos.list()).toEqual([]);
+    const report = await lab('report', '2.4');
+    // The jobs that waited out the failure are the slowest traces: the evidence of the outage.
+    expect(report.stdout).toMatch(/The slowest traced observations since the lab started.*\n\n.*\n.*\n\| [0-9a-f]{32} \| [\d.]+ \| worker-fast \| tps_job_end_to_end_seconds \| pool=fast type=fast\.echo \|/);
     expect((await lab('stop', '2.4')).code).toBe(0);
   }, 240_000);
 });

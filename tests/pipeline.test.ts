@@ -2,7 +2,7 @@
 // service-a -> service-b -> service-c, breakers, retries and the dead-letter queue.
 import { jetstreamManager } from '@nats-io/jetstream';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { dlqHeaders } from '#workers/dead-letter.ts';
+import { dlqHeaders } from '#platform/dlq/dead-letter.ts';
 import { startNatsServer, waitFor, type NatsServerHandle } from '#devenv/nats-server.ts';
 import { postJob } from '#devenv/roles.ts';
 import { injectFault, metricValue, settle, startStack, submit, type Stack } from '#devenv/stack.ts';

@@ -2,7 +2,7 @@
 // telemetry preload), exporting OTLP/HTTP JSON to a receiver this test runs in Jaeger's place.
 import { jetstreamManager } from '@nats-io/jetstream';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { dlqHeaders } from '#workers/dead-letter.ts';
+import { dlqHeaders } from '#platform/dlq/dead-letter.ts';
 import { startNatsServer, waitFor, type NatsServerHandle } from '#devenv/nats-server.ts';
 import { spanKind, startOtlpReceiver, statusCode, type OtlpReceiver, type ReceivedSpan } from '#devenv/otlp-receiver.ts';
 import { postJob } from '#devenv/roles.ts';

@@ -18,7 +18,7 @@ import { streams } from '#platform/nats/subjects.ts';
 import { dlqMoverConsumer } from '#platform/nats/topology.ts';
 import { poolDefinitions, type Pool } from '#platform/pools.ts';
 import type { JobFailure } from './classify.ts';
-import { publishDeadLetter } from './dead-letter.ts';
+import { publishDeadLetter } from '#platform/dlq/dead-letter.ts';
 import type { WorkerEvents } from './events.ts';
 
 const advisorySchema = z.object({ stream: z.string(), stream_seq: z.number().int(), deliveries: z.number().int() });

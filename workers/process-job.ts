@@ -10,7 +10,7 @@ import type { JobStatusStore } from '#platform/job-status.ts';
 import { maxDeliver, type PoolDefinition } from '#platform/pools.ts';
 import { markFailed, messagingAttributes, processTraced } from '#platform/nats/trace-headers.ts';
 import { BadMessageError, classify, describeFailure, type JobFailure } from './classify.ts';
-import { publishDeadLetter } from './dead-letter.ts';
+import { publishDeadLetter } from '#platform/dlq/dead-letter.ts';
 import { holdDelivery } from './delivery-lease.ts';
 import type { WorkerEvents } from './events.ts';
 

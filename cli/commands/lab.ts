@@ -3,6 +3,7 @@ import { labCatalogue, findLab } from '#operator/labs/catalogue.ts';
 import { answerLab, LabError, nextHint, requireRun, startLab, stopLab, type LabStack } from '#operator/labs/engine.ts';
 import { needsNats, solveLab } from '#operator/labs/solve.ts';
 import { gradeLab } from '#operator/labs/grade.ts';
+import { gatherEvidence } from '#operator/labs/evidence.ts';
 import type { Lab } from '#operator/labs/lab-schema.ts';
 import { readRun } from '#operator/labs/lab-state.ts';
 import { nativeTargets, parseTargets } from '#operator/status/collect.ts';
@@ -12,7 +13,8 @@ import { controlOperations } from '#platform/control/operations.ts';
 import { openControlStore } from '#platform/control/store.ts';
 import { recentEvents } from '#platform/nats/recent-events.ts';
 import { openDlqOperations } from '#platform/dlq/operations.ts';
-import { stageWeekend } from '#operator/exam/stage.ts';
+import { stageWeekend, weekendWindow } from '#operator/exam/stage.ts';
+import { stageDeadLetters } from '#operator/exam/dead-letters.ts';
 import type { NatsConnection } from '#platform/nats/connect.ts';
 import { stateDir } from '#platform/paths.ts';
 import { checkLines, gradeLine, labBrief, labList, labReport } from '../lab-format.ts';
@@ -27,7 +29,7 @@ usage: tps lab list
        tps lab answer <lab> key=value ...   answer what the lab asks (e.g. bottleneck=service-b)
        tps lab check <lab>      grade: pass or not, score; exit 0 only when passed
        tps lab solve <lab>      do the learner's part (demos, tests)
-       tps lab report <lab>     a Markdown report: tasks, checks with measured values, answers, score
+       tps lab report <lab>     a Markdown report: tasks, checks with measured values, trace ids, answers, score
        tps lab stop <lab>       clear what the lab set up (the run and its grades are kept)
 
 The labs of the certification program (Level 2 and 3), each a file in labs/ with its page in
@@ -63,6 +65,7 @@ async function natsParts(nc: NatsConnection): Promise<Omit<LabStack, 'stateDir' 
     chaos: await openChaosStore(nc),
     control: controlOperations(nc, await openControlStore(nc), config.autoscaler.enabled),
     dlq: await openDlqOperations(nc),
+    stageDeadLetters: (spec, by) => { const { end } = weekendWindow(); return stageDeadLetters(nc, spec, { from: new Date(end.getTime() - 24 * 3_600_000), to: end }, by); },
     stageHistory: (incident, progress) => stageWeekend(incident, { stateDir: stateDir(config.stateDir), prometheusUrl, ...(progress ? { progress } : {}) }),
     events: (subject, since) => recentEvents(nc, subject, { sinceMs: Date.now() - since.getTime() + 1_000, limit: 10_000 }),
   };
@@ -138,8 +141,12 @@ async function dispatch(sub: (typeof subcommands)[number], args: string[], flags
       return 0;
     }
     case 'report': {
-      const { run, grading } = await withStack(target, (stack) => grade(target, stack));
-      console.log(labReport(target, run, grading));
+      const report = await withStack(target, async (stack) => {
+        const { run, grading } = await grade(target, stack);
+        const evidence = await gatherEvidence(stack, new Date(run.startedAt));
+        return labReport(target, run, grading, evidence);
+      });
+      console.log(report);
       return 0;
     }
     case 'stop': {

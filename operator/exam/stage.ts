@@ -12,6 +12,12 @@ import { incidents, weekendHistory, type Incident } from './weekend-history.ts';
 const endsAgoMs = 4 * 3_600_000;
 const hours = 60;
 
+/** The staged weekend: `hours` long, ending `endsAgoMs` before `now`. */
+export function weekendWindow(now = Date.now()): { start: Date; end: Date } {
+  const end = new Date(now - endsAgoMs);
+  return { start: new Date(end.getTime() - hours * 3_600_000), end };
+}
+
 export type StageOptions = { stateDir: string; prometheusUrl: string; progress?: (line: string) => void };
 
 export async function stageWeekend(incident: string, opts: StageOptions): Promise<string> {
@@ -21,8 +27,7 @@ export async function stageWeekend(incident: string, opts: StageOptions): Promis
   const dataDir = path.join(nativePrometheusDir(opts.stateDir), 'data');
   // In compose Prometheus keeps its data in its own volume, out of this container's reach.
   if (!existsSync(dataDir)) return `history: not staged: Prometheus' data folder is not here (${dataDir}); with compose the weekend is not staged yet, the live system still shows the residue`;
-  const end = new Date(Date.now() - endsAgoMs);
-  const start = new Date(end.getTime() - hours * 3_600_000);
+  const { start, end } = weekendWindow();
   opts.progress?.(`history: writing the weekend (${start.toISOString().slice(0, 16)}Z to ${end.toISOString().slice(0, 16)}Z) into Prometheus`);
   const { blocks } = await backfill(weekendHistory({ incident: incident as Incident, end, hours }), { dataDir });
   opts.progress?.('history: waiting for Prometheus to load it (it reloads its blocks every minute)');

@@ -3,6 +3,7 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { parse } from 'yaml';
+import { findJobType, jobTypeNames } from '#platform/job-catalogue.ts';
 import { projectRoot } from '#platform/paths.ts';
 import { labSchema, type Lab } from './lab-schema.ts';
 
@@ -34,6 +35,9 @@ function crossReferences(lab: Lab): string[] {
       if (p.kind === 'held' && !check(p.check)?.latch) problems.push(`checks.${c.id}: held "${p.check}" must name a check with latch: true`);
       if (p.kind === 'event' && p.after !== undefined && check(p.after)?.probe.kind !== 'event') problems.push(`checks.${c.id}: after "${p.after}" must name an event check`);
     }
+  }
+  for (const [i, j] of [...lab.setup.submit, ...lab.setup.deadLetters].entries()) {
+    if (!findJobType(j.type)) problems.push(`setup: ${i < lab.setup.submit.length ? 'submit' : 'deadLetters'} type "${j.type}" is not a job type (${jobTypeNames.join(', ')})`);
   }
   for (const f of lab.setup.faults) if (f.target.startsWith('$') && !choices.includes(f.target.slice(1))) problems.push(`setup.faults: ${f.target} is not a setup choice`);
   for (const s of lab.solve) {

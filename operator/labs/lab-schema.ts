@@ -3,6 +3,7 @@
 // what to tear down. This schema is the format; `tps lab` refuses a file that does not match it,
 // naming the field.
 import { z } from 'zod';
+import { isFailureCode } from '#platform/dlq/failure-codes.ts';
 
 const id = z.string().regex(/^[\w.-]{1,40}$/, 'letters, digits, ".", "_" or "-"');
 
@@ -185,12 +186,18 @@ export const labSchema = z.object({
     caps: z.array(z.object({ pool: z.string().min(1), max: z.number().int().min(1), when })).default([]),
     /** Jobs submitted at the start (e.g. to fail under a fault and fill the DLQ). */
     submit: z.array(z.object({ type: z.string().min(1), count: z.number().int().min(1).max(1_000), when })).default([]),
+    /** Dead letters left by a staged history (an exam's weekend): jobs that failed before the lab
+     * started, in the DLQ with their failure record, replayable like any entry. */
+    deadLetters: z.array(z.object({
+      type: z.string().min(1), count: z.number().int().min(1).max(1_000),
+      code: z.string().refine(isFailureCode, 'a code of the failure catalogue (docs/errors.md)'), message: z.string().min(1), when,
+    })).default([]),
     /** Who the setup's changes are recorded as (audit events, logs); may name a choice: "{oncall}". */
     by: z.string().min(1).optional(),
     /** `weekend`: a history backfilled into Prometheus (operator/exam/weekend-history.ts) for the
      * choice named `incident`, when Prometheus runs. */
     history: z.enum(['weekend']).optional(),
-  }).default({ choose: {}, faults: [], slots: {}, caps: [], submit: [] }),
+  }).default({ choose: {}, faults: [], slots: {}, caps: [], submit: [], deadLetters: [] }),
   checks: z.array(checkSchema).min(1),
   solve: z.array(solveStep).min(1),
   /** Share of the weights to pass, 0..1. */

@@ -2,6 +2,7 @@
 import type { ChaosStore } from '#platform/chaos/store.ts';
 import type { ControlOperations } from '#platform/control/operations.ts';
 import type { DlqOperations } from '#platform/dlq/operations.ts';
+import type { DeadLetterSpec } from '#operator/exam/dead-letters.ts';
 import type { ProbeSources } from './probes.ts';
 
 export class LabError extends Error {
@@ -17,4 +18,6 @@ export type LabStack = ProbeSources & {
   stateDir: string; chaos?: ChaosStore; control?: ControlOperations; dlq?: DlqOperations; by: string;
   /** Backfills the weekend of an exam's incident into Prometheus; says what it did. */
   stageHistory?: (incident: string, progress?: (line: string) => void) => Promise<string>;
+  /** Puts a staged history's dead letters into the DLQ; returns how many. */
+  stageDeadLetters?: (spec: DeadLetterSpec, by: string) => Promise<number>;
 };

@@ -1,5 +1,6 @@
 // Setting a lab up: the random choices, then what they imply (an exam's incident picks its
-// residue): faults, the autoscaler and slots, caps, a staged history, jobs submitted. Every change
+// residue): faults, the autoscaler and slots, caps, a staged history and its dead letters, jobs
+// submitted. Every change
 // is recorded as made by the setup's `by` (an exam's weekend on-call: the candidate finds the name
 // in the audit events and logs). Stop undoes what is kept in the run's `faults` and `restore`.
 import { randomInt } from 'node:crypto';
@@ -59,6 +60,11 @@ export async function setUp(lab: Lab, stack: LabStack, opts: SetupOptions): Prom
   if (lab.setup.history) {
     const incident = choices.incident ?? '';
     opts.progress?.(stack.stageHistory ? await stack.stageHistory(incident, opts.progress) : 'history: not staged (Prometheus is not reachable from here)');
+  }
+  for (const d of lab.setup.deadLetters.filter((x) => applies(x.when, choices))) {
+    if (!stack.stageDeadLetters) throw new LabError(`lab ${lab.id} stages dead letters and needs NATS`);
+    const { when: _when, ...spec } = d;
+    opts.progress?.(`dead letters: ${await stack.stageDeadLetters(spec, by)} ${d.type} jobs in the DLQ (${d.code}), left by the history`);
   }
   const submit = async () => {
     for (const s of lab.setup.submit.filter((x) => applies(x.when, choices))) {

@@ -116,7 +116,7 @@ export async function solveLab(lab: Lab, stack: LabStack, progress: (line: strin
 
 /** Whether the lab needs NATS: faults (the chaos store), tps_control, or events to read. */
 export function needsNats(lab: Lab): boolean {
-  return lab.setup.faults.length > 0 || setsControl(lab)
+  return lab.setup.faults.length > 0 || lab.setup.deadLetters.length > 0 || setsControl(lab)
     || lab.solve.some((s) => ['fault', 'clear', 'scale', 'autoscaler', 'uncap', 'dlq-replay'].includes(s.do))
     || singleProbes(lab.checks.map((c) => c.probe)).some((p) => p.kind === 'event' || p.kind === 'autoscaler-free');
 }

@@ -1,11 +1,11 @@
 // Dead-lettering: publish the job to the DLQ stream with what an operator needs to act on it
 // (error, attempts, first and last failure, trace id), wait for the PubAck, and only then take
-// it off its queue. If the DLQ cannot take it, the job stays queued: nothing is dropped.
+// it off its queue. If the DLQ cannot take it, the job stays queued: nothing is dropped. The workers
+// dead-letter through it, and so does an exam's setup staging a weekend's dead letters.
 import type { JetStreamClient } from '@nats-io/jetstream';
 import { headers as natsHeaders, type MsgHdrs } from '@nats-io/transport-node';
-import { dlqHeaders } from '#platform/dlq/headers.ts';
-import { dlqSubject } from '#platform/nats/subjects.ts';
-import type { JobFailure } from './classify.ts';
+import { dlqSubject } from '../nats/subjects.ts';
+import { dlqHeaders } from './headers.ts';
 
 export { dlqHeaders };
 
@@ -13,7 +13,8 @@ export type DeadLetterEntry = {
   jobId: string;
   type: string;
   pool: string;
-  failure: JobFailure;
+  /** A code of the failure catalogue (failure-codes.ts) and what happened. */
+  failure: { code: string; message: string };
   reason: string;
   attempts: number;
   firstFailure: string;
