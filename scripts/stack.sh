@@ -70,10 +70,25 @@ EOF
 compose_tps() {
   _compose=$(compose_cmd) || { echo "tps: neither \`docker compose\` nor \`docker-compose\` is installed" >&2; return 1; }
   _project=$(compose_project 2>/dev/null || true)
-  mkdir -p "$stack_root/.tps/compose" "$stack_root/.tps/labs"
+  mkdir -p "$stack_root/.tps/compose/history" "$stack_root/.tps/labs"
   _tty=-T
   if [ -t 0 ] && [ -t 1 ]; then _tty=; fi
   # shellcheck disable=SC2086
   (cd "$stack_root" && TPS_UID=$(id -u) TPS_GID=$(id -g) \
-    $_compose ${_project:+-p "$_project"} --profile tools run --rm --no-deps $_tty tps "$@")
+    $_compose ${_project:+-p "$_project"} --profile tools run --rm --no-deps $_tty tps "$@") || return $?
+  compose_load_history
+}
+
+# A command that left a history in .tps/compose/history/ (`tps exam 2 start`): Prometheus' own
+# image loads it into its volume (service prometheus-history, prometheus/load-history.sh), then
+# the hand-off is removed. On failure the files stay, to retry by hand.
+compose_load_history() {
+  _history="$stack_root/.tps/compose/history"
+  [ -f "$_history/request.env" ] || return 0
+  # shellcheck disable=SC2086
+  if ! (cd "$stack_root" && $_compose ${_project:+-p "$_project"} --profile tools run --rm --no-deps -T prometheus-history); then
+    echo "tps: loading the weekend into Prometheus failed (the exam runs on the live residue); retry: $_compose --profile tools run --rm prometheus-history" >&2
+    return 1
+  fi
+  rm -f "$_history/request.env" "$_history/weekend.om"
 }

@@ -3,7 +3,7 @@
 // it, so the panels built on recorded series (memory per role) show the weekend too. Without a
 // Prometheus the exam says the history is not staged.
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, expect, it } from 'vitest';
@@ -54,8 +54,25 @@ it('says the history is not staged when no Prometheus answers, and for an unknow
   const port = await unusedPort();
   expect(await stageWeekend('leaking-worker', { stateDir, prometheusUrl: `http://127.0.0.1:${port}` })).toMatch(/^history: not staged: no Prometheus at http:\/\/127\.0\.0\.1:\d+ \(install it with scripts\/bootstrap\.sh --with-prometheus, then make up\)/);
   expect(await stageWeekend('meteor', { stateDir, prometheusUrl: server.url })).toBe('history: not staged (no weekend for incident "meteor")');
-  // A Prometheus that answers but keeps its data elsewhere (compose: its own volume).
+  // A Prometheus that answers but keeps its data elsewhere (compose: its own volume), and no hand-off folder.
   const elsewhere = mkdtempSync(path.join(os.tmpdir(), 'tps-exam-stage-elsewhere-'));
-  expect(await stageWeekend('leaking-worker', { stateDir: elsewhere, prometheusUrl: server.url })).toMatch(/^history: not staged: Prometheus' data folder is not here \(.+\); with compose the weekend is not staged yet/);
+  expect(await stageWeekend('leaking-worker', { stateDir: elsewhere, prometheusUrl: server.url })).toMatch(/^history: not staged: Prometheus' data folder is not here \(.+\) and no TPS_HISTORY_DIR is set/);
+  rmSync(elsewhere, { recursive: true, force: true });
+});
+
+it('leaves the weekend in the hand-off folder when Prometheus keeps its data elsewhere (compose), for prometheus/load-history.sh', async () => {
+  const elsewhere = mkdtempSync(path.join(os.tmpdir(), 'tps-exam-stage-handoff-'));
+  const handoffDir = path.join(elsewhere, 'history');
+  const note = await stageWeekend('capped-autoscaler', { stateDir: elsewhere, prometheusUrl: server.url, handoffDir, instanceOf: (role) => `${role}:1234` });
+  expect(note).toMatch(/^history: the weekend \(.+Z to .+Z\) is written; bin\/tps loads it into Prometheus when this command ends/);
+  const request = Object.fromEntries(readFileSync(path.join(handoffDir, 'request.env'), 'utf8').trim().split('\n').map((l) => l.split('=') as [string, string]));
+  expect(Object.keys(request)).toEqual(['START', 'END', 'AT']);
+  const [start, end, at] = [request.START, request.END, request.AT].map(Number) as [number, number, number];
+  expect(end - start).toBe(60 * 3_600);
+  expect(at).toBe(end - 3_600);
+  expect(Date.now() / 1000 - end).toBeGreaterThan(3 * 3_600); // older than Prometheus' head block
+  const history = readFileSync(path.join(handoffDir, 'weekend.om'), 'utf8');
+  expect(history.endsWith('# EOF\n')).toBe(true);
+  expect(history).toMatch(/\nup\{job="autoscaler",instance="autoscaler:1234"\} 1 \d+/);
   rmSync(elsewhere, { recursive: true, force: true });
 });

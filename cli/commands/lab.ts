@@ -66,10 +66,18 @@ async function natsParts(nc: NatsConnection): Promise<Omit<LabStack, 'stateDir' 
     control: controlOperations(nc, await openControlStore(nc), config.autoscaler.enabled),
     dlq: await openDlqOperations(nc),
     stageDeadLetters: (spec, by) => { const { end } = weekendWindow(); return stageDeadLetters(nc, spec, { from: new Date(end.getTime() - 24 * 3_600_000), to: end }, by); },
-    stageHistory: (incident, progress) => stageWeekend(incident, { stateDir: stateDir(config.stateDir), prometheusUrl, ...(progress ? { progress } : {}) }),
+    stageHistory: (incident, progress) => stageWeekend(incident, {
+      stateDir: stateDir(config.stateDir), prometheusUrl, handoffDir: config.operator.historyDir, instanceOf: instanceOf(stackOf().targets), ...(progress ? { progress } : {}),
+    }),
     events: (subject, since) => recentEvents(nc, subject, { sinceMs: Date.now() - since.getTime() + 1_000, limit: 10_000 }),
   };
 }
+
+/** A role's `instance` label in Prometheus: the host:port it is scraped at. */
+const instanceOf = (targets: readonly { role: string; url: string }[]) => (role: string) => {
+  const target = targets.find((t) => t.role === role);
+  return target ? new URL(target.url).host : undefined;
+};
 
 /** Runs with NATS (chaos store, control plane, events) when the lab needs it, without otherwise. */
 async function withStack<T>(target: Lab, run: (stack: LabStack) => Promise<T>): Promise<T> {

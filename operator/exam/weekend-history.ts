@@ -20,7 +20,12 @@ import { openMetricsText, type HistogramStep, type Labels, type TextSeries } fro
 
 export const incidents = ['slow-downstream', 'leaking-worker', 'capped-autoscaler'] as const;
 export type Incident = (typeof incidents)[number];
-export type WeekendOptions = { incident: Incident; end: Date; hours?: number /* default 60 */; stepSeconds?: number /* default 60 */; seed?: number };
+export type WeekendOptions = {
+  incident: Incident; end: Date; hours?: number /* default 60 */; stepSeconds?: number /* default 60 */; seed?: number;
+  /** The `instance` label of a role's series, as the receiving Prometheus labels its target
+   * (host:port); default 127.0.0.1 and the role's default port. */
+  instanceOf?: (role: RoleName) => string | undefined;
+};
 
 /** Families every role has that the catalogue does not hold: Prometheus writes `up`, prom-client's default collectors the rest. */
 const scraped = {
@@ -93,7 +98,7 @@ function observe(def: MetricDef, cs: Component[]): HistogramStep {
   return { buckets: bounds.map((le) => cs.reduce((n, c) => n + c.n * below(c, le), 0)), sum: cs.reduce((s, c) => s + c.n * mean(c), 0), count: cs.reduce((n, c) => n + c.n, 0) };
 }
 
-function timeline(o: Required<WeekendOptions>, rnd: () => number): Step[] {
+function timeline(o: Required<Omit<WeekendOptions, 'instanceOf'>>, rnd: () => number): Step[] {
   const [last, n] = [Math.floor(o.end.getTime() / 1000 / o.stepSeconds) * o.stepSeconds, Math.floor((o.hours * 3600) / o.stepSeconds)];
   return Array.from({ length: n + 1 }, (_, k) => {
     const t = last - (n - k) * o.stepSeconds;
@@ -226,7 +231,8 @@ export function weekendHistory(opts: WeekendOptions): string {
   const add: Add = (def, role, labels, series) => {
     const family = families.get(def.name) ?? { def, series: [] };
     families.set(def.name, family);
-    family.series.push({ ...series, labels: { ...labels, job: role, instance: `127.0.0.1:${roleSpecs.find((r) => r.name === role)?.port}` } });
+    const instance = opts.instanceOf?.(role) ?? `127.0.0.1:${roleSpecs.find((r) => r.name === role)?.port}`;
+    family.series.push({ ...series, labels: { ...labels, job: role, instance } });
   };
   processSeries(w, add);
   for (const pool of poolNames) poolSeries(w, add, pool);

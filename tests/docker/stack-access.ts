@@ -56,8 +56,10 @@ export async function inStack(script: string): Promise<string> {
   return r.out.trim();
 }
 
-export async function promQuery(expr: string): Promise<Array<{ metric: Record<string, string>; value: [number, string] }>> {
-  const res = await fetch(`${urls.prometheus}/api/v1/query`, { method: 'POST', body: new URLSearchParams({ query: expr }) });
+/** An instant query, now or `at` a moment in the past. */
+export async function promQuery(expr: string, at?: Date): Promise<Array<{ metric: Record<string, string>; value: [number, string] }>> {
+  const params = new URLSearchParams({ query: expr, ...(at ? { time: String(at.getTime() / 1000) } : {}) });
+  const res = await fetch(`${urls.prometheus}/api/v1/query`, { method: 'POST', body: params });
   const body = (await res.json()) as { status: string; error?: string; data?: { result: Array<{ metric: Record<string, string>; value: [number, string] }> } };
   if (body.status !== 'success') throw new Error(`PromQL ${expr}: ${body.error}`);
   return body.data?.result ?? [];
