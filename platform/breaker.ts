@@ -53,9 +53,15 @@ export class CallTimeoutError extends Error {
   }
 }
 
+/** What a live parameter may change on a running breaker (`tps config set breaker.*`, `timeout.*`). */
+export type TunablePolicy = Pick<BreakerPolicy, 'timeoutMs' | 'errorThresholdPercentage' | 'resetTimeoutMs' | 'volumeThreshold'>;
+
 export type Breaker<A extends unknown[], R> = {
   readonly name: string;
+  /** The policy in force now: the start-up one with any live change applied. */
   readonly policy: BreakerPolicy;
+  /** Applies changed limits from the next call on; the state and the window's counts stay. */
+  tune(patch: Partial<TunablePolicy>): void;
   /** Runs `call` through the breaker; `signal` aborts just before the breaker's timeout. */
   fire(...args: A): Promise<R>;
   state(): BreakerState;
@@ -84,7 +90,9 @@ export function createBreaker<A extends unknown[], R>(
   const publish = stateReporter(name, deps, listeners);
   const calls = counter(deps.registry, metrics.circuitCalls, labelSets({ circuit: [name], result: knownLabels.circuitResult }));
   let forcedOpen = false;
-  const cb = createOpossum(name, policy, call, deps.isFailure ?? isNotClientError);
+  // One mutable copy: the call's AbortSignal and opossum's options read it at every call.
+  const live: { -readonly [K in keyof BreakerPolicy]: BreakerPolicy[K] } = { ...policy };
+  const cb = createOpossum(name, live, call, deps.isFailure ?? isNotClientError);
 
   const current = (): BreakerState => (forcedOpen || cb.opened ? 'open' : cb.halfOpen ? 'half_open' : 'closed');
   cb.on('open', () => publish('open'));
@@ -93,7 +101,12 @@ export function createBreaker<A extends unknown[], R>(
 
   return {
     name,
-    policy,
+    get policy() { return live; },
+    tune(patch) {
+      Object.assign(live, patch);
+      Object.assign(opossumOptions(cb), { timeout: live.timeoutMs, errorThresholdPercentage: live.errorThresholdPercentage, resetTimeout: live.resetTimeoutMs });
+      setVolumeThreshold(cb, Math.max(10, live.volumeThreshold));
+    },
     async fire(...args: A): Promise<R> {
       if (forcedOpen) {
         calls.inc({ circuit: name, result: 'rejected' });
@@ -104,7 +117,7 @@ export function createBreaker<A extends unknown[], R>(
         calls.inc({ circuit: name, result: 'success' });
         return result;
       } catch (err) {
-        throw countFailedCall(calls, name, policy, err);
+        throw countFailedCall(calls, name, live, err);
       }
     },
     state: current,
@@ -142,6 +155,20 @@ function stateReporter(name: string, deps: BreakerDeps, listeners: ReadonlyArray
 /** The default failure: anything but a ClientError, since a 4xx says the request was bad, not that the service is broken. */
 function isNotClientError(err: unknown): boolean {
   return !(err instanceof ClientError);
+}
+
+/**
+ * opossum reads timeout, resetTimeout and errorThresholdPercentage from its `options` at every call
+ * (its types do not declare the field), but keeps the volume threshold under a private symbol with
+ * only a getter: set it there. tests/live-parameters.test.ts fails should an upgrade move either.
+ */
+const opossumOptions = (cb: CircuitBreaker): { timeout: number; errorThresholdPercentage: number; resetTimeout: number } =>
+  (cb as unknown as { options: { timeout: number; errorThresholdPercentage: number; resetTimeout: number } }).options;
+
+function setVolumeThreshold(cb: CircuitBreaker, volume: number): void {
+  const key = Object.getOwnPropertySymbols(cb).find((s) => s.description === 'volume-threshold');
+  if (!key) throw new Error('opossum keeps no volume-threshold symbol: this version cannot change a breaker\'s volume live');
+  (cb as unknown as Record<symbol, number>)[key] = volume;
 }
 
 /** The opossum breaker around `call`, which gets a signal that aborts just before opossum's timeout. */

@@ -56,6 +56,8 @@ export const metrics = {
   serviceRejected: def('counter', 'tps_service_rejected_total', ['service', 'reason'], 'Requests a chain service refused or stopped without completing the work: overloaded, deadline (expired on arrival or during the work).'),
   serviceEffects: def('counter', 'tps_service_effects_total', ['service'], 'Work a chain service completed (side effects performed).'),
   serviceDuplicates: def('counter', 'tps_service_duplicates_total', ['service'], 'Completed work whose Idempotency-Key had already completed here (a duplicate side effect).'),
+  configParameter: def('gauge', 'tps_config_parameter', ['name'], 'A live parameter this process applies, at its value in force: the start-up value or the override of `tps config set`.'),
+  configParameterOverridden: def('gauge', 'tps_config_parameter_overridden', ['name'], '1 while this process applies an override of the live parameter (`tps config set`), 0 at its start-up value.'),
   chaosFaultActive: def('gauge', 'tps_chaos_fault_active', ['target', 'fault'], 'Chaos faults active now (1) by target and fault.'),
   processMemoryLimit: def('gauge', 'tps_process_memory_limit_bytes', [], 'Memory this process may use: its cgroup limit (a container\'s memory limit), else the machine\'s RAM.'),
 } as const;

@@ -103,7 +103,7 @@ async function wireRole(role: RoleDefinition, runtime: Runtime, own: RoleContext
   const parts = await role.start(ctx);
   if (role.obeysControl) {
     const stop = await obeyControl(nc, await openControlStore(nc), {
-      instance: config.instanceId, role: role.name, logger, breakers: parts.breakers ?? [], ...(parts.pool ? { pool: parts.pool } : {}),
+      instance: config.instanceId, role: role.name, logger, registry, breakers: parts.breakers ?? [], ...(parts.pool ? { pool: parts.pool } : {}),
     });
     own('stop obeying control', stop, (s) => s());
   }

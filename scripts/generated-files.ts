@@ -8,6 +8,7 @@ import { generatedFiles as monitoringFiles } from '#monitoring/generated-files.t
 import { labBrief } from '#operator/labs/brief.ts';
 import { labCatalogue } from '#operator/labs/catalogue.ts';
 import { renderComposeNatsConfig } from '#platform/nats/server-config.ts';
+import { parameterCatalogue, show } from '#platform/params/catalogue.ts';
 import { replaceBlock } from './generate/blocks.ts';
 import { envExampleLines, natsPasswordLines, targetsLine, workerServiceLines } from './generate/compose.ts';
 import { scrapeJobLines } from './generate/prometheus.ts';
@@ -34,9 +35,19 @@ function blockFiles(): Record<string, Blocks> {
     },
     'compose.env.example': { 'nats passwords': envExampleLines() },
     'prometheus/prometheus.yml': { 'scrape jobs': scrapeJobLines() },
+    'docs/live-parameters.md': { parameters: parameterTable() },
     // Each lab's page shows what `tps lab start` prints.
     ...Object.fromEntries(labCatalogue().map((lab) => [lab.doc, { 'lab brief': ['```text', ...labBrief(lab).split('\n'), '```'] }])),
   };
+}
+
+/** The live parameters' table, from their catalogue. */
+function parameterTable(): string[] {
+  return [
+    '| Parameter | Range | Start-up value from | Applied by | What it is |',
+    '|---|---|---|---|---|',
+    ...parameterCatalogue.map((p) => `| \`${p.name}\` | ${show(p, p.min)} to ${show(p, p.max)} | \`${p.env}\` | ${p.appliesTo} | ${p.description} |`),
+  ];
 }
 
 /** What every generated file should hold, given the hand-written parts as they are in `root`. */

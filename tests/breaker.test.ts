@@ -54,6 +54,26 @@ describe('breaker', () => {
     expect(Date.now() - started).toBeLessThan(policy.timeoutMs + 100);
   });
 
+  it('applies live limits (tps config): volume, error percentage, timeout and reset time change on the running breaker', async () => {
+    let failing = true;
+    const { breaker } = setup(async (_s, n) => { if (failing) throw new Error('down'); return n; });
+    breaker.tune({ volumeThreshold: 30 });
+    for (let i = 0; i < 20; i++) await expect(breaker.fire(i)).rejects.toThrow('down');
+    expect(breaker.state()).toBe('closed'); // 20 calls: under the raised volume
+    breaker.tune({ volumeThreshold: 10, resetTimeoutMs: 50 });
+    await expect(breaker.fire(0)).rejects.toThrow('down');
+    expect(breaker.state()).toBe('open');
+    expect(breaker.policy).toMatchObject({ volumeThreshold: 10, resetTimeoutMs: 50, errorThresholdPercentage: 50 });
+    failing = false;
+    await waitFor(() => (breaker.state() === 'half_open' ? true : undefined), 1_000, () => 'half-open after the shortened reset time');
+    expect(await breaker.fire(1)).toBe(1);
+    const slow = setup((signal) => new Promise((_, reject) => { signal.addEventListener('abort', () => reject(signal.reason)); }));
+    slow.breaker.tune({ timeoutMs: 30 });
+    const started = Date.now();
+    await expect(slow.breaker.fire(1)).rejects.toThrow('timed out after 30 ms');
+    expect(Date.now() - started).toBeLessThan(policy.timeoutMs);
+  });
+
   it('stays open while forced, and release returns it to automatic', async () => {
     let calls = 0;
     const { breaker } = setup(async (_s, n) => { calls += 1; return n; });

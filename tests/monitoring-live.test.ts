@@ -2,6 +2,7 @@
 // supervisor (as `make up` does), scraping every second, under load with a poison job, an
 // invalid job, a duplicate side effect, an expired deadline and a chaos fault that opens
 // breakers. Every dashboard query and recording rule must return data, every alert evaluate.
+import { parameterChanges } from '#monitoring/dashboards/model.ts';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { deadlineHeader } from '#platform/http/downstream.ts';
 import { roles } from '#services/registry.ts';
@@ -110,6 +111,9 @@ it('Prometheus scrapes every role with exemplars kept, and every panel, recordin
     const r = await query(alert.expr);
     expect(r.status, `${alert.alert}: ${r.error}`).toBe('success');
   }
+  // The dashboards' annotation (live parameter changes) is PromQL Prometheus accepts, over a metric every role with breakers emits.
+  expect((await query(parameterChanges.expr)).status).toBe('success');
+  expect((await query('tps_config_parameter{name="breaker.error-percent"}')).data?.result.length).toBeGreaterThan(0);
   const groups = (await (await fetch(`${prometheus}/api/v1/rules`)).json()) as { data: { groups: Array<{ rules: Array<{ name: string; health: string; lastError?: string }> }> } };
   const unhealthy = groups.data.groups.flatMap((g) => g.rules).filter((r) => r.health === 'err');
   expect(unhealthy.map((r) => `${r.name}: ${r.lastError}`)).toEqual([]);

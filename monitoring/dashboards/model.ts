@@ -125,6 +125,19 @@ function layout(items: Unplaced[]): Panel[] {
   });
 }
 
+/** Every `tps config set|reset` as a mark on every time series: the value a process applies changed
+ * (tps_config_parameter, platform/params/follow.ts), so a step in a panel meets its cause. */
+export const parameterChanges = {
+  name: 'Live parameter changes (tps config)',
+  datasource: datasources.prometheus,
+  enable: true,
+  iconColor: 'purple',
+  expr: 'count by (name) (changes(tps_config_parameter[1m]) > 0)',
+  step: '15s',
+  titleFormat: '{{name}} changed',
+  textFormat: 'tps config set/reset: see tps config get {{name}}',
+};
+
 export type Dashboard = ReturnType<typeof dashboard>;
 
 export function dashboard(d: { uid: string; title: string; description: string; panels: Unplaced[] }) {
@@ -142,7 +155,7 @@ export function dashboard(d: { uid: string; title: string; description: string; 
     time: { from: 'now-30m', to: 'now' },
     timepicker: {},
     templating: { list: [] },
-    annotations: { list: [] },
+    annotations: { list: [parameterChanges] },
     links: [{ title: 'TPS Lab', type: 'dashboards', tags: ['tps-lab'], asDropdown: true, includeVars: false, keepTime: true }],
     panels: layout(d.panels),
   };

@@ -63,6 +63,7 @@ export function renderStatus(s: Snapshot, paint: Paint, warnings: readonly strin
     ...s.roles.map((r) => `  ${paint(!r.up ? 'bad' : r.cpuPercent > 90 ? 'watch' : 'ok', r.up ? '●' : '✗')} ${r.role.padEnd(13)} ${r.up ? `CPU ${r.cpuPercent.toFixed(0).padStart(3)}%  memory ${r.memoryMb.toFixed(0).padStart(4)} MB` : `down (${r.error ?? 'no answer'})`}`),
     '',
     `Chaos faults: ${s.faults.length ? s.faults.map((f) => `${f.fault} on ${f.target}`).join(', ') : 'none'}`,
+    `Live parameters: ${s.parameters.length ? `${s.parameters.map((p) => `${p.name}=${p.values.join('|')}`).join(', ')} (tps config set; tps config get for who and why)` : 'start-up values'}`,
   ];
   return lines.join('\n');
 }

@@ -34,6 +34,8 @@ export type Snapshot = {
    */
   rejected: { perSec: number; byReason: Record<string, number>; byPool: Record<string, number> };
   faults: Array<{ target: string; fault: string }>;
+  /** Live parameters some process applies an override of (`tps config set`), with the values in force. */
+  parameters: Array<{ name: string; values: number[] }>;
   autoscaler: { present: boolean; enabled: boolean };
 };
 
@@ -142,5 +144,19 @@ export function snapshot(c: Collection): Snapshot {
     faults: now.filter((s) => s.name === 'tps_chaos_fault_active' && s.value > 0).map((s) => ({ target: s.labels.target as string, fault: s.labels.fault as string }))
       .filter((f, i, list) => list.findIndex((g) => g.target === f.target && g.fault === f.fault) === i),
     autoscaler: { present: now.some((s) => s.name === 'tps_autoscaler_enabled'), enabled: max(now, 'tps_autoscaler_enabled') > 0 },
+    parameters: overriddenParameters(c.after),
   };
+}
+
+/** Per overridden parameter, the distinct values the processes that override it apply. */
+function overriddenParameters(scrapes: Collection['after']): Snapshot['parameters'] {
+  const found = new Map<string, Set<number>>();
+  for (const { samples } of scrapes) {
+    for (const o of samples.filter((x) => x.name === 'tps_config_parameter_overridden' && x.value === 1)) {
+      const name = o.labels.name ?? '';
+      const value = samples.find((x) => x.name === 'tps_config_parameter' && x.labels.name === name)?.value;
+      if (value !== undefined) found.set(name, (found.get(name) ?? new Set()).add(value));
+    }
+  }
+  return [...found].sort(([a], [b]) => a.localeCompare(b)).map(([name, values]) => ({ name, values: [...values].sort((a, b) => a - b) }));
 }

@@ -26,6 +26,8 @@ export const controlKeys = {
   /** What the autoscaler saw and decided at its last tick (its liveness, for `tps autoscaler status`). */
   autoscalerStatus: 'autoscaler.status',
   breakerForce: (name: string) => `breaker.${encodeBreaker(name)}.force`,
+  /** A live parameter's override (platform/params/catalogue.ts); absent: each role's start-up value. */
+  parameter: (name: string) => `param.${name}`,
 } as const;
 
 const change = { by: z.string().min(1), at: z.iso.datetime(), reason: z.string().optional() };

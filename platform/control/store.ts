@@ -4,6 +4,7 @@ import { Kvm, type KV } from '@nats-io/kv';
 import type { NatsConnection } from '@nats-io/transport-node';
 import type { z } from 'zod';
 import { buckets } from '../nats/subjects.ts';
+import { parameterValue, type ParameterName, type ParameterValue } from '../params/catalogue.ts';
 import type { Pool } from '../pools.ts';
 import {
   autoscalerStatusValue, breakerForceValue, capValue, controlKeys, enabledValue, parseValue, slotsValue,
@@ -20,6 +21,9 @@ export type ControlStore = {
   setCap(pool: Pool, max: number | undefined, change: Change): Promise<void>;
   breakerForce(name: string): Promise<BreakerForce | undefined>;
   setBreakerForce(name: string, force: BreakerForce['force'], change: Change): Promise<void>;
+  parameter(name: ParameterName): Promise<ParameterValue | undefined>;
+  /** `undefined` removes the override: every role goes back to its start-up value. */
+  setParameter(name: ParameterName, value: number | undefined, change: Change): Promise<void>;
   autoscalerStatus(): Promise<AutoscalerStatus | undefined>;
   setAutoscalerStatus(status: AutoscalerStatus): Promise<void>;
   /** Calls back with the key's current value (if any) and every later one (`undefined`: deleted). */
@@ -48,6 +52,11 @@ export async function openControlStore(nc: NatsConnection): Promise<ControlStore
     },
     breakerForce: (name) => read(controlKeys.breakerForce(name), breakerForceValue),
     setBreakerForce: (name, force, change) => write(controlKeys.breakerForce(name), { force, ...change }),
+    parameter: (name) => read(controlKeys.parameter(name), parameterValue),
+    async setParameter(name, value, change) {
+      if (value === undefined) await kv.delete(controlKeys.parameter(name));
+      else await write(controlKeys.parameter(name), { value, ...change });
+    },
     autoscalerStatus: () => read(controlKeys.autoscalerStatus, autoscalerStatusValue),
     setAutoscalerStatus: (status) => write(controlKeys.autoscalerStatus, status),
     async watch(key, schema, onValue, onInvalid) {

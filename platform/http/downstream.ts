@@ -61,7 +61,7 @@ export function createDownstreamClient(opts: DownstreamOptions): DownstreamClien
     try {
       // The next hop gets the smaller of the job's deadline and this call's own timeout: it must
       // not finish work this caller has already given up on (reliability matrix D6).
-      const deadline = Math.min(req.deadline, Date.now() + opts.policy.timeoutMs);
+      const deadline = Math.min(req.deadline, Date.now() + breaker.policy.timeoutMs);
       await opts.chaos.outbound(signal);
       const remaining = deadline - Date.now();
       const res = await pool.request({

@@ -1,0 +1,95 @@
+// Live parameters against a real stack (its own nats-server, the native supervisor's role
+// processes) through the real `tps config` command: every process that applies a parameter reports
+// its start-up value, a `set` reaches all of them within seconds and changes what they do (a
+// shorter hop timeout makes service-b give up on a slow service-c sooner), bad input is refused
+// before anything changes, every change is an audit event, and `reset` brings the start-up value back.
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { tps } from '#devenv/cli.ts';
+import { startNatsServer, waitFor, type NatsServerHandle } from '#devenv/nats-server.ts';
+import { injectFault, settle, startStack, submit, type Stack } from '#devenv/stack.ts';
+import { recentEvents } from '#platform/nats/recent-events.ts';
+
+let server: NatsServerHandle;
+let stack: Stack;
+let env: Record<string, string>;
+const config = (...args: string[]) => tps(['config', ...args], env);
+type Listed = Array<{ name: string; override?: { value: number; by: string; reason?: string }; inForce: string[] }>;
+const listed = async () => JSON.parse((await config('get', '--json')).stdout) as Listed;
+const inForce = async (name: string) => (await listed()).find((p) => p.name === name)?.inForce ?? [];
+
+beforeAll(async () => {
+  server = await startNatsServer();
+  stack = await startStack(server.url, { LOG_LEVEL: 'info' });
+  env = { NATS_URL: server.url, TPS_STATE_DIR: stack.stateDir };
+}, 120_000);
+afterAll(async () => {
+  await stack?.stop();
+  await server?.dispose();
+});
+
+describe('tps config', () => {
+  it('shows every parameter at the start-up value each process applies', async () => {
+    const all = await listed();
+    expect(all.map((p) => p.name)).toContain('breaker.error-percent');
+    expect(all.every((p) => p.override === undefined)).toBe(true);
+    expect((await inForce('breaker.error-percent')).sort()).toEqual(['service-a=50', 'service-b=50', 'worker-fast=50', 'worker-slow=50']);
+    expect(await inForce('timeout.service-c')).toEqual(['service-b=3000']);
+    expect(await inForce('autoscaler.cooldown-ms')).toEqual(['autoscaler=15000']);
+  });
+
+  it('sets a parameter every process applies within seconds, recorded as an audit event, and resets it', async () => {
+    const since = Date.now();
+    const set = await config('set', 'breaker.error-percent', '30', '--reason', 'open sooner');
+    expect(set.code, set.stderr).toBe(0);
+    expect(set.stdout).toContain('breaker.error-percent = 30 % (was the start-up value)');
+    await waitFor(async () => ((await inForce('breaker.error-percent')).every((v) => v.endsWith('=30')) || undefined), 10_000, () => 'every breaker holder at 30 %');
+    expect((await listed()).find((p) => p.name === 'breaker.error-percent')?.override).toMatchObject({ value: 30, reason: 'open sooner' });
+    expect((await tps(['status', '--interval', '0.2'], env)).stdout).toContain('Live parameters: breaker.error-percent=30 (tps config set;');
+    expect((await config('set', 'autoscaler.cooldown-ms', '2s')).code).toBe(0);
+    await waitFor(async () => ((await inForce('autoscaler.cooldown-ms'))[0] === 'autoscaler=2000' || undefined), 10_000, () => 'the autoscaler at a 2 s cooldown');
+
+    const events = await recentEvents<{ kind: string; by: string; name: string; from: number | null; to: number }>(stack.nc, 'tps.events.config.>', { sinceMs: Date.now() - since + 1_000, limit: 100 });
+    expect(events.map((e) => [e.kind, e.name, e.from, e.to])).toEqual([['config.set', 'breaker.error-percent', null, 30], ['config.set', 'autoscaler.cooldown-ms', null, 2000]]);
+    expect(events[0]?.by).toBeTruthy();
+
+    const reset = await config('reset', '--all');
+    expect(reset.stdout).toContain('breaker.error-percent: override 30 removed');
+    await waitFor(async () => ((await inForce('breaker.error-percent')).every((v) => v.endsWith('=50')) || undefined), 10_000, () => 'every breaker holder back at 50 %');
+    expect((await inForce('autoscaler.cooldown-ms'))).toEqual(['autoscaler=15000']);
+    expect((await config('reset', '--all')).stdout).toContain('No parameter is overridden');
+    expect((await tps(['status', '--interval', '0.2'], env)).stdout).toContain('Live parameters: start-up values');
+  });
+
+  it('changes what the roles do: a shorter hop timeout makes service-b give up on a slow service-c sooner', async () => {
+    await injectFault(stack, { target: 'service-c', fault: 'latency', params: { ms: 1500 } });
+    expect((await config('set', 'timeout.service-c', '400ms')).code).toBe(0);
+    await waitFor(async () => ((await inForce('timeout.service-c'))[0] === 'service-b=400' || undefined), 10_000, () => 'service-b at a 400 ms timeout');
+    const [id] = await submit(stack, 'slow.report', 1);
+    await waitFor(() => (stack.log('worker-slow').includes('timed out after 400 ms') || undefined), 20_000, () => 'a job attempt failing on the 400 ms timeout to service-c');
+    await stack.chaos.clear('service-c', 'latency', 'test');
+    expect((await config('reset', 'timeout.service-c')).code).toBe(0);
+    const done = await settle(stack, [id ?? ''], 60_000);
+    expect([...done.values()].map((v) => v.status)).toEqual(['completed']);
+  }, 90_000);
+
+  it('refuses a bad parameter or value before changing anything', async () => {
+    const outOfRange = await config('set', 'breaker.error-percent', '150');
+    expect(outOfRange.code).toBe(2);
+    expect(outOfRange.stderr).toContain('breaker.error-percent must be between 1 % and 100 %; got 150 %');
+    const unknown = await config('set', 'breaker.colour', 'red');
+    expect(unknown.code).toBe(2);
+    expect(unknown.stderr).toContain('unknown parameter "breaker.colour"; parameters are breaker.error-percent,');
+    const notDuration = await config('set', 'timeout.service-b', 'soon');
+    expect(notDuration.stderr).toContain('timeout.service-b takes a duration such as 500, 500ms, 2s; got "soon"');
+    expect((await config('get', 'breaker.error-percent', 'extra')).code).toBe(2);
+    expect((await listed()).every((p) => p.override === undefined)).toBe(true);
+  });
+
+  it('says so when a hop would wait longer than the hop before it (a cascade), and still sets it', async () => {
+    const inverted = await config('set', 'timeout.service-c', '9s');
+    expect(inverted.code).toBe(0);
+    expect(inverted.stderr).toContain('note: timeout.service-c (9000 ms) is not below timeout.service-b (8000 ms)');
+    expect((await config('set', 'timeout.service-c', '2s')).stderr).toBe('');
+    expect((await config('reset', 'timeout.service-c')).code).toBe(0);
+  });
+});
