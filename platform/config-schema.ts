@@ -2,7 +2,7 @@
 // platform/config.ts validates the environment against (docs/configuration.md lists each one;
 // tests/config-doc.test.ts keeps them equal).
 import { z } from 'zod';
-import { decimal, durationMs, flag, httpUrl, integer, logLevel, natsUrls, text } from './config-types.ts';
+import { decimal, durationMs, flag, httpUrl, integer, logLevel, natsUrls, parseDuration, text } from './config-types.ts';
 import { poolDefinitions, poolNames, poolVariable, workerReplicas, type Pool } from './pools.ts';
 
 /** Worker processes of one pool that the native supervisor runs (WORKERS_<POOL>). */
@@ -31,6 +31,16 @@ function poolSchema(pool: Pool): Record<string, z.ZodType<number, string | undef
     [names.autoscalerMax]: integer({ min: 1, max: 10_000 }).default(def.slots.max),
   };
 }
+
+/** A cache's time to live: 0 (no cache) or a duration, at most an hour. */
+const cacheTtl = z.string().transform((value, ctx) => {
+  const ms = parseDuration(value);
+  if (ms === undefined || ms > 3_600_000) {
+    ctx.addIssue({ code: 'custom', message: 'expected 0 (off) or a duration up to 1h such as 500ms, 30s, 5m' });
+    return z.NEVER;
+  }
+  return ms;
+});
 
 const fixedSchema = z.object({
   NATS_URL: natsUrls.optional(),
@@ -67,6 +77,10 @@ const fixedSchema = z.object({
   CHAIN_QUEUE: integer({ min: 0, max: 100_000 }).optional(),
   TIMEOUT_SERVICE_B_MS: durationMs.default(8_000),
   TIMEOUT_SERVICE_C_MS: durationMs.default(3_000),
+  CACHE_SERVICE_B_MS: cacheTtl.default(0),
+  CACHE_SERVICE_C_MS: cacheTtl.default(0),
+  FALLBACK_SERVICE_B: flag.default(false),
+  FALLBACK_SERVICE_C: flag.default(false),
   BREAKER_ERROR_PERCENT: integer({ min: 1, max: 100 }).default(50),
   BREAKER_VOLUME: integer({ min: 10, max: 100_000 }).default(10),
   BREAKER_WINDOW_MS: durationMs.default(10_000),

@@ -119,6 +119,10 @@ function chainSettings(env: Env) {
     concurrency: env.CHAIN_CONCURRENCY,
     queue: env.CHAIN_QUEUE,
     timeouts: { 'service-b': env.TIMEOUT_SERVICE_B_MS, 'service-c': env.TIMEOUT_SERVICE_C_MS },
+    /** Answers of the next hop kept this long per job type (0: none); live: `tps config set cache.<service>`. */
+    cacheMs: { 'service-b': env.CACHE_SERVICE_B_MS, 'service-c': env.CACHE_SERVICE_C_MS },
+    /** Whether a hop answers without its failing next hop; live: `tps config set fallback.<service>`. */
+    fallback: { 'service-b': env.FALLBACK_SERVICE_B, 'service-c': env.FALLBACK_SERVICE_C },
   };
 }
 

@@ -56,6 +56,8 @@ export const metrics = {
   serviceRejected: def('counter', 'tps_service_rejected_total', ['service', 'reason'], 'Requests a chain service refused or stopped without completing the work: overloaded, deadline (expired on arrival or during the work).'),
   serviceEffects: def('counter', 'tps_service_effects_total', ['service'], 'Work a chain service completed (side effects performed).'),
   serviceDuplicates: def('counter', 'tps_service_duplicates_total', ['service'], 'Completed work whose Idempotency-Key had already completed here (a duplicate side effect).'),
+  cacheRequests: def('counter', 'tps_cache_requests_total', ['caller', 'target', 'result'], 'Lookups of a hop\'s cache of its next hop\'s answers (`tps config set cache.<service>`): hit (answered from it, the next hop not called) or miss.'),
+  fallbacks: def('counter', 'tps_fallback_total', ['caller', 'target', 'source'], 'Answers a hop gave without its failing next hop (`tps config set fallback.<service>`): from its cache (the last answer) or declared (a degraded answer).'),
   configParameter: def('gauge', 'tps_config_parameter', ['name'], 'A live parameter this process applies, at its value in force: the start-up value or the override of `tps config set`.'),
   configParameterOverridden: def('gauge', 'tps_config_parameter_overridden', ['name'], '1 while this process applies an override of the live parameter (`tps config set`), 0 at its start-up value.'),
   chaosFaultActive: def('gauge', 'tps_chaos_fault_active', ['target', 'fault'], 'Chaos faults active now (1) by target and fault.'),
@@ -75,6 +77,8 @@ export const knownLabels = {
   circuitResult: ['success', 'failure', 'timeout', 'rejected', 'fallback'],
   serviceRejectReason: ['overloaded', 'deadline'],
   direction: ['up', 'down', 'hold'],
+  cacheResult: ['hit', 'miss'],
+  fallbackSource: ['cache', 'declared'],
 } as const;
 
 /** Every combination of the given label values: `{a: [1, 2], b: [x]}` -> `[{a: 1, b: x}, {a: 2, b: x}]`. */

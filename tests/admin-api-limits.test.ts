@@ -10,6 +10,7 @@ import { controlOperations } from '#platform/control/operations.ts';
 import { openControlStore } from '#platform/control/store.ts';
 import { openDlqOperations, type DlqOperations } from '#platform/dlq/operations.ts';
 import { buildAdminApp } from '#services/admin/app.ts';
+import { parameterOperations } from '#platform/params/operations.ts';
 import { bearerChecker } from '#services/admin/auth.ts';
 import { startNatsServer, waitFor, type NatsServerHandle } from '#devenv/nats-server.ts';
 import { slowClient } from '#devenv/raw-http.ts';
@@ -37,7 +38,7 @@ async function adminApi(env: Record<string, string>): Promise<{ url: string; por
   const dlq = await openDlqOperations(nc);
   const app = await buildAdminApp({
     logger: pino({ level: 'silent' }), authorized: bearerChecker(token), dlq,
-    control: controlOperations(nc, await openControlStore(nc), true),
+    control: controlOperations(nc, await openControlStore(nc), true), params: parameterOperations(nc, await openControlStore(nc)),
     timeouts: config.http, rateLimitPerSecond: config.admin.rateLimitPerSecond,
   });
   opened.push({ app, dlq });

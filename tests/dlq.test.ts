@@ -181,6 +181,20 @@ describe('the admin API', () => {
     expect(await missing.json()).toMatchObject({ code: 'DLQ_ENTRY_NOT_FOUND' });
     const status = await call('/admin/autoscaler', { auth });
     expect(await status.json()).toMatchObject({ enabled: true, status: { alive: true } });
+
+    // Live parameters, as `tps config` sets them: applied by the roles, recorded with the API as the one who set it.
+    const set = await call('/admin/config', { method: 'POST', auth, body: JSON.stringify({ name: 'breaker.reset-ms', value: '2s', reason: 'runbook 6.1' }) });
+    expect(await set.json()).toEqual({ name: 'breaker.reset-ms', value: 2000 });
+    await waitFor(async () => ((await metricValue(stack.url('service-a'), /^tps_config_parameter\{name="breaker\.reset-ms"\}/)) === 2000 ? true : undefined), 10_000, () => 'service-a at a 2 s reset');
+    const listed = (await (await call('/admin/config', { auth })).json()) as Array<{ name: string; override?: { value: number; by: string; reason?: string } }>;
+    expect(listed.find((p) => p.name === 'breaker.reset-ms')?.override).toMatchObject({ value: 2000, by: expect.stringMatching(/^admin-api/), reason: 'runbook 6.1' });
+    const bad = await call('/admin/config', { method: 'POST', auth, body: JSON.stringify({ name: 'breaker.reset-ms', value: 5 }) });
+    expect(bad.status).toBe(400);
+    expect(await bad.json()).toMatchObject({ code: 'INVALID_REQUEST', message: expect.stringMatching(/breaker\.reset-ms must be between 100 ms and 600000 ms; got 5 ms/) });
+    const reset = await call('/admin/config/reset', { method: 'POST', auth, body: JSON.stringify({ all: true }) });
+    expect(await reset.json()).toEqual({ reset: [{ name: 'breaker.reset-ms', previous: 2000 }] });
+    const unauthorised = await call('/admin/config', { method: 'POST', body: JSON.stringify({ name: 'breaker.reset-ms', value: 1000 }) });
+    expect(unauthorised.status).toBe(401);
   });
 
   it('is not started without a token: the autoscaler refuses to start, saying why', async () => {

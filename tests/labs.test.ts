@@ -127,7 +127,7 @@ describe('lab 2.6, traces', () => {
     expect(await untilPassed(['lab', 'check', '2.6'], env)).toMatch(/pass {2}bottleneck/);
     expect((await lab('stop', '2.6')).code).toBe(0);
     expect(await stack.chaos.list()).toEqual([]);
-  });
+  }, 90_000);
 
   it('refuses an unknown lab, a second lab while one runs, and a lab not started', async () => {
     const unknown = await lab('start', '9.9');

@@ -3,10 +3,12 @@
 // its start-up value, a `set` reaches all of them within seconds and changes what they do (a
 // shorter hop timeout makes service-b give up on a slow service-c sooner), bad input is refused
 // before anything changes, every change is an audit event, and `reset` brings the start-up value back.
+// The cache and fallback of the chain (next-hop.ts) switched on live: service-c not called for a
+// cached answer, and jobs completing while service-c fails.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { tps } from '#devenv/cli.ts';
 import { startNatsServer, waitFor, type NatsServerHandle } from '#devenv/nats-server.ts';
-import { injectFault, settle, startStack, submit, type Stack } from '#devenv/stack.ts';
+import { injectFault, metricValue, settle, startStack, submit, type Stack } from '#devenv/stack.ts';
 import { recentEvents } from '#platform/nats/recent-events.ts';
 
 let server: NatsServerHandle;
@@ -72,6 +74,32 @@ describe('tps config', () => {
     expect([...done.values()].map((v) => v.status)).toEqual(['completed']);
   }, 90_000);
 
+  it('caches service-c\'s answers in service-b, and falls back while service-c fails: the jobs complete', async () => {
+    const metric = (role: Parameters<Stack['url']>[0], pattern: RegExp) => metricValue(stack.url(role), pattern);
+    const effectsC = () => metric('service-c', /^tps_service_effects_total\{service="service-c"\}/);
+    expect((await config('set', 'cache.service-c', '1m')).code).toBe(0);
+    await waitFor(async () => ((await inForce('cache.service-c'))[0] === 'service-b=60000' || undefined), 10_000, () => 'service-b caching');
+    const before = await effectsC();
+    await settle(stack, await submit(stack, 'slow.report', 1));
+    await settle(stack, await submit(stack, 'slow.report', 3));
+    expect(await effectsC()).toBe(before + 1); // three answered from the cache: service-c not called
+    expect(await metric('service-b', /^tps_cache_requests_total\{caller="service-b",target="service-c",result="hit"\}/)).toBe(3);
+
+    // service-c fails every request; with the fallback on, service-b answers anyway.
+    expect((await config('set', 'cache.service-c', '0')).code).toBe(0);
+    expect((await config('set', 'fallback.service-c', 'on')).code).toBe(0);
+    await waitFor(async () => ((await inForce('fallback.service-c'))[0] === 'service-b=1' && (await inForce('cache.service-c'))[0] === 'service-b=0') || undefined, 10_000, () => 'service-b falling back, not caching');
+    await injectFault(stack, { target: 'service-c', fault: 'error_rate', params: { ratio: 1 } });
+    const failing = await submit(stack, 'slow.report', 2);
+    const unseen = await submit(stack, 'slow.export', 1); // no answer kept for it: the declared fallback
+    const done = await settle(stack, [...failing, ...unseen], 30_000);
+    expect([...done.values()].map((v) => [v.status, v.attempts])).toEqual([['completed', 1], ['completed', 1], ['completed', 1]]);
+    expect(await metric('service-b', /^tps_fallback_total\{caller="service-b",target="service-c",source="cache"\}/)).toBe(2);
+    expect(await metric('service-b', /^tps_fallback_total\{caller="service-b",target="service-c",source="declared"\}/)).toBe(1);
+    await stack.chaos.clear('service-c', 'error_rate', 'test');
+    expect((await config('reset', '--all')).code).toBe(0);
+  }, 90_000);
+
   it('refuses a bad parameter or value before changing anything', async () => {
     const outOfRange = await config('set', 'breaker.error-percent', '150');
     expect(outOfRange.code).toBe(2);
@@ -79,6 +107,8 @@ describe('tps config', () => {
     const unknown = await config('set', 'breaker.colour', 'red');
     expect(unknown.code).toBe(2);
     expect(unknown.stderr).toContain('unknown parameter "breaker.colour"; parameters are breaker.error-percent,');
+    const notSwitch = await config('set', 'fallback.service-c', 'maybe');
+    expect(notSwitch.stderr).toContain('fallback.service-c takes on or off; got "maybe"');
     const notDuration = await config('set', 'timeout.service-b', 'soon');
     expect(notDuration.stderr).toContain('timeout.service-b takes a duration such as 500, 500ms, 2s; got "soon"');
     expect((await config('get', 'breaker.error-percent', 'extra')).code).toBe(2);

@@ -43,7 +43,8 @@ it('starts its own NATS beside an unauthenticated one on its port, and the roles
   } finally {
     await squatter.dispose();
   }
-});
+  // A whole native stack up, a crash and a restart, then down: a deadline against a hang, not a speed goal.
+}, 120_000);
 
 async function upBesideSquatter(squatter: NatsServerHandle): Promise<void> {
   const up = await tps(['up'], env({ WORKERS_FAST: '2' }));

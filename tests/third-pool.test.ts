@@ -68,4 +68,4 @@ it('a pool added as the doc says is provisioned, generated, served by its own wo
   expect(done).toBe('completed');
   const metrics = await (await fetch(`http://127.0.0.1:${9468 + offset}/metrics`)).text();
   expect(metrics).toMatch(/tps_jobs_processed_total\{pool="bulk",type="bulk\.digest",outcome="success"\} 1/);
-});
+}, 120_000);

@@ -42,6 +42,11 @@ async function scrape(target: Target): Promise<Scrape> {
   }
 }
 
+/** One scrape of every role (every address of a replicated one). */
+export async function scrapeAll(given: readonly Target[]): Promise<Scrape[]> {
+  return Promise.all((await everyAddress(given)).map(scrape));
+}
+
 export async function collect(given: Target[], intervalMs: number): Promise<Collection> {
   const targets = await everyAddress(given);
   const before = await Promise.all(targets.map(scrape));

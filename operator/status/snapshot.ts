@@ -46,7 +46,7 @@ const sum = (samples: Sample[], name: string, m: Match = {}) => samples.filter((
 const max = (samples: Sample[], name: string, m: Match = {}) => samples.filter((s) => matches(s, name, m)).reduce((a, s) => Math.max(a, s.value), 0);
 
 /** Increase of a counter summed over roles; a role that restarted counts from zero. */
-function increase(c: Collection, name: string, m: Match = {}): number {
+export function increase(c: Collection, name: string, m: Match = {}): number {
   let total = 0;
   for (const after of c.after) {
     const before = c.before.find((b) => b.target.url === after.target.url)?.samples ?? [];
@@ -59,7 +59,7 @@ function increase(c: Collection, name: string, m: Match = {}): number {
 }
 
 /** Percentiles from the increase of histogram buckets, interpolated like histogram_quantile(). */
-function quantiles(c: Collection, name: string, m: Match): Quantiles {
+export function quantiles(c: Collection, name: string, m: Match): Quantiles {
   const les = [...new Set(all(c.after).filter((s) => matches(s, `${name}_bucket`, m)).map((s) => s.labels.le as string))];
   const buckets = les.map((le) => ({ le: le === '+Inf' ? Infinity : Number(le), count: increase(c, `${name}_bucket`, { ...m, le }) })).sort((a, b) => a.le - b.le);
   const total = buckets.at(-1)?.count ?? 0;

@@ -13,7 +13,8 @@ export const deadlineHeader = 'tps-deadline';
 export const attemptHeader = 'tps-attempt';
 
 export type WorkRequest = { jobId: string; type: string; payload?: unknown; attempt: number; deadline: number };
-export type HopResult = { service: string; ms: number; next?: HopResult };
+/** A hop's answer; `from` when the caller answered for it: its cache, or a fallback (cache or declared). */
+export type HopResult = { service: string; ms: number; next?: HopResult; from?: 'cache' | 'fallback-cache' | 'fallback-declared' };
 
 /** The next service answered 5xx, or could not be reached. Retryable. */
 export class DownstreamError extends Error {

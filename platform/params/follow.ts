@@ -6,14 +6,20 @@
 import type { ControlStore } from '../control/store.ts';
 import { controlKeys } from '../control/keys.ts';
 import type { Logger } from '../logger.ts';
-import { gauge, metrics, type MetricsRegistry } from '../metrics.ts';
+import type { Gauge } from 'prom-client';
+import { gauge, metrics, type MetricDef, type MetricsRegistry } from '../metrics.ts';
 import { findParameter, parameterValue, show, type ParameterName } from './catalogue.ts';
+
+/** One gauge per registry, however many parts of a process follow parameters (a hop's breaker and its cache). */
+function shared(registry: MetricsRegistry, def: MetricDef<'name'>): Gauge<'name'> {
+  return (registry.getSingleMetric(def.name) as Gauge<'name'> | undefined) ?? gauge(registry, def);
+}
 
 export type FollowedParameter = { name: ParameterName; startup: number; apply: (value: number) => void };
 
 export async function followParameters(control: ControlStore, followed: readonly FollowedParameter[], deps: { logger: Logger; registry?: MetricsRegistry }): Promise<() => void> {
-  const inForce = deps.registry ? gauge(deps.registry, metrics.configParameter) : undefined;
-  const overridden = deps.registry ? gauge(deps.registry, metrics.configParameterOverridden) : undefined;
+  const inForce = deps.registry ? shared(deps.registry, metrics.configParameter) : undefined;
+  const overridden = deps.registry ? shared(deps.registry, metrics.configParameterOverridden) : undefined;
   const stops: Array<() => void> = [];
   for (const p of followed) {
     const unit = findParameter(p.name) ?? { unit: 'count' as const };

@@ -1,4 +1,4 @@
-// The admin API: the operator levers of `tps` (scale, autoscaler, breakers, DLQ) over HTTP, for
+// The admin API: the operator levers of `tps` (scale, autoscaler, breakers, live parameters, DLQ) over HTTP, for
 // tools and runbooks. Every route but /healthz needs `Authorization: Bearer <ADMIN_TOKEN>`, and
 // every client address gets ADMIN_RATE_LIMIT_RPS requests a second, token or not (a bound on
 // guessing and on a runaway script). A Fastify app that does not listen; main.ts binds it.
@@ -15,9 +15,10 @@ import { catalogueOptions, registerCatalogueErrors } from '#platform/http/framew
 import { registerJsonParser } from '#platform/http/json-body.ts';
 import { createNodeServer, type HttpTimeouts } from '#platform/http/node-server.ts';
 import type { Logger } from '#platform/logger.ts';
+import type { ParameterOperations } from '#platform/params/operations.ts';
 
 export type AdminDeps = {
-  logger: Logger; authorized: (header: string | undefined) => boolean; control: ControlOperations; dlq: DlqOperations;
+  logger: Logger; authorized: (header: string | undefined) => boolean; control: ControlOperations; dlq: DlqOperations; params: ParameterOperations;
   timeouts: HttpTimeouts; rateLimitPerSecond: number;
 };
 
@@ -27,6 +28,9 @@ const schemas = {
   autoscaler: z.strictObject({ enabled: z.boolean() }),
   cap: z.strictObject({ pool: z.string(), max: z.number().int().nullable() }),
   breaker: z.strictObject({ name: z.string() }),
+  // A value as `tps config set` takes it: a number, or a duration text ("1500ms", "2s").
+  parameter: z.strictObject({ name: z.string(), value: z.union([z.number(), z.string().min(1).max(40)]).transform(String), reason: z.string().min(1).max(200).optional() }),
+  parameterReset: z.union([z.strictObject({ name: z.string() }), z.strictObject({ all: z.literal(true) })]),
   listQuery: z.strictObject({
     pool: z.string().optional(), type: z.string().optional(), code: z.string().optional(), reason: z.string().optional(),
     job: z.string().optional(), entries: z.enum(['true', 'false']).optional(),
@@ -70,6 +74,7 @@ export async function buildAdminApp(deps: AdminDeps): Promise<FastifyInstance> {
 
   app.get('/healthz', async () => ({ status: 'ok', service: 'admin' }));
   registerControlRoutes(app, deps.control);
+  registerParameterRoutes(app, deps.params);
   registerDlqRoutes(app, deps.dlq);
   return app;
 }
@@ -88,6 +93,18 @@ function registerControlRoutes(app: FastifyInstance, control: ControlOperations)
   app.get('/admin/breakers', async () => control.breakers());
   app.post('/admin/breakers/open', async (request) => control.forceBreaker(parse(schemas.breaker, request.body).name, 'open', who(request)));
   app.post('/admin/breakers/close', async (request) => control.forceBreaker(parse(schemas.breaker, request.body).name, 'auto', who(request)));
+}
+
+function registerParameterRoutes(app: FastifyInstance, params: ParameterOperations): void {
+  app.get('/admin/config', async () => params.list());
+  app.post('/admin/config', async (request) => {
+    const body = parse(schemas.parameter, request.body);
+    return params.set(body.name, body.value, who(request), body.reason);
+  });
+  app.post('/admin/config/reset', async (request) => {
+    const body = parse(schemas.parameterReset, request.body);
+    return { reset: await params.reset('all' in body ? 'all' : body.name, who(request)) };
+  });
 }
 
 function registerDlqRoutes(app: FastifyInstance, dlq: DlqOperations): void {

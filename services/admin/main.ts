@@ -3,6 +3,7 @@
 import { controlOperations } from '#platform/control/operations.ts';
 import { openControlStore } from '#platform/control/store.ts';
 import { openDlqOperations } from '#platform/dlq/operations.ts';
+import { parameterOperations } from '#platform/params/operations.ts';
 import { defaultPorts } from '#platform/ports.ts';
 import { listenHttp, type RoleContext } from '#platform/role-runtime.ts';
 import { buildAdminApp } from './app.ts';
@@ -11,9 +12,10 @@ import { bearerChecker } from './auth.ts';
 export async function startAdminApi(ctx: RoleContext, token: string): Promise<number> {
   const { config, logger, nc } = ctx;
   const dlq = ctx.own('close the DLQ operations', await openDlqOperations(nc, { registry: ctx.registry }), (d) => d.close());
-  const control = controlOperations(nc, await openControlStore(nc), config.autoscaler.enabled);
+  const store = await openControlStore(nc);
+  const control = controlOperations(nc, store, config.autoscaler.enabled);
   const app = await buildAdminApp({
-    logger: logger.child({ api: 'admin' }), authorized: bearerChecker(token), control, dlq,
+    logger: logger.child({ api: 'admin' }), authorized: bearerChecker(token), control, dlq, params: parameterOperations(nc, store),
     timeouts: config.http, rateLimitPerSecond: config.admin.rateLimitPerSecond,
   });
   const address = { host: config.admin.host, port: config.admin.port ?? defaultPorts.admin + config.http.portOffset };

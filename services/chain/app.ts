@@ -24,8 +24,8 @@ export type ChainDeps = {
   logger: Logger;
   registry: MetricsRegistry;
   limiter: Limiter;
-  /** The client for the next hop, if this service has one. */
-  next?: DownstreamClient;
+  /** How this service reaches its next hop, if it has one (a breaker, and the cache and fallback of next-hop.ts). */
+  next?: Pick<DownstreamClient, 'call'>;
   workScale: number;
   chaos: Chaos;
   broker: BrokerState;
@@ -114,7 +114,7 @@ function refuseLate(hop: Hop, detail: string): AppError {
   return new AppError('DEADLINE_EXCEEDED', { detail });
 }
 
-async function callNext(next: DownstreamClient, target: string, request: Parameters<DownstreamClient['call']>[0]): Promise<HopResult> {
+async function callNext(next: Pick<DownstreamClient, 'call'>, target: string, request: Parameters<DownstreamClient['call']>[0]): Promise<HopResult> {
   try {
     return await next.call(request);
   } catch (err) {

@@ -2,12 +2,15 @@
 // shorter than its caller's. Chaos aimed at the hop acts at its entry (buildChain); runRole
 // (platform/role-runtime.ts) does the rest of the wiring from the role table.
 import { disabledChaos } from '#platform/chaos/injector.ts';
-import { createDownstreamClient } from '#platform/http/downstream.ts';
+import { openControlStore } from '#platform/control/store.ts';
+import { createDownstreamClient, type DownstreamClient } from '#platform/http/downstream.ts';
+import { followParameters } from '#platform/params/follow.ts';
 import type { ChainService } from '#platform/job-catalogue.ts';
 import { brokerState } from '#platform/nats/connect.ts';
 import type { RoleContext, RoleParts } from '#platform/role-runtime.ts';
 import { buildChain } from './app.ts';
 import { createLimiter } from './limiter.ts';
+import { createNextHop, type NextHop, type NextHopSettings } from './next-hop.ts';
 
 /** The pool_limit fault's size while it is on this hop (a database pool shrunk by an incident). */
 function poolLimit(chaos: RoleContext['chaos']): number | undefined {
@@ -22,6 +25,17 @@ const hopDefaults: Record<ChainService, { concurrency: number; queue: number; ne
   'service-b': { concurrency: 64, queue: 64, next: 'service-c' },
   'service-c': { concurrency: 64, queue: 64 },
 };
+
+/** The next hop behind its cache and fallback, both following their live parameters. */
+async function withCacheAndFallback(ctx: RoleContext, service: ChainService, target: 'service-b' | 'service-c', client: DownstreamClient): Promise<NextHop> {
+  const settings: NextHopSettings = { cacheMs: ctx.config.chain.cacheMs[target], fallback: ctx.config.chain.fallback[target] };
+  const stop = await followParameters(await openControlStore(ctx.nc), [
+    { name: `cache.${target}`, startup: settings.cacheMs, apply: (v) => { settings.cacheMs = v; } },
+    { name: `fallback.${target}`, startup: settings.fallback ? 1 : 0, apply: (v) => { settings.fallback = v === 1; } },
+  ], { logger: ctx.logger, registry: ctx.registry });
+  ctx.own('stop following the cache and fallback parameters', stop, (s) => s());
+  return createNextHop(client, { caller: service, target, registry: ctx.registry, settings });
+}
 
 export async function startChain(ctx: RoleContext, service: ChainService): Promise<RoleParts> {
   const { config, logger, registry, nc } = ctx;
@@ -40,12 +54,13 @@ export async function startChain(ctx: RoleContext, service: ChainService): Promi
         logger,
       }), (client) => client.close())
     : undefined;
+  const nextHop = next && defaults.next ? await withCacheAndFallback(ctx, service, defaults.next, next) : undefined;
   const app = await buildChain({
     service,
     logger,
     registry,
     limiter: createLimiter(concurrency, config.chain.queue ?? defaults.queue, () => poolLimit(ctx.chaos) ?? concurrency),
-    ...(next ? { next } : {}),
+    ...(nextHop ? { next: nextHop } : {}),
     workScale: config.chain.workScale,
     chaos: ctx.chaos,
     broker: brokerState(nc),

@@ -1,0 +1,138 @@
+// The tuning harness (lab 3.2): a baseline run, then one run per value of a live parameter, each
+// under the same open-model load (fixed arrival rate, so a slower system cannot slow the offered
+// load down), measured the same way from every role's /metrics before the run and after its jobs
+// drained: job latency p50/p99 end to end, throughput, the failed share of job attempts, refusals,
+// CPU and memory. A short unmeasured warm-up at the same rate comes first. The parameter's override as it was before is put back at the end, whatever happens.
+import { runLoad } from '#loadgen/generator.ts';
+import type { MixEntry } from '#loadgen/mix.ts';
+import { scrapeAll, type Collection, type Scrape } from '#operator/status/collect.ts';
+import type { Target } from '#operator/status/replica-targets.ts';
+import { increase, quantiles, snapshot } from '#operator/status/snapshot.ts';
+import { findParameter, show, type ParameterDef } from '#platform/params/catalogue.ts';
+import type { ParameterOperations } from '#platform/params/operations.ts';
+
+export const tuneGoals = ['p99', 'p50', 'throughput', 'errors', 'cpu'] as const;
+export type TuneGoal = (typeof tuneGoals)[number];
+
+export type TuneRow = {
+  /** `baseline`: the value in force before the sweep (an override, or each role's start-up value). */
+  run: 'baseline' | number;
+  p50Ms: number;
+  p99Ms: number;
+  /** Jobs completed per second, from the load's start until its jobs drained. */
+  throughput: number;
+  /** Failed job attempts over all attempts (retries and dead letters). */
+  errorRate: number;
+  /** Submissions the ingress refused (429/503) over all it answered. */
+  refusedRate: number;
+  cpuPercent: number;
+  memoryMb: number;
+  /** False when jobs were still queued when the wait for the drain ran out. */
+  drained: boolean;
+};
+
+export type TuneResult = { parameter: string; goal: TuneGoal; rate: number; durationMs: number; rows: TuneRow[]; best?: number };
+
+export type TuneOptions = {
+  parameter: string; values: readonly number[]; rate: number; durationMs: number; mix: readonly MixEntry[]; goal: TuneGoal;
+  targets: readonly Target[]; params: ParameterOperations; by: string; progress?: (line: string) => void;
+  /** How long to wait for a value to be in force everywhere, and for a run's jobs to drain. */
+  applyTimeoutMs?: number; drainTimeoutMs?: number;
+  /** Ends the sweep early (Ctrl-C): the run under way stops, the override is put back. */
+  stop?: AbortSignal;
+};
+
+export class TuneError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'TuneError';
+  }
+}
+
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+const samplesOf = (scrapes: readonly Scrape[], name: string) => scrapes.flatMap((s) => s.samples.filter((x) => x.name === name));
+
+/** Polls the roles until every process reporting the parameter applies `value`. */
+async function untilInForce(targets: readonly Target[], p: ParameterDef, value: number | undefined, timeoutMs: number): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const scrapes = await scrapeAll(targets);
+    const reports = samplesOf(scrapes, 'tps_config_parameter').filter((s) => s.labels.name === p.name);
+    const overridden = samplesOf(scrapes, 'tps_config_parameter_overridden').filter((s) => s.labels.name === p.name);
+    const done = value === undefined ? overridden.every((s) => s.value === 0) : reports.length > 0 && reports.every((s) => s.value === value);
+    if (reports.length > 0 && done) return;
+    if (reports.length === 0 && Date.now() > deadline) throw new TuneError(`no running process applies ${p.name} (${p.appliesTo}): is the system up?`);
+    if (Date.now() > deadline) throw new TuneError(`${p.name} was not in force everywhere within ${timeoutMs} ms`);
+    await sleep(200);
+  }
+}
+
+/** Polls until no job is queued or in flight; false when `timeoutMs` ran out first. */
+async function untilDrained(targets: readonly Target[], timeoutMs: number): Promise<{ drained: boolean; after: Scrape[] }> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const after = await scrapeAll(targets);
+    if (samplesOf(after, 'tps_queue_depth').every((s) => s.value === 0)) return { drained: true, after };
+    if (Date.now() > deadline) return { drained: false, after };
+    await sleep(250);
+  }
+}
+
+async function measure(opts: TuneOptions, run: TuneRow['run']): Promise<TuneRow> {
+  const ingress = opts.targets.find((t) => t.role === 'ingress');
+  if (!ingress) throw new TuneError('no ingress among the targets to send the load to');
+  const before = await scrapeAll(opts.targets);
+  const started = Date.now();
+  const load = await runLoad({ url: ingress.url, rate: opts.rate, durationMs: opts.durationMs, mix: opts.mix, concurrencyCap: 1000, ...(opts.stop ? { stop: opts.stop } : {}) });
+  if (opts.stop?.aborted) throw new TuneError('stopped; the parameter is put back as it was');
+  const { drained, after } = await untilDrained(opts.targets, opts.drainTimeoutMs ?? 60_000);
+  const c: Collection = { at: new Date().toISOString(), seconds: (Date.now() - started) / 1000, before, after };
+  const s = snapshot(c);
+  const attempts = increase(c, 'tps_jobs_processed_total');
+  const succeeded = increase(c, 'tps_jobs_processed_total', { outcome: 'success' });
+  const latency = quantiles(c, 'tps_job_end_to_end_seconds', {});
+  const answered = load.counts.responses || 1;
+  return {
+    run, drained,
+    p50Ms: latency.p50 * 1000, p99Ms: latency.p99 * 1000,
+    throughput: succeeded / c.seconds,
+    errorRate: attempts ? (attempts - succeeded) / attempts : 0,
+    refusedRate: (load.counts.statuses['429'] + load.counts.statuses['503']) / answered,
+    cpuPercent: s.roles.reduce((a, r) => a + r.cpuPercent, 0),
+    memoryMb: s.roles.reduce((a, r) => a + r.memoryMb, 0),
+  };
+}
+
+const warmUpMs = (opts: TuneOptions) => Math.min(5_000, opts.durationMs);
+
+const better: Record<TuneGoal, (row: TuneRow) => number> = {
+  p99: (r) => -r.p99Ms, p50: (r) => -r.p50Ms, throughput: (r) => r.throughput, errors: (r) => -r.errorRate, cpu: (r) => -r.cpuPercent,
+};
+
+export async function tune(opts: TuneOptions): Promise<TuneResult> {
+  const p = findParameter(opts.parameter);
+  if (!p) throw new TuneError(`unknown parameter "${opts.parameter}"`);
+  const original = (await opts.params.list()).find((v) => v.name === p.name)?.override;
+  const applyTimeoutMs = opts.applyTimeoutMs ?? 10_000;
+  const rows: TuneRow[] = [];
+  try {
+    opts.progress?.(`baseline: ${original ? `${show(p, original.value)} (set by ${original.by})` : 'the start-up value'}, ${opts.rate} jobs/s for ${opts.durationMs / 1000} s`);
+    await untilInForce(opts.targets, p, original?.value, applyTimeoutMs);
+    // Unmeasured: a cold system (JIT, connection pools) would flatter every run after the baseline.
+    opts.progress?.(`warm-up: ${opts.rate} jobs/s for ${warmUpMs(opts) / 1000} s, not measured`);
+    await measure({ ...opts, durationMs: warmUpMs(opts) }, 'baseline');
+    rows.push(await measure(opts, 'baseline'));
+    for (const value of opts.values) {
+      opts.progress?.(`${p.name} = ${show(p, value)}: ${opts.rate} jobs/s for ${opts.durationMs / 1000} s`);
+      await opts.params.set(p.name, String(value), opts.by, 'tps tune');
+      await untilInForce(opts.targets, p, value, applyTimeoutMs);
+      rows.push(await measure(opts, value));
+    }
+  } finally {
+    if (original) await opts.params.set(p.name, String(original.value), opts.by, original.reason ?? 'tps tune: put back');
+    else await opts.params.reset(p.name, opts.by);
+  }
+  const candidates = rows.filter((r): r is TuneRow & { run: number } => r.run !== 'baseline');
+  const best = candidates.reduce<(TuneRow & { run: number }) | undefined>((a, r) => (!a || better[opts.goal](r) > better[opts.goal](a) ? r : a), undefined);
+  return { parameter: p.name, goal: opts.goal, rate: opts.rate, durationMs: opts.durationMs, rows, ...(best ? { best: best.run } : {}) };
+}

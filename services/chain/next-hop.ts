@@ -1,0 +1,56 @@
+// How a hop reaches the next one, with the two levers of handbook 6.1 and labs 3.1 and 3.4, both off
+// unless switched on (at start, or live with `tps config set`):
+// - a cache of the next hop's answer per job type, kept `cacheMs`: a hit answers without calling
+//   the next hop at all (the in-memory cache that takes a hop's latency off the path);
+// - a fallback while the next hop fails (its breaker open, a timeout, a 5xx): the last answer
+//   kept for the job type, however old, else a declared degraded answer. The job completes, and
+//   the failure stops at this tier instead of cascading up (lab 3.1).
+// A 4xx is never covered: the request itself is wrong. The cache is bounded (least recently used
+// out first), so it cannot grow without end (handbook 6.3).
+import type { DownstreamClient, HopResult } from '#platform/http/downstream.ts';
+import { ClientError } from '#platform/breaker.ts';
+import { counter, knownLabels, labelSets, metrics, type MetricsRegistry } from '#platform/metrics.ts';
+
+export type NextHopSettings = { cacheMs: number; fallback: boolean };
+type Request = Parameters<DownstreamClient['call']>[0];
+type Kept = { result: HopResult; at: number };
+
+export const cacheEntries = 1_000;
+
+export function createNextHop(next: DownstreamClient, opts: { caller: string; target: string; registry: MetricsRegistry; settings: NextHopSettings }) {
+  const { caller, target, settings } = opts;
+  const kept = new Map<string, Kept>();
+  const lookups = counter(opts.registry, metrics.cacheRequests, labelSets({ caller: [caller], target: [target], result: knownLabels.cacheResult }));
+  const fallbacks = counter(opts.registry, metrics.fallbacks, labelSets({ caller: [caller], target: [target], source: knownLabels.fallbackSource }));
+  const key = (r: Request) => (r.payload === undefined ? r.type : `${r.type}:${JSON.stringify(r.payload)}`);
+  const keep = (k: string, result: HopResult) => {
+    kept.delete(k);
+    kept.set(k, { result, at: Date.now() });
+    if (kept.size > cacheEntries) kept.delete(kept.keys().next().value as string);
+  };
+
+  return {
+    async call(request: Request): Promise<HopResult> {
+      const k = key(request);
+      if (settings.cacheMs > 0) {
+        const hit = kept.get(k);
+        lookups.inc({ caller, target, result: hit && Date.now() - hit.at <= settings.cacheMs ? 'hit' : 'miss' });
+        if (hit && Date.now() - hit.at <= settings.cacheMs) return { ...hit.result, ms: 0, from: 'cache' };
+      }
+      try {
+        const result = await next.call(request);
+        if (settings.cacheMs > 0 || settings.fallback) keep(k, result);
+        return result;
+      } catch (err) {
+        if (!settings.fallback || err instanceof ClientError) throw err;
+        const last = kept.get(k);
+        fallbacks.inc({ caller, target, source: last ? 'cache' : 'declared' });
+        return last ? { ...last.result, ms: 0, from: 'fallback-cache' } : { service: target, ms: 0, from: 'fallback-declared' };
+      }
+    },
+    /** Entries kept now (bounded by cacheEntries). */
+    get size() { return kept.size; },
+  };
+}
+
+export type NextHop = ReturnType<typeof createNextHop>;

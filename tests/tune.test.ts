@@ -1,0 +1,68 @@
+// The tuning harness against a real stack through the real `tps tune`: a baseline and one run per
+// value under the same open-model load, each measured from the roles' metrics once its jobs
+// drained; the best value for the goal named; the override as it was put back afterwards; bad
+// input refused before any load is sent.
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { tps } from '#devenv/cli.ts';
+import { startNatsServer, type NatsServerHandle } from '#devenv/nats-server.ts';
+import { startStack, type Stack } from '#devenv/stack.ts';
+import type { TuneResult } from '#operator/tune/tune.ts';
+
+let server: NatsServerHandle;
+let stack: Stack;
+let env: Record<string, string>;
+type Listed = Array<{ name: string; override?: { value: number; by: string; reason?: string } }>;
+const override = async (name: string) => (JSON.parse((await tps(['config', 'get', '--json'], env)).stdout) as Listed).find((p) => p.name === name)?.override;
+
+beforeAll(async () => {
+  server = await startNatsServer();
+  stack = await startStack(server.url, { LOG_LEVEL: 'warn' });
+  env = { NATS_URL: server.url, TPS_STATE_DIR: stack.stateDir };
+}, 120_000);
+afterAll(async () => {
+  await stack?.stop();
+  await server?.dispose();
+});
+
+describe('tps tune', () => {
+  it('measures a baseline and each value under the same load, names the best, and puts the override back', async () => {
+    expect((await tps(['config', 'set', 'breaker.error-percent', '40', '--reason', 'before the sweep'], env)).code).toBe(0);
+    const run = await tps(['tune', 'breaker.error-percent', '--values', '30,70', '--rate', '10', '--duration', '5s', '--goal', 'throughput', '--json'], env, { timeoutMs: 120_000 });
+    expect(run.code, run.stderr).toBe(0);
+    const result = JSON.parse(run.stdout) as TuneResult;
+    expect(result.rows.map((r) => r.run)).toEqual(['baseline', 30, 70]);
+    for (const row of result.rows) {
+      expect(row.drained).toBe(true);
+      // 10 jobs/s offered for 5 s, completed over the run and its drain: a real measurement, not zero.
+      expect(row.throughput).toBeGreaterThan(3);
+      expect(row.p50Ms).toBeGreaterThan(0);
+      expect(row.p99Ms).toBeGreaterThanOrEqual(row.p50Ms);
+      expect(row.cpuPercent).toBeGreaterThan(0);
+      expect(row.memoryMb).toBeGreaterThan(100);
+    }
+    const best = Math.max(...result.rows.slice(1).map((r) => r.throughput));
+    expect(result.rows.find((r) => r.run === result.best)?.throughput).toBe(best);
+    expect(await override('breaker.error-percent')).toMatchObject({ value: 40, reason: 'before the sweep' });
+
+    const table = await tps(['tune', 'breaker.volume', '--values', '20', '--rate', '10', '--duration', '5s'], env, { timeoutMs: 120_000 });
+    expect(table.code, table.stderr).toBe(0);
+    expect(table.stderr).toContain('baseline: the start-up value, 10 jobs/s for 5 s');
+    expect(table.stdout).toMatch(/^VALUE +P50 MS +P99 MS +JOBS\/S/m);
+    expect(table.stdout).toMatch(/^baseline +[\d.]+ +[\d.]+ +[\d.]+ /m);
+    expect(table.stdout).toMatch(/^20 \* +[\d.]+ \([+-]?\d+ %\)/m);
+    expect(table.stdout).toContain('Best for p99: 20 (*). The override as it was before is back in force.');
+    expect(await override('breaker.volume')).toBeUndefined();
+  }, 240_000);
+
+  it('refuses bad input before sending any load', async () => {
+    const outOfRange = await tps(['tune', 'breaker.error-percent', '--values', '30,150'], env);
+    expect(outOfRange.code).toBe(2);
+    expect(outOfRange.stderr).toContain('--values: breaker.error-percent must be between 1 % and 100 %; got 150 %');
+    const unknown = await tps(['tune', 'breaker.colour', '--values', '1'], env);
+    expect(unknown.code).toBe(2);
+    expect(unknown.stderr).toContain('unknown parameter "breaker.colour"');
+    const short = await tps(['tune', 'breaker.volume', '--values', '20', '--duration', '1s'], env);
+    expect(short.code).toBe(2);
+    expect(short.stderr).toContain('expected a duration from 5s to 10m such as 30s; got "1s"');
+  });
+});
