@@ -101,6 +101,30 @@ describe('lab 2.4, failure and recovery', () => {
   }, 240_000);
 });
 
+describe('lab 3.1, cascade', () => {
+  it('fails with the reasons while service-c drags the chain, passes once contained with the live levers, and stop puts the system back', async () => {
+    const start = await lab('start', '3.1');
+    expect(start.code, start.stderr).toBe(0);
+    expect((await tps(['chaos', 'list'], env)).stdout).toMatch(/service-c +latency/);
+    const idle = await lab('check', '3.1');
+    expect(idle.code).toBe(1);
+    expect(idle.stdout).toMatch(/FAIL {2}timeout .*tps_config_parameter\{"name":"timeout.service-c"\} is 3000; the check wants <= 1500/);
+    expect(idle.stdout).toMatch(/FAIL {2}fallback .*is 0; the check wants == 1/);
+    expect(idle.stdout).toMatch(/FAIL {2}contained /);
+    expect((await lab('answer', '3.1', 'origin=service-a')).code).toBe(0);
+    expect((await lab('check', '3.1')).stdout).toMatch(/FAIL {2}origin .*origin=service-a is not it/);
+
+    const solved = await tps(['lab', 'solve', '3.1'], env, { timeoutMs: 240_000 });
+    expect(solved.code, solved.stderr + solved.stdout).toBe(0);
+    expect(solved.stdout).toContain('tps config set fallback.service-c on (was the start-up value)');
+    expect(await untilPassed(['lab', 'check', '3.1'], env, 60_000)).toMatch(/PASSED, score 100 %/);
+    expect((await lab('stop', '3.1')).code).toBe(0);
+    expect(await stack.chaos.list()).toEqual([]);
+    const left = JSON.parse((await tps(['config', 'get', '--json'], env)).stdout) as Array<{ name: string; override?: unknown }>;
+    expect(left.filter((p) => p.override).map((p) => p.name)).toEqual([]);
+  }, 300_000);
+});
+
 describe('lab 2.6, traces', () => {
   it('slows a random hop, fails a wrong answer, hints up to the answer, passes solved, and stop clears the fault', async () => {
     expect((await lab('start', '2.6')).code).toBe(0);
@@ -132,7 +156,7 @@ describe('lab 2.6, traces', () => {
   it('refuses an unknown lab, a second lab while one runs, and a lab not started', async () => {
     const unknown = await lab('start', '9.9');
     expect(unknown.code).toBe(2);
-    expect(unknown.stderr).toContain('unknown lab "9.9"; labs are: 2.1, 2.2, 2.3, 2.4, 2.5, 2.6, exam-2');
+    expect(unknown.stderr).toContain('unknown lab "9.9"; labs are: 2.1, 2.2, 2.3, 2.4, 2.5, 2.6, 3.1, exam-2');
     expect((await lab('start', '2.1')).code).toBe(0);
     const second = await lab('start', '2.6');
     expect(second.code).toBe(1);

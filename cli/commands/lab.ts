@@ -13,6 +13,7 @@ import { controlOperations } from '#platform/control/operations.ts';
 import { openControlStore } from '#platform/control/store.ts';
 import { recentEvents } from '#platform/nats/recent-events.ts';
 import { openDlqOperations } from '#platform/dlq/operations.ts';
+import { parameterOperations } from '#platform/params/operations.ts';
 import { stageWeekend, weekendWindow } from '#operator/exam/stage.ts';
 import { stageDeadLetters } from '#operator/exam/dead-letters.ts';
 import type { NatsConnection } from '#platform/nats/connect.ts';
@@ -65,6 +66,7 @@ async function natsParts(nc: NatsConnection): Promise<Omit<LabStack, 'stateDir' 
     chaos: await openChaosStore(nc),
     control: controlOperations(nc, await openControlStore(nc), config.autoscaler.enabled),
     dlq: await openDlqOperations(nc),
+    params: parameterOperations(nc, await openControlStore(nc)),
     stageDeadLetters: (spec, by) => { const { end } = weekendWindow(); return stageDeadLetters(nc, spec, { from: new Date(end.getTime() - 24 * 3_600_000), to: end }, by); },
     stageHistory: (incident, progress) => stageWeekend(incident, {
       stateDir: stateDir(config.stateDir), prometheusUrl, handoffDir: config.operator.historyDir, instanceOf: instanceOf(stackOf().targets), ...(progress ? { progress } : {}),

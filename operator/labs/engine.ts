@@ -31,6 +31,7 @@ export async function stopLab(lab: Lab, stack: LabStack): Promise<LabRun> {
   for (const f of run.faults) await stack.chaos?.clear(f.target, f.fault, by);
   if (run.restore.autoscaler !== undefined) await stack.control?.setAutoscaler(run.restore.autoscaler, by);
   for (const pool of run.restore.caps ?? []) await stack.control?.capAutoscaler(pool, undefined, by);
+  for (const name of lab.setup.resets) await stack.params?.reset(name, by);
   const stopped = {
     ...run, stoppedAt: run.stoppedAt ?? new Date().toISOString(),
     faults: stack.chaos ? [] : run.faults, restore: stack.control ? {} : run.restore,

@@ -4,6 +4,7 @@
 // naming the field.
 import { z } from 'zod';
 import { isFailureCode } from '#platform/dlq/failure-codes.ts';
+import { findParameter } from '#platform/params/catalogue.ts';
 
 const id = z.string().regex(/^[\w.-]{1,40}$/, 'letters, digits, ".", "_" or "-"');
 
@@ -160,6 +161,8 @@ const solveStep = z.discriminatedUnion('do', [
   z.object({ do: z.literal('dlq-replay') }),
   /** `tps autoscaler cap <pool> off`. */
   z.object({ do: z.literal('uncap'), pool: z.string().min(1) }),
+  /** `tps config set <parameter> <value>`: a live parameter, as the learner would change it. */
+  z.object({ do: z.literal('config'), name: z.string().refine((n) => findParameter(n) !== undefined, 'a live parameter (tps config --help)'), value: z.string().min(1) }),
 ]);
 export type SolveStep = z.infer<typeof solveStep>;
 
@@ -197,7 +200,10 @@ export const labSchema = z.object({
     /** `weekend`: a history backfilled into Prometheus (operator/exam/weekend-history.ts) for the
      * choice named `incident`, when Prometheus runs. */
     history: z.enum(['weekend']).optional(),
-  }).default({ choose: {}, faults: [], slots: {}, caps: [], submit: [], deadLetters: [] }),
+    /** Live parameters the learner changes in the lab: `tps lab stop` removes their overrides, so
+     * the system is as it was (`tps config reset`). */
+    resets: z.array(z.string().refine((n) => findParameter(n) !== undefined, 'a live parameter (tps config --help)')).default([]),
+  }).default({ choose: {}, faults: [], slots: {}, caps: [], submit: [], deadLetters: [], resets: [] }),
   checks: z.array(checkSchema).min(1),
   solve: z.array(solveStep).min(1),
   /** Share of the weights to pass, 0..1. */

@@ -93,6 +93,11 @@ async function perform(solving: Solving, step: SolveStep): Promise<string> {
     case 'uncap':
       await needControl(stack).capAutoscaler(step.pool, undefined, by);
       return `autoscaler cap on ${step.pool} lifted`;
+    case 'config': {
+      if (!stack.params) throw new LabError('changing a live parameter needs NATS');
+      const change = await stack.params.set(step.name, step.value, by);
+      return `tps config set ${step.name} ${step.value} (was ${change.previous ?? 'the start-up value'})`;
+    }
     case 'dlq-replay': {
       if (!stack.dlq) throw new LabError('replaying the DLQ needs NATS');
       const outcomes = await stack.dlq.replay({ filter: {}, all: true }, { ratePerSecond: 50, dryRun: false, by });
@@ -116,7 +121,7 @@ export async function solveLab(lab: Lab, stack: LabStack, progress: (line: strin
 
 /** Whether the lab needs NATS: faults (the chaos store), tps_control, or events to read. */
 export function needsNats(lab: Lab): boolean {
-  return lab.setup.faults.length > 0 || lab.setup.deadLetters.length > 0 || setsControl(lab)
-    || lab.solve.some((s) => ['fault', 'clear', 'scale', 'autoscaler', 'uncap', 'dlq-replay'].includes(s.do))
+  return lab.setup.faults.length > 0 || lab.setup.deadLetters.length > 0 || lab.setup.resets.length > 0 || setsControl(lab)
+    || lab.solve.some((s) => ['fault', 'clear', 'scale', 'autoscaler', 'uncap', 'dlq-replay', 'config'].includes(s.do))
     || singleProbes(lab.checks.map((c) => c.probe)).some((p) => p.kind === 'event' || p.kind === 'autoscaler-free');
 }
