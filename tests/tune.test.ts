@@ -7,6 +7,8 @@ import { tps } from '#devenv/cli.ts';
 import { startNatsServer, type NatsServerHandle } from '#devenv/nats-server.ts';
 import { startStack, type Stack } from '#devenv/stack.ts';
 import type { TuneResult } from '#operator/tune/tune.ts';
+import { findParameter, type ParameterDef } from '#platform/params/catalogue.ts';
+import { render } from '#cli/commands/tune.ts';
 
 let server: NatsServerHandle;
 let stack: Stack;
@@ -44,14 +46,12 @@ describe('tps tune', () => {
     expect(result.rows.find((r) => r.run === result.best)?.throughput).toBe(best);
     expect(await override('breaker.error-percent')).toMatchObject({ value: 40, reason: 'before the sweep' });
 
-    const table = await tps(['tune', 'breaker.volume', '--values', '20', '--rate', '10', '--duration', '5s'], env, { timeoutMs: 120_000 });
-    expect(table.code, table.stderr).toBe(0);
-    expect(table.stderr).toContain('baseline: the start-up value, 10 jobs/s for 5 s');
-    expect(table.stdout).toMatch(/^VALUE +P50 MS +P99 MS +JOBS\/S/m);
-    expect(table.stdout).toMatch(/^baseline +[\d.]+ +[\d.]+ +[\d.]+ /m);
-    expect(table.stdout).toMatch(/^20 \* +[\d.]+ \([+-]?\d+ %\)/m);
-    expect(table.stdout).toContain('Best for p99: 20 (*). The override as it was before is back in force.');
-    expect(await override('breaker.volume')).toBeUndefined();
+    // What the command prints without --json, from the same result.
+    const table = render(findParameter('breaker.error-percent') as ParameterDef, result);
+    expect(table).toMatch(/^VALUE +P50 MS +P99 MS +JOBS\/S +FAILED +REFUSED +CPU +MEMORY +DRAINED$/m);
+    expect(table).toMatch(/^baseline +[\d.]+ +[\d.]+ +[\d.]+ +[\d.]+ % /m);
+    expect(table).toMatch(new RegExp(`^${result.best} % \\* +[\\d.]+ \\([+-]?\\d+ %\\)`, 'm'));
+    expect(table).toContain(`Best for throughput: ${result.best} % (*). The override as it was before is back in force.`);
   }, 240_000);
 
   it('refuses bad input before sending any load', async () => {

@@ -64,7 +64,8 @@ function values(p: ParameterDef, spec: string): number[] {
 
 const change = (value: number, base: number) => (base === 0 ? (value === 0 ? '' : ' (new)') : ` (${value >= base ? '+' : ''}${Math.round(((value - base) / base) * 100)} %)`);
 
-function render(p: ParameterDef, r: TuneResult): string {
+/** The sweep as a table, each value against the baseline. */
+export function render(p: ParameterDef, r: TuneResult): string {
   const base = r.rows[0] as TuneRow;
   const cells = (row: TuneRow) => [
     row.run === 'baseline' ? 'baseline' : show(p, row.run) + (row.run === r.best ? ' *' : ''),

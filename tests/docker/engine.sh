@@ -18,7 +18,8 @@
 # never 10/8, 172.16/12 or 192.168/16).
 set -euo pipefail
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
-cache=${TPS_DOCKER_CACHE:-$root/.cache/docker}
+# One cache per machine, not per checkout: a clean clone (CI) reuses the base image and the layers.
+cache=${TPS_DOCKER_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/tps-lab/docker}
 # Short paths: containerd's sockets live under the exec root and unix sockets allow 108 bytes.
 run=${TPS_DOCKER_RUN:-/run/tps-docker-test}
 bridge=tpsd0

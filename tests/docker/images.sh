@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # The images `make test-compose` needs, built inside the test's own Docker engine (DOCKER_HOST set
 # by tests/docker/engine.sh env). No registry can be reached here, so the third-party images are
-# stand-ins built from a Debian bookworm minbase (debootstrap, cached in .cache/docker/) and tagged
+# stand-ins built from a Debian bookworm minbase (debootstrap, cached in ~/.cache/tps-lab/docker/) and tagged
 # with the exact names docker-compose.yml and the Dockerfile use; our own image is built from the
 # real Dockerfile, unchanged.
 #   tests/docker/images.sh base | standins | project | all
@@ -10,7 +10,8 @@
 set -euo pipefail
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
 here="$root/tests/docker/standins"
-cache=${TPS_DOCKER_CACHE:-$root/.cache/docker}
+# One cache per machine, not per checkout: a clean clone (CI) reuses the base image and the layers.
+cache=${TPS_DOCKER_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/tps-lab/docker}
 base_tar="$cache/bookworm-minbase.tar"
 base_image=tps-standin/bookworm:minbase
 say() { echo "images: $*" >&2; }
