@@ -19,14 +19,19 @@ import { freeOffset } from '#devenv/stack.ts';
 
 let external: NatsServerHandle;
 let dir: string;
+const dirs: string[] = [];
+function newStateDir(): void {
+  dir = mkdtempSync(path.join(os.tmpdir(), 'tps-up-'));
+  dirs.push(dir);
+}
 beforeAll(async () => {
   external = await startNatsServer();
-  dir = mkdtempSync(path.join(os.tmpdir(), 'tps-up-'));
+  newStateDir();
 });
 afterAll(async () => {
-  await tps(['down'], env(), { timeoutMs: 60_000 }).catch(() => undefined);
+  for (const d of dirs) await tps(['down'], { TPS_STATE_DIR: d }, { timeoutMs: 60_000 }).catch(() => undefined);
   await external?.dispose();
-  rmSync(dir, { recursive: true, force: true });
+  for (const d of dirs) rmSync(d, { recursive: true, force: true });
 });
 
 let offset = 0;
@@ -114,10 +119,13 @@ it('uses a NATS it did not start only when told to (TPS_EXTERNAL_NATS), warning 
   expect(down.code).toBe(0);
   expect(down.stdout).not.toMatch(/nats-server\s+stopped/);
   expect(await portFree(external.port)).toBe(false);
-});
+  // Two ups, a status and a down: a deadline against a hang (it ran past 30 s in a loaded CI run).
+}, 90_000);
 
 it('refuses to start when a role port is taken, saying which', async () => {
   offset = await freeOffset();
+  // A state folder of its own: what an earlier test left running must not answer for this one.
+  newStateDir();
   const blocker = net.createServer();
   await new Promise<void>((resolve) => blocker.listen(8080 + offset, '127.0.0.1', resolve));
   try {
