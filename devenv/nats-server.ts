@@ -166,13 +166,13 @@ function canConnect(port: number): Promise<boolean> {
   });
 }
 
-/** Polls until `probe` returns a value, or throws after `timeoutMs`. */
-export async function waitFor<T>(probe: () => T | undefined | Promise<T | undefined>, timeoutMs: number, message: () => string = () => 'condition'): Promise<T> {
+/** Polls until `probe` returns a value, or throws after `timeoutMs`; `intervalMs` between tries. */
+export async function waitFor<T>(probe: () => T | undefined | Promise<T | undefined>, timeoutMs: number, message: () => string = () => 'condition', intervalMs = 20): Promise<T> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     const value = await probe();
     if (value !== undefined && value !== false) return value;
     if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${message()}`);
-    await new Promise((resolve) => setTimeout(resolve, 20));
+    await new Promise((resolve) => setTimeout(resolve, intervalMs));
   }
 }

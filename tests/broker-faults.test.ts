@@ -3,6 +3,7 @@
 // (R6), and black-holed by the network (R5). Every role notices, recovers by itself, and every job
 // that got a 202 ends completed or dead-lettered. The roles reach NATS through a TCP proxy the test
 // controls; the test reads job states over its own direct connection.
+import { jetstreamManager } from '@nats-io/jetstream';
 import { connect, type NatsConnection } from '@nats-io/transport-node';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { openJobStatusStore } from '#platform/job-status.ts';
@@ -30,7 +31,7 @@ afterAll(async () => {
   await direct?.close();
   await proxy?.close();
   await server?.dispose();
-});
+}, 60_000);
 
 /** Jobs of both pools, one every 20 ms, until stopped; the ids that got a 202. */
 function load(): { accepted: string[]; stop: () => Promise<void> } {
@@ -51,6 +52,26 @@ const ready = async (role: (typeof roleNames)[number]) =>
 const allReady = async () => (await Promise.all(roleNames.map(ready))).every(Boolean);
 const noneReady = async () => !(await Promise.all(roleNames.map(ready))).some(Boolean);
 
+/** settle(), and when jobs stay open, what the job streams and their consumers hold then: a job
+ * still in its stream (and where its consumer is) is late, one in no stream was lost. */
+async function settleOrExplain(ids: readonly string[], timeoutMs: number) {
+  try {
+    return await settle(view, ids, timeoutMs);
+  } catch (err) {
+    const jsm = await jetstreamManager(direct);
+    const lines: string[] = [];
+    for await (const si of jsm.streams.list()) {
+      if (!si.config.name.startsWith('JOBS_')) continue;
+      lines.push(`${si.config.name}: ${si.state.messages} messages, seq ${si.state.first_seq}-${si.state.last_seq}`);
+      for await (const ci of jsm.consumers.list(si.config.name)) {
+        lines.push(`  ${ci.name}: pending ${ci.num_pending}, ack pending ${ci.num_ack_pending}, redelivered ${ci.num_redelivered}, waiting pulls ${ci.num_waiting}, ` +
+          `delivered ${ci.delivered.stream_seq}, ack floor ${ci.ack_floor.stream_seq}`);
+      }
+    }
+    throw new Error(`${(err as Error).message}\n${lines.join('\n')}`, { cause: err });
+  }
+}
+
 async function acceptedMore(accepted: string[], count: number, timeoutMs: number): Promise<number> {
   const from = accepted.length;
   const started = Date.now();
@@ -65,7 +86,7 @@ it('kill -9 of nats-server under load, restart: every 202 ends completed or dead
   await server.start();
   const backMs = await acceptedMore(run.accepted, 40, 30_000);
   await run.stop();
-  const views = await settle(view, run.accepted, 90_000);
+  const views = await settleOrExplain(run.accepted, 90_000);
   expect([...views.values()].filter((v) => v.status === 'completed').length).toBe(run.accepted.length);
   console.log(`R7: ${run.accepted.length} accepted, 0 lost; accepting again ${backMs} ms after the restart`);
 }, 150_000);
@@ -83,7 +104,7 @@ it('NATS down 30 s, past the client default reconnect budget: every role reconne
   const recoveredMs = Date.now() - started;
   await acceptedMore(run.accepted, 40, 30_000);
   await run.stop();
-  await settle(view, run.accepted, 90_000);
+  await settleOrExplain(run.accepted, 90_000);
   console.log(`R6: every role ready ${recoveredMs} ms after NATS returned; ${run.accepted.length} accepted, 0 lost`);
 }, 180_000);
 
@@ -98,6 +119,6 @@ it('a black-holed connection is noticed within 10 s by every role, which recover
   await waitFor(async () => (await allReady()) || undefined, 30_000, () => 'every role ready again after the heal');
   await acceptedMore(run.accepted, 40, 30_000);
   await run.stop();
-  await settle(view, run.accepted, 90_000);
+  await settleOrExplain(run.accepted, 90_000);
   console.log(`R5: every role noticed the black hole within ${noticedMs} ms; ${run.accepted.length} accepted, 0 lost`);
 }, 150_000);

@@ -4,27 +4,19 @@
 // (labs*.test.ts, exam.test.ts) show each failing when nothing was done.
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { tps } from '#devenv/cli.ts';
-import { startNatsServer, type NatsServerHandle } from '#devenv/nats-server.ts';
-import { startStack, type Stack } from '#devenv/stack.ts';
-import { noPrometheus, quickAutoscaler, untilPassed } from '#devenv/lab-runs.ts';
+import { startCliStack, type CliStack } from '#devenv/cli-stack.ts';
+import { quickAutoscaler, untilPassed } from '#devenv/lab-runs.ts';
 import { drawQuiz, letters, loadBank } from '#operator/labs/quiz.ts';
 import { requirements } from '#operator/labs/certification.ts';
 
-let server: NatsServerHandle;
-let stack: Stack;
+let run: CliStack;
 let env: Record<string, string>;
 
 beforeAll(async () => {
-  server = await startNatsServer();
-  stack = await startStack(server.url, {
-    ...quickAutoscaler, LOG_LEVEL: 'warn',
-  });
-  env = { NATS_URL: server.url, TPS_STATE_DIR: stack.stateDir, TPS_PROMETHEUS_URL: noPrometheus };
+  run = await startCliStack({ ...quickAutoscaler, LOG_LEVEL: 'warn' });
+  ({ env } = run);
 }, 120_000);
-afterAll(async () => {
-  await stack?.stop();
-  await server?.dispose();
-});
+afterAll(() => run?.stop());
 
 const idOf = (id: string) => (id.startsWith('exam-') ? ['exam', id.slice('exam-'.length)] : ['lab', id]);
 

@@ -6,12 +6,13 @@ import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { tps } from '#devenv/cli.ts';
-import { startNatsServer, waitFor, type NatsServerHandle } from '#devenv/nats-server.ts';
+import { waitFor } from '#devenv/nats-server.ts';
 import { startOtlpReceiver, type OtlpReceiver } from '#devenv/otlp-receiver.ts';
-import { startStack, type Stack } from '#devenv/stack.ts';
-import { noPrometheus, untilPassed } from '#devenv/lab-runs.ts';
+import { startCliStack, type CliStack } from '#devenv/cli-stack.ts';
+import type { Stack } from '#devenv/stack.ts';
+import { untilPassed } from '#devenv/lab-runs.ts';
 
-let server: NatsServerHandle;
+let run: CliStack;
 let receiver: OtlpReceiver;
 let stack: Stack;
 let env: Record<string, string>;
@@ -19,16 +20,14 @@ const exam = (...args: string[]) => tps(['exam', '2', ...args], env);
 const oncall = () => (JSON.parse(readFileSync(path.join(stack.stateDir, 'labs', 'exam-2.json'), 'utf8')) as { choices: Record<string, string> }).choices.oncall ?? '';
 
 beforeAll(async () => {
-  server = await startNatsServer();
   // Traced to a receiver of the test's own: the report's evidence is the dead-lettered jobs' traces.
   receiver = await startOtlpReceiver();
-  stack = await startStack(server.url, { LOG_LEVEL: 'warn', OTEL_EXPORTER_OTLP_ENDPOINT: receiver.url, OTEL_BSP_SCHEDULE_DELAY: '50' });
-  // No Prometheus for this stack: port 1 refuses at once (not a Prometheus this machine may run on 9090).
-  env = { NATS_URL: server.url, TPS_STATE_DIR: stack.stateDir, TPS_PROMETHEUS_URL: noPrometheus };
+  // No Prometheus for this stack: the exam's PromQL checks fall back to the roles' metrics and events.
+  run = await startCliStack({ LOG_LEVEL: 'warn', OTEL_EXPORTER_OTLP_ENDPOINT: receiver.url, OTEL_BSP_SCHEDULE_DELAY: '50' });
+  ({ stack, env } = run);
 }, 120_000);
 afterAll(async () => {
-  await stack?.stop();
-  await server?.dispose();
+  await run?.stop();
   await receiver?.close();
 });
 

@@ -8,7 +8,7 @@ import { projectRoot } from '#platform/paths.ts';
 
 it('every lab file is valid, in program order, with its page', () => {
   const labs = labCatalogue();
-  expect(labs.map((l) => l.id)).toEqual(['2.1', '2.2', '2.3', '2.4', '2.5', '2.6', '3.1', 'exam-2']);
+  expect(labs.map((l) => l.id)).toEqual(['2.1', '2.2', '2.3', '2.4', '2.5', '2.6', '3.1', '3.7', 'exam-2']);
   for (const lab of labs) expect(existsSync(path.join(projectRoot, lab.doc)), lab.doc).toBe(true);
 });
 
@@ -27,7 +27,8 @@ it('refuses checks that point at the wrong kind of check, and an answer step wit
   expect(() => parseLab('x.yaml', lab(`${ready}\n${held}`))).toThrow(/checks\.later: held "up" must name a check with latch: true/);
   expect(() => parseLab('x.yaml', lab(`${ready.replace('probe', 'latch: true, probe')}\n${held}`))).not.toThrow();
   const after = '  - { id: down, title: d, probe: { kind: event, subject: tps.events.autoscaler, after: up, op: ">=", value: 1 }, hints: [h] }';
-  expect(() => parseLab('x.yaml', lab(`${ready}\n${after}`))).toThrow(/checks\.down: after "up" must name an event check/);
+  expect(() => parseLab('x.yaml', lab(`${ready}\n${after}`))).toThrow(/checks\.down: after "up" must name an event check or a check with latch: true/);
+  expect(() => parseLab('x.yaml', lab(`${ready.replace('probe', 'latch: true, probe')}\n${after}`))).not.toThrow();
   const answer = '  - { id: q, title: q, probe: { kind: answer, key: cause, accept: [workers] }, hints: [h] }';
   expect(() => parseLab('x.yaml', lab(answer, '[{ do: answer, key: cause }]'))).toThrow(/solve: answer cause needs either from \(a setup choice\) or value/);
   expect(() => parseLab('x.yaml', lab(answer.replace('accept: [workers]', 'truth: t, accept: [workers]')))).toThrow(/an answer check has either truth/);

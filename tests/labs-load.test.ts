@@ -5,23 +5,20 @@
 // The stack runs Prometheus, so lab 2.2's PromQL check asks it (labs.test.ts: the same without).
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { tps } from '#devenv/cli.ts';
-import { startNatsServer, waitFor, type NatsServerHandle } from '#devenv/nats-server.ts';
-import { startStack, type Stack } from '#devenv/stack.ts';
+import { waitFor } from '#devenv/nats-server.ts';
+import { startCliStack, type CliStack } from '#devenv/cli-stack.ts';
+import type { Stack } from '#devenv/stack.ts';
 import { quickAutoscaler, untilPassed } from '#devenv/lab-runs.ts';
 
-let server: NatsServerHandle;
+let run: CliStack;
 let stack: Stack;
 let env: Record<string, string>;
 const lab = (...args: string[]) => tps(['lab', ...args], env);
 
 beforeAll(async () => {
-  server = await startNatsServer();
-  stack = await startStack(server.url, {
-    ...quickAutoscaler,
-    LOG_LEVEL: 'warn', TPS_MONITORING: 'auto', TPS_SCRAPE_INTERVAL: '1s',
-  });
   // The PromQL checks ask this stack's Prometheus (the supervisor started it).
-  env = { NATS_URL: server.url, TPS_STATE_DIR: stack.stateDir, TPS_PROMETHEUS_URL: stack.url('prometheus') };
+  run = await startCliStack({ ...quickAutoscaler, LOG_LEVEL: 'warn', TPS_MONITORING: 'auto', TPS_SCRAPE_INTERVAL: '1s' });
+  ({ stack, env } = run);
   // As a learner's `make up` has: Prometheus has scraped the queues at least once.
   const scraped = `${stack.url('prometheus')}/api/v1/query?query=${encodeURIComponent('tps_queue_depth{pool="slow"}')}`;
   await waitFor(async () => {
@@ -29,10 +26,7 @@ beforeAll(async () => {
     return (body?.data?.result?.length ?? 0) > 0 ? true : undefined;
   }, 60_000, () => 'Prometheus to scrape the queues');
 }, 180_000);
-afterAll(async () => {
-  await stack?.stop();
-  await server?.dispose();
-});
+afterAll(() => run?.stop());
 
 
 describe('lab 2.2, generate load', () => {

@@ -4,28 +4,27 @@
 // `stop` clears what the lab set up.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { tps } from '#devenv/cli.ts';
-import { startNatsServer, waitFor, type NatsServerHandle } from '#devenv/nats-server.ts';
+import { waitFor } from '#devenv/nats-server.ts';
 import { startOtlpReceiver, type OtlpReceiver } from '#devenv/otlp-receiver.ts';
-import { startStack, type Stack } from '#devenv/stack.ts';
-import { noPrometheus, untilPassed } from '#devenv/lab-runs.ts';
+import { startCliStack, type CliStack } from '#devenv/cli-stack.ts';
+import type { Stack } from '#devenv/stack.ts';
+import { untilPassed } from '#devenv/lab-runs.ts';
 
-let server: NatsServerHandle;
+let run: CliStack;
 let receiver: OtlpReceiver;
 let stack: Stack;
 let env: Record<string, string>;
 const lab = (...args: string[]) => tps(['lab', ...args], env);
 
 beforeAll(async () => {
-  server = await startNatsServer();
   // The roles trace to a receiver of the test's own: a report's evidence is trace ids.
   receiver = await startOtlpReceiver();
-  stack = await startStack(server.url, { OTEL_EXPORTER_OTLP_ENDPOINT: receiver.url, OTEL_BSP_SCHEDULE_DELAY: '50' });
-  // No Prometheus for this stack: port 1 refuses at once (not a Prometheus this machine may run on 9090).
-  env = { NATS_URL: server.url, TPS_STATE_DIR: stack.stateDir, TPS_PROMETHEUS_URL: noPrometheus };
+  // No Prometheus for this stack: the labs' PromQL checks fall back to the roles' metrics and events.
+  run = await startCliStack({ OTEL_EXPORTER_OTLP_ENDPOINT: receiver.url, OTEL_BSP_SCHEDULE_DELAY: '50' });
+  ({ stack, env } = run);
 }, 120_000);
 afterAll(async () => {
-  await stack?.stop();
-  await server?.dispose();
+  await run?.stop();
   await receiver?.close();
 });
 
@@ -156,7 +155,7 @@ describe('lab 2.6, traces', () => {
   it('refuses an unknown lab, a second lab while one runs, and a lab not started', async () => {
     const unknown = await lab('start', '9.9');
     expect(unknown.code).toBe(2);
-    expect(unknown.stderr).toContain('unknown lab "9.9"; labs are: 2.1, 2.2, 2.3, 2.4, 2.5, 2.6, 3.1, exam-2');
+    expect(unknown.stderr).toContain('unknown lab "9.9"; labs are: 2.1, 2.2, 2.3, 2.4, 2.5, 2.6, 3.1, 3.7, exam-2');
     expect((await lab('start', '2.1')).code).toBe(0);
     const second = await lab('start', '2.6');
     expect(second.code).toBe(1);

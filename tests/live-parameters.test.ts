@@ -7,11 +7,12 @@
 // cached answer, and jobs completing while service-c fails.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { tps } from '#devenv/cli.ts';
-import { startNatsServer, waitFor, type NatsServerHandle } from '#devenv/nats-server.ts';
+import { waitFor } from '#devenv/nats-server.ts';
+import { startCliStack, type CliStack } from '#devenv/cli-stack.ts';
 import { injectFault, metricValue, settle, startStack, submit, type Stack } from '#devenv/stack.ts';
 import { recentEvents } from '#platform/nats/recent-events.ts';
 
-let server: NatsServerHandle;
+let run: CliStack;
 let stack: Stack;
 let env: Record<string, string>;
 const config = (...args: string[]) => tps(['config', ...args], env);
@@ -20,14 +21,10 @@ const listed = async () => JSON.parse((await config('get', '--json')).stdout) as
 const inForce = async (name: string) => (await listed()).find((p) => p.name === name)?.inForce ?? [];
 
 beforeAll(async () => {
-  server = await startNatsServer();
-  stack = await startStack(server.url, { LOG_LEVEL: 'info' });
-  env = { NATS_URL: server.url, TPS_STATE_DIR: stack.stateDir };
+  run = await startCliStack({ LOG_LEVEL: 'info' });
+  ({ stack, env } = run);
 }, 120_000);
-afterAll(async () => {
-  await stack?.stop();
-  await server?.dispose();
-});
+afterAll(() => run?.stop());
 
 describe('tps config', () => {
   it('shows every parameter at the start-up value each process applies', async () => {

@@ -4,27 +4,23 @@
 // input refused before any load is sent.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { tps } from '#devenv/cli.ts';
-import { startNatsServer, type NatsServerHandle } from '#devenv/nats-server.ts';
-import { startStack, type Stack } from '#devenv/stack.ts';
+import { startCliStack, type CliStack } from '#devenv/cli-stack.ts';
+import type { Stack } from '#devenv/stack.ts';
 import type { TuneResult } from '#operator/tune/tune.ts';
 import { findParameter, type ParameterDef } from '#platform/params/catalogue.ts';
 import { render } from '#cli/commands/tune.ts';
 
-let server: NatsServerHandle;
+let run: CliStack;
 let stack: Stack;
 let env: Record<string, string>;
 type Listed = Array<{ name: string; override?: { value: number; by: string; reason?: string } }>;
 const override = async (name: string) => (JSON.parse((await tps(['config', 'get', '--json'], env)).stdout) as Listed).find((p) => p.name === name)?.override;
 
 beforeAll(async () => {
-  server = await startNatsServer();
-  stack = await startStack(server.url, { LOG_LEVEL: 'warn' });
-  env = { NATS_URL: server.url, TPS_STATE_DIR: stack.stateDir };
+  run = await startCliStack({ LOG_LEVEL: 'warn' });
+  ({ stack, env } = run);
 }, 120_000);
-afterAll(async () => {
-  await stack?.stop();
-  await server?.dispose();
-});
+afterAll(() => run?.stop());
 
 describe('tps tune', () => {
   it('measures a baseline and each value under the same load, names the best, and puts the override back', async () => {

@@ -1,12 +1,11 @@
 import { z } from 'zod';
 import { nativeTargets, parseTargets } from '#operator/status/collect.ts';
-import { parseMetrics } from '#operator/status/parse.ts';
-import { everyAddress, type Target } from '#operator/status/replica-targets.ts';
+import { parametersInForce, type InForce } from '#operator/status/parameters-in-force.ts';
+import type { Target } from '#operator/status/replica-targets.ts';
 import { loadConfig } from '#platform/config.ts';
 import { openControlStore } from '#platform/control/store.ts';
 import { findParameter, parameterCatalogue, parameterNames, parseParameterValue, show, type ParameterDef } from '#platform/params/catalogue.ts';
 import { parameterOperations, type ParameterView } from '#platform/params/operations.ts';
-import { metrics } from '#platform/metrics.ts';
 import { UsageError, parseFlags } from '../output.ts';
 import { operator, table, withNats } from '../session.ts';
 
@@ -53,22 +52,12 @@ function targets(): Target[] {
 }
 
 /** What each running process reports in force, per parameter: "instance=value". */
-async function inForce(): Promise<Map<string, string[]>> {
-  const found = new Map<string, string[]>();
-  await Promise.all((await everyAddress(targets())).map(async (t) => {
-    const text = await fetch(`${t.url}/metrics`, { signal: AbortSignal.timeout(2_000) }).then((r) => (r.ok ? r.text() : ''), () => '');
-    for (const s of parseMetrics(text).filter((x) => x.name === metrics.configParameter.name)) {
-      const name = s.labels.name ?? '';
-      found.set(name, [...(found.get(name) ?? []), `${t.role}=${s.value}`]);
-    }
-  }));
-  return found;
-}
+const inForce = () => parametersInForce(targets());
 
-function describeForce(p: ParameterDef, reports: readonly string[] | undefined): string {
+function describeForce(p: ParameterDef, reports: readonly InForce[] | undefined): string {
   if (!reports || reports.length === 0) return '(no running process applies it)';
-  const values = [...new Set(reports.map((r) => Number(r.split('=')[1])))];
-  return values.length === 1 ? `${show(p, values[0] ?? 0)} in ${reports.length} process${reports.length === 1 ? '' : 'es'}` : `differs: ${[...reports].sort().join(', ')}`;
+  const values = [...new Set(reports.map((r) => r.value))];
+  return values.length === 1 ? `${show(p, values[0] ?? 0)} in ${reports.length} process${reports.length === 1 ? '' : 'es'}` : `differs: ${reports.map((r) => `${r.role}=${r.value}`).sort().join(', ')}`;
 }
 
 async function get(name: string | undefined, json: boolean): Promise<number> {
@@ -77,7 +66,7 @@ async function get(name: string | undefined, json: boolean): Promise<number> {
     const views = (await parameterOperations(nc, await openControlStore(nc)).list()).filter((v) => !only || v.name === only.name);
     const force = await inForce();
     if (json) {
-      console.log(JSON.stringify(views.map((v) => ({ ...v, inForce: force.get(v.name) ?? [] })), null, 2));
+      console.log(JSON.stringify(views.map((v) => ({ ...v, inForce: (force.get(v.name) ?? []).map((r) => `${r.role}=${r.value}`) })), null, 2));
       return 0;
     }
     const source = (v: ParameterView) => (v.override ? `set to ${show(v, v.override.value)} by ${v.override.by} at ${v.override.at}${v.override.reason ? ` (${v.override.reason})` : ''}` : `start-up value (${v.env})`);
@@ -107,7 +96,7 @@ async function set(name: string | undefined, value: string | undefined, opts: { 
  * holds service-a too. Said, not refused: lab 3.1 lets a learner see the cascade. */
 async function timeoutOrderWarning(name: string, value: number): Promise<string | undefined> {
   const force = await inForce();
-  const other = (n: string) => Number((force.get(n) ?? [])[0]?.split('=')[1] ?? Number.NaN);
+  const other = (n: string) => force.get(n)?.[0]?.value ?? Number.NaN;
   const [inner, outer] = name === 'timeout.service-c' ? [value, other('timeout.service-b')] : [other('timeout.service-c'), value];
   if (!(inner >= outer)) return undefined;
   return `note: timeout.service-c (${inner} ms) is not below timeout.service-b (${outer} ms): a slow service-c holds service-a's calls too (a cascade; handbook 6.1)`;

@@ -7,7 +7,8 @@ import { gatherEvidence } from '#operator/labs/evidence.ts';
 import type { Lab } from '#operator/labs/lab-schema.ts';
 import { readRun } from '#operator/labs/lab-state.ts';
 import { nativeTargets, parseTargets } from '#operator/status/collect.ts';
-import { openChaosStore } from '#platform/chaos/store.ts';
+import { openChaosControl } from '#chaos/control-plane.ts';
+import { createLogger } from '#platform/logger.ts';
 import { loadConfig } from '#platform/config.ts';
 import { controlOperations } from '#platform/control/operations.ts';
 import { openControlStore } from '#platform/control/store.ts';
@@ -63,7 +64,7 @@ async function natsParts(nc: NatsConnection): Promise<Omit<LabStack, 'stateDir' 
   const config = loadConfig();
   const prometheusUrl = config.operator.prometheusUrl;
   return {
-    chaos: await openChaosStore(nc),
+    chaos: openChaosControl({ config, logger: createLogger('tps', { ...config, log: { level: 'warn' } }), nc }),
     control: controlOperations(nc, await openControlStore(nc), config.autoscaler.enabled),
     dlq: await openDlqOperations(nc),
     params: parameterOperations(nc, await openControlStore(nc)),

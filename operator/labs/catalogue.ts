@@ -33,7 +33,10 @@ function crossReferences(lab: Lab): string[] {
     for (const p of c.probe.kind === 'all' ? c.probe.of : [c.probe]) {
       if (p.kind === 'answer' && p.truth !== undefined && !choices.includes(p.truth)) problems.push(`checks.${c.id}: truth "${p.truth}" is not a setup choice`);
       if (p.kind === 'held' && !check(p.check)?.latch) problems.push(`checks.${c.id}: held "${p.check}" must name a check with latch: true`);
-      if (p.kind === 'event' && p.after !== undefined && check(p.after)?.probe.kind !== 'event') problems.push(`checks.${c.id}: after "${p.after}" must name an event check`);
+      if (p.kind === 'event' && p.after !== undefined) {
+        const before = check(p.after);
+        if (before?.probe.kind !== 'event' && !before?.latch) problems.push(`checks.${c.id}: after "${p.after}" must name an event check or a check with latch: true`);
+      }
     }
   }
   for (const [i, j] of [...lab.setup.submit, ...lab.setup.deadLetters].entries()) {

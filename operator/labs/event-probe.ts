@@ -36,16 +36,28 @@ function firstHeld(probe: EventProbe, events: readonly LabEvent[]): number | und
   return undefined;
 }
 
-export type EventContext = { read?: EventReader; since: Date; probeOf: (checkId: string) => Probe | undefined };
+export type EventContext = {
+  read?: EventReader; since: Date; probeOf: (checkId: string) => Probe | undefined;
+  /** When a latched check was first seen holding (ISO time), if it has. */
+  heldAt: (checkId: string) => string | undefined;
+};
+
+/** From when `after` counts events: an event check's first matching event, else the moment the
+ * (latched) check was first seen holding; a string says why there is no such moment yet. */
+async function afterTime(checkId: string, ctx: EventContext & { read: EventReader }): Promise<number | string> {
+  const before = ctx.probeOf(checkId);
+  if (!before) return `"after: ${checkId}" names no check of this lab`;
+  if (before.kind === 'event') return firstHeld(before, await ctx.read(before.subject, ctx.since)) ?? `waits for ${checkId} first`;
+  const held = ctx.heldAt(checkId);
+  return held ? Date.parse(held) : `waits for ${checkId} first`;
+}
 
 export async function eventResult(probe: EventProbe, ctx: EventContext): Promise<ProbeResult> {
   if (!ctx.read) return { holds: false, reason: 'events need NATS, which this command could not reach' };
   let events = await ctx.read(probe.subject, ctx.since);
   if (probe.after) {
-    const before = ctx.probeOf(probe.after);
-    if (before?.kind !== 'event') return { holds: false, reason: `"after: ${probe.after}" must name an event check` };
-    const from = firstHeld(before, await ctx.read(before.subject, ctx.since));
-    if (from === undefined) return { holds: false, reason: `waits for ${probe.after} first` };
+    const from = await afterTime(probe.after, { ...ctx, read: ctx.read });
+    if (typeof from === 'string') return { holds: false, reason: from };
     events = events.filter((e) => time(e) > from);
   }
   const measured = measure(probe, matching(probe, events));

@@ -5,6 +5,7 @@
 import { z } from 'zod';
 import { isFailureCode } from '#platform/dlq/failure-codes.ts';
 import { findParameter } from '#platform/params/catalogue.ts';
+import { roleNames } from '#platform/roles.ts';
 
 const id = z.string().regex(/^[\w.-]{1,40}$/, 'letters, digits, ".", "_" or "-"');
 
@@ -92,7 +93,8 @@ const eventProbe = z.object({
   match: z.record(z.string(), z.union([z.string(), z.number(), z.boolean()])).default({}),
   /** Compare the largest value of this numeric field (dotted path) instead of the count. */
   field: z.string().optional(),
-  /** Only events after the first one that satisfies this other (event) check. */
+  /** Only events after another check held: an event check's first matching event, or the moment
+   * a latched check of another kind was first seen holding. */
   after: id.optional(),
   op: z.enum(['>', '>=', '<', '<=', '==']),
   value: z.number(),
@@ -108,7 +110,16 @@ const promqlProbe = z.object({
   else: z.discriminatedUnion('kind', [metricProbe, eventProbe, ratioProbe]).optional(),
 });
 
-const singleProbes = [metricProbe, readyProbe, answerProbe, readingProbe, ratioProbe, eventProbe, heldProbe, abnormalProbe, autoscalerFreeProbe, textProbe, promqlProbe] as const;
+/** A role's process (any replica) started after the lab did: it crashed or was stopped during the
+ * lab and is running again. Read from its own process_start_time_seconds, so it holds whoever
+ * restarted it (the supervisor, Docker's restart policy, `docker compose start`). */
+const restartedProbe = z.object({ kind: z.literal('restarted'), role: z.string().refine((r) => (roleNames as readonly string[]).includes(r), `a role: ${roleNames.join(', ')}`) });
+
+/** Prometheus answers, and has scraped every target it knows within `freshSeconds`, each up
+ * (the dashboards have data again); with `restarted`, it also started after the lab did. */
+const prometheusProbe = z.object({ kind: z.literal('prometheus'), restarted: z.boolean().default(false), freshSeconds: z.number().int().min(1).max(600).default(30) });
+
+const singleProbes = [metricProbe, readyProbe, restartedProbe, prometheusProbe, answerProbe, readingProbe, ratioProbe, eventProbe, heldProbe, abnormalProbe, autoscalerFreeProbe, textProbe, promqlProbe] as const;
 const singleProbe = z.discriminatedUnion('kind', [...singleProbes]);
 
 /** Every one of these at the same moment ("the queue stays under 80 % while the load runs"). */

@@ -2,8 +2,8 @@
 // replica) from the roles' own /metrics, as a value now, an increase since the lab started (from
 // the baselines taken at start), or a rate per second (two scrapes, two seconds apart); readings
 // the learner took from a panel; one counter's increase over another's.
-import { parseMetrics, type Sample } from '#operator/status/parse.ts';
-import { everyAddress, type Target } from '#operator/status/replica-targets.ts';
+import { scrapeAll, type Target } from '#operator/status/collect.ts';
+import type { Sample } from '#operator/status/parse.ts';
 import type { Probe, SingleProbe } from './lab-schema.ts';
 import type { LabRun } from './lab-state.ts';
 import { compare, type ProbeResult } from './probe-result.ts';
@@ -14,18 +14,8 @@ type Selector = Pick<MetricProbe, 'metric' | 'labels' | 'aggregate'>;
 /** Every role's samples now, and (when a probe wants a rate) two seconds earlier. */
 export type Scrape = { now: Sample[]; earlier?: { samples: Sample[]; seconds: number } };
 
-async function scrapeAll(targets: readonly Target[]): Promise<Sample[]> {
-  const all = await everyAddress(targets);
-  const texts = await Promise.all(all.map(async (t) => {
-    try {
-      const res = await fetch(`${t.url}/metrics`, { signal: AbortSignal.timeout(2_000) });
-      return res.ok ? await res.text() : '';
-    } catch {
-      return '';
-    }
-  }));
-  return texts.flatMap(parseMetrics);
-}
+/** Every role's samples (every replica), in one list. */
+const allSamples = async (targets: readonly Target[]): Promise<Sample[]> => (await scrapeAll(targets)).flatMap((s) => s.samples);
 
 const readsMetrics = (p: SingleProbe) => p.kind === 'metric' || p.kind === 'reading' || p.kind === 'ratio';
 const wantsRate = (p: SingleProbe) => p.kind === 'metric' && p.measure === 'rate';
@@ -33,11 +23,11 @@ const wantsRate = (p: SingleProbe) => p.kind === 'metric' && p.measure === 'rate
 /** One scrape shared by every probe that reads metrics (none when no probe does). */
 export async function scrapeFor(probes: readonly SingleProbe[], targets: readonly Target[]): Promise<Scrape> {
   if (!probes.some(readsMetrics)) return { now: [] };
-  if (!probes.some(wantsRate)) return { now: await scrapeAll(targets) };
-  const first = await scrapeAll(targets);
+  if (!probes.some(wantsRate)) return { now: await allSamples(targets) };
+  const first = await allSamples(targets);
   const from = performance.now();
   await new Promise((resolve) => setTimeout(resolve, 2_000));
-  const now = await scrapeAll(targets);
+  const now = await allSamples(targets);
   return { now, earlier: { samples: first, seconds: (performance.now() - from) / 1000 } };
 }
 
@@ -100,7 +90,7 @@ export function ratioResult(probe: Extract<Probe, { kind: 'ratio' }>, samples: r
 
 /** The value a `reading` question asks for, now (what `solve` answers). */
 export async function currentReading(probe: Extract<Probe, { kind: 'reading' }>, targets: readonly Target[]): Promise<number | undefined> {
-  return selectorValue(probe, await scrapeAll(targets));
+  return selectorValue(probe, await allSamples(targets));
 }
 
 /** Counter values at the start, for `increase` and `ratio` probes. */
@@ -110,6 +100,6 @@ export async function baselines(probes: readonly SingleProbe[], targets: readonl
     return p.kind === 'ratio' ? [p.of, p.to] : [];
   });
   if (selectors.length === 0) return {};
-  const samples = await scrapeAll(targets);
+  const samples = await allSamples(targets);
   return Object.fromEntries(selectors.map((s) => [baselineKey(s), selectorValue(s, samples) ?? 0]));
 }

@@ -34,3 +34,8 @@ export function planInstances(roles: readonly RoleDefinition[], replicas: Replic
 export function scrapeTargets(instances: readonly RoleInstance[]): ScrapeTarget[] {
   return instances.map((i) => ({ job: i.role.name, port: i.port }));
 }
+
+/** Whether an instance name (`worker-fast`, `worker-fast-2`) is an instance of this role. */
+export function isInstanceOf(name: string, role: string): boolean {
+  return name === role || (name.startsWith(`${role}-`) && /^\d+$/.test(name.slice(role.length + 1)));
+}

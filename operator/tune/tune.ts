@@ -6,6 +6,7 @@
 import { runLoad } from '#loadgen/generator.ts';
 import type { MixEntry } from '#loadgen/mix.ts';
 import { scrapeAll, type Collection, type Scrape } from '#operator/status/collect.ts';
+import { parametersInForce } from '#operator/status/parameters-in-force.ts';
 import type { Target } from '#operator/status/replica-targets.ts';
 import { increase, quantiles, snapshot } from '#operator/status/snapshot.ts';
 import { findParameter, show, type ParameterDef } from '#platform/params/catalogue.ts';
@@ -56,10 +57,8 @@ const samplesOf = (scrapes: readonly Scrape[], name: string) => scrapes.flatMap(
 async function untilInForce(targets: readonly Target[], p: ParameterDef, value: number | undefined, timeoutMs: number): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
-    const scrapes = await scrapeAll(targets);
-    const reports = samplesOf(scrapes, 'tps_config_parameter').filter((s) => s.labels.name === p.name);
-    const overridden = samplesOf(scrapes, 'tps_config_parameter_overridden').filter((s) => s.labels.name === p.name);
-    const done = value === undefined ? overridden.every((s) => s.value === 0) : reports.length > 0 && reports.every((s) => s.value === value);
+    const reports = (await parametersInForce(targets)).get(p.name) ?? [];
+    const done = value === undefined ? reports.every((r) => !r.overridden) : reports.every((r) => r.value === value);
     if (reports.length > 0 && done) return;
     if (reports.length === 0 && Date.now() > deadline) throw new TuneError(`no running process applies ${p.name} (${p.appliesTo}): is the system up?`);
     if (Date.now() > deadline) throw new TuneError(`${p.name} was not in force everywhere within ${timeoutMs} ms`);
