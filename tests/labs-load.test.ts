@@ -2,7 +2,10 @@
 // scales) against a real stack, through the real `tps lab`: doing nothing after `start` fails with
 // the reasons; `solve` (compressed with --speed) then `check` passes. The autoscaler reacts within
 // seconds here (AUTOSCALER_*), as the lab's `--speed` cannot shorten the system's own timers.
-// The stack runs Prometheus, so lab 2.2's PromQL check asks it (labs.test.ts: the same without).
+// The stack runs Prometheus, so lab 2.2's PromQL check asks it (labs.test.ts: the same without),
+// and lab 3.3 runs the learner's dashboard queries in it.
+import { writeFileSync } from 'node:fs';
+import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { tps } from '#devenv/cli.ts';
 import { waitFor } from '#devenv/nats-server.ts';
@@ -74,4 +77,40 @@ describe('lab 2.5, queue buildup', () => {
     expect((await lab('stop', '2.5')).code).toBe(0);
     expect((await tps(['autoscaler', 'status'], env)).stdout).toMatch(/Autoscaler: enabled/);
   }, 300_000);
+});
+
+describe('lab 3.3, custom dashboard', () => {
+  it('reads the saved dashboard and alerts against their formats and this Prometheus: says what is wrong, and passes the model answer', async () => {
+    expect((await lab('start', '3.3')).code).toBe(0);
+    const idle = await lab('check', '3.3');
+    expect(idle.code).toBe(1);
+    expect(idle.stdout).toMatch(/FAIL {2}panels .*no dashboard saved at \S+lab-3\.3-dashboard\.json yet/);
+    expect(idle.stdout).toMatch(/FAIL {2}alerts .*no alert rules saved at \S+lab-3\.3-alerts\.yml yet/);
+
+    // A first try: too few panels, one on a metric that is not ours, one on no data, one unexplained.
+    const saved = (name: string, text: string) => writeFileSync(path.join(stack.stateDir, 'labs', name), text);
+    const panel = (title: string, expr: string, description?: string) => ({ type: 'timeseries', title, ...(description ? { description } : {}), targets: [{ refId: 'A', expr }] });
+    saved('lab-3.3-dashboard.json', JSON.stringify({ dashboard: { title: 'first try', panels: [
+      panel('CPU', 'rate(process_cpu_seconds_total[$__rate_interval])'),
+      panel('Ghost', 'tps_no_such_metric', 'a metric nobody exports at all'),
+      { type: 'row', title: 'queues', panels: [panel('Queue', 'max by (pool) (tps_queue_depth{pool="$pool"})', 'jobs waiting per pool, normally near zero')] },
+    ] }, meta: {} }));
+    saved('lab-3.3-alerts.yml', 'groups:\n  - name: mine\n    rules:\n      - alert: QueueDeep\n        expr: max(tps_queue_depth) >\n        labels: { severity: high }\n');
+    const first = await lab('check', '3.3');
+    expect(first.stdout).toMatch(/FAIL {2}panels .*"first try" has 3 panels; the lab asks for 5-10/);
+    expect(first.stdout).toMatch(/FAIL {2}queries .*CPU: rate\(process_cpu_seconds_total\[\$__rate_interval\]\) reads no TPS Lab metric \(tps_\*\); Ghost: tps_no_such_metric returns no data now/);
+    expect(first.stdout).not.toMatch(/Queue: /); // the $pool variable runs as any pool, and has data
+    expect(first.stdout).toMatch(/FAIL {2}explained .*no description \(5 words at least: what it shows, what is normal\) on CPU/);
+    expect(first.stdout).toMatch(/FAIL {2}traces .*no link to the traces or the logs/);
+    expect(first.stdout).toMatch(/FAIL {2}alerts .*1 alerts in \S+; the lab asks for 3 at least/);
+
+    const solved = await lab('solve', '3.3');
+    expect(solved.code, solved.stderr + solved.stdout).toBe(0);
+    expect(solved.stdout).toContain('queries holds');
+    const passed = await untilPassed(['lab', 'check', '3.3'], env);
+    expect(passed).toMatch(/pass {2}queries .*\d+ queries over our metrics, each with data/);
+    expect(passed).toMatch(/pass {2}alerts .*3 alerts, each valid and on a dashboard metric/);
+    expect(passed).toMatch(/PASSED, score 100 %/);
+    expect((await lab('stop', '3.3')).code).toBe(0);
+  }, 240_000);
 });

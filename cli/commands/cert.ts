@@ -10,7 +10,7 @@ usage: tps cert [--json]
 
 Which levels of the certification program you have passed, from the results kept in the state
 folder (.tps/labs/): Level 1 is the quiz (tps quiz), a higher level every lab of that level
-(tps lab list) with Level 1 passed first. Exit 0 when at least Level 1 is passed.
+(tps lab list) with the level below passed first. Exit 0 when at least Level 1 is passed.
 `;
 
 export async function main(argv: string[]): Promise<number> {

@@ -1,5 +1,6 @@
 // Which levels a learner has passed, from what the state folder keeps: the quiz attempts (Level 1)
-// and the best grade of every lab a level requires (Level 2: labs 2.1-2.6 and its exam).
+// and the best grade of every lab a level requires (Level 2: labs 2.1-2.6 and its exam; Level 3:
+// labs 3.1-3.7 and its exam), each level after the one below it.
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { z } from 'zod';
@@ -31,6 +32,7 @@ const named = (id: string) => (id.startsWith('exam-') ? `exam ${id.slice('exam-'
 /** What each level of the program requires (the program, ../shared/seeds/002): every lab and the exam. */
 export const requirements: Readonly<Record<number, readonly string[]>> = {
   2: ['2.1', '2.2', '2.3', '2.4', '2.5', '2.6', 'exam-2'],
+  3: ['3.1', '3.2', '3.3', '3.4', '3.5', '3.6', '3.7', 'exam-3'],
 };
 
 export type LevelStanding = { level: number; passed: boolean; done: string[]; missing: string[] };
@@ -40,10 +42,13 @@ export function standing(stateDir: string, labs: readonly Lab[]): LevelStanding[
   const level1: LevelStanding = best >= 0 && quizAttempts(stateDir).some((a) => a.passed)
     ? { level: 1, passed: true, done: [`quiz (best ${Math.round(best * 100)} %)`], missing: [] }
     : { level: 1, passed: false, done: [], missing: [best >= 0 ? `quiz (best ${Math.round(best * 100)} %, 80 % to pass)` : 'quiz (tps quiz)'] };
-  return [level1, ...Object.entries(requirements).map(([level, ids]) => {
+  const levels = [level1];
+  for (const [level, ids] of Object.entries(requirements)) {
+    const below = levels.at(-1) ?? level1;
     const available = new Set(labs.map((l) => l.id));
     const passed = ids.filter((id) => readRun(stateDir, id)?.bestGrade?.passed);
     const missing = ids.filter((id) => !passed.includes(id)).map((id) => `${named(id)}${available.has(id) ? '' : ' (not in this version yet)'}`);
-    return { level: Number(level), passed: missing.length === 0 && level1.passed, done: passed.map(named), missing: level1.passed ? missing : ['Level 1', ...missing] };
-  })];
+    levels.push({ level: Number(level), passed: missing.length === 0 && below.passed, done: passed.map(named), missing: below.passed ? missing : [`Level ${below.level}`, ...missing] });
+  }
+  return levels;
 }

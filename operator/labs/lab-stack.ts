@@ -1,5 +1,4 @@
 // What every part of the lab engine shares: the stack a lab acts on, and the error it refuses with.
-import type { ChaosControl } from '#chaos/control-plane.ts';
 import type { ControlOperations } from '#platform/control/operations.ts';
 import type { DlqOperations } from '#platform/dlq/operations.ts';
 import type { ParameterOperations } from '#platform/params/operations.ts';
@@ -13,11 +12,17 @@ export class LabError extends Error {
   }
 }
 
+/** Setting and clearing faults as `tps chaos` does (chaos/control-plane.ts is one). */
+export type LabChaos = {
+  set(request: { target: string; fault: string; params?: Record<string, unknown>; durationMs?: number }, by: string): Promise<unknown>;
+  clear(target: string, fault?: string, by?: string): Promise<unknown>;
+};
+
 /** The stack a lab acts on: the roles (ProbeSources), and with NATS the chaos control plane (process
  * faults in tps_chaos, system faults such as nats_down through the supervisor, as `tps chaos`
  * does), the control plane (`tps scale`, `tps autoscaler`) and the events. */
 export type LabStack = ProbeSources & {
-  stateDir: string; chaos?: Pick<ChaosControl, 'set' | 'clear'>; control?: ControlOperations; dlq?: DlqOperations; params?: ParameterOperations; by: string;
+  stateDir: string; chaos?: LabChaos; control?: ControlOperations; dlq?: DlqOperations; params?: ParameterOperations; by: string;
   /** Backfills the weekend of an exam's incident into Prometheus; says what it did. */
   stageHistory?: (incident: string, progress?: (line: string) => void) => Promise<string>;
   /** Puts a staged history's dead letters into the DLQ; returns how many. */

@@ -32,6 +32,10 @@ export type LabRun = z.infer<typeof runSchema>;
 export type Grade = z.infer<typeof gradeSchema>;
 
 const labsFolder = (stateDir: string) => path.join(stateDir, 'labs');
+
+/** A file the learner saves for a lab to read (lab 3.3's dashboard), in the labs state folder:
+ * .tps/labs/ natively, the same folder in compose. */
+export const learnerFile = (stateDir: string, name: string) => path.join(labsFolder(stateDir), name);
 const runFile = (stateDir: string, id: string) => path.join(labsFolder(stateDir), `${id}.json`);
 
 export function readRun(stateDir: string, id: string): LabRun | undefined {

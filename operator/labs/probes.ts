@@ -11,13 +11,15 @@ import type { LabRun } from './lab-state.ts';
 import { metricResult, ratioResult, readingResult, scrapeFor, type Scrape } from './metric-probes.ts';
 import { prometheusReady, promqlResult } from './promql-probe.ts';
 import { prometheusResult, restartedResult } from './recovery-probes.ts';
+import { alertRulesResult, dashboardResult } from './dashboard-probe.ts';
 import type { ProbeResult } from './probe-result.ts';
 
 export type { ProbeResult } from './probe-result.ts';
 export { baselines, currentReading } from './metric-probes.ts';
 
-/** Where probes look: the roles' /metrics, and the EVENTS stream when NATS is at hand. */
-export type ProbeSources = { targets: readonly Target[]; events?: EventReader; control?: ControlOperations; prometheusUrl?: string };
+/** Where probes look: the roles' /metrics, the EVENTS stream when NATS is at hand, Prometheus, and
+ * the state folder (files the learner saves for a lab). */
+export type ProbeSources = { targets: readonly Target[]; events?: EventReader; control?: ControlOperations; prometheusUrl?: string; stateDir?: string };
 export type ProbeContext = ProbeSources & { run: LabRun; probeOf: (checkId: string) => Probe | undefined; prometheus?: boolean };
 
 /** Every single probe, the parts of `all` probes included. */
@@ -54,6 +56,8 @@ function single(p: SingleProbe, scrape: Scrape, ctx: ProbeContext): ProbeResult 
     case 'ready': return readyResult(ctx.targets);
     case 'restarted': return restartedResult(p, ctx.targets, ctx.run);
     case 'prometheus': return prometheusResult(p, ctx.prometheusUrl, ctx.run);
+    case 'dashboard': return dashboardResult(p, ctx.stateDir, ctx.prometheusUrl);
+    case 'alert-rules': return alertRulesResult(p, ctx.stateDir, ctx.prometheusUrl);
     case 'held': return heldResult(p, ctx.run);
     case 'answer': return answerResult(p, ctx.run);
     case 'abnormal': return abnormalResult(p, ctx.run);

@@ -2,12 +2,15 @@
 // run a load, answer from the truth, set and clear a fault, scale, wait for a check to hold), so a
 // lab can be demonstrated, and tests can show that a solved lab passes. A run started with
 // `--speed N` runs its loads and waits N times shorter.
+import { copyFileSync, mkdirSync } from 'node:fs';
+import path from 'node:path';
+import { projectRoot } from '#platform/paths.ts';
 import { answerLab, LabError, requireRun, type LabStack } from './engine.ts';
 import { setsControl } from './setup.ts';
 import { abnormalMetrics, incidents, type Incident } from '#operator/exam/weekend-history.ts';
 import { gradeLab } from './grade.ts';
 import type { Lab, SolveStep } from './lab-schema.ts';
-import type { LabRun } from './lab-state.ts';
+import { learnerFile, type LabRun } from './lab-state.ts';
 import { currentReading, singleProbes } from './probes.ts';
 import { loadLine, LoadRuns, submitJobs } from './solve-load.ts';
 
@@ -102,6 +105,12 @@ async function perform(solving: Solving, step: SolveStep): Promise<string> {
       if (!stack.dlq) throw new LabError('replaying the DLQ needs NATS');
       const outcomes = await stack.dlq.replay({ filter: {}, all: true }, { ratePerSecond: 50, dryRun: false, by });
       return `replayed ${outcomes.length} DLQ entr${outcomes.length === 1 ? 'y' : 'ies'}`;
+    }
+    case 'save': {
+      const to = learnerFile(stack.stateDir, step.as);
+      mkdirSync(path.dirname(to), { recursive: true });
+      copyFileSync(path.join(projectRoot, step.from), to);
+      return `saved ${step.from} as ${to}`;
     }
     case 'wait':
       return waitFor(solving, step);
