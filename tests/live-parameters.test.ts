@@ -97,6 +97,31 @@ describe('tps config', () => {
     expect((await config('reset', '--all')).code).toBe(0);
   }, 90_000);
 
+  it('sets, shows and resets the pool levers through the commands that own them (tps scale, tps autoscaler cap)', async () => {
+    type Lever = { name: string; setting: string; inForce: string; range: string };
+    // Manual control for this test: an idle pool would otherwise be scaled down under it.
+    expect((await tps(['autoscaler', 'disable'], env)).code).toBe(0);
+    const lever = async (name: string) => (JSON.parse((await config('get', name, '--json')).stdout) as Lever[])[0];
+    expect(await lever('pool.slow.slots')).toMatchObject({ setting: 'start-up value (8)', inForce: '8', range: '1..64' });
+    expect(await lever('pool.slow.replicas')).toMatchObject({ inForce: '1 running' });
+    const set = await config('set', 'pool.slow.slots', '24');
+    expect(set.code, set.stderr).toBe(0);
+    expect(set.stdout).toContain('slow pool: 24 slots per worker process');
+    expect((await lever('pool.slow.slots'))?.inForce).toBe('24'); // tps scale waited for the workers to confirm
+    expect((await config('set', 'pool.slow.max-slots', '32')).stdout).toContain('the autoscaler now stays at or below 32 slots per worker');
+    const table = (await config('get')).stdout;
+    expect(table).toMatch(/pool\.slow\.slots +24 \(manual by .+ at \S+\) +24 +1\.\.64/);
+    expect(table).toMatch(/pool\.slow\.max-slots +32 \(by .+ at \S+\) +32 +1\.\.64 or off/);
+    expect((await config('reset', 'pool.slow.slots')).stdout).toContain('slow pool: 8 slots per worker process (was 24)');
+    expect((await config('reset', 'pool.slow.max-slots')).stdout).toContain('slow pool: no cap');
+    const refused = await config('set', 'pool.slow.slots', '500');
+    expect(refused.code).toBe(2);
+    expect(refused.stderr).toContain('slots for the slow pool must be a whole number from 1 to 64, got "500"');
+    expect((await config('set', 'pool.slow.max-slots', 'lots')).stderr).toContain('pool.slow.max-slots takes a whole number, 1..64 or off; got "lots"');
+    expect((await config('set', 'pool.deep.slots', '4')).stderr).toContain('unknown parameter "pool.deep.slots"');
+    expect((await tps(['autoscaler', 'enable'], env)).code).toBe(0);
+  });
+
   it('refuses a bad parameter or value before changing anything', async () => {
     const outOfRange = await config('set', 'breaker.error-percent', '150');
     expect(outOfRange.code).toBe(2);

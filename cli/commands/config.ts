@@ -7,6 +7,7 @@ import { openControlStore } from '#platform/control/store.ts';
 import { findParameter, parameterCatalogue, parameterNames, parseParameterValue, show, type ParameterDef } from '#platform/params/catalogue.ts';
 import { parameterOperations, type ParameterView } from '#platform/params/operations.ts';
 import { UsageError, parseFlags } from '../output.ts';
+import { findPoolLever, poolLeverCommand, poolLeverHelp, poolLeverNames, poolLeverViews, type PoolLever } from '../pool-levers.ts';
 import { operator, table, withNats } from '../session.ts';
 
 export const help = `
@@ -24,12 +25,19 @@ process goes back to its own start-up value. Every change is an audit event (who
 Parameters:
 ${parameterCatalogue.map((p) => `  ${p.name.padEnd(28)} ${range(p).padEnd(18)} ${p.env}: ${p.description}; ${p.appliesTo}`).join('\n')}
 
-Durations take 500, 500ms, 2s, 1m. Pool slots: \`tps scale\`; the autoscaler's cap: \`tps autoscaler cap\`.
+Durations take 500, 500ms, 2s, 1m.
+
+Pool levers: the same get/set/reset, carried out by the command that owns each (its checks, its
+audit event): \`set\` runs it, \`reset\` puts the start-up value back (\`reset --all\` leaves them).
+${poolLeverHelp}
+A queue's size is a stream setting: FAST_QUEUE_CAPACITY / SLOW_QUEUE_CAPACITY, then \`tps provision\`
+(it refuses a size below what the queue holds, before changing anything).
 
 Examples:
   tps config set breaker.error-percent 30 --reason "open sooner while service-c is flaky"
   tps config set timeout.service-c 1500ms
   tps config get breaker.error-percent
+  tps config set pool.slow.slots 24
   tps config reset --all
 `;
 
@@ -42,7 +50,7 @@ const subcommands = ['get', 'set', 'reset'] as const;
 function parameter(name: string | undefined, usage: string): ParameterDef {
   if (!name) throw new UsageError(`which parameter? ${usage}; parameters are ${parameterNames.join(', ')}`);
   const p = findParameter(name);
-  if (!p) throw new UsageError(`unknown parameter "${name}"; parameters are ${parameterNames.join(', ')}`);
+  if (!p) throw new UsageError(`unknown parameter "${name}"; parameters are ${[...parameterNames, ...poolLeverNames].join(', ')}`);
   return p;
 }
 
@@ -61,21 +69,39 @@ function describeForce(p: ParameterDef, reports: readonly InForce[] | undefined)
 }
 
 async function get(name: string | undefined, json: boolean): Promise<number> {
-  const only = name ? parameter(name, 'tps config get <parameter>') : undefined;
-  return withNats('config', async ({ nc }) => {
-    const views = (await parameterOperations(nc, await openControlStore(nc)).list()).filter((v) => !only || v.name === only.name);
+  const lever = name ? findPoolLever(name) : undefined;
+  const only = name && !lever ? parameter(name, 'tps config get <parameter>') : undefined;
+  return withNats('config', async ({ config, nc }) => {
+    const control = await openControlStore(nc);
+    const views = lever ? [] : (await parameterOperations(nc, control).list()).filter((v) => !only || v.name === only.name);
+    const levers = only ? [] : (await poolLeverViews(control, targets(), config)).filter((v) => !lever || v.name === lever.name);
     const force = await inForce();
     if (json) {
-      console.log(JSON.stringify(views.map((v) => ({ ...v, inForce: (force.get(v.name) ?? []).map((r) => `${r.role}=${r.value}`) })), null, 2));
+      console.log(JSON.stringify([...views.map((v) => ({ ...v, inForce: (force.get(v.name) ?? []).map((r) => `${r.role}=${r.value}`) })), ...levers], null, 2));
       return 0;
     }
     const source = (v: ParameterView) => (v.override ? `set to ${show(v, v.override.value)} by ${v.override.by} at ${v.override.at}${v.override.reason ? ` (${v.override.reason})` : ''}` : `start-up value (${v.env})`);
-    console.log(table([['PARAMETER', 'OVERRIDE', 'IN FORCE', 'RANGE'], ...views.map((v) => [v.name, source(v), describeForce(v, force.get(v.name)), range(v)])]));
+    if (views.length > 0) console.log(table([['PARAMETER', 'OVERRIDE', 'IN FORCE', 'RANGE'], ...views.map((v) => [v.name, source(v), describeForce(v, force.get(v.name)), range(v)])]));
+    if (views.length > 0 && levers.length > 0) console.log('');
+    if (levers.length > 0) console.log(table([['POOL LEVER', 'SET', 'IN FORCE', 'RANGE'], ...levers.map((v) => [v.name, v.setting, v.inForce, v.range])]));
     return 0;
   });
 }
 
+/** A pool lever's set or reset: the owning command does it (and says what it did). */
+async function runPoolLever(lever: PoolLever, value: string | undefined, json: boolean): Promise<number> {
+  const [command, ...args] = poolLeverCommand(lever, value, loadConfig());
+  const owner = command === 'scale' ? await import('./scale.ts') : await import('./autoscaler.ts');
+  return owner.main([...args, ...(json ? ['--json'] : [])]);
+}
+
 async function set(name: string | undefined, value: string | undefined, opts: { reason?: string | undefined; json: boolean }): Promise<number> {
+  const lever = name ? findPoolLever(name) : undefined;
+  if (lever) {
+    if (value === undefined) throw new UsageError(`which value? tps config set ${lever.name} <value>`);
+    if (opts.reason) throw new UsageError(`--reason is kept for live parameters; ${lever.name} is recorded by the command that sets it`);
+    return runPoolLever(lever, value, opts.json);
+  }
   const p = parameter(name, 'tps config set <parameter> <value>');
   if (value === undefined) throw new UsageError(`which value? tps config set ${p.name} <value> (${range(p)})`);
   const parsed = parseParameterValue(p, value);
@@ -104,6 +130,8 @@ async function timeoutOrderWarning(name: string, value: number): Promise<string 
 
 async function reset(name: string | undefined, all: boolean, json: boolean): Promise<number> {
   if (all && name) throw new UsageError('give a parameter or --all, not both');
+  const lever = name ? findPoolLever(name) : undefined;
+  if (lever) return runPoolLever(lever, undefined, json);
   const which = all ? 'all' : parameter(name, 'tps config reset <parameter> (or --all)').name;
   return withNats('config', async ({ nc }) => {
     const changes = await parameterOperations(nc, await openControlStore(nc)).reset(which, operator());

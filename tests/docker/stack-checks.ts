@@ -114,9 +114,8 @@ export async function checkOperatorCommands(): Promise<void> {
   await waitFor(async () => ((await run('bin/tps', ['diagnose'], { quiet: true })).code === 0 ? true : undefined), 120_000, () => 'bin/tps diagnose to find nothing serious once the stack recovered');
   const dlq = await run('bin/tps', ['dlq', 'list']);
   expect(dlq.code === 0 && /fast\.lookup/.test(dlq.out), 'bin/tps dlq list should show the poison job dead-lettered earlier');
-  // A scenario end to end: steady-state check, a fault on service-c, its end, recovery measured.
-  const scenario = await run('bin/tps', ['chaos', 'run', 'latency-spike', '--speed', '20'], { timeoutMs: 240_000 });
-  expect(scenario.code === 0 && /steady/i.test(scenario.out), `bin/tps chaos run latency-spike should finish steady (exit ${scenario.code})`);
+  // Scenarios (tps chaos run) set the same process faults as make chaos above, through the same
+  // tps_chaos bucket: scenarios-run.test.ts runs them natively, within the CI budget.
 }
 
 export async function checkScale(submitted: string[]): Promise<void> {
