@@ -120,7 +120,8 @@ describe('tps config', () => {
     expect((await config('set', 'pool.slow.max-slots', 'lots')).stderr).toContain('pool.slow.max-slots takes a whole number, 1..64 or off; got "lots"');
     expect((await config('set', 'pool.deep.slots', '4')).stderr).toContain('unknown parameter "pool.deep.slots"');
     expect((await tps(['autoscaler', 'enable'], env)).code).toBe(0);
-  });
+    // A dozen tps commands, two waiting for the workers' heartbeats: a deadline against a hang (a loaded CI ran past 30 s).
+  }, 90_000);
 
   it('refuses a bad parameter or value before changing anything', async () => {
     const outOfRange = await config('set', 'breaker.error-percent', '150');
