@@ -22,6 +22,7 @@ export const commands: Record<string, CommandEntry> = {
   chaos: { summary: 'Break things on purpose: set, clear, list, reset faults (each expires), the catalogue, run scenarios', load: () => import('./commands/chaos.ts') },
   load: { summary: 'Open-model load on the ingress: fixed arrival rate, live progress, summary, ledger', load: () => import('./commands/load.ts') },
   audit: { summary: 'From a load ledger: every accepted job completed, dead-lettered, in flight or lost', load: () => import('./commands/audit.ts') },
+  capacity: { summary: 'A capacity plan from the history in Prometheus: load at 3, 6, 12 months, workers, queues, CPU, memory, cost (lab 3.5)', load: () => import('./commands/capacity.ts') },
   lab: { summary: 'The certification labs: list, start, status, hint, answer, check, solve, report, stop', load: () => import('./commands/lab.ts') },
   exam: { summary: 'The practical exams: tps exam 2 stages "Monday morning" and grades it', load: () => import('./commands/exam.ts') },
   quiz: { summary: 'The Level 1 self-assessment: 20 questions from the handbook, 80 % to pass', load: () => import('./commands/quiz.ts') },

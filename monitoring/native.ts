@@ -75,7 +75,8 @@ export function prometheusArgs(configFile: string, dataDir: string, port: number
   return [
     `--config.file=${configFile}`,
     `--storage.tsdb.path=${dataDir}`,
-    '--storage.tsdb.retention.time=31d',
+    // 100 days: the 30-day SLO windows, and lab 3.5's three months of history (a few MB); the size cap bounds a long-running laptop.
+    '--storage.tsdb.retention.time=100d',
     '--storage.tsdb.retention.size=1GB',
     `--web.listen-address=127.0.0.1:${port}`,
     '--enable-feature=exemplar-storage',

@@ -79,7 +79,7 @@ compose_tps() {
   compose_load_history
 }
 
-# A command that left a history in .tps/compose/history/ (`tps exam 2 start`): Prometheus' own
+# A command that left a history in .tps/compose/history/ (`tps exam 2 start`, `tps lab start 3.5`): Prometheus' own
 # image loads it into its volume (service prometheus-history, prometheus/load-history.sh), then
 # the hand-off is removed. On failure the files stay, to retry by hand.
 compose_load_history() {
@@ -87,8 +87,8 @@ compose_load_history() {
   [ -f "$_history/request.env" ] || return 0
   # shellcheck disable=SC2086
   if ! (cd "$stack_root" && $_compose ${_project:+-p "$_project"} --profile tools run --rm --no-deps -T prometheus-history); then
-    echo "tps: loading the weekend into Prometheus failed (the exam runs on the live residue); retry: $_compose --profile tools run --rm prometheus-history" >&2
+    echo "tps: loading the history into Prometheus failed (the lab runs on the live system alone); retry: $_compose --profile tools run --rm prometheus-history" >&2
     return 1
   fi
-  rm -f "$_history/request.env" "$_history/weekend.om"
+  rm -f "$_history/request.env" "$_history/history.om"
 }

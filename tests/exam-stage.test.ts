@@ -2,32 +2,25 @@
 // incident's history in the data folder `make up` gives Prometheus, then the recording rules over
 // it, so the panels built on recorded series (memory per role) show the weekend too. Without a
 // Prometheus the exam says the history is not staged.
-import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, expect, it } from 'vitest';
-import { requireBinary } from '#platform/binaries.ts';
-import { nativePrometheusConfig, nativePrometheusDir, prometheusArgs, writePrometheusConfig } from '#monitoring/native.ts';
-import { waitFor } from '#devenv/nats-server.ts';
+import { nativePrometheusDir } from '#monitoring/native.ts';
 import { unusedPort } from '#devenv/ports.ts';
+import { startPrometheus, type TestPrometheus } from '#devenv/prometheus.ts';
 import { waitForHistory } from '#operator/exam/backfill.ts';
 import { stageWeekend } from '#operator/exam/stage.ts';
 
-const prometheusBinary = requireBinary('prometheus', 'Run `scripts/bootstrap.sh --with-prometheus`.');
 const stateDir = mkdtempSync(path.join(os.tmpdir(), 'tps-exam-stage-'));
-let server: { url: string; process: ChildProcess };
+let server: TestPrometheus;
 
 beforeAll(async () => {
-  const dir = nativePrometheusDir(stateDir);
-  const config = writePrometheusConfig(dir, nativePrometheusConfig(dir, [], { intervalMs: 5_000 }));
-  const port = await unusedPort();
-  server = { url: `http://127.0.0.1:${port}`, process: spawn(prometheusBinary, prometheusArgs(config, path.join(dir, 'data'), port), { stdio: 'ignore' }) };
-  await waitFor(() => fetch(`${server.url}/-/ready`).then((r) => r.ok || undefined, () => undefined), 30_000, () => 'Prometheus ready');
+  server = await startPrometheus(nativePrometheusDir(stateDir));
 }, 40_000);
 
 afterAll(async () => {
-  if (server && server.process.exitCode === null) await new Promise((resolve) => { server.process.once('exit', resolve); server.process.kill('SIGTERM'); });
+  await server?.stop();
   rmSync(stateDir, { recursive: true, force: true });
 }, 30_000);
 
@@ -66,12 +59,13 @@ it('leaves the weekend in the hand-off folder when Prometheus keeps its data els
   const note = await stageWeekend('capped-autoscaler', { stateDir: elsewhere, prometheusUrl: server.url, handoffDir, instanceOf: (role) => `${role}:1234` });
   expect(note).toMatch(/^history: the weekend \(.+Z to .+Z\) is written; bin\/tps loads it into Prometheus when this command ends/);
   const request = Object.fromEntries(readFileSync(path.join(handoffDir, 'request.env'), 'utf8').trim().split('\n').map((l) => l.split('=') as [string, string]));
-  expect(Object.keys(request)).toEqual(['START', 'END', 'AT']);
+  expect(Object.keys(request)).toEqual(['START', 'END', 'AT', 'BLOCK_HOURS', 'RULES']);
+  expect([request.BLOCK_HOURS, request.RULES]).toEqual(['24', '1']);
   const [start, end, at] = [request.START, request.END, request.AT].map(Number) as [number, number, number];
   expect(end - start).toBe(60 * 3_600);
   expect(at).toBe(end - 3_600);
   expect(Date.now() / 1000 - end).toBeGreaterThan(3 * 3_600); // older than Prometheus' head block
-  const history = readFileSync(path.join(handoffDir, 'weekend.om'), 'utf8');
+  const history = readFileSync(path.join(handoffDir, 'history.om'), 'utf8');
   expect(history.endsWith('# EOF\n')).toBe(true);
   expect(history).toMatch(/\nup\{job="autoscaler",instance="autoscaler:1234"\} 1 \d+/);
   rmSync(elsewhere, { recursive: true, force: true });

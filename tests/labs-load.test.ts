@@ -16,7 +16,8 @@ import { quickAutoscaler, untilPassed } from '#devenv/lab-runs.ts';
 let run: CliStack;
 let stack: Stack;
 let env: Record<string, string>;
-const lab = (...args: string[]) => tps(['lab', ...args], env);
+// A solve runs loads and waits for checks (minutes under a loaded CI), past tps()'s default 60 s.
+const lab = (...args: string[]) => tps(['lab', ...args], env, { timeoutMs: args[0] === 'solve' ? 240_000 : 60_000 });
 
 beforeAll(async () => {
   // The PromQL checks ask this stack's Prometheus (the supervisor started it).

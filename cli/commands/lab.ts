@@ -15,7 +15,8 @@ import { openControlStore } from '#platform/control/store.ts';
 import { recentEvents } from '#platform/nats/recent-events.ts';
 import { openDlqOperations } from '#platform/dlq/operations.ts';
 import { parameterOperations } from '#platform/params/operations.ts';
-import { stageWeekend, weekendWindow } from '#operator/exam/stage.ts';
+import { stageWeekend, weekendWindow, type StageOptions } from '#operator/exam/stage.ts';
+import { stageGrowth } from '#operator/capacity/stage.ts';
 import { stageDeadLetters } from '#operator/exam/dead-letters.ts';
 import type { NatsConnection } from '#platform/nats/connect.ts';
 import { stateDir } from '#platform/paths.ts';
@@ -57,21 +58,22 @@ function lab(id: string | undefined): Lab {
 function stackOf(): LabStack {
   const config = loadConfig();
   const targets = config.operator.targets ? parseTargets(config.operator.targets) : nativeTargets(config.stateDir);
-  return { stateDir: stateDir(config.stateDir), targets, by: operator(), prometheusUrl: config.operator.prometheusUrl };
+  const prometheusUrl = config.operator.prometheusUrl;
+  const stage = { stateDir: stateDir(config.stateDir), prometheusUrl, handoffDir: config.operator.historyDir, instanceOf: instanceOf(targets) };
+  return {
+    stateDir: stateDir(config.stateDir), targets, by: operator(), prometheusUrl,
+    stageHistory: (kind, incident, progress) => (kind === 'growth' ? stageGrowth : (o: StageOptions) => stageWeekend(incident, o))({ ...stage, ...(progress ? { progress } : {}) }),
+  };
 }
 
 async function natsParts(nc: NatsConnection): Promise<Omit<LabStack, 'stateDir' | 'targets' | 'by'>> {
   const config = loadConfig();
-  const prometheusUrl = config.operator.prometheusUrl;
   return {
     chaos: openChaosControl({ config, logger: createLogger('tps', { ...config, log: { level: 'warn' } }), nc }),
     control: controlOperations(nc, await openControlStore(nc), config.autoscaler.enabled),
     dlq: await openDlqOperations(nc),
     params: parameterOperations(nc, await openControlStore(nc)),
     stageDeadLetters: (spec, by) => { const { end } = weekendWindow(); return stageDeadLetters(nc, spec, { from: new Date(end.getTime() - 24 * 3_600_000), to: end }, by); },
-    stageHistory: (incident, progress) => stageWeekend(incident, {
-      stateDir: stateDir(config.stateDir), prometheusUrl, handoffDir: config.operator.historyDir, instanceOf: instanceOf(stackOf().targets), ...(progress ? { progress } : {}),
-    }),
     events: (subject, since) => recentEvents(nc, subject, { sinceMs: Date.now() - since.getTime() + 1_000, limit: 10_000 }),
   };
 }

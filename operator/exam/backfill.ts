@@ -8,7 +8,7 @@
 // Blocks may overlap each other and the TSDB's own (2.39+ merges them), but backfilled data must
 // end at least 3 hours before now: the storage docs call backfilling "the last 3 hours (the current
 // head block)" unsafe, that range being still in memory and changing; backfill() refuses it.
-// Backfilled blocks obey the server's retention (31 d for `make up` and compose): a weekend stays.
+// Backfilled blocks obey the server's retention (100 d for `make up` and compose): lab 3.5's 90 days stay.
 import { execFile } from 'node:child_process';
 import { cp, mkdir, mkdtemp, readdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
@@ -56,16 +56,17 @@ async function moveBlock(from: string, to: string): Promise<void> {
  * Writes the text to a temp file, runs promtool create-blocks-from openmetrics into a temp dir,
  * moves the blocks into dataDir; returns the block directory names. Blocks of up to a day
  * (--max-block-duration, a hidden flag of promtool 2.42): promtool parses the whole input once per
- * block, so 2-hour blocks made a 60-hour history take ten times longer.
+ * block, so 2-hour blocks made a 60-hour history take ten times longer; months of history take
+ * longer blocks still (retention removes a block whole, when its newest sample is too old).
  */
-export async function backfill(openMetrics: string, opts: { dataDir: string; promtool?: string }): Promise<{ blocks: string[] }> {
+export async function backfill(openMetrics: string, opts: { dataDir: string; promtool?: string; /** default 24 */ maxBlockHours?: number }): Promise<{ blocks: string[] }> {
   const promtool = opts.promtool ?? findBinary('promtool');
   if (!promtool) throw new BackfillError(`promtool is not installed: ${installHint}`);
   const work = await mkdtemp(path.join(os.tmpdir(), 'tps-backfill-'));
   try {
     const [input, output] = [path.join(work, 'history.om'), path.join(work, 'blocks')];
     await writeFile(input, openMetrics);
-    await run(promtool, ['tsdb', 'create-blocks-from', 'openmetrics', '--quiet', '--max-block-duration=24h', input, output]);
+    await run(promtool, ['tsdb', 'create-blocks-from', 'openmetrics', '--quiet', `--max-block-duration=${opts.maxBlockHours ?? 24}h`, input, output]);
     const blocks = (await readdir(output)).filter((name) => blockName.test(name)).sort();
     const metas = await Promise.all(blocks.map(async (b) => JSON.parse(await readFile(path.join(output, b, 'meta.json'), 'utf8')) as { maxTime: number }));
     const last = Math.max(...metas.map((m) => m.maxTime));

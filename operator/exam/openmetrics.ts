@@ -2,6 +2,7 @@
 // step: counters as running totals that never fall, histograms with cumulative buckets and
 // le="+Inf" equal to _count, samples in time order with timestamps in seconds, then `# EOF`.
 import { latencyBuckets, type MetricDef } from '#platform/metrics.ts';
+import { roleSpecs, type RoleName } from '#platform/roles.ts';
 
 export type Labels = Readonly<Record<string, string>>;
 /** One step of a histogram: the step's observations per bucket (cumulative over `le`, in the family's bucket order), their sum and count. */
@@ -64,3 +65,22 @@ export function openMetricsText(families: readonly TextFamily[], timestamps: rea
   return `${out.join('')}# EOF\n`;
 }
 
+
+/** A series as the generators give it: without its labels, which `add` completes. */
+export type RoleSeries = Omit<Extract<TextSeries, { values: unknown }>, 'labels'> | Omit<Extract<TextSeries, { observed: unknown }>, 'labels'>;
+
+/**
+ * Families collected as Prometheus would have scraped them: each series of a role gets the
+ * `job` (the role) and `instance` labels of its scrape target (`instanceOf`, default 127.0.0.1
+ * and the role's default port).
+ */
+export function roleFamilies(instanceOf?: (role: RoleName) => string | undefined): { add: (def: MetricDef, role: RoleName, labels: Labels, series: RoleSeries) => void; families: () => TextFamily[] } {
+  const families = new Map<string, { def: MetricDef; series: TextSeries[] }>();
+  const add = (def: MetricDef, role: RoleName, labels: Labels, series: RoleSeries) => {
+    const family = families.get(def.name) ?? { def, series: [] };
+    families.set(def.name, family);
+    const instance = instanceOf?.(role) ?? `127.0.0.1:${roleSpecs.find((r) => r.name === role)?.port}`;
+    family.series.push({ ...series, labels: { ...labels, job: role, instance } } as TextSeries);
+  };
+  return { add, families: () => [...families.values()] };
+}

@@ -1,11 +1,12 @@
-// Stages the weekend of the Level 2 exam in Prometheus: the incident's history (weekend-history.ts)
-// backfilled as TSDB blocks into its data folder, then, once Prometheus serves it, the recording
-// rules over it (so the panels built on them show the weekend too). Natively this process does it
-// all (the data folder is .tps/prometheus/data). In compose Prometheus keeps its data in its own
-// volume, which only its image's user may write: the tools container leaves the history in the
-// hand-off folder (TPS_HISTORY_DIR) and bin/tps, once the command ends, has the
-// `prometheus-history` service (Prometheus' own image, prometheus/load-history.sh) load it.
-// Without a Prometheus the exam still runs on the live residue, and says so.
+// Stages a history in Prometheus: the Level 2 exam's weekend (weekend-history.ts) or lab 3.5's
+// three months of growth (operator/capacity/growth-history.ts), backfilled as TSDB blocks into its
+// data folder, then, once Prometheus serves it, the recording rules over it where asked (so the
+// panels built on them show it too). Natively this process does it all (the data folder is
+// .tps/prometheus/data). In compose Prometheus keeps its data in its own volume, which only its
+// image's user may write: the tools container leaves the history in the hand-off folder
+// (TPS_HISTORY_DIR) and bin/tps, once the command ends, has the `prometheus-history` service
+// (Prometheus' own image, prometheus/load-history.sh) load it.
+// Without a Prometheus the lab still runs on the live system, and says so.
 import { existsSync, readdirSync } from 'node:fs';
 import { rename, writeFile, mkdir } from 'node:fs/promises';
 import path from 'node:path';
@@ -24,6 +25,12 @@ export function weekendWindow(now = Date.now()): { start: Date; end: Date } {
   return { start: new Date(end.getTime() - hours * 3_600_000), end };
 }
 
+/** A window of `hours` ending `endsAgoMs` before now. */
+export const historyWindow = (lengthHours: number, now = Date.now()): { start: Date; end: Date } => {
+  const end = new Date(now - endsAgoMs);
+  return { start: new Date(end.getTime() - lengthHours * 3_600_000), end };
+};
+
 export type StageOptions = {
   stateDir: string; prometheusUrl: string; progress?: (line: string) => void;
   /** Compose: where to leave the history for bin/tps to load (TPS_HISTORY_DIR). */
@@ -32,35 +39,45 @@ export type StageOptions = {
   instanceOf?: (role: RoleName) => string | undefined;
 };
 
+/** What to stage: its name in messages, the window, the text, promtool's block length, whether the rules are backfilled over it. */
+export type HistorySpec = { what: string; start: Date; end: Date; openMetrics: () => string; blockHours: number; rules: boolean };
+
 /** The compose hand-off: the OpenMetrics text and, written last (its presence means complete),
- * the window to backfill the rules over. prometheus/load-history.sh reads both. */
-async function handOff(dir: string, openMetrics: string, start: Date, end: Date): Promise<void> {
+ * the request prometheus/load-history.sh reads: window, moment to wait for, block length, rules. */
+async function handOff(dir: string, spec: HistorySpec): Promise<void> {
   const seconds = (d: Date) => Math.floor(d.getTime() / 1000);
   await mkdir(dir, { recursive: true });
-  await writeFile(path.join(dir, 'weekend.om'), openMetrics);
+  await writeFile(path.join(dir, 'history.om'), spec.openMetrics());
   const request = path.join(dir, 'request.env');
-  await writeFile(`${request}.tmp`, `START=${seconds(start)}\nEND=${seconds(end)}\nAT=${seconds(end) - 3_600}\n`);
+  await writeFile(`${request}.tmp`, `START=${seconds(spec.start)}\nEND=${seconds(spec.end)}\nAT=${seconds(spec.end) - 3_600}\nBLOCK_HOURS=${spec.blockHours}\nRULES=${spec.rules ? 1 : 0}\n`);
   await rename(`${request}.tmp`, request);
+}
+
+/** Backfills `spec` into the Prometheus at opts.prometheusUrl, or hands it off (compose); says what it did. */
+export async function stageHistory(spec: HistorySpec, opts: StageOptions): Promise<string> {
+  const ready = await fetch(`${opts.prometheusUrl}/-/ready`, { signal: AbortSignal.timeout(2_000) }).then((r) => r.ok, () => false);
+  if (!ready) return `history: not staged: no Prometheus at ${opts.prometheusUrl} (install it with scripts/bootstrap.sh --with-prometheus, then make up); the live system is all there is`;
+  const dataDir = path.join(nativePrometheusDir(opts.stateDir), 'data');
+  const span = `${spec.start.toISOString().slice(0, 16)}Z to ${spec.end.toISOString().slice(0, 16)}Z`;
+  if (!existsSync(dataDir)) {
+    if (!opts.handoffDir) return `history: not staged: Prometheus' data folder is not here (${dataDir}) and no TPS_HISTORY_DIR is set; the live system is all there is`;
+    await handOff(opts.handoffDir, spec);
+    return `history: ${spec.what} (${span}) is written; bin/tps loads it into Prometheus when this command ends (by hand: docker compose --profile tools run --rm prometheus-history)`;
+  }
+  opts.progress?.(`history: writing ${spec.what} (${span}) into Prometheus`);
+  const { blocks } = await backfill(spec.openMetrics(), { dataDir, maxBlockHours: spec.blockHours });
+  opts.progress?.('history: waiting for Prometheus to load it (it reloads its blocks every minute)');
+  // last_over_time: lab 3.5's samples are 30 min apart, beyond an instant query's 5-min lookback.
+  await waitForHistory(opts.prometheusUrl, 'last_over_time(up[1h])', { at: new Date(spec.end.getTime() - 3_600_000), timeoutMs: 150_000 });
+  if (!spec.rules) return `history: ${spec.what} backfilled into Prometheus (${blocks.length} blocks)`;
+  const ruleFiles = readdirSync(monitoringPaths.rules).filter((f) => f.endsWith('.yml')).map((f) => path.join(monitoringPaths.rules, f));
+  const rules = await backfillRules({ prometheusUrl: opts.prometheusUrl, start: spec.start, end: spec.end, ruleFiles, dataDir });
+  return `history: ${spec.what} backfilled into Prometheus (${blocks.length} blocks of samples, ${rules.blocks.length} of recording rules; the rules' blocks show within a minute)`;
 }
 
 export async function stageWeekend(incident: string, opts: StageOptions): Promise<string> {
   if (!(incidents as readonly string[]).includes(incident)) return `history: not staged (no weekend for incident "${incident}")`;
-  const ready = await fetch(`${opts.prometheusUrl}/-/ready`, { signal: AbortSignal.timeout(2_000) }).then((r) => r.ok, () => false);
-  if (!ready) return `history: not staged: no Prometheus at ${opts.prometheusUrl} (install it with scripts/bootstrap.sh --with-prometheus, then make up); the live system still shows the residue`;
-  const dataDir = path.join(nativePrometheusDir(opts.stateDir), 'data');
   const { start, end } = weekendWindow();
-  const history = () => weekendHistory({ incident: incident as Incident, end, hours, ...(opts.instanceOf ? { instanceOf: opts.instanceOf } : {}) });
-  const span = `${start.toISOString().slice(0, 16)}Z to ${end.toISOString().slice(0, 16)}Z`;
-  if (!existsSync(dataDir)) {
-    if (!opts.handoffDir) return `history: not staged: Prometheus' data folder is not here (${dataDir}) and no TPS_HISTORY_DIR is set; the live system still shows the residue`;
-    await handOff(opts.handoffDir, history(), start, end);
-    return `history: the weekend (${span}) is written; bin/tps loads it into Prometheus when this command ends (by hand: docker compose --profile tools run --rm prometheus-history)`;
-  }
-  opts.progress?.(`history: writing the weekend (${span}) into Prometheus`);
-  const { blocks } = await backfill(history(), { dataDir });
-  opts.progress?.('history: waiting for Prometheus to load it (it reloads its blocks every minute)');
-  await waitForHistory(opts.prometheusUrl, 'up', { at: new Date(end.getTime() - 3_600_000), timeoutMs: 150_000 });
-  const ruleFiles = readdirSync(monitoringPaths.rules).filter((f) => f.endsWith('.yml')).map((f) => path.join(monitoringPaths.rules, f));
-  const rules = await backfillRules({ prometheusUrl: opts.prometheusUrl, start, end, ruleFiles, dataDir });
-  return `history: the weekend backfilled into Prometheus (${blocks.length} blocks of samples, ${rules.blocks.length} of recording rules; the rules' blocks show within a minute)`;
+  const openMetrics = () => weekendHistory({ incident: incident as Incident, end, hours, ...(opts.instanceOf ? { instanceOf: opts.instanceOf } : {}) });
+  return stageHistory({ what: 'the weekend', start, end, openMetrics, blockHours: 24, rules: true }, opts);
 }

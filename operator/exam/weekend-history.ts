@@ -16,7 +16,7 @@ import { chainServices, jobCatalogue, route, type ChainService, type JobType } f
 import { knownLabels, latencyBuckets, metrics, type MetricDef } from '#platform/metrics.ts';
 import { maxDeliver, poolDefinitions, poolNames, workerRole, type Pool } from '#platform/pools.ts';
 import { roleSpecs, type RoleName } from '#platform/roles.ts';
-import { openMetricsText, type HistogramStep, type Labels, type TextSeries } from './openmetrics.ts';
+import { openMetricsText, roleFamilies, type HistogramStep, type Labels, type RoleSeries } from './openmetrics.ts';
 
 export const incidents = ['slow-downstream', 'leaking-worker', 'capped-autoscaler'] as const;
 export type Incident = (typeof incidents)[number];
@@ -72,10 +72,10 @@ type Step = { t: number; hour: number; trend: number; load: number; severity: nu
 /** One pool at one step; rates per second. */
 type PoolStep = Step & { accepted: number; rejected: number; slots: number; busy: number; depth: number; slowdown: number; fail: number; dead: number; dlq: number; pinned: boolean };
 type Weekend = { incident: Incident; steps: Step[]; step: number; pools: Record<Pool, PoolStep[]>; rnd: () => number };
-type Add = (def: MetricDef, role: RoleName, labels: Labels, series: Omit<Extract<TextSeries, { values: unknown }>, 'labels'> | Omit<Extract<TextSeries, { observed: unknown }>, 'labels'>) => void;
+type Add = (def: MetricDef, role: RoleName, labels: Labels, series: RoleSeries) => void;
 
 /** mulberry32: a small seeded PRNG (the same seed, the same weekend). */
-function seeded(seed: number): () => number {
+export function seeded(seed: number): () => number {
   let a = seed >>> 0;
   return () => {
     a = (a + 0x6d2b79f5) >>> 0;
@@ -227,16 +227,10 @@ export function weekendHistory(opts: WeekendOptions): string {
   const rnd = seeded(o.seed);
   const steps = timeline(o, rnd);
   const w: Weekend = { incident: o.incident, steps, step: o.stepSeconds, rnd, pools: Object.fromEntries(poolNames.map((p) => [p, poolSteps(p, o.incident, steps, o.stepSeconds, rnd)])) as Record<Pool, PoolStep[]> };
-  const families = new Map<string, { def: MetricDef; series: TextSeries[] }>();
-  const add: Add = (def, role, labels, series) => {
-    const family = families.get(def.name) ?? { def, series: [] };
-    families.set(def.name, family);
-    const instance = opts.instanceOf?.(role) ?? `127.0.0.1:${roleSpecs.find((r) => r.name === role)?.port}`;
-    family.series.push({ ...series, labels: { ...labels, job: role, instance } });
-  };
+  const { add, families } = roleFamilies(opts.instanceOf);
   processSeries(w, add);
   for (const pool of poolNames) poolSeries(w, add, pool);
   chainSeries(w, add);
   autoscalerSeries(w, add);
-  return openMetricsText([...families.values()], steps.map((s) => s.t));
+  return openMetricsText(families(), steps.map((s) => s.t));
 }

@@ -7,6 +7,7 @@
 import { readFileSync } from 'node:fs';
 import { parse as parseYaml } from 'yaml';
 import { z } from 'zod';
+import { isFailure, prometheusApi } from '#operator/prometheus-api.ts';
 import type { Probe } from './lab-schema.ts';
 import { learnerFile } from './lab-state.ts';
 import type { ProbeResult } from './probe-result.ts';
@@ -68,15 +69,13 @@ export function runnable(expr: string): string {
     .replace(/(\w+)\s*=~?\s*"\$\{?\w+(:\w+)?\}?"/g, '$1=~".+"');
 }
 
-type QueryAnswer = { status?: string; error?: string; data?: { result?: unknown[] } };
+type QueryAnswer = { result?: unknown[] };
 
-async function ask(prometheusUrl: string, expr: string): Promise<QueryAnswer | string> {
-  try {
-    const res = await fetch(`${prometheusUrl}/api/v1/query`, { method: 'POST', body: new URLSearchParams({ query: runnable(expr) }), signal: AbortSignal.timeout(5_000) });
-    return await res.json() as QueryAnswer;
-  } catch (err) {
-    return `Prometheus does not answer at ${prometheusUrl} (${(err as Error).message})`;
-  }
+/** The query's result, a refusal (a bad query) as `{ refused }`, or why Prometheus could not be asked. */
+async function ask(prometheusUrl: string, expr: string): Promise<QueryAnswer | { refused: string } | string> {
+  const answer = await prometheusApi<QueryAnswer>(prometheusUrl, '/api/v1/query', { query: runnable(expr) });
+  if (!isFailure(answer)) return answer;
+  return answer.failed === 'refused' ? { refused: answer.reason.replace(/^Prometheus refused \/api\/v1\/query: /, '') } : answer.reason;
 }
 
 const traceOrLog = /jaeger|:16686|\/explore|trace|\blogs?\b|loki/i;
@@ -115,8 +114,8 @@ export async function dashboardResult(probe: DashboardProbe, stateDir: string | 
           if (metricStems(expr).size === 0) { problems.push(`${p.title}: ${expr} reads no TPS Lab metric (tps_*)`); continue; }
           const answer = await ask(prometheusUrl, expr);
           if (typeof answer === 'string') return { holds: false, reason: answer };
-          if (answer.status !== 'success') problems.push(`${p.title}: Prometheus refuses ${expr} (${answer.error ?? 'error'})`);
-          else if ((answer.data?.result?.length ?? 0) === 0) problems.push(`${p.title}: ${expr} returns no data now`);
+          if ('refused' in answer) problems.push(`${p.title}: Prometheus refuses ${expr} (${answer.refused})`);
+          else if ((answer.result?.length ?? 0) === 0) problems.push(`${p.title}: ${expr} returns no data now`);
         }
       }
       const count = panels.reduce((n, p) => n + p.exprs.length, 0);
@@ -158,7 +157,7 @@ export async function alertRulesResult(probe: AlertRulesProbe, stateDir: string 
     if (![...metricStems(a.expr)].some((m) => shown.has(m))) problems.push(`${a.alert}: watches no metric the dashboard shows`);
     const answer = await ask(prometheusUrl, a.expr);
     if (typeof answer === 'string') return { holds: false, reason: answer };
-    if (answer.status !== 'success') problems.push(`${a.alert}: Prometheus refuses ${a.expr} (${answer.error ?? 'error'})`);
+    if ('refused' in answer) problems.push(`${a.alert}: Prometheus refuses ${a.expr} (${answer.refused})`);
   }
   return problems.length === 0 ? { holds: true, measured: `${alerts.length} alerts, each valid and on a dashboard metric` } : { holds: false, reason: problems.slice(0, 3).join('; ') + (problems.length > 3 ? `; and ${problems.length - 3} more` : '') };
 }

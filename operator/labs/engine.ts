@@ -9,11 +9,15 @@ import { setUp, type SetupOptions } from './setup.ts';
 
 export { LabError, type LabStack } from './lab-stack.ts';
 
+/** Probes that read only the learner's answers, or Prometheus' history (lab 3.5 plans from it). */
+const offline = new Set(['answer', 'text', 'forecast', 'held']);
+const readsRoles = (lab: Lab) => singleProbes(lab.checks.map((c) => c.probe)).some((p) => !offline.has(p.kind));
+
 export async function startLab(lab: Lab, stack: LabStack, opts: SetupOptions & { speed?: number } = {}): Promise<LabRun> {
   const running = activeRun(stack.stateDir);
   if (running && running.id !== lab.id) throw new LabError(`lab ${running.id} is in progress; \`tps lab stop\` it first (one lab at a time)`);
   if (running) await stopLab(lab, stack);
-  if (stack.targets.length === 0) throw new LabError('TPS Lab is not running here: start it first (make up, or docker-compose up)');
+  if (stack.targets.length === 0 && readsRoles(lab)) throw new LabError('TPS Lab is not running here: start it first (make up, or docker-compose up)');
   const { choices, faults, restore, submit } = await setUp(lab, stack, opts);
   const run: LabRun = {
     id: lab.id, startedAt: new Date().toISOString(), choices, faults, restore, speed: opts.speed ?? 1, answers: {}, held: {}, hintsShown: {},

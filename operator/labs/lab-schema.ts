@@ -58,10 +58,15 @@ const solveStep = z.discriminatedUnion('do', [
   /** Saves a file of the project (a model answer, e.g. labs/solutions/) into the labs state folder, as
    * the learner saves an export there. */
   z.object({ do: z.literal('save'), from: z.string().regex(/^labs\/solutions\/[\w.-]+$/, 'a file under labs/solutions/'), as: learnerFileName }),
+  /** Reads the capacity plan (what `tps capacity` prints) and answers every forecast check's figure. */
+  z.object({ do: z.literal('plan') }),
   /** `tps config set <parameter> <value>`: a live parameter, as the learner would change it. */
   z.object({ do: z.literal('config'), name: z.string().refine((n) => findParameter(n) !== undefined, 'a live parameter (tps config --help)'), value: z.string().min(1) }),
 ]);
 export type SolveStep = z.infer<typeof solveStep>;
+
+export const historyKinds = ['weekend', 'growth'] as const;
+export type HistoryKind = (typeof historyKinds)[number];
 
 export const labSchema = z.object({
   id,
@@ -94,9 +99,10 @@ export const labSchema = z.object({
     })).default([]),
     /** Who the setup's changes are recorded as (audit events, logs); may name a choice: "{oncall}". */
     by: z.string().min(1).optional(),
-    /** `weekend`: a history backfilled into Prometheus (operator/exam/weekend-history.ts) for the
-     * choice named `incident`, when Prometheus runs. */
-    history: z.enum(['weekend']).optional(),
+    /** A history backfilled into Prometheus, when it runs: `weekend`, the exam's weekend
+     * (operator/exam/weekend-history.ts) for the choice named `incident`; `growth`, three months
+     * of growing load (operator/capacity/growth-history.ts). */
+    history: z.enum(historyKinds).optional(),
     /** Live parameters the learner changes in the lab: `tps lab stop` removes their overrides, so
      * the system is as it was (`tps config reset`). */
     resets: z.array(z.string().refine((n) => findParameter(n) !== undefined, 'a live parameter (tps config --help)')).default([]),

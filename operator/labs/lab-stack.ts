@@ -3,6 +3,7 @@ import type { ControlOperations } from '#platform/control/operations.ts';
 import type { DlqOperations } from '#platform/dlq/operations.ts';
 import type { ParameterOperations } from '#platform/params/operations.ts';
 import type { DeadLetterSpec } from '#operator/exam/dead-letters.ts';
+import type { HistoryKind } from './lab-schema.ts';
 import type { ProbeSources } from './probes.ts';
 
 export class LabError extends Error {
@@ -23,8 +24,8 @@ export type LabChaos = {
  * does), the control plane (`tps scale`, `tps autoscaler`) and the events. */
 export type LabStack = ProbeSources & {
   stateDir: string; chaos?: LabChaos; control?: ControlOperations; dlq?: DlqOperations; params?: ParameterOperations; by: string;
-  /** Backfills the weekend of an exam's incident into Prometheus; says what it did. */
-  stageHistory?: (incident: string, progress?: (line: string) => void) => Promise<string>;
+  /** Backfills a history into Prometheus (an exam's weekend for its incident, lab 3.5's growth); says what it did. */
+  stageHistory?: (kind: HistoryKind, incident: string, progress?: (line: string) => void) => Promise<string>;
   /** Puts a staged history's dead letters into the DLQ; returns how many. */
   stageDeadLetters?: (spec: DeadLetterSpec, by: string) => Promise<number>;
 };

@@ -3,6 +3,7 @@
 // evaluation lives beside it in operator/labs/ (probes.ts routes them).
 import { z } from 'zod';
 import { roleNames } from '#platform/roles.ts';
+import { planQuantityNames } from '#operator/capacity/quantities.ts';
 
 export const id = z.string().regex(/^[\w.-]{1,40}$/, 'letters, digits, ".", "_" or "-"');
 
@@ -42,6 +43,14 @@ const answerProbe = z.object({
  * incident's list (operator/exam/weekend-history.ts). Holds with `atLeast` right and at most as
  * many wrong as right. */
 const abnormalProbe = z.object({ kind: z.literal('abnormal'), key: id, incident: id, atLeast: z.number().int().min(1).default(2) });
+
+/** A figure of the learner's capacity plan (`tps lab answer 3.5 load-12m=890`) against the
+ * grader's own plan from the same history in Prometheus (operator/capacity/): within `tolerance`
+ * (relative) of it; a `conservative` figure may lie above it (up to 1 + 3 x tolerance), never below. */
+const forecastProbe = z.object({
+  kind: z.literal('forecast'), key: id, quantity: z.enum(planQuantityNames),
+  tolerance: z.number().min(0).max(1).default(0.15), conservative: z.boolean().default(false),
+});
 
 /** The autoscaler is enabled and no pool is capped (tps_control). */
 const autoscalerFreeProbe = z.object({ kind: z.literal('autoscaler-free') });
@@ -128,7 +137,7 @@ const dashboardProbe = z.object({
  * by Prometheus, with a severity and a summary, each on a metric the dashboard shows. */
 const alertRulesProbe = z.object({ kind: z.literal('alert-rules'), file: learnerFileName, dashboard: learnerFileName, atLeast: z.number().int().min(1).default(3) });
 
-const singleProbes = [metricProbe, readyProbe, restartedProbe, prometheusProbe, dashboardProbe, alertRulesProbe, answerProbe, readingProbe, ratioProbe, eventProbe, heldProbe, abnormalProbe, autoscalerFreeProbe, textProbe, promqlProbe] as const;
+const singleProbes = [metricProbe, readyProbe, restartedProbe, prometheusProbe, dashboardProbe, alertRulesProbe, answerProbe, readingProbe, ratioProbe, eventProbe, heldProbe, abnormalProbe, autoscalerFreeProbe, textProbe, promqlProbe, forecastProbe] as const;
 export const singleProbe = z.discriminatedUnion('kind', [...singleProbes]);
 
 /** Every one of these at the same moment ("the queue stays under 80 % while the load runs"). */

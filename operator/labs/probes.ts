@@ -12,6 +12,7 @@ import { metricResult, ratioResult, readingResult, scrapeFor, type Scrape } from
 import { prometheusReady, promqlResult } from './promql-probe.ts';
 import { prometheusResult, restartedResult } from './recovery-probes.ts';
 import { alertRulesResult, dashboardResult } from './dashboard-probe.ts';
+import { forecastResult } from './forecast-probe.ts';
 import type { ProbeResult } from './probe-result.ts';
 
 export type { ProbeResult } from './probe-result.ts';
@@ -63,6 +64,7 @@ function single(p: SingleProbe, scrape: Scrape, ctx: ProbeContext): ProbeResult 
     case 'abnormal': return abnormalResult(p, ctx.run);
     case 'autoscaler-free': return autoscalerFreeResult(ctx.control);
     case 'text': return textResult(p, ctx.run);
+    case 'forecast': return forecastResult(p, ctx.run, ctx.prometheusUrl);
     case 'promql':
       if (ctx.prometheus && ctx.prometheusUrl) return promqlResult(p, ctx.run, ctx.prometheusUrl);
       return p.else ? single(p.else, scrape, ctx) : { holds: false, reason: 'this check needs Prometheus, which does not answer here' };

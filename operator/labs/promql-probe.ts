@@ -6,6 +6,7 @@
 import type { Probe } from './lab-schema.ts';
 import type { LabRun } from './lab-state.ts';
 import { compare, type ProbeResult } from './probe-result.ts';
+import { isFailure, prometheusApi } from '#operator/prometheus-api.ts';
 
 type PromqlProbe = Extract<Probe, { kind: 'promql' }>;
 
@@ -17,17 +18,14 @@ export async function prometheusReady(url: string | undefined): Promise<boolean>
 
 export const sinceDuration = (run: LabRun, now = Date.now()): string => `${Math.max(60, Math.ceil((now - Date.parse(run.startedAt)) / 1000))}s`;
 
-type Answer = { status: string; error?: string; data?: { resultType: string; result: Array<{ value?: [number, string] }> | [number, string] } };
+type Answer = { resultType: string; result: Array<{ value?: [number, string] }> | [number, string] };
 
 /** The query's value now: a scalar, or the largest value of the vector it returns. */
 async function query(url: string, expr: string): Promise<number | string> {
-  const res = await fetch(`${url}/api/v1/query`, { method: 'POST', body: new URLSearchParams({ query: expr }), signal: AbortSignal.timeout(5_000) }).catch((err: Error) => err);
-  if (res instanceof Error) return `Prometheus did not answer (${res.message})`;
-  const answer = await res.json().catch(() => undefined) as Answer | undefined;
-  if (!answer || answer.status !== 'success' || !answer.data) return `Prometheus refused the query: ${answer?.error ?? `HTTP ${res.status}`}`;
-  const { resultType, result } = answer.data;
-  if (resultType === 'scalar') return Number((result as [number, string])[1]);
-  const values = (result as Array<{ value?: [number, string] }>).map((s) => Number(s.value?.[1])).filter(Number.isFinite);
+  const answer = await prometheusApi<Answer>(url, '/api/v1/query', { query: expr });
+  if (isFailure(answer)) return answer.reason;
+  if (answer.resultType === 'scalar') return Number((answer.result as [number, string])[1]);
+  const values = (answer.result as Array<{ value?: [number, string] }>).map((s) => Number(s.value?.[1])).filter(Number.isFinite);
   return values.length ? Math.max(...values) : 'the query returns no data yet';
 }
 

@@ -3,6 +3,7 @@
 // own start time), so they hold however it was stopped and brought back: the supervisor, a chaos
 // fault, Docker's restart policy or `docker compose start`.
 import { scrapeAll, type Target } from '#operator/status/collect.ts';
+import { isFailure, prometheusApi } from '#operator/prometheus-api.ts';
 import { isInstanceOf } from '#operator/supervisor/role-instances.ts';
 import type { Probe } from './lab-schema.ts';
 import type { LabRun } from './lab-state.ts';
@@ -23,17 +24,11 @@ export async function restartedResult(probe: Extract<Probe, { kind: 'restarted' 
     : { holds: false, measured: `started ${clock(latest)}`, reason: `${probe.role} has run since ${clock(latest)}, before the lab started: it has not been stopped and brought back yet` };
 }
 
-type Answer<T> = { status: string; data?: T };
 type ActiveTarget = { health: string; lastScrape: string; labels?: Record<string, string>; scrapeUrl?: string };
 
 async function ask<T>(url: string, path: string): Promise<T | string> {
-  try {
-    const res = await fetch(`${url}${path}`, { signal: AbortSignal.timeout(3_000) });
-    const answer = await res.json() as Answer<T>;
-    return answer.status === 'success' && answer.data ? answer.data : `Prometheus answered ${path} with HTTP ${res.status}`;
-  } catch (err) {
-    return `Prometheus does not answer at ${url} (${(err as Error).message})`;
-  }
+  const answer = await prometheusApi<T>(url, path, undefined, 3_000);
+  return isFailure(answer) ? answer.reason : answer;
 }
 
 export async function prometheusResult(probe: Extract<Probe, { kind: 'prometheus' }>, url: string | undefined, run: LabRun, now = Date.now()): Promise<ProbeResult> {

@@ -59,7 +59,7 @@ export async function setUp(lab: Lab, stack: LabStack, opts: SetupOptions): Prom
   const restore = await setControl(lab, stack, choices, by);
   if (lab.setup.history) {
     const incident = choices.incident ?? '';
-    opts.progress?.(stack.stageHistory ? await stack.stageHistory(incident, opts.progress) : 'history: not staged (Prometheus is not reachable from here)');
+    opts.progress?.(stack.stageHistory ? await stack.stageHistory(lab.setup.history, incident, opts.progress) : 'history: not staged (Prometheus is not reachable from here)');
   }
   for (const d of lab.setup.deadLetters.filter((x) => applies(x.when, choices))) {
     if (!stack.stageDeadLetters) throw new LabError(`lab ${lab.id} stages dead letters and needs NATS`);

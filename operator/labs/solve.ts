@@ -9,6 +9,7 @@ import { answerLab, LabError, requireRun, type LabStack } from './engine.ts';
 import { setsControl } from './setup.ts';
 import { abnormalMetrics, incidents, type Incident } from '#operator/exam/weekend-history.ts';
 import { gradeLab } from './grade.ts';
+import { gradersPlan, planFigures } from './forecast-probe.ts';
 import type { Lab, SolveStep } from './lab-schema.ts';
 import { learnerFile, type LabRun } from './lab-state.ts';
 import { currentReading, singleProbes } from './probes.ts';
@@ -59,6 +60,22 @@ async function read({ lab, stack }: Solving): Promise<string> {
   return `read ${read.join(', ')}`;
 }
 
+/** A model answer saved where the learner saves an export. */
+function save(stack: LabStack, step: Extract<SolveStep, { do: 'save' }>): string {
+  const to = learnerFile(stack.stateDir, step.as);
+  mkdirSync(path.dirname(to), { recursive: true });
+  copyFileSync(path.join(projectRoot, step.from), to);
+  return `saved ${step.from} as ${to}`;
+}
+
+/** The plan's figures, as the learner reads them off `tps capacity`, for every forecast check. */
+async function plan({ lab, stack }: Solving): Promise<string> {
+  if (!stack.prometheusUrl) throw new LabError('the capacity plan needs Prometheus (TPS_PROMETHEUS_URL)');
+  const figures = planFigures(await gradersPlan(stack.prometheusUrl), singleProbes(lab.checks.map((c) => c.probe)));
+  answerLab(lab, stack.stateDir, figures);
+  return `answered from tps capacity: ${figures.join(', ')}`;
+}
+
 async function perform(solving: Solving, step: SolveStep): Promise<string> {
   const { lab, stack } = solving;
   const run = requireRun(lab, stack.stateDir, { active: true });
@@ -106,16 +123,14 @@ async function perform(solving: Solving, step: SolveStep): Promise<string> {
       const outcomes = await stack.dlq.replay({ filter: {}, all: true }, { ratePerSecond: 50, dryRun: false, by });
       return `replayed ${outcomes.length} DLQ entr${outcomes.length === 1 ? 'y' : 'ies'}`;
     }
-    case 'save': {
-      const to = learnerFile(stack.stateDir, step.as);
-      mkdirSync(path.dirname(to), { recursive: true });
-      copyFileSync(path.join(projectRoot, step.from), to);
-      return `saved ${step.from} as ${to}`;
-    }
+    case 'save':
+      return save(stack, step);
     case 'wait':
       return waitFor(solving, step);
     case 'read':
       return read(solving);
+    case 'plan':
+      return plan(solving);
   }
 }
 
