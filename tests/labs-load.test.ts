@@ -3,7 +3,7 @@
 // the reasons; `solve` (compressed with --speed) then `check` passes. The autoscaler reacts within
 // seconds here (AUTOSCALER_*), as the lab's `--speed` cannot shorten the system's own timers.
 // The stack runs Prometheus, so lab 2.2's PromQL check asks it (labs.test.ts: the same without),
-// and lab 3.3 runs the learner's dashboard queries in it.
+// lab 3.3 runs the learner's dashboard queries in it, and lab 3.4 reads its p99 from it.
 import { writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -114,4 +114,29 @@ describe('lab 3.3, custom dashboard', () => {
     expect(passed).toMatch(/PASSED, score 100 %/);
     expect((await lab('stop', '3.3')).code).toBe(0);
   }, 240_000);
+});
+
+describe('lab 3.4, performance', () => {
+  it('stages a p99 near 150 ms, fails each check with its reason, and passes once a cache meets the SLO at the same load with the fault on', async () => {
+    const start = await lab('start', '3.4');
+    expect(start.code, start.stderr).toBe(0);
+    expect((await tps(['chaos', 'list'], env)).stdout).toMatch(/service-b\s+latency\s+ms=160 jitter=0 ratio=0\.06/);
+    const idle = await lab('check', '3.4');
+    expect(idle.code).toBe(1);
+    expect(idle.stdout).toMatch(/FAIL {2}baseline .*the query returns no data yet: histogram_quantile\(0\.99, /);
+    expect(idle.stdout).toMatch(/FAIL {2}bottleneck .*no answer yet: tps lab answer 3\.4 bottleneck=<value>/);
+    expect(idle.stdout).toMatch(/FAIL {2}slo-met .*baseline has not held yet/);
+
+    const solved = await lab('solve', '3.4');
+    expect(solved.code, solved.stderr + solved.stdout).toBe(0);
+    expect(solved.stdout).toContain('baseline holds');
+    expect(solved.stdout).toContain('tps config set cache.service-b 30s');
+    expect(solved.stdout).toContain('slo-met holds');
+    const passed = await untilPassed(['lab', 'check', '3.4'], env);
+    expect(passed).toMatch(/pass {2}errors /);
+    expect(passed).toMatch(/PASSED, score 100 %/);
+    expect((await lab('stop', '3.4')).code).toBe(0);
+    expect((await tps(['chaos', 'list'], env)).stdout).not.toMatch(/service-b\s+latency/);
+    expect((await tps(['config', 'get', 'cache.service-b'], env)).stdout).not.toMatch(/30 ?s/);
+  }, 360_000);
 });

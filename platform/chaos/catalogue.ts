@@ -17,8 +17,9 @@ const ms = (max: number) => z.number().int().min(0).max(max);
 export const faultCatalogue = {
   latency: {
     kind: 'process',
-    description: 'Adds delay (ms ± jitter) to every request the target handles or makes.',
-    params: z.strictObject({ ms: ms(120_000).min(1), jitter: ms(60_000).default(0) }),
+    description: 'Adds delay (ms ± jitter) to the requests the target handles or makes: every one, or a random share (ratio).',
+    // ratio < 1: a few slow requests (a query missing its index) lift p99 and leave p50 alone (lab 3.4).
+    params: z.strictObject({ ms: ms(120_000).min(1), jitter: ms(60_000).default(0), ratio: z.number().min(0.01).max(1).default(1) }),
   },
   error_rate: {
     kind: 'process',

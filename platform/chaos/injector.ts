@@ -74,7 +74,7 @@ export async function startChaos(target: ChaosTarget, store: ChaosStore, deps: C
 async function disturb(faults: TargetFaults, bodyBytes: number, signal?: AbortSignal): Promise<void> {
   if (!faults.armed()) return;
   const latency = faults.get('latency');
-  if (latency) await sleep(Math.max(0, latency.ms + (Math.random() * 2 - 1) * latency.jitter), undefined, signal ? { signal } : undefined);
+  if (latency && (latency.ratio >= 1 || Math.random() < latency.ratio)) await sleep(Math.max(0, latency.ms + (Math.random() * 2 - 1) * latency.jitter), undefined, signal ? { signal } : undefined);
   const bandwidth = faults.get('bandwidth');
   if (bandwidth) await sleep(((bodyBytes + 512) * 8) / bandwidth.kbps, undefined, signal ? { signal } : undefined);
   if (faults.get('hang')) await (signal ? Promise.race([faults.hang.ended, abortPromise(signal)]) : faults.hang.ended);
