@@ -4,7 +4,7 @@
 // shorter hop timeout makes service-b give up on a slow service-c sooner), bad input is refused
 // before anything changes, every change is an audit event, and `reset` brings the start-up value back.
 // The cache and fallback of the chain (next-hop.ts) switched on live: service-c not called for a
-// cached answer, and jobs completing while service-c fails.
+// cached answer, and jobs completing while service-c fails. The pool levers, the queue size too.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { tps } from '#devenv/cli.ts';
 import { waitFor } from '#devenv/nats-server.ts';
@@ -121,6 +121,42 @@ describe('tps config', () => {
     expect((await config('set', 'pool.deep.slots', '4')).stderr).toContain('unknown parameter "pool.deep.slots"');
     expect((await tps(['autoscaler', 'enable'], env)).code).toBe(0);
     // A dozen tps commands, two waiting for the workers' heartbeats: a deadline against a hang (a loaded CI ran past 30 s).
+  }, 90_000);
+
+  it('sets the queue size through provisioning: the ingress refuses at it, a later provisioning keeps it, a size below the queue\'s depth is refused, reset gives it back', async () => {
+    type Lever = { name: string; setting: string; inForce: string; range: string };
+    const lever = async () => (JSON.parse((await config('get', 'pool.slow.queue', '--json')).stdout) as Lever[])[0];
+    const capacity = () => metricValue(stack.url('ingress'), /^tps_queue_capacity\{pool="slow"\}/);
+    expect(await lever()).toMatchObject({ setting: 'start-up value (SLOW_QUEUE_CAPACITY=200)', inForce: '200', range: '1..10000000' });
+    const since = Date.now();
+    const set = await config('set', 'pool.slow.queue', '50');
+    expect(set.code, set.stderr).toBe(0);
+    expect(set.stdout).toMatch(/updated +stream +JOBS_SLOW +\(max_msgs: 200 -> 50\)/);
+    expect(set.stdout).toContain('pool.slow.queue: 200 -> 50; the ingress refuses at it within');
+    await waitFor(async () => ((await capacity()) === 50 || undefined), 10_000, () => 'the ingress to read 50 off the stream');
+    expect((await lever())?.setting).toMatch(/^50 \(by .+ at \S+\)$/);
+    // `tps up` and `tps provision` provision with what was set live, not SLOW_QUEUE_CAPACITY.
+    expect((await tps(['provision'], env)).stdout).toMatch(/unchanged +stream +JOBS_SLOW\n/);
+    const events = await recentEvents<{ kind: string; name: string; from: number; to: number }>(stack.nc, 'tps.events.config.>', { sinceMs: Date.now() - since + 1_000, limit: 100 });
+    expect(events.map((e) => [e.kind, e.name, e.from, e.to])).toEqual([['config.set', 'pool.slow.queue', 200, 50]]);
+
+    // Jobs held in the queue by a slow service-c: a size below what it holds would delete them.
+    await injectFault(stack, { target: 'service-c', fault: 'latency', params: { ms: 20_000 }, durationMs: 60_000 });
+    await submit(stack, 'slow.report', 20);
+    await waitFor(async () => ((await metricValue(stack.url('ingress'), /^tps_queue_depth\{pool="slow"\}/)) >= 15 || undefined), 10_000, () => 'the slow queue to hold 15 jobs');
+    const shrink = await config('set', 'pool.slow.queue', '5');
+    expect(shrink.code).toBe(1);
+    expect(shrink.stderr).toContain('Provisioning refused: it would delete messages the streams hold');
+    expect(shrink.stderr).toMatch(/tps provision --queue slow=5 --force JOBS_SLOW=\d+/);
+    expect(await capacity()).toBe(50);
+    expect((await config('set', 'pool.slow.queue', 'lots')).stderr).toContain('pool.slow.queue takes a whole number, 1..10000000; got "lots"');
+    await stack.chaos.clear('service-c', 'latency', 'test');
+
+    const reset = await config('reset', 'pool.slow.queue');
+    expect(reset.code, reset.stderr).toBe(0);
+    expect(reset.stdout).toContain('pool.slow.queue: 50 -> 200 (the configured size)');
+    await waitFor(async () => ((await capacity()) === 200 || undefined), 10_000, () => 'the ingress back at 200');
+    expect((await lever())?.setting).toBe('start-up value (SLOW_QUEUE_CAPACITY=200)');
   }, 90_000);
 
   it('refuses a bad parameter or value before changing anything', async () => {

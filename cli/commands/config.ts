@@ -91,7 +91,7 @@ async function get(name: string | undefined, json: boolean): Promise<number> {
 /** A pool lever's set or reset: the owning command does it (and says what it did). */
 async function runPoolLever(lever: PoolLever, value: string | undefined, json: boolean): Promise<number> {
   const [command, ...args] = poolLeverCommand(lever, value, loadConfig());
-  const owner = command === 'scale' ? await import('./scale.ts') : await import('./autoscaler.ts');
+  const owner = command === 'scale' ? await import('./scale.ts') : command === 'provision' ? await import('./provision.ts') : await import('./autoscaler.ts');
   return owner.main([...args, ...(json ? ['--json'] : [])]);
 }
 

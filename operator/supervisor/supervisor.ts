@@ -8,8 +8,7 @@ import { childEnvironment, type Config } from '#platform/config.ts';
 import { createLogger, type Logger } from '#platform/logger.ts';
 import { removeOperatorEnv } from '#platform/nats/credentials.ts';
 import { connectNats } from '#platform/nats/connect.ts';
-import { provision } from '#platform/nats/provision.ts';
-import { declareTopology } from '#platform/nats/topology.ts';
+import { provisionWithOverrides } from '#platform/nats/queue-lever.ts';
 import { stateDir as resolveStateDir } from '#platform/paths.ts';
 import { defaultPorts } from '#platform/ports.ts';
 import type { RoleDefinition } from '#services/registry.ts';
@@ -184,7 +183,7 @@ async function bringUp(run: Run, handle: Supervisor): Promise<void> {
 
 async function provisionTopology(run: Run, nats: Config['nats'], logger: Logger): Promise<void> {
   const nc = await connectNats(nats, { name: 'tps-supervisor', logger });
-  const actions = await provision(nc, declareTopology(run.config)).finally(() => nc.close());
+  const actions = await provisionWithOverrides(nc, run.config).finally(() => nc.close());
   const changed = actions.filter((a) => a.action !== 'unchanged');
   run.say(`provisioned NATS topology (${changed.length ? changed.map((a) => `${a.action} ${a.name}`).join(', ') : 'already up to date'})`);
 }

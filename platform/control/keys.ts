@@ -26,6 +26,9 @@ export const controlKeys = {
   /** What the autoscaler saw and decided at its last tick (its liveness, for `tps autoscaler status`). */
   autoscalerStatus: 'autoscaler.status',
   breakerForce: (name: string) => `breaker.${encodeBreaker(name)}.force`,
+  /** The pool's queue size (its stream's max_msgs) set live; absent: <POOL>_QUEUE_CAPACITY. Applied
+   * by provisioning, which reads it whenever it runs (platform/nats/queue-lever.ts). */
+  queueCapacity: (pool: Pool) => `pool.${pool}.queue`,
   /** A live parameter's override (platform/params/catalogue.ts); absent: each role's start-up value. */
   parameter: (name: string) => `param.${name}`,
 } as const;
@@ -35,6 +38,7 @@ const change = { by: z.string().min(1), at: z.iso.datetime(), reason: z.string()
 export const slotsValue = z.object({ slots: z.number().int().min(0), ...change });
 export const enabledValue = z.object({ enabled: z.boolean(), ...change });
 export const capValue = z.object({ max: z.number().int().min(1), ...change });
+export const queueValue = z.object({ capacity: z.number().int().min(1), ...change });
 /** `open`: forced open until released. `auto`: released (closed, then automatic again). */
 export const breakerForceValue = z.object({ force: z.enum(['open', 'auto']), ...change });
 

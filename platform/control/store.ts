@@ -7,7 +7,7 @@ import { buckets } from '../nats/subjects.ts';
 import { parameterValue, type ParameterName, type ParameterValue } from '../params/catalogue.ts';
 import type { Pool } from '../pools.ts';
 import {
-  autoscalerStatusValue, breakerForceValue, capValue, controlKeys, enabledValue, parseValue, slotsValue,
+  autoscalerStatusValue, breakerForceValue, capValue, controlKeys, enabledValue, parseValue, queueValue, slotsValue,
   type AutoscalerStatus, type BreakerForce, type Change, type SlotsValue,
 } from './keys.ts';
 
@@ -19,6 +19,9 @@ export type ControlStore = {
   cap(pool: Pool): Promise<(Change & { max: number }) | undefined>;
   /** `undefined` removes the cap. */
   setCap(pool: Pool, max: number | undefined, change: Change): Promise<void>;
+  queue(pool: Pool): Promise<(Change & { capacity: number }) | undefined>;
+  /** `undefined` removes the override: the next provisioning applies <POOL>_QUEUE_CAPACITY. */
+  setQueue(pool: Pool, capacity: number | undefined, change: Change): Promise<void>;
   breakerForce(name: string): Promise<BreakerForce | undefined>;
   setBreakerForce(name: string, force: BreakerForce['force'], change: Change): Promise<void>;
   parameter(name: ParameterName): Promise<ParameterValue | undefined>;
@@ -49,6 +52,11 @@ export async function openControlStore(nc: NatsConnection): Promise<ControlStore
     async setCap(pool, max, change) {
       if (max === undefined) await kv.delete(controlKeys.autoscalerCap(pool));
       else await write(controlKeys.autoscalerCap(pool), { max, ...change });
+    },
+    queue: (pool) => read(controlKeys.queueCapacity(pool), queueValue),
+    async setQueue(pool, capacity, change) {
+      if (capacity === undefined) await kv.delete(controlKeys.queueCapacity(pool));
+      else await write(controlKeys.queueCapacity(pool), { capacity, ...change });
     },
     breakerForce: (name) => read(controlKeys.breakerForce(name), breakerForceValue),
     setBreakerForce: (name, force, change) => write(controlKeys.breakerForce(name), { force, ...change }),
