@@ -1,13 +1,13 @@
 // The tuning harness against a real stack through the real `tps tune`: a baseline and one run per
 // value under the same open-model load, each measured from the roles' metrics once its jobs
 // drained; the best value for the goal named; the override as it was put back afterwards; bad
-// input refused before any load is sent.
+// input refused before any load is sent. The pool levers (slots, queue size) swept the same way.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { tps } from '#devenv/cli.ts';
 import { startCliStack, type CliStack } from '#devenv/cli-stack.ts';
 import type { Stack } from '#devenv/stack.ts';
 import type { TuneResult } from '#operator/tune/tune.ts';
-import { findParameter, type ParameterDef } from '#platform/params/catalogue.ts';
+import { tunableValues } from '#operator/tune/levers.ts';
 import { render } from '#cli/commands/tune.ts';
 
 let run: CliStack;
@@ -43,11 +43,35 @@ describe('tps tune', () => {
     expect(await override('breaker.error-percent')).toMatchObject({ value: 40, reason: 'before the sweep' });
 
     // What the command prints without --json, from the same result.
-    const table = render(findParameter('breaker.error-percent') as ParameterDef, result);
+    const table = render(tunableValues('breaker.error-percent')!, result);
     expect(table).toMatch(/^VALUE +P50 MS +P99 MS +JOBS\/S +FAILED +REFUSED +CPU +MEMORY +DRAINED$/m);
     expect(table).toMatch(/^baseline +[\d.]+ +[\d.]+ +[\d.]+ +[\d.]+ % /m);
     expect(table).toMatch(new RegExp(`^${result.best} % \\* +[\\d.]+ \\([+-]?\\d+ %\\)`, 'm'));
-    expect(table).toContain(`Best for throughput: ${result.best} % (*). The override as it was before is back in force.`);
+    expect(table).toContain(`Best for throughput: ${result.best} % (*). The value in force before is back.`);
+  }, 240_000);
+
+  it('sweeps the pool levers of lab 3.2: a pool\'s slots (with the autoscaler off) and its queue size, each put back after', async () => {
+    type Lever = { name: string; setting: string; inForce: string };
+    const lever = async (name: string) => (JSON.parse((await tps(['config', 'get', name, '--json'], env)).stdout) as Lever[])[0];
+    const sweep = (...args: string[]) => tps(['tune', ...args, '--rate', '10', '--duration', '5s', '--json'], env, { timeoutMs: 120_000 });
+    const fighting = await sweep('pool.slow.slots', '--values', '2');
+    expect(fighting.code).toBe(1);
+    expect(fighting.stderr).toContain('the autoscaler changes pool.slow.slots itself and would move it under the measurement: `tps autoscaler disable` first');
+    expect((await tps(['autoscaler', 'disable'], env)).code).toBe(0);
+    try {
+      const slots = await sweep('pool.slow.slots', '--values', '2');
+      expect(slots.code, slots.stderr).toBe(0);
+      expect((JSON.parse(slots.stdout) as TuneResult).rows.map((r) => [r.run, r.drained])).toEqual([['baseline', true], [2, true]]);
+      expect((await lever('pool.slow.slots'))?.inForce).toBe('8');
+      const queue = await sweep('pool.fast.queue', '--values', '300');
+      expect(queue.code, queue.stderr).toBe(0);
+      const result = JSON.parse(queue.stdout) as TuneResult;
+      expect(result.rows.map((r) => r.run)).toEqual(['baseline', 300]);
+      expect(render(tunableValues('pool.fast.queue')!, result)).toMatch(/^300 jobs \* /m);
+      expect(await lever('pool.fast.queue')).toMatchObject({ setting: 'start-up value (FAST_QUEUE_CAPACITY=1000)', inForce: '1000' });
+    } finally {
+      await tps(['autoscaler', 'enable'], env);
+    }
   }, 240_000);
 
   it('refuses bad input before sending any load', async () => {
@@ -60,5 +84,8 @@ describe('tps tune', () => {
     const short = await tps(['tune', 'breaker.volume', '--values', '20', '--duration', '1s'], env);
     expect(short.code).toBe(2);
     expect(short.stderr).toContain('expected a duration from 5s to 10m such as 30s; got "1s"');
+    const queue = await tps(['tune', 'pool.fast.queue', '--values', '0'], env);
+    expect([queue.code, queue.stderr]).toEqual([2, expect.stringContaining('--values: expected a whole number from 1 to 10000000; got "0"')]);
+    expect((await tps(['tune', 'pool.fast.replicas', '--values', '2'], env)).stderr).toContain('unknown parameter "pool.fast.replicas"; parameters are');
   });
 });

@@ -5,7 +5,9 @@ import { tune, TuneError, tuneGoals, type TuneResult, type TuneRow } from '#oper
 import { parseDuration } from '#platform/config-types.ts';
 import { loadConfig } from '#platform/config.ts';
 import { openControlStore } from '#platform/control/store.ts';
-import { findParameter, parameterNames, parseParameterValue, show, type ParameterDef } from '#platform/params/catalogue.ts';
+import { findTunedLever, tunablePoolLevers, tunableValues, type TunedLever } from '#operator/tune/levers.ts';
+import { controlOperations } from '#platform/control/operations.ts';
+import { parameterNames } from '#platform/params/catalogue.ts';
 import { parameterOperations } from '#platform/params/operations.ts';
 import { CommandError, UsageError, parseFlags } from '../output.ts';
 import { operator, table, withNats } from '../session.ts';
@@ -13,14 +15,16 @@ import { operator, table, withNats } from '../session.ts';
 export const help = `
 usage: tps tune <parameter> --values <v1,v2,...> [--rate N] [--duration 30s] [--goal p99] [--mix ...] [--json]
 
-Measures a live parameter (lab 3.2): after a 5 s warm-up at the same rate (not measured), a
+Measures a live parameter or a pool lever (lab 3.2): after a 5 s warm-up at the same rate (not measured), a
 baseline run with the value in force now, then one run per
 value, each under the same open-model load (--rate arrivals per second for --duration, the job
 mix of \`tps load\`). After each run it waits for the jobs to drain, then reads every role's
 /metrics: job latency p50/p99 end to end, throughput, the failed share of job attempts, refusals,
 CPU and memory summed over the roles. One table, each value against the baseline, and the best
-value for --goal. The parameter's override as it was is put back at the end (also on Ctrl-C or an
-error). Parameters: ${parameterNames.join(', ')} (tps config --help).
+value for --goal. The value as it was is put back at the end (also on Ctrl-C or an error).
+Parameters: ${parameterNames.join(', ')}; pool levers: ${tunablePoolLevers.join(', ')}
+(tps config --help). Sweeping a pool's slots needs the autoscaler off (tps autoscaler disable): it
+would change them under the measurement.
 
   --values v1,v2,...   the values to try (2 to 8), as \`tps config set\` takes them (30, 1500ms, 2s)
   --rate N             arrivals per second (default 50)
@@ -46,15 +50,18 @@ const flagSchema = z.object({
   json: z.boolean().optional(),
 });
 
-function parameter(name: string | undefined): ParameterDef {
-  if (!name) throw new UsageError(`which parameter? e.g. tps tune breaker.error-percent --values 30,50,70; parameters are ${parameterNames.join(', ')}`);
-  const p = findParameter(name);
-  if (!p) throw new UsageError(`unknown parameter "${name}"; parameters are ${parameterNames.join(', ')}`);
+type Values = NonNullable<ReturnType<typeof tunableValues>>;
+const tunable = () => [...parameterNames, ...tunablePoolLevers].join(', ');
+
+function parameter(name: string | undefined): Values {
+  if (!name) throw new UsageError(`which parameter? e.g. tps tune breaker.error-percent --values 30,50,70; parameters are ${tunable()}`);
+  const p = tunableValues(name);
+  if (!p) throw new UsageError(`unknown parameter "${name}"; parameters are ${tunable()}`);
   return p;
 }
 
-function values(p: ParameterDef, spec: string): number[] {
-  const parsed = spec.split(',').map((text) => parseParameterValue(p, text.trim()));
+function values(p: Values, spec: string): number[] {
+  const parsed = spec.split(',').map((text) => p.parse(text.trim()));
   const bad = parsed.find((v): v is { error: string } => 'error' in v);
   if (bad) throw new UsageError(`--values: ${bad.error}`);
   const list = parsed.map((v) => (v as { value: number }).value);
@@ -65,10 +72,10 @@ function values(p: ParameterDef, spec: string): number[] {
 const change = (value: number, base: number) => (base === 0 ? (value === 0 ? '' : ' (new)') : ` (${value >= base ? '+' : ''}${Math.round(((value - base) / base) * 100)} %)`);
 
 /** The sweep as a table, each value against the baseline. */
-export function render(p: ParameterDef, r: TuneResult): string {
+export function render(p: Values, r: TuneResult): string {
   const base = r.rows[0] as TuneRow;
   const cells = (row: TuneRow) => [
-    row.run === 'baseline' ? 'baseline' : show(p, row.run) + (row.run === r.best ? ' *' : ''),
+    row.run === 'baseline' ? 'baseline' : p.show(row.run) + (row.run === r.best ? ' *' : ''),
     `${row.p50Ms.toFixed(1)}${row === base ? '' : change(row.p50Ms, base.p50Ms)}`,
     `${row.p99Ms.toFixed(1)}${row === base ? '' : change(row.p99Ms, base.p99Ms)}`,
     `${row.throughput.toFixed(1)}${row === base ? '' : change(row.throughput, base.throughput)}`,
@@ -78,7 +85,7 @@ export function render(p: ParameterDef, r: TuneResult): string {
   return [
     `${r.parameter} at ${r.rate} jobs/s, ${r.durationMs / 1000} s a run (job latency end to end; CPU and memory over every role):`,
     table([['VALUE', 'P50 MS', 'P99 MS', 'JOBS/S', 'FAILED', 'REFUSED', 'CPU', 'MEMORY', 'DRAINED'], base, ...r.rows.slice(1)].map((row) => (Array.isArray(row) ? row : cells(row)))),
-    r.best !== undefined ? `Best for ${r.goal}: ${show(p, r.best)} (*). The override as it was before is back in force.` : '',
+    r.best !== undefined ? `Best for ${r.goal}: ${p.show(r.best)} (*). The value in force before is back.` : '',
   ].join('\n');
 }
 
@@ -96,14 +103,19 @@ export async function main(argv: string[]): Promise<number> {
   const targets = config.operator.targets ? parseTargets(config.operator.targets) : nativeTargets(config.stateDir);
   if (targets.length === 0) throw new CommandError('TPS Lab is not running here: start it with `make up` (or name the roles with TPS_TARGETS)');
   return withNats('tune', async ({ nc }) => {
-    const params = parameterOperations(nc, await openControlStore(nc));
+    const control = await openControlStore(nc);
+    const by = `${operator()} (tps tune)`;
+    const lever = findTunedLever(p.name, {
+      targets, by, applyTimeoutMs: 10_000, config, nc, control,
+      params: parameterOperations(nc, control), operations: controlOperations(nc, control, config.autoscaler.enabled),
+    }) as TunedLever;
     let result: TuneResult;
     const stop = new AbortController();
     const interrupt = () => stop.abort();
     process.once('SIGINT', interrupt);
     try {
       result = await tune({
-        parameter: p.name, values: list, rate: v.rate, durationMs: v.duration, mix, goal: v.goal, targets, params, by: `${operator()} (tps tune)`, stop: stop.signal,
+        lever, values: list, rate: v.rate, durationMs: v.duration, mix, goal: v.goal, targets, stop: stop.signal,
         ...(v.json ? {} : { progress: (line: string) => console.error(line) }),
       });
     } catch (err) {

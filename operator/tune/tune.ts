@@ -2,15 +2,16 @@
 // under the same open-model load (fixed arrival rate, so a slower system cannot slow the offered
 // load down), measured the same way from every role's /metrics before the run and after its jobs
 // drained: job latency p50/p99 end to end, throughput, the failed share of job attempts, refusals,
-// CPU and memory. A short unmeasured warm-up at the same rate comes first. The parameter's override as it was before is put back at the end, whatever happens.
+// CPU and memory. A short unmeasured warm-up at the same rate comes first. The lever (a live
+// parameter, a pool's slots or queue size: levers.ts) is put back as it was at the end, whatever happens.
 import { runLoad } from '#loadgen/generator.ts';
 import type { MixEntry } from '#loadgen/mix.ts';
 import { scrapeAll, type Collection, type Scrape } from '#operator/status/collect.ts';
-import { parametersInForce } from '#operator/status/parameters-in-force.ts';
 import type { Target } from '#operator/status/replica-targets.ts';
 import { increase, quantiles, snapshot } from '#operator/status/snapshot.ts';
-import { findParameter, show, type ParameterDef } from '#platform/params/catalogue.ts';
-import type { ParameterOperations } from '#platform/params/operations.ts';
+import { TuneError, type TunedLever } from './levers.ts';
+
+export { TuneError } from './levers.ts';
 
 export const tuneGoals = ['p99', 'p50', 'throughput', 'errors', 'cpu'] as const;
 export type TuneGoal = (typeof tuneGoals)[number];
@@ -35,36 +36,16 @@ export type TuneRow = {
 export type TuneResult = { parameter: string; goal: TuneGoal; rate: number; durationMs: number; rows: TuneRow[]; best?: number };
 
 export type TuneOptions = {
-  parameter: string; values: readonly number[]; rate: number; durationMs: number; mix: readonly MixEntry[]; goal: TuneGoal;
-  targets: readonly Target[]; params: ParameterOperations; by: string; progress?: (line: string) => void;
-  /** How long to wait for a value to be in force everywhere, and for a run's jobs to drain. */
-  applyTimeoutMs?: number; drainTimeoutMs?: number;
+  lever: TunedLever; values: readonly number[]; rate: number; durationMs: number; mix: readonly MixEntry[]; goal: TuneGoal;
+  targets: readonly Target[]; progress?: (line: string) => void;
+  /** How long to wait for a run's jobs to drain. */
+  drainTimeoutMs?: number;
   /** Ends the sweep early (Ctrl-C): the run under way stops, the override is put back. */
   stop?: AbortSignal;
 };
 
-export class TuneError extends Error {
-  constructor(message: string) {
-    super(message);
-    this.name = 'TuneError';
-  }
-}
-
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 const samplesOf = (scrapes: readonly Scrape[], name: string) => scrapes.flatMap((s) => s.samples.filter((x) => x.name === name));
-
-/** Polls the roles until every process reporting the parameter applies `value`. */
-async function untilInForce(targets: readonly Target[], p: ParameterDef, value: number | undefined, timeoutMs: number): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const reports = (await parametersInForce(targets)).get(p.name) ?? [];
-    const done = value === undefined ? reports.every((r) => !r.overridden) : reports.every((r) => r.value === value);
-    if (reports.length > 0 && done) return;
-    if (reports.length === 0 && Date.now() > deadline) throw new TuneError(`no running process applies ${p.name} (${p.appliesTo}): is the system up?`);
-    if (Date.now() > deadline) throw new TuneError(`${p.name} was not in force everywhere within ${timeoutMs} ms`);
-    await sleep(200);
-  }
-}
 
 /** Polls until no job is queued or in flight; false when `timeoutMs` ran out first. */
 async function untilDrained(targets: readonly Target[], timeoutMs: number): Promise<{ drained: boolean; after: Scrape[] }> {
@@ -109,29 +90,25 @@ const better: Record<TuneGoal, (row: TuneRow) => number> = {
 };
 
 export async function tune(opts: TuneOptions): Promise<TuneResult> {
-  const p = findParameter(opts.parameter);
-  if (!p) throw new TuneError(`unknown parameter "${opts.parameter}"`);
-  const original = (await opts.params.list()).find((v) => v.name === p.name)?.override;
-  const applyTimeoutMs = opts.applyTimeoutMs ?? 10_000;
+  const { lever } = opts;
   const rows: TuneRow[] = [];
+  // Nothing to put back until the baseline is known (it may refuse: the autoscaler on).
+  const baseline = await lever.baseline();
   try {
-    opts.progress?.(`baseline: ${original ? `${show(p, original.value)} (set by ${original.by})` : 'the start-up value'}, ${opts.rate} jobs/s for ${opts.durationMs / 1000} s`);
-    await untilInForce(opts.targets, p, original?.value, applyTimeoutMs);
+    opts.progress?.(`baseline: ${baseline}, ${opts.rate} jobs/s for ${opts.durationMs / 1000} s`);
     // Unmeasured: a cold system (JIT, connection pools) would flatter every run after the baseline.
     opts.progress?.(`warm-up: ${opts.rate} jobs/s for ${warmUpMs(opts) / 1000} s, not measured`);
     await measure({ ...opts, durationMs: warmUpMs(opts) }, 'baseline');
     rows.push(await measure(opts, 'baseline'));
     for (const value of opts.values) {
-      opts.progress?.(`${p.name} = ${show(p, value)}: ${opts.rate} jobs/s for ${opts.durationMs / 1000} s`);
-      await opts.params.set(p.name, String(value), opts.by, 'tps tune');
-      await untilInForce(opts.targets, p, value, applyTimeoutMs);
+      opts.progress?.(`${lever.name} = ${lever.show(value)}: ${opts.rate} jobs/s for ${opts.durationMs / 1000} s`);
+      await lever.apply(value);
       rows.push(await measure(opts, value));
     }
   } finally {
-    if (original) await opts.params.set(p.name, String(original.value), opts.by, original.reason ?? 'tps tune: put back');
-    else await opts.params.reset(p.name, opts.by);
+    await lever.restore();
   }
   const candidates = rows.filter((r): r is TuneRow & { run: number } => r.run !== 'baseline');
   const best = candidates.reduce<(TuneRow & { run: number }) | undefined>((a, r) => (!a || better[opts.goal](r) > better[opts.goal](a) ? r : a), undefined);
-  return { parameter: p.name, goal: opts.goal, rate: opts.rate, durationMs: opts.durationMs, rows, ...(best ? { best: best.run } : {}) };
+  return { parameter: lever.name, goal: opts.goal, rate: opts.rate, durationMs: opts.durationMs, rows, ...(best ? { best: best.run } : {}) };
 }
