@@ -105,6 +105,8 @@ function natsSettings(env: Env) {
     user: env.NATS_USER,
     password: env.NATS_PASSWORD,
     connectTimeoutMs: env.NATS_CONNECT_TIMEOUT_MS,
+    /** Replicas of every stream and KV bucket `tps provision` declares (NATS_STREAM_REPLICAS). */
+    streamReplicas: env.NATS_STREAM_REPLICAS,
   };
 }
 

@@ -11,6 +11,7 @@ import { renderComposeNatsConfig } from '#platform/nats/server-config.ts';
 import { parameterCatalogue, show } from '#platform/params/catalogue.ts';
 import { replaceBlock } from './generate/blocks.ts';
 import { envExampleLines, natsPasswordLines, targetsLine, workerServiceLines } from './generate/compose.ts';
+import { configLiterals, kubernetesFiles, labPasswordLiterals } from './generate/kubernetes.ts';
 import { scrapeJobLines } from './generate/prometheus.ts';
 import { shellContract } from './generate/shell.ts';
 
@@ -22,6 +23,7 @@ function wholeFiles(): Record<string, string> {
     ...monitoringFiles(),
     'nats/nats.conf': renderComposeNatsConfig(),
     'scripts/contract.sh': shellContract(),
+    ...kubernetesFiles(),
   };
 }
 
@@ -34,6 +36,8 @@ function blockFiles(): Record<string, Blocks> {
       'scrape targets': targetsLine('      '),
     },
     'compose.env.example': { 'nats passwords': envExampleLines() },
+    'deploy/kubernetes/base/kustomization.yaml': { 'tps config': configLiterals('      ') },
+    'deploy/kubernetes/overlays/lab/kustomization.yaml': { 'lab passwords': labPasswordLiterals('      ') },
     'prometheus/prometheus.yml': { 'scrape jobs': scrapeJobLines() },
     'docs/live-parameters.md': { parameters: parameterTable() },
     // Each lab's page shows what `tps lab start` prints.

@@ -14,7 +14,8 @@ import { publishAuditEvent } from './audit-events.ts';
 import { provision, ProvisionRefused, TopologyError, type ProvisionAction, type ProvisionOptions } from './provision.ts';
 import { declareTopology } from './topology.ts';
 
-type TopologyConfig = Parameters<typeof declareTopology>[0];
+/** What provisioning reads: the topology's settings and the streams' replicas (NATS_STREAM_REPLICAS). */
+type TopologyConfig = Parameters<typeof declareTopology>[0] & { nats: Pick<Config['nats'], 'streamReplicas'> };
 export type QueueSizes = Partial<Record<Pool, number>>;
 export const queueLeverName = (pool: Pool) => `pool.${pool}.queue`;
 /** The sizes the lever takes: <POOL>_QUEUE_CAPACITY's range. */
@@ -38,7 +39,7 @@ export function withQueueSizes<C extends TopologyConfig>(config: C, sizes: Queue
 
 /** Provisioning as `tps up` and `tps provision` do it: the configuration, with the sizes set live. */
 export async function provisionWithOverrides(nc: NatsConnection, config: TopologyConfig, opts: ProvisionOptions = {}): Promise<ProvisionAction[]> {
-  return provision(nc, declareTopology(withQueueSizes(config, await queueOverrides(nc))), opts);
+  return provision(nc, declareTopology(withQueueSizes(config, await queueOverrides(nc)), config.nats.streamReplicas), opts);
 }
 
 export type QueueChange = { pool: Pool; capacity: number; previous: number; actions: ProvisionAction[] };
@@ -48,7 +49,7 @@ export async function setQueueSize(nc: NatsConnection, config: Config, pool: Poo
   const sizes = await queueOverrides(nc);
   const previous = sizes[pool] ?? config.queues.capacity[pool];
   const next = capacity ?? config.queues.capacity[pool];
-  const actions = await provision(nc, declareTopology(withQueueSizes(config, { ...sizes, [pool]: next })), opts).catch((err: unknown) => {
+  const actions = await provision(nc, declareTopology(withQueueSizes(config, { ...sizes, [pool]: next }), config.nats.streamReplicas), opts).catch((err: unknown) => {
     // The refusal's way out names this size too, or running it would provision the old one.
     if (err instanceof ProvisionRefused) throw new TopologyError(err.message.replace(/tps provision --force /, `tps provision --queue ${pool}=${capacity ?? 'default'} --force `));
     throw err;
