@@ -70,6 +70,9 @@ export type Breaker<A extends unknown[], R> = {
   forceOpen(): void;
   release(): void;
   onStateChange(listener: (state: BreakerState) => void): void;
+  /** The caller answered without the target after this breaker failed the call (a fallback):
+   * counted as result="fallback", besides the failure that led to it. */
+  countFallback(): void;
   shutdown(): void;
 };
 
@@ -134,6 +137,7 @@ export function createBreaker<A extends unknown[], R>(
       else if (wasForced) publish('closed');
     },
     onStateChange(listener) { listeners.push(listener); },
+    countFallback() { calls.inc({ circuit: name, result: 'fallback' }); },
     shutdown() { cb.shutdown(); },
   };
 }

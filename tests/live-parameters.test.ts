@@ -93,6 +93,8 @@ describe('tps config', () => {
     expect([...done.values()].map((v) => [v.status, v.attempts])).toEqual([['completed', 1], ['completed', 1], ['completed', 1]]);
     expect(await metric('service-b', /^tps_fallback_total\{caller="service-b",target="service-c",source="cache"\}/)).toBe(2);
     expect(await metric('service-b', /^tps_fallback_total\{caller="service-b",target="service-c",source="declared"\}/)).toBe(1);
+    // The breaker's own count of calls the caller answered without it (the chain dashboard's panel).
+    expect(await metric('service-b', /^tps_circuit_calls_total\{circuit="service-b->service-c",result="fallback"\}/)).toBe(3);
     await stack.chaos.clear('service-c', 'error_rate', 'test');
     expect((await config('reset', '--all')).code).toBe(0);
   }, 90_000);

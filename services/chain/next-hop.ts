@@ -45,6 +45,7 @@ export function createNextHop(next: DownstreamClient, opts: { caller: string; ta
         if (!settings.fallback || err instanceof ClientError) throw err;
         const last = kept.get(k);
         fallbacks.inc({ caller, target, source: last ? 'cache' : 'declared' });
+        next.breaker.countFallback();
         return last ? { ...last.result, ms: 0, from: 'fallback-cache' } : { service: target, ms: 0, from: 'fallback-declared' };
       }
     },
