@@ -48,8 +48,8 @@ const totalWeight = types.reduce((s, t) => s + (mix.get(t.name) ?? 0), 0);
 const typeShare = (t: JobType) => (mix.get(t.name) ?? 0) / totalWeight;
 /** One attempt's time: the chain's work along the job's route, plus a little of the worker's own. */
 const attemptSeconds = (t: JobType) => (route(t).reduce((ms, s) => ms + (t.work[s]?.latencyMs ?? 0), 0) + 2) / 1000;
-/** Seconds of waiting in the queue a job sees at this load (depth = arrivals x wait, Little's law). */
-const queueWaitSeconds: Record<Pool, number> = { fast: 0.4, slow: 2 };
+/** Seconds a job waits in the queue at this load (depth = arrivals x wait, Little's law): 40 % of its pool's latency SLO. */
+const queueWaitSeconds = (pool: Pool) => 0.4 * poolDefinitions[pool].latencySloSeconds;
 /** CPU a job costs each role it visits (about 720 µs over all roles, as measured in bench/), and each role's idle cost. */
 const cpuPerJob = { ingress: 150e-6, worker: 220e-6, service: 110e-6, idleCores: 0.01 };
 /** Resident memory: a Node role at rest, and what each job per second it handles adds (buffers, sockets, in-flight state). */
@@ -105,7 +105,7 @@ function poolSeries(steps: Step[], step: number, rnd: () => number, add: Add, po
   const slots = (s: Step) => Math.min(def.slots.max, Math.max(def.slots.min, Math.ceil(busy(s) / 0.7)));
   add(metrics.workerBusy, workerRole(pool), { pool }, { values: steps.map((s) => Math.round(busy(s) * (0.9 + 0.2 * rnd()))) });
   add(metrics.workerSlots, workerRole(pool), { pool }, { values: steps.map(slots) });
-  add(metrics.queueDepth, 'ingress', { pool }, { values: steps.map((s) => Math.round(arrivals(s) * queueWaitSeconds[pool] * (0.9 + 0.2 * rnd()))) });
+  add(metrics.queueDepth, 'ingress', { pool }, { values: steps.map((s) => Math.round(arrivals(s) * queueWaitSeconds(pool) * (0.9 + 0.2 * rnd()))) });
   add(metrics.queueCapacity, 'ingress', { pool }, { values: steps.map(() => def.queueCapacity) });
   for (const t of poolTypes) {
     add(metrics.jobsSubmitted, 'ingress', { pool, type: t.name }, { values: steps.map((s) => s.rate * typeShare(t) * step) });
