@@ -160,7 +160,7 @@ export async function checkLabs(): Promise<void> {
   // The weekend goes into compose's Prometheus too: the tools container writes it, bin/tps has
   // Prometheus' own image load it into its volume (prometheus-history), then the recording rules.
   const exam = await run('bin/tps', ['exam', '2', 'start', '--choose', 'incident=capped-autoscaler'], { timeoutMs: 300_000 });
-  expect(exam.code === 0 && /history: the weekend is in Prometheus/.test(exam.out), `bin/tps exam 2 should start in compose and load the weekend into Prometheus (exit ${exam.code}): ${exam.out.slice(0, 1200)}`);
+  expect(exam.code === 0 && /history: it is in Prometheus/.test(exam.out), `bin/tps exam 2 should start in compose and load the weekend into Prometheus (exit ${exam.code}): ${exam.out.slice(0, 1200)}`);
   const weekend = new Date(Date.now() - 10 * 3_600_000);
   const scraped = await promQuery('up{job="autoscaler"}', weekend);
   expect(scraped.length === 1 && scraped[0]?.metric.instance === 'autoscaler:9466', `Prometheus should hold the weekend's samples 10 h ago: ${JSON.stringify(scraped)}`);
