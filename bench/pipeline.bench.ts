@@ -1,8 +1,10 @@
 // Pipeline benchmark: sustained jobs/s end to end (202 to completed) and end-to-end latency for the
 // fast pool with no-op work, side by side in one run with (a) the raw JetStream
-// publish + consume + ack rate with the same client and (b) a BullMQ queue + worker doing the same
-// no-op work on a local Redis; then the latency at a steady 500 jobs/s (the handbook's lab rate;
-// goal: p99 end to end under 100 ms on this 2-core machine).
+// publish + consume + ack rate with the same client, (b) a BullMQ queue + worker doing the same
+// no-op work on a local Redis, and (d) the same pipeline built on BullMQ (a Fastify ingress doing
+// Queue.add, a BullMQ Worker calling the same service-a through opossum: what a team would pick
+// instead); then the latency at a steady 500 jobs/s (the handbook's lab rate; goal: p99 end to
+// end under 100 ms on this 2-core machine).
 // With --tracing it compares instead the pipeline with tracing off, on (every role exporting
 // OTLP/HTTP to a local sink that discards the spans) and on with 10 % sampling, alternating
 // `--rounds` times in one run (bench/lib/tracing-overhead.ts).
@@ -21,6 +23,7 @@ import { startStack } from '#devenv/stack.ts';
 import { closedLoop, measurePipeline, type PipelineOptions } from './lib/pipeline-run.ts';
 import { runForResult } from './lib/processes.ts';
 import { startRedis } from './lib/redis.ts';
+import { measureBullPipeline } from './lib/bullmq-pipeline.ts';
 import type { LatencySummary } from './lib/stats.ts';
 
 const { values } = parseArgs({ options: {
@@ -71,14 +74,22 @@ await redis.stop();
 const stack = await startStack(nats.url, stackEnv);
 const { pipeline, steady } = await measurePipeline(stack, options);
 
+// (d) The same pipeline on BullMQ, calling this stack's service-a.
+const serviceAPid = stack.supervisor.pidOf('service-a') ?? 0;
+const bullPipeline = await measureBullPipeline({ url: stack.url('service-a'), pid: serviceAPid }, options);
+
 const summary = {
   date: new Date().toISOString(), node: process.version, jobs, concurrency,
-  raw, bullmq: bull, pipeline,
+  raw, bullmq: bull, pipeline, bullmqPipeline: bullPipeline,
   ratioToRawJetStream: Number((pipeline.rate / raw.rate).toFixed(3)),
   ratioToBullMQ: Number((pipeline.rate / bull.rate).toFixed(3)),
+  /** Ours over the BullMQ pipeline, jobs/s at saturation (goal: at least 1.5). */
+  ratioToBullMQPipeline: Number((pipeline.rate / bullPipeline.rate).toFixed(3)),
+  /** CPU time of all our roles over the jobs done (goal: at most 350 µs). */
+  cpuMicrosPerJob: pipeline.cpuUsPerJob,
   steady,
 };
-console.log(`\npipeline / raw JetStream: ${summary.ratioToRawJetStream}   pipeline / BullMQ: ${summary.ratioToBullMQ}`);
+console.log(`\npipeline / raw JetStream: ${summary.ratioToRawJetStream}   pipeline / BullMQ: ${summary.ratioToBullMQ}   pipeline / BullMQ pipeline: ${summary.ratioToBullMQPipeline}   our CPU per job: ${summary.cpuMicrosPerJob} µs`);
 const out = new URL('./results/pipeline-latest.json', import.meta.url).pathname;
 writeFileSync(out, `${JSON.stringify(summary, null, 2)}\n`);
 console.log(`written to ${out}`);

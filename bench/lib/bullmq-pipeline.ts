@@ -1,0 +1,68 @@
+// The peer pipeline of issue 19, measured the way ours is (bench/lib/pipeline-run.ts): the same
+// closed loop of POST /jobs at the same concurrency, each job timed from its POST to its
+// completion (BullMQ's `completed` event, read by QueueEvents as our side reads the job-status
+// writes), and the CPU of its processes (ingress, worker, and the same service-a) per job.
+import { QueueEvents } from 'bullmq';
+import { Pool } from 'undici';
+import { closedLoop, type PipelineOptions } from './pipeline-run.ts';
+import { cpuMs, freePort, startTarget } from './processes.ts';
+import { startRedis } from './redis.ts';
+import { summarise, type LatencySummary } from './stats.ts';
+
+export type BullPipelineResult = { rate: number; cpuUsPerJob: number } & LatencySummary;
+
+export async function measureBullPipeline(serviceA: { url: string; pid: number }, opts: PipelineOptions): Promise<BullPipelineResult> {
+  const redis = await startRedis();
+  const [httpPort, readyPort] = [await freePort(), await freePort()];
+  const target = (file: string) => new URL(`../targets/${file}`, import.meta.url).pathname;
+  const ingress = await startTarget([target('bullmq-ingress.ts'), String(httpPort), String(redis.port)], {}, `http://127.0.0.1:${httpPort}/readyz`);
+  const worker = await startTarget([target('bullmq-pipeline-worker.ts'), String(redis.port), serviceA.url], { READY_PORT: String(readyPort) }, `http://127.0.0.1:${readyPort}/`);
+  const events = new QueueEvents('jobs', { connection: { host: '127.0.0.1', port: redis.port } });
+  await events.waitUntilReady();
+  const sentAt = new Map<string, number>();
+  const early = new Map<string, number>();
+  let latencies: number[] = [];
+  let last = 0;
+  events.on('completed', ({ jobId }) => {
+    const now = performance.now();
+    const t = sentAt.get(jobId);
+    if (t === undefined) { early.set(jobId, now); return; }
+    sentAt.delete(jobId);
+    latencies.push(now - t);
+    last = Math.max(last, now);
+  });
+  const http = new Pool(ingress.url, { connections: opts.concurrency });
+  const post = async () => {
+    const t = performance.now();
+    const res = await http.request({ path: '/jobs', method: 'POST', headers: { 'content-type': 'application/json' }, body: '{"type":"fast.echo"}' });
+    const { id } = (await res.body.json()) as { id?: string };
+    if (res.statusCode !== 202 || !id) return;
+    const done = early.get(id);
+    if (done === undefined) sentAt.set(id, t);
+    else { early.delete(id); latencies.push(done - t); last = Math.max(last, done); }
+  };
+  const drain = async () => {
+    const deadline = Date.now() + 60_000;
+    while (sentAt.size > 0 && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 50));
+    if (sentAt.size > 0) console.log(`warning: ${sentAt.size} BullMQ jobs did not complete within 60 s`);
+  };
+  const cpu = () => cpuMs(ingress.pid) + cpuMs(worker.pid) + cpuMs(serviceA.pid);
+  try {
+    await closedLoop(2_000, opts.concurrency, post); // warm-up, as ours
+    await drain();
+    latencies = [];
+    const cpuBefore = cpu();
+    const started = performance.now();
+    await closedLoop(opts.jobs, opts.concurrency, post);
+    await drain();
+    const result = { rate: Math.round((latencies.length / (last - started)) * 1000), cpuUsPerJob: Math.round(((cpu() - cpuBefore) * 1000) / Math.max(1, latencies.length)), ...summarise(latencies) };
+    console.log('BullMQ pipeline 202 -> completed'.padEnd(37) + `${result.rate} jobs/s  p50 ${result.p50Ms} ms   p99 ${result.p99Ms} ms   its CPU ${result.cpuUsPerJob} µs/job`);
+    return result;
+  } finally {
+    await http.close();
+    await events.close();
+    await worker.stop();
+    await ingress.stop();
+    await redis.stop();
+  }
+}
