@@ -3,7 +3,8 @@
 // failure that says why in words and whether Prometheus was reached at all: `refused` (it
 // answered with an error: a bad query, an HTTP error) or `unreachable`.
 type Envelope<T> = { status?: string; data?: T; error?: string };
-export type ApiFailure = { failed: 'unreachable' | 'refused'; reason: string };
+/** `error`: Prometheus' own words when it refused (a bad query). */
+export type ApiFailure = { failed: 'unreachable' | 'refused'; reason: string; error?: string };
 
 export const isFailure = (answer: unknown): answer is ApiFailure => typeof answer === 'object' && answer !== null && 'failed' in answer && 'reason' in answer;
 
@@ -16,5 +17,5 @@ export async function prometheusApi<T>(url: string, path: string, form?: Readonl
   }
   const answer = await res.json().catch(() => undefined) as Envelope<T> | undefined;
   if (answer?.status === 'success' && answer.data !== undefined) return answer.data;
-  return { failed: 'refused', reason: answer?.error ? `Prometheus refused ${path}: ${answer.error}` : `Prometheus answered ${path} with HTTP ${res.status}` };
+  return { failed: 'refused', reason: answer?.error ? `Prometheus refused ${path}: ${answer.error}` : `Prometheus answered ${path} with HTTP ${res.status}`, ...(answer?.error ? { error: answer.error } : {}) };
 }

@@ -75,7 +75,7 @@ type QueryAnswer = { result?: unknown[] };
 async function ask(prometheusUrl: string, expr: string): Promise<QueryAnswer | { refused: string } | string> {
   const answer = await prometheusApi<QueryAnswer>(prometheusUrl, '/api/v1/query', { query: runnable(expr) });
   if (!isFailure(answer)) return answer;
-  return answer.failed === 'refused' ? { refused: answer.reason.replace(/^Prometheus refused \/api\/v1\/query: /, '') } : answer.reason;
+  return answer.failed === 'refused' ? { refused: answer.error ?? answer.reason } : answer.reason;
 }
 
 const traceOrLog = /jaeger|:16686|\/explore|trace|\blogs?\b|loki/i;

@@ -59,7 +59,7 @@ function parameterLever(p: ParameterDef, s: LeverSources): TunedLever {
     return value === undefined ? reports.every((r) => !r.overridden) : reports.every((r) => r.value === value);
   }, s.applyTimeoutMs, p.name);
   return {
-    name: p.name, show: (v) => show(p, v), parse: (text) => parseParameterValue(p, text),
+    ...describe(p.name),
     async baseline() {
       original = (await s.params.list()).find((v) => v.name === p.name)?.override;
       await inForce(original?.value);
@@ -88,7 +88,6 @@ const whole = (min: number, max: number) => (text: string): { value: number } | 
 };
 
 function slotsLever(pool: Pool, s: LeverSources): TunedLever {
-  const { min, max } = poolDefinitions[pool].slots;
   let original = 0;
   const inForce = (value: number) => until(async () => {
     const slots = await reported(s.targets, `worker-${pool}`, 'tps_worker_slots', pool);
@@ -96,7 +95,7 @@ function slotsLever(pool: Pool, s: LeverSources): TunedLever {
     return slots.every((v) => v === value);
   }, s.applyTimeoutMs, `pool.${pool}.slots`);
   return {
-    name: `pool.${pool}.slots`, show: (v) => `${v} slots`, parse: whole(min, max),
+    ...describe(`pool.${pool}.slots`),
     async baseline() {
       if ((await s.control.autoscalerEnabled())?.enabled ?? s.config.autoscaler.enabled) {
         throw new TuneError(`the autoscaler changes pool.${pool}.slots itself and would move it under the measurement: \`tps autoscaler disable\` first (and enable it after)`);
@@ -118,7 +117,7 @@ function queueLever(pool: Pool, s: LeverSources): TunedLever {
   let original: number | undefined;
   const inForce = (value: number) => until(async () => (await reported(s.targets, 'ingress', 'tps_queue_capacity', pool)).every((v) => v === value), s.applyTimeoutMs, `pool.${pool}.queue`);
   return {
-    name: `pool.${pool}.queue`, show: (v) => `${v} jobs`, parse: whole(queueSizeRange.min, queueSizeRange.max),
+    ...describe(`pool.${pool}.queue`),
     async baseline() {
       original = (await s.control.queue(pool))?.capacity;
       return original === undefined ? `the configured size (${s.config.queues.capacity[pool]} jobs)` : `${original} jobs (set live)`;
@@ -148,6 +147,9 @@ export function tunableValues(name: string): Pick<TunedLever, 'name' | 'show' | 
   const { min, max } = l.kind === 'slots' ? poolDefinitions[l.pool].slots : queueSizeRange;
   return { name, show: (v) => `${v} ${l.kind === 'slots' ? 'slots' : 'jobs'}`, parse: whole(min, max) };
 }
+
+/** A lever's name, show and parse, from the one place that defines them (tunableValues). */
+const describe = (name: string) => tunableValues(name) as Pick<TunedLever, 'name' | 'show' | 'parse'>;
 
 /** The lever named, ready to sweep; undefined when there is none of that name. */
 export function findTunedLever(name: string, s: LeverSources): TunedLever | undefined {
