@@ -89,3 +89,40 @@ describe('tps tune', () => {
     expect((await tps(['tune', 'pool.fast.replicas', '--values', '2'], env)).stderr).toContain('unknown parameter "pool.fast.replicas"; parameters are');
   });
 });
+
+describe('lab 3.2, parameter tuning', () => {
+  const lab = (...args: string[]) => tps(['lab', ...args], env, { timeoutMs: 240_000 });
+  it('needs each kind of lever measured and the grader\'s own run to show the named metric 10 % better; a worse setting fails it', async () => {
+    const start = await lab('start', '3.2', '--speed', '6');
+    expect(start.code, start.stderr).toBe(0);
+    expect((await tps(['autoscaler', 'status'], env)).stdout).toMatch(/disabled/i);
+    const idle = await lab('check', '3.2');
+    expect(idle.code).toBe(1);
+    for (const kind of ['breaker', 'queue', 'slots', 'autoscaler', 'timeout']) {
+      expect(idle.stdout).toMatch(new RegExp(`FAIL {2}${kind} .*events on tps\\.events\\.tune\\.measured \\{"lever":"${kind}"\\} since the lab started: 0; the check wants >= 1`));
+    }
+    expect(idle.stdout).toMatch(/FAIL {2}improved .*name the metric you tuned for first: tps lab answer 3\.2 metric=<p99\|p50\|throughput\|errors\|cpu>/);
+    expect((await lab('answer', '3.2', 'metric=latency')).code).toBe(0);
+    expect((await lab('check', '3.2')).stdout).toMatch(/FAIL {2}improved .*metric=latency is not a metric the grader measures: p99, p50, throughput, errors, cpu/);
+    expect((await lab('answer', '3.2', 'metric=throughput')).code).toBe(0);
+    expect((await lab('check', '3.2')).stdout).toMatch(/FAIL {2}improved .*the grader's run: nothing differs from the starting point/);
+
+    // Fewer slots than the starting point's 4: the grader's run measures it worse, and says so.
+    expect((await tps(['scale', 'slow', '2'], env)).code).toBe(0);
+    const worse = await lab('check', '3.2');
+    expect(worse.stdout, worse.stderr).toMatch(/FAIL {2}improved .*in the grader's run, throughput went from [\d.]+ jobs\/s at the starting point to [\d.]+ jobs\/s with yours \(pool\.slow\.slots 4 -> 2\): \d+ % worse; the lab asks for 10 % better/);
+    expect(worse.stderr).toContain('the grader\'s own run: 60 jobs/s for 5 s');
+    // The learner's setting is back after the grader's run.
+    expect((await tps(['config', 'get', 'pool.slow.slots', '--json'], env)).stdout).toContain('"inForce": "2"');
+
+    const solved = await lab('solve', '3.2');
+    expect(solved.code, solved.stderr + solved.stdout).toBe(0);
+    expect(solved.stdout).toContain('tps tune pool.slow.slots --values 12: best for p99 12 slots');
+    const passed = await lab('check', '3.2');
+    expect(passed.stdout).toMatch(/pass {2}improved .*p99 [\d.]+ ms -> [\d.]+ ms \(\d+ % better\) with pool\.slow\.slots 4 -> 12/);
+    expect(passed.stdout).toMatch(/PASSED, score 100 %/);
+    expect(passed.code, passed.stdout).toBe(0);
+    expect((await lab('stop', '3.2')).code).toBe(0);
+    expect((await tps(['autoscaler', 'status'], env)).stdout).toMatch(/enabled/i);
+  }, 480_000);
+});

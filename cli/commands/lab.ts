@@ -61,18 +61,21 @@ function stackOf(): LabStack {
   const prometheusUrl = config.operator.prometheusUrl;
   const stage = { stateDir: stateDir(config.stateDir), prometheusUrl, handoffDir: config.operator.historyDir, instanceOf: instanceOf(targets) };
   return {
-    stateDir: stateDir(config.stateDir), targets, by: operator(), prometheusUrl,
+    stateDir: stateDir(config.stateDir), targets, by: operator(), prometheusUrl, progress: (line) => console.error(line),
     stageHistory: (kind, incident, progress) => (kind === 'growth' ? stageGrowth : (o: StageOptions) => stageWeekend(incident, o))({ ...stage, ...(progress ? { progress } : {}) }),
   };
 }
 
 async function natsParts(nc: NatsConnection): Promise<Omit<LabStack, 'stateDir' | 'targets' | 'by'>> {
   const config = loadConfig();
+  const store = await openControlStore(nc);
+  const [control, params] = [controlOperations(nc, store, config.autoscaler.enabled), parameterOperations(nc, store)];
   return {
     chaos: openChaosControl({ config, logger: createLogger('tps', { ...config, log: { level: 'warn' } }), nc }),
-    control: controlOperations(nc, await openControlStore(nc), config.autoscaler.enabled),
+    control, params,
     dlq: await openDlqOperations(nc),
-    params: parameterOperations(nc, await openControlStore(nc)),
+    // The levers `tps tune` and lab 3.2's grader set, as the commands that own them do.
+    tuning: { nc, config, control: store, params, operations: control },
     stageDeadLetters: (spec, by) => { const { end } = weekendWindow(); return stageDeadLetters(nc, spec, { from: new Date(end.getTime() - 24 * 3_600_000), to: end }, by); },
     events: (subject, since) => recentEvents(nc, subject, { sinceMs: Date.now() - since.getTime() + 1_000, limit: 10_000 }),
   };

@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { defaultMix, MixError, parseMix } from '#loadgen/mix.ts';
 import { nativeTargets, parseTargets } from '#operator/status/collect.ts';
+import { recordSweep } from '#operator/tune/record.ts';
 import { tune, TuneError, tuneGoals, type TuneResult, type TuneRow } from '#operator/tune/tune.ts';
 import { parseDuration } from '#platform/config-types.ts';
 import { loadConfig } from '#platform/config.ts';
@@ -21,7 +22,8 @@ value, each under the same open-model load (--rate arrivals per second for --dur
 mix of \`tps load\`). After each run it waits for the jobs to drain, then reads every role's
 /metrics: job latency p50/p99 end to end, throughput, the failed share of job attempts, refusals,
 CPU and memory summed over the roles. One table, each value against the baseline, and the best
-value for --goal. The value as it was is put back at the end (also on Ctrl-C or an error).
+value for --goal. The value as it was is put back at the end (also on Ctrl-C or an error). The
+sweep is kept as an audit event (tps.events.tune.measured), which lab 3.2 reads.
 Parameters: ${parameterNames.join(', ')}; pool levers: ${tunablePoolLevers.join(', ')}
 (tps config --help). Sweeping a pool's slots needs the autoscaler off (tps autoscaler disable): it
 would change them under the measurement.
@@ -75,7 +77,7 @@ const change = (value: number, base: number) => (base === 0 ? (value === 0 ? '' 
 export function render(p: Values, r: TuneResult): string {
   const base = r.rows[0] as TuneRow;
   const cells = (row: TuneRow) => [
-    row.run === 'baseline' ? 'baseline' : p.show(row.run) + (row.run === r.best ? ' *' : ''),
+    typeof row.run === 'string' ? row.run : p.show(row.run) + (row.run === r.best ? ' *' : ''),
     `${row.p50Ms.toFixed(1)}${row === base ? '' : change(row.p50Ms, base.p50Ms)}`,
     `${row.p99Ms.toFixed(1)}${row === base ? '' : change(row.p99Ms, base.p99Ms)}`,
     `${row.throughput.toFixed(1)}${row === base ? '' : change(row.throughput, base.throughput)}`,
@@ -125,6 +127,9 @@ export async function main(argv: string[]): Promise<number> {
       process.off('SIGINT', interrupt);
     }
     console.log(v.json ? JSON.stringify(result, null, 2) : render(p, result));
+    // Kept as an audit event (lab 3.2 reads which kinds of lever were measured); a lost event
+    // does not undo the measurement, so it is a warning.
+    if (!(await recordSweep(nc, result, by))) console.error('warning: the sweep was not kept as an event (tps.events.tune.measured): NATS did not store it');
     return 0;
   });
 }

@@ -12,7 +12,7 @@ export async function gradeRun(lab: Lab, run: LabRun, sources: ProbeSources): Pr
   // Checks that apply to what the setup chose (an exam's incident), in the file's order.
   const checks = lab.checks.filter((c) => applies(c.when, run.choices));
   const probeOf = (checkId: string) => lab.checks.find((c) => c.id === checkId)?.probe;
-  const outcomes = await runProbes(checks.map((c) => c.probe), { ...sources, run, probeOf });
+  const outcomes = await runProbes(checks.map((c) => c.probe), { ...sources, run, probeOf, startSlots: lab.setup.slots });
   const held = { ...run.held };
   const results = checks.map((check, i) => {
     const now = outcomes[i] ?? { holds: false, reason: 'not evaluated' };

@@ -5,6 +5,8 @@
 import { z } from 'zod';
 import { isFailureCode } from '#platform/dlq/failure-codes.ts';
 import { findParameter } from '#platform/params/catalogue.ts';
+import { tunableValues } from '#operator/tune/levers.ts';
+import { tuneGoals } from '#operator/tune/tune.ts';
 import { id, learnerFileName, probeSchema, singleProbe } from './probe-schema.ts';
 
 export { probeSchema, type Probe, type SingleProbe } from './probe-schema.ts';
@@ -62,6 +64,12 @@ const solveStep = z.discriminatedUnion('do', [
   z.object({ do: z.literal('plan') }),
   /** `tps config set <parameter> <value>`: a live parameter, as the learner would change it. */
   z.object({ do: z.literal('config'), name: z.string().refine((n) => findParameter(n) !== undefined, 'a live parameter (tps config --help)'), value: z.string().min(1) }),
+  /** `tps tune <lever> --values ... --rate ... --duration ...`: a sweep, kept as an event. */
+  z.object({
+    do: z.literal('tune'), lever: z.string().refine((n) => tunableValues(n) !== undefined, 'a lever tps tune sweeps (tps tune --help)'),
+    values: z.array(z.string().min(1)).min(1).max(8), rate: z.number().int().min(1).max(2_000), seconds: z.number().int().min(2).max(600),
+    goal: z.enum(tuneGoals).default('p99'),
+  }),
 ]);
 export type SolveStep = z.infer<typeof solveStep>;
 

@@ -137,7 +137,17 @@ const dashboardProbe = z.object({
  * by Prometheus, with a severity and a summary, each on a metric the dashboard shows. */
 const alertRulesProbe = z.object({ kind: z.literal('alert-rules'), file: learnerFileName, dashboard: learnerFileName, atLeast: z.number().int().min(1).default(3) });
 
-const singleProbes = [metricProbe, readyProbe, restartedProbe, prometheusProbe, dashboardProbe, alertRulesProbe, answerProbe, readingProbe, ratioProbe, eventProbe, heldProbe, abnormalProbe, autoscalerFreeProbe, textProbe, promqlProbe, forecastProbe] as const;
+/** The grader's own run (lab 3.2): the learner's settings against the lab's starting point under
+ * the same load (`rate` jobs/s for `seconds`, shortened by --speed), the metric the learner named
+ * (answer `key`: p99, p50, throughput, errors or cpu) better by `atLeast` (0.1: 10 %), the
+ * failed share of attempts not raised. operator/tune/compare.ts runs it. */
+const tunedProbe = z.object({
+  kind: z.literal('tuned'), key: id,
+  rate: z.number().int().min(1).max(2_000), seconds: z.number().int().min(3).max(600),
+  atLeast: z.number().min(0).max(10).default(0.1),
+});
+
+const singleProbes = [tunedProbe, metricProbe, readyProbe, restartedProbe, prometheusProbe, dashboardProbe, alertRulesProbe, answerProbe, readingProbe, ratioProbe, eventProbe, heldProbe, abnormalProbe, autoscalerFreeProbe, textProbe, promqlProbe, forecastProbe] as const;
 export const singleProbe = z.discriminatedUnion('kind', [...singleProbes]);
 
 /** Every one of these at the same moment ("the queue stays under 80 % while the load runs"). */

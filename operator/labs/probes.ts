@@ -13,6 +13,7 @@ import { prometheusReady, promqlResult } from './promql-probe.ts';
 import { prometheusResult, restartedResult } from './recovery-probes.ts';
 import { alertRulesResult, dashboardResult } from './dashboard-probe.ts';
 import { forecastResult } from './forecast-probe.ts';
+import { tunedResult, type TuningSources } from './tuning-probe.ts';
 import type { ProbeResult } from './probe-result.ts';
 
 export type { ProbeResult } from './probe-result.ts';
@@ -20,8 +21,16 @@ export { baselines, currentReading } from './metric-probes.ts';
 
 /** Where probes look: the roles' /metrics, the EVENTS stream when NATS is at hand, Prometheus, and
  * the state folder (files the learner saves for a lab). */
-export type ProbeSources = { targets: readonly Target[]; events?: EventReader; control?: ControlOperations; prometheusUrl?: string; stateDir?: string };
-export type ProbeContext = ProbeSources & { run: LabRun; probeOf: (checkId: string) => Probe | undefined; prometheus?: boolean };
+export type ProbeSources = {
+  targets: readonly Target[]; events?: EventReader; control?: ControlOperations; prometheusUrl?: string; stateDir?: string;
+  /** The levers the grader's own run sets (lab 3.2), with NATS; who it acts as; where it reports progress. */
+  tuning?: TuningSources; by?: string; progress?: (line: string) => void;
+};
+export type ProbeContext = ProbeSources & {
+  run: LabRun; probeOf: (checkId: string) => Probe | undefined; prometheus?: boolean;
+  /** The slots the lab's setup gave each pool. */
+  startSlots?: Readonly<Record<string, number>>;
+};
 
 /** Every single probe, the parts of `all` probes included. */
 export const singleProbes = (probes: readonly Probe[]): SingleProbe[] =>
@@ -65,6 +74,7 @@ function single(p: SingleProbe, scrape: Scrape, ctx: ProbeContext): ProbeResult 
     case 'autoscaler-free': return autoscalerFreeResult(ctx.control);
     case 'text': return textResult(p, ctx.run);
     case 'forecast': return forecastResult(p, ctx.run, ctx.prometheusUrl);
+    case 'tuned': return tunedResult(p, { ...ctx, startSlots: ctx.startSlots ?? {} });
     case 'promql':
       if (ctx.prometheus && ctx.prometheusUrl) return promqlResult(p, ctx.run, ctx.prometheusUrl);
       return p.else ? single(p.else, scrape, ctx) : { holds: false, reason: 'this check needs Prometheus, which does not answer here' };

@@ -14,6 +14,7 @@ import type { Lab, SolveStep } from './lab-schema.ts';
 import { learnerFile, type LabRun } from './lab-state.ts';
 import { currentReading, singleProbes } from './probes.ts';
 import { loadLine, LoadRuns, submitJobs } from './solve-load.ts';
+import { sweepStep } from './solve-tune.ts';
 
 type Solving = { lab: Lab; stack: LabStack; loads: LoadRuns };
 
@@ -131,6 +132,8 @@ async function perform(solving: Solving, step: SolveStep): Promise<string> {
       return read(solving);
     case 'plan':
       return plan(solving);
+    case 'tune':
+      return sweepStep(stack, step, Math.max(2, shortened(step.seconds, run)), by);
   }
 }
 
@@ -146,6 +149,6 @@ export async function solveLab(lab: Lab, stack: LabStack, progress: (line: strin
 /** Whether the lab needs NATS: faults (the chaos store), tps_control, or events to read. */
 export function needsNats(lab: Lab): boolean {
   return lab.setup.faults.length > 0 || lab.setup.deadLetters.length > 0 || lab.setup.resets.length > 0 || setsControl(lab)
-    || lab.solve.some((s) => ['fault', 'clear', 'scale', 'autoscaler', 'uncap', 'dlq-replay', 'config'].includes(s.do))
-    || singleProbes(lab.checks.map((c) => c.probe)).some((p) => p.kind === 'event' || p.kind === 'autoscaler-free');
+    || lab.solve.some((s) => ['fault', 'clear', 'scale', 'autoscaler', 'uncap', 'dlq-replay', 'config', 'tune'].includes(s.do))
+    || singleProbes(lab.checks.map((c) => c.probe)).some((p) => p.kind === 'event' || p.kind === 'autoscaler-free' || p.kind === 'tuned');
 }

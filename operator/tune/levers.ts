@@ -29,9 +29,9 @@ export type TunedLever = {
   parse(text: string): { value: number } | { error: string };
   /** What is in force before the sweep, in words, and waits until the roles apply it. */
   baseline(): Promise<string>;
-  /** Applies `value` and waits until every role that applies it reports it. */
-  apply(value: number): Promise<void>;
-  /** Puts the value as it was before the sweep back. */
+  /** Applies `value` (undefined: the start-up value) and waits until every role that applies it reports it. */
+  apply(value: number | undefined): Promise<void>;
+  /** Puts the value as it was before the sweep back and waits until the roles apply it. */
   restore(): Promise<void>;
 };
 
@@ -66,12 +66,14 @@ function parameterLever(p: ParameterDef, s: LeverSources): TunedLever {
       return original ? `${show(p, original.value)} (set by ${original.by})` : 'the start-up value';
     },
     async apply(value) {
-      await s.params.set(p.name, String(value), s.by, 'tps tune');
+      if (value === undefined) await s.params.reset(p.name, s.by);
+      else await s.params.set(p.name, String(value), s.by, 'tps tune');
       await inForce(value);
     },
     async restore() {
       if (original) await s.params.set(p.name, String(original.value), s.by, original.reason ?? 'tps tune: put back');
       else await s.params.reset(p.name, s.by);
+      await inForce(original?.value);
     },
   };
 }
@@ -106,10 +108,14 @@ function slotsLever(pool: Pool, s: LeverSources): TunedLever {
       return `${original} slots`;
     },
     async apply(value) {
-      await s.operations.scale(pool, value, s.by);
-      await inForce(value);
+      const slots = value ?? poolDefinitions[pool].slots.initial;
+      await s.operations.scale(pool, slots, s.by);
+      await inForce(slots);
     },
-    restore: () => s.operations.scale(pool, original, s.by).then(() => undefined),
+    async restore() {
+      await s.operations.scale(pool, original, s.by);
+      await inForce(original);
+    },
   };
 }
 
@@ -124,10 +130,19 @@ function queueLever(pool: Pool, s: LeverSources): TunedLever {
     },
     async apply(value) {
       await setQueueSize(s.nc, s.config, pool, value, s.by);
-      await inForce(value);
+      await inForce(value ?? s.config.queues.capacity[pool]);
     },
-    restore: () => setQueueSize(s.nc, s.config, pool, original, s.by).then(() => undefined),
+    async restore() {
+      await setQueueSize(s.nc, s.config, pool, original, s.by);
+      await inForce(original ?? s.config.queues.capacity[pool]);
+    },
   };
+}
+
+/** What kind of lever a name is (lab 3.2 measures one of each kind): breaker, timeout, cache,
+ * fallback, autoscaler (a live parameter's first part), slots or queue (a pool lever). */
+export function leverKind(name: string): string {
+  return poolLever(name)?.kind ?? name.split('.')[0] ?? name;
 }
 
 /** The pool levers `tps tune` sweeps, as `tps config` names them (replicas start processes: too slow to sweep). */

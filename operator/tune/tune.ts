@@ -17,8 +17,9 @@ export const tuneGoals = ['p99', 'p50', 'throughput', 'errors', 'cpu'] as const;
 export type TuneGoal = (typeof tuneGoals)[number];
 
 export type TuneRow = {
-  /** `baseline`: the value in force before the sweep (an override, or each role's start-up value). */
-  run: 'baseline' | number;
+  /** `baseline`: the value in force before the sweep (an override, or each role's start-up value);
+   * `final`: the settings a lab's grader compares with its baseline (compare.ts). */
+  run: 'baseline' | 'final' | number;
   p50Ms: number;
   p99Ms: number;
   /** Jobs completed per second, from the load's start until its jobs drained. */
@@ -35,13 +36,17 @@ export type TuneRow = {
 
 export type TuneResult = { parameter: string; goal: TuneGoal; rate: number; durationMs: number; rows: TuneRow[]; best?: number };
 
-export type TuneOptions = {
-  lever: TunedLever; values: readonly number[]; rate: number; durationMs: number; mix: readonly MixEntry[]; goal: TuneGoal;
-  targets: readonly Target[]; progress?: (line: string) => void;
+/** One measured run: the open-model load, where it goes, and how long its jobs may take to drain. */
+export type RunOptions = {
+  rate: number; durationMs: number; mix: readonly MixEntry[]; targets: readonly Target[];
   /** How long to wait for a run's jobs to drain. */
   drainTimeoutMs?: number;
   /** Ends the sweep early (Ctrl-C): the run under way stops, the override is put back. */
   stop?: AbortSignal;
+};
+
+export type TuneOptions = RunOptions & {
+  lever: TunedLever; values: readonly number[]; goal: TuneGoal; progress?: (line: string) => void;
 };
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
@@ -58,7 +63,8 @@ async function untilDrained(targets: readonly Target[], timeoutMs: number): Prom
   }
 }
 
-async function measure(opts: TuneOptions, run: TuneRow['run']): Promise<TuneRow> {
+/** One run under the load, measured from every role's /metrics before it and after its jobs drained. */
+export async function measure(opts: RunOptions, run: TuneRow['run']): Promise<TuneRow> {
   const ingress = opts.targets.find((t) => t.role === 'ingress');
   if (!ingress) throw new TuneError('no ingress among the targets to send the load to');
   const before = await scrapeAll(opts.targets);
@@ -83,9 +89,11 @@ async function measure(opts: TuneOptions, run: TuneRow['run']): Promise<TuneRow>
   };
 }
 
-const warmUpMs = (opts: TuneOptions) => Math.min(5_000, opts.durationMs);
+/** The unmeasured warm-up before a sweep's first run. */
+export const warmUpMs = (opts: RunOptions) => Math.min(5_000, opts.durationMs);
 
-const better: Record<TuneGoal, (row: TuneRow) => number> = {
+/** A row's score for a goal: higher is better. */
+export const better: Record<TuneGoal, (row: TuneRow) => number> = {
   p99: (r) => -r.p99Ms, p50: (r) => -r.p50Ms, throughput: (r) => r.throughput, errors: (r) => -r.errorRate, cpu: (r) => -r.cpuPercent,
 };
 
