@@ -17,6 +17,7 @@ export const commands: Record<string, CommandEntry> = {
   scale: { summary: 'Set the slots of a worker pool live (every replica applies it), or its worker processes (--replicas)', load: () => import('./commands/scale.ts') },
   autoscaler: { summary: 'Autoscaler status, enable, disable, cap', load: () => import('./commands/autoscaler.ts') },
   config: { summary: 'Live parameters: get, set, reset the tunables the running roles apply within a second (breakers, timeouts, autoscaler)', load: () => import('./commands/config.ts') },
+  canary: { summary: 'Canary deployment of service-b or service-c: start, status, promote, rollback (lab 3.6)', load: () => import('./commands/canary.ts') },
   tune: { summary: 'Measure a live parameter: a baseline and each value under the same load, one table (lab 3.2)', load: () => import('./commands/tune.ts') },
   breaker: { summary: 'List circuit breakers; force one open, or close it back to automatic', load: () => import('./commands/breaker.ts') },
   chaos: { summary: 'Break things on purpose: set, clear, list, reset faults (each expires), the catalogue, run scenarios', load: () => import('./commands/chaos.ts') },

@@ -2,6 +2,7 @@
 // platform/config.ts validates the environment against (docs/configuration.md lists each one;
 // tests/config-doc.test.ts keeps them equal).
 import { z } from 'zod';
+import { deploymentTracks, versionName } from './canary.ts';
 import { decimal, durationMs, flag, httpUrl, integer, logLevel, natsUrls, parseDuration, text } from './config-types.ts';
 import { poolDefinitions, poolNames, poolVariable, workerReplicas, type Pool } from './pools.ts';
 
@@ -54,6 +55,9 @@ const fixedSchema = z.object({
   HTTP_HOST: text.default('127.0.0.1'),
   HTTP_PORT: integer({ min: 0, max: 65_535 }).optional(),
   TPS_PORT_OFFSET: integer({ min: 0, max: 50_000 }).default(0),
+  /** Which version of its role this process is, and whether it runs as its service's canary (platform/canary.ts). */
+  SERVICE_VERSION: versionName.default('v1'),
+  DEPLOYMENT_TRACK: z.enum(deploymentTracks, { error: 'expected stable or canary' }).default('stable'),
   INSTANCE_ID: z.string().regex(/^[\w-]{1,64}$/, 'letters, digits, "_" or "-", at most 64').optional(),
   DLQ_CAPACITY: integer({ min: 1, max: 10_000_000 }).default(10_000),
   JOBS_DUPLICATE_WINDOW: durationMs.default(120_000),

@@ -60,6 +60,7 @@ function shape(env: Env) {
     log: { level: env.LOG_LEVEL },
     /** The timeouts bound how long a client may take to *send* a request (slowloris), not the answer. */
     http: { host: env.HTTP_HOST, port: env.HTTP_PORT, portOffset: env.TPS_PORT_OFFSET, requestTimeoutMs: env.REQUEST_TIMEOUT_MS, headersTimeoutMs: env.HEADERS_TIMEOUT_MS },
+    deployment: { version: env.SERVICE_VERSION, track: env.DEPLOYMENT_TRACK },
     instanceId: env.INSTANCE_ID ?? `${os.hostname().replace(/[^\w-]/g, '-').slice(0, 40)}-${process.pid}`,
     queues: {
       /** `max_msgs` of each pool's stream (<POOL>_QUEUE_CAPACITY). */

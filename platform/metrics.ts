@@ -57,6 +57,10 @@ export const metrics = {
   serviceEffects: def('counter', 'tps_service_effects_total', ['service'], 'Work a chain service completed (side effects performed).'),
   serviceDuplicates: def('counter', 'tps_service_duplicates_total', ['service'], 'Completed work whose Idempotency-Key had already completed here (a duplicate side effect).'),
   cacheRequests: def('counter', 'tps_cache_requests_total', ['caller', 'target', 'result'], 'Lookups of a hop\'s cache of its next hop\'s answers (`tps config set cache.<service>`): hit (answered from it, the next hop not called) or miss.'),
+  canaryCalls: def('counter', 'tps_canary_calls_total', ['caller', 'target', 'track', 'version', 'outcome'], 'Calls a caller split between a service\'s stable version and its canary (`tps canary`), by track, version and outcome: success, failure (5xx, timeout, unreachable, breaker open), client_error.'),
+  canaryCallDuration: def('histogram', 'tps_canary_call_duration_seconds', ['caller', 'target', 'track', 'version'], 'Duration of the calls a caller split between a service\'s stable version and its canary, by track and version.', latencyBuckets),
+  canaryWeight: def('gauge', 'tps_canary_weight', ['caller', 'target', 'version'], 'Percent of its calls to the target a caller sends to the canary (0 once promoted or rolled back).'),
+  buildInfo: def('gauge', 'tps_build_info', ['role', 'version', 'track'], 'Always 1: which version of its role this process runs (SERVICE_VERSION) and on which track (stable, or its service\'s canary).'),
   fallbacks: def('counter', 'tps_fallback_total', ['caller', 'target', 'source'], 'Answers a hop gave without its failing next hop (`tps config set fallback.<service>`): from its cache (the last answer) or declared (a degraded answer).'),
   configParameter: def('gauge', 'tps_config_parameter', ['name'], 'A live parameter this process applies, at its value in force: the start-up value or the override of `tps config set`.'),
   configParameterOverridden: def('gauge', 'tps_config_parameter_overridden', ['name'], '1 while this process applies an override of the live parameter (`tps config set`), 0 at its start-up value.'),
@@ -79,6 +83,7 @@ export const knownLabels = {
   direction: ['up', 'down', 'hold'],
   cacheResult: ['hit', 'miss'],
   fallbackSource: ['cache', 'declared'],
+  canaryOutcome: ['success', 'failure', 'client_error'],
 } as const;
 
 /** Every combination of the given label values: `{a: [1, 2], b: [x]}` -> `[{a: 1, b: x}, {a: 2, b: x}]`. */
@@ -120,8 +125,24 @@ export type Counter<L extends string> = client.Counter<L> & {
   bind(labels: Partial<Record<L, string>>): () => void;
 };
 
+// A family is created once per registry: a second creator (a second breaker or downstream client
+// in one process, such as a caller's client for a canary beside its stable one) gets the first.
+const families = new WeakMap<MetricsRegistry, Map<string, unknown>>();
+function once<T>(registry: MetricsRegistry, name: string, make: () => T): T {
+  const made = families.get(registry) ?? new Map<string, unknown>();
+  families.set(registry, made);
+  if (!made.has(name)) made.set(name, make());
+  return made.get(name) as T;
+}
+
 /** `known`: the label sets to export at 0 from the start (see knownLabels). */
 export function counter<L extends string>(registry: MetricsRegistry, d: MetricDef<L>, known: ReadonlyArray<Partial<Record<L, string>>> = []): Counter<L> {
+  const c = once(registry, d.name, () => makeCounter(registry, d));
+  for (const labels of known) c.inc(labels, 0);
+  return c;
+}
+
+function makeCounter<L extends string>(registry: MetricsRegistry, d: MetricDef<L>): Counter<L> {
   const pending: Array<{ labels: Partial<Record<L, string>>; n: number }> = [];
   const c = new client.Counter<L>({
     name: d.name, help: d.help, labelNames: d.labels, registers: [registry],
@@ -133,7 +154,6 @@ export function counter<L extends string>(registry: MetricsRegistry, d: MetricDe
       }
     },
   });
-  for (const labels of known) c.inc(labels, 0);
   return Object.assign(c, {
     bind(labels: Partial<Record<L, string>>) {
       const p = { labels: { ...labels }, n: 0 };
@@ -145,6 +165,8 @@ export function counter<L extends string>(registry: MetricsRegistry, d: MetricDe
 
 /** `collect` runs at every scrape, for gauges that read live state (set the values in it). */
 export function gauge<L extends string>(registry: MetricsRegistry, d: MetricDef<L>, collect?: (g: client.Gauge<L>) => void) {
+  // A gauge that reads live state has one reader: only plain gauges are shared.
+  if (!collect) return once(registry, d.name, () => new client.Gauge<L>({ name: d.name, help: d.help, labelNames: d.labels, registers: [registry] }));
   return new client.Gauge<L>({
     name: d.name, help: d.help, labelNames: d.labels, registers: [registry],
     ...(collect ? { collect(this: client.Gauge<L>) { collect(this); } } : {}),
@@ -165,7 +187,7 @@ export type LatencyHistogram<L extends string> = {
 };
 
 export function histogram<L extends string>(registry: MetricsRegistry, d: MetricDef<L>): LatencyHistogram<L> {
-  const h = new Histogram<L>(d.name, d.help, d.labels, d.buckets ?? latencyBuckets).registerIn(registry);
+  const h = once(registry, d.name, () => new Histogram<L>(d.name, d.help, d.labels, d.buckets ?? latencyBuckets).registerIn(registry));
   return {
     observe(labels, seconds, traceId) {
       h.observe(labels, seconds, (traceId ?? currentTraceId()) || undefined);

@@ -7,6 +7,9 @@ const fixedPorts = {
   'service-a': 8081,
   'service-b': 8082,
   'service-c': 8083,
+  /** A chain service's canary (platform/canary.ts): 100 above its service. */
+  'service-b-canary': 8182,
+  'service-c-canary': 8183,
   autoscaler: 9466,
   /** The admin API (served by the autoscaler process when ADMIN_API is on). */
   admin: 9467,

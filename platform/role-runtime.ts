@@ -14,7 +14,8 @@ import { openControlStore } from './control/store.ts';
 import { createHttpApp, type ReadinessCheck } from './http/server.ts';
 import { createLifecycle, installSignalHandlers, type Lifecycle } from './lifecycle.ts';
 import { createLogger, type Logger } from './logger.ts';
-import { createRegistry, setExemplarSource, type MetricsRegistry } from './metrics.ts';
+import { createRegistry, gauge, metrics, setExemplarSource, type MetricsRegistry } from './metrics.ts';
+import { canaryName, canaryServices, isCanaryService } from './canary.ts';
 import { brokerState, connectNats, type NatsConnection } from './nats/connect.ts';
 import { verifyTopology } from './nats/provision.ts';
 import { declareTopology } from './nats/topology.ts';
@@ -98,7 +99,12 @@ async function wireRole(role: RoleDefinition, runtime: Runtime, own: RoleContext
     streams: [...needs.streams, ...needs.buckets.map((b) => `KV_${b}`)],
     consumers: [...needs.consumers],
   });
-  const chaos = own('stop chaos', await startChaos(role.name, await openChaosStore(nc), { registry, logger, reportSystemFaults: role.reportsSystemFaults }), (c) => c.stop());
+  const { version, track } = config.deployment;
+  if (track === 'canary' && !isCanaryService(role.name)) throw new Error(`DEPLOYMENT_TRACK=canary: only ${canaryServices.join(' and ')} run a canary; ${role.name} does not`);
+  gauge(registry, metrics.buildInfo).set({ role: role.name, version, track }, 1);
+  // A canary has a chaos target of its own: `service-b-canary`'s faults act on it, `service-b`'s do not.
+  const chaosTarget = track === 'canary' && isCanaryService(role.name) ? canaryName(role.name) : role.name;
+  const chaos = own('stop chaos', await startChaos(chaosTarget, await openChaosStore(nc), { registry, logger, reportSystemFaults: role.reportsSystemFaults }), (c) => c.stop());
   const ctx: RoleContext = { ...runtime, chaos, own };
   const parts = await role.start(ctx);
   if (role.obeysControl) {

@@ -3,4 +3,4 @@
 TPS_POOLS="fast slow"
 TPS_ROLES="service-c service-b service-a worker-fast worker-slow ingress autoscaler"
 TPS_NATS_USERS="OPERATOR INGRESS WORKER_FAST WORKER_SLOW SERVICE AUTOSCALER"
-TPS_CHAOS_TARGETS="ingress worker-fast worker-slow service-a service-b service-c autoscaler nats prometheus grafana jaeger"
+TPS_CHAOS_TARGETS="ingress worker-fast worker-slow service-a service-b service-c autoscaler service-b-canary service-c-canary nats prometheus grafana jaeger"

@@ -78,7 +78,7 @@ describe('make chaos in compose mode', () => {
   it('refuses an unknown TARGET before reaching compose, naming every target (scripts/contract.sh)', async () => {
     const bogus = await make(['chaos', 'TARGET=bogus']);
     expect(bogus.code).not.toBe(0);
-    expect(bogus.out).toContain('chaos: unknown target "bogus"; targets are: ingress, worker-fast, worker-slow, service-a, service-b, service-c, autoscaler, nats, prometheus, grafana, jaeger, monitoring');
+    expect(bogus.out).toContain('chaos: unknown target "bogus"; targets are: ingress, worker-fast, worker-slow, service-a, service-b, service-c, autoscaler, service-b-canary, service-c-canary, nats, prometheus, grafana, jaeger, monitoring');
     expect(bogus.calls).toEqual([]);
   });
 });

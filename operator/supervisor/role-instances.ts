@@ -12,6 +12,8 @@ export type RoleInstance = {
   readonly replica: number;
   /** The port it listens on, offset included. */
   readonly port: number;
+  /** Environment of this instance only (a canary's or a promoted version's SERVICE_VERSION). */
+  readonly env?: Readonly<Record<string, string>>;
 };
 
 export type ReplicaCounts = Readonly<Record<Pool, number>>;

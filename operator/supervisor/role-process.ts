@@ -36,6 +36,7 @@ export function launchRole(instance: RoleInstance, launch: RoleLaunch): RoleProc
       // Replicas share the role's service name in traces; the instance tells them apart elsewhere.
       INSTANCE_ID: instance.name, OTEL_SERVICE_NAME: role.name,
       ...roleCredentials(role.name, launch.passwords, launch.adminApi),
+      ...instance.env,
     }),
     logFile,
     restart: true,

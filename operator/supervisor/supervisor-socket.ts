@@ -5,6 +5,7 @@
 //   POST /clear  {target, fault?}             -> { faults }     (what was cleared)
 //   POST /reset                               -> { faults }
 //   POST /replicas {pool, replicas}           -> the change     (400 bad input, 409 refused)
+//   POST /canary/start|stop|promote {service, version?} -> what started and stopped (canary-channel.ts)
 import { chmodSync, rmSync } from 'node:fs';
 import http from 'node:http';
 import type { z } from 'zod';
@@ -14,14 +15,16 @@ import {
 } from './channel.ts';
 import { ReplicaInputError, ReplicaScaleRefused, scaleReplicasSchema } from './replica-channel.ts';
 import type { ReplicaScaler } from './replica-scaler.ts';
+import { CanaryInputError, CanaryRefused, canaryRequestSchema } from './canary-channel.ts';
+import type { CanaryProcesses } from './canary-process.ts';
 import type { SystemFaults } from './system-faults.ts';
 
 export type ControlSocket = { close(): Promise<void> };
-export type ControlHandlers = { faults: SystemFaults; replicas: ReplicaScaler };
+export type ControlHandlers = { faults: SystemFaults; replicas: ReplicaScaler; canaries: CanaryProcesses };
 
 const maxBodyBytes = 16 * 1024;
-const isInputError = (err: unknown) => err instanceof ChaosInputError || err instanceof ReplicaInputError;
-const isRefusal = (err: unknown) => err instanceof SystemFaultRefused || err instanceof ReplicaScaleRefused;
+const isInputError = (err: unknown) => err instanceof ChaosInputError || err instanceof ReplicaInputError || err instanceof CanaryInputError;
+const isRefusal = (err: unknown) => err instanceof SystemFaultRefused || err instanceof ReplicaScaleRefused || err instanceof CanaryRefused;
 
 /** Opens the socket, or says why not (a path too long for a unix socket) and runs without it. */
 export async function openControlSocket(stateDir: string, handlers: ControlHandlers, say: (line: string) => void): Promise<ControlSocket | undefined> {
@@ -31,8 +34,12 @@ export async function openControlSocket(stateDir: string, handlers: ControlHandl
   return undefined;
 }
 
-function routesFor({ faults, replicas }: ControlHandlers): Record<string, (body: unknown) => Promise<unknown>> {
+function routesFor({ faults, replicas, canaries }: ControlHandlers): Record<string, (body: unknown) => Promise<unknown>> {
+  const canary = (body: unknown) => parse(canaryRequestSchema, body, CanaryInputError);
   return {
+    'POST /canary/start': async (body) => { const r = canary(body); return canaries.start(r.service, r.version, r.by); },
+    'POST /canary/stop': async (body) => { const r = canary(body); return canaries.stop(r.service, r.by); },
+    'POST /canary/promote': async (body) => { const r = canary(body); return canaries.promote(r.service, r.version, r.by); },
     'GET /faults': async () => ({ faults: faults.list() }),
     'POST /faults': async (body) => {
       const { by, ...request } = parse(setSystemFaultSchema, body, ChaosInputError);

@@ -7,8 +7,6 @@ import { nativePrometheusDir, writeScrapeTargets } from '#monitoring/native.ts';
 import { childEnvironment, type Config } from '#platform/config.ts';
 import { createLogger, type Logger } from '#platform/logger.ts';
 import { removeOperatorEnv } from '#platform/nats/credentials.ts';
-import { connectNats } from '#platform/nats/connect.ts';
-import { provisionWithOverrides } from '#platform/nats/queue-lever.ts';
 import { stateDir as resolveStateDir } from '#platform/paths.ts';
 import { defaultPorts } from '#platform/ports.ts';
 import type { RoleDefinition } from '#services/registry.ts';
@@ -20,7 +18,9 @@ import { manage, type ManagedProcess, type ManagedProcessSpec } from './managed-
 import { portFree } from './port-free.ts';
 import { waitUntilReady, watchReadiness } from './readiness.ts';
 import { ReplicaScaleRefused, type ReplicaChange } from './replica-channel.ts';
-import { replicaScaler, type ReplicaScaler } from './replica-scaler.ts';
+import { replicaScaler, type ReplicaHost, type ReplicaScaler } from './replica-scaler.ts';
+import { canaryProcesses, withDeployments } from './canary-process.ts';
+import { provisionTopology } from './provision-topology.ts';
 import { planInstances, scrapeTargets, type RoleInstance } from './role-instances.ts';
 import { launchRole, type RoleLaunch, type RoleProcess } from './role-process.ts';
 import { writeState, type SupervisorPhase, type SupervisorState } from './state-file.ts';
@@ -156,9 +156,9 @@ function supervisorHandle(run: Run, stop: (reason: string) => Promise<void>, sto
 
 async function bringUp(run: Run, handle: Supervisor): Promise<void> {
   const started = Date.now();
-  const instances = planInstances(run.roles, run.config.workers.replicas, run.offset);
+  const planned = planInstances(run.roles, run.config.workers.replicas, run.offset);
   const busy = [];
-  for (const i of instances) if (!(await portFree(i.port))) busy.push(`${i.name} (${i.port})`);
+  for (const i of planned) if (!(await portFree(i.port))) busy.push(`${i.name} (${i.port})`);
   if (busy.length > 0) throw new Error(`ports already in use: ${busy.join(', ')}. Is TPS Lab already running (\`tps down\`), or another program using them?`);
 
   const broker = await ensureBroker(run.config.nats, { stateDir: run.dir, monitorPort: defaultPorts.natsMonitoring + run.offset });
@@ -168,7 +168,8 @@ async function bringUp(run: Run, handle: Supervisor): Promise<void> {
   const logger = createLogger('supervisor', { ...run.config, log: { level: 'warn' } });
   const operator = broker.passwords ? { user: 'operator', password: broker.passwords.operator } : {};
   const nats = { ...run.config.nats, ...operator, servers: [broker.url] };
-  await provisionTopology(run, nats, logger);
+  // The versions tps_control says run: a promoted one, a canary under way (canary-process.ts).
+  const instances = withDeployments(planned, await provisionTopology(run.config, nats, logger, run.say), run.offset);
 
   // Targets first, so Prometheus finds every instance from its first scrape.
   writeScrapeTargets(nativePrometheusDir(run.dir), scrapeTargets(instances));
@@ -179,13 +180,6 @@ async function bringUp(run: Run, handle: Supervisor): Promise<void> {
   await openControl(run, handle, { nats, logger, launch });
   save(run, 'running');
   void watchReadiness(run.running, () => run.stopping !== undefined, () => save(run));
-}
-
-async function provisionTopology(run: Run, nats: Config['nats'], logger: Logger): Promise<void> {
-  const nc = await connectNats(nats, { name: 'tps-supervisor', logger });
-  const actions = await provisionWithOverrides(nc, run.config).finally(() => nc.close());
-  const changed = actions.filter((a) => a.action !== 'unchanged');
-  run.say(`provisioned NATS topology (${changed.length ? changed.map((a) => `${a.action} ${a.name}`).join(', ') : 'already up to date'})`);
 }
 
 /** Monitoring first, so Jaeger is there to receive the roles' first spans; returns how roles start. */
@@ -220,13 +214,14 @@ async function startRoles(run: Run, instances: readonly RoleInstance[], launch: 
 
 /** System faults and live replicas, both reached through the control socket. */
 async function openControl(run: Run, handle: Supervisor, { nats, logger, launch }: { nats: Config['nats']; logger: Logger; launch: RoleLaunch }): Promise<void> {
-  run.scaler = replicaScaler({
+  const host: ReplicaHost = {
     running: run.running, roles: run.roles, offset: run.offset, launch: (instance) => launchRole(instance, launch),
     // A stopping replica finishes or hands back its jobs within the grace period, then drains NATS.
     stopGraceMs: run.config.shutdownGraceMs + 5_000, readyTimeoutMs: readyTimeoutMs(run.config),
     refusal: () => (run.stopping ? 'the supervisor is stopping' : undefined),
     changed: () => instancesChanged(run), say: run.say,
-  });
+  };
+  run.scaler = replicaScaler(host);
   run.faultControl = startFaultControl({
     logger, nats,
     host: {
@@ -238,5 +233,5 @@ async function openControl(run: Run, handle: Supervisor, { nats, logger, launch 
       say: run.say,
     },
   });
-  run.controlSocket = await openControlSocket(run.dir, { faults: run.faultControl.faults, replicas: run.scaler }, run.say);
+  run.controlSocket = await openControlSocket(run.dir, { faults: run.faultControl.faults, replicas: run.scaler, canaries: canaryProcesses(host) }, run.say);
 }

@@ -3,13 +3,16 @@
 import { z } from 'zod';
 import { poolNames, workerRole } from '../pools.ts';
 import { chainRoleNames, type RoleName } from '../roles.ts';
+import { canaryTargets, type CanaryTarget } from '../canary.ts';
 
 const systemTargets = ['nats', 'prometheus', 'grafana', 'jaeger'] as const;
-export type ChaosTarget = RoleName | (typeof systemTargets)[number];
+export type ChaosTarget = RoleName | CanaryTarget | (typeof systemTargets)[number];
 
 /** Targets that are our own processes (process faults): every role of platform/roles.ts, in the
- * order a job meets them. The rest are systems the supervisor runs. */
-export const processTargets: readonly ChaosTarget[] = ['ingress', ...poolNames.map(workerRole), ...[...chainRoleNames].reverse(), 'autoscaler'];
+ * order a job meets them, then a chain service's canary (platform/canary.ts: a fault on
+ * `service-b-canary` acts on the canary only, one on `service-b` on the stable version only). The
+ * rest are systems the supervisor runs. */
+export const processTargets: readonly ChaosTarget[] = ['ingress', ...poolNames.map(workerRole), ...[...chainRoleNames].reverse(), 'autoscaler', ...canaryTargets];
 export const chaosTargets: readonly ChaosTarget[] = [...processTargets, ...systemTargets];
 
 const ms = (max: number) => z.number().int().min(0).max(max);
@@ -51,7 +54,7 @@ export const faultCatalogue = {
     description: 'Shrinks a chain service\'s concurrency limit (its database pool) to size requests at once.',
     params: z.strictObject({ size: z.number().int().min(1).max(10_000) }),
     /** Only processes with a concurrency limit (the default: every process target). */
-    targets: chainRoleNames,
+    targets: [...chainRoleNames, ...canaryTargets],
   },
   crash: {
     kind: 'process',

@@ -2,6 +2,7 @@
 // every worker and chain service obeys. Values are JSON with who changed them, when and why.
 import { z } from 'zod';
 import { poolNames, type Pool } from '../pools.ts';
+import { canaryKey } from '../canary.ts';
 
 /** Every breaker in the system (`<caller>-><target>`): one per worker pool, one per chain hop. */
 export const breakerNames: readonly string[] = [
@@ -31,6 +32,9 @@ export const controlKeys = {
   queueCapacity: (pool: Pool) => `pool.${pool}.queue`,
   /** A live parameter's override (platform/params/catalogue.ts); absent: each role's start-up value. */
   parameter: (name: string) => `param.${name}`,
+  /** A chain service's canary: its version, weight and limits (platform/canary.ts). The only key
+   * a chain service writes: its caller rolls a canary back by itself. */
+  canary: canaryKey,
 } as const;
 
 const change = { by: z.string().min(1), at: z.iso.datetime(), reason: z.string().optional() };

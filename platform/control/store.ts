@@ -6,6 +6,7 @@ import type { z } from 'zod';
 import { buckets } from '../nats/subjects.ts';
 import { parameterValue, type ParameterName, type ParameterValue } from '../params/catalogue.ts';
 import type { Pool } from '../pools.ts';
+import { canaryValue, type CanaryService, type CanaryValue } from '../canary.ts';
 import {
   autoscalerStatusValue, breakerForceValue, capValue, controlKeys, enabledValue, parseValue, queueValue, slotsValue,
   type AutoscalerStatus, type BreakerForce, type Change, type SlotsValue,
@@ -27,6 +28,9 @@ export type ControlStore = {
   parameter(name: ParameterName): Promise<ParameterValue | undefined>;
   /** `undefined` removes the override: every role goes back to its start-up value. */
   setParameter(name: ParameterName, value: number | undefined, change: Change): Promise<void>;
+  canary(service: CanaryService): Promise<CanaryValue | undefined>;
+  /** `undefined` removes the key: no canary, every call to the stable version. */
+  setCanary(service: CanaryService, value: CanaryValue | undefined): Promise<void>;
   autoscalerStatus(): Promise<AutoscalerStatus | undefined>;
   setAutoscalerStatus(status: AutoscalerStatus): Promise<void>;
   /** Calls back with the key's current value (if any) and every later one (`undefined`: deleted). */
@@ -52,6 +56,11 @@ export async function openControlStore(nc: NatsConnection): Promise<ControlStore
     async setCap(pool, max, change) {
       if (max === undefined) await kv.delete(controlKeys.autoscalerCap(pool));
       else await write(controlKeys.autoscalerCap(pool), { max, ...change });
+    },
+    canary: (service) => read(controlKeys.canary(service), canaryValue),
+    async setCanary(service, value) {
+      if (value === undefined) await kv.delete(controlKeys.canary(service));
+      else await write(controlKeys.canary(service), canaryValue.parse(value));
     },
     queue: (pool) => read(controlKeys.queueCapacity(pool), queueValue),
     async setQueue(pool, capacity, change) {

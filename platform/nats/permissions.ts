@@ -85,7 +85,11 @@ export const natsUsers: Readonly<Record<NatsUserName, NatsPermissions>> = {
   },
   ...(Object.fromEntries(poolNames.map((pool) => [workerRole(pool), worker(pool)])) as Record<`worker-${Pool}`, NatsPermissions>),
   service: {
-    publish: [`${api}.INFO`, ...kvRead(buckets.chaos), ...kvRead(buckets.control), ...flowControl, ...replies],
+    publish: [
+      `${api}.INFO`, ...kvRead(buckets.chaos), ...kvRead(buckets.control), ...flowControl, ...replies,
+      // A caller rolls its next hop's canary back by itself (platform/canary.ts): that key only, and its event.
+      `$KV.${buckets.control}.canary.>`, eventSubject('canary.>'),
+    ],
     subscribe: [...inbox('service'), breakerStatusSubject],
   },
   autoscaler: {

@@ -24,7 +24,7 @@ export type Tracing = { shutdown(): Promise<void> };
 
 export function startTracing(settings: TracingSettings): Tracing {
   diag.setLogger(jsonDiagLogger(settings.serviceName), diagLevel(settings.diagLevel));
-  const resource = resourceFromAttributes({ 'service.name': settings.serviceName }).merge(detectResources({ detectors: [envDetector] }));
+  const resource = resourceFromAttributes({ 'service.name': settings.serviceName, 'service.version': settings.serviceVersion, 'tps.track': settings.track }).merge(detectResources({ detectors: [envDetector] }));
   const provider = new TracerProvider({ resource, sampler: sampler(settings), spanProcessors: processors(settings) });
   context.setGlobalContextManager(new AsyncLocalStorageContextManager().enable());
   propagation.setGlobalPropagator(propagator(settings));

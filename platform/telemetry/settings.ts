@@ -24,6 +24,9 @@ const otelSchema = z.object({
   OTEL_EXPORTER_OTLP_PROTOCOL: protocol.optional(),
   OTEL_EXPORTER_OTLP_TRACES_PROTOCOL: protocol.optional(),
   OTEL_SERVICE_NAME: text.optional(),
+  /** The role's version and track (platform/canary.ts) become the spans' service.version and tps.track. */
+  SERVICE_VERSION: text.optional(),
+  DEPLOYMENT_TRACK: text.optional(),
   OTEL_RESOURCE_ATTRIBUTES: text.optional(),
   OTEL_TRACES_SAMPLER: samplerNames.optional(),
   OTEL_TRACES_SAMPLER_ARG: decimal({ min: 0, max: 1 }).optional(),
@@ -45,6 +48,8 @@ export type TracingSettings = {
   /** Why tracing is on or off, for the start log line. */
   readonly reason: string;
   readonly serviceName: string;
+  readonly serviceVersion: string;
+  readonly track: string;
   readonly exporters: readonly ('otlp' | 'console')[];
   /** Where spans go (the exporter itself reads the OTEL_EXPORTER_OTLP_* variables). */
   readonly endpoint: string | undefined;
@@ -87,6 +92,8 @@ export function tracingSettings(env: NodeJS.ProcessEnv, argv: readonly string[] 
     enabled,
     reason,
     serviceName: e.OTEL_SERVICE_NAME ?? serviceNameFromArgv(argv) ?? 'tps',
+    serviceVersion: e.SERVICE_VERSION ?? 'v1',
+    track: e.DEPLOYMENT_TRACK ?? 'stable',
     exporters,
     endpoint: exporters.includes('otlp') ? (endpoint ?? 'http://localhost:4318/v1/traces') : undefined,
     sampler: e.OTEL_TRACES_SAMPLER ?? 'parentbased_always_on',

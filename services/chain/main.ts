@@ -11,6 +11,11 @@ import type { RoleContext, RoleParts } from '#platform/role-runtime.ts';
 import { buildChain } from './app.ts';
 import { createLimiter } from './limiter.ts';
 import { createNextHop, type NextHop, type NextHopSettings } from './next-hop.ts';
+import { createCanaryRoute, type CanaryRoute } from './canary-route.ts';
+import { jetstream } from '@nats-io/jetstream';
+import { canaryName, canaryValue, type CanaryService } from '#platform/canary.ts';
+import { controlKeys } from '#platform/control/keys.ts';
+import { publishAuditEvent } from '#platform/nats/audit-events.ts';
 
 /** The pool_limit fault's size while it is on this hop (a database pool shrunk by an incident). */
 function poolLimit(chaos: RoleContext['chaos']): number | undefined {
@@ -37,24 +42,41 @@ async function withCacheAndFallback(ctx: RoleContext, service: ChainService, tar
   return createNextHop(client, { caller: service, target, registry: ctx.registry, settings });
 }
 
+/** The next hop split with its canary when one is declared (canary-route.ts), following its key. */
+async function withCanary(ctx: RoleContext, service: ChainService, target: CanaryService, stable: DownstreamClient, clientTo: (name: string, url: string) => DownstreamClient): Promise<CanaryRoute> {
+  const store = await openControlStore(ctx.nc);
+  const route = ctx.own('close the canary client', createCanaryRoute({
+    caller: service, target, stable, registry: ctx.registry, logger: ctx.logger,
+    makeClient: (url) => clientTo(canaryName(target), url),
+    async rollBack(value, reason) {
+      const by = `${service} (automatic rollback)`;
+      await store.setCanary(target, { ...value, state: 'rolled-back', weight: 0, by, at: new Date().toISOString(), reason, auto: true });
+      await publishAuditEvent(jetstream(ctx.nc), 'canary.rolled-back', by, { service: target, version: value.version, stable: value.stable, reason, auto: true });
+    },
+  }), (r) => r.close());
+  const stop = await store.watch(controlKeys.canary(target), canaryValue, (v) => route.apply(v), (text) => ctx.logger.warn({ key: controlKeys.canary(target), text }, 'ignored an invalid canary key'));
+  ctx.own('stop following the canary', stop, (s) => s());
+  return route;
+}
+
 export async function startChain(ctx: RoleContext, service: ChainService): Promise<RoleParts> {
   const { config, logger, registry, nc } = ctx;
   const defaults = hopDefaults[service];
   const concurrency = config.chain.concurrency ?? defaults.concurrency;
-  const next = defaults.next
-    ? ctx.own('close the next-hop client', createDownstreamClient({
-        caller: service,
-        target: defaults.next,
-        url: config.chain.urls[defaults.next],
-        policy: { ...config.breakers, timeoutMs: config.chain.timeouts[defaults.next], capacity: concurrency },
-        countPropagated: false,
-        // Faults aimed at a service act once, at its entry; its outgoing calls stay untouched.
-        chaos: disabledChaos(),
-        registry,
-        logger,
-      }), (client) => client.close())
-    : undefined;
-  const nextHop = next && defaults.next ? await withCacheAndFallback(ctx, service, defaults.next, next) : undefined;
+  const clientTo = (target: string, url: string) => createDownstreamClient({
+    caller: service,
+    target,
+    url,
+    policy: { ...config.breakers, timeoutMs: config.chain.timeouts[defaults.next ?? 'service-b'], capacity: concurrency },
+    countPropagated: false,
+    // Faults aimed at a service act once, at its entry; its outgoing calls stay untouched.
+    chaos: disabledChaos(),
+    registry,
+    logger,
+  });
+  const next = defaults.next ? ctx.own('close the next-hop client', clientTo(defaults.next, config.chain.urls[defaults.next]), (client) => client.close()) : undefined;
+  const routed = next && defaults.next ? await withCanary(ctx, service, defaults.next, next, clientTo) : undefined;
+  const nextHop = routed && defaults.next ? await withCacheAndFallback(ctx, service, defaults.next, routed) : undefined;
   const app = await buildChain({
     service,
     logger,
