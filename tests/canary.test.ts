@@ -103,3 +103,40 @@ describe('tps canary', () => {
     expect(promoted?.value).toMatchObject({ state: 'promoted', version: 'v3', stable: 'v3', weight: 0 });
   }, 180_000);
 });
+
+describe('lab 3.6, deployment strategy', () => {
+  const lab = (...args: string[]) => tps(['lab', ...args], env, { timeoutMs: args[0] === 'solve' ? 240_000 : 60_000 });
+  it('fails doing nothing; passes a bad release rolled back and a good one rolled out, each graded by its own checks', async () => {
+    const start = await lab('start', '3.6', '--choose', 'release=bad');
+    expect(start.code, start.stderr).toBe(0);
+    expect((await tps(['chaos', 'list'], env)).stdout).toMatch(/service-b-canary\s+error_rate/);
+    const idle = await lab('check', '3.6');
+    expect(idle.code).toBe(1);
+    expect(idle.stdout).toMatch(/FAIL {2}canary .*events on tps\.events\.canary\.started \{"service":"service-b","weight":10\} since the lab started: 0/);
+    expect(idle.stdout).toMatch(/FAIL {2}verdict .*no answer yet: tps lab answer 3\.6 verdict=<value>/);
+    expect(idle.stdout).toMatch(/FAIL {2}rolled-back /);
+    expect(idle.stdout).not.toMatch(/rolled-out/);
+
+    const bad = await lab('solve', '3.6');
+    expect(bad.code, bad.stderr + bad.stdout).toBe(0);
+    expect(bad.stdout).toContain('tps canary start service-b --version v2: 10 % of the calls');
+    expect(bad.stdout).toContain('tps canary rollback service-b: v2 rolled back (automatically, before)');
+    const badGrade = await lab('check', '3.6');
+    expect(badGrade.stdout).toMatch(/PASSED, score 100 %/);
+    expect((await lab('stop', '3.6')).code).toBe(0);
+    expect((await tps(['chaos', 'list'], env)).stdout).not.toMatch(/service-b-canary/);
+
+    expect((await lab('start', '3.6', '--choose', 'release=good')).code).toBe(0);
+    // The verdict of the other release is wrong here.
+    expect((await lab('answer', '3.6', 'verdict=bad')).code).toBe(0);
+    expect((await lab('check', '3.6')).stdout).toMatch(/FAIL {2}verdict .*verdict=bad is not it/);
+    const good = await lab('solve', '3.6');
+    expect(good.code, good.stderr + good.stdout).toBe(0);
+    expect(good.stdout).toContain('tps canary promote service-b: v2 is the stable version');
+    const goodGrade = await lab('check', '3.6');
+    expect(goodGrade.stdout).toMatch(/pass {2}rolled-out /);
+    expect(goodGrade.stdout).toMatch(/PASSED, score 100 %/);
+    expect((await lab('stop', '3.6')).code).toBe(0);
+    expect(await versionAt(stack.url('service-b'))).toBe('v2');
+  }, 480_000);
+});

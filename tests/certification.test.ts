@@ -32,7 +32,7 @@ it('passes Level 2 with the quiz, every Level 2 lab and its exam; Level 3 then l
   expect(line(dir, 1)?.passed).toBe(true);
   expect(line(dir, 2)).toMatchObject({ passed: true, done: ['lab 2.1', 'lab 2.2', 'lab 2.3', 'lab 2.4', 'lab 2.5', 'lab 2.6', 'exam 2'], missing: [] });
   expect(line(dir, 3)?.passed).toBe(false);
-  expect(line(dir, 3)?.missing).toEqual(expect.arrayContaining(['lab 3.1', 'lab 3.2', 'lab 3.6 (not in this version yet)', 'lab 3.7', 'exam 3 (not in this version yet)']));
+  expect(line(dir, 3)?.missing).toEqual(expect.arrayContaining(['lab 3.1', 'lab 3.2', 'lab 3.6', 'lab 3.7', 'exam 3 (not in this version yet)']));
 });
 
 it('does not count a failed grade, and asks for the level below first', () => {

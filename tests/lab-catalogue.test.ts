@@ -8,7 +8,7 @@ import { projectRoot } from '#platform/paths.ts';
 
 it('every lab file is valid, in program order, with its page', () => {
   const labs = labCatalogue();
-  expect(labs.map((l) => l.id)).toEqual(['2.1', '2.2', '2.3', '2.4', '2.5', '2.6', '3.1', '3.2', '3.3', '3.4', '3.5', '3.7', 'exam-2']);
+  expect(labs.map((l) => l.id)).toEqual(['2.1', '2.2', '2.3', '2.4', '2.5', '2.6', '3.1', '3.2', '3.3', '3.4', '3.5', '3.6', '3.7', 'exam-2']);
   for (const lab of labs) expect(existsSync(path.join(projectRoot, lab.doc)), lab.doc).toBe(true);
 });
 

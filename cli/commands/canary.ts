@@ -2,14 +2,13 @@ import { z } from 'zod';
 import { canaryName, canarySteps, canaryServices, canaryDefaults, type CanaryValue } from '#platform/canary.ts';
 import { parseDuration } from '#platform/config-types.ts';
 import { openControlStore } from '#platform/control/store.ts';
-import { stateDir } from '#platform/paths.ts';
-import { canaryService, CanaryError, promoteCanary, rollbackCanary, startCanary, type RolloutDeps } from '#operator/canary/rollout.ts';
+import { canaryService, CanaryError, promoteCanary, rollbackCanary, startCanary } from '#operator/canary/rollout.ts';
 import { canaryViews, type CanaryView } from '#operator/canary/view.ts';
-import { canaryChannel, CanaryInputError, CanaryRefused } from '#operator/supervisor/canary-channel.ts';
+import { CanaryInputError, CanaryRefused } from '#operator/supervisor/canary-channel.ts';
+import { canarySources } from '#operator/canary/sources.ts';
 import { SupervisorNotRunning } from '#operator/supervisor/channel.ts';
-import { nativeTargets, parseTargets } from '#operator/status/collect.ts';
 import { CommandError, UsageError, parseFlags } from '../output.ts';
-import { ago, operator, table, withNats, type Session } from '../session.ts';
+import { ago, operator, table, withNats } from '../session.ts';
 
 export const help = `
 usage: tps canary start <service> --version <v> [--weight 10] [--max-error-percent 5] [--max-p99 2s] [--min-calls 20] [--window 60s]
@@ -63,18 +62,6 @@ function milliseconds(flag: string, text: string | undefined, min: number, max: 
   return ms;
 }
 
-function deps({ config, nc }: Session, control: RolloutDeps['control']): RolloutDeps {
-  const targets = config.operator.targets ? parseTargets(config.operator.targets) : nativeTargets(config.stateDir);
-  // Natively the supervisor runs the processes; in compose they are containers (TPS_TARGETS names them).
-  const native = !config.operator.targets;
-  const channel = native ? canaryChannel(stateDir(config.stateDir), 120_000) : undefined;
-  return {
-    control, nc, by: operator(), targets,
-    ...(channel ? { processes: channel } : {}),
-    composeUrl: (service) => targets.find((t) => t.role === canaryName(service))?.url,
-  };
-}
-
 export async function main(argv: string[]): Promise<number> {
   const { values: v, positionals } = parseFlags(argv, flagOptions, flagSchema, { positionals: true });
   const [action, name, ...extra] = positionals;
@@ -85,7 +72,7 @@ export async function main(argv: string[]): Promise<number> {
   const limits = { maxP99Ms: milliseconds('max-p99', v['max-p99'], 1, 600_000), windowMs: milliseconds('window', v.window, 1_000, 3_600_000) };
   return withNats('canary', async (session) => {
     const control = await openControlStore(session.nc);
-    const d = deps(session, control);
+    const d = { ...canarySources(session.config, session.nc, control), by: operator() };
     if (action === 'status') return status(await canaryViews(control, d.targets), service, Boolean(v.json));
     try {
       let value: CanaryValue;

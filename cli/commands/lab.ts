@@ -18,6 +18,7 @@ import { parameterOperations } from '#platform/params/operations.ts';
 import { stageWeekend, weekendWindow, type StageOptions } from '#operator/exam/stage.ts';
 import { stageGrowth } from '#operator/capacity/stage.ts';
 import { stageDeadLetters } from '#operator/exam/dead-letters.ts';
+import { canarySources } from '#operator/canary/sources.ts';
 import type { NatsConnection } from '#platform/nats/connect.ts';
 import { stateDir } from '#platform/paths.ts';
 import { checkLines, gradeLine, labBrief, labList, labReport } from '../lab-format.ts';
@@ -76,6 +77,7 @@ async function natsParts(nc: NatsConnection): Promise<Omit<LabStack, 'stateDir' 
     dlq: await openDlqOperations(nc),
     // The levers `tps tune` and lab 3.2's grader set, as the commands that own them do.
     tuning: { nc, config, control: store, params, operations: control },
+    canary: canarySources(config, nc, store),
     stageDeadLetters: (spec, by) => { const { end } = weekendWindow(); return stageDeadLetters(nc, spec, { from: new Date(end.getTime() - 24 * 3_600_000), to: end }, by); },
     events: (subject, since) => recentEvents(nc, subject, { sinceMs: Date.now() - since.getTime() + 1_000, limit: 10_000 }),
   };

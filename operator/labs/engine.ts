@@ -6,6 +6,8 @@ import { activeRun, readRun, writeRun, type LabRun } from './lab-state.ts';
 import { LabError, type LabStack } from './lab-stack.ts';
 import { baselines, singleProbes } from './probes.ts';
 import { setUp, type SetupOptions } from './setup.ts';
+import { rollbackCanary } from '#operator/canary/rollout.ts';
+import type { CanaryService } from '#platform/canary.ts';
 
 export { LabError, type LabStack } from './lab-stack.ts';
 
@@ -36,12 +38,19 @@ export async function stopLab(lab: Lab, stack: LabStack): Promise<LabRun> {
   if (run.restore.autoscaler !== undefined) await stack.control?.setAutoscaler(run.restore.autoscaler, by);
   for (const pool of run.restore.caps ?? []) await stack.control?.capAutoscaler(pool, undefined, by);
   for (const name of lab.setup.resets) await stack.params?.reset(name, by);
+  for (const service of lab.setup.canaries) await rollBackRunning(stack, service, by);
   const stopped = {
     ...run, stoppedAt: run.stoppedAt ?? new Date().toISOString(),
     faults: stack.chaos ? [] : run.faults, restore: stack.control ? {} : run.restore,
   };
   writeRun(stack.stateDir, stopped);
   return stopped;
+}
+
+/** A canary the lab left running goes back to 0 % and its process stops; a promoted version stays. */
+async function rollBackRunning(stack: LabStack, service: CanaryService, by: string): Promise<void> {
+  const value = await stack.canary?.control.canary(service);
+  if (stack.canary && value && value.state !== 'promoted') await rollbackCanary({ ...stack.canary, by }, service, 'lab stopped');
 }
 
 export function requireRun(lab: Lab, stateDir: string, opts: { active: boolean }): LabRun {

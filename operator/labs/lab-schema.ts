@@ -6,6 +6,7 @@ import { z } from 'zod';
 import { isFailureCode } from '#platform/dlq/failure-codes.ts';
 import { findParameter } from '#platform/params/catalogue.ts';
 import { tunableValues } from '#operator/tune/levers.ts';
+import { canaryServices, versionName } from '#platform/canary.ts';
 import { tuneGoals } from '#operator/tune/tune.ts';
 import { id, learnerFileName, probeSchema, singleProbe } from './probe-schema.ts';
 
@@ -33,8 +34,8 @@ export type Check = z.infer<typeof checkSchema>;
 /** A fault the setup sets; `target` may name a choice (`$choice`) the lab made at random. */
 const faultStep = z.object({ target: z.string().min(1), fault: z.string().min(1), params: z.record(z.string(), z.unknown()).default({}), when });
 
-/** What `tps lab solve` does, in order. */
-const solveStep = z.discriminatedUnion('do', [
+/** What `tps lab solve` does, in order; a step with `when` only for the setup's choice. */
+const solveStepKinds = z.discriminatedUnion('do', [
   z.object({ do: z.literal('submit'), type: z.string().min(1), count: z.number().int().min(1).max(10_000).default(1) }),
   /** Answers from a setup choice (`from`) or with a given value. */
   z.object({ do: z.literal('answer'), key: id, from: id.optional(), value: z.string().optional() }),
@@ -70,7 +71,13 @@ const solveStep = z.discriminatedUnion('do', [
     values: z.array(z.string().min(1)).min(1).max(8), rate: z.number().int().min(1).max(2_000), seconds: z.number().int().min(2).max(600),
     goal: z.enum(tuneGoals).default('p99'),
   }),
+  /** `tps canary start|promote|rollback <service>`. */
+  z.object({
+    do: z.literal('canary'), action: z.enum(['start', 'promote', 'rollback']), service: z.enum(canaryServices),
+    version: versionName.optional(), weight: z.number().int().min(1).max(100).optional(),
+  }).refine((s) => s.action !== 'start' || s.version !== undefined, 'a canary start step names its version'),
 ]);
+const solveStep = z.intersection(solveStepKinds, z.object({ when }));
 export type SolveStep = z.infer<typeof solveStep>;
 
 export const historyKinds = ['weekend', 'growth'] as const;
@@ -114,7 +121,10 @@ export const labSchema = z.object({
     /** Live parameters the learner changes in the lab: `tps lab stop` removes their overrides, so
      * the system is as it was (`tps config reset`). */
     resets: z.array(z.string().refine((n) => findParameter(n) !== undefined, 'a live parameter (tps config --help)')).default([]),
-  }).default({ choose: {}, faults: [], slots: {}, caps: [], submit: [], deadLetters: [], resets: [] }),
+    /** Services whose canary the learner runs in the lab: `tps lab stop` rolls back one still
+     * running (and stops its process); a promoted version stays, as a deployment does. */
+    canaries: z.array(z.enum(canaryServices)).default([]),
+  }).default({ choose: {}, faults: [], slots: {}, caps: [], submit: [], deadLetters: [], resets: [], canaries: [] }),
   checks: z.array(checkSchema).min(1),
   solve: z.array(solveStep).min(1),
   /** Share of the weights to pass, 0..1. */

@@ -5,6 +5,7 @@ import type { ParameterOperations } from '#platform/params/operations.ts';
 import type { DeadLetterSpec } from '#operator/exam/dead-letters.ts';
 import type { HistoryKind } from './lab-schema.ts';
 import type { ProbeSources } from './probes.ts';
+import type { RolloutDeps } from '#operator/canary/rollout.ts';
 
 export class LabError extends Error {
   constructor(message: string) {
@@ -26,6 +27,8 @@ export type LabStack = ProbeSources & {
   stateDir: string; chaos?: LabChaos; control?: ControlOperations; dlq?: DlqOperations; params?: ParameterOperations; by: string;
   /** Backfills a history into Prometheus (an exam's weekend for its incident, lab 3.5's growth); says what it did. */
   stageHistory?: (kind: HistoryKind, incident: string, progress?: (line: string) => void) => Promise<string>;
+  /** What `tps canary` acts with (the key, the events, natively the supervisor's processes). */
+  canary?: Omit<RolloutDeps, 'by'>;
   /** Puts a staged history's dead letters into the DLQ; returns how many. */
   stageDeadLetters?: (spec: DeadLetterSpec, by: string) => Promise<number>;
 };

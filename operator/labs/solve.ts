@@ -10,11 +10,12 @@ import { setsControl } from './setup.ts';
 import { abnormalMetrics, incidents, type Incident } from '#operator/exam/weekend-history.ts';
 import { gradeLab } from './grade.ts';
 import { gradersPlan, planFigures } from './forecast-probe.ts';
-import type { Lab, SolveStep } from './lab-schema.ts';
+import { applies, type Lab, type SolveStep } from './lab-schema.ts';
 import { learnerFile, type LabRun } from './lab-state.ts';
 import { currentReading, singleProbes } from './probes.ts';
 import { loadLine, LoadRuns, submitJobs } from './solve-load.ts';
 import { sweepStep } from './solve-tune.ts';
+import { canaryStep } from './solve-canary.ts';
 
 type Solving = { lab: Lab; stack: LabStack; loads: LoadRuns };
 
@@ -77,6 +78,21 @@ async function plan({ lab, stack }: Solving): Promise<string> {
   return `answered from tps capacity: ${figures.join(', ')}`;
 }
 
+/** `tps scale`, `tps autoscaler enable|disable`, `tps autoscaler cap <pool> off`. */
+async function controlStep(stack: LabStack, step: Extract<SolveStep, { do: 'scale' | 'autoscaler' | 'uncap' }>, by: string): Promise<string> {
+  const control = needControl(stack);
+  if (step.do === 'scale') {
+    await control.scale(step.pool, step.slots, by);
+    return `scaled ${step.pool} to ${step.slots} slots`;
+  }
+  if (step.do === 'autoscaler') {
+    await control.setAutoscaler(step.enabled, by);
+    return `autoscaler ${step.enabled ? 'enabled' : 'disabled'}`;
+  }
+  await control.capAutoscaler(step.pool, undefined, by);
+  return `autoscaler cap on ${step.pool} lifted`;
+}
+
 async function perform(solving: Solving, step: SolveStep): Promise<string> {
   const { lab, stack } = solving;
   const run = requireRun(lab, stack.stateDir, { active: true });
@@ -106,14 +122,9 @@ async function perform(solving: Solving, step: SolveStep): Promise<string> {
       await stack.chaos.clear(step.target, undefined, by);
       return `cleared the faults on ${step.target}`;
     case 'scale':
-      await needControl(stack).scale(step.pool, step.slots, by);
-      return `scaled ${step.pool} to ${step.slots} slots`;
     case 'autoscaler':
-      await needControl(stack).setAutoscaler(step.enabled, by);
-      return `autoscaler ${step.enabled ? 'enabled' : 'disabled'}`;
     case 'uncap':
-      await needControl(stack).capAutoscaler(step.pool, undefined, by);
-      return `autoscaler cap on ${step.pool} lifted`;
+      return controlStep(stack, step, by);
     case 'config': {
       if (!stack.params) throw new LabError('changing a live parameter needs NATS');
       const change = await stack.params.set(step.name, step.value, by);
@@ -134,13 +145,16 @@ async function perform(solving: Solving, step: SolveStep): Promise<string> {
       return plan(solving);
     case 'tune':
       return sweepStep(stack, step, Math.max(2, shortened(step.seconds, run)), by);
+    case 'canary':
+      return canaryStep(stack, step, by);
   }
 }
 
 export async function solveLab(lab: Lab, stack: LabStack, progress: (line: string) => void = () => {}): Promise<void> {
   const solving = { lab, stack, loads: new LoadRuns() };
   try {
-    for (const step of lab.solve) progress(await perform(solving, step));
+    const { choices } = requireRun(lab, stack.stateDir, { active: true });
+    for (const step of lab.solve) if (applies(step.when, choices)) progress(await perform(solving, step));
   } finally {
     await solving.loads.stopAll();
   }
@@ -148,7 +162,7 @@ export async function solveLab(lab: Lab, stack: LabStack, progress: (line: strin
 
 /** Whether the lab needs NATS: faults (the chaos store), tps_control, or events to read. */
 export function needsNats(lab: Lab): boolean {
-  return lab.setup.faults.length > 0 || lab.setup.deadLetters.length > 0 || lab.setup.resets.length > 0 || setsControl(lab)
-    || lab.solve.some((s) => ['fault', 'clear', 'scale', 'autoscaler', 'uncap', 'dlq-replay', 'config', 'tune'].includes(s.do))
+  return lab.setup.faults.length > 0 || lab.setup.deadLetters.length > 0 || lab.setup.resets.length > 0 || lab.setup.canaries.length > 0 || setsControl(lab)
+    || lab.solve.some((s) => ['fault', 'clear', 'scale', 'autoscaler', 'uncap', 'dlq-replay', 'config', 'tune', 'canary'].includes(s.do))
     || singleProbes(lab.checks.map((c) => c.probe)).some((p) => p.kind === 'event' || p.kind === 'autoscaler-free' || p.kind === 'tuned');
 }
