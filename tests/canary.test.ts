@@ -64,6 +64,7 @@ describe('tps canary', () => {
       expect(t.memoryMb).toBeGreaterThan(20);
     }
     expect(healthy?.tracks[1]?.breaker).toBe('closed');
+    expect((await tps(['status'], env)).stdout).toMatch(/^Canary: service-b v2 takes 50 % of the calls; .*canary v2 [\d.]+\/s, 0% failed/m);
 
     // The new version turns bad: its own chaos target fails it, the stable version is untouched.
     expect((await tps(['chaos', 'set', 'service-b-canary', 'error_rate', 'ratio=1'], env)).code).toBe(0);

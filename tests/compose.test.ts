@@ -10,6 +10,7 @@ import { configVariables } from '#platform/config.ts';
 import { natsUserNames, passwordVariable } from '#platform/nats/permissions.ts';
 import { roleUsers } from '#platform/roles.ts';
 import { defaultPorts } from '#platform/ports.ts';
+import { canaryName, canaryServices } from '#platform/canary.ts';
 import { roles } from '#services/registry.ts';
 
 type Service = {
@@ -133,7 +134,8 @@ describe('a fresh clone: `docker-compose up` (v1.29) and `docker compose up` (v2
 
 describe('compose and the code agree', () => {
   it('runs every role of the role table, and only those, from the one image', () => {
-    const run = Object.entries(services).filter(([, s]) => s.image === 'tps-lab:local' && s.command?.[0] === 'run');
+    // A canary (profile canary) runs its service's role on another version: checked below.
+    const run = Object.entries(services).filter(([, s]) => s.image === 'tps-lab:local' && s.command?.[0] === 'run' && !s.profiles?.includes('canary'));
     expect(run.map(([, s]) => s.command?.[1]).sort()).toEqual([...roleServices].sort());
     for (const [name, service] of run) {
       expect(service.command?.[1]).toBe(name);
@@ -162,6 +164,18 @@ describe('compose and the code agree', () => {
           expect(env[hop], `${name} ${hop}`).toBe(`http://${target}:${defaultPorts[target as 'service-a']}`);
         }
       }
+    }
+  });
+
+  it('has a canary of each canaried service, started only on request, on its service\'s role and port', () => {
+    for (const service of canaryServices) {
+      const c = services[canaryName(service)];
+      expect(c?.profiles, service).toEqual(['canary']);
+      expect(c?.command).toEqual(['run', service]);
+      expect(c?.environment).toMatchObject({ DEPLOYMENT_TRACK: 'canary', NATS_USER: 'service', SERVICE_VERSION: `\${${service.replace('-', '_').toUpperCase()}_CANARY_VERSION:-v2}` });
+      expect(services[service]?.environment?.SERVICE_VERSION).toBe(`\${${service.replace('-', '_').toUpperCase()}_VERSION:-v1}`);
+      for (const key of Object.keys(c?.environment ?? {})) expect(configVariables.includes(key) || key.startsWith('OTEL_'), `${key} is a configuration variable`).toBe(true);
+      expect(c?.healthcheck?.test.join(' ')).toContain(`127.0.0.1:${defaultPorts[service]}/readyz`);
     }
   });
 

@@ -73,7 +73,7 @@ it('drops a fault\'s end when a step clears it or sets it again first', () => {
 
 it('calls the system steady only when every role answers and nothing is HIGH or CRITICAL', () => {
   const base: Snapshot = {
-    at: '', seconds: 1, pools: [], circuits: [], rejected: { perSec: 0, byReason: {}, byPool: {} }, faults: [], autoscaler: { present: false, enabled: false }, parameters: [],
+    at: '', seconds: 1, pools: [], circuits: [], rejected: { perSec: 0, byReason: {}, byPool: {} }, faults: [], autoscaler: { present: false, enabled: false }, parameters: [], canaries: [],
     roles: [{ role: 'ingress', up: true, cpuPercent: 1, memoryMb: 50 }, { role: 'service-c', up: true, cpuPercent: 1, memoryMb: 50 }],
   };
   expect(judgeSteady(base)).toEqual({ steady: true, problems: [] });

@@ -48,7 +48,7 @@ describe('diagnose', () => {
     workers: { instances: 1, slots: 16, busy: 11, utilization: 0.7, ...over.workers },
   });
   const snap = (p: PoolView, extra: Partial<Snapshot> = {}): Snapshot => ({
-    at: '', seconds: 2, pools: [p], circuits: [], roles: [], faults: [], parameters: [], autoscaler: { present: false, enabled: false }, rejected: { perSec: 0, byReason: {}, byPool: {} }, ...extra,
+    at: '', seconds: 2, pools: [p], circuits: [], roles: [], faults: [], parameters: [], canaries: [], autoscaler: { present: false, enabled: false }, rejected: { perSec: 0, byReason: {}, byPool: {} }, ...extra,
   });
 
   it('finds nothing in the handbook\'s healthy example', () => {

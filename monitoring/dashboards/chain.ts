@@ -1,7 +1,7 @@
 // Service chain: per-hop latency, in-flight work, breakers and refusals for
 // worker -> service-a -> service-b -> service-c, so a cascade from service-c shows hop by hop
 // (lab 3.1): c slows down, b's breaker to c opens, a and the fast jobs stay healthy.
-import { orZero } from '../promql.ts';
+import { orZero, quantile, ratioOfEvents } from '../promql.ts';
 import { dashboard, row, stat, steps, timeseries } from './model.ts';
 import { circuitLight, ranges } from './ranges.ts';
 
@@ -84,6 +84,27 @@ const effects = timeseries({
   min: 0, w: 24,
 });
 
+// A canary (tps canary, docs/canary.md) as its caller sees it: no data until the first canary.
+const perVersion = 'target, track, version';
+const canaryShare = timeseries({
+  title: 'Canary: share of the calls',
+  description: 'Percent of its calls to the service a caller sends to the canary (tps canary start, promote: 10, 50, 100). 0 once promoted or rolled back; a drop to 0 on its own is an automatic rollback (the canary broke its SLO).',
+  queries: [{ expr: `max by (target, version) (tps_canary_weight)`, legend: '{{target}} canary {{version}}' }],
+  unit: 'percent', min: 0, max: 100, w: 8,
+});
+const canaryErrors = timeseries({
+  title: 'Canary against stable: failed share',
+  description: 'Failed calls (5xx, timeout, unreachable, breaker open) over all calls, per track and version, as the caller saw them. A canary above the stable version is degrading; beyond its limit (default 5 %) the caller rolls it back.',
+  queries: [{ expr: ratioOfEvents(`sum by (${perVersion}) (rate(tps_canary_calls_total{outcome="failure"}[1m]))`, `sum by (${perVersion}) (rate(tps_canary_calls_total[1m]))`), legend: '{{target}} {{track}} {{version}}' }],
+  unit: 'percentunit', min: 0, w: 8,
+});
+const canaryLatency = timeseries({
+  title: 'Canary against stable: p99',
+  description: 'p99 of the calls to each track and version, as the caller timed them. A canary slower than the stable version is degrading; beyond its limit (default 2 s) the caller rolls it back.',
+  queries: [{ expr: quantile(0.99, 'tps_canary_call_duration_seconds', '1m', perVersion), legend: '{{target}} {{track}} {{version}} p99', exemplar: true }],
+  unit: 's', min: 0, w: 8,
+});
+
 export const chainDashboard = dashboard({
   uid: 'tps-chain',
   title: 'TPS service chain',
@@ -97,5 +118,7 @@ export const chainDashboard = dashboard({
     ...services.map(answers),
     row('Breakers and side effects'),
     calls, opens, effects,
+    row('Canary: stable against canary'),
+    canaryShare, canaryErrors, canaryLatency,
   ],
 });

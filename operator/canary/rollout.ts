@@ -102,10 +102,15 @@ export async function promoteCanary(deps: RolloutDeps, service: CanaryService, t
     await audit(deps, 'promoted', { service, version: value.version, from: value.weight, to: next });
     return moved;
   }
-  if (!deps.processes) throw new CanaryError(`in compose the stable ${service} restarts on ${value.version} by hand (docs/canary.md); the canary keeps 100 % until then`);
-  await deps.processes('promote', { service, version: value.version, by: deps.by });
+  // In compose the stable container is recreated on the new version by hand, the canary keeping
+  // every call meanwhile; this step then finds it running the new version.
+  if (!deps.processes && (await reportedVersion(deps.targets, service)) !== value.version) {
+    const variable = `${service.replace('-', '_').toUpperCase()}_VERSION`;
+    throw new CanaryError(`the canary takes every call now; restart the stable ${service} on ${value.version} (\`${variable}=${value.version} docker-compose up -d ${service}\`), then promote again to finish (docs/canary.md)`);
+  }
+  await deps.processes?.('promote', { service, version: value.version, by: deps.by });
   const done = await declare(deps, service, { ...value, state: 'promoted', stable: value.version, weight: 0 });
-  await deps.processes('stop', { service, by: deps.by });
+  await deps.processes?.('stop', { service, by: deps.by });
   await audit(deps, 'completed', { service, version: value.version, previous: value.stable });
   return done;
 }

@@ -63,6 +63,7 @@ export function renderStatus(s: Snapshot, paint: Paint, warnings: readonly strin
     ...s.roles.map((r) => `  ${paint(!r.up ? 'bad' : r.cpuPercent > 90 ? 'watch' : 'ok', r.up ? '●' : '✗')} ${r.role.padEnd(13)} ${r.up ? `CPU ${r.cpuPercent.toFixed(0).padStart(3)}%  memory ${r.memoryMb.toFixed(0).padStart(4)} MB` : `down (${r.error ?? 'no answer'})`}`),
     '',
     `Chaos faults: ${s.faults.length ? s.faults.map((f) => `${f.fault} on ${f.target}`).join(', ') : 'none'}`,
+    ...s.canaries.map((k) => `Canary: ${k.target} ${k.version} ${k.weight > 0 ? `takes ${k.weight} % of the calls` : 'takes no calls (promoted or rolled back)'}; ${k.tracks.map((t) => `${t.track} ${t.version} ${t.callsPerSec.toFixed(1)}/s, ${pct(t.errorRate)} failed, p99 ${ms(t.p99)} ms`).join('; ')} (tps canary status)`),
     `Live parameters: ${s.parameters.length ? `${s.parameters.map((p) => `${p.name}=${p.values.join('|')}`).join(', ')} (tps config set; tps config get for who and why)` : 'start-up values'}`,
   ];
   return lines.join('\n');

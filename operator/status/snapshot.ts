@@ -36,6 +36,8 @@ export type Snapshot = {
   faults: Array<{ target: string; fault: string }>;
   /** Live parameters some process applies an override of (`tps config set`), with the values in force. */
   parameters: Array<{ name: string; values: number[] }>;
+  /** Declared canaries as their callers see them (tps canary), each track over the interval. */
+  canaries: CanaryLine[];
   autoscaler: { present: boolean; enabled: boolean };
 };
 
@@ -145,7 +147,25 @@ export function snapshot(c: Collection): Snapshot {
       .filter((f, i, list) => list.findIndex((g) => g.target === f.target && g.fault === f.fault) === i),
     autoscaler: { present: now.some((s) => s.name === 'tps_autoscaler_enabled'), enabled: max(now, 'tps_autoscaler_enabled') > 0 },
     parameters: overriddenParameters(c.after),
+    canaries: canaryLines(c),
   };
+}
+
+export type CanaryLine = { target: string; version: string; weight: number; tracks: Array<{ track: string; version: string; callsPerSec: number; errorRate: number; p99: number }> };
+
+/** A canary's share and both tracks' calls, failed share and p99 over the interval (tps_canary_*). */
+function canaryLines(c: Collection): CanaryLine[] {
+  return all(c.after).filter((s) => s.name === 'tps_canary_weight').map((w) => {
+    const target = w.labels.target ?? '';
+    const versions = [...new Set(all(c.after).filter((s) => s.name === 'tps_canary_calls_total' && s.labels.target === target).map((s) => `${s.labels.track}/${s.labels.version}`))];
+    const tracks = versions.map((key) => {
+      const [track = '', version = ''] = key.split('/');
+      const m = { target, track, version };
+      const calls = increase(c, 'tps_canary_calls_total', m);
+      return { track, version, callsPerSec: calls / c.seconds, errorRate: calls ? increase(c, 'tps_canary_calls_total', { ...m, outcome: 'failure' }) / calls : 0, p99: quantiles(c, 'tps_canary_call_duration_seconds', m).p99 };
+    }).filter((t) => t.callsPerSec > 0 || (t.track === 'canary' && t.version === w.labels.version));
+    return { target, version: w.labels.version ?? '', weight: w.value, tracks };
+  });
 }
 
 /** Per overridden parameter, the distinct values the processes that override it apply. */

@@ -5,6 +5,7 @@ import { jobCatalogue } from '#platform/job-catalogue.ts';
 import { waitFor } from '#devenv/nats-server.ts';
 import { checkChaos, checkDashboards, checkLabs, checkLoadAndAudit, checkOperatorCommands, checkScale } from './stack-checks.ts';
 import { expect, jobStatus, run, submit, traces, urls, type JaegerTrace } from './stack-access.ts';
+import { checkCanary } from './canary-checks.ts';
 
 const started = Date.now();
 async function step(name: string, body: () => Promise<void>): Promise<void> {
@@ -116,6 +117,8 @@ async function main(): Promise<void> {
   const jobs = new Map<string, string>();
   await step('jobs of every type complete end to end', async () => { for (const [id, type] of await checkJobsEndToEnd()) jobs.set(id, type); });
   await step('traces: each role its own service, one trace per job (Jaeger query API)', () => checkTraces(jobs));
+  // Before the dashboards: the canary row has data once a canary has run (the stable track is counted from then on).
+  await step('lab 3.6: a canary container of profile canary, bin/tps canary start, status and rollback', () => checkCanary(submitted));
   await step('Prometheus: every target up; every dashboard panel and recording rule returns data', () => checkDashboards(submitted));
   await step('make chaos / make chaos TARGET=service-c LATENCY=5000 / make chaos-stop, as typed', checkChaos);
   await step('bin/tps breaker list, diagnose and dlq list on the host', checkOperatorCommands);
