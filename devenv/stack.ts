@@ -54,7 +54,8 @@ export async function startStack(natsUrl: string, env: Record<string, string> = 
   const dir = mkdtempSync(path.join(os.tmpdir(), 'tps-stack-'));
   const offset = await freeOffset();
   // Prometheus only where a test asks for it (TPS_MONITORING=auto): it is not free on 2 cores.
-  const { host, port } = hostPort(natsUrl);
+  // A cluster's nodes come comma-separated (devenv/nats-cluster.ts): any one tells whether NATS runs.
+  const { host, port } = hostPort(natsUrl.split(',')[0] ?? natsUrl);
   const shared: Record<string, string> = (await answers(host, port)) ? { TPS_EXTERNAL_NATS: 'true' } : {};
   const childEnv = { LOG_LEVEL: 'info', TPS_STATE_DIR: dir, TPS_PORT_OFFSET: String(offset), TPS_MONITORING: 'off', ...shared, ...env };
   const config = loadConfig({ NATS_URL: natsUrl, ...childEnv });
@@ -62,7 +63,7 @@ export async function startStack(natsUrl: string, env: Record<string, string> = 
   const supervisor = await startSupervisor(config, Object.values(roles), (line) => lines.push(line), { childEnv });
   // When the supervisor started its own nats-server, the test acts as the operator user.
   const operator = readOperatorEnv(dir);
-  const nc = await connect({ servers: natsUrl, maxReconnectAttempts: -1, reconnectTimeWait: 250, ...operator });
+  const nc = await connect({ servers: natsUrl.split(','), maxReconnectAttempts: -1, reconnectTimeWait: 250, ...operator });
   return {
     natsUrl,
     stateDir: dir,

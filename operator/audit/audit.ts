@@ -12,6 +12,7 @@ import type { NatsConnection } from '@nats-io/transport-node';
 import { openJobStatusStore, type JobStatusStore, type JobView } from '#platform/job-status.ts';
 import { poolDefinitions, poolNames, type Pool } from '#platform/pools.ts';
 import { readDuplicates } from './duplicates.ts';
+import { isTransientNatsError } from '#platform/nats/stream-errors.ts';
 import { watchStatuses, type StatusWatch } from './status-watch.ts';
 
 export { StatusReadError } from './status-watch.ts';
@@ -49,21 +50,38 @@ const defaults = { waitMs: 0, pollMs: 500 };
 export async function auditJobs(nc: NatsConnection, ids: readonly string[], options: AuditOptions = {}): Promise<AuditResult> {
   const opts = { ...defaults, ...options };
   const accepted = new Set(ids);
-  const jsm = await jetstreamManager(nc);
-  const watch = await watchStatuses(nc, accepted, jsm);
-  const status = await openJobStatusStore(nc);
   const deadline = Date.now() + opts.waitMs;
+  const jsm = await answered(() => jetstreamManager(nc), deadline);
+  const watch = await answered(() => watchStatuses(nc, accepted, jsm), deadline);
+  const status = await answered(() => openJobStatusStore(nc), deadline);
   try {
     for (;;) {
       const last = Date.now() >= deadline;
-      const result = await classify(accepted, watch, status, jsm, last);
-      if (last || result.inFlight === 0) return await withDuplicates(result, accepted, opts.serviceCUrl);
-      opts.onPoll?.(result);
+      // A read NATS cannot answer for a moment (a cluster electing a leader) is asked again at the
+      // next poll; only the last poll's failure is the audit's.
+      const result = await classify(accepted, watch, status, jsm, last).catch((err: unknown) => {
+        if (last || !isTransientNatsError(err)) throw err;
+        return undefined;
+      });
+      if (result && (last || result.inFlight === 0)) return await withDuplicates(result, accepted, opts.serviceCUrl);
+      if (result) opts.onPoll?.(result);
       await new Promise((resolve) => setTimeout(resolve, Math.min(opts.pollMs, Math.max(1, deadline - Date.now()))));
     }
   } finally {
     watch.stop();
     status.close();
+  }
+}
+
+/** `open`, asked again while NATS cannot answer for a moment (a cluster electing a leader), until the deadline. */
+async function answered<T>(open: () => Promise<T>, deadline: number): Promise<T> {
+  for (;;) {
+    try {
+      return await open();
+    } catch (err) {
+      if (Date.now() >= deadline || !isTransientNatsError(err)) throw err;
+      await new Promise((resolve) => setTimeout(resolve, 500));
+    }
   }
 }
 

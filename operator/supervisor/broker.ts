@@ -53,19 +53,20 @@ export async function answers(host: string, port: number, timeoutMs = 500): Prom
 
 export async function ensureBroker(nats: Pick<Config['nats'], 'servers' | 'urlGiven' | 'external'>, opts: BrokerOptions): Promise<Broker> {
   const url = nats.servers[0] ?? 'nats://127.0.0.1:4222';
-  if (nats.external) return externalBroker(url);
+  if (nats.external) return externalBroker(url, nats.servers);
   const { port, note } = await choosePort(url, nats.urlGiven, opts.stateDir);
   return { ...(await startOwn(port, opts)), ...(note ? { note } : {}) };
 }
 
-async function externalBroker(url: string): Promise<Broker> {
+/** Another NATS, as it is: every server NATS_URL names (a cluster's nodes) goes to the roles. */
+async function externalBroker(url: string, servers: readonly string[]): Promise<Broker> {
   const { host, port } = hostPort(url);
   const info = await serverInfo(host, port);
   if (!info) throw new Error(`TPS_EXTERNAL_NATS=true, but no NATS answers at ${url}. Start it, or unset TPS_EXTERNAL_NATS so tps up starts its own.`);
   const who = info.auth_required
     ? 'which tps up did not start: its users and permissions, not TPS Lab\'s per-role ones, decide who may'
     : 'which asks for no credentials: any process that reaches it can';
-  return { url, warning: `WARNING: TPS_EXTERNAL_NATS=true: using the NATS at ${url}, ${who} publish jobs, purge the dead-letter queue or set chaos faults.` };
+  return { url: servers.length > 1 ? servers.join(',') : url, warning: `WARNING: TPS_EXTERNAL_NATS=true: using the NATS at ${url}, ${who} publish jobs, purge the dead-letter queue or set chaos faults.` };
 }
 
 /** The port NATS_URL names (refused when taken); without NATS_URL the default, else any free one. */

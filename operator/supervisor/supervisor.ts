@@ -167,7 +167,7 @@ async function bringUp(run: Run, handle: Supervisor): Promise<void> {
   for (const line of brokerLines(broker, path.join(run.dir, 'nats'))) run.say(line);
   const logger = createLogger('supervisor', { ...run.config, log: { level: 'warn' } });
   const operator = broker.passwords ? { user: 'operator', password: broker.passwords.operator } : {};
-  const nats = { ...run.config.nats, ...operator, servers: [broker.url] };
+  const nats = { ...run.config.nats, ...operator, servers: broker.url.split(',') };
   // The versions tps_control says run: a promoted one, a canary under way (canary-process.ts).
   const instances = withDeployments(planned, await provisionTopology(run.config, nats, logger, run.say), run.offset);
 

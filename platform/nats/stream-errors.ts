@@ -2,6 +2,7 @@
 // "the message is already gone" (done) and "the stream is full" from every other failure (NATS
 // away, a permission missing, a timeout), which they must treat as "not done, try again".
 import { JetStreamApiCodes, JetStreamApiError } from '@nats-io/jetstream';
+import { isTimeout } from '../errors.ts';
 
 /** nats-server error codes (server/errors.json) that no constant of nats.js names. */
 const serverCodes = {
@@ -28,4 +29,16 @@ const limitReached = /maximum (messages|bytes)( per subject)? exceeded/i;
  * the server's code and description. */
 export function isStreamFull(err: unknown): boolean {
   return err instanceof Error && limitReached.test(err.message);
+}
+
+/** JetStream's "temporarily unavailable" (a stream or the meta layer without a leader for a moment). */
+const temporarilyUnavailable = 10008;
+
+/** A request NATS could not answer for a moment: a timeout, no responders, a stream without a
+ * leader while a cluster elects one. Worth asking again; anything else is not. */
+export function isTransientNatsError(err: unknown): boolean {
+  if (isTimeout(err)) return true;
+  const e = err as { name?: string; cause?: { name?: string }; code?: number } | undefined;
+  if (e?.name === 'RequestError' && e.cause?.name === 'NoResponders') return true;
+  return err instanceof JetStreamApiError && (err.code === temporarilyUnavailable || err.status === 503);
 }

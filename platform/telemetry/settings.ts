@@ -24,9 +24,6 @@ const otelSchema = z.object({
   OTEL_EXPORTER_OTLP_PROTOCOL: protocol.optional(),
   OTEL_EXPORTER_OTLP_TRACES_PROTOCOL: protocol.optional(),
   OTEL_SERVICE_NAME: text.optional(),
-  /** The role's version and track (platform/canary.ts) become the spans' service.version and tps.track. */
-  SERVICE_VERSION: text.optional(),
-  DEPLOYMENT_TRACK: text.optional(),
   OTEL_RESOURCE_ATTRIBUTES: text.optional(),
   OTEL_TRACES_SAMPLER: samplerNames.optional(),
   OTEL_TRACES_SAMPLER_ARG: decimal({ min: 0, max: 1 }).optional(),
@@ -92,8 +89,9 @@ export function tracingSettings(env: NodeJS.ProcessEnv, argv: readonly string[] 
     enabled,
     reason,
     serviceName: e.OTEL_SERVICE_NAME ?? serviceNameFromArgv(argv) ?? 'tps',
-    serviceVersion: e.SERVICE_VERSION ?? 'v1',
-    track: e.DEPLOYMENT_TRACK ?? 'stable',
+    // The role's version and track (platform/canary.ts; validated by the role's own configuration).
+    serviceVersion: unset(env.SERVICE_VERSION) ?? 'v1',
+    track: unset(env.DEPLOYMENT_TRACK) ?? 'stable',
     exporters,
     endpoint: exporters.includes('otlp') ? (endpoint ?? 'http://localhost:4318/v1/traces') : undefined,
     sampler: e.OTEL_TRACES_SAMPLER ?? 'parentbased_always_on',

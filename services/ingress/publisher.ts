@@ -1,12 +1,15 @@
 // Publishes a job and waits for JetStream's PubAck, turning every way that can fail into a
-// catalogue error: a full stream is QUEUE_FULL, a missing or silent broker is BROKER_UNAVAILABLE.
-// In-flight publishes are answered at once when the connection drops, never left to time out.
+// catalogue error: a full stream is QUEUE_FULL, a missing or silent broker is BROKER_UNAVAILABLE
+// (after retries with the same message id while a stream has no leader: publish-retry.ts).
+// In-flight publishes fail at once when the connection drops, then are retried with the same id
+// within the publish timeout (the client may be moving to another node of a cluster).
 import type { MsgHdrs, NatsConnection } from '@nats-io/transport-node';
 import type { Chaos } from '#platform/chaos/injector.ts';
 import { withPublishFaults } from '#platform/chaos/publish-boundary.ts';
 import { AppError } from '#platform/errors.ts';
 import { createJetStreamPublisher, PublishError, type PubAck } from '#platform/nats/jetstream-publisher.ts';
 import { isStreamFull } from '#platform/nats/stream-errors.ts';
+import { withPublishRetry } from '#platform/nats/publish-retry.ts';
 
 /** Seconds a refused client waits (Retry-After) when a queue is full or NATS is unavailable. */
 export const retryAfter = { queueFull: 1, brokerUnavailable: 2 } as const;
@@ -18,7 +21,8 @@ export type Publisher = {
 
 /** With `chaos`, the faults aimed at the ingress act at this publish (latency, hang, error_rate). */
 export function createPublisher(nc: NatsConnection, opts: { timeoutMs: number; chaos?: Chaos }): Publisher {
-  const plain = createJetStreamPublisher(nc, opts);
+  // Retried inside the chaos boundary: an injected publish failure stays one failure, as the fault says.
+  const plain = withPublishRetry(createJetStreamPublisher(nc, opts), { timeoutMs: opts.timeoutMs });
   const publisher = opts.chaos ? withPublishFaults(plain, opts.chaos) : plain;
   void (async () => {
     for await (const status of nc.status()) {
