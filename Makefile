@@ -24,9 +24,9 @@ bootstrap: ## install Node 24, npm packages and nats-server when missing
 compose-env: ## write .env with random compose credentials (optional: the lab values apply without it)
 	@scripts/compose-env.sh
 
-up: ## start the whole system in the background: natively, or MODE=compose for docker compose
+up: ## start the whole system in the background: natively (NATS=cluster: three nats-servers), or MODE=compose for docker compose
 	@if [ "$(MODE)" = compose ]; then scripts/compose.sh up; \
-	else echo "mode: native"; scripts/bootstrap.sh && TPS_MODE=native $(TPS) up; fi
+	else echo "mode: native"; scripts/bootstrap.sh && TPS_MODE=native $(if $(NATS),TPS_NATS=$(NATS)) $(TPS) up; fi
 
 down: ## stop whichever stack `make up` / `docker-compose up` started from this checkout
 	@stack_root=$(CURDIR); . scripts/stack.sh; \

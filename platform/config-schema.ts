@@ -50,7 +50,9 @@ const fixedSchema = z.object({
   NATS_CONNECT_TIMEOUT_MS: integer({ min: 100, max: 600_000 }).default(5_000),
   TPS_EXTERNAL_NATS: flag.default(false),
   /** Copies of every stream and bucket provisioning asks for: 1 on one server, 3 on a three-node cluster. */
-  NATS_STREAM_REPLICAS: z.enum(['1', '3', '5'], { message: 'expected 1, 3 or 5 (copies of every stream; 3 on a three-node cluster)' }).transform(Number).default(1),
+  NATS_STREAM_REPLICAS: z.enum(['1', '3', '5'], { message: 'expected 1, 3 or 5 (copies of every stream; 3 on a three-node cluster)' }).transform(Number).optional(),
+  /** `tps up`'s own NATS: one server, or a cluster of three on this machine (docs/nats-cluster.md). */
+  TPS_NATS: z.enum(['single', 'cluster'], { message: 'expected single or cluster' }).default('single'),
   LOG_LEVEL: logLevel.default('info'),
   HTTP_HOST: text.default('127.0.0.1'),
   HTTP_PORT: integer({ min: 0, max: 65_535 }).optional(),

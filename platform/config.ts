@@ -106,8 +106,10 @@ function natsSettings(env: Env) {
     user: env.NATS_USER,
     password: env.NATS_PASSWORD,
     connectTimeoutMs: env.NATS_CONNECT_TIMEOUT_MS,
-    /** Replicas of every stream and KV bucket `tps provision` declares (NATS_STREAM_REPLICAS). */
-    streamReplicas: env.NATS_STREAM_REPLICAS,
+    /** `tps up` starts one nats-server, or three as a cluster (TPS_NATS, `make up NATS=cluster`). */
+    mode: env.TPS_NATS,
+    /** Replicas of every stream and KV bucket `tps provision` declares (NATS_STREAM_REPLICAS): 3 on `tps up`'s cluster, else 1. */
+    streamReplicas: env.NATS_STREAM_REPLICAS ?? (env.TPS_NATS === 'cluster' ? 3 : 1),
   };
 }
 

@@ -1,7 +1,8 @@
 // The monitoring against a real Prometheus: the native stack with Prometheus started by the
 // supervisor (as `make up` does), scraping every second, under load with a poison job, an
 // invalid job, a duplicate side effect, an expired deadline and a chaos fault that opens
-// breakers. Every dashboard query and recording rule must return data, every alert evaluate.
+// breakers, and a canary of service-b. Every dashboard query and recording rule must return data,
+// every alert evaluate.
 import { parameterChanges } from '#monitoring/dashboards/model.ts';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { deadlineHeader } from '#platform/http/downstream.ts';
@@ -9,6 +10,7 @@ import { roles } from '#services/registry.ts';
 import { metricNames, panelQueries, rules } from '#devenv/monitoring.ts';
 import { startNatsServer, waitFor, type NatsServerHandle } from '#devenv/nats-server.ts';
 import { postJob } from '#devenv/roles.ts';
+import { tps } from '#devenv/cli.ts';
 import { startStack, type Stack } from '#devenv/stack.ts';
 
 let server: NatsServerHandle;
@@ -94,6 +96,9 @@ it('Prometheus scrapes every role with exemplars kept, and every panel, recordin
   try {
     await waitFor(async () => ((await query('up == 1')).data?.result.length === Object.keys(roles).length) || undefined, 30_000, () => 'every role scraped');
     await provokeEveryEvent();
+    // The canary row of the chain dashboard: a canary of service-b takes half of service-a's calls.
+    const canary = await tps(['canary', 'start', 'service-b', '--version', 'v2', '--weight', '50'], { NATS_URL: server.url, TPS_STATE_DIR: stack.stateDir }, { timeoutMs: 90_000 });
+    expect(canary.code, canary.stderr).toBe(0);
 
     const used = [...panelQueries(), ...ruleList.map((r) => ({ where: r.record ?? r.alert ?? '', expr: r.expr }))];
     const raw = [...new Set(used.flatMap((u) => metricNames(u.expr)).filter((n) => !n.includes(':') && emittedHere(n)))];

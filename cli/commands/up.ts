@@ -24,6 +24,8 @@ plus TPS_PORT_OFFSET). \`tps scale <pool> --replicas <n>\` changes the count whi
 NATS: on 127.0.0.1:4222 (plus TPS_PORT_OFFSET), or on a free port when that one is taken; with
 NATS_URL set, exactly there or not at all. It never adopts a server it did not start: to use one
 (e.g. without authentication), set TPS_EXTERNAL_NATS=true; tps up and tps status then warn.
+TPS_NATS=cluster (\`make up NATS=cluster\`): three nats-servers as one cluster (4222-4224), three
+copies of every stream and bucket: losing one node loses no queue (docs/nats-cluster.md).
 
   --foreground       stay attached; Ctrl-C stops everything (same as \`tps supervise\`)
   --timeout <s>      how long to wait for readiness (default 60)

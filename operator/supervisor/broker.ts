@@ -11,6 +11,7 @@ import { renderServerConfig } from '#platform/nats/server-config.ts';
 import { findNatsServer } from '#platform/nats/server-binary.ts';
 import { manage, type ManagedProcess } from './managed-process.ts';
 import { anyFreePort, portFree } from './port-free.ts';
+import { startOwnCluster } from './broker-cluster.ts';
 
 export type Broker = {
   url: string; managed?: ManagedProcess; monitorUrl?: string; passwords?: Passwords;
@@ -51,11 +52,12 @@ export async function answers(host: string, port: number, timeoutMs = 500): Prom
   return (await serverInfo(host, port, timeoutMs)) !== undefined;
 }
 
-export async function ensureBroker(nats: Pick<Config['nats'], 'servers' | 'urlGiven' | 'external'>, opts: BrokerOptions): Promise<Broker> {
+export async function ensureBroker(nats: Pick<Config['nats'], 'servers' | 'urlGiven' | 'external'> & Partial<Pick<Config['nats'], 'mode'>>, opts: BrokerOptions): Promise<Broker> {
   const url = nats.servers[0] ?? 'nats://127.0.0.1:4222';
   if (nats.external) return externalBroker(url, nats.servers);
   const { port, note } = await choosePort(url, nats.urlGiven, opts.stateDir);
-  return { ...(await startOwn(port, opts)), ...(note ? { note } : {}) };
+  const own = nats.mode === 'cluster' ? await startOwnCluster(port, opts, (p) => answers('127.0.0.1', p)) : await startOwn(port, opts);
+  return { ...own, ...(note ? { note } : {}) };
 }
 
 /** Another NATS, as it is: every server NATS_URL names (a cluster's nodes) goes to the roles. */
@@ -123,7 +125,9 @@ async function startOwn(port: number, opts: BrokerOptions): Promise<Broker> {
 export function brokerLines(broker: Broker, storeDir: string): string[] {
   return [
     ...(broker.note ? [broker.note] : []),
-    broker.managed ? `started nats-server at ${broker.url} with the per-role users (store ${storeDir})` : `using the NATS at ${broker.url} (TPS_EXTERNAL_NATS=true)`,
+    !broker.managed ? `using the NATS at ${broker.url} (TPS_EXTERNAL_NATS=true)`
+      : broker.url.includes(',') ? `started a NATS cluster of ${broker.url.split(',').length} nats-servers at ${broker.url} with the per-role users (stores ${storeDir}/nats-*)`
+        : `started nats-server at ${broker.url} with the per-role users (store ${storeDir})`,
     ...(broker.warning ? [broker.warning] : []),
   ];
 }

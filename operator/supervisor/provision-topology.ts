@@ -7,11 +7,25 @@ import { openControlStore } from '#platform/control/store.ts';
 import type { Logger } from '#platform/logger.ts';
 import { connectNats } from '#platform/nats/connect.ts';
 import { provisionWithOverrides } from '#platform/nats/queue-lever.ts';
+import { isTransientNatsError } from '#platform/nats/stream-errors.ts';
+
+/** A cluster just started answers "temporarily unavailable" until its nodes chose a JetStream leader. */
+async function untilAnswered<T>(work: () => Promise<T>, timeoutMs = 30_000): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    try {
+      return await work();
+    } catch (err) {
+      if (Date.now() > deadline || !isTransientNatsError(err)) throw err;
+      await new Promise((resolve) => setTimeout(resolve, 250));
+    }
+  }
+}
 
 export async function provisionTopology(config: Config, nats: Config['nats'], logger: Logger, say: (line: string) => void): Promise<Partial<Record<CanaryService, CanaryValue>>> {
   const nc = await connectNats(nats, { name: 'tps-supervisor', logger });
   try {
-    const actions = await provisionWithOverrides(nc, config);
+    const actions = await untilAnswered(() => provisionWithOverrides(nc, config));
     const changed = actions.filter((a) => a.action !== 'unchanged');
     say(`provisioned NATS topology (${changed.length ? changed.map((a) => `${a.action} ${a.name}`).join(', ') : 'already up to date'})`);
     const control = await openControlStore(nc);

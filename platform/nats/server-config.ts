@@ -14,6 +14,9 @@ export type ServerConfigOptions = {
   header?: string[];
   /** The users' permissions; the table of permissions.ts unless a test takes a right away. */
   users?: Readonly<Record<NatsUserName, NatsPermissions>>;
+  /** A node of a cluster: its unique name (JetStream needs one per node), the cluster's name, where
+   * it listens for routes, and the routes to every node. */
+  cluster?: { serverName: string; name: string; listen: string; routes: readonly string[]; routePassword: string };
 };
 
 const quote = (s: string) => JSON.stringify(s);
@@ -38,6 +41,16 @@ export function renderServerConfig(opts: ServerConfigOptions): string {
     ...(opts.header ?? []).map((line) => `# ${line}`),
     `listen: ${quote(opts.listen)}`,
     ...(opts.monitor ? [`http: ${quote(opts.monitor)}`] : []),
+    ...(opts.cluster ? [
+      `server_name: ${quote(opts.cluster.serverName)}`,
+      `cluster {`,
+      `  name: ${quote(opts.cluster.name)}`,
+      `  listen: ${quote(opts.cluster.listen)}`,
+      // Only the nodes themselves join: a route presents the cluster's own password.
+      `  authorization { user: "route", password: ${quote(opts.cluster.routePassword)} }`,
+      `  routes: ${list(opts.cluster.routes.map((r) => r.replace('nats://', `nats://route:${encodeURIComponent(opts.cluster?.routePassword ?? '')}@`)))}`,
+      `}`,
+    ] : []),
     `jetstream {`,
     `  store_dir: ${quote(opts.storeDir)}`,
     ...(opts.jetstreamExtra ?? []).map((line) => `  ${line}`),
