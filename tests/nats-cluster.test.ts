@@ -43,7 +43,7 @@ it('provisions every stream and bucket with three replicas, one on each node', a
 it('loses no accepted job when the node leading the fast queue is killed under load, and the node catches up when back', async () => {
   const ledger = path.join(dir, 'failover.jsonl');
   const leader = await waitFor(() => cluster.leaderOf('JOBS_FAST'), 10_000, () => 'a leader of JOBS_FAST');
-  const load = tps(['load', '--rate', '60', '--duration', '12s', '--url', stack.url('ingress'), '--ledger', ledger, '--json', '-'], env(), { timeoutMs: 90_000 });
+  const load = tps(['load', '--rate', '60', '--duration', '10s', '--url', stack.url('ingress'), '--ledger', ledger, '--json', '-'], env(), { timeoutMs: 90_000 });
   // A few seconds into the load, the leader's host is gone.
   const accepted = async () => Number((await fetch(`${stack.url('ingress')}/metrics`).then((r) => r.text())).match(/^tps_jobs_submitted_total\{pool="fast",type="fast\.echo"\} (\d+)/m)?.[1] ?? 0);
   await waitFor(async () => ((await accepted()) > 100 ? true : undefined), 20_000, () => 'the load to start', 100);
@@ -59,7 +59,7 @@ it('loses no accepted job when the node leading the fast queue is killed under l
   expect(result.code, result.stderr).toBe(0);
   const summary = JSON.parse(result.stdout) as { accepted_jobs: number; statuses: Record<string, number> };
   console.log(`load during the failover: ${summary.accepted_jobs} accepted, answers ${JSON.stringify(summary.statuses)}`);
-  expect(summary.accepted_jobs).toBeGreaterThan(300);
+  expect(summary.accepted_jobs).toBeGreaterThan(200);
 
   const audit = await tps(['audit', ledger, '--wait', '90s', '--json', '--service-c', stack.url('service-c')], env(), { timeoutMs: 120_000 });
   expect(audit.code, audit.stderr + audit.stdout).toBe(0);

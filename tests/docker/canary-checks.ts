@@ -4,24 +4,28 @@
 // and the container removed again so `docker-compose down -v` finds the stack as it started it.
 import { waitFor } from '#devenv/nats-server.ts';
 import type { CanaryView } from '#operator/canary/view.ts';
-import { expect, jobStatus, promQuery, run, submit } from './stack-access.ts';
+import { expect, inStack, jobStatus, promQuery, run, submit } from './stack-access.ts';
 
 const canaryEnv = { SERVICE_B_CANARY_VERSION: 'v2' };
 
-async function healthy(service: string): Promise<void> {
+/** Ready as the caller will reach it: its /readyz from inside the stack's network. */
+async function ready(service: string, port: number): Promise<void> {
   await waitFor(async () => {
-    const r = await run('docker', ['ps', '--filter', `label=com.docker.compose.service=${service}`, '--format', '{{.Status}}'], { quiet: true });
-    return r.out.includes('(healthy)') || undefined;
-  }, 90_000, () => `${service} to be healthy`);
+    const answer = await inStack(`fetch('http://${service}:${port}/readyz').then((r) => console.log(r.status), () => console.log(0))`).catch(() => '0');
+    return answer === '200' || undefined;
+  }, 90_000, () => `${service} to be ready`, 500);
 }
 
 export async function checkCanary(submitted: string[]): Promise<void> {
   const up = await run('docker-compose', ['--profile', 'canary', 'up', '-d', '--no-deps', 'service-b-canary'], { env: canaryEnv });
   expect(up.code === 0, `docker-compose --profile canary up -d service-b-canary exited ${up.code}`);
   try {
-    await healthy('service-b-canary');
+    await ready('service-b-canary', 8082);
     const start = await run('bin/tps', ['canary', 'start', 'service-b', '--version', 'v2', '--weight', '50']);
     expect(start.code === 0 && start.out.includes('service-b canary v2 takes 50 % of the calls (stable: v1)'), `bin/tps canary start should declare the canary (exit ${start.code})`);
+    // Prometheus finds the container (DNS every 10 s) while the lookups run.
+    const scraped = waitFor(async () => ((await promQuery('tps_build_info{job="service-b",version="v2",track="canary"}')).length === 1 || undefined), 60_000, () => 'Prometheus to scrape the canary', 500);
+    scraped.catch(() => undefined); // awaited below; a failure meanwhile is not an unhandled rejection
     const ids = await Promise.all(Array.from({ length: 40 }, () => submit('fast.lookup')));
     submitted.push(...ids);
     await waitFor(async () => ((await Promise.all(ids.map(jobStatus))).every((s) => s === 'completed') || undefined), 60_000, () => 'the lookups to complete');
@@ -31,7 +35,7 @@ export async function checkCanary(submitted: string[]): Promise<void> {
     expect(canary && canary.calls > 0 && canary.failed === 0 && canary.version === 'v2', `the canary should take calls: ${JSON.stringify(views[0]?.tracks)}`);
     console.log(`   canary v2: ${canary.calls} calls, stable v1: ${views[0]?.tracks[0]?.calls} calls, as service-a counted them`);
     // Prometheus scrapes the canary's container under service-b's job, with its version.
-    await waitFor(async () => ((await promQuery('tps_build_info{job="service-b",version="v2",track="canary"}')).length === 1 || undefined), 60_000, () => 'Prometheus to scrape the canary');
+    await scraped;
     const back = await run('bin/tps', ['canary', 'rollback', 'service-b']);
     expect(back.code === 0 && back.out.includes('rolled back: every call goes to v1'), `bin/tps canary rollback should succeed (exit ${back.code})`);
   } finally {
