@@ -5,6 +5,7 @@ import { Kvm, type KV } from '@nats-io/kv';
 import type { NatsConnection } from '@nats-io/transport-node';
 import { z } from 'zod';
 import { createJetStreamPublisher } from './nats/jetstream-publisher.ts';
+import { withPublishRetry } from './nats/publish-retry.ts';
 import { buckets } from './nats/subjects.ts';
 import { poolNames } from './pools.ts';
 
@@ -49,14 +50,22 @@ export type JobStatusStore = {
   close(): void;
 };
 
-export async function openJobStatusStore(nc: NatsConnection): Promise<JobStatusStore> {
+/**
+ * How long a terminal write keeps trying while the bucket has no leader: a cluster's election takes
+ * 5-8 s (docs/nats-cluster.md). Failing sooner turned a job whose call had succeeded into a failed
+ * attempt, and a few of those in one election into a dead-lettered job.
+ */
+export const recordPatienceMs = 12_000;
+
+export async function openJobStatusStore(nc: NatsConnection, opts: { patienceMs?: number } = {}): Promise<JobStatusStore> {
   const kv: KV = await new Kvm(nc).open(buckets.jobs);
   const subject = (id: string) => `$KV.${buckets.jobs}.${id}`;
   // Same as kv.put, through the coalescing publisher: workers write a status for every job.
-  const publisher = createJetStreamPublisher(nc, { timeoutMs: 5_000 });
+  const publisher = withPublishRetry(createJetStreamPublisher(nc, { timeoutMs: 5_000 }), { timeoutMs: opts.patienceMs ?? recordPatienceMs });
   return {
     async record(id, entry) {
-      await publisher.publish(subject(id), Buffer.from(JSON.stringify(entry)), {});
+      // The id makes a retried write whose first copy was stored after all a duplicate, not a second revision.
+      await publisher.publish(subject(id), Buffer.from(JSON.stringify(entry)), { msgID: `${id}:${entry.state}:${entry.attempt ?? 0}:${entry.at}` });
     },
     note(id, entry) {
       nc.publish(subject(id), JSON.stringify(entry));

@@ -3,7 +3,8 @@
 // A lookup or a removal that fails for a while (a permission missing here: the server's
 // configuration is reloaded without it, then with it) leaves the job queued and the advisory
 // pending, and the move completes once it works again; a DLQ that stays full for longer than
-// ADVISORIES keeps advisories strands nothing either. The mover runs as the worker-fast NATS user,
+// ADVISORIES keeps advisories strands nothing either. A job already stored as completed (only its
+// acks were lost) leaves its queue without a DLQ entry. The mover runs as the worker-fast NATS user,
 // with the permissions of production.
 import { jetstream, jetstreamManager, type JetStreamManager } from '@nats-io/jetstream';
 import { connect, nanos, type NatsConnection } from '@nats-io/transport-node';
@@ -52,6 +53,7 @@ beforeAll(async () => {
     logger: log.logger,
     instance: 'test',
     events: workerEvents('fast', { registry: createRegistry({ defaults: false }), logger: log.logger, status }),
+    status,
   });
 });
 afterAll(async () => {
@@ -65,8 +67,7 @@ afterAll(async () => {
 type Stranded = { id: string; seq: number; advisorySeq: number; at: number };
 
 /** A job a worker takes and dies on, every delivery, until JetStream gives up and says so. */
-async function strandJob(): Promise<Stranded> {
-  const id = newJobId();
+async function strandJob(id = newJobId()): Promise<Stranded> {
   const { seq } = await jetstream(operator).publish('jobs.fast.echo', encodeJob({ id, type: 'fast.echo', pool: 'fast', acceptedAt: new Date().toISOString() }), { msgID: id });
   const consumer = await jetstream(worker).consumers.get('JOBS_FAST', 'workers-fast');
   const before = (await jsm.streams.info('ADVISORIES')).state.last_seq;
@@ -102,6 +103,18 @@ it('moves a job whose every delivery timed out to the DLQ', async () => {
   expect(entry.header?.get(dlqHeaders.attempts)).toBe(String(maxDeliver(poolDefinitions.fast)));
   await waitFor(async () => (!(await queued(job.seq)) ? true : undefined), 5_000, () => 'the job to leave its queue');
   expect(await (await openJobStatusStore(operator)).read(job.id)).toMatchObject({ status: 'dead_lettered', error: { code: 'WORKER_TIMEOUT' } });
+});
+
+it('takes a job its worker completed, whose acks were lost, off its queue without dead-lettering it', async () => {
+  const id = newJobId();
+  const status = await openJobStatusStore(operator);
+  await status.record(id, { state: 'completed', at: new Date().toISOString(), type: 'fast.echo', pool: 'fast', attempt: 1 });
+  const job = await strandJob(id);
+  await waitFor(async () => (!(await queued(job.seq)) ? true : undefined), 10_000, () => 'the job to leave its queue');
+  await waitFor(moverTried(job, /could not move/), 10_000, () => 'the mover to acknowledge the advisory');
+  expect(await dlqEntriesOf(id)).toEqual([]);
+  expect(await status.read(id)).toMatchObject({ status: 'completed' });
+  status.close();
 });
 
 it('keeps the job queued while it cannot look it up, and moves it once it can again', async () => {

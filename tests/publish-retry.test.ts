@@ -2,13 +2,17 @@
 // nats-server: a publish to a subject no stream answers yet ("no responders", as during an election)
 // is tried again with the same message id and lands once the stream is there; it gives up at its
 // deadline with the broker's reason; a publish without a message id, or to a full stream, is not
-// retried (a second attempt could store it twice, or cannot succeed).
+// retried (a second attempt could store it twice, or cannot succeed). A worker's terminal status
+// write waits out an election of the status bucket the same way.
 import { jetstreamManager, type JetStreamManager } from '@nats-io/jetstream';
 import { connect, type NatsConnection } from '@nats-io/transport-node';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { startNatsServer, type NatsServerHandle } from '#devenv/nats-server.ts';
 import { createJetStreamPublisher, PublishError } from '#platform/nats/jetstream-publisher.ts';
 import { withPublishRetry } from '#platform/nats/publish-retry.ts';
+import { Kvm } from '@nats-io/kv';
+import { openJobStatusStore } from '#platform/job-status.ts';
+import { buckets } from '#platform/nats/subjects.ts';
 
 let server: NatsServerHandle;
 let nc: NatsConnection;
@@ -58,4 +62,20 @@ it('gives up at the deadline with the reason, and never retries without an id or
   const full = await publisher.publish('tiny.one', data, { msgID: 'b' }).catch((err: unknown) => err);
   expect(full).toBeInstanceOf(PublishError);
   expect(retries).toBe(0);
+});
+
+it("keeps a worker's terminal status write trying while the status bucket has no leader, and stores it once", async () => {
+  const kvm = new Kvm(nc);
+  await kvm.create(buckets.jobs, { history: 8 });
+  const status = await openJobStatusStore(nc, { patienceMs: 5_000 });
+  const entry = { state: 'completed', at: new Date().toISOString(), type: 'fast.echo', pool: 'fast', attempt: 1 } as const;
+  await jsm.streams.delete(`KV_${buckets.jobs}`);
+  // Sent on the same connection before the bucket is back, so its first try meets no responders.
+  const pending = status.record('job-9', entry);
+  await kvm.create(buckets.jobs, { history: 8 });
+  await pending;
+  await status.record('job-9', entry);
+  expect(await status.read('job-9')).toMatchObject({ status: 'completed', attempts: 1 });
+  expect((await jsm.streams.info(`KV_${buckets.jobs}`)).state.messages).toBe(1);
+  status.close();
 });

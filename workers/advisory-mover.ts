@@ -12,6 +12,7 @@ import { jetstreamManager, type JetStreamClient, type JetStreamManager, type JsM
 import type { NatsConnection } from '@nats-io/transport-node';
 import { z } from 'zod';
 import { decodeJob } from '#platform/job-message.ts';
+import type { JobStatusStore } from '#platform/job-status.ts';
 import type { Logger } from '#platform/logger.ts';
 import { isMessageGone, isStreamFull } from '#platform/nats/stream-errors.ts';
 import { streams } from '#platform/nats/subjects.ts';
@@ -24,7 +25,7 @@ import type { WorkerEvents } from './events.ts';
 const advisorySchema = z.object({ stream: z.string(), stream_seq: z.number().int(), deliveries: z.number().int() });
 
 type Advisory = z.infer<typeof advisorySchema>;
-type MoverDeps = { logger: Logger; instance: string; events: WorkerEvents };
+type MoverDeps = { logger: Logger; instance: string; events: WorkerEvents; status: JobStatusStore };
 
 /** How the mover paces itself, from how long ADVISORIES keeps an advisory (its max_age; 0: forever). */
 function moverTiming(keptMs: number): { retryMs: number; rearmAfterMs: number } {
@@ -83,6 +84,15 @@ function jobMover(jsm: JetStreamManager, js: JetStreamClient, pool: Pool, deps: 
     const stored = await jsm.streams.getMessage(advisory.stream, { seq: advisory.stream_seq });
     if (!stored) return;
     const job = (() => { try { return decodeJob(stored.data); } catch { return undefined; } })();
+    const removeFromQueue = () => jsm.streams.deleteMessage(advisory.stream, advisory.stream_seq).catch((err: unknown) => {
+      if (!isMessageGone(err)) throw err;
+    });
+    if (job && (await deps.status.read(job.id))?.status === 'completed') {
+      // Its worker finished it and stored so, and only the acks were lost (a broker failing over):
+      // dead-lettering it would show a completed job as failed, and a replay would run it twice.
+      await removeFromQueue();
+      return;
+    }
     const now = new Date().toISOString();
     const failure: JobFailure = { code: 'WORKER_TIMEOUT', message: `no worker finished the job within ack_wait on its last delivery (${advisory.deliveries} deliveries)`, kind: 'retryable' };
     const type = job?.type ?? stored.subject.replace(/^jobs\./, '');
@@ -95,9 +105,7 @@ function jobMover(jsm: JetStreamManager, js: JetStreamClient, pool: Pool, deps: 
     if (job) await deps.events.deadLettered(job, advisory.deliveries, failure, 'delivery_timeout', traceId);
     // A failed delete leaves the job queued (undeliverable, taking a place): retry the whole move;
     // its DLQ publish is then recognised as a duplicate.
-    await jsm.streams.deleteMessage(advisory.stream, advisory.stream_seq).catch((err: unknown) => {
-      if (!isMessageGone(err)) throw err;
-    });
+    await removeFromQueue();
   };
 }
 

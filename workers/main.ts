@@ -28,7 +28,7 @@ export async function startWorker(ctx: RoleContext, pool: Pool): Promise<RolePar
   const consumer = await js.consumers.get(def.stream, def.consumer);
   const jobContext: JobContext = { def, ackWaitMs: await serverAckWaitMs(consumer), instance: config.instanceId, js, client, status, events };
   const loop = ctx.own('stop pulling and finish running jobs', await startPulling(ctx, def, consumer, client, jobContext), (l) => l.stop(config.shutdownGraceMs));
-  await startSidelines(ctx, def, loop, events);
+  await startSidelines(ctx, def, loop, jobContext);
   logger.info({ pool, slots: loop.slots, stream: def.stream, consumer: def.consumer }, 'worker pulling');
   return {
     breakers: [client.breaker],
@@ -76,11 +76,11 @@ async function startPulling(ctx: RoleContext, def: PoolDefinition, consumer: Con
 
 /** What runs beside the pulling: heartbeats for the autoscaler, queue gauges, the replay counter
  * and the advisory mover (the DLQ safety net). Each is its own shutdown step. */
-async function startSidelines(ctx: RoleContext, def: PoolDefinition, loop: PoolLoop, events: JobContext['events']): Promise<void> {
+async function startSidelines(ctx: RoleContext, def: PoolDefinition, loop: PoolLoop, { events, status }: Pick<JobContext, 'events' | 'status'>): Promise<void> {
   const { config, nc, own } = ctx;
   const instance = config.instanceId;
   own('stop heartbeats', startHeartbeat(nc, () => ({ instance, pool: def.pool, slots: loop.slots, busy: loop.busy }), config.workers.heartbeatMs), (stop) => stop());
   own('stop queue gauges', startQueueGauges(await jetstreamManager(nc), def, ctx.registry, 1_000), (stop) => stop());
   own('stop counting replays', countReplays(nc, def.pool, ctx.registry), (stop) => stop());
-  own('stop the advisory mover', await startAdvisoryMover(nc, jetstream(nc), def.pool, { logger: ctx.logger, instance, events }), (stop) => stop());
+  own('stop the advisory mover', await startAdvisoryMover(nc, jetstream(nc), def.pool, { logger: ctx.logger, instance, events, status }), (stop) => stop());
 }

@@ -6,7 +6,7 @@ import type { JetStreamClient, JsMsg } from '@nats-io/jetstream';
 import type { Span } from '@opentelemetry/api';
 import type { DownstreamClient } from '#platform/http/downstream.ts';
 import { decodeJob, type JobMessage } from '#platform/job-message.ts';
-import type { JobStatusStore } from '#platform/job-status.ts';
+import { recordPatienceMs, type JobStatusStore } from '#platform/job-status.ts';
 import { maxDeliver, type PoolDefinition } from '#platform/pools.ts';
 import { markFailed, messagingAttributes, processTraced } from '#platform/nats/trace-headers.ts';
 import { BadMessageError, classify, describeFailure, type JobFailure } from './classify.ts';
@@ -27,8 +27,11 @@ export type JobContext = {
 
 const jobAttributes = { type: 'tps.job.type', attempt: 'tps.job.attempt', outcome: 'tps.job.outcome' } as const;
 
-/** After the call: at most three NATS round trips (status read, DLQ publish, status record), 5 s each. */
-const finishingMs = 15_000;
+/**
+ * After the call: a status read and a DLQ publish (5 s each), then the status record, which keeps
+ * trying through a leader election (recordPatienceMs, plus its last try's 5 s).
+ */
+const finishingMs = 10_000 + recordPatienceMs + 5_000;
 
 /** What became of this delivery, on its span: a failed attempt is an error of this span. */
 function recordOutcome(span: Span, outcome: 'success' | 'retry' | 'dead_lettered', failure?: JobFailure): void {
