@@ -32,7 +32,15 @@ it('passes Level 2 with the quiz, every Level 2 lab and its exam; Level 3 then l
   expect(line(dir, 1)?.passed).toBe(true);
   expect(line(dir, 2)).toMatchObject({ passed: true, done: ['lab 2.1', 'lab 2.2', 'lab 2.3', 'lab 2.4', 'lab 2.5', 'lab 2.6', 'exam 2'], missing: [] });
   expect(line(dir, 3)?.passed).toBe(false);
-  expect(line(dir, 3)?.missing).toEqual(expect.arrayContaining(['lab 3.1', 'lab 3.2', 'lab 3.6', 'lab 3.7', 'exam 3 (not in this version yet)']));
+  expect(line(dir, 3)?.missing).toEqual(expect.arrayContaining(['lab 3.1', 'lab 3.2', 'lab 3.6', 'lab 3.7', 'exam 3']));
+});
+
+it('passes Level 3 with Level 2, every Level 3 lab and its exam', () => {
+  const dir = stateWith({ ...every(2, 1), ...every(3, 1) }, 1);
+  expect(line(dir, 3)).toMatchObject({ passed: true, missing: [] });
+  expect(line(dir, 3)?.done).toContain('exam 3');
+  const failedDay = stateWith({ ...every(2, 1), ...every(3, 1), 'exam-3': 0.75 }, 1);
+  expect(line(failedDay, 3)).toMatchObject({ passed: false, missing: ['exam 3'] });
 });
 
 it('does not count a failed grade, and asks for the level below first', () => {

@@ -55,7 +55,7 @@ describe('tps exam 2', () => {
 
       const idle = await exam('check');
       expect(idle.code).toBe(1);
-      expect(idle.stdout).toMatch(/FAIL {2}abnormal .*no answer yet: tps lab answer exam-2 abnormal=<metric>,<metric>,\.\.\./);
+      expect(idle.stdout).toMatch(/FAIL {2}abnormal .*no answer yet: tps exam 2 answer abnormal=<metric>,<metric>,\.\.\./);
       expect(idle.stdout).toMatch(/FAIL {2}health .*(active|capped at 8)/);
       expect(idle.stdout).toMatch(/FAIL {2}recommendations .*nothing written yet/);
       expect(idle.stdout).toMatch(/not passed, score 0 %/);

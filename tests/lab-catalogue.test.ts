@@ -8,7 +8,7 @@ import { projectRoot } from '#platform/paths.ts';
 
 it('every lab file is valid, in program order, with its page', () => {
   const labs = labCatalogue();
-  expect(labs.map((l) => l.id)).toEqual(['2.1', '2.2', '2.3', '2.4', '2.5', '2.6', '3.1', '3.2', '3.3', '3.4', '3.5', '3.6', '3.7', 'exam-2']);
+  expect(labs.map((l) => l.id)).toEqual(['2.1', '2.2', '2.3', '2.4', '2.5', '2.6', '3.1', '3.2', '3.3', '3.4', '3.5', '3.6', '3.7', 'exam-2', 'exam-3']);
   for (const lab of labs) expect(existsSync(path.join(projectRoot, lab.doc)), lab.doc).toBe(true);
 });
 
@@ -42,4 +42,18 @@ it('refuses setup jobs of an unknown type and dead letters with a code outside t
   expect(() => parseLab('x.yaml', lab(dead('slow.report', 'OOPS')))).toThrow(/setup\.deadLetters\.0\.code: a code of the failure catalogue/);
   expect(() => parseLab('x.yaml', lab(dead('slow.nope', 'TIMEOUT')))).toThrow(/setup: deadLetters type "slow\.nope" is not a job type/);
   expect(() => parseLab('x.yaml', lab('  submit: [{ type: fast.nope, count: 1 }]'))).toThrow(/setup: submit type "fast\.nope" is not a job type/);
+});
+
+it('refuses an exam day whose failure is not a fault of the catalogue, begins after the day, or is named wrongly', () => {
+  const lab = (failure: string, since = 'slow') =>
+    `id: "x"\ntitle: t\nlevel: 3\nminutes: 10\ndoc: docs/labs/x.md\nobjective: o\ntasks: [a]\ncriteria: [c]\nsetup:\n  timeline:\n    load: { rate: 10 }\n    length: 2h\n    detectWithin: 15m\n    failures:\n      - ${failure}\n` +
+    `checks:\n  - { id: fix, title: f, probe: { kind: event, subject: tps.events.config.set, since: ${since}, op: ">=", value: 1 }, hints: [h] }\nsolve: [{ do: wait-failure, failure: slow, seconds: 10 }]\n`;
+  const good = '{ id: slow, at: 1h, label: l, target: service-c, fault: latency, params: { ms: 900 } }';
+  expect(() => parseLab('x.yaml', lab(good))).not.toThrow();
+  expect(() => parseLab('x.yaml', lab(good.replace('ms: 900', 'ms: -1')))).toThrow(/setup\.timeline\.slow: .*ms/);
+  expect(() => parseLab('x.yaml', lab(good.replace('fault: latency', 'fault: meteor')))).toThrow(/setup\.timeline\.slow: /);
+  expect(() => parseLab('x.yaml', lab(good.replace('at: 1h', 'at: 3h')))).toThrow(/setup\.timeline\.slow: it begins after the day ends/);
+  expect(() => parseLab('x.yaml', lab(good.replace('at: 1h', 'at: soon')))).toThrow(/at: a duration, e\.g\. 90s/);
+  expect(() => parseLab('x.yaml', lab(good, 'fast'))).toThrow(/checks: since "fast" is not a failure of the exam day/);
+  expect(() => parseLab('x.yaml', lab(good.replace('target: service-c', 'target: $who')))).toThrow(/setup\.timeline\.slow: \$who is not a setup choice/);
 });

@@ -155,7 +155,7 @@ describe('lab 2.6, traces', () => {
   it('refuses an unknown lab, a second lab while one runs, and a lab not started', async () => {
     const unknown = await lab('start', '9.9');
     expect(unknown.code).toBe(2);
-    expect(unknown.stderr).toContain('unknown lab "9.9"; labs are: 2.1, 2.2, 2.3, 2.4, 2.5, 2.6, 3.1, 3.2, 3.3, 3.4, 3.5, 3.6, 3.7, exam-2');
+    expect(unknown.stderr).toContain('unknown lab "9.9"; labs are: 2.1, 2.2, 2.3, 2.4, 2.5, 2.6, 3.1, 3.2, 3.3, 3.4, 3.5, 3.6, 3.7, exam-2, exam-3');
     expect((await lab('start', '2.1')).code).toBe(0);
     const second = await lab('start', '2.6');
     expect(second.code).toBe(1);

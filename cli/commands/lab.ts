@@ -5,7 +5,7 @@ import { needsNats, solveLab } from '#operator/labs/solve.ts';
 import { gradeLab } from '#operator/labs/grade.ts';
 import { gatherEvidence } from '#operator/labs/evidence.ts';
 import type { Lab } from '#operator/labs/lab-schema.ts';
-import { readRun } from '#operator/labs/lab-state.ts';
+import { maxSpeed, readRun } from '#operator/labs/lab-state.ts';
 import { nativeTargets, parseTargets } from '#operator/status/collect.ts';
 import { openChaosControl } from '#chaos/control-plane.ts';
 import { createLogger } from '#platform/logger.ts';
@@ -21,6 +21,7 @@ import { stageDeadLetters } from '#operator/exam/dead-letters.ts';
 import { canarySources } from '#operator/canary/sources.ts';
 import type { NatsConnection } from '#platform/nats/connect.ts';
 import { stateDir } from '#platform/paths.ts';
+import { examParts } from '../exam-day.ts';
 import { checkLines, gradeLine, labBrief, labList, labReport } from '../lab-format.ts';
 import { CommandError, UsageError, parseFlags } from '../output.ts';
 import { operator, withNats } from '../session.ts';
@@ -40,7 +41,7 @@ The labs of the certification program (Level 2 and 3), each a file in labs/ with
 docs/labs/. A lab runs against the stack of this checkout (\`make up\`, or in compose the tools
 container: TPS_TARGETS). One lab runs at a time. Also: make lab LAB=2.1.
 
-  --speed N   (start) the lab's own timeline N times shorter, 1-60: the loads \`tps lab solve\`
+  --speed N   (start) the lab's own timeline N times shorter, 1-60 (an exam day up to 720): the loads \`tps lab solve\`
               runs; the system's reaction times are its configuration (AUTOSCALER_*, BREAKER_*)
   --choose name=value,...   (start) fix a random choice instead of drawing it (an instructor's
               demo, or practice: --choose incident=capped-autoscaler for the exam)
@@ -80,6 +81,7 @@ async function natsParts(nc: NatsConnection): Promise<Omit<LabStack, 'stateDir' 
     canary: canarySources(config, nc, store),
     stageDeadLetters: (spec, by) => { const { end } = weekendWindow(); return stageDeadLetters(nc, spec, { from: new Date(end.getTime() - 24 * 3_600_000), to: end }, by); },
     events: (subject, since) => recentEvents(nc, subject, { sinceMs: Date.now() - since.getTime() + 1_000, limit: 10_000 }),
+    exam: examParts(nc, stateDir(config.stateDir)),
   };
 }
 
@@ -90,7 +92,7 @@ const instanceOf = (targets: readonly { role: string; url: string }[]) => (role:
 };
 
 /** Runs with NATS (chaos store, control plane, events) when the lab needs it, without otherwise. */
-async function withStack<T>(target: Lab, run: (stack: LabStack) => Promise<T>): Promise<T> {
+export async function withStack<T>(target: Lab, run: (stack: LabStack) => Promise<T>): Promise<T> {
   if (!needsNats(target)) return run(stackOf());
   return withNats('lab', async ({ nc }) => {
     const parts = await natsParts(nc);
@@ -178,7 +180,7 @@ async function dispatch(sub: (typeof subcommands)[number], args: string[], flags
 export async function main(argv: string[]): Promise<number> {
   const { values, positionals } = parseFlags(argv, { speed: { type: 'string' }, watch: { type: 'boolean' }, choose: { type: 'string' } }, z.object({
     choose: z.string().regex(/^[\w.-]+=[\w.-]+(,[\w.-]+=[\w.-]+)*$/, 'expected name=value[,name=value]').transform((s) => Object.fromEntries(s.split(',').map((p) => p.split('=') as [string, string]))).optional(),
-    speed: z.string().regex(/^\d+$/, 'expected a whole number').transform(Number).pipe(z.number().min(1).max(60)).optional(),
+    speed: z.string().regex(/^\d+$/, 'expected a whole number').transform(Number).pipe(z.number().min(1).max(maxSpeed)).optional(),
     watch: z.boolean().optional(),
   }), { positionals: true });
   const [sub, ...args] = positionals;

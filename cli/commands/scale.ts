@@ -1,3 +1,5 @@
+import { jetstream } from '@nats-io/jetstream';
+import { publishAuditEvent } from '#platform/nats/audit-events.ts';
 import { z } from 'zod';
 import { SupervisorNotRunning } from '#operator/supervisor/channel.ts';
 import { loadConfig } from '#platform/config.ts';
@@ -8,6 +10,7 @@ import { isPool, poolDefinitions, poolNames, workerReplicas, type Pool } from '#
 import { replicaChannel, ReplicaInputError, ReplicaScaleRefused, type ReplicaChange } from '#operator/supervisor/replica-channel.ts';
 import { CommandError, UsageError, parseFlags } from '../output.ts';
 import { operator, withNats } from '../session.ts';
+import type { NatsConnection } from '#platform/nats/connect.ts';
 import { waitForSlots } from '../worker-slots.ts';
 
 const bounds = poolNames.map((p) => `${p} ${poolDefinitions[p].slots.min}-${poolDefinitions[p].slots.max}`).join(', ');
@@ -75,16 +78,15 @@ async function scaleSlots(pool: Pool, count: string, opts: { json: boolean; wait
   });
 }
 
-async function scaleReplicas(pool: Pool, count: string, json: boolean): Promise<number> {
-  const { min, max } = workerReplicas;
-  if (!/^\d+$/.test(count) || Number(count) < min || Number(count) > max) throw new UsageError(`replicas of the ${pool} pool must be a whole number from ${min} to ${max}, got "${count}"`);
+/** Starts or stops the pool's worker processes through the supervisor and records the audit event. */
+export async function changeReplicas(pool: Pool, count: number, by: string): Promise<ReplicaChange> {
   const config = loadConfig();
   const dir = stateDir(config.stateDir);
   // Long enough for stopping replicas to drain and new ones to become ready.
   const channel = replicaChannel(dir, config.shutdownGraceMs + 90_000);
   let change: ReplicaChange;
   try {
-    change = await channel.scale({ pool, replicas: Number(count), by: operator() });
+    change = await channel.scale({ pool, replicas: count, by });
   } catch (err) {
     if (err instanceof SupervisorNotRunning) {
       throw new CommandError(`no native supervisor is running here (${dir}), so there are no worker processes to scale. ` +
@@ -95,6 +97,22 @@ async function scaleReplicas(pool: Pool, count: string, json: boolean): Promise<
     if (err instanceof ReplicaScaleRefused) throw new CommandError(`the supervisor refused: ${err.message}`, { cause: err });
     throw err;
   }
+  return change;
+}
+
+/** The audit event of a change of replicas (who, from, to), which the exam and the console read back. */
+export async function recordReplicas(nc: NatsConnection, change: ReplicaChange, by: string): Promise<void> {
+  const stored = await publishAuditEvent(jetstream(nc), 'control.replicas', by, { pool: change.pool, from: change.previous, to: change.replicas });
+  if (!stored) console.error('warning: the replicas changed, but the audit event could not be stored');
+}
+
+async function scaleReplicas(pool: Pool, count: string, json: boolean): Promise<number> {
+  const { min, max } = workerReplicas;
+  if (!/^\d+$/.test(count) || Number(count) < min || Number(count) > max) throw new UsageError(`replicas of the ${pool} pool must be a whole number from ${min} to ${max}, got "${count}"`);
+  const change = await changeReplicas(pool, Number(count), operator());
+  await withNats('scale', ({ nc }) => recordReplicas(nc, change, operator())).catch((err: unknown) => {
+    console.error(`warning: the replicas changed, but the audit event could not be stored (${(err as Error).message})`);
+  });
   if (json) console.log(JSON.stringify(change, null, 2));
   else console.log(describeChange(change));
   return 0;

@@ -15,7 +15,7 @@ export function labBrief(lab: Lab): string {
     'Success criteria:',
     ...lab.criteria.map((c) => `  - ${c}`),
     '',
-    `Checks (tps lab status ${lab.id}): ${lab.checks.map((c) => c.id).join(', ')}. Stuck? tps lab hint ${lab.id} <check>.`,
+    `Checks (tps lab status ${lab.id}): ${[...new Set(lab.checks.map((c) => c.id))].join(', ')}. Stuck? tps lab hint ${lab.id} <check>.`,
     `Page: ${lab.doc}`,
   ].join('\n');
 }

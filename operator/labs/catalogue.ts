@@ -6,6 +6,7 @@ import { parse } from 'yaml';
 import { findJobType, jobTypeNames } from '#platform/job-catalogue.ts';
 import { projectRoot } from '#platform/paths.ts';
 import { labSchema, type Lab } from './lab-schema.ts';
+import { timelineReferences } from './timeline-references.ts';
 
 export const labsDir = path.join(projectRoot, 'labs');
 
@@ -19,7 +20,7 @@ export class LabFileError extends Error {
 export function parseLab(file: string, text: string): Lab {
   const parsed = labSchema.safeParse(parse(text));
   if (!parsed.success) throw new LabFileError(file, parsed.error.issues.map((i) => `${i.path.join('.') || '(file)'}: ${i.message}`));
-  const problems = crossReferences(parsed.data);
+  const problems = [...crossReferences(parsed.data), ...timelineReferences(parsed.data)];
   if (problems.length > 0) throw new LabFileError(file, problems);
   return parsed.data;
 }

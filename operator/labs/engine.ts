@@ -2,12 +2,14 @@
 // what it is given (the roles' addresses, the chaos store), so the same code serves native mode
 // and the compose tools container.
 import type { Lab } from './lab-schema.ts';
-import { activeRun, readRun, writeRun, type LabRun } from './lab-state.ts';
+import { activeRun, maxSpeed, readRun, writeRun, type LabRun } from './lab-state.ts';
 import { LabError, type LabStack } from './lab-stack.ts';
 import { baselines, singleProbes } from './probes.ts';
 import { setUp, type SetupOptions } from './setup.ts';
 import { rollbackCanary } from '#operator/canary/rollout.ts';
 import type { CanaryService } from '#platform/canary.ts';
+import { stopProctorProcess } from '#operator/exam/proctor-process.ts';
+import { resolveTarget } from '#operator/exam/timeline.ts';
 
 export { LabError, type LabStack } from './lab-stack.ts';
 
@@ -20,6 +22,9 @@ export async function startLab(lab: Lab, stack: LabStack, opts: SetupOptions & {
   if (running && running.id !== lab.id) throw new LabError(`lab ${running.id} is in progress; \`tps lab stop\` it first (one lab at a time)`);
   if (running) await stopLab(lab, stack);
   if (stack.targets.length === 0 && readsRoles(lab)) throw new LabError('TPS Lab is not running here: start it first (make up, or docker-compose up)');
+  const speedCap = lab.setup.timeline ? maxSpeed : 60;
+  if ((opts.speed ?? 1) > speedCap) throw new LabError(`--speed goes up to ${speedCap} for lab ${lab.id}`);
+  if (lab.setup.timeline && !stack.exam) throw new LabError(`${lab.id} runs natively for now (make up): its day is run by a proctor process beside the supervisor`);
   const { choices, faults, restore, submit } = await setUp(lab, stack, opts);
   const run: LabRun = {
     id: lab.id, startedAt: new Date().toISOString(), choices, faults, restore, speed: opts.speed ?? 1, answers: {}, held: {}, hintsShown: {},
@@ -27,14 +32,19 @@ export async function startLab(lab: Lab, stack: LabStack, opts: SetupOptions & {
   };
   writeRun(stack.stateDir, run);
   await submit();
-  return run;
+  if (!lab.setup.timeline || !stack.exam) return run;
+  const proctored = { ...run, proctor: stack.exam.startProctor(lab.id) };
+  writeRun(stack.stateDir, proctored);
+  return proctored;
 }
 
 /** Clears what the setup set; the run (answers, grades) is kept for `tps lab report` and `tps cert`. */
 export async function stopLab(lab: Lab, stack: LabStack): Promise<LabRun> {
   const run = requireRun(lab, stack.stateDir, { active: false });
   const by = `${stack.by} (lab ${lab.id} stopped)`;
-  for (const f of run.faults) await stack.chaos?.clear(f.target, f.fault, by);
+  if (run.proctor) await stopProctorProcess(run.proctor.pid);
+  const dayFaults = (lab.setup.timeline?.failures ?? []).map((f) => ({ target: resolveTarget(f.target, run.choices), fault: f.fault }));
+  for (const f of [...run.faults, ...dayFaults]) await stack.chaos?.clear(f.target, f.fault, by);
   if (run.restore.autoscaler !== undefined) await stack.control?.setAutoscaler(run.restore.autoscaler, by);
   for (const pool of run.restore.caps ?? []) await stack.control?.capAutoscaler(pool, undefined, by);
   for (const name of lab.setup.resets) await stack.params?.reset(name, by);

@@ -3,6 +3,7 @@
 // that something happened at all, and when: "the workers scaled up, then down again".
 import type { Probe } from './lab-schema.ts';
 import { compare, type ProbeResult } from './probe-result.ts';
+import { examSubjects, failureStarts } from '#operator/exam/timeline.ts';
 
 type EventProbe = Extract<Probe, { kind: 'event' }>;
 export type LabEvent = Readonly<Record<string, unknown>>;
@@ -52,9 +53,20 @@ async function afterTime(checkId: string, ctx: EventContext & { read: EventReade
   return held ? Date.parse(held) : `waits for ${checkId} first`;
 }
 
+/** When the exam day's failure began (the proctor's announcement), or why there is no such moment. */
+async function failureTime(failure: string, ctx: EventContext & { read: EventReader }): Promise<number | string> {
+  const start = failureStarts(await ctx.read(examSubjects.failure, ctx.since)).get(failure);
+  return start ? Date.parse(start.at) : `the ${failure} failure has not begun yet`;
+}
+
 export async function eventResult(probe: EventProbe, ctx: EventContext): Promise<ProbeResult> {
   if (!ctx.read) return { holds: false, reason: 'events need NATS, which this command could not reach' };
   let events = await ctx.read(probe.subject, ctx.since);
+  if (probe.since) {
+    const from = await failureTime(probe.since, { ...ctx, read: ctx.read });
+    if (typeof from === 'string') return { holds: false, reason: from };
+    events = events.filter((e) => time(e) >= from);
+  }
   if (probe.after) {
     const from = await afterTime(probe.after, { ...ctx, read: ctx.read });
     if (typeof from === 'string') return { holds: false, reason: from };
@@ -65,5 +77,5 @@ export async function eventResult(probe: EventProbe, ctx: EventContext): Promise
   const where = `${probe.subject}${Object.keys(probe.match).length ? ` ${JSON.stringify(probe.match)}` : ''}`;
   return compare[probe.op](measured, probe.value)
     ? { holds: true, measured }
-    : { holds: false, measured, reason: `${what} on ${where} since the lab started: ${measured}; the check wants ${probe.op} ${probe.value}` };
+    : { holds: false, measured, reason: `${what} on ${where} since ${probe.since ? `the ${probe.since} failure began` : 'the lab started'}: ${measured}; the check wants ${probe.op} ${probe.value}` };
 }

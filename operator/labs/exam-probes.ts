@@ -1,6 +1,7 @@
 // The probes of a practical exam: the abnormal metrics the candidate names against the staged
 // incident's list, the autoscaler given back (enabled, no pool capped), and a written answer long
 // enough for a person to grade.
+import { answerCommand } from './probe-result.ts';
 import type { ControlOperations } from '#platform/control/operations.ts';
 import { abnormalMetrics, incidents, type Incident } from '#operator/exam/weekend-history.ts';
 import type { Probe } from './lab-schema.ts';
@@ -12,7 +13,7 @@ const family = (name: string) => name.trim().toLowerCase().replace(/\{.*$/, '').
 
 export function abnormalResult(probe: Extract<Probe, { kind: 'abnormal' }>, run: LabRun): ProbeResult {
   const given = run.answers[probe.key];
-  if (given === undefined) return { holds: false, reason: `no answer yet: tps lab answer ${run.id} ${probe.key}=<metric>,<metric>,...` };
+  if (given === undefined) return { holds: false, reason: `no answer yet: ${answerCommand(run.id)} ${probe.key}=<metric>,<metric>,...` };
   const incident = run.choices[probe.incident];
   if (!incidents.includes(incident as Incident)) return { holds: false, reason: `the setup chose no known incident (${incident ?? 'none'})` };
   const truth = new Set(abnormalMetrics[incident as Incident].map(family));
@@ -34,7 +35,7 @@ export async function autoscalerFreeResult(control: ControlOperations | undefine
 
 export function textResult(probe: Extract<Probe, { kind: 'text' }>, run: LabRun): ProbeResult {
   const given = run.answers[probe.key];
-  if (given === undefined) return { holds: false, reason: `nothing written yet: tps lab answer ${run.id} ${probe.key}="..."` };
+  if (given === undefined) return { holds: false, reason: `nothing written yet: ${answerCommand(run.id)} ${probe.key}="..."` };
   const words = given.split(/\s+/).filter(Boolean).length;
   return words >= probe.minWords ? { holds: true, measured: `${words} words` } : { holds: false, measured: `${words} words`, reason: `${words} words; write ${probe.minWords} at least` };
 }

@@ -1,6 +1,7 @@
 // Lab 3.5's checks: the learner's figures against the grader's own capacity plan, fitted to the
 // same history in Prometheus at the time of the check. One plan per check run (the probes of a
 // `tps lab check` share it), at the lab's default prices (those of `tps capacity`).
+import { answerCommand } from './probe-result.ts';
 import { forecast, type Plan } from '#operator/capacity/forecast.ts';
 import { observeHistory } from '#operator/capacity/observe.ts';
 import { parseFigure, planQuantities } from '#operator/capacity/quantities.ts';
@@ -30,7 +31,7 @@ const shown = (v: number) => (Math.abs(v) >= 100 ? Math.round(v).toLocaleString(
 
 export async function forecastResult(probe: Extract<Probe, { kind: 'forecast' }>, run: LabRun, prometheusUrl: string | undefined): Promise<ProbeResult> {
   const given = run.answers[probe.key];
-  if (given === undefined) return { holds: false, reason: `no answer yet: tps lab answer ${run.id} ${probe.key}=<number> (tps capacity prints it)` };
+  if (given === undefined) return { holds: false, reason: `no answer yet: ${answerCommand(run.id)} ${probe.key}=<number> (tps capacity prints it)` };
   const figure = parseFigure(given);
   if (figure === undefined) return { holds: false, measured: given, reason: `${probe.key}=${given} is not a number` };
   if (!prometheusUrl) return { holds: false, measured: given, reason: 'no Prometheus is configured here (TPS_PROMETHEUS_URL) to grade the plan against' };

@@ -9,6 +9,9 @@ import { tunableValues } from '#operator/tune/levers.ts';
 import { canaryServices, versionName } from '#platform/canary.ts';
 import { tuneGoals } from '#operator/tune/tune.ts';
 import { id, learnerFileName, probeSchema, singleProbe } from './probe-schema.ts';
+import { timelineSchema } from '#operator/exam/timeline.ts';
+import { roleNames } from '#platform/roles.ts';
+import { poolNames } from '#platform/pools.ts';
 
 export { probeSchema, type Probe, type SingleProbe } from './probe-schema.ts';
 
@@ -71,6 +74,14 @@ const solveStepKinds = z.discriminatedUnion('do', [
     values: z.array(z.string().min(1)).min(1).max(8), rate: z.number().int().min(1).max(2_000), seconds: z.number().int().min(2).max(600),
     goal: z.enum(tuneGoals).default('p99'),
   }),
+  /** Waits until the exam day's failure has begun (the proctor announced it); `seconds` at speed 1. */
+  z.object({ do: z.literal('wait-failure'), failure: id, seconds: z.number().int().min(1).max(36_000) }),
+  /** `tps exam 3 ack`: every failure begun and not yet acknowledged is detected now. */
+  z.object({ do: z.literal('ack') }),
+  /** `tps restart <role>`: its processes one after another (a leak's memory freed). */
+  z.object({ do: z.literal('restart'), role: z.string().refine((r) => (roleNames as readonly string[]).includes(r) || r.startsWith('$'), 'a role, or a setup choice ($name)') }),
+  /** `tps scale <pool> --replicas <n>`. */
+  z.object({ do: z.literal('replicas'), pool: z.enum(poolNames), count: z.number().int().min(1).max(8) }),
   /** `tps canary start|promote|rollback <service>`. */
   z.object({
     do: z.literal('canary'), action: z.enum(['start', 'promote', 'rollback']), service: z.enum(canaryServices),
@@ -124,6 +135,9 @@ export const labSchema = z.object({
     /** Services whose canary the learner runs in the lab: `tps lab stop` rolls back one still
      * running (and stops its process); a promoted version stays, as a deployment does. */
     canaries: z.array(z.enum(canaryServices)).default([]),
+    /** An exam day (the Level 3 exam): a load for the whole day and failures at their times, brought
+     * by a proctor process `tps lab start` leaves running (operator/exam/proctor.ts). */
+    timeline: timelineSchema.optional(),
   }).default({ choose: {}, faults: [], slots: {}, caps: [], submit: [], deadLetters: [], resets: [], canaries: [] }),
   checks: z.array(checkSchema).min(1),
   solve: z.array(solveStep).min(1),

@@ -29,6 +29,14 @@ export type LabStack = ProbeSources & {
   stageHistory?: (kind: HistoryKind, incident: string, progress?: (line: string) => void) => Promise<string>;
   /** What `tps canary` acts with (the key, the events, natively the supervisor's processes). */
   canary?: Omit<RolloutDeps, 'by'>;
+  /** An exam day's parts (natively): publish its events, restart a role, change a pool's processes. */
+  exam?: {
+    publish(subject: string, fields: Record<string, unknown>): Promise<void>;
+    restart(role: string, by: string): Promise<string>;
+    replicas(pool: string, count: number, by: string): Promise<string>;
+    /** Starts the day's proctor in the background; returns its pid and log. */
+    startProctor(labId: string): { pid: number; log: string };
+  };
   /** Puts a staged history's dead letters into the DLQ; returns how many. */
   stageDeadLetters?: (spec: DeadLetterSpec, by: string) => Promise<number>;
 };

@@ -6,6 +6,9 @@ import { mkdirSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { z } from 'zod';
 
+/** Labs shorten their timeline up to 60 times; an exam day up to 720 times (its 6 hours in 30 s, a rehearsal). */
+export const maxSpeed = 720;
+
 const gradeSchema = z.object({ at: z.string(), score: z.number(), passed: z.boolean() });
 
 const runSchema = z.object({
@@ -18,7 +21,9 @@ const runSchema = z.object({
   /** What the setup changed in tps_control and stop gives back (the autoscaler as it was). */
   restore: z.object({ autoscaler: z.boolean().optional(), caps: z.array(z.string()).optional() }).default({}),
   /** `--speed N`: the lab's own timeline (its loads, its waits) runs N times faster. */
-  speed: z.number().min(1).max(60).default(1),
+  speed: z.number().min(1).max(maxSpeed).default(1),
+  /** An exam day's proctor, running in the background (operator/exam/proctor.ts). */
+  proctor: z.object({ pid: z.number().int(), log: z.string() }).optional(),
   answers: z.record(z.string(), z.string()),
   /** Latched checks that have held: when, and what they measured then. */
   held: z.record(z.string(), z.object({ at: z.string(), measured: z.string().optional() })).default({}),

@@ -6,16 +6,20 @@ import { scrapeAll, type Target } from '#operator/status/collect.ts';
 import type { Sample } from '#operator/status/parse.ts';
 import type { Probe, SingleProbe } from './lab-schema.ts';
 import type { LabRun } from './lab-state.ts';
-import { compare, type ProbeResult } from './probe-result.ts';
+import { compare, type ProbeResult, answerCommand } from './probe-result.ts';
 
 type MetricProbe = Extract<Probe, { kind: 'metric' }>;
-type Selector = Pick<MetricProbe, 'metric' | 'labels' | 'aggregate'>;
+type Selector = Pick<MetricProbe, 'metric' | 'labels' | 'aggregate'> & { role?: string | undefined };
 
 /** Every role's samples now, and (when a probe wants a rate) two seconds earlier. */
 export type Scrape = { now: Sample[]; earlier?: { samples: Sample[]; seconds: number } };
 
-/** Every role's samples (every replica), in one list. */
-const allSamples = async (targets: readonly Target[]): Promise<Sample[]> => (await scrapeAll(targets)).flatMap((s) => s.samples);
+/** Every role's samples (every replica), in one list; each knows its role (`tps_role`). */
+const allSamples = async (targets: readonly Target[]): Promise<Sample[]> =>
+  (await scrapeAll(targets)).flatMap((s) => s.samples.map((x) => ({ ...x, labels: { ...x.labels, [roleLabel]: s.target.role } })));
+
+/** The label a probe's `role` selects on (no metric of ours has it). */
+const roleLabel = 'tps_role';
 
 const readsMetrics = (p: SingleProbe) => p.kind === 'metric' || p.kind === 'reading' || p.kind === 'ratio';
 const wantsRate = (p: SingleProbe) => p.kind === 'metric' && p.measure === 'rate';
@@ -35,6 +39,7 @@ export async function scrapeFor(probes: readonly SingleProbe[], targets: readonl
 export function selectorValue(probe: Selector, samples: readonly Sample[]): number | undefined {
   const values = samples
     .filter((s) => s.name === probe.metric && Object.entries(probe.labels).every(([k, v]) => s.labels[k] === v))
+    .filter((s) => probe.role === undefined || s.labels[roleLabel] === probe.role)
     .map((s) => s.value);
   if (values.length === 0) return undefined;
   if (probe.aggregate === 'max') return Math.max(...values);
@@ -43,10 +48,10 @@ export function selectorValue(probe: Selector, samples: readonly Sample[]): numb
 }
 
 export function baselineKey(probe: Selector): string {
-  return `${probe.aggregate}(${probe.metric}${JSON.stringify(probe.labels)})`;
+  return `${probe.aggregate}(${probe.metric}${JSON.stringify(probe.labels)})${probe.role ? ` of ${probe.role}` : ''}`;
 }
 
-const show = (s: Selector) => `${s.metric}${Object.keys(s.labels).length ? JSON.stringify(s.labels) : ''}`;
+const show = (s: Selector) => `${s.metric}${Object.keys(s.labels).length ? JSON.stringify(s.labels) : ''}${s.role ? ` of ${s.role}` : ''}`;
 const round = (x: number) => Math.round(x * 100) / 100;
 
 function measured(probe: MetricProbe, now: number, scrape: Scrape, run: LabRun): { value: number; what: string } {
@@ -71,7 +76,7 @@ export function metricResult(probe: MetricProbe, scrape: Scrape, run: LabRun): P
 
 export function readingResult(probe: Extract<Probe, { kind: 'reading' }>, samples: readonly Sample[], run: LabRun): ProbeResult {
   const given = run.answers[probe.key];
-  if (given === undefined) return { holds: false, reason: `no answer yet: tps lab answer ${run.id} ${probe.key}=<value>` };
+  if (given === undefined) return { holds: false, reason: `no answer yet: ${answerCommand(run.id)} ${probe.key}=<value>` };
   const now = selectorValue(probe, samples);
   if (now === undefined) return { holds: false, reason: `no role reports ${probe.metric} to compare with` };
   const read = Number(given);

@@ -7,3 +7,7 @@ export type Comparison = '>' | '>=' | '<' | '<=' | '==';
 export const compare: Record<Comparison, (measured: number, wanted: number) => boolean> = {
   '>': (a, b) => a > b, '>=': (a, b) => a >= b, '<': (a, b) => a < b, '<=': (a, b) => a <= b, '==': (a, b) => a === b,
 };
+
+/** How the learner answers this run's questions: `tps exam 2 answer` for an exam, else `tps lab answer <id>`. */
+export const answerCommand = (labId: string): string =>
+  (labId.startsWith('exam-') ? `tps exam ${labId.slice('exam-'.length)} answer` : `tps lab answer ${labId}`);

@@ -24,6 +24,8 @@ const metricProbe = z.object({
   value: z.number(),
   /** The value when no role reports the metric yet (a gauge exported only once set); unset: fails. */
   absent: z.number().optional(),
+  /** Only the samples of this role's processes (every replica): process_* metrics carry no role. */
+  role: z.string().refine((r) => (roleNames as readonly string[]).includes(r), `a role: ${roleNames.join(', ')}`).optional(),
 });
 
 /** Every role of the stack answers /readyz with 200. */
@@ -102,6 +104,8 @@ const eventProbe = z.object({
   /** Only events after another check held: an event check's first matching event, or the moment
    * a latched check of another kind was first seen holding. */
   after: id.optional(),
+  /** Only events after the exam day's failure of this id began (operator/exam/timeline.ts). */
+  since: id.optional(),
   op: z.enum(['>', '>=', '<', '<=', '==']),
   value: z.number(),
 });
@@ -150,9 +154,14 @@ const tunedProbe = z.object({
 const singleProbes = [tunedProbe, metricProbe, readyProbe, restartedProbe, prometheusProbe, dashboardProbe, alertRulesProbe, answerProbe, readingProbe, ratioProbe, eventProbe, heldProbe, abnormalProbe, autoscalerFreeProbe, textProbe, promqlProbe, forecastProbe] as const;
 export const singleProbe = z.discriminatedUnion('kind', [...singleProbes]);
 
-/** Every one of these at the same moment ("the queue stays under 80 % while the load runs"). */
-const allProbe = z.object({ kind: z.literal('all'), of: z.array(singleProbe).min(2) });
+/** One of these (a failure has several fixes: a cache, a fallback or a longer timeout). */
+const anyProbe = z.object({ kind: z.literal('any'), of: z.array(singleProbe).min(2) });
+export type AnyProbe = z.infer<typeof anyProbe>;
 
-export const probeSchema = z.discriminatedUnion('kind', [...singleProbes, allProbe]);
+/** Every one of these at the same moment ("the queue stays under 80 % while the load runs"); a
+ * part may be an `any` ("the cache or the fallback kept, and a written answer"). */
+const allProbe = z.object({ kind: z.literal('all'), of: z.array(z.union([singleProbe, anyProbe])).min(2) });
+
+export const probeSchema = z.discriminatedUnion('kind', [...singleProbes, allProbe, anyProbe]);
 export type Probe = z.infer<typeof probeSchema>;
 export type SingleProbe = z.infer<typeof singleProbe>;

@@ -2,10 +2,12 @@
 // (metric-probes.ts), audit events on NATS (event-probe.ts), every role ready, an answer against
 // the truth, another check that held before, several at once. Each returns whether it holds, what
 // it measured and, when it does not hold, why in words.
+import { answerCommand } from './probe-result.ts';
 import type { Target } from '#operator/status/replica-targets.ts';
 import type { ControlOperations } from '#platform/control/operations.ts';
 import { abnormalResult, autoscalerFreeResult, textResult } from './exam-probes.ts';
 import type { Probe, SingleProbe } from './lab-schema.ts';
+import type { AnyProbe } from './probe-schema.ts';
 import { eventResult, type EventReader } from './event-probe.ts';
 import type { LabRun } from './lab-state.ts';
 import { metricResult, ratioResult, readingResult, scrapeFor, type Scrape } from './metric-probes.ts';
@@ -33,8 +35,8 @@ export type ProbeContext = ProbeSources & {
 };
 
 /** Every single probe, the parts of `all` probes included. */
-export const singleProbes = (probes: readonly Probe[]): SingleProbe[] =>
-  probes.flatMap((p) => (p.kind === 'all' ? p.of : [p])).flatMap((p) => (p.kind === 'promql' && p.else ? [p, p.else] : [p]));
+export const singleProbes = (probes: readonly (Probe | AnyProbe)[]): SingleProbe[] =>
+  probes.flatMap((p): SingleProbe[] => (p.kind === 'all' || p.kind === 'any' ? singleProbes(p.of) : [p])).flatMap((p) => (p.kind === 'promql' && p.else ? [p, p.else] : [p]));
 
 async function readyResult(targets: readonly Target[]): Promise<ProbeResult> {
   if (targets.length === 0) return { holds: false, reason: 'no role of TPS Lab is running here (start it: make up, or docker-compose up)' };
@@ -47,7 +49,7 @@ async function readyResult(targets: readonly Target[]): Promise<ProbeResult> {
 
 function answerResult(probe: Extract<Probe, { kind: 'answer' }>, run: LabRun): ProbeResult {
   const given = run.answers[probe.key];
-  if (given === undefined) return { holds: false, reason: `no answer yet: tps lab answer ${run.id} ${probe.key}=<value>` };
+  if (given === undefined) return { holds: false, reason: `no answer yet: ${answerCommand(run.id)} ${probe.key}=<value>` };
   const right = probe.truth !== undefined ? given === run.choices[probe.truth] : (probe.accept ?? []).includes(given);
   return right ? { holds: true, measured: given } : { holds: false, measured: given, reason: `${probe.key}=${given} is not it` };
 }
@@ -91,11 +93,17 @@ async function guarded(p: SingleProbe, scrape: Scrape, ctx: ProbeContext): Promi
   }
 }
 
-async function allResult(parts: readonly SingleProbe[], scrape: Scrape, ctx: ProbeContext): Promise<ProbeResult> {
-  const results = await Promise.all(parts.map((p) => guarded(p, scrape, ctx)));
+async function allResult(parts: readonly (SingleProbe | AnyProbe)[], scrape: Scrape, ctx: ProbeContext): Promise<ProbeResult> {
+  const results = await Promise.all(parts.map((p) => (p.kind === 'any' ? anyResult(p.of, scrape, ctx) : guarded(p, scrape, ctx))));
   const failing = results.filter((r) => !r.holds);
   const measured = results.map((r) => r.measured).filter((m) => m !== undefined).join('; ');
   return failing.length === 0 ? { holds: true, measured } : { holds: false, measured, reason: failing.map((r) => r.reason).join('; ') };
+}
+
+async function anyResult(parts: readonly SingleProbe[], scrape: Scrape, ctx: ProbeContext): Promise<ProbeResult> {
+  const results = await Promise.all(parts.map((p) => guarded(p, scrape, ctx)));
+  const holding = results.find((r) => r.holds);
+  return holding ?? { holds: false, reason: `none of: ${results.map((r) => r.reason).join('; or ')}` };
 }
 
 /** Runs every probe; the probes that read metrics share one scrape of the stack. */
@@ -103,5 +111,8 @@ export async function runProbes(probes: readonly Probe[], ctx: ProbeContext): Pr
   const parts = singleProbes(probes);
   const scrape = await scrapeFor(parts, ctx.targets);
   if (parts.some((p) => p.kind === 'promql')) ctx = { ...ctx, prometheus: await prometheusReady(ctx.prometheusUrl) };
-  return Promise.all(probes.map((p) => (p.kind === 'all' ? allResult(p.of, scrape, ctx) : guarded(p, scrape, ctx))));
+  return Promise.all(probes.map((p) => {
+    if (p.kind === 'all') return allResult(p.of, scrape, ctx);
+    return p.kind === 'any' ? anyResult(p.of, scrape, ctx) : guarded(p, scrape, ctx);
+  }));
 }

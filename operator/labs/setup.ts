@@ -8,6 +8,7 @@ import { applies, fillChoices, type Lab } from './lab-schema.ts';
 import type { LabRun } from './lab-state.ts';
 import { submitJobs } from './solve-load.ts';
 import { LabError, type LabStack } from './lab-stack.ts';
+import { resolveTarget } from '#operator/exam/timeline.ts';
 
 export type SetupOptions = { progress?: (line: string) => void; /** Choices made by hand (an instructor's `--choose`). */ chosen?: Readonly<Record<string, string>> };
 
@@ -25,7 +26,6 @@ export function pickChoices(lab: Lab, chosen: Readonly<Record<string, string>> =
 export const setsControl = (lab: Lab): boolean =>
   lab.setup.autoscaler !== undefined || Object.keys(lab.setup.slots).length > 0 || lab.setup.caps.length > 0;
 
-const resolveTarget = (target: string, choices: Readonly<Record<string, string>>) => (target.startsWith('$') ? choices[target.slice(1)] ?? target : target);
 
 async function setFaults(lab: Lab, stack: LabStack, choices: Record<string, string>, by: string): Promise<LabRun['faults']> {
   const faults = lab.setup.faults.filter((f) => applies(f.when, choices));

@@ -8,29 +8,41 @@ import { projectRoot } from '#platform/paths.ts';
 import { answerLab, LabError, requireRun, type LabStack } from './engine.ts';
 import { setsControl } from './setup.ts';
 import { abnormalMetrics, incidents, type Incident } from '#operator/exam/weekend-history.ts';
-import { gradeLab } from './grade.ts';
+import { gradeRun } from './grade.ts';
 import { gradersPlan, planFigures } from './forecast-probe.ts';
 import { applies, type Lab, type SolveStep } from './lab-schema.ts';
-import { learnerFile, type LabRun } from './lab-state.ts';
+import { learnerFile, writeRun, type LabRun } from './lab-state.ts';
 import { currentReading, singleProbes } from './probes.ts';
 import { loadLine, LoadRuns, submitJobs } from './solve-load.ts';
 import { sweepStep } from './solve-tune.ts';
 import { canaryStep } from './solve-canary.ts';
+import { examStep } from './solve-exam.ts';
 
 type Solving = { lab: Lab; stack: LabStack; loads: LoadRuns };
 
 const shortened = (seconds: number, run: LabRun) => Math.max(1, Math.round(seconds / run.speed));
 
+/** The check and the checks its `held` parts name: what a wait grades (not the whole lab, whose
+ * 30 checks an exam day cannot afford to read between its failures). */
+function waitedChecks(lab: Lab, check: Lab['checks'][number]): Lab['checks'] {
+  const parts = check.probe.kind === 'all' ? check.probe.of : [check.probe];
+  const named = new Set(parts.flatMap((p) => (p.kind === 'held' ? [p.check] : [])));
+  return [check, ...lab.checks.filter((c) => named.has(c.id) && c !== check)];
+}
+
 async function waitFor({ lab, stack }: Solving, step: Extract<SolveStep, { do: 'wait' }>): Promise<string> {
   // A probe of the step's own is graded as a check nobody scores.
   const check = step.probe ? { id: 'the solve step\'s condition', title: '', weight: 1, probe: step.probe, latch: false, graded: 'machine' as const, hints: [''] }
-    : lab.checks.find((c) => c.id === step.check);
+    : lab.checks.find((c) => c.id === step.check && applies(c.when, requireRun(lab, stack.stateDir, { active: true }).choices));
   if (!check) throw new LabError(`lab ${lab.id} has no check "${step.check}" to wait for`);
-  const target = step.probe ? { ...lab, checks: [...lab.checks, check] } : lab;
+  const target = { ...lab, checks: waitedChecks(lab, check) };
   const seconds = step.seconds; // the system's own reaction times do not shrink with --speed
   const deadline = Date.now() + seconds * 1000;
   for (;;) {
-    const { grading: { results } } = await gradeLab(target, stack);
+    // Graded without recording a grade: only what latched is kept.
+    const run = requireRun(lab, stack.stateDir, { active: true });
+    const { results, held } = await gradeRun(target, run, stack);
+    writeRun(stack.stateDir, { ...requireRun(lab, stack.stateDir, { active: true }), held });
     const mine = results.find((r) => r.check.id === check.id);
     if (mine?.result.holds) return `${check.id} holds`;
     if (Date.now() > deadline) throw new LabError(`${check.id} did not hold within ${seconds} s: ${mine?.result.reason ?? ''}`);
@@ -93,6 +105,17 @@ async function controlStep(stack: LabStack, step: Extract<SolveStep, { do: 'scal
   return `autoscaler cap on ${step.pool} lifted`;
 }
 
+/** What the learner does with `make chaos` and `make chaos-stop`. */
+async function chaosStep(stack: LabStack, step: Extract<SolveStep, { do: 'fault' | 'clear' }>, by: string): Promise<string> {
+  if (!stack.chaos) throw new LabError(`${step.do === 'fault' ? 'setting' : 'clearing'} a fault needs NATS`);
+  if (step.do === 'clear') {
+    await stack.chaos.clear(step.target, undefined, by);
+    return `cleared the faults on ${step.target}`;
+  }
+  await stack.chaos.set({ target: step.target, fault: step.fault, params: step.params }, by);
+  return `set ${step.fault} on ${step.target}`;
+}
+
 async function perform(solving: Solving, step: SolveStep): Promise<string> {
   const { lab, stack } = solving;
   const run = requireRun(lab, stack.stateDir, { active: true });
@@ -114,13 +137,8 @@ async function perform(solving: Solving, step: SolveStep): Promise<string> {
     case 'stop-load':
       return `load stopped (${await solving.loads.stopAll()} jobs accepted)`;
     case 'fault':
-      if (!stack.chaos) throw new LabError('setting a fault needs NATS');
-      await stack.chaos.set({ target: step.target, fault: step.fault, params: step.params }, by);
-      return `set ${step.fault} on ${step.target}`;
     case 'clear':
-      if (!stack.chaos) throw new LabError('clearing a fault needs NATS');
-      await stack.chaos.clear(step.target, undefined, by);
-      return `cleared the faults on ${step.target}`;
+      return chaosStep(stack, step, by);
     case 'scale':
     case 'autoscaler':
     case 'uncap':
@@ -147,6 +165,11 @@ async function perform(solving: Solving, step: SolveStep): Promise<string> {
       return sweepStep(stack, step, Math.max(2, shortened(step.seconds, run)), by);
     case 'canary':
       return canaryStep(stack, step, by);
+    case 'wait-failure':
+    case 'ack':
+    case 'restart':
+    case 'replicas':
+      return examStep(lab, stack, run, step, by);
   }
 }
 
@@ -162,7 +185,7 @@ export async function solveLab(lab: Lab, stack: LabStack, progress: (line: strin
 
 /** Whether the lab needs NATS: faults (the chaos store), tps_control, or events to read. */
 export function needsNats(lab: Lab): boolean {
-  return lab.setup.faults.length > 0 || lab.setup.deadLetters.length > 0 || lab.setup.resets.length > 0 || lab.setup.canaries.length > 0 || setsControl(lab)
+  return lab.setup.faults.length > 0 || lab.setup.timeline !== undefined || lab.setup.deadLetters.length > 0 || lab.setup.resets.length > 0 || lab.setup.canaries.length > 0 || setsControl(lab)
     || lab.solve.some((s) => ['fault', 'clear', 'scale', 'autoscaler', 'uncap', 'dlq-replay', 'config', 'tune', 'canary'].includes(s.do))
     || singleProbes(lab.checks.map((c) => c.probe)).some((p) => p.kind === 'event' || p.kind === 'autoscaler-free' || p.kind === 'tuned');
 }

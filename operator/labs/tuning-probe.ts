@@ -3,6 +3,7 @@
 // named must be better by the share the lab asks, without more failed attempts. A run takes a
 // minute, so its outcome is kept beside the lab's state and reused until a setting changes (or a
 // new run of the lab starts): `tps lab status --watch` does not load the system over and over.
+import { answerCommand } from './probe-result.ts';
 import { readFileSync, writeFileSync, mkdirSync } from 'node:fs';
 import path from 'node:path';
 import { defaultMix, parseMix } from '#loadgen/mix.ts';
@@ -72,7 +73,7 @@ async function comparison(probe: TunedProbe, ctx: TunedContext & { tuning: Tunin
 
 export async function tunedResult(probe: TunedProbe, ctx: TunedContext): Promise<ProbeResult> {
   const named = ctx.run.answers[probe.key];
-  if (named === undefined) return { holds: false, reason: `name the metric you tuned for first: tps lab answer ${ctx.run.id} ${probe.key}=<${tuneGoals.join('|')}>` };
+  if (named === undefined) return { holds: false, reason: `name the metric you tuned for first: ${answerCommand(ctx.run.id)} ${probe.key}=<${tuneGoals.join('|')}>` };
   if (!(tuneGoals as readonly string[]).includes(named)) return { holds: false, measured: named, reason: `${probe.key}=${named} is not a metric the grader measures: ${tuneGoals.join(', ')}` };
   if (!ctx.tuning) return { holds: false, reason: 'the grader\'s run sets levers and needs NATS, which this command could not reach' };
   const goal = named as TuneGoal;

@@ -41,7 +41,7 @@ export const faultCatalogue = {
   },
   memory_leak: {
     kind: 'process',
-    description: 'Retains memory at mb_per_min until cap MB are held (freed when the fault ends).',
+    description: 'Retains memory at mb_per_min until cap MB are held (freed when the fault ends, or by restarting the process: one started after the fault was set does not leak).',
     params: z.strictObject({ mb_per_min: z.number().min(1).max(1024), cap: z.number().int().min(1).max(2048).default(256) }),
   },
   bandwidth: {

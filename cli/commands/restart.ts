@@ -1,0 +1,53 @@
+import { z } from 'zod';
+import { loadConfig } from '#platform/config.ts';
+import { stateDir } from '#platform/paths.ts';
+import { publishAuditEvent } from '#platform/nats/audit-events.ts';
+import { roleNames } from '#platform/roles.ts';
+import { jetstream } from '@nats-io/jetstream';
+import type { NatsConnection } from '#platform/nats/connect.ts';
+import { restartRole, RestartRefused, type Restarted } from '#operator/supervisor/restart-role.ts';
+import { CommandError, parseFlags, UsageError } from '../output.ts';
+import { operator, withNats } from '../session.ts';
+
+export const help = `
+usage: tps restart <role> [--reason "..."]
+
+Restarts a role natively, one process (replica) after another: each is stopped with SIGTERM (a
+worker stops pulling and finishes or hands back its jobs), the supervisor starts it again, and the
+next one goes only once this one is ready again, so the role keeps serving. Recorded as an audit
+event (tps.events.control.restart: who, which role, why). It frees what a long-running process
+holds: a leaking worker's memory (the Level 3 exam's 6 PM failure).
+
+In compose, restart a service with \`docker compose restart <role>\`.
+
+Roles: ${roleNames.join(', ')}
+
+Examples:
+  tps restart worker-slow --reason "RSS climbing 40 MB/min: a leak"
+`;
+
+/** Restarts the role's processes one after another and records the audit event. */
+export async function restartRecorded(nc: NatsConnection, role: string, by: string, reason?: string, progress?: (line: string) => void): Promise<Restarted[]> {
+  const config = loadConfig();
+  let restarted: Restarted[];
+  try {
+    restarted = await restartRole(stateDir(config.stateDir), role, { timeoutMs: config.shutdownGraceMs + 60_000, ...(progress ? { progress } : {}) });
+  } catch (err) {
+    if (err instanceof RestartRefused) throw new CommandError(`${err.message}; in compose: docker compose restart ${role}`, { cause: err });
+    throw err;
+  }
+  const stored = await publishAuditEvent(jetstream(nc), 'control.restart', by, { role, processes: restarted.map((r) => r.name), ...(reason ? { reason } : {}) });
+  if (!stored) console.error('warning: the restart is done, but its audit event could not be stored');
+  return restarted;
+}
+
+export async function main(argv: string[]): Promise<number> {
+  const { values, positionals } = parseFlags(argv, { reason: { type: 'string' } }, z.object({ reason: z.string().min(1).max(200).optional() }), { positionals: true });
+  const [role, ...extra] = positionals;
+  if (!role) throw new UsageError(`which role? One of: ${roleNames.join(', ')}`);
+  if (extra.length > 0) throw new UsageError('one role at a time: tps restart <role>');
+  if (!(roleNames as readonly string[]).includes(role)) throw new UsageError(`unknown role "${role}"; roles are: ${roleNames.join(', ')}`);
+  const restarted = await withNats('restart', ({ nc }) => restartRecorded(nc, role, operator(), values.reason, (line) => console.log(line)));
+  console.log(`${role}: ${restarted.length} process${restarted.length === 1 ? '' : 'es'} restarted`);
+  return 0;
+}

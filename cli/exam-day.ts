@@ -1,0 +1,86 @@
+// The CLI's side of an exam day (the Level 3 exam): the parts of the lab stack it needs natively
+// (events to publish, `tps restart`, `tps scale --replicas`, the proctor process), the proctor
+// itself (`tps exam 3 proctor`, started in the background by `tps exam 3 start`) and `tps exam 3 ack`.
+import { spawn } from 'node:child_process';
+import { mkdirSync, openSync } from 'node:fs';
+import path from 'node:path';
+import { jetstream } from '@nats-io/jetstream';
+import { runLoad } from '#loadgen/generator.ts';
+import { defaultMix, parseMix } from '#loadgen/mix.ts';
+import { acknowledge, type Acknowledged } from '#operator/exam/ack.ts';
+import { runProctor } from '#operator/exam/proctor.ts';
+import { examSubjects } from '#operator/exam/timeline.ts';
+import type { LabStack } from '#operator/labs/engine.ts';
+import type { Lab } from '#operator/labs/lab-schema.ts';
+import { requireRun } from '#operator/labs/engine.ts';
+import { timelineOf } from '#operator/labs/solve-exam.ts';
+import { publishAuditEvent } from '#platform/nats/audit-events.ts';
+import type { NatsConnection } from '#platform/nats/connect.ts';
+import { isPool } from '#platform/pools.ts';
+import { openChaosControl } from '#chaos/control-plane.ts';
+import { loadConfig } from '#platform/config.ts';
+import { createLogger } from '#platform/logger.ts';
+import { changeReplicas, recordReplicas } from './commands/scale.ts';
+import { restartRecorded } from './commands/restart.ts';
+import { CommandError } from './output.ts';
+import { operator } from './session.ts';
+
+export function examParts(nc: NatsConnection, stateDir: string): NonNullable<LabStack['exam']> {
+  const js = jetstream(nc);
+  return {
+    async publish(subject, fields) {
+      const kind = subject.replace(/^tps\.events\./, '');
+      if (!(await publishAuditEvent(js, kind, operator(), fields, subject))) throw new CommandError(`could not store the ${kind} event; is NATS up?`);
+    },
+    async restart(role, by) {
+      const done = await restartRecorded(nc, role, by);
+      return `restarted ${done.map((r) => r.name).join(', ')}`;
+    },
+    async replicas(pool, count, by) {
+      if (!isPool(pool)) throw new CommandError(`no pool "${pool}"`);
+      const change = await changeReplicas(pool, count, by);
+      await recordReplicas(nc, change, by);
+      return `${pool} pool: ${change.replicas} worker processes (was ${change.previous})`;
+    },
+    startProctor(labId) {
+      const log = path.join(stateDir, 'labs', `${labId}.proctor.log`);
+      mkdirSync(path.dirname(log), { recursive: true });
+      const out = openSync(log, 'a');
+      const entry = process.argv[1] ?? path.join(import.meta.dirname, 'main.ts');
+      const child = spawn(process.execPath, [...process.execArgv, entry, 'exam', 'proctor', labId], { detached: true, stdio: ['ignore', out, out], env: process.env });
+      child.unref();
+      if (!child.pid) throw new CommandError(`could not start the exam's proctor (see ${log})`);
+      return { pid: child.pid, log };
+    },
+  };
+}
+
+/** The proctor's process: the day's load and failures until the day ends or SIGTERM. */
+export async function proctor(lab: Lab, stack: LabStack, nc: NatsConnection): Promise<void> {
+  const run = requireRun(lab, stack.stateDir, { active: true });
+  const config = loadConfig();
+  const chaos = openChaosControl({ config, logger: createLogger('tps', { ...config, log: { level: 'warn' } }), nc });
+  const ingress = stack.targets.find((t) => t.role === 'ingress');
+  if (!ingress) throw new CommandError('no ingress to send the day\'s load to');
+  const stop = new AbortController();
+  for (const signal of ['SIGTERM', 'SIGINT'] as const) process.once(signal, () => stop.abort());
+  const js = jetstream(nc);
+  try {
+    await runProctor({
+      timeline: timelineOf(lab), run, chaos,
+      announce: async (what, fields) => { await publishAuditEvent(js, `exam.${what}`, `exam ${lab.id}`, fields, what === 'failure' ? examSubjects.failure : examSubjects.ended); },
+      load: (o) => runLoad({ url: ingress.url, rate: o.rate, durationMs: o.seconds * 1000, mix: parseMix(o.mix ?? defaultMix), concurrencyCap: 1000, stop: o.signal }),
+      say: (line) => console.log(`${new Date().toISOString()} ${line}`),
+      signal: stop.signal,
+    });
+  } finally {
+    await chaos.close();
+  }
+}
+
+export async function ack(lab: Lab, stack: LabStack, note: string | undefined): Promise<Acknowledged[]> {
+  const run = requireRun(lab, stack.stateDir, { active: true });
+  if (!stack.events || !stack.exam) throw new CommandError('acknowledging needs NATS (is TPS Lab running? make up)');
+  const read = stack.events;
+  return acknowledge({ timeline: timelineOf(lab), run, read, publish: stack.exam.publish, prometheusUrl: stack.prometheusUrl, note });
+}

@@ -1,0 +1,82 @@
+// The Level 3 exam, "Friday before a holiday weekend", against a real native stack through the real
+// `tps exam 3`, its day compressed 360 times (an exam hour in 10 s): the proctor process brings the
+// five failures at their times under twice the normal load and keeps each in force (a fault the
+// candidate clears comes back); doing nothing fails every part; `solve` (acknowledge, name the
+// cause, fix with a lever while the failure stays, verify, prevent) then `check` passes; `stop`
+// ends the proctor and clears the day's faults. The levers it uses are real: `tps scale`, `tps
+// config set`, `tps restart`, `tps scale --replicas`.
+import { afterAll, beforeAll, expect, it } from 'vitest';
+import { tps } from '#devenv/cli.ts';
+import { startCliStack, type CliStack } from '#devenv/cli-stack.ts';
+import { waitFor } from '#devenv/nats-server.ts';
+import { metricValue, type Stack } from '#devenv/stack.ts';
+import { readRun } from '#operator/labs/lab-state.ts';
+
+let run: CliStack;
+let stack: Stack;
+let env: Record<string, string>;
+const exam = (...args: string[]) => tps(['exam', '3', ...args], env, { timeoutMs: args[0] === 'solve' ? 240_000 : 60_000 });
+const faultOn = (target: 'service-a' | 'service-b' | 'service-c', fault: string) =>
+  metricValue(stack.url(target), new RegExp(`^tps_chaos_fault_active\\{target="${target}",fault="${fault}"\\} 1\\b`));
+
+beforeAll(async () => {
+  run = await startCliStack({ LOG_LEVEL: 'warn' });
+  ({ stack, env } = run);
+}, 120_000);
+afterAll(() => run?.stop());
+
+it('refuses what it cannot take: an unknown exam, a speed past 720, a role that does not exist', async () => {
+  const unknown = await tps(['exam', '4'], env);
+  expect(unknown.code).toBe(2);
+  expect(unknown.stderr).toContain('The practical exams are: 2, 3');
+  expect((await exam('start', '--speed', '721')).code).toBe(2);
+  const restart = await tps(['restart', 'worker-medium'], env);
+  expect(restart.code).toBe(2);
+  expect(restart.stderr).toContain('unknown role "worker-medium"');
+});
+
+it('brings the day\'s failures, keeps them in force, fails doing nothing, and passes solved', async () => {
+  const start = await exam('start', '--speed', '360', '--choose', 'crash=worker-slow,leak=worker-fast');
+  expect(start.code, start.stderr).toBe(0);
+  const proctor = readRun(stack.stateDir, 'exam-3')?.proctor;
+  expect(proctor?.pid).toBeGreaterThan(0);
+
+  // Nothing has begun yet (3 PM is 10 s away): an ack records nothing. Doing nothing fails every
+  // part, each with its reason.
+  const early = await exam('ack');
+  expect(early.stdout).toContain('Nothing new to acknowledge');
+  const idle = await exam('check');
+  expect(idle.code).toBe(1);
+  expect(idle.stdout).toMatch(/FAIL {2}fix-database .*the database failure has not begun yet/);
+  expect(idle.stdout).toMatch(/FAIL {2}cause-downstream .*no answer yet/);
+  expect(idle.stdout).toMatch(/FAIL {2}verify-leak .*fix-leak has not held yet/);
+  expect(idle.stdout).toMatch(/not passed, score 0 %/);
+
+  // 3 PM: service-a slows down, the candidate sees it; cleared by hand (not a fix), it comes back.
+  await waitFor(async () => ((await faultOn('service-a', 'latency')) === 1 ? true : undefined), 30_000, () => 'the 3 PM failure');
+  expect((await exam('ack', 'p50 of both pools up by 0.8 s')).stdout).toMatch(/detected: downstream, \d+ exam minutes after it began \(in time\)/);
+  expect((await tps(['chaos', 'clear', 'service-a'], env)).code).toBe(0);
+  await waitFor(async () => ((await faultOn('service-a', 'latency')) === 0 ? true : undefined), 10_000, () => 'the fault cleared');
+  await waitFor(async () => ((await faultOn('service-a', 'latency')) === 1 ? true : undefined), 10_000, () => 'the proctor to set it again');
+
+  const solved = await exam('solve');
+  expect(solved.code, solved.stderr + solved.stdout).toBe(0);
+  expect(solved.stdout).toMatch(/acknowledged crash/);
+  expect(solved.stdout).toContain('restarted worker-fast');
+  expect(solved.stdout).toContain('verify-bandwidth holds');
+
+  const graded = await exam('check');
+  expect(graded.stdout).toMatch(/pass {2}verify-leak /);
+  expect(graded.stdout).toMatch(/pass {2}fix-crash /);
+  expect(graded.code, graded.stdout).toBe(0);
+  expect(graded.stdout).toMatch(/PASSED, score (9\d|100) %/);
+  const report = await exam('report');
+  expect(report.stdout).toContain('Friday before a holiday weekend');
+  expect(report.stdout).toMatch(/prevent-leak/);
+
+  // The day is over: the proctor has gone, and so have its faults.
+  expect((await exam('stop')).code).toBe(0);
+  expect(() => process.kill(proctor?.pid ?? 0, 0)).toThrow();
+  expect(await faultOn('service-c', 'latency')).toBe(0);
+  expect(await faultOn('service-b', 'bandwidth')).toBe(0);
+}, 300_000);
