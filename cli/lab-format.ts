@@ -28,7 +28,8 @@ export function gradeLine(lab: Lab, grading: Grading): string {
   return `lab ${lab.id}: ${grading.grade.passed ? 'PASSED' : 'not passed'}, score ${pct(grading.grade.score)} (pass at ${pct(lab.passAt)})`;
 }
 
-export function labReport(lab: Lab, run: LabRun, grading: Grading, evidence?: Evidence): string {
+/** `day`: an exam day's account (operator/exam/day-report.ts), after the checks. */
+export function labReport(lab: Lab, run: LabRun, grading: Grading, evidence?: Evidence, day: readonly string[] = []): string {
   return [
     `# Lab ${lab.id}: ${lab.title}`,
     '',
@@ -44,6 +45,7 @@ export function labReport(lab: Lab, run: LabRun, grading: Grading, evidence?: Ev
     '|---|---|---|---|---|---|',
     ...grading.results.map(({ check, result }) => `| ${check.title} | ${check.weight} | ${result.holds ? 'pass' : 'fail'} | ${cell(result.measured ?? '')} | ${result.holds ? '' : cell(result.reason ?? '')} | ${check.graded} |`),
     ...personGraded(grading),
+    ...day,
     ...(evidence ? evidenceLines(evidence) : []),
     '',
     '## Answers',

@@ -1,10 +1,10 @@
 // The Level 3 exam, "Friday before a holiday weekend", against a real native stack through the real
-// `tps exam 3`, its day compressed 360 times (an exam hour in 10 s): the proctor process brings the
-// five failures at their times under twice the normal load and keeps each in force (a fault the
-// candidate clears comes back); doing nothing fails every part; `solve` (acknowledge, name the
-// cause, fix with a lever while the failure stays, verify, prevent) then `check` passes; `stop`
-// ends the proctor and clears the day's faults. The levers it uses are real: `tps scale`, `tps
-// config set`, `tps restart`, `tps scale --replicas`.
+// `tps exam 3`, its day compressed 240 times (an exam hour in 15 s, the day in 90 s): the proctor
+// process brings the five failures at their times under twice the normal load and keeps each in
+// force (a fault the candidate clears comes back); doing nothing fails every part; `solve`
+// (acknowledge, name the cause, fix with a lever while the failure stays, verify, prevent) then
+// `check` passes; `stop` ends the proctor and clears the day's faults. The levers it uses are
+// real: `tps scale`, `tps config set`, `tps restart`, `tps scale --replicas`.
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { tps } from '#devenv/cli.ts';
 import { startCliStack, type CliStack } from '#devenv/cli-stack.ts';
@@ -23,12 +23,17 @@ beforeAll(async () => {
   run = await startCliStack({ LOG_LEVEL: 'warn' });
   ({ stack, env } = run);
 }, 120_000);
-afterAll(() => run?.stop());
+afterAll(async () => {
+  // A failed test leaves the day running: its proctor goes with it.
+  const proctor = run ? readRun(stack.stateDir, 'exam-3')?.proctor : undefined;
+  if (proctor) { try { process.kill(proctor.pid, 'SIGTERM'); } catch { /* gone already */ } }
+  await run?.stop();
+});
 
 it('refuses what it cannot take: an unknown exam, a speed past 720, a role that does not exist', async () => {
   const unknown = await tps(['exam', '4'], env);
   expect(unknown.code).toBe(2);
-  expect(unknown.stderr).toContain('The practical exams are: 2, 3');
+  expect(unknown.stderr).toContain('which exam? The practical exams are: 2, 3 (tps exam 2, tps exam 3)');
   expect((await exam('start', '--speed', '721')).code).toBe(2);
   const restart = await tps(['restart', 'worker-medium'], env);
   expect(restart.code).toBe(2);
@@ -36,12 +41,12 @@ it('refuses what it cannot take: an unknown exam, a speed past 720, a role that 
 });
 
 it('brings the day\'s failures, keeps them in force, fails doing nothing, and passes solved', async () => {
-  const start = await exam('start', '--speed', '360', '--choose', 'crash=worker-slow,leak=worker-fast');
+  const start = await exam('start', '--speed', '240', '--choose', 'crash=worker-slow,leak=worker-fast');
   expect(start.code, start.stderr).toBe(0);
   const proctor = readRun(stack.stateDir, 'exam-3')?.proctor;
   expect(proctor?.pid).toBeGreaterThan(0);
 
-  // Nothing has begun yet (3 PM is 10 s away): an ack records nothing. Doing nothing fails every
+  // Nothing has begun yet (3 PM is 15 s away): an ack records nothing. Doing nothing fails every
   // part, each with its reason.
   const early = await exam('ack');
   expect(early.stdout).toContain('Nothing new to acknowledge');
@@ -54,7 +59,8 @@ it('brings the day\'s failures, keeps them in force, fails doing nothing, and pa
 
   // 3 PM: service-a slows down, the candidate sees it; cleared by hand (not a fix), it comes back.
   await waitFor(async () => ((await faultOn('service-a', 'latency')) === 1 ? true : undefined), 30_000, () => 'the 3 PM failure');
-  expect((await exam('ack', 'p50 of both pools up by 0.8 s')).stdout).toMatch(/detected: downstream, \d+ exam minutes after it began \(in time\)/);
+  // (In time or late: under a loaded CI the 3.75 s of 15 exam minutes can pass before this command runs.)
+  expect((await exam('ack', 'p50 of both pools up by 0.8 s')).stdout).toMatch(/detected: downstream, \d+ exam minutes after it began \((in time|late)\)/);
   expect((await tps(['chaos', 'clear', 'service-a'], env)).code).toBe(0);
   await waitFor(async () => ((await faultOn('service-a', 'latency')) === 0 ? true : undefined), 10_000, () => 'the fault cleared');
   await waitFor(async () => ((await faultOn('service-a', 'latency')) === 1 ? true : undefined), 10_000, () => 'the proctor to set it again');
@@ -69,10 +75,15 @@ it('brings the day\'s failures, keeps them in force, fails doing nothing, and pa
   expect(graded.stdout).toMatch(/pass {2}verify-leak /);
   expect(graded.stdout).toMatch(/pass {2}fix-crash /);
   expect(graded.code, graded.stdout).toBe(0);
-  expect(graded.stdout).toMatch(/PASSED, score (9\d|100) %/);
+  expect(graded.stdout).toMatch(/PASSED, score (8\d|9\d|100) %/);
+  console.info(graded.stdout.split('\n').filter((l) => /FAIL|score/.test(l)).join('\n'));
   const report = await exam('report');
   expect(report.stdout).toContain('Friday before a holiday weekend');
   expect(report.stdout).toMatch(/prevent-leak/);
+  // What happened, how it was detected and what was changed, per failure.
+  expect(report.stdout).toMatch(/\| 3 PM: a downstream service becomes slow \(downstream: latency on service-a\) \| [\d:]+ \| \d+ exam min, (in time|late): "p50 of both pools up by 0\.8 s" \|/);
+  expect(report.stdout).toMatch(/control\.restart restart worker-fast/);
+  expect(report.stdout).toMatch(/\| 5 PM: .*config\.set cache\.service-c = 60000/);
 
   // The day is over: the proctor has gone, and so have its faults.
   expect((await exam('stop')).code).toBe(0);

@@ -87,9 +87,9 @@ describe('tps exam 2', () => {
   }
 
   it('refuses an exam that does not exist and a choice the exam does not make', async () => {
-    const unknown = await tps(['exam', '3'], env);
+    const unknown = await tps(['exam', '4'], env);
     expect(unknown.code).toBe(2);
-    expect(unknown.stderr).toContain('which exam? The practical exams are: 2 (tps exam 2)');
+    expect(unknown.stderr).toContain('which exam? The practical exams are: 2, 3 (tps exam 2, tps exam 3)');
     const bad = await exam('start', '--choose', 'incident=meteor');
     expect(bad.code).toBe(1);
     expect(bad.stderr).toContain('incident must be one of slow-downstream, leaking-worker, capped-autoscaler; got "meteor"');

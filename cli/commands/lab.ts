@@ -22,6 +22,7 @@ import { canarySources } from '#operator/canary/sources.ts';
 import type { NatsConnection } from '#platform/nats/connect.ts';
 import { stateDir } from '#platform/paths.ts';
 import { examParts } from '../exam-day.ts';
+import { dayLines } from '#operator/exam/day-report.ts';
 import { checkLines, gradeLine, labBrief, labList, labReport } from '../lab-format.ts';
 import { CommandError, UsageError, parseFlags } from '../output.ts';
 import { operator, withNats } from '../session.ts';
@@ -81,7 +82,9 @@ async function natsParts(nc: NatsConnection): Promise<Omit<LabStack, 'stateDir' 
     canary: canarySources(config, nc, store),
     stageDeadLetters: (spec, by) => { const { end } = weekendWindow(); return stageDeadLetters(nc, spec, { from: new Date(end.getTime() - 24 * 3_600_000), to: end }, by); },
     events: (subject, since) => recentEvents(nc, subject, { sinceMs: Date.now() - since.getTime() + 1_000, limit: 10_000 }),
-    exam: examParts(nc, stateDir(config.stateDir)),
+    // An exam day's proctor runs beside the native supervisor; the compose tools container is gone
+    // when its command ends, and would take a proctor with it.
+    ...(config.operator.targets ? {} : { exam: examParts(nc, stateDir(config.stateDir)) }),
   };
 }
 
@@ -164,7 +167,8 @@ async function dispatch(sub: (typeof subcommands)[number], args: string[], flags
       const report = await withStack(target, async (stack) => {
         const { run, grading } = await grade(target, stack);
         const evidence = await gatherEvidence(stack, new Date(run.startedAt));
-        return labReport(target, run, grading, evidence);
+        const day = target.setup.timeline && stack.events ? await dayLines(target.setup.timeline, run, stack.events) : [];
+        return labReport(target, run, grading, evidence, day);
       });
       console.log(report);
       return 0;

@@ -14,6 +14,7 @@ const setOnce = new Set(['crash', 'memory_leak']);
 const maxFaultMs = 2 * 3_600_000;
 const renewBeforeMs = 60_000;
 const tickMs = 500;
+const giveUpAfterMs = 60_000;
 
 export type ProctorDeps = {
   timeline: Timeline;
@@ -44,6 +45,8 @@ export async function runProctor(deps: ProctorDeps): Promise<void> {
   deps.say(`exam ${run.id}: load ${timeline.load.rate} jobs/s until ${new Date(end).toISOString()}; ${timeline.failures.length} failures at ${run.speed}x`);
 
   const begun = new Set<string>();
+  // The stack gone (tps down, a test's stack stopped): the day cannot go on; stop rather than linger.
+  let failingSince: number | undefined;
   const setFault = async (f: Failure, again: boolean) => {
     const target = resolveTarget(f.target, run.choices);
     const durationMs = Math.min(maxFaultMs, Math.max(1_000, end - now() + 5_000));
@@ -65,7 +68,10 @@ export async function runProctor(deps: ProctorDeps): Promise<void> {
           if (end - now() > 2_000) await setFault(f, true);
         }
       }
+      failingSince = undefined;
     } catch (err) {
+      failingSince ??= now();
+      if (now() - failingSince > giveUpAfterMs) { deps.say(`the stack does not answer for ${giveUpAfterMs / 1000} s: the day ends here (${(err as Error).message})`); break; }
       deps.say(`could not bring the day's failures (will retry): ${(err as Error).message}`);
     }
     await sleep(tickMs, deps.signal);

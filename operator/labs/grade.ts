@@ -8,9 +8,10 @@ import { runProbes, type ProbeResult, type ProbeSources } from './probes.ts';
 export type CheckResult = { check: Lab['checks'][number]; result: ProbeResult };
 export type Grading = { results: CheckResult[]; grade: Grade; held: LabRun['held'] };
 
-export async function gradeRun(lab: Lab, run: LabRun, sources: ProbeSources): Promise<Grading> {
+/** `only`: grade just these checks (a solve waiting for one); the others still answer `after`. */
+export async function gradeRun(lab: Lab, run: LabRun, sources: ProbeSources, only?: ReadonlySet<string>): Promise<Grading> {
   // Checks that apply to what the setup chose (an exam's incident), in the file's order.
-  const checks = lab.checks.filter((c) => applies(c.when, run.choices));
+  const checks = lab.checks.filter((c) => applies(c.when, run.choices) && (!only || only.has(c.id)));
   const probeOf = (checkId: string) => lab.checks.find((c) => c.id === checkId)?.probe;
   const outcomes = await runProbes(checks.map((c) => c.probe), { ...sources, run, probeOf, startSlots: lab.setup.slots });
   const held = { ...run.held };

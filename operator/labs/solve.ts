@@ -8,7 +8,7 @@ import { projectRoot } from '#platform/paths.ts';
 import { answerLab, LabError, requireRun, type LabStack } from './engine.ts';
 import { setsControl } from './setup.ts';
 import { abnormalMetrics, incidents, type Incident } from '#operator/exam/weekend-history.ts';
-import { gradeRun } from './grade.ts';
+import { gradeLab, gradeRun, type CheckResult } from './grade.ts';
 import { gradersPlan, planFigures } from './forecast-probe.ts';
 import { applies, type Lab, type SolveStep } from './lab-schema.ts';
 import { learnerFile, writeRun, type LabRun } from './lab-state.ts';
@@ -22,12 +22,19 @@ type Solving = { lab: Lab; stack: LabStack; loads: LoadRuns };
 
 const shortened = (seconds: number, run: LabRun) => Math.max(1, Math.round(seconds / run.speed));
 
-/** The check and the checks its `held` parts name: what a wait grades (not the whole lab, whose
- * 30 checks an exam day cannot afford to read between its failures). */
-function waitedChecks(lab: Lab, check: Lab['checks'][number]): Lab['checks'] {
+/** An exam day's wait grades only the check and what it names (not the 30 checks of the day,
+ * which it cannot afford to read between failures), without recording a grade; what latched is
+ * kept. A lab's wait grades every check, so a latched check is seen at the moment it holds. */
+async function gradeOnly(lab: Lab, stack: LabStack, only: ReadonlySet<string>): Promise<CheckResult[]> {
+  const { results, held } = await gradeRun(lab, requireRun(lab, stack.stateDir, { active: true }), stack, only);
+  writeRun(stack.stateDir, { ...requireRun(lab, stack.stateDir, { active: true }), held });
+  return results;
+}
+
+/** The check and the checks its `held` parts name. */
+function waitedChecks(check: Lab['checks'][number]): Set<string> {
   const parts = check.probe.kind === 'all' ? check.probe.of : [check.probe];
-  const named = new Set(parts.flatMap((p) => (p.kind === 'held' ? [p.check] : [])));
-  return [check, ...lab.checks.filter((c) => named.has(c.id) && c !== check)];
+  return new Set([check.id, ...parts.flatMap((p) => (p.kind === 'held' ? [p.check] : []))]);
 }
 
 async function waitFor({ lab, stack }: Solving, step: Extract<SolveStep, { do: 'wait' }>): Promise<string> {
@@ -35,14 +42,12 @@ async function waitFor({ lab, stack }: Solving, step: Extract<SolveStep, { do: '
   const check = step.probe ? { id: 'the solve step\'s condition', title: '', weight: 1, probe: step.probe, latch: false, graded: 'machine' as const, hints: [''] }
     : lab.checks.find((c) => c.id === step.check && applies(c.when, requireRun(lab, stack.stateDir, { active: true }).choices));
   if (!check) throw new LabError(`lab ${lab.id} has no check "${step.check}" to wait for`);
-  const target = { ...lab, checks: waitedChecks(lab, check) };
+  const target = step.probe ? { ...lab, checks: [...lab.checks, check] } : lab;
+  const only = waitedChecks(check);
   const seconds = step.seconds; // the system's own reaction times do not shrink with --speed
   const deadline = Date.now() + seconds * 1000;
   for (;;) {
-    // Graded without recording a grade: only what latched is kept.
-    const run = requireRun(lab, stack.stateDir, { active: true });
-    const { results, held } = await gradeRun(target, run, stack);
-    writeRun(stack.stateDir, { ...requireRun(lab, stack.stateDir, { active: true }), held });
+    const results = lab.setup.timeline ? await gradeOnly(target, stack, only) : (await gradeLab(target, stack)).grading.results;
     const mine = results.find((r) => r.check.id === check.id);
     if (mine?.result.holds) return `${check.id} holds`;
     if (Date.now() > deadline) throw new LabError(`${check.id} did not hold within ${seconds} s: ${mine?.result.reason ?? ''}`);
