@@ -11,6 +11,7 @@ import { startCliStack, type CliStack } from '#devenv/cli-stack.ts';
 import { waitFor } from '#devenv/nats-server.ts';
 import { metricValue, type Stack } from '#devenv/stack.ts';
 import { readRun } from '#operator/labs/lab-state.ts';
+import { openChaosStore } from '#platform/chaos/store.ts';
 
 let run: CliStack;
 let stack: Stack;
@@ -20,7 +21,8 @@ const faultOn = (target: 'service-a' | 'service-b' | 'service-c', fault: string)
   metricValue(stack.url(target), new RegExp(`^tps_chaos_fault_active\\{target="${target}",fault="${fault}"\\} 1\\b`));
 
 beforeAll(async () => {
-  run = await startCliStack({ LOG_LEVEL: 'warn' });
+  // With Prometheus: the acks record the alerts firing, the report the SLO time lost per failure.
+  run = await startCliStack({ LOG_LEVEL: 'warn', TPS_MONITORING: 'auto', TPS_SCRAPE_INTERVAL: '1s' });
   ({ stack, env } = run);
 }, 120_000);
 afterAll(async () => {
@@ -61,9 +63,15 @@ it('brings the day\'s failures, keeps them in force, fails doing nothing, and pa
   await waitFor(async () => ((await faultOn('service-a', 'latency')) === 1 ? true : undefined), 30_000, () => 'the 3 PM failure');
   // (In time or late: under a loaded CI the 3.75 s of 15 exam minutes can pass before this command runs.)
   expect((await exam('ack', 'p50 of both pools up by 0.8 s')).stdout).toMatch(/detected: downstream, \d+ exam minutes after it began \((in time|late)\)/);
+  const chaos = await openChaosStore(stack.nc);
+  const latencyOnA = async () => (await chaos.list()).find((f) => f.target === 'service-a' && f.fault === 'latency');
+  const before = await latencyOnA();
   expect((await tps(['chaos', 'clear', 'service-a'], env)).code).toBe(0);
-  await waitFor(async () => ((await faultOn('service-a', 'latency')) === 0 ? true : undefined), 10_000, () => 'the fault cleared');
-  await waitFor(async () => ((await faultOn('service-a', 'latency')) === 1 ? true : undefined), 10_000, () => 'the proctor to set it again');
+  const again = await waitFor(async () => {
+    const now = await latencyOnA();
+    return now && now.setAt > (before?.setAt ?? '') ? now : undefined;
+  }, 10_000, () => 'the proctor to set the 3 PM failure again');
+  expect(again.by).toBe('exam exam-3 (the day\'s failures)');
 
   const solved = await exam('solve');
   expect(solved.code, solved.stderr + solved.stdout).toBe(0);
@@ -83,6 +91,8 @@ it('brings the day\'s failures, keeps them in force, fails doing nothing, and pa
   // What happened, how it was detected and what was changed, per failure.
   expect(report.stdout).toMatch(/\| 3 PM: a downstream service becomes slow \(downstream: latency on service-a\) \| [\d:]+ \| \d+ exam min, (in time|late): "p50 of both pools up by 0\.8 s" \|/);
   expect(report.stdout).toMatch(/control\.restart restart worker-fast/);
+  expect(report.stdout).toMatch(/\| SLOs broken for \|/);
+  expect(report.stdout).toMatch(/\(database: latency on service-c\) .*\| \d+ exam min \|\n/);
   expect(report.stdout).toMatch(/\| 5 PM: .*config\.set cache\.service-c = 60000/);
 
   // The day is over: the proctor has gone, and so have its faults.

@@ -167,7 +167,7 @@ async function dispatch(sub: (typeof subcommands)[number], args: string[], flags
       const report = await withStack(target, async (stack) => {
         const { run, grading } = await grade(target, stack);
         const evidence = await gatherEvidence(stack, new Date(run.startedAt));
-        const day = target.setup.timeline && stack.events ? await dayLines(target.setup.timeline, run, stack.events) : [];
+        const day = target.setup.timeline && stack.events ? await dayLines(target.setup.timeline, run, stack.events, stack.prometheusUrl) : [];
         return labReport(target, run, grading, evidence, day);
       });
       console.log(report);

@@ -20,9 +20,9 @@ export const sinceDuration = (run: LabRun, now = Date.now()): string => `${Math.
 
 type Answer = { resultType: string; result: Array<{ value?: [number, string] }> | [number, string] };
 
-/** The query's value now: a scalar, or the largest value of the vector it returns. */
-async function query(url: string, expr: string): Promise<number | string> {
-  const answer = await prometheusApi<Answer>(url, '/api/v1/query', { query: expr });
+/** The query's value now (or at `at`): a scalar, or the largest value of the vector it returns; a string says why not. */
+export async function promqlValue(url: string, expr: string, at?: Date): Promise<number | string> {
+  const answer = await prometheusApi<Answer>(url, '/api/v1/query', { query: expr, ...(at ? { time: String(at.getTime() / 1000) } : {}) });
   if (isFailure(answer)) return answer.reason;
   if (answer.resultType === 'scalar') return Number((answer.result as [number, string])[1]);
   const values = (answer.result as Array<{ value?: [number, string] }>).map((s) => Number(s.value?.[1])).filter(Number.isFinite);
@@ -31,7 +31,7 @@ async function query(url: string, expr: string): Promise<number | string> {
 
 export async function promqlResult(probe: PromqlProbe, run: LabRun, prometheusUrl: string): Promise<ProbeResult> {
   const expr = probe.query.replaceAll('{since}', sinceDuration(run));
-  const value = await query(prometheusUrl, expr);
+  const value = await promqlValue(prometheusUrl, expr);
   if (typeof value === 'string') return { holds: false, reason: `${value}: ${expr}` };
   const measured = Math.round(value * 1000) / 1000;
   return compare[probe.op](measured, probe.value) ? { holds: true, measured } : { holds: false, measured, reason: `${expr} is ${measured} (Prometheus); the check wants ${probe.op} ${probe.value}` };
