@@ -50,7 +50,7 @@ it('brings the day\'s failures, keeps them in force, fails doing nothing, and pa
 
   // Nothing has begun yet (3 PM is 15 s away): an ack records nothing. Doing nothing fails every
   // part, each with its reason.
-  const early = await exam('ack');
+  const early = await tps(['exam', 'ack'], env);
   expect(early.stdout).toContain('Nothing new to acknowledge');
   const idle = await exam('check');
   expect(idle.code).toBe(1);

@@ -26,7 +26,7 @@ failure every hour from 3 PM, each staying until the day ends; only your levers 
 cope. --speed compresses the day (6: an hour in 10 minutes; 720: the day in 30 s, a rehearsal).
 For each failure:
 
-  tps exam 3 ack ["what I see"]          detect it: every failure begun and not yet acknowledged
+  tps exam 3 ack ["what I see"]          detect it (or tps exam ack): every failure begun and not yet acknowledged
                                           is detected now (15 exam minutes: in time)
   tps exam 3 answer cause-<failure>=<role>   the root cause: the role where it is
   (fix it with a real lever: tps scale, tps config set, tps restart, tps scale --replicas)
@@ -46,6 +46,8 @@ export async function main(argv: string[]): Promise<number> {
   const [level, sub = 'start', ...rest] = argv;
   // `tps exam proctor <lab>`: the day's proctor, which `tps exam 3 start` leaves running.
   if (level === 'proctor') return runProctorCommand(sub);
+  // `tps exam ack`: the exam day in progress (only the Level 3 exam has one).
+  if (level === 'ack') return ackCommand('exam-3', argv.slice(1));
   const id = level === undefined ? undefined : exams[level];
   if (!id) throw new UsageError(`which exam? The practical exams are: ${Object.keys(exams).join(', ')} (tps exam 2, tps exam 3)`);
   if (sub === 'ack') return ackCommand(id, rest);
