@@ -80,15 +80,28 @@ compose_tps() {
 }
 
 # A command that left a history in .tps/compose/history/ (`tps exam 2 start`, `tps lab start 3.5`): Prometheus' own
-# image loads it into its volume (service prometheus-history, prometheus/load-history.sh), then
-# the hand-off is removed. On failure the files stay, to retry by hand.
+# image writes it into its volume (service prometheus-history, prometheus/load-history.sh), a
+# restart of Prometheus loads it at once (rather than at its next block reload, up to a minute
+# later), then the recording rules are backfilled over it and a second restart loads theirs. The
+# hand-off is removed after. On failure the files stay, to retry by hand.
 compose_load_history() {
   _history="$stack_root/.tps/compose/history"
   [ -f "$_history/request.env" ] || return 0
-  # shellcheck disable=SC2086
-  if ! (cd "$stack_root" && $_compose ${_project:+-p "$_project"} --profile tools run --rm --no-deps -T prometheus-history); then
+  if ! compose_history_phase blocks || ! compose_restart_prometheus || ! compose_history_phase rules \
+    || { grep -q '^RULES=1' "$_history/request.env" && ! { compose_restart_prometheus && compose_history_phase ready; }; }; then
     echo "tps: loading the history into Prometheus failed (the lab runs on the live system alone); retry: $_compose --profile tools run --rm prometheus-history" >&2
     return 1
   fi
   rm -f "$_history/request.env" "$_history/history.om"
+}
+
+compose_history_phase() {
+  # shellcheck disable=SC2086
+  (cd "$stack_root" && $_compose ${_project:+-p "$_project"} --profile tools run --rm --no-deps -T -e PHASE="$1" prometheus-history)
+}
+
+compose_restart_prometheus() {
+  echo "history: restarting Prometheus to load it (a few seconds without scrapes)"
+  # shellcheck disable=SC2086
+  (cd "$stack_root" && $_compose ${_project:+-p "$_project"} restart prometheus >/dev/null 2>&1)
 }
