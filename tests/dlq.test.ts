@@ -23,7 +23,9 @@ let env: Record<string, string>;
 
 beforeAll(async () => {
   server = await startNatsServer();
-  stack = await startStack(server.url, { ADMIN_API: 'true', ADMIN_TOKEN: token, BREAKER_RESET_MS: '1s' });
+  // Breakers that never open here: every failed attempt of the replay test fails with the injected
+  // fault's code, not CIRCUIT_OPEN once the worker's breaker has seen enough of them.
+  stack = await startStack(server.url, { ADMIN_API: 'true', ADMIN_TOKEN: token, BREAKER_RESET_MS: '1s', BREAKER_VOLUME: '100000' });
   js = jetstream(stack.nc);
   env = { NATS_URL: server.url };
 }, 60_000);
