@@ -8,7 +8,8 @@
 # 2. Prometheus loads new blocks on its next reload (every minute), or at once when restarted:
 #    wait until it answers for a moment inside the history;
 # 3. when RULES=1 (the weekend), promtool evaluates the recording rules over it against the running
-#    Prometheus and writes their blocks too, so the panels built on recorded series show it.
+#    Prometheus and writes their blocks too, so the panels built on recorded series show it: those
+#    tps chose in rules.yml beside the history (operator/exam/history-rules.ts), else all of ours.
 # PHASE=blocks does step 1 only and PHASE=rules steps 2 and 3: bin/tps restarts Prometheus between
 # them and after (scripts/stack.sh), so nobody waits for a block reload; PHASE=ready waits until the
 # restarted Prometheus answers. Unset (by hand): the three steps.
@@ -56,7 +57,8 @@ done
 if [ "$rules" != 1 ]; then echo "history: it is in Prometheus"; exit 0; fi
 echo "history: backfilling the recording rules over it"
 # The importer logs every rule it evaluates: kept out of sight unless it fails.
-if ! promtool tsdb create-blocks-from rules --quiet --url="$api" --start="$start" --end="$end" --output-dir="$data" /etc/prometheus/rules/*.yml > /tmp/rules.log 2>&1; then
+if [ -r "$dir/rules.yml" ]; then set -- "$dir/rules.yml"; else set -- /etc/prometheus/rules/*.yml; fi
+if ! promtool tsdb create-blocks-from rules --quiet --url="$api" --start="$start" --end="$end" --output-dir="$data" "$@" > /tmp/rules.log 2>&1; then
   cat /tmp/rules.log >&2
   exit 1
 fi

@@ -100,6 +100,8 @@ describe('lab 3.5 and tps capacity against a real Prometheus', () => {
     const start = await tps(['lab', 'start', '3.5'], env, { timeoutMs: 180_000 });
     expect(start.code, start.stderr + start.stdout).toBe(0);
     expect(start.stdout).toMatch(/history: 90 days of growing load backfilled into Prometheus \(\d+ blocks\)/);
+    // This Prometheus is the test's, not a supervisor's: the history waits for its block reload.
+    expect(start.stdout).toContain('history: waiting for Prometheus to load it (it reloads its blocks every minute)');
 
     const idle = await tps(['lab', 'check', '3.5'], env);
     expect(idle.code).toBe(1);

@@ -1,5 +1,5 @@
 // The Level 3 exam, "Friday before a holiday weekend", against a real native stack through the real
-// `tps exam 3`, its day compressed 240 times (an exam hour in 15 s, the day in 90 s): the proctor
+// `tps exam 3`, its day compressed 180 times (an exam hour in 20 s, the day in 120 s: the last failure's hour must leave a loaded CI time to fix and verify it): the proctor
 // process brings the five failures at their times under twice the normal load and keeps each in
 // force (a fault the candidate clears comes back); doing nothing fails every part; `solve`
 // (acknowledge, name the cause, fix with a lever while the failure stays, verify, prevent) then
@@ -12,6 +12,7 @@ import { waitFor } from '#devenv/nats-server.ts';
 import { metricValue, type Stack } from '#devenv/stack.ts';
 import { readRun } from '#operator/labs/lab-state.ts';
 import { openChaosStore } from '#platform/chaos/store.ts';
+import { takeTurnOnTheMachine } from '#devenv/machine-lock.ts';
 
 let run: CliStack;
 let stack: Stack;
@@ -20,6 +21,8 @@ const exam = (...args: string[]) => tps(['exam', '3', ...args], env, { timeoutMs
 const faultOn = (target: 'service-a' | 'service-b' | 'service-c', fault: string) =>
   metricValue(stack.url(target), new RegExp(`^tps_chaos_fault_active\\{target="${target}",fault="${fault}"\\} 1\\b`));
 
+// Graded on throughput and latency under load: it has the machine to itself among such files.
+takeTurnOnTheMachine();
 beforeAll(async () => {
   // With Prometheus: the acks record the alerts firing, the report the SLO time lost per failure.
   run = await startCliStack({ LOG_LEVEL: 'warn', TPS_MONITORING: 'auto', TPS_SCRAPE_INTERVAL: '1s' });
@@ -43,12 +46,12 @@ it('refuses what it cannot take: an unknown exam, a speed past 720, a role that 
 });
 
 it('brings the day\'s failures, keeps them in force, fails doing nothing, and passes solved', async () => {
-  const start = await exam('start', '--speed', '240', '--choose', 'crash=worker-slow,leak=worker-fast');
+  const start = await exam('start', '--speed', '180', '--choose', 'crash=worker-slow,leak=worker-fast');
   expect(start.code, start.stderr).toBe(0);
   const proctor = readRun(stack.stateDir, 'exam-3')?.proctor;
   expect(proctor?.pid).toBeGreaterThan(0);
 
-  // Nothing has begun yet (3 PM is 15 s away): an ack records nothing. Doing nothing fails every
+  // Nothing has begun yet (3 PM is 20 s away): an ack records nothing. Doing nothing fails every
   // part, each with its reason.
   const early = await tps(['exam', 'ack'], env);
   expect(early.stdout).toContain('Nothing new to acknowledge');
@@ -61,7 +64,7 @@ it('brings the day\'s failures, keeps them in force, fails doing nothing, and pa
 
   // 3 PM: service-a slows down, the candidate sees it; cleared by hand (not a fix), it comes back.
   await waitFor(async () => ((await faultOn('service-a', 'latency')) === 1 ? true : undefined), 30_000, () => 'the 3 PM failure');
-  // (In time or late: under a loaded CI the 3.75 s of 15 exam minutes can pass before this command runs.)
+  // (In time or late: under a loaded CI the 5 s of 15 exam minutes can pass before this command runs.)
   expect((await exam('ack', 'p50 of both pools up by 0.8 s')).stdout).toMatch(/detected: downstream, \d+ exam minutes after it began \((in time|late)\)/);
   const chaos = await openChaosStore(stack.nc);
   const latencyOnA = async () => (await chaos.list()).find((f) => f.target === 'service-a' && f.fault === 'latency');

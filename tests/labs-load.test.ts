@@ -6,12 +6,14 @@
 // lab 3.3 runs the learner's dashboard queries in it, and lab 3.4 reads its p99 from it.
 import { writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { tps } from '#devenv/cli.ts';
 import { waitFor } from '#devenv/nats-server.ts';
 import { startCliStack, type CliStack } from '#devenv/cli-stack.ts';
 import type { Stack } from '#devenv/stack.ts';
 import { quickAutoscaler, untilPassed } from '#devenv/lab-runs.ts';
+import { takeTurnOnTheMachine } from '#devenv/machine-lock.ts';
+import { activeRun } from '#operator/labs/lab-state.ts';
 
 let run: CliStack;
 let stack: Stack;
@@ -19,6 +21,8 @@ let env: Record<string, string>;
 // A solve runs loads and waits for checks (minutes under a loaded CI), past tps()'s default 60 s.
 const lab = (...args: string[]) => tps(['lab', ...args], env, { timeoutMs: args[0] === 'solve' ? 240_000 : 60_000 });
 
+// Graded on throughput and latency under load: it has the machine to itself among such files.
+takeTurnOnTheMachine();
 beforeAll(async () => {
   // The PromQL checks ask this stack's Prometheus (the supervisor started it).
   run = await startCliStack({ ...quickAutoscaler, LOG_LEVEL: 'warn', TPS_MONITORING: 'auto', TPS_SCRAPE_INTERVAL: '1s' });
@@ -31,6 +35,11 @@ beforeAll(async () => {
   }, 60_000, () => 'Prometheus to scrape the queues');
 }, 180_000);
 afterAll(() => run?.stop());
+// A lab whose test failed is still in progress: stopped here, so the next test is not refused for it.
+afterEach(async () => {
+  const left = activeRun(stack.stateDir);
+  if (left) await lab('stop', left.id);
+});
 
 
 describe('lab 2.2, generate load', () => {

@@ -2,13 +2,14 @@
 // processes), through the real `tps lab` command: doing nothing after `start` fails `check` with
 // the reasons, `solve` then `check` passes, a wrong answer fails, hints climb to the answer, and
 // `stop` clears what the lab set up.
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { tps } from '#devenv/cli.ts';
 import { waitFor } from '#devenv/nats-server.ts';
 import { startOtlpReceiver, type OtlpReceiver } from '#devenv/otlp-receiver.ts';
 import { startCliStack, type CliStack } from '#devenv/cli-stack.ts';
 import type { Stack } from '#devenv/stack.ts';
 import { untilPassed } from '#devenv/lab-runs.ts';
+import { activeRun } from '#operator/labs/lab-state.ts';
 
 let run: CliStack;
 let receiver: OtlpReceiver;
@@ -26,6 +27,11 @@ beforeAll(async () => {
 afterAll(async () => {
   await run?.stop();
   await receiver?.close();
+});
+// A lab whose test failed is still in progress: stopped here, so the next test is not refused for it.
+afterEach(async () => {
+  const left = activeRun(stack.stateDir);
+  if (left) await lab('stop', left.id);
 });
 
 

@@ -4,7 +4,8 @@
 //
 // What Prometheus 2.42 does with them (tried here, and tsdb/db.go DB.run): blocks moved into the
 // data folder of a running Prometheus are picked up without a restart, at its next block reload,
-// which runs every minute (so within about 60 s); one that starts later loads them at startup.
+// which runs every minute (so within about 60 s); one that starts later loads them at startup,
+// which is why stage.ts has the supervisor (natively) or bin/tps (compose) restart it.
 // Blocks may overlap each other and the TSDB's own (2.39+ merges them), but backfilled data must
 // end at least 3 hours before now: the storage docs call backfilling "the last 3 hours (the current
 // head block)" unsafe, that range being still in memory and changing; backfill() refuses it.
@@ -85,14 +86,15 @@ export async function backfill(openMetrics: string, opts: { dataDir: string; pro
  * show nothing for the backfilled time. promtool evaluates them against the running server and
  * writes blocks; one pass (a rule over another recorded series finds it empty).
  */
-export async function backfillRules(opts: { prometheusUrl: string; start: Date; end: Date; ruleFiles: readonly string[]; dataDir: string; promtool?: string }): Promise<{ blocks: string[] }> {
+export async function backfillRules(opts: { prometheusUrl: string; start: Date; end: Date; /** One rule file's text (history-rules.ts). */ rules: string; dataDir: string; promtool?: string }): Promise<{ blocks: string[] }> {
   const promtool = opts.promtool ?? findBinary('promtool');
   if (!promtool) throw new BackfillError(`promtool is not installed: ${installHint}`);
   const work = await mkdtemp(path.join(os.tmpdir(), 'tps-backfill-rules-'));
   try {
-    const output = path.join(work, 'blocks');
+    const [output, rules] = [path.join(work, 'blocks'), path.join(work, 'rules.yml')];
+    await writeFile(rules, opts.rules);
     const seconds = (d: Date) => String(Math.floor(d.getTime() / 1000));
-    await run(promtool, ['tsdb', 'create-blocks-from', 'rules', '--quiet', `--url=${opts.prometheusUrl}`, `--start=${seconds(opts.start)}`, `--end=${seconds(opts.end)}`, `--output-dir=${output}`, ...opts.ruleFiles]);
+    await run(promtool, ['tsdb', 'create-blocks-from', 'rules', '--quiet', `--url=${opts.prometheusUrl}`, `--start=${seconds(opts.start)}`, `--end=${seconds(opts.end)}`, `--output-dir=${output}`, rules]);
     const blocks = (await readdir(output).catch(() => [])).filter((name) => blockName.test(name)).sort();
     for (const block of blocks) await moveBlock(path.join(output, block), path.join(opts.dataDir, block));
     return { blocks };

@@ -26,7 +26,11 @@ export type ManagedProcess = {
   stop(graceMs: number): Promise<void>;
 };
 
-export type ProcessEvents = { onExit?: (p: ManagedProcess, description: string, willRestart: boolean) => void };
+export type ProcessEvents = {
+  onExit?: (p: ManagedProcess, description: string, willRestart: boolean) => void;
+  /** After each start, the first and every restart: the process has its new pid. */
+  onStart?: (p: ManagedProcess) => void;
+};
 
 const backoff = { initialMs: 500, maxMs: 30_000, stableMs: 60_000 } as const;
 
@@ -71,6 +75,7 @@ class ManagedChild implements ManagedProcess {
       });
     });
     proc.once('error', (err) => { this.#lastExit = `could not start: ${err.message}`; });
+    this.#events.onStart?.(this);
   }
 
   /** Stops it (and any pending restart); resolves once the process has exited. */

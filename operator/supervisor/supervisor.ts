@@ -189,6 +189,8 @@ async function startExtras(run: Run, broker: Broker): Promise<RoleLaunch> {
   for (const extra of found.processes) {
     const proc = manage({ ...extra.spec, logFile: path.join(run.logDir, `${extra.name}.log`) }, {
       onExit: (p, how, willRestart) => { run.say(`${p.spec.name} ${how}${willRestart ? '; restarting' : ''} (log: ${p.spec.logFile})`); save(run); },
+      // Its new pid in the state file once restarted (tps restart prometheus, the history's restart wait on it).
+      onStart: () => save(run),
     });
     run.extras.push({ extra, proc });
     proc.start();
