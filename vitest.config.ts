@@ -8,17 +8,34 @@ import { machineLockEnv, machineLockMarker } from './devenv/machine-turns.ts';
 // One turn-taking folder per run, inherited by the workers (devenv/machine-lock.ts).
 process.env[machineLockEnv] ??= path.join(os.tmpdir(), `tps-test-machine-${process.pid}`);
 
-/** Files that load the whole machine take turns; this order spreads them out (three others between
- * two of them, the longest first), so the worker that picks the next one seldom waits for its turn. */
-class MachineTurnSequencer extends BaseSequencer {
+const workers = 2;
+/** Each file's seconds in a CI run (devenv/test-seconds.json; a file not in it counts 10 s). */
+const expectedSeconds: Record<string, number> = JSON.parse(readFileSync(new URL('./devenv/test-seconds.json', import.meta.url), 'utf8'));
+
+/**
+ * Longest first, so the run ends with short files on both workers rather than one long file on
+ * one (a clean clone has no vitest cache to go by: test-seconds.json stands in). A file that loads
+ * the whole machine (it calls takeTurnOnTheMachine()) is held back, in a simulation of the two
+ * workers, until no other such file would still run: then its turn never has to wait.
+ */
+class LongestFirstSequencer extends BaseSequencer {
   override async sort(files: TestSpecification[]): Promise<TestSpecification[]> {
-    const sorted = await super.sort(files);
-    const loads = (spec: TestSpecification) => readFileSync(spec.moduleId, 'utf8').includes(machineLockMarker);
-    const heavy = sorted.filter(loads);
-    const others = sorted.filter((spec) => !loads(spec));
+    const seconds = (spec: TestSpecification) => expectedSeconds[path.basename(spec.moduleId, '.test.ts')] ?? 10;
+    const loads = new Set(files.filter((spec) => readFileSync(spec.moduleId, 'utf8').includes(machineLockMarker)));
+    const left = [...files].sort((a, b) => seconds(b) - seconds(a));
+    const free = Array.from({ length: workers }, () => 0);
+    let loadedUntil = 0;
     const order: TestSpecification[] = [];
-    for (const spec of heavy) order.push(spec, ...others.splice(0, 3));
-    return [...order, ...others];
+    while (left.length > 0) {
+      const at = Math.min(...free);
+      const next = left.findIndex((spec) => !loads.has(spec) || at >= loadedUntil);
+      const [spec] = left.splice(next === -1 ? 0 : next, 1) as [TestSpecification];
+      const end = Math.max(at, loads.has(spec) ? loadedUntil : 0) + seconds(spec);
+      if (loads.has(spec)) loadedUntil = end;
+      free[free.indexOf(at)] = end;
+      order.push(spec);
+    }
+    return order;
   }
 }
 
@@ -27,10 +44,10 @@ export default defineConfig({
     include: ['tests/**/*.test.ts'],
     // Each file starts its own nats-server and processes; two at a time suits a 2-core machine.
     pool: 'forks',
-    maxWorkers: 2,
+    maxWorkers: workers,
     testTimeout: 30_000,
     hookTimeout: 30_000,
     reporters: ['default'],
-    sequence: { sequencer: MachineTurnSequencer },
+    sequence: { sequencer: LongestFirstSequencer },
   },
 });

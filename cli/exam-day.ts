@@ -1,14 +1,16 @@
-// The CLI's side of an exam day (the Level 3 exam): the parts of the lab stack it needs natively
-// (events to publish, `tps restart`, `tps scale --replicas`, the proctor process), the proctor
-// itself (`tps exam 3 proctor`, started in the background by `tps exam 3 start`) and `tps exam 3 ack`.
+// The CLI's side of an exam day (the Level 3 exam): the parts of the lab stack it needs (events to
+// publish, `tps restart`, `tps scale --replicas`, the proctor), natively and in compose, the
+// proctor itself (`tps exam proctor <lab>`, left running by `tps exam 3 start`) and `tps exam 3 ack`.
 import { spawn } from 'node:child_process';
-import { mkdirSync, openSync } from 'node:fs';
+import { mkdirSync, openSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { jetstream } from '@nats-io/jetstream';
 import { runLoad } from '#loadgen/generator.ts';
 import { defaultMix, parseMix } from '#loadgen/mix.ts';
 import { acknowledge, type Acknowledged } from '#operator/exam/ack.ts';
 import { runProctor } from '#operator/exam/proctor.ts';
+import { proctorGone, stopProctorProcess, writeProctorBeat } from '#operator/exam/proctor-process.ts';
+import { readRun } from '#operator/labs/lab-state.ts';
 import { examSubjects } from '#operator/exam/timeline.ts';
 import type { LabStack } from '#operator/labs/engine.ts';
 import type { Lab } from '#operator/labs/lab-schema.ts';
@@ -25,13 +27,41 @@ import { restartRecorded } from './commands/restart.ts';
 import { CommandError } from './output.ts';
 import { operator } from './session.ts';
 
-export function examParts(nc: NatsConnection, stateDir: string): NonNullable<LabStack['exam']> {
+type ExamParts = NonNullable<LabStack['exam']>;
+
+function publisher(nc: NatsConnection): ExamParts['publish'] {
   const js = jetstream(nc);
+  return async (subject, fields) => {
+    const kind = subject.replace(/^tps\.events\./, '');
+    if (!(await publishAuditEvent(js, kind, operator(), fields, subject))) throw new CommandError(`could not store the ${kind} event; is NATS up?`);
+  };
+}
+
+/**
+ * In compose this command runs in the tools container, gone when it ends: the proctor is a
+ * container of its own (service `proctor`, profile exam) that bin/tps starts once `start` ends,
+ * asked for by the file proctor.want in the state folder (.tps/compose/), and removes after `stop`
+ * (proctor.done). The levers that need Docker run on the host, from bin/tps.
+ */
+export function composeExamParts(nc: NatsConnection, stateDir: string): ExamParts {
   return {
-    async publish(subject, fields) {
-      const kind = subject.replace(/^tps\.events\./, '');
-      if (!(await publishAuditEvent(js, kind, operator(), fields, subject))) throw new CommandError(`could not store the ${kind} event; is NATS up?`);
+    publish: publisher(nc),
+    restart: (role) => Promise.reject(new CommandError(`in compose a restart runs on the host: bin/tps restart ${role} (docker compose restart, recorded for the exam)`)),
+    replicas: (pool, count) => Promise.reject(new CommandError(`in compose worker containers change on the host: bin/tps scale ${pool} --replicas ${count}`)),
+    startProctor(labId) {
+      writeFileSync(path.join(stateDir, 'proctor.want'), `${labId}\n`);
+      return { pid: 0, log: 'docker compose logs proctor' };
     },
+    async stopProctor(labId) {
+      if (!(await proctorGone(stateDir, labId))) console.error('warning: the proctor still beats 15 s after the stop; bin/tps removes its container');
+      writeFileSync(path.join(stateDir, 'proctor.done'), `${labId}\n`);
+    },
+  };
+}
+
+export function examParts(nc: NatsConnection, stateDir: string): ExamParts {
+  return {
+    publish: publisher(nc),
     async restart(role, by) {
       const done = await restartRecorded(nc, role, by);
       return `restarted ${done.map((r) => r.name).join(', ')}`;
@@ -52,6 +82,10 @@ export function examParts(nc: NatsConnection, stateDir: string): NonNullable<Lab
       if (!child.pid) throw new CommandError(`could not start the exam's proctor (see ${log})`);
       return { pid: child.pid, log };
     },
+    async stopProctor(labId, p) {
+      await stopProctorProcess(p.pid);
+      await proctorGone(stateDir, labId);
+    },
   };
 }
 
@@ -65,6 +99,8 @@ export async function proctor(lab: Lab, stack: LabStack, nc: NatsConnection): Pr
   const stop = new AbortController();
   for (const signal of ['SIGTERM', 'SIGINT'] as const) process.once(signal, () => stop.abort());
   const js = jetstream(nc);
+  writeProctorBeat(stack.stateDir, lab.id, 'running');
+  const beat = setInterval(() => writeProctorBeat(stack.stateDir, lab.id, 'running'), 1_000);
   try {
     await runProctor({
       timeline: timelineOf(lab), run, chaos,
@@ -72,8 +108,11 @@ export async function proctor(lab: Lab, stack: LabStack, nc: NatsConnection): Pr
       load: (o) => runLoad({ url: ingress.url, rate: o.rate, durationMs: o.seconds * 1000, mix: parseMix(o.mix ?? defaultMix), concurrencyCap: 1000, stop: o.signal }),
       say: (line) => console.log(`${new Date().toISOString()} ${line}`),
       signal: stop.signal,
+      stillOn: () => !readRun(stack.stateDir, lab.id)?.stoppedAt,
     });
   } finally {
+    clearInterval(beat);
+    writeProctorBeat(stack.stateDir, lab.id, 'stopped');
     await chaos.close();
   }
 }

@@ -77,6 +77,27 @@ compose_tps() {
   (cd "$stack_root" && TPS_UID=$(id -u) TPS_GID=$(id -g) \
     $_compose ${_project:+-p "$_project"} --profile tools run --rm --no-deps $_tty tps "$@") || return $?
   compose_load_history
+  compose_proctor
+}
+
+# An exam day's proctor (`tps exam 3 start`) outlives the tools container: a container of its own
+# (service proctor, profile exam), started when the command asked for one (.tps/compose/proctor.want)
+# and removed once `tps exam 3 stop` has ended it (proctor.done).
+compose_proctor() {
+  _state="$stack_root/.tps/compose"
+  if [ -f "$_state/proctor.done" ]; then
+    rm -f "$_state/proctor.done"
+    (cd "$stack_root" && $_compose ${_project:+-p "$_project"} --profile exam rm -fsv proctor >/dev/null 2>&1) || true
+  fi
+  [ -f "$_state/proctor.want" ] || return 0
+  _lab=$(head -n1 "$_state/proctor.want")
+  rm -f "$_state/proctor.want"
+  case "$_lab" in ''|*[!a-z0-9-]*) echo "tps: not a lab id in proctor.want: $_lab" >&2; return 1 ;; esac
+  echo "exam: the day's proctor starts (container proctor; its log: docker compose logs proctor)"
+  # shellcheck disable=SC2086
+  (cd "$stack_root" && TPS_UID=$(id -u) TPS_GID=$(id -g) TPS_PROCTOR_LAB="$_lab" \
+    $_compose ${_project:+-p "$_project"} --profile exam up -d --no-deps --force-recreate proctor >/dev/null) \
+    || { echo "tps: the exam's proctor did not start: $_compose --profile exam up -d proctor" >&2; return 1; }
 }
 
 # A command that left a history in .tps/compose/history/ (`tps exam 2 start`, `tps lab start 3.5`): Prometheus' own
@@ -92,7 +113,7 @@ compose_load_history() {
     echo "tps: loading the history into Prometheus failed (the lab runs on the live system alone); retry: $_compose --profile tools run --rm prometheus-history" >&2
     return 1
   fi
-  rm -f "$_history/request.env" "$_history/history.om"
+  rm -f "$_history/request.env" "$_history/history.om" "$_history/rules.yml"
 }
 
 compose_history_phase() {

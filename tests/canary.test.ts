@@ -13,15 +13,12 @@ import { waitFor } from '#devenv/nats-server.ts';
 import type { Stack } from '#devenv/stack.ts';
 import type { CanaryView } from '#operator/canary/view.ts';
 import type { CanaryValue } from '#platform/canary.ts';
-import { takeTurnOnTheMachine } from '#devenv/machine-lock.ts';
 
 let run: CliStack;
 let stack: Stack;
 let env: Record<string, string>;
 const dir = mkdtempSync(path.join(os.tmpdir(), 'tps-canary-'));
 
-// Graded on throughput and latency under load: it has the machine to itself among such files.
-takeTurnOnTheMachine();
 beforeAll(async () => {
   run = await startCliStack({ LOG_LEVEL: 'warn' });
   ({ stack, env } = run);

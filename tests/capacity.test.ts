@@ -5,12 +5,13 @@
 // reload, up to a minute), after which doing nothing fails every check with its reason, a plan
 // that runs out fails, and `solve` then `check` passes. The arithmetic alone runs on hand-made
 // hourly series.
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { tps } from '#devenv/cli.ts';
 import { unusedPort } from '#devenv/ports.ts';
+import { waitFor } from '#devenv/nats-server.ts';
 import { startPrometheus, type TestPrometheus } from '#devenv/prometheus.ts';
 import { nativePrometheusDir } from '#monitoring/native.ts';
 import { forecast, ForecastError, type HourlySeries, type History } from '#operator/capacity/forecast.ts';
@@ -97,10 +98,15 @@ describe('lab 3.5 and tps capacity against a real Prometheus', () => {
   });
 
   it('stages 90 days; unanswered and short plans fail with reasons; the plan recovers the history; solve passes', async () => {
-    const start = await tps(['lab', 'start', '3.5'], env, { timeoutMs: 180_000 });
+    const blocksBefore = new Set(readdirSync(server.dataDir));
+    const starting = tps(['lab', 'start', '3.5'], env, { timeoutMs: 180_000 });
+    // This Prometheus is the test's, not a supervisor's: tps waits for its block reload (up to a
+    // minute), and the test restarts it once the blocks are in, as the supervisor would.
+    await waitFor(() => readdirSync(server.dataDir).filter((n) => /^[0-9A-Z]{26}$/.test(n) && !blocksBefore.has(n)).length >= 4 || undefined, 120_000, () => 'the history\'s blocks in Prometheus\' data folder', 100);
+    await server.restart();
+    const start = await starting;
     expect(start.code, start.stderr + start.stdout).toBe(0);
     expect(start.stdout).toMatch(/history: 90 days of growing load backfilled into Prometheus \(\d+ blocks\)/);
-    // This Prometheus is the test's, not a supervisor's: the history waits for its block reload.
     expect(start.stdout).toContain('history: waiting for Prometheus to load it (it reloads its blocks every minute)');
 
     const idle = await tps(['lab', 'check', '3.5'], env);

@@ -9,7 +9,6 @@ import type { Stack } from '#devenv/stack.ts';
 import type { TuneResult } from '#operator/tune/tune.ts';
 import { tunableValues } from '#operator/tune/levers.ts';
 import { render } from '#cli/commands/tune.ts';
-import { takeTurnOnTheMachine } from '#devenv/machine-lock.ts';
 
 let run: CliStack;
 let stack: Stack;
@@ -17,8 +16,6 @@ let env: Record<string, string>;
 type Listed = Array<{ name: string; override?: { value: number; by: string; reason?: string } }>;
 const override = async (name: string) => (JSON.parse((await tps(['config', 'get', '--json'], env)).stdout) as Listed).find((p) => p.name === name)?.override;
 
-// Graded on throughput and latency under load: it has the machine to itself among such files.
-takeTurnOnTheMachine();
 beforeAll(async () => {
   run = await startCliStack({ LOG_LEVEL: 'warn' });
   ({ stack, env } = run);

@@ -21,7 +21,7 @@ import { stageDeadLetters } from '#operator/exam/dead-letters.ts';
 import { canarySources } from '#operator/canary/sources.ts';
 import type { NatsConnection } from '#platform/nats/connect.ts';
 import { stateDir } from '#platform/paths.ts';
-import { examParts } from '../exam-day.ts';
+import { composeExamParts, examParts } from '../exam-day.ts';
 import { dayLines } from '#operator/exam/day-report.ts';
 import { checkLines, gradeLine, labBrief, labList, labReport } from '../lab-format.ts';
 import { CommandError, UsageError, parseFlags } from '../output.ts';
@@ -82,9 +82,8 @@ async function natsParts(nc: NatsConnection): Promise<Omit<LabStack, 'stateDir' 
     canary: canarySources(config, nc, store),
     stageDeadLetters: (spec, by) => { const { end } = weekendWindow(); return stageDeadLetters(nc, spec, { from: new Date(end.getTime() - 24 * 3_600_000), to: end }, by); },
     events: (subject, since) => recentEvents(nc, subject, { sinceMs: Date.now() - since.getTime() + 1_000, limit: 10_000 }),
-    // An exam day's proctor runs beside the native supervisor; the compose tools container is gone
-    // when its command ends, and would take a proctor with it.
-    ...(config.operator.targets ? {} : { exam: examParts(nc, stateDir(config.stateDir)) }),
+    // An exam day's proctor: a process beside the native supervisor, or in compose a container of its own.
+    exam: (config.operator.targets ? composeExamParts : examParts)(nc, stateDir(config.stateDir)),
   };
 }
 

@@ -18,7 +18,9 @@ next one goes only once this one is ready again, so the role keeps serving. Reco
 event (tps.events.control.restart: who, which role, why). It frees what a long-running process
 holds: a leaking worker's memory (the Level 3 exam's 6 PM failure).
 
-In compose, restart a service with \`docker compose restart <role>\`.
+In compose, \`bin/tps restart <role>\` on the host restarts the role's containers (\`docker compose
+restart\`: each drains on SIGTERM as natively, all replicas at once), waits until they are healthy
+and records the same event (through the tools container, with --recorded: the restart is done).
 
 Roles: ${roleNames.join(', ')}
 
@@ -42,11 +44,19 @@ export async function restartRecorded(nc: NatsConnection, role: string, by: stri
 }
 
 export async function main(argv: string[]): Promise<number> {
-  const { values, positionals } = parseFlags(argv, { reason: { type: 'string' } }, z.object({ reason: z.string().min(1).max(200).optional() }), { positionals: true });
+  const { values, positionals } = parseFlags(argv, { reason: { type: 'string' }, recorded: { type: 'boolean' } }, z.object({ reason: z.string().min(1).max(200).optional(), recorded: z.boolean().optional() }), { positionals: true });
   const [role, ...extra] = positionals;
   if (!role) throw new UsageError(`which role? One of: ${roleNames.join(', ')}`);
   if (extra.length > 0) throw new UsageError('one role at a time: tps restart <role>');
   if (!(roleNames as readonly string[]).includes(role)) throw new UsageError(`unknown role "${role}"; roles are: ${roleNames.join(', ')}`);
+  if (values.recorded) {
+    // bin/tps in compose restarted the containers (scripts/compose.sh restart): the event only.
+    const stored = await withNats('restart', ({ nc }) => publishAuditEvent(jetstream(nc), 'control.restart', operator(), { role, processes: [role], ...(values.reason ? { reason: values.reason } : {}) }));
+    if (!stored) throw new CommandError(`${role} was restarted, but its audit event could not be stored`);
+    console.log(`${role}: restart recorded`);
+    return 0;
+  }
+  if (loadConfig().operator.targets) throw new CommandError(`in compose a restart runs on the host: bin/tps restart ${role}`);
   const restarted = await withNats('restart', ({ nc }) => restartRecorded(nc, role, operator(), values.reason, (line) => console.log(line)));
   console.log(`${role}: ${restarted.length} process${restarted.length === 1 ? '' : 'es'} restarted`);
   return 0;

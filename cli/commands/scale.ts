@@ -33,7 +33,9 @@ keeps 9464 / 9465, then ${replicaPorts} (plus TPS_PORT_OFFSET).
 Scaling in stops the newest replicas with SIGTERM: each stops pulling, finishes or hands back its
 running jobs, then exits, so no accepted job is lost. ${workerReplicas.min}-${workerReplicas.max} per pool; the count at start is
 WORKERS_FAST / WORKERS_SLOW (\`make up WORKERS_FAST=3\`).
-In compose: \`docker compose up -d --scale worker-fast=3\`.
+In compose, \`bin/tps scale fast --replicas 3\` on the host changes the worker containers
+(\`docker compose up -d --scale worker-fast=3\`) and records the same event (through the tools
+container, with --recorded-from <n>, the count before: the change is done).
 
   --replicas <n>  worker processes of the pool (native mode)
   --no-wait       slots only: do not wait for the workers to confirm (by heartbeat)
@@ -46,13 +48,14 @@ Examples:
 `;
 
 export async function main(argv: string[]): Promise<number> {
-  const { values, positionals } = parseFlags(argv, { replicas: { type: 'string' }, 'no-wait': { type: 'boolean' }, json: { type: 'boolean' } },
-    z.object({ replicas: z.string().optional(), 'no-wait': z.boolean().optional(), json: z.boolean().optional() }), { positionals: true });
+  const { values, positionals } = parseFlags(argv, { replicas: { type: 'string' }, 'no-wait': { type: 'boolean' }, json: { type: 'boolean' }, 'recorded-from': { type: 'string' } },
+    z.object({ replicas: z.string().optional(), 'no-wait': z.boolean().optional(), json: z.boolean().optional(), 'recorded-from': z.string().regex(/^\d+$/, 'a count of replicas').optional() }), { positionals: true });
   const [pool, count, ...extra] = positionals;
   if (!pool) throw new UsageError('which pool? e.g. `tps scale slow 24` (slots) or `tps scale fast --replicas 3` (worker processes)');
   if (values.replicas !== undefined && count !== undefined) throw new UsageError('give either slots or --replicas, not both (one change at a time)');
   if (extra.length > 0) throw new UsageError(`unexpected arguments: ${extra.join(' ')}`);
   if (!isPool(pool)) throw new UsageError(`unknown pool "${pool}"; pools are ${poolNames.join(', ')}`);
+  if (values['recorded-from'] !== undefined) return recordComposeReplicas(pool, values.replicas, Number(values['recorded-from']));
   if (values.replicas !== undefined) return scaleReplicas(pool, values.replicas, Boolean(values.json));
   if (count === undefined) throw new UsageError(`how many slots, or --replicas? e.g. \`tps scale ${pool} 24\` or \`tps scale ${pool} --replicas 3\``);
   return scaleSlots(pool, count, { json: Boolean(values.json), wait: !values['no-wait'] });
@@ -101,9 +104,18 @@ export async function changeReplicas(pool: Pool, count: number, by: string): Pro
 }
 
 /** The audit event of a change of replicas (who, from, to), which the exam and the console read back. */
-export async function recordReplicas(nc: NatsConnection, change: ReplicaChange, by: string): Promise<void> {
+export async function recordReplicas(nc: NatsConnection, change: Pick<ReplicaChange, 'pool' | 'previous' | 'replicas'>, by: string): Promise<void> {
   const stored = await publishAuditEvent(jetstream(nc), 'control.replicas', by, { pool: change.pool, from: change.previous, to: change.replicas });
   if (!stored) console.error('warning: the replicas changed, but the audit event could not be stored');
+}
+
+/** bin/tps in compose changed the containers (scripts/compose.sh scale): the event only. */
+async function recordComposeReplicas(pool: Pool, count: string | undefined, previous: number): Promise<number> {
+  if (count === undefined || !/^\d+$/.test(count)) throw new UsageError('--recorded-from goes with --replicas <n>');
+  const change = { pool, replicas: Number(count), previous };
+  await withNats('scale', ({ nc }) => recordReplicas(nc, change, operator()));
+  console.log(`${pool} pool: ${count} worker containers (was ${previous}), recorded`);
+  return 0;
 }
 
 async function scaleReplicas(pool: Pool, count: string, json: boolean): Promise<number> {

@@ -24,6 +24,9 @@ export type ProctorDeps = {
   load(opts: { rate: number; seconds: number; mix?: string | undefined; signal: AbortSignal }): Promise<LoadResult>;
   say(line: string): void;
   signal: AbortSignal;
+  /** Whether the run still goes on: false once `tps exam 3 stop` ended it (in compose nobody
+   * signals the proctor's container first, so it looks; natively stop also sends SIGTERM). */
+  stillOn?: () => boolean;
   now?: () => number;
 };
 
@@ -55,7 +58,9 @@ export async function runProctor(deps: ProctorDeps): Promise<void> {
     deps.say(`${again ? 'set again' : 'began'}: ${f.label} (${f.fault} on ${target})`);
   };
 
+  let stopped = false;
   while (!deps.signal.aborted && now() < end) {
+    if (deps.stillOn && !deps.stillOn()) { stopped = true; break; }
     try {
       const active = await deps.chaos.list();
       for (const f of timeline.failures) {
@@ -79,6 +84,6 @@ export async function runProctor(deps: ProctorDeps): Promise<void> {
   stopLoad.abort();
   await load;
   for (const f of timeline.failures) await deps.chaos.clear(resolveTarget(f.target, run.choices), f.fault, by).catch(() => undefined);
-  if (!deps.signal.aborted) await deps.announce('ended', {}).catch(() => undefined);
-  deps.say(deps.signal.aborted ? 'proctor stopped' : 'the exam day is over: faults cleared, load stopped');
+  if (!deps.signal.aborted && !stopped) await deps.announce('ended', {}).catch(() => undefined);
+  deps.say(deps.signal.aborted || stopped ? 'proctor stopped' : 'the exam day is over: faults cleared, load stopped');
 }

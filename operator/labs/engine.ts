@@ -24,7 +24,7 @@ export async function startLab(lab: Lab, stack: LabStack, opts: SetupOptions & {
   if (stack.targets.length === 0 && readsRoles(lab)) throw new LabError('TPS Lab is not running here: start it first (make up, or docker-compose up)');
   const speedCap = lab.setup.timeline ? maxSpeed : 60;
   if ((opts.speed ?? 1) > speedCap) throw new LabError(`--speed goes up to ${speedCap} for lab ${lab.id}`);
-  if (lab.setup.timeline && !stack.exam) throw new LabError(`${lab.id} runs natively for now (make up): its day is run by a proctor process beside the supervisor`);
+  if (lab.setup.timeline && !stack.exam) throw new LabError(`${lab.id} needs NATS for its day (is TPS Lab running? make up, or docker-compose up)`);
   const { choices, faults, restore, submit } = await setUp(lab, stack, opts);
   const run: LabRun = {
     id: lab.id, startedAt: new Date().toISOString(), choices, faults, restore, speed: opts.speed ?? 1, answers: {}, held: {}, hintsShown: {},
@@ -42,7 +42,11 @@ export async function startLab(lab: Lab, stack: LabStack, opts: SetupOptions & {
 export async function stopLab(lab: Lab, stack: LabStack): Promise<LabRun> {
   const run = requireRun(lab, stack.stateDir, { active: false });
   const by = `${stack.by} (lab ${lab.id} stopped)`;
-  if (run.proctor) await stopProctorProcess(run.proctor.pid);
+  if (run.proctor) {
+    // Marked stopped first: a proctor in a container sees it and ends (natively it is also signalled).
+    writeRun(stack.stateDir, { ...run, stoppedAt: run.stoppedAt ?? new Date().toISOString() });
+    await (stack.exam ? stack.exam.stopProctor(lab.id, run.proctor) : stopProctorProcess(run.proctor.pid));
+  }
   const dayFaults = (lab.setup.timeline?.failures ?? []).map((f) => ({ target: resolveTarget(f.target, run.choices), fault: f.fault }));
   for (const f of [...run.faults, ...dayFaults]) await stack.chaos?.clear(f.target, f.fault, by);
   if (run.restore.autoscaler !== undefined) await stack.control?.setAutoscaler(run.restore.autoscaler, by);

@@ -29,13 +29,16 @@ export type LabStack = ProbeSources & {
   stageHistory?: (kind: HistoryKind, incident: string, progress?: (line: string) => void) => Promise<string>;
   /** What `tps canary` acts with (the key, the events, natively the supervisor's processes). */
   canary?: Omit<RolloutDeps, 'by'>;
-  /** An exam day's parts (natively): publish its events, restart a role, change a pool's processes. */
+  /** An exam day's parts: publish its events, restart a role, change a pool's processes, the proctor. */
   exam?: {
     publish(subject: string, fields: Record<string, unknown>): Promise<void>;
     restart(role: string, by: string): Promise<string>;
     replicas(pool: string, count: number, by: string): Promise<string>;
-    /** Starts the day's proctor in the background; returns its pid and log. */
+    /** Starts the day's proctor in the background (natively a process: its pid; in compose a
+     * container bin/tps starts once the command ends: pid 0) and says where its log is. */
     startProctor(labId: string): { pid: number; log: string };
+    /** Ends it once the run is marked stopped; resolves when it sets no more faults. */
+    stopProctor(labId: string, proctor: { pid: number; log: string }): Promise<void>;
   };
   /** Puts a staged history's dead letters into the DLQ; returns how many. */
   stageDeadLetters?: (spec: DeadLetterSpec, by: string) => Promise<number>;

@@ -36,7 +36,7 @@ const runSchema = z.object({
 export type LabRun = z.infer<typeof runSchema>;
 export type Grade = z.infer<typeof gradeSchema>;
 
-const labsFolder = (stateDir: string) => path.join(stateDir, 'labs');
+export const labsFolder = (stateDir: string) => path.join(stateDir, 'labs');
 
 /** A file the learner saves for a lab to read (lab 3.3's dashboard), in the labs state folder:
  * .tps/labs/ natively, the same folder in compose. */

@@ -26,10 +26,10 @@ export async function checkCanary(submitted: string[]): Promise<void> {
     // Prometheus finds the container (DNS every 10 s) while the lookups run.
     const scraped = waitFor(async () => ((await promQuery('tps_build_info{job="service-b",version="v2",track="canary"}')).length === 1 || undefined), 60_000, () => 'Prometheus to scrape the canary', 500);
     scraped.catch(() => undefined); // awaited below; a failure meanwhile is not an unhandled rejection
-    // Four waves of ten: a burst of forty into a stack that has just started (and a machine that has
+    // Two waves of ten: a burst of forty into a stack that has just started (and a machine that has
     // just built its images) had a few calls run past the fast pool's 2 s attempt deadline.
     const ids: string[] = [];
-    for (let wave = 0; wave < 4; wave += 1) {
+    for (let wave = 0; wave < 2; wave += 1) {
       const batch = await Promise.all(Array.from({ length: 10 }, () => submit('fast.lookup')));
       submitted.push(...batch);
       ids.push(...batch);

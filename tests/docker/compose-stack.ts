@@ -3,9 +3,10 @@
 // stops the run with a non-zero exit (run.sh then shows the stack and cleans up).
 import { jobCatalogue } from '#platform/job-catalogue.ts';
 import { waitFor } from '#devenv/nats-server.ts';
-import { checkChaos, checkDashboards, checkLabs, checkLoadAndAudit, checkOperatorCommands, checkScale } from './stack-checks.ts';
+import { checkChaos, checkDashboards, checkLabs, checkLoadAndAudit, checkOperatorCommands } from './stack-checks.ts';
 import { expect, jobStatus, run, submit, traces, urls, type JaegerTrace } from './stack-access.ts';
 import { checkCanary } from './canary-checks.ts';
+import { checkExamDay } from './exam-day-checks.ts';
 
 const started = Date.now();
 async function step(name: string, body: () => Promise<void>): Promise<void> {
@@ -123,7 +124,7 @@ async function main(): Promise<void> {
   await step('make chaos / make chaos TARGET=service-c LATENCY=5000 / make chaos-stop, as typed', checkChaos);
   await step('bin/tps breaker list, diagnose and dlq list on the host', checkOperatorCommands);
   await step('the Level 2 exam graded in compose (start, check, solve, stop), its weekend and recording rules loaded into Prometheus, then lab list and cert on the host', checkLabs);
-  await step('lab 2.5: bin/tps scale fast --replicas 3 -> 3 containers on one durable consumer', () => checkScale(submitted));
+  await step('the Level 3 exam\'s day: its proctor container; lab 2.5\'s bin/tps scale fast --replicas 3 (3 containers, one durable consumer) and bin/tps restart, recorded; stop removes it', () => checkExamDay(submitted));
   await step('make load RATE=500 (native generator: no k6 image here), then make audit', checkLoadAndAudit);
   await step('every job the test submitted ended', checkSubmittedEnded);
   console.log(`\ncompose stack checks passed in ${((Date.now() - started) / 1000).toFixed(0)} s`);

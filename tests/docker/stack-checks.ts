@@ -118,21 +118,6 @@ export async function checkOperatorCommands(): Promise<void> {
   // tps_chaos bucket: scenarios-run.test.ts runs them natively, within the CI budget.
 }
 
-export async function checkScale(submitted: string[]): Promise<void> {
-  const scaled = await run('bin/tps', ['scale', 'fast', '--replicas', '3']);
-  expect(scaled.code === 0, 'bin/tps scale fast --replicas 3 should succeed');
-  const connz = (await (await fetch(`${urls.natsMonitor}/connz?auth=true&limit=1024`)).json()) as { connections: Array<{ authorized_user?: string }> };
-  const workers = connz.connections.filter((c) => c.authorized_user === 'worker-fast').length;
-  expect(workers === 3, `3 worker-fast connections expected at NATS, found ${workers}`);
-  const burst = await Promise.all(Array.from({ length: 300 }, () => submit('fast.echo')));
-  submitted.push(...burst);
-  // Every replica took some of the burst from the pool's one durable consumer (workers-fast).
-  await waitFor(async () => (await promQuery('sum by (instance) (tps_jobs_processed_total{job="worker-fast",outcome="success"}) > 0')).length === 3 || undefined,
-    60_000, () => 'all 3 worker-fast replicas to process jobs');
-  const status = await make('status');
-  expect(/3 workers/.test(status), 'make status should count 3 fast workers');
-}
-
 export async function checkLoadAndAudit(): Promise<void> {
   const load = await make('load', 'RATE=500', 'DURATION=10s');
   expect(load.includes('native generator'), 'without a k6 image, make load should use the native generator');
