@@ -5,6 +5,7 @@
 // (acknowledge, name the cause, fix with a lever while the failure stays, verify, prevent) then
 // `check` passes; `stop` ends the proctor and clears the day's faults. The levers it uses are
 // real: `tps scale`, `tps config set`, `tps restart`, `tps scale --replicas`.
+import { readFileSync } from 'node:fs';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { tps } from '#devenv/cli.ts';
 import { startCliStack, type CliStack } from '#devenv/cli-stack.ts';
@@ -18,6 +19,7 @@ let run: CliStack;
 let stack: Stack;
 let env: Record<string, string>;
 const exam = (...args: string[]) => tps(['exam', '3', ...args], env, { timeoutMs: args[0] === 'solve' ? 240_000 : 60_000 });
+const proctorLog = () => { try { return readFileSync(readRun(stack.stateDir, 'exam-3')?.proctor?.log ?? '', 'utf8'); } catch { return '(no log)'; } };
 const faultOn = (target: 'service-a' | 'service-b' | 'service-c', fault: string) =>
   metricValue(stack.url(target), new RegExp(`^tps_chaos_fault_active\\{target="${target}",fault="${fault}"\\} 1\\b`));
 
@@ -73,7 +75,7 @@ it('brings the day\'s failures, keeps them in force, fails doing nothing, and pa
   const again = await waitFor(async () => {
     const now = await latencyOnA();
     return now && now.setAt > (before?.setAt ?? '') ? now : undefined;
-  }, 10_000, () => 'the proctor to set the 3 PM failure again');
+  }, 20_000, () => `the proctor to set the 3 PM failure again; its log ends: ${proctorLog().slice(-1500)}`);
   expect(again.by).toBe('exam exam-3 (the day\'s failures)');
 
   const solved = await exam('solve');

@@ -125,8 +125,8 @@ export async function checkLoadAndAudit(): Promise<void> {
   expect(audit.includes('none lost'), 'the audit should find no lost job');
 }
 
-/** Labs graded in compose mode, as typed on the host: each runs in the tools container, and the
- * results land in .tps/labs/, which native mode, `tps lab list` and `tps cert` read too. */
+/** The Level 2 exam in compose, as typed on the host: it runs in the tools container, its weekend
+ * lands in compose's Prometheus, and its run in .tps/labs/, which native mode and `tps lab list` read too. */
 export async function checkLabs(): Promise<void> {
   // The engine is the same code in both modes: the exam shows it against compose's roles, with its
   // faults, caps, events and history; every lab is graded natively (labs*.test.ts).
@@ -144,12 +144,8 @@ export async function checkLabs(): Promise<void> {
   expect(recorded.length === 1, `the recording rules' blocks should be loaded with the weekend (restarted Prometheus): ${JSON.stringify(recorded)}`);
   expect((await run('bin/tps', ['autoscaler', 'status'])).out.includes('(weekend on-call)'), 'the exam\'s cap should show who set it in bin/tps autoscaler status');
   expect((await run('bin/tps', ['exam', '2', 'check'])).code === 1, 'bin/tps exam 2 check should fail before anything was done');
-  const examSolved = await run('bin/tps', ['exam', '2', 'solve'], { timeoutMs: 180_000 });
-  expect(examSolved.code === 0, `bin/tps exam 2 solve should succeed (exit ${examSolved.code}): ${examSolved.out.slice(-300)}`);
-  await waitFor(async () => ((await run('bin/tps', ['exam', '2', 'check'])).code === 0 ? true : undefined), 60_000, () => 'the exam to pass in compose');
+  // Its solve and a pass are graded natively (tests/exam.test.ts): the engine is the same code.
   expect((await run('bin/tps', ['exam', '2', 'stop'])).code === 0, 'bin/tps exam 2 stop should succeed');
   const listed = await run('bin/tps', ['lab', 'list']);
-  for (const id of ['exam-2']) expect(new RegExp(`^${id.replace('.', '\\.')} .*passed`, 'm').test(listed.out), `bin/tps lab list on the host should show ${id} passed: ${listed.out}`);
-  const cert = await run('bin/tps', ['cert']);
-  expect(/done: exam 2/.test(cert.out), `bin/tps cert should count the exam done in compose: ${cert.out}`);
+  expect(/^exam-2 .*stopped \(best \d+ %\)/m.test(listed.out), `bin/tps lab list on the host should show the exam's run from compose: ${listed.out}`);
 }
