@@ -41,7 +41,7 @@ status: ## the handbook's dashboard in a terminal, once, for whichever stack run
 provision: bootstrap ## create or update the NATS streams, consumers and buckets
 	@$(TPS) provision
 
-test: ## every test, phase by phase: type check, unit and integration (real nats-server, Prometheus), and beside them the compose stack on a Docker engine (root)
+test: ## every test, phase by phase: type check, unit and integration (real nats-server, Prometheus), then the compose stack on a Docker engine (root)
 	@scripts/test.sh
 
 test-unit: ## type check, unit and integration tests only (no Docker engine, no root)

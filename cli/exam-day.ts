@@ -108,7 +108,8 @@ export async function proctor(lab: Lab, stack: LabStack, nc: NatsConnection): Pr
       load: (o) => runLoad({ url: ingress.url, rate: o.rate, durationMs: o.seconds * 1000, mix: parseMix(o.mix ?? defaultMix), concurrencyCap: 1000, stop: o.signal }),
       say: (line) => console.log(`${new Date().toISOString()} ${line}`),
       signal: stop.signal,
-      stillOn: () => !readRun(stack.stateDir, lab.id)?.stoppedAt,
+      // A run file it cannot read this once (being replaced, a disk hiccup) does not end the day.
+      stillOn: () => { try { return !readRun(stack.stateDir, lab.id)?.stoppedAt; } catch { return true; } },
     });
   } finally {
     clearInterval(beat);

@@ -2,7 +2,7 @@
 // vitest run, held by whoever created it (mkdir is atomic), with the holder's pid inside so a
 // holder that died leaves it to the next. No vitest here: vitest.config.ts and child processes
 // read it too.
-import { appendFileSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { setTimeout as delay } from 'node:timers/promises';
@@ -59,19 +59,8 @@ export async function holdMachine(dir: string, opts: { timeoutMs?: number; onWai
   }
 }
 
-/** Lets go of the machine, if this process holds it, and counts the turn as had (`<dir>.done`). */
+/** Lets go of the machine, if this process holds it. */
 export function releaseMachine(dir: string): void {
-  if (readPid(dir) !== String(process.pid)) return;
-  rmSync(dir, { recursive: true, force: true });
-  appendFileSync(`${dir}.done`, `${process.pid}\n`);
-}
-
-/** How many turns on the machine this run has had so far. */
-export function turnsHad(dir: string): number {
-  try {
-    return readFileSync(`${dir}.done`, 'utf8').split('\n').filter(Boolean).length;
-  } catch {
-    return 0;
-  }
+  if (readPid(dir) === String(process.pid)) rmSync(dir, { recursive: true, force: true });
 }
 

@@ -9,6 +9,7 @@ import type { Stack } from '#devenv/stack.ts';
 import type { TuneResult } from '#operator/tune/tune.ts';
 import { tunableValues } from '#operator/tune/levers.ts';
 import { render } from '#cli/commands/tune.ts';
+import { takeTurnOnTheMachine } from '#devenv/machine-lock.ts';
 
 let run: CliStack;
 let stack: Stack;
@@ -16,6 +17,9 @@ let env: Record<string, string>;
 type Listed = Array<{ name: string; override?: { value: number; by: string; reason?: string } }>;
 const override = async (name: string) => (JSON.parse((await tps(['config', 'get', '--json'], env)).stdout) as Listed).find((p) => p.name === name)?.override;
 
+// Lab 3.2's grader compares two runs of its own: sharing the machine with another heavy load (or
+// the compose stack's test) skews the comparison past its 10 %.
+takeTurnOnTheMachine();
 beforeAll(async () => {
   run = await startCliStack({ LOG_LEVEL: 'warn' });
   ({ stack, env } = run);

@@ -2,7 +2,7 @@
 // (.tps/labs/<id>.json): when it started, the random choices it made (the truth answers are
 // checked against), counter baselines, the faults it set (so stop clears exactly those), the
 // learner's answers and the last grade.
-import { mkdirSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, readdirSync, renameSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { z } from 'zod';
 
@@ -50,9 +50,13 @@ export function readRun(stateDir: string, id: string): LabRun | undefined {
   return parsed.success ? parsed.data : undefined;
 }
 
+/** Whole or not at all (a temp file renamed into place): the exam's proctor reads the run twice a
+ * second while the candidate's commands write it. */
 export function writeRun(stateDir: string, run: LabRun): void {
   mkdirSync(labsFolder(stateDir), { recursive: true });
-  writeFileSync(runFile(stateDir, run.id), `${JSON.stringify(run, null, 2)}\n`);
+  const file = runFile(stateDir, run.id);
+  writeFileSync(`${file}.${process.pid}.tmp`, `${JSON.stringify(run, null, 2)}\n`);
+  renameSync(`${file}.${process.pid}.tmp`, file);
 }
 
 /** The lab in progress (started, not stopped), if any: one lab runs at a time. */
