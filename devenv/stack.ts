@@ -50,7 +50,10 @@ export async function freeOffset(): Promise<number> {
   throw new Error('no free set of role ports below the ephemeral range');
 }
 
-export async function startStack(natsUrl: string, env: Record<string, string> = {}): Promise<Stack> {
+/** The console reads every other role and nothing waits on it: only the tests that look at it start it (a process less per stack). */
+export type StackOptions = { console?: boolean };
+
+export async function startStack(natsUrl: string, env: Record<string, string> = {}, opts: StackOptions = {}): Promise<Stack> {
   const dir = mkdtempSync(path.join(os.tmpdir(), 'tps-stack-'));
   const offset = await freeOffset();
   // Prometheus only where a test asks for it (TPS_MONITORING=auto): it is not free on 2 cores.
@@ -60,7 +63,8 @@ export async function startStack(natsUrl: string, env: Record<string, string> = 
   const childEnv = { LOG_LEVEL: 'info', TPS_STATE_DIR: dir, TPS_PORT_OFFSET: String(offset), TPS_MONITORING: 'off', ...shared, ...env };
   const config = loadConfig({ NATS_URL: natsUrl, ...childEnv });
   const lines: string[] = [];
-  const supervisor = await startSupervisor(config, Object.values(roles), (line) => lines.push(line), { childEnv });
+  const started = Object.values(roles).filter((role) => role.name !== 'console' || opts.console);
+  const supervisor = await startSupervisor(config, started, (line) => lines.push(line), { childEnv });
   // When the supervisor started its own nats-server, the test acts as the operator user.
   const operator = readOperatorEnv(dir);
   const nc = await connect({ servers: natsUrl.split(','), maxReconnectAttempts: -1, reconnectTimeWait: 250, ...operator });

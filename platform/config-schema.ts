@@ -76,6 +76,7 @@ const fixedSchema = z.object({
   TPS_INGRESS_URL: httpUrl.optional(),
   TPS_TARGETS: text.optional(),
   TPS_PROMETHEUS_URL: httpUrl.optional(),
+  TPS_ADMIN_URL: httpUrl.optional(),
   TPS_HISTORY_DIR: text.optional(),
   SERVICE_A_URL: httpUrl.optional(),
   SERVICE_B_URL: httpUrl.optional(),

@@ -79,7 +79,9 @@ function shape(env: Env) {
     stateDir: env.TPS_STATE_DIR,
     /** Where operator commands find a stack that is not this machine's `tps up` (the compose tools
      * container sets both): the ingress, and the roles' metrics as role=url pairs. */
-    operator: { ingressUrl: env.TPS_INGRESS_URL, targets: env.TPS_TARGETS, prometheusUrl: env.TPS_PROMETHEUS_URL ?? `http://127.0.0.1:${defaultPorts.prometheus + env.TPS_PORT_OFFSET}`, historyDir: env.TPS_HISTORY_DIR },
+    operator: { ingressUrl: env.TPS_INGRESS_URL, targets: env.TPS_TARGETS, prometheusUrl: env.TPS_PROMETHEUS_URL ?? `http://127.0.0.1:${defaultPorts.prometheus + env.TPS_PORT_OFFSET}`, historyDir: env.TPS_HISTORY_DIR,
+      /** The admin API the console acts through (compose: the autoscaler's, http://autoscaler:9467). */
+      adminUrl: env.TPS_ADMIN_URL ?? `http://127.0.0.1:${env.ADMIN_PORT ?? defaultPorts.admin + env.TPS_PORT_OFFSET}` },
     chain: chainSettings(env),
     breakers: {
       errorThresholdPercentage: env.BREAKER_ERROR_PERCENT,

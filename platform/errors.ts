@@ -8,6 +8,7 @@ export const errorCatalogue = {
   INVALID_IDEMPOTENCY_KEY: { status: 400, message: 'The Idempotency-Key header must be 1-200 visible ASCII characters.' },
   MALFORMED_REQUEST: { status: 400, message: 'The request is not well-formed HTTP (request line, headers or URL encoding).' },
   UNAUTHORIZED: { status: 401, message: 'A valid bearer token is required.' },
+  FORBIDDEN_ORIGIN: { status: 403, message: 'The request came from a page of another origin; the console acts only for its own page.' },
   NOT_FOUND: { status: 404, message: 'No such route.' },
   JOB_NOT_FOUND: { status: 404, message: 'No job with this id is known (job status is kept for up to one hour).' },
   BREAKER_NOT_FOUND: { status: 404, message: 'No circuit breaker has this name (see `tps breaker list`).' },
@@ -31,6 +32,7 @@ export const errorCatalogue = {
   OVERLOADED: { status: 503, message: 'The service is at its concurrency limit and its wait queue is full.' },
   CIRCUIT_OPEN: { status: 503, message: 'The circuit breaker to the next service is open.' },
   NOT_READY: { status: 503, message: 'The service is not ready.' },
+  ADMIN_API_UNAVAILABLE: { status: 503, message: 'The admin API does not answer; the console acts through it (start TPS Lab with ADMIN_API=true and an ADMIN_TOKEN).' },
   SHUTTING_DOWN: { status: 503, message: 'The service is shutting down; retry (another instance, or this one once restarted, will answer).' },
   DEADLINE_EXCEEDED: { status: 504, message: 'The request deadline passed before the work could be done.' },
 } as const satisfies Record<string, { status: number; message: string }>;

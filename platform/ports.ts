@@ -7,6 +7,8 @@ const fixedPorts = {
   'service-a': 8081,
   'service-b': 8082,
   'service-c': 8083,
+  /** The operator console (services/console/): the Andon board in a browser. */
+  console: 8090,
   /** A chain service's canary (platform/canary.ts): 100 above its service. */
   'service-b-canary': 8182,
   'service-c-canary': 8183,

@@ -9,10 +9,10 @@ import { buckets, streams } from './nats/subjects.ts';
 import { defaultPorts } from './ports.ts';
 
 export const chainRoleNames = ['service-c', 'service-b', 'service-a'] as const;
-export type RoleName = (typeof chainRoleNames)[number] | `worker-${Pool}` | 'ingress' | 'autoscaler';
+export type RoleName = (typeof chainRoleNames)[number] | `worker-${Pool}` | 'ingress' | 'autoscaler' | 'console';
 
 /** NATS users: one per role, but the three chain services share `service` (same rights). */
-export type NatsUserName = 'operator' | 'ingress' | 'service' | 'autoscaler' | `worker-${Pool}`;
+export type NatsUserName = 'operator' | 'ingress' | 'service' | 'autoscaler' | 'console' | `worker-${Pool}`;
 
 export type RoleSpec = {
   readonly name: RoleName;
@@ -66,6 +66,13 @@ export const roleSpecs: readonly RoleSpec[] = [
     name: 'autoscaler', description: 'Sets worker slots from queue lag and utilization; serves the admin API when enabled (metrics port)',
     port: defaultPorts.autoscaler, natsUser: 'autoscaler',
     needs: { streams: [...poolStreams, streams.events], buckets: [buckets.control, buckets.chaos], consumers: poolNames.map((p) => poolDefinitions[p].consumer) },
+    faultsAt: 'http entry', reportsSystemFaults: false, obeysControl: false,
+  },
+  {
+    // Last: it reads what every other role publishes, and nothing waits on it.
+    name: 'console', description: 'Operator console: the Andon board in a browser, read-only without the admin token',
+    port: defaultPorts.console, natsUser: 'console',
+    needs: { streams: [], buckets: [buckets.chaos, buckets.control], consumers: [] },
     faultsAt: 'http entry', reportsSystemFaults: false, obeysControl: false,
   },
 ];

@@ -2,8 +2,9 @@
 # Installs what TPS Lab needs to run and test on a fresh machine, and nothing it already has:
 #   - Node.js 24 (from the npm registry's `node` package, into .tools/, never system-wide)
 #   - the npm dependencies (npm ci, only when package-lock.json changed)
-#   - Debian's nats-server (with --with-prometheus also prometheus + promtool; for benchmarks
-#     --with-wrk the wrk load generator and --with-redis the redis-server BullMQ is compared on)
+#   - Debian's nats-server (with --with-prometheus also prometheus + promtool; with --with-chromium
+#     the chromium the console's browser tests drive; for benchmarks --with-wrk the wrk load
+#     generator and --with-redis the redis-server BullMQ is compared on)
 # Idempotent and quiet when there is nothing to do. Prints the Node bin dir on its last line
 # when called with --print-node-dir.
 set -euo pipefail
@@ -15,17 +16,19 @@ node_bin="$node_prefix/node_modules/node/bin/node"
 
 with_prometheus=0
 with_wrk=0
+with_chromium=0
 with_redis=0
 print_node_dir=0
 for arg in "$@"; do
   case "$arg" in
     --with-prometheus) with_prometheus=1 ;;
     --with-wrk) with_wrk=1 ;;
+    --with-chromium) with_chromium=1 ;;
     --with-redis) with_redis=1 ;;
     --print-node-dir) print_node_dir=1 ;;
     -h|--help)
-      sed -n '2,8p' "$0" | sed 's/^# \{0,1\}//'
-      echo "usage: scripts/bootstrap.sh [--with-prometheus] [--with-wrk] [--with-redis] [--print-node-dir]"
+      sed -n '2,9p' "$0" | sed 's/^# \{0,1\}//'
+      echo "usage: scripts/bootstrap.sh [--with-prometheus] [--with-chromium] [--with-wrk] [--with-redis] [--print-node-dir]"
       exit 0 ;;
     *) echo "bootstrap: unknown option '$arg' (see --help)" >&2; exit 2 ;;
   esac
@@ -75,6 +78,10 @@ if [ "$with_prometheus" = 1 ]; then
   { have prometheus && have promtool; } || apt_install prometheus
 fi
 
+# Debian's own build (never a downloaded browser): playwright-core drives it at /usr/bin/chromium.
+if [ "$with_chromium" = 1 ]; then
+  [ -x /usr/bin/chromium ] || apt_install chromium
+fi
 if [ "$with_wrk" = 1 ]; then
   have wrk || apt_install wrk
 fi

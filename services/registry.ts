@@ -26,6 +26,8 @@ function starter(spec: RoleSpec): Start {
       return async (ctx) => (await import('./ingress/main.ts')).startIngress(ctx);
     case 'autoscaler':
       return async (ctx) => (await import('./autoscaler/main.ts')).startAutoscaler(ctx);
+    case 'console':
+      return async (ctx) => (await import('./console/main.ts')).startConsole(ctx);
   }
 }
 

@@ -83,7 +83,7 @@ describe('make up MODE=compose preflight', () => {
       const free = async () => String(await unusedPort());
       const env = {
         ...nowhere, TPS_INGRESS_PORT: String(busy), TPS_NATS_PORT: await free(), TPS_NATS_MONITOR_PORT: await free(), TPS_PROMETHEUS_PORT: await free(),
-        TPS_GRAFANA_PORT: await free(), TPS_JAEGER_UI_PORT: await free(), TPS_OTLP_PORT: await free(),
+        TPS_GRAFANA_PORT: await free(), TPS_JAEGER_UI_PORT: await free(), TPS_OTLP_PORT: await free(), TPS_CONSOLE_PORT: await free(),
       };
       const r = await run('scripts/compose.sh', ['check-ports'], env);
       expect(r.code).toBe(1);

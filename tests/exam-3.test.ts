@@ -48,12 +48,12 @@ it('refuses what it cannot take: an unknown exam, a speed past 720, a role that 
 });
 
 it('brings the day\'s failures, keeps them in force, fails doing nothing, and passes solved', async () => {
-  const start = await exam('start', '--speed', '180', '--choose', 'crash=worker-slow,leak=worker-fast');
+  const start = await exam('start', '--speed', '150', '--choose', 'crash=worker-slow,leak=worker-fast');
   expect(start.code, start.stderr).toBe(0);
   const proctor = readRun(stack.stateDir, 'exam-3')?.proctor;
   expect(proctor?.pid).toBeGreaterThan(0);
 
-  // Nothing has begun yet (3 PM is 20 s away): an ack records nothing. Doing nothing fails every
+  // Nothing has begun yet (3 PM is 24 s away): an ack records nothing. Doing nothing fails every
   // part, each with its reason.
   const early = await tps(['exam', 'ack'], env);
   expect(early.stdout).toContain('Nothing new to acknowledge');

@@ -1,9 +1,9 @@
 // `tps status` as text: the handbook's dashboard in a terminal, each value marked against the
 // handbook's normal range (ok / watch / bad), fast and slow pools side by side.
 import type { Finding } from './diagnose.ts';
-import type { PoolView, Quantiles, Snapshot } from './snapshot.ts';
+import { busyMark, circuitMark, dlqMark, errorMark, flowMark, latencyMark, ms, pct, queueMark, roleMark, type Mark } from './marks.ts';
+import type { Snapshot } from './snapshot.ts';
 
-type Mark = 'ok' | 'watch' | 'bad' | 'none';
 export type Paint = (mark: Mark, text: string) => string;
 
 export function painter(color: boolean): Paint {
@@ -12,16 +12,6 @@ export function painter(color: boolean): Paint {
 }
 
 const glyph: Record<Mark, string> = { ok: '✓', watch: '!', bad: '✗', none: '·' };
-const pct = (x: number) => `${(x * 100).toFixed(x > 0 && x < 0.01 ? 2 : 0)}%`;
-const ms = (s: number) => `${s < 0.01 ? (s * 1000).toFixed(1) : Math.round(s * 1000)}`;
-
-// Normal ranges from the handbook (panels 2-7, section 3).
-const queueMark = (p: PoolView): Mark => (p.queue.capacity === 0 ? 'none' : p.queue.fill >= 1 ? 'bad' : p.queue.fill >= 0.8 ? 'watch' : 'ok');
-const busyMark = (p: PoolView): Mark => (p.workers.slots === 0 ? 'bad' : p.workers.utilization >= 0.99 ? 'bad' : p.workers.utilization > 0.9 ? 'watch' : 'ok');
-const errorMark = (p: PoolView): Mark => (p.attemptsPerSec === 0 ? 'none' : p.errorRate > 0.01 ? 'bad' : p.errorRate > 0.001 ? 'watch' : 'ok');
-const latencyMark = (q: Quantiles): Mark => (q.count === 0 ? 'none' : q.p50 > 0 && q.p99 > 10 * q.p50 ? 'watch' : 'ok');
-const flowMark = (p: PoolView): Mark => (p.incomingPerSec === 0 ? 'none' : p.completedPerSec < 0.8 * p.incomingPerSec ? 'watch' : 'ok');
-const dlqMark = (p: PoolView): Mark => (p.dlq.addedPerSec > 0 ? 'watch' : p.dlq.depth > 0 ? 'watch' : 'ok');
 
 function row(paint: Paint, label: string, cells: Array<[Mark, string]>): string {
   return `${label.padEnd(22)}${cells.map(([m, t]) => `${m === 'none' ? ' ' : paint(m, glyph[m])} ${t.padEnd(42)}`).join('')}`.trimEnd();
@@ -45,7 +35,7 @@ export function renderStatus(s: Snapshot, paint: Paint, warnings: readonly strin
     '',
     ...warnings.flatMap((w) => [`${paint('bad', glyph.bad)} ${w}`, '']),
     'Circuit breakers',
-    ...(s.circuits.length ? s.circuits.map((c) => `  ${paint(c.state === 'open' ? 'bad' : c.state === 'half_open' ? 'watch' : 'ok', '●')} ${c.name.padEnd(26)} ${c.state.replace('_', '-')}${c.opensInInterval ? ` (opened ${c.opensInInterval}x)` : ''}`) : ['  (no breaker reports yet)']),
+    ...(s.circuits.length ? s.circuits.map((c) => `  ${paint(circuitMark(c.state), '●')} ${c.name.padEnd(26)} ${c.state.replace('_', '-')}${c.opensInInterval ? ` (opened ${c.opensInInterval}x)` : ''}`) : ['  (no breaker reports yet)']),
     '',
     row(paint, '', pools.map((p) => ['none', `${p.pool} pool`])),
     row(paint, 'Queue depth', pools.map((p) => [queueMark(p), `${p.queue.depth}/${p.queue.capacity} (${pct(p.queue.fill)})`])),
@@ -60,7 +50,7 @@ export function renderStatus(s: Snapshot, paint: Paint, warnings: readonly strin
     ...(s.autoscaler.present ? [row(paint, 'Autoscaler', pools.map((p) => [p.autoscaler.bottleneck ? 'watch' : 'ok', `${s.autoscaler.enabled ? 'on' : 'OFF (manual)'}, wants ${p.autoscaler.desiredSlots ?? '-'} slots${p.autoscaler.bottleneck ? ', bottleneck downstream' : ''}`]))] : []),
     '',
     'Resources',
-    ...s.roles.map((r) => `  ${paint(!r.up ? 'bad' : r.cpuPercent > 90 ? 'watch' : 'ok', r.up ? '●' : '✗')} ${r.role.padEnd(13)} ${r.up ? `CPU ${r.cpuPercent.toFixed(0).padStart(3)}%  memory ${r.memoryMb.toFixed(0).padStart(4)} MB` : `down (${r.error ?? 'no answer'})`}`),
+    ...s.roles.map((r) => `  ${paint(roleMark(r), r.up ? '●' : '✗')} ${r.role.padEnd(13)} ${r.up ? `CPU ${r.cpuPercent.toFixed(0).padStart(3)}%  memory ${r.memoryMb.toFixed(0).padStart(4)} MB` : `down (${r.error ?? 'no answer'})`}`),
     '',
     `Chaos faults: ${s.faults.length ? s.faults.map((f) => `${f.fault} on ${f.target}`).join(', ') : 'none'}`,
     ...s.canaries.map((k) => `Canary: ${k.target} ${k.version} ${k.weight > 0 ? `takes ${k.weight} % of the calls` : 'takes no calls (promoted or rolled back)'}; ${k.tracks.map((t) => `${t.track} ${t.version} ${t.callsPerSec.toFixed(1)}/s, ${pct(t.errorRate)} failed, p99 ${ms(t.p99)} ms`).join('; ')} (tps canary status)`),

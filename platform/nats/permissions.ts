@@ -102,6 +102,11 @@ export const natsUsers: Readonly<Record<NatsUserName, NatsPermissions>> = {
     ],
     subscribe: [...inbox('autoscaler'), heartbeatSubject('worker', '*')],
   },
+  // Reads only: the console acts through the admin API, with the operator's token.
+  console: {
+    publish: [`${api}.INFO`, ...kvRead(buckets.chaos), ...kvRead(buckets.control), ...flowControl],
+    subscribe: inbox('console'),
+  },
 };
 
 

@@ -40,9 +40,10 @@ export function workerServiceLines(): string[] {
   return poolNames.flatMap((pool, i) => [...(i > 0 ? [''] : []), ...workerService(pool)]);
 }
 
-/** `tps status` inside the tools container reaches every role by its service name. */
+/** `tps status` inside the tools container, and the console, reach every role by its service name
+ * (the anchor lets the console's service reuse the line). */
 export function targetsLine(indent: string): string[] {
-  return [`${indent}TPS_TARGETS: ${roleSpecs.map((r) => `${r.name}=http://${r.name}:${r.port}`).join(',')}`];
+  return [`${indent}TPS_TARGETS: &scrape-targets ${roleSpecs.map((r) => `${r.name}=http://${r.name}:${r.port}`).join(',')}`];
 }
 
 export function envExampleLines(): string[] {

@@ -102,6 +102,23 @@ async function checkTraces(jobs: Map<string, string>): Promise<void> {
   expect(!names.includes('tps-lab') && !names.includes('tps'), `a shared service name hides the roles: ${names.join(', ')}`);
 }
 
+/** The console container: the board from every role's metrics (each replica), read-only without a token. */
+async function checkConsole(): Promise<void> {
+  const page = await fetch(urls.console);
+  expect(page.ok && (await page.text()).includes('the Andon board'), `the console's page should answer at ${urls.console} (HTTP ${page.status})`);
+  type Board = { snapshot: { roles: Array<{ role: string; up: boolean }>; pools: Array<{ pool: string; queue: { capacity: number } }> } };
+  const board = await waitFor(async () => {
+    const b = (await (await fetch(`${urls.console}/api/board`)).json()) as Board;
+    return b.snapshot.roles.length > 0 && b.snapshot.roles.every((r) => r.up) ? b : undefined;
+  }, 30_000, () => 'the console to read every role');
+  const replicas = board.snapshot.roles.filter((r) => r.role === 'worker-fast').length;
+  expect(replicas === 2, `the console should read both worker-fast replicas, read ${replicas}`);
+  expect(board.snapshot.pools.every((p) => p.queue.capacity > 0), 'the console should show each queue\'s capacity');
+  const refused = await fetch(`${urls.console}/api/breakers/open`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{"name":"worker-fast->service-a"}' });
+  expect(refused.status === 401, `an action without the admin token should get 401, got ${refused.status}`);
+  console.log(`   ${board.snapshot.roles.length} role processes read (worker-fast x${replicas}); actions refused without the token`);
+}
+
 async function checkSubmittedEnded(): Promise<void> {
   const open: string[] = [];
   for (const id of submitted) {
@@ -118,6 +135,7 @@ async function main(): Promise<void> {
   const jobs = new Map<string, string>();
   await step('jobs of every type complete end to end', async () => { for (const [id, type] of await checkJobsEndToEnd()) jobs.set(id, type); });
   await step('traces: each role its own service, one trace per job (Jaeger query API)', () => checkTraces(jobs));
+  await step('the console: the Andon board from every role, read-only without the admin token', checkConsole);
   // Before the dashboards: the canary row has data once a canary has run (the stable track is counted from then on).
   await step('lab 3.6: a canary container of profile canary, bin/tps canary start, status and rollback', () => checkCanary(submitted));
   await step('Prometheus: every target up; every dashboard panel and recording rule returns data', () => checkDashboards(submitted));

@@ -41,16 +41,32 @@ trap cleanup EXIT
 trap 'exit 130' INT
 trap 'exit 143' TERM
 
-phase "Docker engine (Debian's docker.io 20.10 and docker-compose 1.29, a dockerd of the test's own)"
-tests/docker/engine.sh start
-eval "$(tests/docker/engine.sh env)"
-echo "   client $(docker version --format '{{.Client.Version}}'), $(docker-compose version --short 2>/dev/null | sed 's/^/docker-compose /')"
-if docker compose version >/dev/null 2>&1; then echo "   compose v2 plugin present too"; else echo "   no compose v2 plugin on this machine: the run is with v1, the file is also checked against the Compose Specification (tests/compose.test.ts)"; fi
-done_phase
+# `tests/docker/run.sh prepare`: only the engine and the images, left running for a later
+# `TPS_DOCKER_PREPARED=1 tests/docker/run.sh` (make test builds them while vitest runs, at the
+# lowest CPU and I/O priority, then runs the stack once vitest is done). Stopped on failure.
+prepare_only=0
+[ "${1:-}" = prepare ] && prepare_only=1
+if [ "${TPS_DOCKER_PREPARED:-0}" = 1 ]; then
+  eval "$(tests/docker/engine.sh env)"
+  docker version --format '   engine and images prepared before, dockerd {{.Server.Version}}' ||
+    { echo "== test-compose: TPS_DOCKER_PREPARED=1 but no prepared engine answers"; exit 1; }
+else
+  phase "Docker engine (Debian's docker.io 20.10 and docker-compose 1.29, a dockerd of the test's own)"
+  tests/docker/engine.sh start
+  eval "$(tests/docker/engine.sh env)"
+  echo "   client $(docker version --format '{{.Client.Version}}'), $(docker-compose version --short 2>/dev/null | sed 's/^/docker-compose /')"
+  if docker compose version >/dev/null 2>&1; then echo "   compose v2 plugin present too"; else echo "   no compose v2 plugin on this machine: the run is with v1, the file is also checked against the Compose Specification (tests/compose.test.ts)"; fi
+  done_phase
 
-phase "images: stand-ins from a debootstrap bookworm base, tps-lab:local from the real Dockerfile"
-tests/docker/images.sh all
-done_phase
+  phase "images: stand-ins from a debootstrap bookworm base, tps-lab:local from the real Dockerfile"
+  tests/docker/images.sh all
+  done_phase
+fi
+if [ "$prepare_only" = 1 ]; then
+  trap - EXIT
+  echo "== test-compose: engine and images ready in $((SECONDS - t0)) s (left running for the stack's run)"
+  exit 0
+fi
 
 phase "free host ports for the published ports"
 # The variables docker-compose.yml reads for its host ports; free ones, since this machine may run
@@ -58,9 +74,9 @@ phase "free host ports for the published ports"
 read -r -a free < <("${node[@]}" -e '
   const net = require("node:net");
   const one = () => new Promise((ok) => { const s = net.createServer().listen(0, "127.0.0.1", () => { const p = s.address().port; s.close(() => ok(p)); }); });
-  (async () => { const ports = new Set(); while (ports.size < 7) ports.add(await one()); console.log([...ports].join(" ")); })();')
+  (async () => { const ports = new Set(); while (ports.size < 8) ports.add(await one()); console.log([...ports].join(" ")); })();')
 export TPS_INGRESS_PORT=${free[0]} TPS_NATS_PORT=${free[1]} TPS_NATS_MONITOR_PORT=${free[2]} TPS_PROMETHEUS_PORT=${free[3]} \
-  TPS_GRAFANA_PORT=${free[4]} TPS_JAEGER_UI_PORT=${free[5]} TPS_OTLP_PORT=${free[6]}
+  TPS_GRAFANA_PORT=${free[4]} TPS_JAEGER_UI_PORT=${free[5]} TPS_OTLP_PORT=${free[6]} TPS_CONSOLE_PORT=${free[7]}
 env | grep -E '^TPS_[A-Z_]+_PORT=' | sort | sed 's/^/   /'
 done_phase
 

@@ -1,0 +1,119 @@
+// The console's HTTP app on the role kit (/healthz, /readyz, /metrics): the page and its two files,
+// one server-sent event stream that carries the rendered panels, the board as JSON, and the
+// actions. Reading needs nothing; every action needs the admin token, which the console does not
+// hold: it passes the operator's Authorization header to the admin API, which checks it, records
+// the action as an audit event and answers. A request another origin's page made is refused first.
+import { readFileSync } from 'node:fs';
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import { z } from 'zod';
+import { diagnose } from '#operator/status/diagnose.ts';
+import { AppError } from '#platform/errors.ts';
+import { createHttpApp } from '#platform/http/server.ts';
+import type { RoleContext } from '#platform/role-runtime.ts';
+import type { ActiveFault } from '#platform/chaos/catalogue.ts';
+import type { AdminClient } from './admin-client.ts';
+import { renderPanels } from './board.ts';
+import { renderPage } from './page.ts';
+import type { Sampler } from './sampler.ts';
+
+export type ConsoleDeps = {
+  ctx: RoleContext;
+  sampler: Sampler;
+  faults: () => readonly ActiveFault[];
+  admin: AdminClient;
+  /** Said on the page: where the figures come from and how much history there is. */
+  source: string;
+  intervalMs: number;
+};
+
+const asset = (name: string) => readFileSync(new URL(`./assets/${name}`, import.meta.url), 'utf8');
+
+// This origin's files only: no inline script, no framing, no form posted elsewhere.
+const securityHeaders = {
+  'content-security-policy': "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; connect-src 'self'; form-action 'self'; base-uri 'none'; frame-ancestors 'none'",
+  'x-content-type-options': 'nosniff',
+  'x-frame-options': 'DENY',
+  'referrer-policy': 'no-referrer',
+  'cache-control': 'no-store',
+};
+
+const breakerBody = z.strictObject({ name: z.string().min(1).max(200) });
+
+export function buildConsoleApp(deps: ConsoleDeps): FastifyInstance {
+  const { ctx, sampler } = deps;
+  const app = createHttpApp({
+    service: 'console', logger: ctx.logger, registry: ctx.registry, timeouts: ctx.config.http, chaos: ctx.chaos,
+    readiness: () => ({ nats: ctx.nc.isClosed() ? 'not connected to NATS' : true }),
+  });
+  const files = { js: asset('console.js'), css: asset('console.css') };
+  const panels = () => {
+    const snapshot = sampler.latest();
+    return snapshot ? renderPanels({ snapshot, history: sampler.history(), faults: deps.faults(), now: Date.now() }) : undefined;
+  };
+
+  app.addHook('onSend', async (_request, reply) => { reply.headers(securityHeaders); });
+  app.get('/', async (_request, reply) => reply.type('text/html; charset=utf-8')
+    .send(renderPage({ panels: panels(), source: deps.source, intervalMs: deps.intervalMs, adminUrl: deps.admin.url })));
+  app.get('/console.js', async (_request, reply) => reply.type('text/javascript; charset=utf-8').send(files.js));
+  app.get('/console.css', async (_request, reply) => reply.type('text/css; charset=utf-8').send(files.css));
+  // Open event streams end when the console stops, or closing the server would wait on them.
+  const streams = new Set<FastifyReply['raw']>();
+  app.addHook('preClose', async () => { for (const res of streams) res.end(); });
+  app.get('/events', (request, reply) => streamBoard(request, reply, deps, streams));
+  app.get('/api/board', async () => {
+    const snapshot = await sampler.current();
+    return { snapshot, findings: diagnose(snapshot), faults: deps.faults(), history: sampler.history() };
+  });
+
+  // Actions: same origin, a token, then the admin API decides.
+  app.get('/api/session', async (request) => {
+    const authorization = requireToken(request);
+    await deps.admin.call('GET', '/admin/breakers', authorization);
+    return { admin: true };
+  });
+  app.post('/api/breakers/:action', async (request) => {
+    sameOrigin(request);
+    const authorization = requireToken(request);
+    const action = (request.params as { action: string }).action;
+    if (action !== 'open' && action !== 'auto') throw new AppError('NOT_FOUND', { detail: '(breakers: open or auto)' });
+    const parsed = breakerBody.safeParse(request.body ?? {});
+    if (!parsed.success) throw new AppError('INVALID_REQUEST', { detail: parsed.error.issues.map((i) => `${i.path.join('.') || 'body'}: ${i.message}`).join('; ') });
+    const answer = await deps.admin.call('POST', `/admin/breakers/${action === 'open' ? 'open' : 'close'}`, authorization, parsed.data);
+    ctx.logger.info({ breaker: parsed.data.name, action, ip: request.ip }, 'console: breaker action passed to the admin API');
+    return { ...(answer as object), message: action === 'open' ? `Breaker ${parsed.data.name} forced open.` : `Breaker ${parsed.data.name} back to automatic.` };
+  });
+  return app;
+}
+
+function requireToken(request: FastifyRequest): string {
+  const authorization = request.headers.authorization;
+  if (!authorization || !/^Bearer \S+$/.test(authorization)) throw new AppError('UNAUTHORIZED', { detail: 'Sign in with the admin token (ADMIN_TOKEN) on the page.' });
+  return authorization;
+}
+
+/** A browser names the page's origin on every POST: it must be this console's own. */
+function sameOrigin(request: FastifyRequest): void {
+  const origin = request.headers.origin;
+  if (origin === undefined) return; // not a browser (curl, a script): the token alone decides
+  const host = request.headers.host;
+  if (!host || (origin !== `http://${host}` && origin !== `https://${host}`)) throw new AppError('FORBIDDEN_ORIGIN', { detail: `(origin ${origin})` });
+}
+
+/** One event per new snapshot: every panel rendered, so the page only swaps them in. */
+function streamBoard(request: FastifyRequest, reply: FastifyReply, deps: ConsoleDeps, streams: Set<FastifyReply['raw']>): void {
+  reply.hijack();
+  const res = reply.raw;
+  streams.add(res);
+  res.writeHead(200, { ...securityHeaders, 'content-type': 'text/event-stream; charset=utf-8', connection: 'keep-alive', 'x-accel-buffering': 'no' });
+  res.write(`retry: ${deps.intervalMs}\n\n`);
+  const unsubscribe = deps.sampler.subscribe((snapshot) => {
+    const panels = renderPanels({ snapshot, history: deps.sampler.history(), faults: deps.faults(), now: Date.now() });
+    const data = JSON.stringify({ at: snapshot.at, panels: Object.fromEntries(Object.entries(panels).map(([id, h]) => [id, h.text])) });
+    res.write(`event: board\ndata: ${data}\n\n`);
+  });
+  // A comment now and then keeps proxies from closing a quiet stream.
+  const keepAlive = setInterval(() => res.write(': keep-alive\n\n'), 15_000);
+  const close = () => { clearInterval(keepAlive); unsubscribe(); streams.delete(res); };
+  request.raw.on('close', close);
+  res.on('error', close);
+}

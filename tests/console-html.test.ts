@@ -1,0 +1,20 @@
+// The console renders on the server whatever the roles report (breaker names, fault parameters,
+// errors): every such value must reach the page as text, never as markup.
+import { expect, it } from 'vitest';
+import { html, lineChart } from '#services/console/html.ts';
+
+it('escapes every interpolated value, and keeps fragments built by html`` as they are', () => {
+  const name = '<img src=x onerror="alert(1)">';
+  const inner = html`<b>${name}</b>`;
+  const page = html`<p title="${name}">${inner} ${[name, inner]}</p>`.text;
+  expect(page).not.toContain('<img');
+  expect(page).toContain('&lt;img src=x onerror=&quot;alert(1)&quot;&gt;');
+  expect(page.match(/<b>/g)).toHaveLength(2);
+});
+
+it('draws a line chart within its box, the band and the ceiling at their values', () => {
+  const svg = lineChart({ label: 'queue', series: [{ name: 'depth', cls: 'd', values: [0, 50, 100] }], ceiling: { value: 100, label: 'max' }, bands: [{ from: 40, to: 60, cls: 'b', label: 'healthy' }] }).text;
+  expect(svg).toContain('d="M0.0,80.0 L150.0,40.0 L300.0,0.0"');
+  expect(svg).toMatch(/<rect class="b" x="0" width="300" y="32\.0" height="16\.0">/);
+  expect(svg).toMatch(/<line class="ceiling" x1="0" x2="300" y1="0\.0" y2="0\.0">/);
+});

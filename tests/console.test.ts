@@ -1,0 +1,127 @@
+// The console in a real browser (Debian's chromium through playwright-core) against a real stack
+// whose supervisor started every role, the console among them, with the admin API on: the board's
+// values are those of the roles' /metrics and follow them live; a breaker opened by chaos turns
+// red and back; without the admin token no action is possible, and with it a breaker is forced
+// open from the page and given back. TPS_CONSOLE_SCREENSHOTS=<folder> saves what docs/console.md shows.
+import path from 'node:path';
+import { chromium, type Browser, type Page } from 'playwright-core';
+import { afterAll, beforeAll, expect, it } from 'vitest';
+import { postJob } from '#devenv/roles.ts';
+import { injectFault, metricValue, startStack, type Stack } from '#devenv/stack.ts';
+import { unusedPort } from '#devenv/ports.ts';
+
+const token = 'console-test-token-0123456789';
+const breaker = 'worker-fast->service-a';
+let stack: Stack;
+let browser: Browser;
+let page: Page;
+
+beforeAll(async () => {
+  stack = await startStack(`nats://127.0.0.1:${await unusedPort()}`, {
+    ADMIN_API: 'true', ADMIN_TOKEN: token, BREAKER_RESET_MS: '2s', AUTOSCALER_ENABLED: 'false',
+  }, { console: true });
+  browser = await chromium.launch({
+    executablePath: '/usr/bin/chromium', headless: true,
+    args: ['--no-sandbox', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
+  });
+  page = await browser.newPage({ viewport: { width: 1400, height: 1000 } });
+  page.on('dialog', (dialog) => void dialog.accept());
+}, 90_000);
+afterAll(async () => {
+  await browser?.close();
+  await stack?.stop();
+});
+
+const text = (testid: string) => page.getByTestId(testid).textContent({ timeout: 20_000 });
+const mark = (testid: string) => page.getByTestId(testid).getAttribute('data-mark', { timeout: 20_000 });
+async function screenshot(name: string): Promise<void> {
+  const folder = process.env.TPS_CONSOLE_SCREENSHOTS;
+  if (folder) await page.screenshot({ path: path.join(folder, `${name}.png`), fullPage: true });
+}
+
+it('shows the board live: queue and slot figures are those of the roles\' /metrics, and a dead letter appears without a reload', async () => {
+  await page.goto(stack.url('console'));
+  await expect.poll(() => text('connection'), { timeout: 20_000 }).toBe('live');
+  expect(await text('mode')).toBe('read-only');
+
+  const capacity = await metricValue(stack.url('ingress'), /^tps_queue_capacity\{pool="fast"\}/);
+  const slots = await metricValue(stack.url('worker-fast'), /^tps_worker_slots\{pool="fast"/);
+  expect(capacity).toBeGreaterThan(0);
+  expect(await text('queue-depth-fast')).toMatch(new RegExp(`^\\d+/${capacity} \\(`));
+  expect(await text('workers-busy-fast')).toMatch(new RegExp(`^\\d+/${slots} slots`));
+  expect(await text('dlq-fast')).toMatch(/^0\//);
+
+  // A poison job (service-a refuses its payload) is dead-lettered: the page shows it by itself.
+  expect((await postJob(stack.url('ingress'), { type: 'fast.lookup', payload: { key: 42 } })).status).toBe(202);
+  await expect.poll(() => text('dlq-fast'), { timeout: 30_000 }).toMatch(/^1\//);
+  expect(await mark('dlq-fast')).toBe('watch');
+  expect(await metricValue(stack.url('worker-fast'), /^tps_dlq_depth\{pool="fast"\}/)).toBe(1);
+  await screenshot('console-board');
+}, 90_000);
+
+it('turns a breaker red when chaos makes service-a fail, and green again once the fault is cleared', async () => {
+  await injectFault(stack, { target: 'service-a', fault: 'error_rate', params: { ratio: 1 } });
+  const stop = feed('fast.echo', 20);
+  try {
+    await expect.poll(() => page.getByTestId(`breaker-${breaker}`).getAttribute('data-state'), { timeout: 30_000 }).toBe('open');
+    expect(await mark(`breaker-state-${breaker}`)).toBe('bad');
+    await expect.poll(() => page.getByTestId('chaos').textContent(), { timeout: 20_000 }).toMatch(/error_rate on service-a \(ratio=1 status=500\), \d+ (min|s)/);
+    await screenshot('console-breaker-open');
+    await stack.chaos.clear('service-a', 'error_rate', 'test');
+    await expect.poll(() => page.getByTestId(`breaker-${breaker}`).getAttribute('data-state'), { timeout: 30_000 }).toBe('closed');
+    expect(await mark(`breaker-state-${breaker}`)).toBe('ok');
+    await expect.poll(() => page.getByTestId('chaos').textContent(), { timeout: 20_000 }).toBe('no fault active');
+  } finally {
+    await stop();
+  }
+}, 90_000);
+
+it('takes no action without the admin token; signed in, it forces a breaker open from the page and gives it back', async () => {
+  // Read-only: no button shows, and the action routes refuse whoever calls them.
+  expect(await page.locator('button[data-action]').count()).toBeGreaterThan(0);
+  expect(await page.locator('button[data-action]:visible').count()).toBe(0);
+  const action = (headers: Record<string, string>) => fetch(`${stack.url('console')}/api/breakers/open`, {
+    method: 'POST', headers: { 'content-type': 'application/json', ...headers }, body: JSON.stringify({ name: breaker }),
+  });
+  const none = await action({});
+  expect(none.status).toBe(401);
+  expect(((await none.json()) as { code: string }).code).toBe('UNAUTHORIZED');
+  expect((await action({ authorization: 'Bearer wrong-token-of-some-length' })).status).toBe(401);
+  const foreign = await action({ authorization: `Bearer ${token}`, origin: 'http://evil.example' });
+  expect(foreign.status).toBe(403);
+  expect(((await foreign.json()) as { code: string }).code).toBe('FORBIDDEN_ORIGIN');
+  const page0 = await fetch(stack.url('console'));
+  expect(page0.headers.get('content-security-policy')).toContain("script-src 'self'");
+  expect(await page0.text()).not.toContain(token);
+
+  // A wrong token is refused on the page too.
+  await page.getByLabel('Admin token').fill('not-the-token-at-all-0000');
+  await page.getByRole('button', { name: 'Sign in' }).click();
+  await expect.poll(() => text('message')).toMatch(/Not signed in: A valid bearer token is required/);
+  expect(await text('mode')).toBe('read-only');
+
+  await page.getByLabel('Admin token').fill(token);
+  await page.getByRole('button', { name: 'Sign in' }).click();
+  await expect.poll(() => text('mode')).toBe('admin: actions on');
+  const row = page.getByTestId(`breaker-${breaker}`);
+  await row.getByRole('button', { name: 'Force open' }).click();
+  await expect.poll(() => text('message')).toBe(`Breaker ${breaker} forced open.`);
+  await expect.poll(() => row.getAttribute('data-state'), { timeout: 20_000 }).toBe('open');
+  await screenshot('console-admin');
+  await page.getByTestId(`breaker-${breaker}`).getByRole('button', { name: 'Back to automatic' }).click();
+  await expect.poll(() => text('message')).toBe(`Breaker ${breaker} back to automatic.`);
+  await expect.poll(() => page.getByTestId(`breaker-${breaker}`).getAttribute('data-state'), { timeout: 20_000 }).toBe('closed');
+}, 90_000);
+
+/** Jobs at about `perSecond` until stopped: enough calls for a breaker to judge. */
+function feed(type: string, perSecond: number): () => Promise<void> {
+  let running = true;
+  const loop = (async () => {
+    while (running) {
+      const paced = new Promise((resolve) => setTimeout(resolve, 1_000 / perSecond));
+      await postJob(stack.url('ingress'), { type }).catch(() => undefined);
+      await paced;
+    }
+  })();
+  return async () => { running = false; await loop; };
+}
