@@ -4,6 +4,7 @@
 // red and back; without the admin token no action is possible, and with it a breaker is forced
 // open from the page and given back. TPS_CONSOLE_SCREENSHOTS=<folder> saves what docs/console.md shows.
 import path from 'node:path';
+import { jetstreamManager } from '@nats-io/jetstream';
 import { chromium, type Browser, type Page } from 'playwright-core';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { postJob } from '#devenv/roles.ts';
@@ -15,6 +16,8 @@ const breaker = 'worker-fast->service-a';
 let stack: Stack;
 let browser: Browser;
 let page: Page;
+/** What every confirmation the page asked said (each is accepted). */
+const dialogs: string[] = [];
 
 beforeAll(async () => {
   stack = await startStack(`nats://127.0.0.1:${await unusedPort()}`, {
@@ -25,7 +28,7 @@ beforeAll(async () => {
     args: ['--no-sandbox', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
   });
   page = await browser.newPage({ viewport: { width: 1400, height: 1000 } });
-  page.on('dialog', (dialog) => void dialog.accept());
+  page.on('dialog', (dialog) => { dialogs.push(dialog.message()); void dialog.accept(); });
 }, 90_000);
 afterAll(async () => {
   await browser?.close();
@@ -112,6 +115,61 @@ it('takes no action without the admin token; signed in, it forces a breaker open
   await expect.poll(() => text('message')).toBe(`Breaker ${breaker} back to automatic.`);
   await expect.poll(() => page.getByTestId(`breaker-${breaker}`).getAttribute('data-state'), { timeout: 20_000 }).toBe('closed');
 }, 90_000);
+
+it('finds dead letters by job id, replays exactly the chosen entries after a preview, and purges with a confirmation that names the count', async () => {
+  // Three more poison jobs (service-a refuses the payload): with the first test's, four in one group.
+  const before = await dlqSeqs();
+  const poison = [];
+  for (let i = 0; i < 3; i++) poison.push(String((await postJob(stack.url('ingress'), { type: 'fast.lookup', payload: { key: 42 } })).json.id));
+  await expect.poll(async () => (await dlqSeqs()).length, { timeout: 30_000 }).toBe(before.length + 3);
+  const [first, second, third] = (await dlqSeqs()).filter((seq) => !before.includes(seq)) as [number, number, number];
+
+  await page.goto(`${stack.url('console')}/dlq`);
+  await expect.poll(() => text('mode')).toBe('admin: actions on'); // the tab's sign-in holds
+  expect(await page.getByTestId('dlq-groups').textContent()).toMatch(/fast\s*fast\.lookup\s*INVALID_PAYLOAD\s*4/);
+  await page.getByTestId('dlq-search').fill(poison[1] ?? '');
+  await page.getByRole('button', { name: 'Search' }).click();
+  await expect.poll(() => text('dlq-found')).toBe('1 entry match.');
+  expect(await page.getByTestId('dlq-entries').textContent()).toContain(poison[1]);
+  await page.getByTestId('dlq-entries').getByRole('link').first().click();
+  await expect.poll(() => page.getByTestId('dlq-entry').textContent()).toMatch(/INVALID_PAYLOAD[\s\S]*"key": 42/);
+  expect(await page.getByTestId('dlq-entry').textContent()).toContain(poison[1]);
+  await screenshot('console-dlq-entry');
+
+  // Two of the four chosen: the preview lists them, the replay sends exactly those.
+  await page.goto(`${stack.url('console')}/dlq`);
+  for (const seq of [first, third]) await page.getByLabel(`choose entry ${seq}`).check();
+  await page.getByRole('button', { name: 'Preview replay' }).click();
+  await expect.poll(() => text('dlq-result')).toMatch(new RegExp(`A replay would send 2 of 2 again[\\s\\S]*${first}: fast.lookup \\(INVALID_PAYLOAD\\), would replay[\\s\\S]*${third}:`));
+  expect(await dlqSeqs()).toEqual([...before, first, second, third]); // a preview changes nothing
+  await page.getByRole('button', { name: 'Replay chosen' }).click();
+  await expect.poll(() => text('message')).toBe('Replayed 2 of 2.');
+  expect(dialogs.at(-1)).toBe('Replay 2 dead-letter entries at 10 jobs/s? Each is sent again as a new job and leaves the DLQ.');
+  const left = await dlqSeqs();
+  expect(left).toEqual(expect.arrayContaining([...before, second]));
+  expect(left).not.toContain(first);
+  expect(left).not.toContain(third);
+  await screenshot('console-dlq');
+
+  await page.getByLabel(`choose entry ${second}`).check();
+  await page.getByRole('button', { name: 'Purge chosen' }).click();
+  await expect.poll(() => text('message')).toBe('Purged 1 of 1.');
+  expect(dialogs.at(-1)).toBe('Purge 1 dead-letter entry? They are deleted for good.');
+  const after = await dlqSeqs();
+  expect(after).not.toContain(second);
+  expect(after).toEqual(expect.arrayContaining(before));
+}, 90_000);
+
+/** The DLQ stream's entries as they are now, by sequence. */
+async function dlqSeqs(): Promise<number[]> {
+  const jsm = await jetstreamManager(stack.nc);
+  const info = await jsm.streams.info('DLQ');
+  const seqs: number[] = [];
+  for (let seq = info.state.first_seq; seq <= info.state.last_seq && info.state.messages > 0; seq++) {
+    if (await jsm.streams.getMessage('DLQ', { seq }).catch(() => null)) seqs.push(seq);
+  }
+  return seqs;
+}
 
 /** Jobs at about `perSecond` until stopped: enough calls for a breaker to judge. */
 function feed(type: string, perSecond: number): () => Promise<void> {

@@ -75,7 +75,7 @@ it('brings the day\'s failures, keeps them in force, fails doing nothing, and pa
   const again = await waitFor(async () => {
     const now = await latencyOnA();
     return now && now.setAt > (before?.setAt ?? '') ? now : undefined;
-  }, 20_000, () => `the proctor to set the 3 PM failure again; its log ends: ${proctorLog().slice(-1500)}`);
+  }, 40_000, () => `the proctor to set the 3 PM failure again; its log ends: ${proctorLog().slice(-1500)}`);
   expect(again.by).toBe('exam exam-3 (the day\'s failures)');
 
   const solved = await exam('solve');

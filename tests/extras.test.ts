@@ -19,7 +19,7 @@ afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
 async function extrasAt(offset: number, env: Record<string, string> = {}, stateDir = dir) {
   const config = loadConfig({ TPS_PORT_OFFSET: String(offset), TPS_SCRAPE_INTERVAL: '2s', ...env });
-  return extraProcesses({ config, stateDir, offset, natsUrl: 'nats://127.0.0.1:4222' });
+  return extraProcesses({ config, stateDir, offset, natsUrl: 'nats://127.0.0.1:4222', roles: Object.keys(roles) });
 }
 
 it('starts Prometheus with exemplars kept, a job per role reading the supervisor\'s targets file', async () => {

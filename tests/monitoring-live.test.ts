@@ -20,7 +20,8 @@ let prometheus: string;
 
 beforeAll(async () => {
   server = await startNatsServer();
-  stack = await startStack(server.url, { TPS_MONITORING: 'auto', TPS_SCRAPE_INTERVAL: '1s', BREAKER_RESET_MS: '2s' });
+  // Every role, the console too: each is a scrape job of its own.
+  stack = await startStack(server.url, { TPS_MONITORING: 'auto', TPS_SCRAPE_INTERVAL: '1s', BREAKER_RESET_MS: '2s' }, { console: true });
   prometheus = stack.url('prometheus');
   await waitFor(() => fetch(`${prometheus}/-/ready`).then((r) => r.ok || undefined, () => undefined), 60_000, () => 'Prometheus ready');
 }, 120_000);

@@ -28,6 +28,11 @@ Examples:
   tps restart worker-slow --reason "RSS climbing 40 MB/min: a leak"
 `;
 
+/** The audit event of a restart (tps.events.control.restart), whoever did the restarting. */
+export function recordRestart(nc: NatsConnection, role: string, processes: readonly string[], by: string, reason?: string): Promise<boolean> {
+  return publishAuditEvent(jetstream(nc), 'control.restart', by, { role, processes: [...processes], ...(reason ? { reason } : {}) }).then(Boolean);
+}
+
 /** Restarts the role's processes one after another and records the audit event. */
 export async function restartRecorded(nc: NatsConnection, role: string, by: string, reason?: string, progress?: (line: string) => void): Promise<Restarted[]> {
   const config = loadConfig();
@@ -38,7 +43,7 @@ export async function restartRecorded(nc: NatsConnection, role: string, by: stri
     if (err instanceof RestartRefused) throw new CommandError(`${err.message}; in compose: docker compose restart ${role}`, { cause: err });
     throw err;
   }
-  const stored = await publishAuditEvent(jetstream(nc), 'control.restart', by, { role, processes: restarted.map((r) => r.name), ...(reason ? { reason } : {}) });
+  const stored = await recordRestart(nc, role, restarted.map((r) => r.name), by, reason);
   if (!stored) console.error('warning: the restart is done, but its audit event could not be stored');
   return restarted;
 }
@@ -51,7 +56,7 @@ export async function main(argv: string[]): Promise<number> {
   if (!(roleNames as readonly string[]).includes(role)) throw new UsageError(`unknown role "${role}"; roles are: ${roleNames.join(', ')}`);
   if (values.recorded) {
     // bin/tps in compose restarted the containers (scripts/compose.sh restart): the event only.
-    const stored = await withNats('restart', ({ nc }) => publishAuditEvent(jetstream(nc), 'control.restart', operator(), { role, processes: [role], ...(values.reason ? { reason: values.reason } : {}) }));
+    const stored = await withNats('restart', ({ nc }) => recordRestart(nc, role, [role], operator(), values.reason));
     if (!stored) throw new CommandError(`${role} was restarted, but its audit event could not be stored`);
     console.log(`${role}: restart recorded`);
     return 0;

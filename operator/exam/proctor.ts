@@ -53,9 +53,10 @@ export async function runProctor(deps: ProctorDeps): Promise<void> {
   const setFault = async (f: Failure, again: boolean) => {
     const target = resolveTarget(f.target, run.choices);
     const durationMs = Math.min(maxFaultMs, Math.max(1_000, end - now() + 5_000));
+    const t = now();
     await deps.chaos.set({ target, fault: f.fault, params: failureParams(f, run.speed), durationMs }, by);
+    deps.say(`${again ? 'set again' : 'began'}: ${f.label} (${f.fault} on ${target}; in ${now() - t} ms)`);
     if (!again) await deps.announce('failure', { failure: f.id, target, fault: f.fault, label: f.label });
-    deps.say(`${again ? 'set again' : 'began'}: ${f.label} (${f.fault} on ${target})`);
   };
 
   let stopped = false;

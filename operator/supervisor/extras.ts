@@ -8,12 +8,15 @@ import { defaultPorts } from '#platform/ports.ts';
 import {
   jaegerEnvironment, monitoringPaths, nativePrometheusConfig, nativePrometheusDir, prometheusArgs, writeGrafanaProvisioning, writePrometheusConfig,
 } from '#monitoring/native.ts';
-import { roles } from '#services/registry.ts';
 import { grafanaDir, grafanaLogin, grafanaSecurityEnvironment } from './grafana-settings.ts';
 import { portFree } from './port-free.ts';
 import type { ManagedProcessSpec } from './managed-process.ts';
 
-export type ExtrasContext = { config: Config; stateDir: string; offset: number; natsUrl: string };
+export type ExtrasContext = {
+  config: Config; stateDir: string; offset: number; natsUrl: string;
+  /** The roles this supervisor runs: Prometheus scrapes those, not a role nobody started. */
+  roles: readonly string[];
+};
 /** A process the supervisor starts besides the roles (Prometheus, Grafana, Jaeger, ...). */
 export type ExtraProcess = { name: string; url: string; spec: Omit<ManagedProcessSpec, 'logFile'>; readyUrl?: string };
 
@@ -33,7 +36,7 @@ async function prometheus(ctx: ExtrasContext): Promise<Found> {
   if (await busy([port])) return { note: `Prometheus not started: port ${port} is in use (a system Prometheus? stop it, or use TPS_PORT_OFFSET).` };
   const dir = nativePrometheusDir(ctx.stateDir);
   // One job per role; the supervisor writes who answers for each (every replica) in targets/.
-  const jobs = Object.values(roles).map((r) => r.name);
+  const jobs = [...ctx.roles];
   const configFile = writePrometheusConfig(dir, nativePrometheusConfig(dir, jobs, { intervalMs: ctx.config.monitoring.scrapeIntervalMs }));
   return {
     process: {

@@ -184,7 +184,7 @@ async function bringUp(run: Run, handle: Supervisor): Promise<void> {
 
 /** Monitoring first, so Jaeger is there to receive the roles' first spans; returns how roles start. */
 async function startExtras(run: Run, broker: Broker): Promise<RoleLaunch> {
-  const found = await extraProcesses({ config: run.config, stateDir: run.dir, offset: run.offset, natsUrl: broker.url });
+  const found = await extraProcesses({ config: run.config, stateDir: run.dir, offset: run.offset, natsUrl: broker.url, roles: run.roles.map((r) => r.name) });
   for (const note of found.notes) { run.state.notes.push(note); run.say(note); }
   for (const extra of found.processes) {
     const proc = manage({ ...extra.spec, logFile: path.join(run.logDir, `${extra.name}.log`) }, {

@@ -37,6 +37,18 @@ function kvRead(bucket: string): string[] {
   ];
 }
 
+/** Reading a whole stream without changing it: its info, one message, and ordered consumers of its own. */
+function streamRead(stream: string): string[] {
+  return [
+    `${api}.STREAM.INFO.${stream}`,
+    `${api}.STREAM.MSG.GET.${stream}`,
+    `${api}.CONSUMER.CREATE.${stream}.>`,
+    `${api}.CONSUMER.DELETE.${stream}.>`,
+    `${api}.CONSUMER.INFO.${stream}.>`,
+    `${api}.CONSUMER.MSG.NEXT.${stream}.>`,
+  ];
+}
+
 const kvWrite = (bucket: string) => [`$KV.${bucket}.>`];
 /** Flow-control and heartbeat answers of the ordered consumers KV watches use. */
 const flowControl = ['$JS.FC.>'];
@@ -104,7 +116,7 @@ export const natsUsers: Readonly<Record<NatsUserName, NatsPermissions>> = {
   },
   // Reads only: the console acts through the admin API, with the operator's token.
   console: {
-    publish: [`${api}.INFO`, ...kvRead(buckets.chaos), ...kvRead(buckets.control), ...flowControl],
+    publish: [`${api}.INFO`, ...kvRead(buckets.chaos), ...kvRead(buckets.control), ...streamRead(streams.dlq), ...flowControl],
     subscribe: inbox('console'),
   },
 };

@@ -13,7 +13,10 @@ import type { RoleContext } from '#platform/role-runtime.ts';
 import type { ActiveFault } from '#platform/chaos/catalogue.ts';
 import type { AdminClient } from './admin-client.ts';
 import { renderPanels } from './board.ts';
-import { renderPage } from './page.ts';
+import { registerDlqRoutes } from './dlq-routes.ts';
+import type { DlqReader } from './dlq-page.ts';
+import { action, requireToken } from './guard.ts';
+import { renderBoardPage } from './page.ts';
 import type { Sampler } from './sampler.ts';
 
 export type ConsoleDeps = {
@@ -21,6 +24,7 @@ export type ConsoleDeps = {
   sampler: Sampler;
   faults: () => readonly ActiveFault[];
   admin: AdminClient;
+  dlq: DlqReader;
   /** Said on the page: where the figures come from and how much history there is. */
   source: string;
   intervalMs: number;
@@ -53,7 +57,7 @@ export function buildConsoleApp(deps: ConsoleDeps): FastifyInstance {
 
   app.addHook('onSend', async (_request, reply) => { reply.headers(securityHeaders); });
   app.get('/', async (_request, reply) => reply.type('text/html; charset=utf-8')
-    .send(renderPage({ panels: panels(), source: deps.source, intervalMs: deps.intervalMs, adminUrl: deps.admin.url })));
+    .send(renderBoardPage({ panels: panels(), source: deps.source, intervalMs: deps.intervalMs, adminUrl: deps.admin.url })));
   app.get('/console.js', async (_request, reply) => reply.type('text/javascript; charset=utf-8').send(files.js));
   app.get('/console.css', async (_request, reply) => reply.type('text/css; charset=utf-8').send(files.css));
   // Open event streams end when the console stops, or closing the server would wait on them.
@@ -72,31 +76,15 @@ export function buildConsoleApp(deps: ConsoleDeps): FastifyInstance {
     return { admin: true };
   });
   app.post('/api/breakers/:action', async (request) => {
-    sameOrigin(request);
-    const authorization = requireToken(request);
-    const action = (request.params as { action: string }).action;
-    if (action !== 'open' && action !== 'auto') throw new AppError('NOT_FOUND', { detail: '(breakers: open or auto)' });
-    const parsed = breakerBody.safeParse(request.body ?? {});
-    if (!parsed.success) throw new AppError('INVALID_REQUEST', { detail: parsed.error.issues.map((i) => `${i.path.join('.') || 'body'}: ${i.message}`).join('; ') });
-    const answer = await deps.admin.call('POST', `/admin/breakers/${action === 'open' ? 'open' : 'close'}`, authorization, parsed.data);
-    ctx.logger.info({ breaker: parsed.data.name, action, ip: request.ip }, 'console: breaker action passed to the admin API');
-    return { ...(answer as object), message: action === 'open' ? `Breaker ${parsed.data.name} forced open.` : `Breaker ${parsed.data.name} back to automatic.` };
+    const act = (request.params as { action: string }).action;
+    if (act !== 'open' && act !== 'auto') throw new AppError('NOT_FOUND', { detail: '(breakers: open or auto)' });
+    const { authorization, body } = action(request, breakerBody);
+    const answer = await deps.admin.call('POST', `/admin/breakers/${act === 'open' ? 'open' : 'close'}`, authorization, body);
+    ctx.logger.info({ breaker: body.name, action: act, ip: request.ip }, 'console: breaker action passed to the admin API');
+    return { ...(answer as object), message: act === 'open' ? `Breaker ${body.name} forced open.` : `Breaker ${body.name} back to automatic.` };
   });
+  registerDlqRoutes(app, { ctx, admin: deps.admin, dlq: deps.dlq });
   return app;
-}
-
-function requireToken(request: FastifyRequest): string {
-  const authorization = request.headers.authorization;
-  if (!authorization || !/^Bearer \S+$/.test(authorization)) throw new AppError('UNAUTHORIZED', { detail: 'Sign in with the admin token (ADMIN_TOKEN) on the page.' });
-  return authorization;
-}
-
-/** A browser names the page's origin on every POST: it must be this console's own. */
-function sameOrigin(request: FastifyRequest): void {
-  const origin = request.headers.origin;
-  if (origin === undefined) return; // not a browser (curl, a script): the token alone decides
-  const host = request.headers.host;
-  if (!host || (origin !== `http://${host}` && origin !== `https://${host}`)) throw new AppError('FORBIDDEN_ORIGIN', { detail: `(origin ${origin})` });
 }
 
 /** One event per new snapshot: every panel rendered, so the page only swaps them in. */

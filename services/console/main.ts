@@ -9,6 +9,7 @@ import type { RoleContext, RoleParts } from '#platform/role-runtime.ts';
 import { nativeTargets, parseTargets, type Target } from '#operator/status/collect.ts';
 import { adminClient } from './admin-client.ts';
 import { buildConsoleApp } from './app.ts';
+import { dlqReader } from './dlq-page.ts';
 import { startSampler } from './sampler.ts';
 
 /** Scrapes every 2 s while a page is open; the ring keeps 10 minutes of them. */
@@ -27,6 +28,7 @@ export async function startConsole(ctx: RoleContext): Promise<RoleParts> {
     ctx, sampler, intervalMs,
     faults: () => faults.filter((f) => isActive(f)),
     admin: adminClient(config.operator.adminUrl),
+    dlq: await dlqReader(ctx.nc),
     source: `Live from every role's /metrics, every ${intervalMs / 1000} s while a page is open; the lines show up to ${(historyPoints * intervalMs) / 60_000} minutes kept in the console's memory since the first page opened (Prometheus keeps the long history).`,
   });
   return { app };

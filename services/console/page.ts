@@ -1,6 +1,6 @@
-// The console's one page: the board's panels rendered in place (the page is useful before any
-// script runs), a sign-in for the admin token, and the script that keeps it live. No inline script
-// or style attribute from data: the Content-Security-Policy (app.ts) allows this origin's files only.
+// The console's pages: one layout (title, the pages' links, the sign-in for the admin token, the
+// message line) around each page's body, rendered in place so a page is useful before any script
+// runs. No inline script or style: the Content-Security-Policy (app.ts) allows this origin's files only.
 import { html, type Html } from './html.ts';
 import { panelIds, type PanelId } from './board.ts';
 
@@ -15,21 +15,24 @@ const titles: Record<PanelId, string> = {
   flow: 'Refusals, dead letters, autoscaler, chaos',
 };
 
-export type PageInput = { panels: Record<PanelId, Html> | undefined; source: string; intervalMs: number; adminUrl: string };
+const pages = [{ href: '/', name: 'Andon board' }, { href: '/dlq', name: 'Dead letters' }] as const;
 
-export function renderPage(input: PageInput): string {
+export type Layout = { title: string; page: (typeof pages)[number]['href']; body: Html; footer: Html; live?: { intervalMs: number } };
+
+export function layout(input: Layout): string {
   return `<!doctype html>\n${html`<html lang="en">
 <head>
 <meta charset="utf-8">
 <meta name="viewport" content="width=device-width, initial-scale=1">
-<title>TPS Lab console: the Andon board</title>
+<title>TPS Lab console: ${input.title}</title>
 <link rel="stylesheet" href="/console.css">
 <script src="/console.js" defer></script>
 </head>
-<body data-interval-ms="${input.intervalMs}">
+<body data-page="${input.page}" ${input.live ? html`data-live="/events" data-interval-ms="${input.live.intervalMs}"` : ''}>
 <header>
-  <h1>TPS Lab: the Andon board</h1>
-  <p class="status"><span data-testid="connection" class="mark-none">connecting…</span> · <span data-testid="updated">never updated</span></p>
+  <h1>TPS Lab: ${input.title}</h1>
+  <nav>${pages.map((p) => html`<a href="${p.href}" ${p.href === input.page ? html`aria-current="page"` : ''}>${p.name}</a>`)}</nav>
+  ${input.live ? html`<p class="status"><span data-testid="connection" class="mark-none">connecting…</span> · <span data-testid="updated">never updated</span></p>` : ''}
   <form id="signin" class="signin">
     <span data-testid="mode" class="mode">read-only</span>
     <label>Admin token <input type="password" name="token" autocomplete="off" placeholder="ADMIN_TOKEN"></label>
@@ -38,13 +41,21 @@ export function renderPage(input: PageInput): string {
   </form>
   <p class="message" data-testid="message" role="status"></p>
 </header>
-<main class="board">
-${panelIds.map((id) => html`<section class="panel" id="panel-${id}"><h2>${titles[id]}</h2><div class="content" data-panel="${id}">${input.panels?.[id] ?? html`<p><small>waiting for the first two scrapes…</small></p>`}</div></section>`)}
-</main>
-<footer>
-  <p><small>${input.source} Marks as in <code>tps status</code>: green normal, yellow watch, red act.
-  Actions (force a breaker) go through the admin API at ${input.adminUrl} with your token; each is an audit event. Without a token the board is read-only.</small></p>
-</footer>
+${input.body}
+<footer><p><small>${input.footer}</small></p></footer>
 </body>
 </html>`.text}\n`;
+}
+
+export type BoardPage = { panels: Record<PanelId, Html> | undefined; source: string; intervalMs: number; adminUrl: string };
+
+export function renderBoardPage(input: BoardPage): string {
+  return layout({
+    title: 'the Andon board', page: '/', live: { intervalMs: input.intervalMs },
+    body: html`<main class="board">
+${panelIds.map((id) => html`<section class="panel" id="panel-${id}"><h2>${titles[id]}</h2><div class="content" data-panel="${id}">${input.panels?.[id] ?? html`<p><small>waiting for the first two scrapes…</small></p>`}</div></section>`)}
+</main>`,
+    footer: html`${input.source} Marks as in <code>tps status</code>: green normal, yellow watch, red act.
+  Actions go through the admin API at ${input.adminUrl} with your token; each is an audit event. Without a token the console is read-only.`,
+  });
 }

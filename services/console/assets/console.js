@@ -59,9 +59,69 @@ document.addEventListener('click', async (event) => {
   }
 });
 
+// The dead-letter page: the chosen entries, by id, so exactly those are replayed or purged.
+function chosen() {
+  return [...document.querySelectorAll('#dlq-selection input[name="seq"]:checked')].map((box) => Number(box.value));
+}
+
+function showOutcomes(title, outcomes) {
+  const result = $('[data-testid="dlq-result"]');
+  const list = document.createElement('ul');
+  for (const o of outcomes) {
+    const item = document.createElement('li');
+    item.textContent = `${o.seq}: ${o.type} (${o.code}), ${o.outcome.replace('_', ' ')}${o.newJobId ? ` as job ${o.newJobId}` : ''}${o.why ? `: ${o.why}` : ''}`;
+    list.append(item);
+  }
+  const heading = document.createElement('h3');
+  heading.textContent = title;
+  result.replaceChildren(heading, list);
+}
+
+function dropRows(outcomes, done) {
+  for (const o of outcomes) if (o.outcome === done) document.querySelector(`tr[data-seq="${o.seq}"]`)?.remove();
+}
+
+const dlqActions = {
+  async preview(ids, rate) {
+    const answer = await call('POST', '/api/dlq/replay', { ids, rate, dryRun: true });
+    showOutcomes(`A replay would send ${answer.outcomes.filter((o) => o.outcome === 'would_replay').length} of ${ids.length} again, at ${rate} jobs/s:`, answer.outcomes);
+  },
+  async replay(ids, rate) {
+    if (!window.confirm(`Replay ${ids.length} dead-letter entr${ids.length === 1 ? 'y' : 'ies'} at ${rate} jobs/s? Each is sent again as a new job and leaves the DLQ.`)) return;
+    const answer = await call('POST', '/api/dlq/replay', { ids, rate });
+    const sent = answer.outcomes.filter((o) => o.outcome === 'replayed').length;
+    showOutcomes(`Replayed ${sent} of ${ids.length}:`, answer.outcomes);
+    dropRows(answer.outcomes, 'replayed');
+    say(`Replayed ${sent} of ${ids.length}.`, sent === ids.length ? 'ok' : 'watch');
+  },
+  async purge(ids) {
+    const preview = await call('POST', '/api/dlq/purge', { ids, dryRun: true });
+    const count = preview.outcomes.filter((o) => o.outcome === 'would_purge').length;
+    if (!window.confirm(`Purge ${count} dead-letter entr${count === 1 ? 'y' : 'ies'}? They are deleted for good.`)) return;
+    const answer = await call('POST', '/api/dlq/purge', { ids, confirm: true });
+    const purged = answer.outcomes.filter((o) => o.outcome === 'purged').length;
+    showOutcomes(`Purged ${purged} of ${ids.length}:`, answer.outcomes);
+    dropRows(answer.outcomes, 'purged');
+    say(`Purged ${purged} of ${ids.length}.`, purged === ids.length ? 'ok' : 'watch');
+  },
+};
+
+document.addEventListener('click', async (event) => {
+  const button = event.target.closest('button[data-dlq]');
+  if (!button) return;
+  const ids = chosen();
+  if (ids.length === 0) return say('Choose entries first (the boxes on the left).', 'watch');
+  const rate = Number(document.querySelector('#dlq-selection input[name="rate"]').value) || 10;
+  try {
+    await dlqActions[button.dataset.dlq](ids, rate);
+  } catch (err) {
+    say(`Refused: ${err.message}`, 'bad');
+  }
+});
+
 function live() {
   const connection = $('[data-testid="connection"]');
-  const events = new EventSource('/events');
+  const events = new EventSource(document.body.dataset.live);
   events.addEventListener('board', (event) => {
     const board = JSON.parse(event.data);
     for (const [id, markup] of Object.entries(board.panels)) {
@@ -91,7 +151,10 @@ document.addEventListener('DOMContentLoaded', () => {
     setMode(false);
     say('Signed out: read-only.', 'none');
   });
+  $('#select-all')?.addEventListener('change', (event) => {
+    for (const box of document.querySelectorAll('#dlq-selection input[name="seq"]')) box.checked = event.target.checked;
+  });
   const kept = sessionStorage.getItem(tokenKey);
   if (kept) signIn(kept);
-  live();
+  if (document.body.dataset.live) live();
 });
