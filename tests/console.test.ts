@@ -114,6 +114,20 @@ it('takes no action without the admin token; signed in, it forces a breaker open
   await page.getByTestId(`breaker-${breaker}`).getByRole('button', { name: 'Back to automatic' }).click();
   await expect.poll(() => text('message')).toBe(`Breaker ${breaker} back to automatic.`);
   await expect.poll(() => page.getByTestId(`breaker-${breaker}`).getAttribute('data-state'), { timeout: 20_000 }).toBe('closed');
+
+  // The pools' levers: slots per worker, and the autoscaler off and on.
+  await page.locator('input[name="slots-fast"]').fill('20');
+  await page.getByTestId('workers-busy-fast').locator('xpath=..').getByRole('button', { name: 'Set' }).click();
+  await expect.poll(() => text('message')).toMatch(/^fast pool: 20 slots per worker \(was /);
+  expect(dialogs.at(-1)).toBe('Set the fast pool to 20 slots per worker?');
+  await expect.poll(() => metricValue(stack.url('worker-fast'), /^tps_worker_slots\{pool="fast"/), { timeout: 20_000 }).toBe(20);
+  await expect.poll(() => text('workers-busy-fast'), { timeout: 20_000 }).toMatch(/\/20 slots/);
+  expect(await text('autoscaler')).toBe('OFF (manual control)');
+  await page.getByRole('button', { name: 'Turn on' }).click();
+  await expect.poll(() => text('message')).toBe('Autoscaler on.');
+  await expect.poll(() => text('autoscaler'), { timeout: 20_000 }).toBe('on');
+  await page.getByRole('button', { name: 'Turn off' }).click();
+  await expect.poll(() => text('autoscaler'), { timeout: 20_000 }).toBe('OFF (manual control)');
 }, 90_000);
 
 it('finds dead letters by job id, replays exactly the chosen entries after a preview, and purges with a confirmation that names the count', async () => {

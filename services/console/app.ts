@@ -42,6 +42,8 @@ const securityHeaders = {
 };
 
 const breakerBody = z.strictObject({ name: z.string().min(1).max(200) });
+const scaleBody = z.strictObject({ pool: z.string().min(1).max(50), slots: z.number().int().min(0).max(100_000) });
+const autoscalerBody = z.strictObject({ enabled: z.boolean() });
 
 export function buildConsoleApp(deps: ConsoleDeps): FastifyInstance {
   const { ctx, sampler } = deps;
@@ -82,6 +84,18 @@ export function buildConsoleApp(deps: ConsoleDeps): FastifyInstance {
     const answer = await deps.admin.call('POST', `/admin/breakers/${act === 'open' ? 'open' : 'close'}`, authorization, body);
     ctx.logger.info({ breaker: body.name, action: act, ip: request.ip }, 'console: breaker action passed to the admin API');
     return { ...(answer as object), message: act === 'open' ? `Breaker ${body.name} forced open.` : `Breaker ${body.name} back to automatic.` };
+  });
+  // The pools' levers, as `tps scale` and `tps autoscaler enable|disable`.
+  app.post('/api/scale', async (request) => {
+    const { authorization, body } = action(request, scaleBody);
+    const answer = await deps.admin.call('POST', '/admin/scale', authorization, body) as { previous?: number; autoscalerEnabled?: boolean };
+    const note = answer.autoscalerEnabled ? ' The autoscaler is on and may move it again: turn it off to hold it.' : '';
+    return { ...answer, message: `${body.pool} pool: ${body.slots} slots per worker (was ${answer.previous ?? 'its start-up value'}).${note}` };
+  });
+  app.post('/api/autoscaler', async (request) => {
+    const { authorization, body } = action(request, autoscalerBody);
+    const answer = await deps.admin.call('POST', '/admin/autoscaler', authorization, body);
+    return { ...(answer as object), message: body.enabled ? 'Autoscaler on.' : 'Autoscaler off: the slots stay where you set them.' };
   });
   registerDlqRoutes(app, { ctx, admin: deps.admin, dlq: deps.dlq });
   return app;

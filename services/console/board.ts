@@ -41,7 +41,9 @@ export function renderPanels(input: BoardInput): Record<PanelId, Html> {
       })}`)}`,
     workers: html`${perPool(s, (p) => html`
       <p>${value(`workers-busy-${p.pool}`, busyMark(p), `${p.workers.busy}/${p.workers.slots} slots (${pct(p.workers.utilization)})`)}
-         <small>${p.workers.instances} worker${p.workers.instances === 1 ? '' : 's'}</small></p>
+         <small>${p.workers.instances} worker${p.workers.instances === 1 ? '' : 's'}</small>
+         <span class="actions admin-only"><label>slots per worker <input type="number" min="0" step="1" name="slots-${p.pool}" value="${p.workers.instances ? Math.round(p.workers.slots / p.workers.instances) : ''}"></label>
+         <button type="button" data-action="scale" data-name="${p.pool}">Set</button></span></p>
       <svg class="bar" viewBox="0 0 100 6" preserveAspectRatio="none" role="meter" aria-label="${p.pool} slots busy" aria-valuemin="0" aria-valuemax="100" aria-valuenow="${Math.round(p.workers.utilization * 100)}"><rect class="track" width="100" height="6"></rect><rect class="fill mark-${busyMark(p)}" width="${Math.min(100, p.workers.utilization * 100).toFixed(1)}" height="6"></rect></svg>`)}`,
     errors: html`${perPool(s, (p) => html`
       <p>${value(`error-rate-${p.pool}`, errorMark(p), pct(p.errorRate))} <small>of ${p.attemptsPerSec.toFixed(1)} attempts/s; watch above 0.1 %, act above 1 %</small></p>
@@ -106,6 +108,7 @@ function flow({ snapshot: s, faults, now }: BoardInput): Html {
     ${s.pools.map((p) => html`<dt>Dead-letter queue, ${p.pool}</dt><dd>${value(`dlq-${p.pool}`, dlqMark(p), `${p.dlq.depth}/${p.dlq.capacity} (+${p.dlq.addedPerSec.toFixed(1)}/s)`)}</dd>`)}
     <dt>Autoscaler</dt><dd>${s.autoscaler.present
       ? html`${value('autoscaler', s.autoscaler.enabled ? 'ok' : 'watch', s.autoscaler.enabled ? 'on' : 'OFF (manual control)')}
+        <span class="actions admin-only"><button type="button" data-action="${s.autoscaler.enabled ? 'autoscaler-off' : 'autoscaler-on'}">${s.autoscaler.enabled ? 'Turn off' : 'Turn on'}</button></span>
         <small>${s.pools.map((p) => `${p.pool} wants ${p.autoscaler.desiredSlots ?? '-'} slots${p.autoscaler.bottleneck ? ' (bottleneck downstream: holds)' : ''}`).join('; ')}</small>`
       : html`<small>not running</small>`}</dd>
     <dt>Chaos</dt><dd data-testid="chaos">${faults.length === 0 ? 'no fault active' : html`<ul>${faults.map((f) => html`<li class="mark-bad">${f.fault} on ${f.target}${Object.keys(f.params).length ? ` (${Object.entries(f.params).map(([k, v]) => `${k}=${String(v)}`).join(' ')})` : ''}, ${timeLeft(f, now)} left</li>`)}</ul>`}</dd>

@@ -41,9 +41,21 @@ async function signIn(token) {
   }
 }
 
+/** Values typed into the board's fields, kept across its live updates until used. */
+const edited = new Map();
+document.addEventListener('input', (event) => {
+  if (event.target.closest('[data-panel]') && event.target.name) edited.set(event.target.name, event.target.value);
+});
+
 const actions = {
   'breaker-open': (name) => ({ confirm: `Force breaker ${name} open? Its calls fail fast until you set it back to automatic.`, run: () => call('POST', '/api/breakers/open', { name }) }),
   'breaker-auto': (name) => ({ confirm: `Give breaker ${name} back to automatic control?`, run: () => call('POST', '/api/breakers/auto', { name }) }),
+  scale: (pool) => {
+    const slots = Number(document.querySelector(`input[name="slots-${pool}"]`).value);
+    return { confirm: `Set the ${pool} pool to ${slots} slots per worker?`, run: () => call('POST', '/api/scale', { pool, slots }).then((answer) => { edited.delete(`slots-${pool}`); return answer; }) };
+  },
+  'autoscaler-off': () => ({ confirm: 'Turn the autoscaler off? The slots then stay where they are until you change them.', run: () => call('POST', '/api/autoscaler', { enabled: false }) }),
+  'autoscaler-on': () => ({ confirm: 'Turn the autoscaler on? It may change the slots of every pool.', run: () => call('POST', '/api/autoscaler', { enabled: true }) }),
 };
 
 document.addEventListener('click', async (event) => {
@@ -126,7 +138,13 @@ function live() {
     const board = JSON.parse(event.data);
     for (const [id, markup] of Object.entries(board.panels)) {
       const panel = document.querySelector(`[data-panel="${id}"]`);
-      if (panel) panel.innerHTML = markup;
+      // A panel someone is typing into waits for the next update; a value typed stays.
+      if (!panel || (document.activeElement?.tagName === 'INPUT' && panel.contains(document.activeElement))) continue;
+      panel.innerHTML = markup;
+      for (const [name, typed] of edited) {
+        const input = panel.querySelector(`input[name="${name}"]`);
+        if (input) input.value = typed;
+      }
     }
     $('[data-testid="updated"]').textContent = `updated ${new Date(board.at).toLocaleTimeString()}`;
     connection.textContent = 'live';
