@@ -40,7 +40,7 @@ cleanup() {
 trap cleanup EXIT
 if [ "$compose" = 1 ]; then
   # The compose stack's Docker engine and images (about 100 s, mostly downloads and disk) are built
-  # while vitest runs, at the lowest CPU and I/O priority so the tests keep the machine.
+  # while vitest runs, at the lowest CPU priority so the tests keep the machine.
   prepare_log=$(mktemp "${TMPDIR:-/tmp}/tps-compose-prepare.XXXXXX")
   echo "== make test: building the compose stack's engine and images in the background (nice 19)"
   nice -n 19 ionice -c 3 tests/docker/run.sh prepare > "$prepare_log" 2>&1 &

@@ -43,7 +43,7 @@ trap 'exit 143' TERM
 
 # `tests/docker/run.sh prepare`: only the engine and the images, left running for a later
 # `TPS_DOCKER_PREPARED=1 tests/docker/run.sh` (make test builds them while vitest runs, at the
-# lowest CPU and I/O priority, then runs the stack once vitest is done). Stopped on failure.
+# lowest CPU priority, then runs the stack once vitest is done). Stopped on failure.
 prepare_only=0
 [ "${1:-}" = prepare ] && prepare_only=1
 if [ "${TPS_DOCKER_PREPARED:-0}" = 1 ]; then
