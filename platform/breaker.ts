@@ -2,6 +2,7 @@
 // policy, a per-call AbortSignal that fires just before opossum's own timeout so a timed-out call
 // really stops, client errors (4xx) not counted as failures, and our own metrics for state,
 // transitions and calls. An operator can force a breaker open (`tps breaker open`).
+import { trace } from '@opentelemetry/api';
 import CircuitBreaker from 'opossum';
 import { counter, gauge, knownLabels, labelSets, metrics, type Counter, type MetricsRegistry } from './metrics.ts';
 import type { Logger } from './logger.ts';
@@ -21,6 +22,8 @@ export type BreakerPolicy = {
 };
 
 export const breakerStates = { closed: 0, half_open: 1, open: 2 } as const;
+/** On the span of the hop that called through a breaker: which one, and its state at that moment. */
+export const spanAttributes = { circuit: 'tps.circuit', state: 'tps.circuit.state' } as const;
 export type BreakerState = keyof typeof breakerStates;
 
 const abortMarginMs = 10;
@@ -111,6 +114,8 @@ export function createBreaker<A extends unknown[], R>(
       setVolumeThreshold(cb, Math.max(10, live.volumeThreshold));
     },
     async fire(...args: A): Promise<R> {
+      // The state this call met, on the caller's span: a job's page shows it for every attempt.
+      trace.getActiveSpan()?.setAttributes({ [spanAttributes.circuit]: name, [spanAttributes.state]: current() });
       if (forcedOpen) {
         calls.inc({ circuit: name, result: 'rejected' });
         throw new BreakerOpenError(name, 'forced');

@@ -117,6 +117,10 @@ const fixedSchema = z.object({
   ADMIN_RATE_LIMIT_RPS: integer({ min: 1, max: 100_000 }).default(20),
   GRAFANA_ADMIN_PASSWORD: text.optional(),
   GRAFANA_ANONYMOUS: flag.default(false),
+  TPS_CONSOLE_OTLP_PORT: integer({ min: 0, max: 65_535 }).optional(),
+  TPS_CONSOLE_OTLP_TOKEN: z.string().regex(/^[\w.~-]{16,200}$/, 'letters, digits, "_", ".", "~" or "-", 16 to 200 of them').optional(),
+  TPS_CONSOLE_TRACES: integer({ min: 10, max: 100_000 }).default(2_000),
+  TPS_JAEGER_UI_URL: httpUrl.optional(),
 });
 
 export type Env = z.output<typeof fixedSchema> & Readonly<Record<string, unknown>>;

@@ -70,19 +70,24 @@ export async function openJobStatusStore(nc: NatsConnection, opts: { patienceMs?
     note(id, entry) {
       nc.publish(subject(id), JSON.stringify(entry));
     },
-    async read(id) {
-      const entries: JobStatusEntry[] = [];
-      const history = await kv.history({ key: id });
-      for await (const e of history) {
-        if (e.operation !== 'PUT') continue;
-        const parsed = jobStatusEntrySchema.safeParse(safeJson(e.string()));
-        if (parsed.success) entries.push(parsed.data);
-      }
-      return fold(id, entries);
-    },
+    read: async (id) => fold(id, await jobHistory(kv, id)),
     close: () => publisher.close(),
   };
 }
+
+/** A job's status entries in the order they were stored (the bucket keeps its history). */
+export async function jobHistory(kv: KV, id: string): Promise<JobStatusEntry[]> {
+  const entries: JobStatusEntry[] = [];
+  for await (const e of await kv.history({ key: id })) {
+    if (e.operation !== 'PUT') continue;
+    const parsed = jobStatusEntrySchema.safeParse(safeJson(e.string()));
+    if (parsed.success) entries.push(parsed.data);
+  }
+  return entries;
+}
+
+/** The job status bucket, for a reader that writes nothing (the console). */
+export const openJobStatusBucket = (nc: NatsConnection): Promise<KV> => new Kvm(nc).open(buckets.jobs);
 
 export function safeJson(text: string): unknown {
   try { return JSON.parse(text); } catch { return undefined; }

@@ -174,6 +174,44 @@ it('finds dead letters by job id, replays exactly the chosen entries after a pre
   expect(after).toEqual(expect.arrayContaining(before));
 }, 90_000);
 
+it('shows a job\'s page: its status timeline, each attempt with the breakers it met, its dead letter, and its trace as a waterfall with every hop', async () => {
+  // The supervisor found no Jaeger: the console receives the roles' spans itself, with its token.
+  const otlp = `http://127.0.0.1:${Number(new URL(stack.url('console')).port) - 8090 + 4318}/v1/traces`;
+  const anonymous = await fetch(otlp, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{"resourceSpans":[]}' });
+  expect(anonymous.status).toBe(401);
+
+  const id = String((await postJob(stack.url('ingress'), { type: 'slow.report' })).json.id);
+  await expect.poll(async () => (await stack.status.read(id))?.status, { timeout: 30_000 }).toBe('completed');
+  // Spans leave each role in batches: the page shows the trace once every hop's has arrived.
+  const hops = async () => {
+    await page.goto(`${stack.url('console')}/jobs/${id}`);
+    return page.locator('[data-testid="waterfall"] g.span-row').evaluateAll((rows) => [...new Set(rows.map((r) => r.getAttribute('data-service')))].sort());
+  };
+  await expect.poll(hops, { timeout: 30_000 }).toEqual(['ingress', 'service-a', 'service-b', 'service-c', 'worker-slow']);
+  const breakers = await page.locator('[data-testid="waterfall"] g.span-row[data-breaker]').evaluateAll((rows) => rows.map((r) => r.getAttribute('data-breaker')));
+  expect(breakers).toEqual(expect.arrayContaining(['worker-slow->service-a closed', 'service-a->service-b closed', 'service-b->service-c closed']));
+  expect(await text('job-status')).toBe('completed');
+  expect(await text('job-timeline')).toMatch(/accepted[\s\S]*processing \(attempt 1\)[\s\S]*completed \(attempt 1\)/);
+  expect(await page.getByTestId('job-attempts').locator('tr[data-attempt="1"]').textContent()).toMatch(/completed[\s\S]*● worker-slow->service-a closed/);
+  expect(await text('trace-source')).toMatch(/from the console's own OTLP receiver \(no Jaeger here\)/);
+  await screenshot('console-job');
+
+  // A poison job: one attempt, failed for good, its dead letter linked.
+  const poison = String((await postJob(stack.url('ingress'), { type: 'fast.lookup', payload: { key: 42 } })).json.id);
+  await expect.poll(async () => (await stack.status.read(poison))?.status, { timeout: 30_000 }).toBe('dead_lettered');
+  await page.goto(`${stack.url('console')}/jobs/${poison}`);
+  expect(await text('job-dlq')).toMatch(/Entry \d+: INVALID_PAYLOAD/);
+  expect(await page.getByTestId('job-attempts').locator('tr[data-attempt="1"]').textContent()).toMatch(/dead-lettered: INVALID_PAYLOAD/);
+
+  // Found from the header's box; a wrong id says what a job id is.
+  await page.locator('form.find-job input[name="id"]').fill('not-a-job');
+  await page.locator('form.find-job input[name="id"]').press('Enter');
+  await expect.poll(() => text('job-search-error')).toMatch(/"not-a-job" is not a job id/);
+  const json = await fetch(`${stack.url('console')}/api/jobs/${id}`).then((r) => r.json()) as { view: { status: string }; traceSource: string; spans: unknown[] };
+  expect([json.view.status, json.traceSource, json.spans.length > 5]).toEqual(['completed', 'console', true]);
+  expect((await fetch(`${stack.url('console')}/api/jobs/00000000-0000-4000-8000-000000000000`)).status).toBe(404);
+}, 90_000);
+
 /** The DLQ stream's entries as they are now, by sequence. */
 async function dlqSeqs(): Promise<number[]> {
   const jsm = await jetstreamManager(stack.nc);

@@ -68,6 +68,22 @@ describe('native mode (chooseTracing)', () => {
     expect(await chooseTracing({}, async () => false)).toMatchObject({ env: {}, note: expect.stringContaining('tracing off') });
   });
 
+  it('sends the spans to the console\'s own receiver when the console runs and no Jaeger answers, with a token only the roles get', async () => {
+    const probed: string[] = [];
+    const choice = await chooseTracing({}, async (base) => { probed.push(base); return false; }, { consoleOtlpPort: 4418 });
+    expect(probed).toEqual([defaultOtlpEndpoint, 'http://127.0.0.1:4418']);
+    const token = choice.env.TPS_CONSOLE_OTLP_TOKEN ?? '';
+    expect(token).toMatch(/^[0-9a-f]{48}$/);
+    expect(choice.env).toEqual({
+      OTEL_EXPORTER_OTLP_ENDPOINT: 'http://127.0.0.1:4418', OTEL_EXPORTER_OTLP_HEADERS: `authorization=Bearer%20${token}`,
+      TPS_CONSOLE_OTLP_PORT: '4418', TPS_CONSOLE_OTLP_TOKEN: token,
+    });
+    expect(choice.note).toContain('the console\'s own receiver');
+    expect((await chooseTracing({}, async () => false, { consoleOtlpPort: 4418 })).env.TPS_CONSOLE_OTLP_TOKEN).not.toBe(token);
+    // A Jaeger there takes the spans, and the console links to its UI.
+    expect((await chooseTracing({}, async () => true, { consoleOtlpPort: 4418 })).env).toEqual({ OTEL_EXPORTER_OTLP_ENDPOINT: defaultOtlpEndpoint, TPS_JAEGER_UI_URL: 'http://127.0.0.1:16686' });
+  });
+
   it('leaves an explicit OTEL_* choice as it is, without probing', async () => {
     const probe = async () => { throw new Error('must not probe'); };
     expect(await chooseTracing({ OTEL_EXPORTER_OTLP_ENDPOINT: 'http://jaeger:4318' }, probe)).toEqual({ env: {}, note: 'tracing on: spans go to http://jaeger:4318/v1/traces' });

@@ -197,7 +197,10 @@ async function startExtras(run: Run, broker: Broker): Promise<RoleLaunch> {
     run.say(`started ${extra.name} at ${extra.url}`);
   }
   const jaeger = found.processes.some((p) => p.name === 'jaeger') ? `http://127.0.0.1:${defaultPorts.otlpHttp + run.offset}` : undefined;
-  const tracing = await chooseTracing(childEnvironment(run.opts.childEnv ?? {}), otlpReceiverAnswers, jaeger);
+  const tracing = await chooseTracing(childEnvironment(run.opts.childEnv ?? {}), otlpReceiverAnswers, {
+    ...(jaeger ? { startedJaeger: jaeger, jaegerUi: `http://127.0.0.1:${defaultPorts.jaegerUi + run.offset}` } : {}),
+    ...(run.roles.some((r) => r.name === 'console') ? { consoleOtlpPort: defaultPorts.otlpHttp + run.offset } : {}),
+  });
   run.state.notes.push(tracing.note);
   run.say(tracing.note);
   return {

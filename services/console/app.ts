@@ -14,6 +14,7 @@ import type { ActiveFault } from '#platform/chaos/catalogue.ts';
 import type { AdminClient } from './admin-client.ts';
 import { renderPanels } from './board.ts';
 import { registerDlqRoutes } from './dlq-routes.ts';
+import { registerJobRoutes, type JobRouteDeps } from './job-routes.ts';
 import type { DlqReader } from './dlq-page.ts';
 import { action, requireToken } from './guard.ts';
 import { renderBoardPage } from './page.ts';
@@ -25,6 +26,8 @@ export type ConsoleDeps = {
   faults: () => readonly ActiveFault[];
   admin: AdminClient;
   dlq: DlqReader;
+  /** The job pages' sources: the job status bucket and where traces are. */
+  jobs: Omit<JobRouteDeps, 'dlq'>;
   /** Said on the page: where the figures come from and how much history there is. */
   source: string;
   intervalMs: number;
@@ -98,6 +101,7 @@ export function buildConsoleApp(deps: ConsoleDeps): FastifyInstance {
     return { ...(answer as object), message: body.enabled ? 'Autoscaler on.' : 'Autoscaler off: the slots stay where you set them.' };
   });
   registerDlqRoutes(app, { ctx, admin: deps.admin, dlq: deps.dlq });
+  registerJobRoutes(app, { ...deps.jobs, dlq: () => deps.dlq.all() });
   return app;
 }
 

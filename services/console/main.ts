@@ -2,15 +2,21 @@
 // 14). It reads what the other roles publish (their /metrics, the chaos bucket) and keeps nothing
 // that matters: its history is a bounded ring in memory, lost on restart, and the page says so.
 // Where the roles are: TPS_TARGETS (compose), else this machine's `tps up` state, read at every
-// sample so restarts and replicas show up.
+// sample so restarts and replicas show up. Traces: its own OTLP receiver when told to run one
+// (TPS_CONSOLE_OTLP_PORT, with the token the roles send), else a link to Jaeger (TPS_JAEGER_UI_URL).
 import type { ActiveFault } from '#platform/chaos/catalogue.ts';
 import { isActive, openChaosStore } from '#platform/chaos/store.ts';
 import type { RoleContext, RoleParts } from '#platform/role-runtime.ts';
 import { nativeTargets, parseTargets, type Target } from '#operator/status/collect.ts';
+import { ConfigError } from '#platform/config.ts';
+import { openJobStatusBucket } from '#platform/job-status.ts';
 import { adminClient } from './admin-client.ts';
 import { buildConsoleApp } from './app.ts';
 import { dlqReader } from './dlq-page.ts';
+import type { TraceSource } from './job-page.ts';
+import { startOtlpReceiver } from './otlp-receiver.ts';
 import { startSampler } from './sampler.ts';
+import { createTraceStore } from './trace-store.ts';
 
 /** Scrapes every 2 s while a page is open; the ring keeps 10 minutes of them. */
 const intervalMs = 2_000;
@@ -24,12 +30,30 @@ export async function startConsole(ctx: RoleContext): Promise<RoleParts> {
   let faults: ActiveFault[] = [];
   const stopWatching = await (await openChaosStore(ctx.nc)).watch((active) => { faults = active; });
   ctx.own('stop watching chaos', stopWatching, (stop) => stop());
+  const traces = await traceSource(ctx);
   const app = buildConsoleApp({
     ctx, sampler, intervalMs,
     faults: () => faults.filter((f) => isActive(f)),
     admin: adminClient(config.operator.adminUrl),
     dlq: await dlqReader(ctx.nc),
+    jobs: { jobs: await openJobStatusBucket(ctx.nc), traces },
     source: `Live from every role's /metrics, every ${intervalMs / 1000} s while a page is open; the lines show up to ${(historyPoints * intervalMs) / 60_000} minutes kept in the console's memory since the first page opened (Prometheus keeps the long history).`,
   });
   return { app };
+}
+
+/** At most this many spans of one trace are kept (a job's trace has about a dozen). */
+const maxSpansPerTrace = 500;
+
+async function traceSource(ctx: RoleContext): Promise<TraceSource> {
+  const { console: settings, http } = ctx.config;
+  if (settings.otlpPort !== undefined) {
+    if (!settings.otlpToken) throw new ConfigError(['TPS_CONSOLE_OTLP_PORT is set but TPS_CONSOLE_OTLP_TOKEN is not: the console receives traces only from roles that send its token']);
+    const store = createTraceStore({ maxTraces: settings.maxTraces, maxSpansPerTrace });
+    const receiver = await startOtlpReceiver({ host: http.host, port: settings.otlpPort, token: settings.otlpToken, store, logger: ctx.logger });
+    ctx.own('close the OTLP receiver', receiver, (r) => r.close());
+    ctx.logger.info({ url: receiver.url, maxTraces: settings.maxTraces }, 'console: receiving traces (OTLP/HTTP JSON)');
+    return { kind: 'console', store };
+  }
+  return settings.jaegerUiUrl ? { kind: 'jaeger', uiUrl: settings.jaegerUiUrl.replace(/\/$/, '') } : { kind: 'none' };
 }

@@ -15,7 +15,7 @@ const titles: Record<PanelId, string> = {
   flow: 'Refusals, dead letters, autoscaler, chaos',
 };
 
-const pages = [{ href: '/', name: 'Andon board' }, { href: '/dlq', name: 'Dead letters' }] as const;
+const pages = [{ href: '/', name: 'Andon board' }, { href: '/dlq', name: 'Dead letters' }, { href: '/jobs', name: 'Jobs' }] as const;
 
 export type Layout = { title: string; page: (typeof pages)[number]['href']; body: Html; footer: Html; live?: { intervalMs: number } };
 
@@ -31,7 +31,8 @@ export function layout(input: Layout): string {
 <body data-page="${input.page}" ${input.live ? html`data-live="/events" data-interval-ms="${input.live.intervalMs}"` : ''}>
 <header>
   <h1>TPS Lab: ${input.title}</h1>
-  <nav>${pages.map((p) => html`<a href="${p.href}" ${p.href === input.page ? html`aria-current="page"` : ''}>${p.name}</a>`)}</nav>
+  <nav>${pages.map((p) => html`<a href="${p.href}" ${p.href === input.page ? html`aria-current="page"` : ''}>${p.name}</a>`)}
+    <form method="get" action="/jobs" class="find-job"><input type="search" name="id" placeholder="job id" aria-label="job id"></form></nav>
   ${input.live ? html`<p class="status"><span data-testid="connection" class="mark-none">connecting…</span> · <span data-testid="updated">never updated</span></p>` : ''}
   <form id="signin" class="signin">
     <span data-testid="mode" class="mode">read-only</span>

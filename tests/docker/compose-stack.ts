@@ -102,8 +102,9 @@ async function checkTraces(jobs: Map<string, string>): Promise<void> {
   expect(!names.includes('tps-lab') && !names.includes('tps'), `a shared service name hides the roles: ${names.join(', ')}`);
 }
 
-/** The console container: the board from every role's metrics (each replica), read-only without a token. */
-async function checkConsole(): Promise<void> {
+/** The console container: the board from every role's metrics (each replica), read-only without a
+ * token; a job's page from the job status bucket, its trace linked to Jaeger. */
+async function checkConsole(jobs: Map<string, string>): Promise<void> {
   const page = await fetch(urls.console);
   expect(page.ok && (await page.text()).includes('the Andon board'), `the console's page should answer at ${urls.console} (HTTP ${page.status})`);
   type Board = { snapshot: { roles: Array<{ role: string; up: boolean }>; pools: Array<{ pool: string; queue: { capacity: number } }> } };
@@ -116,7 +117,11 @@ async function checkConsole(): Promise<void> {
   expect(board.snapshot.pools.every((p) => p.queue.capacity > 0), 'the console should show each queue\'s capacity');
   const refused = await fetch(`${urls.console}/api/breakers/open`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{"name":"worker-fast->service-a"}' });
   expect(refused.status === 401, `an action without the admin token should get 401, got ${refused.status}`);
-  console.log(`   ${board.snapshot.roles.length} role processes read (worker-fast x${replicas}); actions refused without the token`);
+  const [id] = [...jobs.keys()];
+  const job = await fetch(`${urls.console}/jobs/${id}`);
+  const text = await job.text();
+  expect(job.ok && text.includes('completed') && text.includes(`href="http://localhost:${new URL(urls.jaeger).port}/search?service=ingress&amp;tags=`), `the console's page of job ${id} should show it completed and link Jaeger (HTTP ${job.status}): ${text.slice(0, 600)}`);
+  console.log(`   ${board.snapshot.roles.length} role processes read (worker-fast x${replicas}); actions refused without the token; a job's page links its trace in Jaeger`);
 }
 
 async function checkSubmittedEnded(): Promise<void> {
@@ -135,7 +140,7 @@ async function main(): Promise<void> {
   const jobs = new Map<string, string>();
   await step('jobs of every type complete end to end', async () => { for (const [id, type] of await checkJobsEndToEnd()) jobs.set(id, type); });
   await step('traces: each role its own service, one trace per job (Jaeger query API)', () => checkTraces(jobs));
-  await step('the console: the Andon board from every role, read-only without the admin token', checkConsole);
+  await step('the console: the Andon board from every role, read-only without the admin token; a job\'s page', () => checkConsole(jobs));
   // Before the dashboards: the canary row has data once a canary has run (the stable track is counted from then on).
   await step('lab 3.6: a canary container of profile canary, bin/tps canary start, status and rollback', () => checkCanary(submitted));
   await step('Prometheus: every target up; every dashboard panel and recording rule returns data', () => checkDashboards(submitted));

@@ -1,0 +1,77 @@
+// The console's own OTLP/HTTP trace receiver, for a machine without Jaeger (`tps up` turns it on
+// when nothing answers on the OTLP port, and gives the roles its address and token): POST
+// /v1/traces in the JSON encoding the roles' exporter sends, optionally gzipped, into the bounded
+// trace store. It changes what the console shows, so it wants the token the supervisor handed out
+// (Authorization: Bearer, sent by the roles through OTEL_EXPORTER_OTLP_HEADERS) and listens on
+// loopback unless told otherwise. Protobuf is refused with 415: our exporter sends JSON.
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { promisify } from 'node:util';
+import { gunzip } from 'node:zlib';
+import type { Logger } from '#platform/logger.ts';
+import { otlpExportRequest, spansOf } from '#platform/telemetry/otlp-json.ts';
+import { bearerChecker } from '../admin/auth.ts';
+import type { TraceStore } from './trace-store.ts';
+
+const maxBodyBytes = 8 * 1024 * 1024;
+const unzip = promisify(gunzip);
+
+export type OtlpReceiverOptions = { host: string; port: number; token: string; store: TraceStore; logger: Logger };
+export type RunningReceiver = { url: string; close(): Promise<void> };
+
+function answer(res: http.ServerResponse, status: number, body: object, close = false): void {
+  res.writeHead(status, { 'content-type': 'application/json', ...(close ? { connection: 'close' } : {}) }).end(JSON.stringify(body));
+}
+
+async function readBody(req: http.IncomingMessage): Promise<Buffer | undefined> {
+  const chunks: Buffer[] = [];
+  let size = 0;
+  for await (const chunk of req as AsyncIterable<Buffer>) {
+    size += chunk.length;
+    if (size > maxBodyBytes) return undefined;
+    chunks.push(chunk);
+  }
+  const body = Buffer.concat(chunks);
+  return req.headers['content-encoding'] === 'gzip' ? unzip(body, { maxOutputLength: maxBodyBytes }) : body;
+}
+
+type Handling = OtlpReceiverOptions & { authorized: (header: string | undefined) => boolean };
+
+async function handle(req: http.IncomingMessage, res: http.ServerResponse, opts: Handling): Promise<void> {
+  if (req.method !== 'POST' || req.url !== '/v1/traces') return answer(res, 404, { message: 'only POST /v1/traces (OTLP/HTTP JSON) is served here' });
+  if (!opts.authorized(req.headers.authorization)) return answer(res, 401, { message: 'the console\'s OTLP receiver wants its token (OTEL_EXPORTER_OTLP_HEADERS=authorization=Bearer <token>)' });
+  if (!String(req.headers['content-type'] ?? '').startsWith('application/json')) {
+    return answer(res, 415, { message: 'only the OTLP JSON encoding is accepted (OTEL_EXPORTER_OTLP_PROTOCOL=http/json)' });
+  }
+  const body = await readBody(req).catch(() => null);
+  // The rest of the body is never read: the connection closes after the answer.
+  if (body === undefined) return answer(res, 413, { message: `an export over ${maxBodyBytes} bytes` }, true);
+  let json: unknown;
+  try {
+    json = body === null ? undefined : JSON.parse(body.toString('utf8'));
+  } catch { /* answered below */ }
+  const parsed = otlpExportRequest.safeParse(json);
+  if (!parsed.success) return answer(res, 400, { message: 'not an OTLP JSON trace export' });
+  opts.store.add(spansOf(parsed.data));
+  answer(res, 200, {});
+}
+
+export async function startOtlpReceiver(opts: OtlpReceiverOptions): Promise<RunningReceiver> {
+  const handling = { ...opts, authorized: bearerChecker(opts.token) };
+  const server = http.createServer((req, res) => {
+    handle(req, res, handling).catch((err: unknown) => {
+      opts.logger.warn({ err }, 'console OTLP receiver: an export failed');
+      if (!res.headersSent) answer(res, 500, { message: 'the export could not be read' });
+    });
+  });
+  server.requestTimeout = 30_000;
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(opts.port, opts.host, () => { server.off('error', reject); resolve(); });
+  });
+  const { port } = server.address() as AddressInfo;
+  return {
+    url: `http://${opts.host}:${port}`,
+    close: () => new Promise((resolve) => { server.closeAllConnections(); server.close(() => resolve()); }),
+  };
+}

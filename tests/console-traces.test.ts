@@ -1,0 +1,102 @@
+// The console's trace parts without a stack: the bounded store forgets the trace seen longest ago
+// (and its jobs), the receiver takes only a token-bearing OTLP JSON export (gzipped or not) and
+// refuses everything else with the reason, the waterfall puts a parent above its children, and a
+// job's attempts carry the breaker states their own spans recorded.
+import { gzipSync } from 'node:zlib';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createLogger } from '#platform/logger.ts';
+import type { JobStatusEntry } from '#platform/job-status.ts';
+import { spanKind, type ReceivedSpan } from '#platform/telemetry/otlp-json.ts';
+import { attemptsOf } from '../services/console/job-page.ts';
+import { startOtlpReceiver, type RunningReceiver } from '../services/console/otlp-receiver.ts';
+import { createTraceStore, type TraceStore } from '../services/console/trace-store.ts';
+import { waterfallRows } from '../services/console/waterfall.ts';
+
+const hex = (n: number, width: number) => n.toString(16).padStart(width, '0');
+const span = (trace: number, id: number, parent: number | undefined, extra: Partial<ReceivedSpan> = {}): ReceivedSpan => ({
+  service: 'svc', scope: 'test', traceId: hex(trace, 32), spanId: hex(id, 16), parentSpanId: parent === undefined ? undefined : hex(parent, 16),
+  name: `span ${id}`, kind: spanKind.internal, startMs: 1_000 + id, durationMs: 5, attributes: {}, status: { code: 0 }, events: [], ...extra,
+});
+
+describe('the trace store', () => {
+  it('keeps at most its number of traces, forgetting the oldest and its jobs, and caps the spans of one trace', () => {
+    const store = createTraceStore({ maxTraces: 3, maxSpansPerTrace: 2 });
+    for (let t = 1; t <= 4; t++) store.add([span(t, t * 10, undefined, { attributes: { 'messaging.message.id': `job-${t}` } })]);
+    expect(store.trace(hex(1, 32))).toBeUndefined();
+    expect(store.tracesOfJob('job-1')).toEqual([]);
+    expect(store.tracesOfJob('job-4')).toEqual([hex(4, 32)]);
+    expect(store.recentJobs(2)).toEqual(['job-4', 'job-3']);
+    store.add([span(4, 41, 40), span(4, 42, 40)]);
+    expect(store.trace(hex(4, 32))).toHaveLength(2);
+    expect(store.stats()).toEqual({ traces: 3, spans: 4, dropped: 1, maxTraces: 3 });
+  });
+});
+
+describe('the console\'s OTLP receiver', () => {
+  const token = 'receiver-test-token-0123456789';
+  let store: TraceStore;
+  let receiver: RunningReceiver;
+  beforeAll(async () => {
+    store = createTraceStore({ maxTraces: 10, maxSpansPerTrace: 10 });
+    receiver = await startOtlpReceiver({ host: '127.0.0.1', port: 0, token, store, logger: createLogger('test', { log: { level: 'silent' }, instanceId: 'test' } as never) });
+  });
+  afterAll(() => receiver?.close());
+
+  const exportOf = (traceId: string) => ({
+    resourceSpans: [{
+      resource: { attributes: [{ key: 'service.name', value: { stringValue: 'ingress' } }] },
+      scopeSpans: [{ scope: { name: 't' }, spans: [{ traceId, spanId: 'a'.repeat(16), name: 'POST /jobs', kind: 2, startTimeUnixNano: '1764000000000000000', endTimeUnixNano: '1764000000002500000' }] }],
+    }],
+  });
+  const post = (body: string | Buffer, headers: Record<string, string>) => fetch(`${receiver.url}/v1/traces`, { method: 'POST', headers, body });
+  const json = { 'content-type': 'application/json', authorization: `Bearer ${token}` };
+
+  it('refuses an export without its token, in protobuf, malformed, or too large, each with the reason', async () => {
+    const none = await post(JSON.stringify(exportOf('1'.repeat(32))), { 'content-type': 'application/json' });
+    expect([none.status, ((await none.json()) as { message: string }).message]).toEqual([401, expect.stringContaining('wants its token')]);
+    expect((await post(JSON.stringify(exportOf('1'.repeat(32))), { ...json, authorization: 'Bearer not-it-at-all-000000' })).status).toBe(401);
+    const protobuf = await post(Buffer.from([10, 0]), { ...json, 'content-type': 'application/x-protobuf' });
+    expect([protobuf.status, ((await protobuf.json()) as { message: string }).message]).toEqual([415, expect.stringContaining('http/json')]);
+    expect((await post('{"resourceSpans": [{"scopeSpans": [{"spans": [{"traceId": "nope"}]}]}]}', json)).status).toBe(400);
+    expect((await post('{not json', json)).status).toBe(400);
+    expect((await post(Buffer.alloc(9 * 1024 * 1024, 32), json)).status).toBe(413);
+    expect((await fetch(`${receiver.url}/v1/metrics`, { method: 'POST', headers: json, body: '{}' })).status).toBe(404);
+    expect(store.stats().spans).toBe(0);
+  });
+
+  it('keeps the spans of a valid export, plain or gzipped', async () => {
+    expect((await post(JSON.stringify(exportOf('2'.repeat(32))), json)).status).toBe(200);
+    expect((await post(gzipSync(JSON.stringify(exportOf('3'.repeat(32)))), { ...json, 'content-encoding': 'gzip' })).status).toBe(200);
+    const [kept] = store.trace('2'.repeat(32)) ?? [];
+    expect(kept).toMatchObject({ service: 'ingress', name: 'POST /jobs', startMs: 1764000000000, durationMs: 2.5 });
+    expect(store.trace('3'.repeat(32))).toHaveLength(1);
+  });
+});
+
+it('draws a parent above its children, siblings by start, a span whose parent never came as a root', () => {
+  const rows = waterfallRows([span(1, 3, 1), span(1, 1, undefined), span(1, 2, 1), span(1, 4, 2), span(1, 9, 8)]);
+  expect(rows.map((r) => [r.span.spanId.slice(-1), r.depth])).toEqual([['1', 0], ['2', 1], ['4', 2], ['3', 1], ['9', 0]]);
+  expect(rows[0]?.offsetMs).toBe(0);
+});
+
+it('gives each attempt the breaker states its own spans met', () => {
+  const at = (s: number) => new Date(Date.UTC(2026, 0, 1, 0, 0, s)).toISOString();
+  const history: JobStatusEntry[] = [
+    { state: 'accepted', at: at(0), type: 'fast.echo', pool: 'fast' },
+    { state: 'processing', at: at(1), type: 'fast.echo', pool: 'fast', attempt: 1 },
+    { state: 'processing', at: at(2), type: 'fast.echo', pool: 'fast', attempt: 1, error: { code: 'CIRCUIT_OPEN', message: 'open' } },
+    { state: 'processing', at: at(5), type: 'fast.echo', pool: 'fast', attempt: 2 },
+    { state: 'completed', at: at(6), type: 'fast.echo', pool: 'fast', attempt: 2 },
+  ];
+  const breaker = (state: string) => ({ 'tps.circuit': 'worker-fast->service-a', 'tps.circuit.state': state });
+  const spans = [
+    span(1, 1, undefined), // the ingress
+    span(1, 2, 1, { kind: spanKind.consumer, attributes: { 'tps.job.attempt': 1, ...breaker('open') } }),
+    span(1, 3, 1, { kind: spanKind.consumer, attributes: { 'tps.job.attempt': 2, ...breaker('half_open') } }),
+    span(1, 4, 3, { attributes: { 'tps.circuit': 'service-a->service-b', 'tps.circuit.state': 'closed' } }),
+  ];
+  expect(attemptsOf(history, spans)).toEqual([
+    { attempt: 1, outcome: 'failed', startedAt: at(1), endedAt: at(2), error: { code: 'CIRCUIT_OPEN', message: 'open' }, breakers: [{ circuit: 'worker-fast->service-a', state: 'open' }] },
+    { attempt: 2, outcome: 'completed', startedAt: at(5), endedAt: at(6), breakers: [{ circuit: 'worker-fast->service-a', state: 'half_open' }, { circuit: 'service-a->service-b', state: 'closed' }] },
+  ]);
+});
