@@ -13,7 +13,7 @@ COMPOSE ?=
 export COMPOSE
 
 .DEFAULT_GOAL := help
-.PHONY: help bootstrap compose-env up down status provision test test-unit test-compose typecheck bench bench-ingress bench-pipeline bench-autoscaler bench-tracing bench-recovery bench-nats logs clean generate lab chaos chaos-stop load audit
+.PHONY: help bootstrap compose-env up down status provision test test-unit test-compose typecheck bench bench-ingress bench-pipeline bench-autoscaler bench-tracing bench-recovery bench-nats bench-console logs clean generate lab chaos chaos-stop load audit
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-17s %s\n", $$1, $$2}'
@@ -82,7 +82,10 @@ bench-recovery: bootstrap ## recovery time of the lab 2.4 and lab 3.1 scenarios 
 bench-nats: bootstrap ## JetStream publish with one copy on one server, one copy on a three-node cluster, three copies (R3)
 	@node bench/nats-replicas.bench.ts
 
-bench: bench-ingress bench-pipeline bench-autoscaler bench-tracing bench-recovery bench-nats ## every benchmark
+bench-console: bootstrap ## the console: its pages' weight, and its CPU at 500 jobs/s (idle, receiving spans, a board open)
+	@node bench/console.bench.ts
+
+bench: bench-ingress bench-pipeline bench-autoscaler bench-tracing bench-recovery bench-nats bench-console ## every benchmark
 
 lab: ## start a certification lab and print its brief: make lab LAB=2.1 (then bin/tps lab status|hint|check $(LAB); docs/labs/)
 	@test -n "$(LAB)" || { echo 'make lab: which lab? e.g. make lab LAB=2.1 (bin/tps lab list)'; exit 2; }

@@ -58,3 +58,16 @@ export async function startChainHop(natsUrl: string, service: 'service-a' | 'ser
   stops.push(role.stop);
   return `http://127.0.0.1:${role.result}`;
 }
+
+/** Jobs of one type at about `perSecond` until stopped (refusals and errors ignored): enough calls for a breaker to judge. */
+export function feedJobs(base: string, type: string, perSecond: number): () => Promise<void> {
+  let running = true;
+  const loop = (async () => {
+    while (running) {
+      const paced = new Promise((resolve) => setTimeout(resolve, 1_000 / perSecond));
+      await postJob(base, { type }).catch(() => undefined);
+      await paced;
+    }
+  })();
+  return async () => { running = false; await loop; };
+}

@@ -6,6 +6,7 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { connect, type NatsConnection } from '@nats-io/transport-node';
+import { jetstreamManager } from '@nats-io/jetstream';
 import { loadConfig } from '#platform/config.ts';
 import { openChaosStore, type ChaosStore } from '#platform/chaos/store.ts';
 import { operatorEnvFile } from '#platform/nats/credentials.ts';
@@ -139,4 +140,15 @@ export async function injectFault(stack: Stack, input: { target: keyof typeof de
   await stack.chaos.set(input, 'test');
   const gauge = new RegExp(`^tps_chaos_fault_active\\{target="${input.target}",fault="${input.fault}"\\} 1\\b`);
   await waitFor(async () => ((await metricValue(stack.url(input.target), gauge)) === 1 ? true : undefined), 10_000, () => `${input.target} to apply ${input.fault}`);
+}
+
+/** The DLQ stream's entries as they are now, by sequence. */
+export async function dlqSequences(nc: NatsConnection): Promise<number[]> {
+  const jsm = await jetstreamManager(nc);
+  const info = await jsm.streams.info('DLQ');
+  const seqs: number[] = [];
+  for (let seq = info.state.first_seq; seq <= info.state.last_seq && info.state.messages > 0; seq++) {
+    if (await jsm.streams.getMessage('DLQ', { seq }).catch(() => null)) seqs.push(seq);
+  }
+  return seqs;
 }

@@ -77,6 +77,7 @@ const fixedSchema = z.object({
   TPS_TARGETS: text.optional(),
   TPS_PROMETHEUS_URL: httpUrl.optional(),
   TPS_ADMIN_URL: httpUrl.optional(),
+  TPS_ALERTMANAGER_URL: httpUrl.optional(),
   TPS_HISTORY_DIR: text.optional(),
   SERVICE_A_URL: httpUrl.optional(),
   SERVICE_B_URL: httpUrl.optional(),

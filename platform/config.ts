@@ -81,7 +81,9 @@ function shape(env: Env) {
      * container sets both): the ingress, and the roles' metrics as role=url pairs. */
     operator: { ingressUrl: env.TPS_INGRESS_URL, targets: env.TPS_TARGETS, prometheusUrl: env.TPS_PROMETHEUS_URL ?? `http://127.0.0.1:${defaultPorts.prometheus + env.TPS_PORT_OFFSET}`, historyDir: env.TPS_HISTORY_DIR,
       /** The admin API the console acts through (compose: the autoscaler's, http://autoscaler:9467). */
-      adminUrl: env.TPS_ADMIN_URL ?? `http://127.0.0.1:${env.ADMIN_PORT ?? defaultPorts.admin + env.TPS_PORT_OFFSET}` },
+      adminUrl: env.TPS_ADMIN_URL ?? `http://127.0.0.1:${env.ADMIN_PORT ?? defaultPorts.admin + env.TPS_PORT_OFFSET}`,
+      /** The Alertmanager whose alerts the console shows and silences (compose: http://alertmanager:9093). */
+      alertmanagerUrl: env.TPS_ALERTMANAGER_URL ?? `http://127.0.0.1:${defaultPorts.alertmanager + env.TPS_PORT_OFFSET}` },
     chain: chainSettings(env),
     breakers: {
       errorThresholdPercentage: env.BREAKER_ERROR_PERCENT,

@@ -33,6 +33,7 @@ export const errorCatalogue = {
   CIRCUIT_OPEN: { status: 503, message: 'The circuit breaker to the next service is open.' },
   NOT_READY: { status: 503, message: 'The service is not ready.' },
   ADMIN_API_UNAVAILABLE: { status: 503, message: 'The admin API does not answer; the console acts through it (start TPS Lab with ADMIN_API=true and an ADMIN_TOKEN).' },
+  ALERTMANAGER_UNAVAILABLE: { status: 503, message: 'Alertmanager could not acknowledge the alert (it does not answer, or the alert is no longer firing).' },
   SHUTTING_DOWN: { status: 503, message: 'The service is shutting down; retry (another instance, or this one once restarted, will answer).' },
   DEADLINE_EXCEEDED: { status: 504, message: 'The request deadline passed before the work could be done.' },
 } as const satisfies Record<string, { status: number; message: string }>;

@@ -18,6 +18,8 @@ const fixedPorts = {
   nats: 4222,
   natsMonitoring: 8222,
   prometheus: 9090,
+  /** Alertmanager: Prometheus' alerts, routed to the console (alertmanager/alertmanager.yml). */
+  alertmanager: 9093,
   grafana: 3000,
   jaegerUi: 16686,
   otlpHttp: 4318,

@@ -2,7 +2,7 @@
 # Installs what TPS Lab needs to run and test on a fresh machine, and nothing it already has:
 #   - Node.js 24 (from the npm registry's `node` package, into .tools/, never system-wide)
 #   - the npm dependencies (npm ci, only when package-lock.json changed)
-#   - Debian's nats-server (with --with-prometheus also prometheus + promtool; with --with-chromium
+#   - Debian's nats-server (with --with-prometheus also prometheus + promtool and its Alertmanager; with --with-chromium
 #     the chromium the console's browser tests drive; for benchmarks --with-wrk the wrk load
 #     generator and --with-redis the redis-server BullMQ is compared on)
 # Idempotent and quiet when there is nothing to do. Prints the Node bin dir on its last line
@@ -76,6 +76,8 @@ fi
 have nats-server || apt_install nats-server
 if [ "$with_prometheus" = 1 ]; then
   { have prometheus && have promtool; } || apt_install prometheus
+  # The Andon cord: the alerts Prometheus fires reach the console (docs/alerts.md).
+  have prometheus-alertmanager || have alertmanager || apt_install prometheus-alertmanager
 fi
 
 # Debian's own build (never a downloaded browser): playwright-core drives it at /usr/bin/chromium.

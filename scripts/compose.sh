@@ -17,7 +17,7 @@ say() { echo "compose: $*" >&2; }
 die() { echo "compose: $*" >&2; exit 1; }
 
 # Host ports and the variables that move them (docker-compose.yml), default first.
-port_vars="TPS_INGRESS_PORT=8080 TPS_NATS_PORT=4222 TPS_NATS_MONITOR_PORT=8222 TPS_PROMETHEUS_PORT=9090 TPS_GRAFANA_PORT=3000 TPS_JAEGER_UI_PORT=16686 TPS_OTLP_PORT=4318 TPS_CONSOLE_PORT=8090"
+port_vars="TPS_INGRESS_PORT=8080 TPS_NATS_PORT=4222 TPS_NATS_MONITOR_PORT=8222 TPS_PROMETHEUS_PORT=9090 TPS_GRAFANA_PORT=3000 TPS_JAEGER_UI_PORT=16686 TPS_OTLP_PORT=4318 TPS_CONSOLE_PORT=8090 TPS_ALERTMANAGER_PORT=9093"
 env_keys="NATS_PASSWORD_OPERATOR NATS_PASSWORD_INGRESS NATS_PASSWORD_WORKER_FAST NATS_PASSWORD_WORKER_SLOW NATS_PASSWORD_SERVICE NATS_PASSWORD_AUTOSCALER GRAFANA_ADMIN_PASSWORD GRAFANA_ANONYMOUS COMPOSE_PROJECT_NAME"
 
 # A setting as compose sees it: the environment first, then .env.
@@ -118,6 +118,7 @@ TPS Lab (compose) is up:
   Grafana     http://localhost:$(setting TPS_GRAFANA_PORT 3000)   (admin / $( [ -f .env ] && echo 'GRAFANA_ADMIN_PASSWORD in .env' || echo tps-lab))
   Jaeger      http://localhost:$(setting TPS_JAEGER_UI_PORT 16686)
   Prometheus  http://localhost:$(setting TPS_PROMETHEUS_PORT 9090)
+  Alertmanager http://localhost:$(setting TPS_ALERTMANAGER_PORT 9093)   (its alerts are at the top of the console's board)
   console     http://localhost:$(setting TPS_CONSOLE_PORT 8090)   (the Andon board; read-only without the admin token)
   \`make status\`, \`make load RATE=500\`, \`make chaos\` act on this stack; \`make down\` stops it.
 EOF

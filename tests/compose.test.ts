@@ -196,7 +196,14 @@ describe('compose and the code agree', () => {
     expect(published('jaeger')).toEqual([defaultPorts.jaegerUi, defaultPorts.otlpHttp]);
     expect(published('grafana')).toEqual([defaultPorts.grafana]);
     expect(published('prometheus')).toEqual([defaultPorts.prometheus]);
+    expect(published('alertmanager')).toEqual([defaultPorts.alertmanager]);
     expect(published('ingress')).toEqual([defaultPorts.ingress]);
+    // Prometheus sends its alerts to the Alertmanager service, which routes them to the console.
+    const alerting = (parse(read('prometheus/prometheus.yml')) as { alerting: { alertmanagers: Array<{ static_configs: Array<{ targets: string[] }> }> } }).alerting;
+    expect(alerting.alertmanagers.flatMap((a) => a.static_configs.flatMap((c) => c.targets))).toEqual([`alertmanager:${defaultPorts.alertmanager}`]);
+    expect(services.console?.environment?.TPS_ALERTMANAGER_URL).toBe(`http://alertmanager:${defaultPorts.alertmanager}`);
+    const webhooks = (parse(read('alertmanager/alertmanager.yml')) as { receivers: Array<{ webhook_configs?: Array<{ url: string }> }> }).receivers.flatMap((r) => r.webhook_configs ?? []);
+    expect(webhooks.map((w) => w.url)).toEqual([`http://console:${defaultPorts.console}/api/alerts/webhook`]);
   });
 
   it('scrapes every role, on its metrics port, under its compose service name', () => {

@@ -3,44 +3,31 @@
 // values are those of the roles' /metrics and follow them live; a breaker opened by chaos turns
 // red and back; without the admin token no action is possible, and with it a breaker is forced
 // open from the page and given back. TPS_CONSOLE_SCREENSHOTS=<folder> saves what docs/console.md shows.
-import path from 'node:path';
-import { jetstreamManager } from '@nats-io/jetstream';
-import { chromium, type Browser, type Page } from 'playwright-core';
+import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, expect, it } from 'vitest';
-import { postJob } from '#devenv/roles.ts';
-import { injectFault, metricValue, startStack, type Stack } from '#devenv/stack.ts';
-import { unusedPort } from '#devenv/ports.ts';
+import { openConsole, type ConsoleSession } from '#devenv/browser.ts';
+import { tps } from '#devenv/cli.ts';
+import { noPrometheus } from '#devenv/lab-runs.ts';
+import { feedJobs, postJob } from '#devenv/roles.ts';
+import { dlqSequences, injectFault, metricValue, type Stack } from '#devenv/stack.ts';
 
 const token = 'console-test-token-0123456789';
 const breaker = 'worker-fast->service-a';
+let session: ConsoleSession;
 let stack: Stack;
-let browser: Browser;
 let page: Page;
 /** What every confirmation the page asked said (each is accepted). */
-const dialogs: string[] = [];
+let dialogs: string[];
 
 beforeAll(async () => {
-  stack = await startStack(`nats://127.0.0.1:${await unusedPort()}`, {
-    ADMIN_API: 'true', ADMIN_TOKEN: token, BREAKER_RESET_MS: '2s', AUTOSCALER_ENABLED: 'false',
-  }, { console: true });
-  browser = await chromium.launch({
-    executablePath: '/usr/bin/chromium', headless: true,
-    args: ['--no-sandbox', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
-  });
-  page = await browser.newPage({ viewport: { width: 1400, height: 1000 } });
-  page.on('dialog', (dialog) => { dialogs.push(dialog.message()); void dialog.accept(); });
+  session = await openConsole(token, { BREAKER_RESET_MS: '2s' });
+  ({ stack, page, dialogs } = session);
 }, 90_000);
-afterAll(async () => {
-  await browser?.close();
-  await stack?.stop();
-});
+afterAll(() => session?.stop());
 
 const text = (testid: string) => page.getByTestId(testid).textContent({ timeout: 20_000 });
 const mark = (testid: string) => page.getByTestId(testid).getAttribute('data-mark', { timeout: 20_000 });
-async function screenshot(name: string): Promise<void> {
-  const folder = process.env.TPS_CONSOLE_SCREENSHOTS;
-  if (folder) await page.screenshot({ path: path.join(folder, `${name}.png`), fullPage: true });
-}
+const screenshot = (name: string) => session.screenshot(name);
 
 it('shows the board live: queue and slot figures are those of the roles\' /metrics, and a dead letter appears without a reload', async () => {
   await page.goto(stack.url('console'));
@@ -64,7 +51,7 @@ it('shows the board live: queue and slot figures are those of the roles\' /metri
 
 it('turns a breaker red when chaos makes service-a fail, and green again once the fault is cleared', async () => {
   await injectFault(stack, { target: 'service-a', fault: 'error_rate', params: { ratio: 1 } });
-  const stop = feed('fast.echo', 20);
+  const stop = feedJobs(stack.url('ingress'), 'fast.echo', 20);
   try {
     await expect.poll(() => page.getByTestId(`breaker-${breaker}`).getAttribute('data-state'), { timeout: 30_000 }).toBe('open');
     expect(await mark(`breaker-state-${breaker}`)).toBe('bad');
@@ -132,11 +119,11 @@ it('takes no action without the admin token; signed in, it forces a breaker open
 
 it('finds dead letters by job id, replays exactly the chosen entries after a preview, and purges with a confirmation that names the count', async () => {
   // Three more poison jobs (service-a refuses the payload): with the first test's, four in one group.
-  const before = await dlqSeqs();
+  const before = await dlqSequences(stack.nc);
   const poison = [];
   for (let i = 0; i < 3; i++) poison.push(String((await postJob(stack.url('ingress'), { type: 'fast.lookup', payload: { key: 42 } })).json.id));
-  await expect.poll(async () => (await dlqSeqs()).length, { timeout: 30_000 }).toBe(before.length + 3);
-  const [first, second, third] = (await dlqSeqs()).filter((seq) => !before.includes(seq)) as [number, number, number];
+  await expect.poll(async () => (await dlqSequences(stack.nc)).length, { timeout: 30_000 }).toBe(before.length + 3);
+  const [first, second, third] = (await dlqSequences(stack.nc)).filter((seq) => !before.includes(seq)) as [number, number, number];
 
   await page.goto(`${stack.url('console')}/dlq`);
   await expect.poll(() => text('mode')).toBe('admin: actions on'); // the tab's sign-in holds
@@ -155,11 +142,11 @@ it('finds dead letters by job id, replays exactly the chosen entries after a pre
   for (const seq of [first, third]) await page.getByLabel(`choose entry ${seq}`).check();
   await page.getByRole('button', { name: 'Preview replay' }).click();
   await expect.poll(() => text('dlq-result')).toMatch(new RegExp(`A replay would send 2 of 2 again[\\s\\S]*${first}: fast.lookup \\(INVALID_PAYLOAD\\), would replay[\\s\\S]*${third}:`));
-  expect(await dlqSeqs()).toEqual([...before, first, second, third]); // a preview changes nothing
+  expect(await dlqSequences(stack.nc)).toEqual([...before, first, second, third]); // a preview changes nothing
   await page.getByRole('button', { name: 'Replay chosen' }).click();
   await expect.poll(() => text('message')).toBe('Replayed 2 of 2.');
   expect(dialogs.at(-1)).toBe('Replay 2 dead-letter entries at 10 jobs/s? Each is sent again as a new job and leaves the DLQ.');
-  const left = await dlqSeqs();
+  const left = await dlqSequences(stack.nc);
   expect(left).toEqual(expect.arrayContaining([...before, second]));
   expect(left).not.toContain(first);
   expect(left).not.toContain(third);
@@ -169,7 +156,7 @@ it('finds dead letters by job id, replays exactly the chosen entries after a pre
   await page.getByRole('button', { name: 'Purge chosen' }).click();
   await expect.poll(() => text('message')).toBe('Purged 1 of 1.');
   expect(dialogs.at(-1)).toBe('Purge 1 dead-letter entry? They are deleted for good.');
-  const after = await dlqSeqs();
+  const after = await dlqSequences(stack.nc);
   expect(after).not.toContain(second);
   expect(after).toEqual(expect.arrayContaining(before));
 }, 90_000);
@@ -212,26 +199,28 @@ it('shows a job\'s page: its status timeline, each attempt with the breakers it 
   expect((await fetch(`${stack.url('console')}/api/jobs/00000000-0000-4000-8000-000000000000`)).status).toBe(404);
 }, 90_000);
 
-/** The DLQ stream's entries as they are now, by sequence. */
-async function dlqSeqs(): Promise<number[]> {
-  const jsm = await jetstreamManager(stack.nc);
-  const info = await jsm.streams.info('DLQ');
-  const seqs: number[] = [];
-  for (let seq = info.state.first_seq; seq <= info.state.last_seq && info.state.messages > 0; seq++) {
-    if (await jsm.streams.getMessage('DLQ', { seq }).catch(() => null)) seqs.push(seq);
-  }
-  return seqs;
-}
+it('lab mode: shows the lab in progress graded live, the hints unlocked and the grade recorded, and nothing once it stops', async () => {
+  const env = { NATS_URL: stack.natsUrl, TPS_STATE_DIR: stack.stateDir, TPS_PROMETHEUS_URL: noPrometheus };
+  await page.goto(`${stack.url('console')}/lab`);
+  expect(await text('lab-none')).toMatch(/No lab in progress/);
+  expect((await tps(['lab', 'start', '2.1'], env)).code).toBe(0);
+  // The open page follows by itself: the lab appears, graded by the same checks as tps lab check.
+  const check = (id: string) => page.locator(`[data-testid="lab-checks"] tr[data-check="${id}"]`);
+  await expect.poll(() => check('request').getAttribute('data-holds'), { timeout: 20_000 }).toBe('false');
+  expect(await check('request').textContent()).toMatch(/FAIL[\s\S]*tps_jobs_submitted_total rose by 0 since the lab started/);
+  expect(await check('healthy').getAttribute('data-holds')).toBe('true');
+  expect(await text('lab-view')).toMatch(/Lab 2\.1: System setup[\s\S]*Start the system/);
+  const hint = await tps(['lab', 'hint', '2.1', 'request'], env);
+  expect(hint.code).toBe(0);
+  await expect.poll(() => check('request').textContent(), { timeout: 20_000 }).toContain('The lab wants to see one job go in after it started.');
 
-/** Jobs at about `perSecond` until stopped: enough calls for a breaker to judge. */
-function feed(type: string, perSecond: number): () => Promise<void> {
-  let running = true;
-  const loop = (async () => {
-    while (running) {
-      const paced = new Promise((resolve) => setTimeout(resolve, 1_000 / perSecond));
-      await postJob(stack.url('ingress'), { type }).catch(() => undefined);
-      await paced;
-    }
-  })();
-  return async () => { running = false; await loop; };
-}
+  expect((await postJob(stack.url('ingress'), { type: 'fast.echo' })).status).toBe(202);
+  await expect.poll(() => text('lab-score'), { timeout: 20_000 }).toBe('100 %');
+  expect((await tps(['lab', 'check', '2.1'], env)).code).toBe(0);
+  await expect.poll(() => text('lab-last-grade'), { timeout: 20_000 }).toBe('100 %, passed');
+  await screenshot('console-lab');
+  const json = await fetch(`${stack.url('console')}/api/lab`).then((r) => r.json()) as { lab: string; score: number; checks: Array<{ id: string; holds: boolean }> };
+  expect([json.lab, json.score, json.checks.every((c) => c.holds)]).toEqual(['2.1', 100, true]);
+  expect((await tps(['lab', 'stop', '2.1'], env)).code).toBe(0);
+  await expect.poll(() => page.getByTestId('lab-none').count(), { timeout: 20_000 }).toBe(1);
+}, 90_000);

@@ -1,10 +1,14 @@
 // The Prometheus rules against real promtool: syntax (check), behaviour (test rules: every alert
 // fires in one case and stays quiet in another), and the lab alerts fire within a lab.
 import { spawnSync } from 'node:child_process';
-import { readdirSync } from 'node:fs';
+import { mkdtempSync, readFileSync, readdirSync, rmSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
 import { expect, it } from 'vitest';
 import { requireBinary } from '#platform/binaries.ts';
 import { burnAlerts } from '#monitoring/rules/slo.ts';
+import { severities } from '#monitoring/handbook.ts';
+import { writeAlertmanagerConfig } from '#monitoring/native.ts';
 import { readYaml, root, rules } from '#devenv/monitoring.ts';
 
 const promtool = requireBinary('promtool', 'Run `scripts/bootstrap.sh --with-prometheus` (make test does).');
@@ -23,6 +27,24 @@ it('promtool accepts the compose configuration and every rule file', () => {
   expect(config.status, config.stdout + config.stderr).toBe(0);
   const checked = run('check', 'rules', ...readdirSync(root('prometheus', 'rules')).map((f) => `rules/${f}`));
   expect(checked.status, checked.stdout + checked.stderr).toBe(0);
+}, 60_000);
+
+it('amtool accepts the Alertmanager configuration, compose\'s and the copy native mode writes, each routing every severity to the console', () => {
+  const amtool = requireBinary('amtool', 'Run `scripts/bootstrap.sh --with-prometheus` (it installs Debian\'s prometheus-alertmanager).');
+  const dir = mkdtempSync(path.join(os.tmpdir(), 'tps-am-'));
+  try {
+    for (const file of [root('alertmanager', 'alertmanager.yml'), writeAlertmanagerConfig(dir, 'http://127.0.0.1:8190')]) {
+      const checked = spawnSync(amtool, ['check-config', file], { encoding: 'utf8', timeout: 30_000 });
+      expect(checked.status, checked.stdout + checked.stderr).toBe(0);
+      for (const severity of severities) {
+        const routed = spawnSync(amtool, ['config', 'routes', 'test', '--config.file', file, `severity=${severity}`, 'alertname=X'], { encoding: 'utf8', timeout: 30_000 });
+        expect(routed.stdout.trim(), `${severity}: ${routed.stderr}`).toBe('console');
+      }
+    }
+    expect(readFileSync(path.join(dir, 'alertmanager.yml'), 'utf8')).toContain('url: http://127.0.0.1:8190/api/alerts/webhook');
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
 }, 60_000);
 
 it('promtool test rules: every case passes', () => {

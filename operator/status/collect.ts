@@ -2,6 +2,7 @@
 // interval apart, so rates (throughput, error rate, latency percentiles) can be computed
 // without a Prometheus. Targets come from the native supervisor's state or are given.
 import { stateDir } from '#platform/paths.ts';
+import { extraNames } from '#operator/supervisor/extras.ts';
 import { readState } from '../supervisor/state-file.ts';
 import { parseMetrics, type Sample } from './parse.ts';
 import { everyAddress, type Target } from './replica-targets.ts';
@@ -14,7 +15,7 @@ export type Collection = { at: string; seconds: number; before: Scrape[]; after:
 export function nativeTargets(configuredStateDir: string): Target[] {
   const state = readState(stateDir(configuredStateDir));
   if (!state || state.phase === 'stopped') return [];
-  return state.processes.filter((p) => p.url && !['prometheus', 'grafana', 'jaeger'].includes(p.name)).map((p) => ({ role: p.name, url: p.url as string }));
+  return state.processes.filter((p) => p.url && !(extraNames as readonly string[]).includes(p.name)).map((p) => ({ role: p.name, url: p.url as string }));
 }
 
 /** What the native supervisor warns about while it runs (a NATS without TPS Lab's users). */

@@ -6,11 +6,15 @@ import { findBinary } from '#platform/binaries.ts';
 import { childEnvironment, type Config } from '#platform/config.ts';
 import { defaultPorts } from '#platform/ports.ts';
 import {
-  jaegerEnvironment, monitoringPaths, nativePrometheusConfig, nativePrometheusDir, prometheusArgs, writeGrafanaProvisioning, writePrometheusConfig,
+  alertmanagerArgs, jaegerEnvironment, monitoringPaths, nativeAlertmanagerDir, nativePrometheusConfig, nativePrometheusDir, prometheusArgs,
+  writeAlertmanagerConfig, writeGrafanaProvisioning, writePrometheusConfig,
 } from '#monitoring/native.ts';
 import { grafanaDir, grafanaLogin, grafanaSecurityEnvironment } from './grafana-settings.ts';
 import { portFree } from './port-free.ts';
 import type { ManagedProcessSpec } from './managed-process.ts';
+
+/** What native mode may start besides the roles: not roles (no /readyz, not in `tps status`). */
+export const extraNames = ['prometheus', 'alertmanager', 'grafana', 'jaeger'] as const;
 
 export type ExtrasContext = {
   config: Config; stateDir: string; offset: number; natsUrl: string;
@@ -29,7 +33,7 @@ async function busy(ports: number[]): Promise<number | undefined> {
   return undefined;
 }
 
-async function prometheus(ctx: ExtrasContext): Promise<Found> {
+async function prometheus(ctx: ExtrasContext, alertmanagerPort?: number): Promise<Found> {
   const binary = findBinary('prometheus');
   if (!binary) return { note: 'Prometheus not installed: no metrics history, alerts or dashboards (`scripts/bootstrap.sh --with-prometheus` installs Debian\'s).' };
   const port = defaultPorts.prometheus + ctx.offset;
@@ -37,7 +41,9 @@ async function prometheus(ctx: ExtrasContext): Promise<Found> {
   const dir = nativePrometheusDir(ctx.stateDir);
   // One job per role; the supervisor writes who answers for each (every replica) in targets/.
   const jobs = [...ctx.roles];
-  const configFile = writePrometheusConfig(dir, nativePrometheusConfig(dir, jobs, { intervalMs: ctx.config.monitoring.scrapeIntervalMs }));
+  const configFile = writePrometheusConfig(dir, nativePrometheusConfig(dir, jobs, {
+    intervalMs: ctx.config.monitoring.scrapeIntervalMs, ...(alertmanagerPort ? { alertmanager: `127.0.0.1:${alertmanagerPort}` } : {}),
+  }));
   return {
     process: {
       name: 'prometheus', url: url(port), readyUrl: `${url(port)}/-/ready`,
@@ -84,6 +90,25 @@ async function grafana(ctx: ExtrasContext): Promise<Found> {
   };
 }
 
+/** Debian names it prometheus-alertmanager; the project's own release, alertmanager. */
+async function alertmanager(ctx: ExtrasContext): Promise<Found> {
+  if (!findBinary('prometheus')) return {};
+  const binary = findBinary('prometheus-alertmanager') ?? findBinary('alertmanager');
+  if (!binary) return { note: 'Alertmanager not installed: alerts stay in Prometheus\' UI (`scripts/bootstrap.sh --with-prometheus` installs Debian\'s).' };
+  const port = defaultPorts.alertmanager + ctx.offset;
+  if (await busy([port])) return { note: `Alertmanager not started: port ${port} is in use.` };
+  const dir = nativeAlertmanagerDir(ctx.stateDir);
+  const consoleUrl = url(defaultPorts.console + ctx.offset);
+  const configFile = writeAlertmanagerConfig(dir, consoleUrl);
+  return {
+    process: {
+      name: 'alertmanager', url: url(port), readyUrl: `${url(port)}/-/ready`,
+      spec: { name: 'alertmanager', command: binary, args: alertmanagerArgs(configFile, path.join(dir, 'data'), port), env: childEnvironment({}), restart: true },
+    },
+    note: `Alertmanager routes Prometheus' alerts by severity${ctx.roles.includes('console') ? ` to the console (${consoleUrl}, the Andon cord at the top of its board)` : ''} (config ${configFile}).`,
+  };
+}
+
 async function jaeger(ctx: ExtrasContext): Promise<Found> {
   const binary = findBinary('jaeger');
   if (!binary) return { note: 'Jaeger not installed: traces need compose or a local Jaeger v2 binary named `jaeger` (it would run jaeger/config.yaml).' };
@@ -101,7 +126,8 @@ async function jaeger(ctx: ExtrasContext): Promise<Found> {
 
 export async function extraProcesses(ctx: ExtrasContext): Promise<{ processes: ExtraProcess[]; notes: string[] }> {
   if (ctx.config.monitoring.mode === 'off') return { processes: [], notes: ['Monitoring off (TPS_MONITORING=off): Prometheus, Grafana and Jaeger not started.'] };
-  const found = [await prometheus(ctx), await grafana(ctx), await jaeger(ctx)];
+  const alerts = await alertmanager(ctx);
+  const found = [await prometheus(ctx, alerts.process ? defaultPorts.alertmanager + ctx.offset : undefined), alerts, await grafana(ctx), await jaeger(ctx)];
   return {
     processes: found.flatMap((f) => (f.process ? [f.process] : [])),
     notes: found.flatMap((f) => (f.note ? [f.note] : [])),

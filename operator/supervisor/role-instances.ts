@@ -3,7 +3,7 @@
 import type { ScrapeTarget } from '#monitoring/native.ts';
 import type { Pool } from '#platform/pools.ts';
 import { workerReplicaPort } from '#platform/ports.ts';
-import type { RoleDefinition } from '#services/registry.ts';
+import type { RoleDefinition } from '#platform/role-runtime.ts';
 
 export type RoleInstance = {
   readonly role: RoleDefinition;

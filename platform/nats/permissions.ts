@@ -116,7 +116,7 @@ export const natsUsers: Readonly<Record<NatsUserName, NatsPermissions>> = {
   },
   // Reads only: the console acts through the admin API, with the operator's token.
   console: {
-    publish: [`${api}.INFO`, ...kvRead(buckets.chaos), ...kvRead(buckets.control), ...kvRead(buckets.jobs), ...streamRead(streams.dlq), ...flowControl],
+    publish: [`${api}.INFO`, ...kvRead(buckets.chaos), ...kvRead(buckets.control), ...kvRead(buckets.jobs), ...streamRead(streams.dlq), ...streamRead(streams.events), ...flowControl],
     subscribe: inbox('console'),
   },
 };

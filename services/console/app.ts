@@ -4,19 +4,23 @@
 // hold: it passes the operator's Authorization header to the admin API, which checks it, records
 // the action as an audit event and answers. A request another origin's page made is refused first.
 import { readFileSync } from 'node:fs';
-import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
-import { z } from 'zod';
+import type { FastifyInstance } from 'fastify';
 import { diagnose } from '#operator/status/diagnose.ts';
-import { AppError } from '#platform/errors.ts';
 import { createHttpApp } from '#platform/http/server.ts';
 import type { RoleContext } from '#platform/role-runtime.ts';
 import type { ActiveFault } from '#platform/chaos/catalogue.ts';
 import type { AdminClient } from './admin-client.ts';
 import { renderPanels } from './board.ts';
+import { registerAlertRoutes } from './alert-routes.ts';
+import type { AlertWatch } from './alerts.ts';
+import { renderAlerts } from './alerts-panel.ts';
 import { registerDlqRoutes } from './dlq-routes.ts';
+import { eventStreams } from './event-stream.ts';
 import { registerJobRoutes, type JobRouteDeps } from './job-routes.ts';
+import { registerLeverRoutes } from './lever-routes.ts';
+import { registerLabRoutes } from './lab-routes.ts';
+import type { LabView } from './lab-view.ts';
 import type { DlqReader } from './dlq-page.ts';
-import { action, requireToken } from './guard.ts';
 import { renderBoardPage } from './page.ts';
 import type { Sampler } from './sampler.ts';
 
@@ -28,6 +32,10 @@ export type ConsoleDeps = {
   dlq: DlqReader;
   /** The job pages' sources: the job status bucket and where traces are. */
   jobs: Omit<JobRouteDeps, 'dlq'>;
+  /** Alertmanager's alerts (the Andon cord at the top of the board). */
+  alerts: AlertWatch;
+  /** The lab in progress, graded now (lab mode). */
+  lab: () => Promise<LabView | undefined>;
   /** Said on the page: where the figures come from and how much history there is. */
   source: string;
   intervalMs: number;
@@ -44,9 +52,9 @@ const securityHeaders = {
   'cache-control': 'no-store',
 };
 
-const breakerBody = z.strictObject({ name: z.string().min(1).max(200) });
-const scaleBody = z.strictObject({ pool: z.string().min(1).max(50), slots: z.number().int().min(0).max(100_000) });
-const autoscalerBody = z.strictObject({ enabled: z.boolean() });
+/** A lab page's grading reads every role, Prometheus and the events: every 5 s is live enough. */
+const labIntervalMs = 5_000;
+
 
 export function buildConsoleApp(deps: ConsoleDeps): FastifyInstance {
   const { ctx, sampler } = deps;
@@ -61,65 +69,40 @@ export function buildConsoleApp(deps: ConsoleDeps): FastifyInstance {
   };
 
   app.addHook('onSend', async (_request, reply) => { reply.headers(securityHeaders); });
-  app.get('/', async (_request, reply) => reply.type('text/html; charset=utf-8')
-    .send(renderBoardPage({ panels: panels(), source: deps.source, intervalMs: deps.intervalMs, adminUrl: deps.admin.url })));
+  app.get('/', async (_request, reply) => reply.type('text/html; charset=utf-8').send(renderBoardPage({
+    panels: panels(), alerts: renderAlerts(deps.alerts.latest() ?? await deps.alerts.refresh(), deps.alerts.url),
+    source: deps.source, intervalMs: deps.intervalMs, adminUrl: deps.admin.url,
+  })));
   app.get('/console.js', async (_request, reply) => reply.type('text/javascript; charset=utf-8').send(files.js));
   app.get('/console.css', async (_request, reply) => reply.type('text/css; charset=utf-8').send(files.css));
-  // Open event streams end when the console stops, or closing the server would wait on them.
-  const streams = new Set<FastifyReply['raw']>();
-  app.addHook('preClose', async () => { for (const res of streams) res.end(); });
-  app.get('/events', (request, reply) => streamBoard(request, reply, deps, streams));
+  const stream = eventStreams(app, securityHeaders, deps.intervalMs);
+  // One event per new snapshot: every panel rendered, so the page only swaps them in; the alerts
+  // read again from Alertmanager with each (one reading for every open page).
+  const alertsNow = shared(() => deps.alerts.refresh());
+  app.get('/events', (request, reply) => stream(request, reply, (send) => deps.sampler.subscribe((snapshot) => {
+    void alertsNow(snapshot.at).then((alerts) => {
+      const rendered = { ...renderPanels({ snapshot, history: sampler.history(), faults: deps.faults(), now: Date.now() }), alerts: renderAlerts(alerts, deps.alerts.url) };
+      send('board', { at: snapshot.at, panels: Object.fromEntries(Object.entries(rendered).map(([id, h]) => [id, h.text])) });
+    });
+  })));
   app.get('/api/board', async () => {
     const snapshot = await sampler.current();
     return { snapshot, findings: diagnose(snapshot), faults: deps.faults(), history: sampler.history() };
   });
 
-  // Actions: same origin, a token, then the admin API decides.
-  app.get('/api/session', async (request) => {
-    const authorization = requireToken(request);
-    await deps.admin.call('GET', '/admin/breakers', authorization);
-    return { admin: true };
-  });
-  app.post('/api/breakers/:action', async (request) => {
-    const act = (request.params as { action: string }).action;
-    if (act !== 'open' && act !== 'auto') throw new AppError('NOT_FOUND', { detail: '(breakers: open or auto)' });
-    const { authorization, body } = action(request, breakerBody);
-    const answer = await deps.admin.call('POST', `/admin/breakers/${act === 'open' ? 'open' : 'close'}`, authorization, body);
-    ctx.logger.info({ breaker: body.name, action: act, ip: request.ip }, 'console: breaker action passed to the admin API');
-    return { ...(answer as object), message: act === 'open' ? `Breaker ${body.name} forced open.` : `Breaker ${body.name} back to automatic.` };
-  });
-  // The pools' levers, as `tps scale` and `tps autoscaler enable|disable`.
-  app.post('/api/scale', async (request) => {
-    const { authorization, body } = action(request, scaleBody);
-    const answer = await deps.admin.call('POST', '/admin/scale', authorization, body) as { previous?: number; autoscalerEnabled?: boolean };
-    const note = answer.autoscalerEnabled ? ' The autoscaler is on and may move it again: turn it off to hold it.' : '';
-    return { ...answer, message: `${body.pool} pool: ${body.slots} slots per worker (was ${answer.previous ?? 'its start-up value'}).${note}` };
-  });
-  app.post('/api/autoscaler', async (request) => {
-    const { authorization, body } = action(request, autoscalerBody);
-    const answer = await deps.admin.call('POST', '/admin/autoscaler', authorization, body);
-    return { ...(answer as object), message: body.enabled ? 'Autoscaler on.' : 'Autoscaler off: the slots stay where you set them.' };
-  });
+  registerLeverRoutes(app, { admin: deps.admin, logger: ctx.logger });
+  registerAlertRoutes(app, { alerts: deps.alerts, admin: deps.admin, logger: ctx.logger });
   registerDlqRoutes(app, { ctx, admin: deps.admin, dlq: deps.dlq });
   registerJobRoutes(app, { ...deps.jobs, dlq: () => deps.dlq.all() });
+  registerLabRoutes(app, { view: deps.lab, intervalMs: labIntervalMs, logger: ctx.logger, stream });
   return app;
 }
 
-/** One event per new snapshot: every panel rendered, so the page only swaps them in. */
-function streamBoard(request: FastifyRequest, reply: FastifyReply, deps: ConsoleDeps, streams: Set<FastifyReply['raw']>): void {
-  reply.hijack();
-  const res = reply.raw;
-  streams.add(res);
-  res.writeHead(200, { ...securityHeaders, 'content-type': 'text/event-stream; charset=utf-8', connection: 'keep-alive', 'x-accel-buffering': 'no' });
-  res.write(`retry: ${deps.intervalMs}\n\n`);
-  const unsubscribe = deps.sampler.subscribe((snapshot) => {
-    const panels = renderPanels({ snapshot, history: deps.sampler.history(), faults: deps.faults(), now: Date.now() });
-    const data = JSON.stringify({ at: snapshot.at, panels: Object.fromEntries(Object.entries(panels).map(([id, h]) => [id, h.text])) });
-    res.write(`event: board\ndata: ${data}\n\n`);
-  });
-  // A comment now and then keeps proxies from closing a quiet stream.
-  const keepAlive = setInterval(() => res.write(': keep-alive\n\n'), 15_000);
-  const close = () => { clearInterval(keepAlive); unsubscribe(); streams.delete(res); };
-  request.raw.on('close', close);
-  res.on('error', close);
+/** One call per key (a snapshot's time) however many open pages ask for it. */
+function shared<T>(load: () => Promise<T>): (key: string) => Promise<T> {
+  let last: { key: string; value: Promise<T> } | undefined;
+  return (key) => {
+    if (last?.key !== key) last = { key, value: load() };
+    return last.value;
+  };
 }

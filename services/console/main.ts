@@ -9,11 +9,17 @@ import { isActive, openChaosStore } from '#platform/chaos/store.ts';
 import type { RoleContext, RoleParts } from '#platform/role-runtime.ts';
 import { nativeTargets, parseTargets, type Target } from '#operator/status/collect.ts';
 import { ConfigError } from '#platform/config.ts';
+import { stateDir } from '#platform/paths.ts';
+import { controlOperations } from '#platform/control/operations.ts';
+import { openControlStore } from '#platform/control/store.ts';
+import { recentEvents } from '#platform/nats/recent-events.ts';
 import { openJobStatusBucket } from '#platform/job-status.ts';
 import { adminClient } from './admin-client.ts';
+import { alertWatch } from './alerts.ts';
 import { buildConsoleApp } from './app.ts';
 import { dlqReader } from './dlq-page.ts';
 import type { TraceSource } from './job-page.ts';
+import { labView } from './lab-view.ts';
 import { startOtlpReceiver } from './otlp-receiver.ts';
 import { startSampler } from './sampler.ts';
 import { createTraceStore } from './trace-store.ts';
@@ -31,12 +37,20 @@ export async function startConsole(ctx: RoleContext): Promise<RoleParts> {
   const stopWatching = await (await openChaosStore(ctx.nc)).watch((active) => { faults = active; });
   ctx.own('stop watching chaos', stopWatching, (stop) => stop());
   const traces = await traceSource(ctx);
+  const control = controlOperations(ctx.nc, await openControlStore(ctx.nc), config.autoscaler.enabled);
+  // Lab mode grades with what `tps lab check` reads, all of it read-only here.
+  const lab = () => labView(stateDir(config.stateDir), {
+    targets: targets(), prometheusUrl: config.operator.prometheusUrl, control,
+    events: (subject, since) => recentEvents(ctx.nc, subject, { sinceMs: Date.now() - since.getTime() + 1_000, limit: 10_000 }),
+  });
   const app = buildConsoleApp({
     ctx, sampler, intervalMs,
     faults: () => faults.filter((f) => isActive(f)),
     admin: adminClient(config.operator.adminUrl),
     dlq: await dlqReader(ctx.nc),
     jobs: { jobs: await openJobStatusBucket(ctx.nc), traces },
+    lab,
+    alerts: alertWatch(config.operator.alertmanagerUrl),
     source: `Live from every role's /metrics, every ${intervalMs / 1000} s while a page is open; the lines show up to ${(historyPoints * intervalMs) / 60_000} minutes kept in the console's memory since the first page opened (Prometheus keeps the long history).`,
   });
   return { app };

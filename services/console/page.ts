@@ -15,9 +15,9 @@ const titles: Record<PanelId, string> = {
   flow: 'Refusals, dead letters, autoscaler, chaos',
 };
 
-const pages = [{ href: '/', name: 'Andon board' }, { href: '/dlq', name: 'Dead letters' }, { href: '/jobs', name: 'Jobs' }] as const;
+const pages = [{ href: '/', name: 'Andon board' }, { href: '/dlq', name: 'Dead letters' }, { href: '/jobs', name: 'Jobs' }, { href: '/lab', name: 'Lab' }] as const;
 
-export type Layout = { title: string; page: (typeof pages)[number]['href']; body: Html; footer: Html; live?: { intervalMs: number } };
+export type Layout = { title: string; page: (typeof pages)[number]['href']; body: Html; footer: Html; live?: { intervalMs: number; events?: string } };
 
 export function layout(input: Layout): string {
   return `<!doctype html>\n${html`<html lang="en">
@@ -28,7 +28,7 @@ export function layout(input: Layout): string {
 <link rel="stylesheet" href="/console.css">
 <script src="/console.js" defer></script>
 </head>
-<body data-page="${input.page}" ${input.live ? html`data-live="/events" data-interval-ms="${input.live.intervalMs}"` : ''}>
+<body data-page="${input.page}" ${input.live ? html`data-live="${input.live.events ?? '/events'}" data-interval-ms="${input.live.intervalMs}"` : ''}>
 <header>
   <h1>TPS Lab: ${input.title}</h1>
   <nav>${pages.map((p) => html`<a href="${p.href}" ${p.href === input.page ? html`aria-current="page"` : ''}>${p.name}</a>`)}
@@ -48,12 +48,13 @@ ${input.body}
 </html>`.text}\n`;
 }
 
-export type BoardPage = { panels: Record<PanelId, Html> | undefined; source: string; intervalMs: number; adminUrl: string };
+export type BoardPage = { panels: Record<PanelId, Html> | undefined; alerts: Html; source: string; intervalMs: number; adminUrl: string };
 
 export function renderBoardPage(input: BoardPage): string {
   return layout({
     title: 'the Andon board', page: '/', live: { intervalMs: input.intervalMs },
-    body: html`<main class="board">
+    body: html`<section class="panel andon-cord" id="panel-alerts"><h2>Alerts: the Andon cord</h2><div class="content" data-panel="alerts">${input.alerts}</div></section>
+<main class="board">
 ${panelIds.map((id) => html`<section class="panel" id="panel-${id}"><h2>${titles[id]}</h2><div class="content" data-panel="${id}">${input.panels?.[id] ?? html`<p><small>waiting for the first two scrapes…</small></p>`}</div></section>`)}
 </main>`,
     footer: html`${input.source} Marks as in <code>tps status</code>: green normal, yellow watch, red act.

@@ -121,7 +121,16 @@ async function checkConsole(jobs: Map<string, string>): Promise<void> {
   const job = await fetch(`${urls.console}/jobs/${id}`);
   const text = await job.text();
   expect(job.ok && text.includes('completed') && text.includes(`href="http://localhost:${new URL(urls.jaeger).port}/search?service=ingress&amp;tags=`), `the console's page of job ${id} should show it completed and link Jaeger (HTTP ${job.status}): ${text.slice(0, 600)}`);
-  console.log(`   ${board.snapshot.roles.length} role processes read (worker-fast x${replicas}); actions refused without the token; a job's page links its trace in Jaeger`);
+  // The Andon cord: Prometheus sends to the alertmanager service, whose alerts the console reads.
+  const managers = await waitFor(async () => {
+    const body = (await (await fetch(`${urls.prometheus}/api/v1/alertmanagers`)).json()) as { data: { activeAlertmanagers: Array<{ url: string }> } };
+    return body.data.activeAlertmanagers.length > 0 ? body.data.activeAlertmanagers.map((a) => a.url) : undefined;
+  }, 30_000, () => 'Prometheus to find the alertmanager service');
+  expect(managers.every((u) => u.includes(':9093/')), `Prometheus should send alerts to alertmanager:9093, found ${managers.join(', ')}`);
+  const alerts = (await (await fetch(`${urls.console}/api/alerts`)).json()) as { unreachable?: string; alerts?: unknown[] };
+  expect(alerts.unreachable === undefined && Array.isArray(alerts.alerts), `the console should read the alertmanager service: ${JSON.stringify(alerts)}`);
+  expect((await fetch(`${urls.alertmanager}/-/ready`)).ok, 'Alertmanager should answer on its published port');
+  console.log(`   ${board.snapshot.roles.length} role processes read (worker-fast x${replicas}); actions refused without the token; a job's page links its trace in Jaeger; Prometheus -> alertmanager -> console`);
 }
 
 async function checkSubmittedEnded(): Promise<void> {

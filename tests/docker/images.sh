@@ -47,7 +47,7 @@ standins() {
   trap 'rm -rf "$ctx"' RETURN
   local node_bin="$root/.tools/node24/node_modules/node/bin/node"
   [ -x "$node_bin" ] || { say "no Node 24 in .tools/ (scripts/bootstrap.sh installs it)"; exit 1; }
-  mkdir -p "$ctx/node" "$ctx/nats" "$ctx/prometheus" "$ctx/jaeger"
+  mkdir -p "$ctx/node" "$ctx/nats" "$ctx/prometheus" "$ctx/alertmanager" "$ctx/jaeger"
   cp "$node_bin" "$ctx/node/node"
   # npm itself is JavaScript: the host's copy (the official image ships one with Node too).
   cp -r "$(cd "$(dirname "$(readlink -f "$(command -v npm)")")/.." && pwd)" "$ctx/node/npm"
@@ -57,6 +57,9 @@ standins() {
   build_standin "$(image_of nats)" nats.Dockerfile "$ctx/nats"
   cp "$(command -v prometheus)" "$(command -v promtool)" "$ctx/prometheus/"
   build_standin "$(image_of prom/prometheus)" prometheus.Dockerfile "$ctx/prometheus"
+  cp "$(command -v prometheus-alertmanager || echo /usr/bin/prometheus-alertmanager)" "$ctx/alertmanager/alertmanager"
+  cp "$(command -v amtool || echo /usr/bin/amtool)" "$ctx/alertmanager/"
+  build_standin "$(image_of prom/alertmanager)" alertmanager.Dockerfile "$ctx/alertmanager"
   cp "$here/jaeger-standin.ts" "$ctx/jaeger/"
   build_standin "$(image_of jaegertracing/jaeger)" jaeger.Dockerfile "$ctx/jaeger"
 }

@@ -74,9 +74,9 @@ phase "free host ports for the published ports"
 read -r -a free < <("${node[@]}" -e '
   const net = require("node:net");
   const one = () => new Promise((ok) => { const s = net.createServer().listen(0, "127.0.0.1", () => { const p = s.address().port; s.close(() => ok(p)); }); });
-  (async () => { const ports = new Set(); while (ports.size < 8) ports.add(await one()); console.log([...ports].join(" ")); })();')
+  (async () => { const ports = new Set(); while (ports.size < 9) ports.add(await one()); console.log([...ports].join(" ")); })();')
 export TPS_INGRESS_PORT=${free[0]} TPS_NATS_PORT=${free[1]} TPS_NATS_MONITOR_PORT=${free[2]} TPS_PROMETHEUS_PORT=${free[3]} \
-  TPS_GRAFANA_PORT=${free[4]} TPS_JAEGER_UI_PORT=${free[5]} TPS_OTLP_PORT=${free[6]} TPS_CONSOLE_PORT=${free[7]}
+  TPS_GRAFANA_PORT=${free[4]} TPS_JAEGER_UI_PORT=${free[5]} TPS_OTLP_PORT=${free[6]} TPS_CONSOLE_PORT=${free[7]} TPS_ALERTMANAGER_PORT=${free[8]}
 env | grep -E '^TPS_[A-Z_]+_PORT=' | sort | sed 's/^/   /'
 done_phase
 

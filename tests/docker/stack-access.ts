@@ -16,6 +16,7 @@ export const urls = {
   jaeger: `http://127.0.0.1:${port('TPS_JAEGER_UI_PORT')}`,
   natsMonitor: `http://127.0.0.1:${port('TPS_NATS_MONITOR_PORT')}`,
   console: `http://127.0.0.1:${port('TPS_CONSOLE_PORT')}`,
+  alertmanager: `http://127.0.0.1:${port('TPS_ALERTMANAGER_PORT')}`,
 };
 
 /** The docker test's assertion: a failed check stops the run with its message. */

@@ -56,6 +56,16 @@ const actions = {
   },
   'autoscaler-off': () => ({ confirm: 'Turn the autoscaler off? The slots then stay where they are until you change them.', run: () => call('POST', '/api/autoscaler', { enabled: false }) }),
   'autoscaler-on': () => ({ confirm: 'Turn the autoscaler on? It may change the slots of every pool.', run: () => call('POST', '/api/autoscaler', { enabled: true }) }),
+  // Acknowledging an alert: a silence on exactly its labels, with who and why.
+  ack: (fingerprint) => {
+    const field = (name) => document.querySelector(`input[name="${name}-${fingerprint}"]`).value.trim();
+    const [who, why] = [field('who'), field('why')];
+    const alertname = document.querySelector(`[data-alert="${fingerprint}"]`)?.dataset.alertname ?? 'this alert';
+    return {
+      confirm: `Acknowledge ${alertname} as ${who || '(nobody)'}? It is silenced for 2 hours: "${why}".`,
+      run: () => call('POST', '/api/alerts/ack', { fingerprint, who, why }).then((answer) => { edited.delete(`who-${fingerprint}`); edited.delete(`why-${fingerprint}`); return answer; }),
+    };
+  },
 };
 
 document.addEventListener('click', async (event) => {

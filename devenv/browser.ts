@@ -1,0 +1,37 @@
+// The browser the console's tests drive: Debian's chromium (scripts/bootstrap.sh --with-chromium),
+// headless, through playwright-core, never a downloaded browser and never a network call of its
+// own; a page that accepts every confirmation and keeps what each asked.
+import path from 'node:path';
+import { chromium, type Browser, type Page } from 'playwright-core';
+import { unusedPort } from './ports.ts';
+import { startStack, type Stack } from './stack.ts';
+
+export type TestBrowser = { browser: Browser; page: Page; dialogs: string[]; screenshot(name: string): Promise<void>; close(): Promise<void> };
+
+export async function launchChromium(): Promise<TestBrowser> {
+  const browser = await chromium.launch({
+    executablePath: '/usr/bin/chromium', headless: true,
+    args: ['--no-sandbox', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
+  });
+  const page = await browser.newPage({ viewport: { width: 1400, height: 1000 } });
+  const dialogs: string[] = [];
+  page.on('dialog', (dialog) => { dialogs.push(dialog.message()); void dialog.accept(); });
+  return {
+    browser, page, dialogs,
+    // TPS_CONSOLE_SCREENSHOTS=<folder>: the pictures docs/console.md shows.
+    async screenshot(name) {
+      const folder = process.env.TPS_CONSOLE_SCREENSHOTS;
+      if (folder) await page.screenshot({ path: path.join(folder, `${name}.png`), fullPage: true });
+    },
+    close: () => browser.close(),
+  };
+}
+
+/** A whole stack (the console among its roles, the admin API on with `token`) and the browser on it. */
+export type ConsoleSession = TestBrowser & { stack: Stack; stop(): Promise<void> };
+
+export async function openConsole(token: string, env: Record<string, string> = {}): Promise<ConsoleSession> {
+  const stack = await startStack(`nats://127.0.0.1:${await unusedPort()}`, { ADMIN_API: 'true', ADMIN_TOKEN: token, AUTOSCALER_ENABLED: 'false', ...env }, { console: true });
+  const browser = await launchChromium().catch(async (err: unknown) => { await stack.stop(); throw err; });
+  return { ...browser, stack, async stop() { await browser.close(); await stack.stop(); } };
+}
