@@ -122,6 +122,7 @@ const fixedSchema = z.object({
   TPS_CONSOLE_OTLP_TOKEN: z.string().regex(/^[\w.~-]{16,200}$/, 'letters, digits, "_", ".", "~" or "-", 16 to 200 of them').optional(),
   TPS_CONSOLE_TRACES: integer({ min: 10, max: 100_000 }).default(2_000),
   TPS_JAEGER_UI_URL: httpUrl.optional(),
+  TPS_JAEGER_URL: httpUrl.optional(),
 });
 
 export type Env = z.output<typeof fixedSchema> & Readonly<Record<string, unknown>>;

@@ -96,7 +96,7 @@ function shape(env: Env) {
     autoscaler: autoscalerSettings(env),
     admin: { enabled: env.ADMIN_API, host: env.ADMIN_HOST, port: env.ADMIN_PORT, token: env.ADMIN_TOKEN, rateLimitPerSecond: env.ADMIN_RATE_LIMIT_RPS },
     /** The console's own OTLP receiver (`tps up` turns it on where no Jaeger listens) and where Jaeger's UI is, for links. */
-    console: { otlpPort: env.TPS_CONSOLE_OTLP_PORT, otlpToken: env.TPS_CONSOLE_OTLP_TOKEN, maxTraces: env.TPS_CONSOLE_TRACES, jaegerUiUrl: env.TPS_JAEGER_UI_URL },
+    console: { otlpPort: env.TPS_CONSOLE_OTLP_PORT, otlpToken: env.TPS_CONSOLE_OTLP_TOKEN, maxTraces: env.TPS_CONSOLE_TRACES, jaegerUiUrl: env.TPS_JAEGER_UI_URL, jaegerUrl: env.TPS_JAEGER_URL },
     /** Native mode's Grafana: the admin password (else one generated into the state folder) and anonymous viewing. */
     grafana: { adminPassword: env.GRAFANA_ADMIN_PASSWORD, anonymous: env.GRAFANA_ANONYMOUS },
   };

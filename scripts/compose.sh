@@ -90,7 +90,8 @@ wait_healthy() {
   while :; do
     lines=$(docker ps -a --filter "label=com.docker.compose.project=$project" --filter label=com.docker.compose.oneoff=False \
       --format '{{.Label "com.docker.compose.service"}} {{.Names}} {{.State}} {{.Status}}')
-    waiting=$(echo "$lines" | awk '$3 == "running" && $0 !~ /\(healthy\)/ && $0 ~ /health/ {print $2}')
+    # A container Docker keeps restarting is not up either: waited for, and named if it never is.
+    waiting=$(echo "$lines" | awk '($3 == "running" && $0 !~ /\(healthy\)/ && $0 ~ /health/) || $3 == "restarting" {print $2}')
     failed=$(echo "$lines" | awk '($3 == "exited" && $0 !~ /Exited \(0\)/) || $3 == "dead" || $0 ~ /\(unhealthy\)/ {print $1}' | sort -u)
     if [ -n "$failed" ]; then
       for s in $failed; do say "$s failed; its last log lines:"; $(compose_cmd) -p "$project" logs --tail 30 "$s" >&2 || true; done
@@ -101,7 +102,7 @@ wait_healthy() {
       return 0
     fi
     if [ $((SECONDS - started)) -ge "$timeout" ]; then
-      for s in $(echo "$lines" | awk '$3 == "running" && $0 !~ /\(healthy\)/ {print $1}' | sort -u); do
+      for s in $(echo "$lines" | awk '($3 == "running" && $0 !~ /\(healthy\)/) || $3 == "restarting" {print $1}' | sort -u); do
         say "$s is not healthy; its last log lines:"; $(compose_cmd) -p "$project" logs --tail 30 "$s" >&2 || true
       done
       die "not healthy after ${timeout} s: $(echo $waiting)"

@@ -2,11 +2,14 @@
 // (and its jobs), the receiver takes only a token-bearing OTLP JSON export (gzipped or not) and
 // refuses everything else with the reason, the waterfall puts a parent above its children, and a
 // job's attempts carry the breaker states their own spans recorded.
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { gzipSync } from 'node:zlib';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createLogger } from '#platform/logger.ts';
 import type { JobStatusEntry } from '#platform/job-status.ts';
 import { spanKind, type ReceivedSpan } from '#platform/telemetry/otlp-json.ts';
+import { jaegerTracesOfJob } from '../services/console/jaeger-traces.ts';
 import { attemptsOf } from '../services/console/job-page.ts';
 import { startOtlpReceiver, type RunningReceiver } from '../services/console/otlp-receiver.ts';
 import { createTraceStore, type TraceStore } from '../services/console/trace-store.ts';
@@ -99,4 +102,30 @@ it('gives each attempt the breaker states its own spans met', () => {
     { attempt: 1, outcome: 'failed', startedAt: at(1), endedAt: at(2), error: { code: 'CIRCUIT_OPEN', message: 'open' }, breakers: [{ circuit: 'worker-fast->service-a', state: 'open' }] },
     { attempt: 2, outcome: 'completed', startedAt: at(5), endedAt: at(6), breakers: [{ circuit: 'worker-fast->service-a', state: 'half_open' }, { circuit: 'service-a->service-b', state: 'closed' }] },
   ]);
+});
+
+it('reads a job\'s trace from Jaeger\'s query API (its published JSON): typed tags, parents, microseconds, failures', async () => {
+  const asked: string[] = [];
+  const trace = {
+    traceID: 'a'.repeat(32),
+    processes: { p1: { serviceName: 'ingress' }, p2: { serviceName: 'worker-fast' } },
+    spans: [
+      { traceID: 'a'.repeat(32), spanID: '1'.repeat(16), operationName: 'POST /jobs', processID: 'p1', references: [], startTime: 1_764_000_000_000_000, duration: 2_500, tags: [{ key: 'span.kind', type: 'string', value: 'server' }] },
+      { traceID: 'a'.repeat(32), spanID: '2'.repeat(16), operationName: 'process jobs.fast', processID: 'p2', references: [{ refType: 'CHILD_OF', traceID: 'a'.repeat(32), spanID: '1'.repeat(16) }],
+        startTime: 1_764_000_000_001_000, duration: 40_000, tags: [{ key: 'span.kind', type: 'string', value: 'consumer' }, { key: 'tps.job.attempt', type: 'int64', value: 1 }, { key: 'otel.status_code', type: 'string', value: 'ERROR' }, { key: 'tps.circuit.state', type: 'string', value: 'open' }] },
+    ],
+  };
+  const server = http.createServer((req, res) => { asked.push(req.url ?? ''); res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ data: [trace] })); });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  try {
+    const found = await jaegerTracesOfJob(`http://127.0.0.1:${(server.address() as AddressInfo).port}`, 'job-1');
+    expect(new URL(`http://x${asked[0]}`).searchParams.get('tags')).toBe('{"messaging.message.id":"job-1"}');
+    expect(found).toMatchObject({ traceIds: ['a'.repeat(32)] });
+    const [root, consumer] = 'spans' in found ? found.spans : [];
+    expect(root).toMatchObject({ service: 'ingress', kind: spanKind.server, startMs: 1_764_000_000_000, durationMs: 2.5, parentSpanId: undefined });
+    expect(consumer).toMatchObject({ service: 'worker-fast', kind: spanKind.consumer, parentSpanId: '1'.repeat(16), durationMs: 40, status: { code: 2 }, attributes: { 'tps.job.attempt': 1 } });
+  } finally {
+    server.close();
+  }
+  expect(await jaegerTracesOfJob('http://127.0.0.1:1', 'job-1')).toMatchObject({ error: expect.stringContaining('did not answer') });
 });

@@ -8,10 +8,11 @@ import { spanKind, type ReceivedSpan } from '#platform/telemetry/otlp-json.ts';
 import type { BreakerState } from '#platform/breaker.ts';
 import { html, type Html } from './html.ts';
 import type { TraceStore } from './trace-store.ts';
+import { jaegerTracesOfJob } from './jaeger-traces.ts';
 import { breakerOf, renderWaterfall } from './waterfall.ts';
 
 /** Where this console's traces come from: its own receiver, Jaeger (a link), or nowhere. */
-export type TraceSource = { kind: 'console'; store: TraceStore } | { kind: 'jaeger'; uiUrl: string } | { kind: 'none' };
+export type TraceSource = { kind: 'console'; store: TraceStore } | { kind: 'jaeger'; uiUrl: string; apiUrl: string } | { kind: 'none' };
 
 export type Attempt = {
   attempt: number;
@@ -32,6 +33,8 @@ export type JobPageData = {
   traceIds: string[];
   spans: ReceivedSpan[];
   source: TraceSource;
+  /** Why Jaeger gave no trace, when it could not be asked. */
+  traceError?: string;
 };
 
 const attemptAttribute = 'tps.job.attempt';
@@ -67,14 +70,28 @@ export function attemptsOf(history: readonly JobStatusEntry[], spans: readonly R
   });
 }
 
+/** The job's trace from where this console finds traces: its own store, or Jaeger's query API. */
+async function traceOf(id: string, source: TraceSource): Promise<{ traceIds: string[]; spans: ReceivedSpan[]; traceError?: string }> {
+  if (source.kind === 'console') {
+    // A job's trace: the one its ingress started (a replayed job is a new job, with a trace of its own).
+    const traceIds = source.store.tracesOfJob(id);
+    return { traceIds, spans: traceIds.flatMap((t) => source.store.trace(t) ?? []) };
+  }
+  if (source.kind === 'jaeger') {
+    const found = await jaegerTracesOfJob(source.apiUrl, id);
+    return 'error' in found ? { traceIds: [], spans: [], traceError: found.error } : found;
+  }
+  return { traceIds: [], spans: [] };
+}
+
 export async function jobPageData(id: string, deps: { jobs: KV; dlq: () => Promise<DlqEntry[]>; traces: TraceSource }): Promise<JobPageData> {
-  const [history, dlqEntries] = await Promise.all([jobHistory(deps.jobs, id), deps.dlq()]);
+  const [history, dlqEntries, trace] = await Promise.all([jobHistory(deps.jobs, id), deps.dlq(), traceOf(id, deps.traces)]);
   const dlq = dlqEntries.find((e) => e.jobId === id);
-  const store = deps.traces.kind === 'console' ? deps.traces.store : undefined;
-  const traceIds = store ? store.tracesOfJob(id) : dlq?.traceId ? [dlq.traceId] : [];
-  // A job's trace: the one its ingress started (a replayed job is a new job, with a trace of its own).
-  const spans = store ? traceIds.flatMap((t) => store.trace(t) ?? []) : [];
-  return { id, view: fold(id, history), history, attempts: attemptsOf(history, spans), dlq, traceIds, spans, source: deps.traces };
+  const traceIds = trace.traceIds.length === 0 && dlq?.traceId ? [dlq.traceId] : trace.traceIds;
+  return {
+    id, view: fold(id, history), history, attempts: attemptsOf(history, trace.spans), dlq, traceIds, spans: trace.spans, source: deps.traces,
+    ...(trace.traceError ? { traceError: trace.traceError } : {}),
+  };
 }
 
 const when = (iso: string | undefined) => (iso ? iso.replace('T', ' ').replace('Z', '') : '-');
@@ -86,7 +103,9 @@ function renderTrace(data: JobPageData): Html {
   if (source.kind === 'jaeger') {
     const tags = encodeURIComponent(JSON.stringify({ 'messaging.message.id': data.id }));
     const link = data.traceIds[0] ? `${source.uiUrl}/trace/${data.traceIds[0]}` : `${source.uiUrl}/search?service=ingress&tags=${tags}`;
-    return html`<p data-testid="trace-source">Traces are in Jaeger: <a href="${link}" rel="noreferrer">open this job's trace in Jaeger</a>.</p>`;
+    const why = data.traceError ?? 'Jaeger has no trace of it (yet: spans are sent every few seconds; or tracing was off)';
+    return html`<p data-testid="trace-source">Trace${data.traceIds[0] ? ` ${data.traceIds[0]}` : ''} from Jaeger: <a href="${link}" rel="noreferrer">open this job's trace in Jaeger</a>.${data.spans.length ? '' : ` ${why}.`}</p>
+${data.spans.length ? renderWaterfall(data.spans) : ''}`;
   }
   if (source.kind === 'none') {
     return html`<p data-testid="trace-source">No trace here: tracing is off (no Jaeger and no receiver in the console). <code>tps up</code> turns the console's own receiver on when nothing else listens on the OTLP port.</p>`;

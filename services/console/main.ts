@@ -69,5 +69,7 @@ async function traceSource(ctx: RoleContext): Promise<TraceSource> {
     ctx.logger.info({ url: receiver.url, maxTraces: settings.maxTraces }, 'console: receiving traces (OTLP/HTTP JSON)');
     return { kind: 'console', store };
   }
-  return settings.jaegerUiUrl ? { kind: 'jaeger', uiUrl: settings.jaegerUiUrl.replace(/\/$/, '') } : { kind: 'none' };
+  const ui = settings.jaegerUiUrl?.replace(/\/$/, '');
+  // Its query API as this process reaches it (compose: the jaeger service), else where the browser does.
+  return ui ? { kind: 'jaeger', uiUrl: ui, apiUrl: settings.jaegerUrl?.replace(/\/$/, '') ?? ui } : { kind: 'none' };
 }

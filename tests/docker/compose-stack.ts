@@ -33,6 +33,9 @@ async function checkContainers(): Promise<void> {
   for (const c of all) console.log(`   ${c.name.padEnd(28)} ${c.status}`);
   const running = all.filter((c) => c.state === 'running');
   expect(running.length >= 5, `lab 2.1 asks for at least 5 containers; ${running.length} run`);
+  // Only provision ends; anything else not running (restarting, exited) is a service that fails.
+  const down = all.filter((c) => c.service !== 'provision' && c.state !== 'running');
+  expect(down.length === 0, `not running: ${down.map((c) => `${c.name} (${c.status})`).join(', ')}`);
   const unhealthy = running.filter((c) => !c.status.includes('(healthy)'));
   expect(unhealthy.length === 0, `not healthy: ${unhealthy.map((c) => c.name).join(', ')}`);
   const provision = all.find((c) => c.service === 'provision');
@@ -117,10 +120,13 @@ async function checkConsole(jobs: Map<string, string>): Promise<void> {
   expect(board.snapshot.pools.every((p) => p.queue.capacity > 0), 'the console should show each queue\'s capacity');
   const refused = await fetch(`${urls.console}/api/breakers/open`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{"name":"worker-fast->service-a"}' });
   expect(refused.status === 401, `an action without the admin token should get 401, got ${refused.status}`);
-  const [id] = [...jobs.keys()];
+  // A job's page: its trace drawn from Jaeger's query API, and linked in Jaeger's UI.
+  const [id] = [...jobs].find(([, type]) => type === 'slow.report') ?? [];
   const job = await fetch(`${urls.console}/jobs/${id}`);
   const text = await job.text();
-  expect(job.ok && text.includes('completed') && text.includes(`href="http://localhost:${new URL(urls.jaeger).port}/search?service=ingress&amp;tags=`), `the console's page of job ${id} should show it completed and link Jaeger (HTTP ${job.status}): ${text.slice(0, 600)}`);
+  const hops = [...new Set([...text.matchAll(/<g class="span-row" data-service="([^"]+)"/g)].map((m) => m[1]))].sort();
+  expect(job.ok && text.includes('completed') && text.includes(`href="http://localhost:${new URL(urls.jaeger).port}/trace/`), `the console's page of job ${id} should show it completed and link its trace in Jaeger (HTTP ${job.status}): ${text.slice(0, 600)}`);
+  expect(hops.join(',') === 'ingress,service-a,service-b,service-c,worker-slow', `the job's waterfall should have every hop, from Jaeger: ${hops.join(', ')}`);
   // The Andon cord: Prometheus sends to the alertmanager service, whose alerts the console reads.
   const managers = await waitFor(async () => {
     const body = (await (await fetch(`${urls.prometheus}/api/v1/alertmanagers`)).json()) as { data: { activeAlertmanagers: Array<{ url: string }> } };
@@ -130,7 +136,7 @@ async function checkConsole(jobs: Map<string, string>): Promise<void> {
   const alerts = (await (await fetch(`${urls.console}/api/alerts`)).json()) as { unreachable?: string; alerts?: unknown[] };
   expect(alerts.unreachable === undefined && Array.isArray(alerts.alerts), `the console should read the alertmanager service: ${JSON.stringify(alerts)}`);
   expect((await fetch(`${urls.alertmanager}/-/ready`)).ok, 'Alertmanager should answer on its published port');
-  console.log(`   ${board.snapshot.roles.length} role processes read (worker-fast x${replicas}); actions refused without the token; a job's page links its trace in Jaeger; Prometheus -> alertmanager -> console`);
+  console.log(`   ${board.snapshot.roles.length} role processes read (worker-fast x${replicas}); actions refused without the token; a job's waterfall from Jaeger with every hop; Prometheus -> alertmanager -> console`);
 }
 
 async function checkSubmittedEnded(): Promise<void> {

@@ -58,7 +58,7 @@ standins() {
   cp "$(command -v prometheus)" "$(command -v promtool)" "$ctx/prometheus/"
   build_standin "$(image_of prom/prometheus)" prometheus.Dockerfile "$ctx/prometheus"
   cp "$(command -v prometheus-alertmanager || echo /usr/bin/prometheus-alertmanager)" "$ctx/alertmanager/alertmanager"
-  cp "$(command -v amtool || echo /usr/bin/amtool)" "$ctx/alertmanager/"
+  cp "$(command -v amtool || echo /usr/bin/amtool)" /usr/share/prometheus/alertmanager/*.tmpl "$ctx/alertmanager/"
   build_standin "$(image_of prom/alertmanager)" alertmanager.Dockerfile "$ctx/alertmanager"
   cp "$here/jaeger-standin.ts" "$ctx/jaeger/"
   build_standin "$(image_of jaegertracing/jaeger)" jaeger.Dockerfile "$ctx/jaeger"

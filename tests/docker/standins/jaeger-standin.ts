@@ -3,8 +3,9 @@
 //   - OTLP/HTTP receiver: POST /v1/traces with JSON bodies (what our exporter sends) on the
 //     receiver endpoint of jaeger/config.yaml (default 0.0.0.0:4318);
 //   - Jaeger's query API on the jaeger_query endpoint (default 0.0.0.0:16686): GET /api/services,
-//     /api/services/<service>/operations, /api/traces?service=&limit=, /api/traces/<id>, in the
-//     JSON shape the Jaeger UI and Grafana's Jaeger datasource read;
+//     /api/services/<service>/operations, /api/traces?service=&tags=&limit=, /api/traces/<id>, in
+//     the JSON shape the Jaeger UI, Grafana's Jaeger datasource and the console read (typed tags;
+//     `tags` a JSON object every key of which one span of the trace must carry with that value);
 //   - the healthcheckv2 endpoint (default 0.0.0.0:13133): GET /status answers 200.
 // Spans are kept in memory, bounded (the oldest traces go first), as memstore does.
 // Run: node jaeger-standin.ts --config /etc/jaeger/config.yaml (the compose command, unchanged).
@@ -37,6 +38,14 @@ function attributeValue(v: Record<string, unknown>): unknown {
   return v.stringValue ?? v.intValue ?? v.doubleValue ?? v.boolValue ?? JSON.stringify(v);
 }
 
+/** A tag as Jaeger's JSON types it: int64 and float64 as numbers, bool, else string. */
+function jaegerTag(a: Attribute): { key: string; type: string; value: unknown } {
+  if (a.value.intValue !== undefined) return { key: a.key, type: 'int64', value: Number(a.value.intValue) };
+  if (a.value.doubleValue !== undefined) return { key: a.key, type: 'float64', value: a.value.doubleValue };
+  if (a.value.boolValue !== undefined) return { key: a.key, type: 'bool', value: a.value.boolValue };
+  return { key: a.key, type: 'string', value: String(attributeValue(a.value)) };
+}
+
 function record(body: OtlpBody): number {
   let count = 0;
   for (const rs of body.resourceSpans ?? []) {
@@ -64,7 +73,7 @@ function jaegerTrace(traceId: string, spans: Span[]) {
       traceID: traceId, spanID: s.spanId, operationName: s.name,
       references: s.parentSpanId ? [{ refType: 'CHILD_OF', traceID: traceId, spanID: s.parentSpanId }] : [],
       startTime: micros(s.startTimeUnixNano), duration: micros(s.endTimeUnixNano) - micros(s.startTimeUnixNano),
-      tags: (s.attributes ?? []).map((a) => ({ key: a.key, type: 'string', value: attributeValue(a.value) })),
+      tags: (s.attributes ?? []).map(jaegerTag),
       processID: `p${services.indexOf(s.service) + 1}`,
     })),
     processes: Object.fromEntries(services.map((name, i) => [`p${i + 1}`, { serviceName: name, tags: [] }])),
@@ -87,7 +96,10 @@ function query(url: URL): { status: number; body: unknown } {
     const service = url.searchParams.get('service');
     if (!service) return { status: 400, body: { data: null, errors: [{ code: 400, msg: 'parameter \'service\' is required' }] } };
     const limit = Number(url.searchParams.get('limit') ?? 20);
-    const found = [...traces.entries()].filter(([, spans]) => spans.some((s) => s.service === service)).slice(-limit).reverse();
+    let tags: Record<string, string> = {};
+    try { tags = JSON.parse(url.searchParams.get('tags') ?? '{}') as Record<string, string>; } catch { return { status: 400, body: { data: null, errors: [{ code: 400, msg: 'malformed \'tags\' parameter' }] } }; }
+    const tagged = (span: Span) => Object.entries(tags).every(([k, v]) => (span.attributes ?? []).some((a) => a.key === k && String(attributeValue(a.value)) === v));
+    const found = [...traces.entries()].filter(([, spans]) => spans.some((s) => s.service === service) && spans.some(tagged)).slice(-limit).reverse();
     return envelope(found.map(([id, spans]) => jaegerTrace(id, spans)));
   }
   return { status: 404, body: { data: null, errors: [{ code: 404, msg: `no route ${url.pathname}` }] } };
