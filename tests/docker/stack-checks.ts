@@ -153,6 +153,10 @@ export async function checkLabs(): Promise<void> {
   });
   expect(recorded.length === 1, `the recording rules' blocks should be loaded with the weekend (restarted Prometheus): ${JSON.stringify(recorded)}`);
   expect((await run('bin/tps', ['autoscaler', 'status'])).out.includes('(weekend on-call)'), 'the exam\'s cap should show who set it in bin/tps autoscaler status');
+  // Lab mode in the console container: the run the tools container wrote (.tps/labs, mounted read-only there), graded.
+  const lab = (await (await fetch(`${urls.console}/api/lab`)).json()) as { lab: string | null; checks?: Array<{ id: string; holds: boolean; reason: string | null }> };
+  const abnormal = lab.checks?.find((c) => c.id === 'abnormal');
+  expect(lab.lab === 'exam-2' && abnormal?.holds === false && /no answer yet/.test(abnormal.reason ?? ''), `the console's lab mode should show exam-2 in progress, graded: ${JSON.stringify(lab).slice(0, 400)}`);
   expect((await run('bin/tps', ['exam', '2', 'check'])).code === 1, 'bin/tps exam 2 check should fail before anything was done');
   // Its solve and a pass are graded natively (tests/exam.test.ts): the engine is the same code.
   expect((await run('bin/tps', ['exam', '2', 'stop'])).code === 0, 'bin/tps exam 2 stop should succeed');
