@@ -4,6 +4,7 @@
 // open (its event stream), on a stack whose spans go to the console's own receiver (native mode
 // without Jaeger), and the same with tracing off. CPU from the console's process_cpu_seconds_total.
 //   node bench/console.bench.ts [--rate 500] [--seconds 20]
+import { writeFileSync } from 'node:fs';
 import { gzipSync } from 'node:zlib';
 import { parseArgs } from 'node:util';
 import { tps } from '#devenv/cli.ts';
@@ -14,6 +15,9 @@ import { metricValue, startStack, type Stack } from '#devenv/stack.ts';
 const { values } = parseArgs({ options: { rate: { type: 'string', default: '500' }, seconds: { type: 'string', default: '20' } } });
 const rate = Number(values.rate);
 const seconds = Number(values.seconds);
+
+/** Every figure of this run, written to bench/results/console-latest.json at the end. */
+const results: Record<string, unknown> = { at: new Date().toISOString(), rate, seconds };
 
 const cpuSeconds = (stack: Stack) => metricValue(stack.url('console'), /^process_cpu_seconds_total /);
 
@@ -59,6 +63,8 @@ async function weigh(stack: Stack): Promise<void> {
   const first = rows.slice(0, 3).reduce((sum, [, b]) => sum + b.length, 0);
   console.log(`| the board's first load (page, script, style) | ${first} | ${rows.slice(0, 3).reduce((sum, [, b]) => sum + gzipSync(b).length, 0)} |`);
   console.log(`| one live update of the board (event stream, average of ${board.events()}) | ${Math.round(board.bytes() / Math.max(1, board.events()))} | |`);
+  results.bytes = Object.fromEntries(rows.map(([name, body]) => [name, { raw: body.length, gzip: gzipSync(body).length }]));
+  results.liveUpdateBytes = Math.round(board.bytes() / Math.max(1, board.events()));
 }
 
 async function measure(label: string, env: Record<string, string>, withWeights: boolean): Promise<void> {
@@ -75,6 +81,7 @@ async function measure(label: string, env: Record<string, string>, withWeights: 
     console.log(`console CPU, idle, no page open: ${quiet.toFixed(1)} % of a core`);
     console.log(`console CPU at ${rate} jobs/s, no page open: ${loaded.toFixed(1)} %`);
     console.log(`console CPU at ${rate} jobs/s, one board open (${board.events()} updates): ${watched.toFixed(1)} %`);
+    results[label] = { idlePercent: quiet, loadedPercent: loaded, boardOpenPercent: watched };
   } finally {
     await stack.stop();
     await nats.dispose();
@@ -83,3 +90,4 @@ async function measure(label: string, env: Record<string, string>, withWeights: 
 
 await measure('spans to the console\'s own receiver (native mode without Jaeger)', {}, true);
 await measure('tracing off (OTEL_SDK_DISABLED=true)', { OTEL_SDK_DISABLED: 'true' }, false);
+writeFileSync(new URL('./results/console-latest.json', import.meta.url), `${JSON.stringify(results, null, 2)}\n`);

@@ -2,6 +2,7 @@
 // errors): every such value must reach the page as text, never as markup.
 import { expect, it } from 'vitest';
 import { html, lineChart } from '#services/console/html.ts';
+import { renderQueueDetail } from '#services/console/queue-detail.ts';
 
 it('escapes every interpolated value, and keeps fragments built by html`` as they are', () => {
   const name = '<img src=x onerror="alert(1)">';
@@ -17,4 +18,12 @@ it('draws a line chart within its box, the band and the ceiling at their values'
   expect(svg).toContain('d="M0.0,80.0 L150.0,40.0 L300.0,0.0"');
   expect(svg).toMatch(/<rect class="b" x="0" width="300" y="32\.0" height="16\.0">/);
   expect(svg).toMatch(/<line class="ceiling" x1="0" x2="300" y1="0\.0" y2="0\.0">/);
+});
+
+it('says how long the oldest message has waited and marks a consumer whose every delivery is out', () => {
+  const text = (detail: Parameters<typeof renderQueueDetail>[1]) => renderQueueDetail('slow', detail).text.replace(/<[^>]+>/g, '').replace(/\s+/g, ' ').trim();
+  expect(text({ oldestAgeMs: 1_500, ackPending: 64, maxAckPending: 64, pullsWaiting: 0, redelivered: 3 })).toBe('oldest waiting 1.5 s · ack pending 64/64 · 0 pulls waiting · 3 redelivered');
+  expect(renderQueueDetail('slow', { oldestAgeMs: 1_500, ackPending: 64, maxAckPending: 64, pullsWaiting: 0, redelivered: 0 }).text).toContain('class="mark-watch"');
+  expect(text({ ackPending: 0, maxAckPending: 64, pullsWaiting: 1, redelivered: 0 })).toBe('oldest none: empty · ack pending 0/64 · 1 pull waiting');
+  expect(text({ oldestAgeMs: 600_000, ackPending: 1, maxAckPending: 0, pullsWaiting: 2, redelivered: 0 })).toBe('oldest waiting 10 min · ack pending 1/∞ · 2 pulls waiting');
 });

@@ -3,6 +3,7 @@
 // values are those of the roles' /metrics and follow them live; a breaker opened by chaos turns
 // red and back; without the admin token no action is possible, and with it a breaker is forced
 // open from the page and given back. TPS_CONSOLE_SCREENSHOTS=<folder> saves what docs/console.md shows.
+import { jetstreamManager } from '@nats-io/jetstream';
 import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { openConsole, type ConsoleSession } from '#devenv/browser.ts';
@@ -46,6 +47,10 @@ it('shows the board live: queue and slot figures are those of the roles\' /metri
   await expect.poll(() => text('dlq-fast'), { timeout: 30_000 }).toMatch(/^1\//);
   expect(await mark('dlq-fast')).toBe('watch');
   expect(await metricValue(stack.url('worker-fast'), /^tps_dlq_depth\{pool="fast"\}/)).toBe(1);
+  // The queue against its WIP limits, from JetStream: deliveries out against the consumer's own cap.
+  const consumer = await (await jetstreamManager(stack.nc)).consumers.info('JOBS_FAST', 'workers-fast');
+  expect(consumer.config.max_ack_pending).toBeGreaterThan(0);
+  await expect.poll(() => text('queue-detail-fast'), { timeout: 20_000 }).toMatch(new RegExp(`^oldest none: empty\\s+· ack pending 0/${consumer.config.max_ack_pending}\\s+· \\d+ pulls? waiting`));
   await screenshot('console-board');
 }, 90_000);
 

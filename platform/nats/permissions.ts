@@ -50,6 +50,8 @@ function streamRead(stream: string): string[] {
 }
 
 const kvWrite = (bucket: string) => [`$KV.${bucket}.>`];
+/** Each pool's queue as it is now: its stream's info and its consumer's (depth, oldest message, ack pending). */
+const queueInfo = poolNames.flatMap((pool) => [`${api}.STREAM.INFO.${poolDefinitions[pool].stream}`, `${api}.CONSUMER.INFO.${poolDefinitions[pool].stream}.${poolDefinitions[pool].consumer}`]);
 /** Flow-control and heartbeat answers of the ordered consumers KV watches use. */
 const flowControl = ['$JS.FC.>'];
 
@@ -107,7 +109,7 @@ export const natsUsers: Readonly<Record<NatsUserName, NatsPermissions>> = {
   autoscaler: {
     publish: [
       `${api}.INFO`,
-      ...poolNames.flatMap((pool) => [`${api}.STREAM.INFO.${poolDefinitions[pool].stream}`, `${api}.CONSUMER.INFO.${poolDefinitions[pool].stream}.${poolDefinitions[pool].consumer}`]),
+      ...queueInfo,
       `${api}.STREAM.INFO.${streams.events}`,
       ...kvWrite(buckets.control), ...kvRead(buckets.control), ...kvRead(buckets.chaos), ...flowControl,
       eventSubject('autoscaler'), eventSubject('autoscaler.>'),
@@ -116,7 +118,7 @@ export const natsUsers: Readonly<Record<NatsUserName, NatsPermissions>> = {
   },
   // Reads only: the console acts through the admin API, with the operator's token.
   console: {
-    publish: [`${api}.INFO`, ...kvRead(buckets.chaos), ...kvRead(buckets.control), ...kvRead(buckets.jobs), ...streamRead(streams.dlq), ...streamRead(streams.events), ...flowControl],
+    publish: [`${api}.INFO`, ...queueInfo, ...kvRead(buckets.chaos), ...kvRead(buckets.control), ...kvRead(buckets.jobs), ...streamRead(streams.dlq), ...streamRead(streams.events), ...flowControl],
     subscribe: inbox('console'),
   },
 };

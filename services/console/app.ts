@@ -22,6 +22,7 @@ import { registerLabRoutes } from './lab-routes.ts';
 import type { LabView } from './lab-view.ts';
 import type { DlqReader } from './dlq-page.ts';
 import { renderBoardPage } from './page.ts';
+import type { QueueDetail } from './queue-detail.ts';
 import type { Sampler } from './sampler.ts';
 
 export type ConsoleDeps = {
@@ -32,6 +33,8 @@ export type ConsoleDeps = {
   dlq: DlqReader;
   /** The job pages' sources: the job status bucket and where traces are. */
   jobs: Omit<JobRouteDeps, 'dlq'>;
+  /** Each pool's queue against its WIP limits, from JetStream. */
+  queues: () => Promise<Record<string, QueueDetail>>;
   /** Alertmanager's alerts (the Andon cord at the top of the board). */
   alerts: AlertWatch;
   /** The lab in progress, graded now (lab mode). */
@@ -79,15 +82,16 @@ export function buildConsoleApp(deps: ConsoleDeps): FastifyInstance {
   // One event per new snapshot: every panel rendered, so the page only swaps them in; the alerts
   // read again from Alertmanager with each (one reading for every open page).
   const alertsNow = shared(() => deps.alerts.refresh());
+  const queuesNow = shared(() => deps.queues());
   app.get('/events', (request, reply) => stream(request, reply, (send) => deps.sampler.subscribe((snapshot) => {
-    void alertsNow(snapshot.at).then((alerts) => {
-      const rendered = { ...renderPanels({ snapshot, history: sampler.history(), faults: deps.faults(), now: Date.now() }), alerts: renderAlerts(alerts, deps.alerts.url) };
+    void Promise.all([alertsNow(snapshot.at), queuesNow(snapshot.at)]).then(([alerts, queues]) => {
+      const rendered = { ...renderPanels({ snapshot, history: sampler.history(), faults: deps.faults(), now: Date.now(), queues }), alerts: renderAlerts(alerts, deps.alerts.url) };
       send('board', { at: snapshot.at, panels: Object.fromEntries(Object.entries(rendered).map(([id, h]) => [id, h.text])) });
     });
   })));
   app.get('/api/board', async () => {
-    const snapshot = await sampler.current();
-    return { snapshot, findings: diagnose(snapshot), faults: deps.faults(), history: sampler.history() };
+    const [snapshot, queues] = await Promise.all([sampler.current(), deps.queues()]);
+    return { snapshot, queues, findings: diagnose(snapshot), faults: deps.faults(), history: sampler.history() };
   });
 
   registerLeverRoutes(app, { admin: deps.admin, logger: ctx.logger });

@@ -10,6 +10,7 @@ import type { PoolView, Snapshot } from '#operator/status/snapshot.ts';
 import type { ActiveFault } from '#platform/chaos/catalogue.ts';
 import { html, lineChart, type Html } from './html.ts';
 import type { BoardPoint } from './sampler.ts';
+import { renderQueueDetail, type QueueDetail } from './queue-detail.ts';
 
 export const panelIds = ['breakers', 'queues', 'workers', 'errors', 'latency', 'throughput', 'resources', 'flow'] as const;
 export type PanelId = (typeof panelIds)[number];
@@ -24,7 +25,7 @@ const perPool = (s: Snapshot, render: (p: PoolView) => Html) => s.pools.map((p) 
 const seriesOf = (history: readonly BoardPoint[], pool: string, pick: (v: BoardPoint['pools'][string]) => number) =>
   history.map((h) => h.pools[pool]).filter((v) => v !== undefined).map(pick);
 
-export type BoardInput = { snapshot: Snapshot; history: readonly BoardPoint[]; faults: readonly ActiveFault[]; now: number };
+export type BoardInput = { snapshot: Snapshot; history: readonly BoardPoint[]; faults: readonly ActiveFault[]; now: number; queues?: Readonly<Record<string, QueueDetail>> };
 
 export function renderPanels(input: BoardInput): Record<PanelId, Html> {
   const { snapshot: s, history } = input;
@@ -32,7 +33,7 @@ export function renderPanels(input: BoardInput): Record<PanelId, Html> {
     breakers: breakers(s),
     queues: html`${perPool(s, (p) => html`
       <p>${value(`queue-depth-${p.pool}`, queueMark(p), `${p.queue.depth}/${p.queue.capacity} (${pct(p.queue.fill)})`)}
-         <small>waiting ${p.queue.pending}, in flight ${p.queue.inflight}</small></p>
+         <small>waiting ${p.queue.pending}, in flight ${p.queue.inflight}</small><br>${renderQueueDetail(p.pool, input.queues?.[p.pool])}</p>
       ${lineChart({
         label: `${p.pool} queue depth against its maximum`,
         series: [{ name: 'depth', cls: 'line-depth', values: seriesOf(history, p.pool, (v) => v.depth) }],

@@ -4,6 +4,7 @@
 // Where the roles are: TPS_TARGETS (compose), else this machine's `tps up` state, read at every
 // sample so restarts and replicas show up. Traces: its own OTLP receiver when told to run one
 // (TPS_CONSOLE_OTLP_PORT, with the token the roles send), else a link to Jaeger (TPS_JAEGER_UI_URL).
+import { jetstreamManager } from '@nats-io/jetstream';
 import type { ActiveFault } from '#platform/chaos/catalogue.ts';
 import { isActive, openChaosStore } from '#platform/chaos/store.ts';
 import type { RoleContext, RoleParts } from '#platform/role-runtime.ts';
@@ -16,6 +17,7 @@ import { recentEvents } from '#platform/nats/recent-events.ts';
 import { openJobStatusBucket } from '#platform/job-status.ts';
 import { adminClient } from './admin-client.ts';
 import { alertWatch } from './alerts.ts';
+import { readQueues } from './queue-detail.ts';
 import { buildConsoleApp } from './app.ts';
 import { dlqReader } from './dlq-page.ts';
 import type { TraceSource } from './job-page.ts';
@@ -37,6 +39,7 @@ export async function startConsole(ctx: RoleContext): Promise<RoleParts> {
   const stopWatching = await (await openChaosStore(ctx.nc)).watch((active) => { faults = active; });
   ctx.own('stop watching chaos', stopWatching, (stop) => stop());
   const traces = await traceSource(ctx);
+  const jsm = jetstreamManager(ctx.nc);
   const control = controlOperations(ctx.nc, await openControlStore(ctx.nc), config.autoscaler.enabled);
   // Lab mode grades with what `tps lab check` reads, all of it read-only here.
   const lab = () => labView(stateDir(config.stateDir), {
@@ -51,6 +54,7 @@ export async function startConsole(ctx: RoleContext): Promise<RoleParts> {
     jobs: { jobs: await openJobStatusBucket(ctx.nc), traces },
     lab,
     alerts: alertWatch(config.operator.alertmanagerUrl),
+    queues: () => jsm.then((m) => readQueues(m), () => ({})),
     source: `Live from every role's /metrics, every ${intervalMs / 1000} s while a page is open; the lines show up to ${(historyPoints * intervalMs) / 60_000} minutes kept in the console's memory since the first page opened (Prometheus keeps the long history).`,
   });
   return { app };
