@@ -32,18 +32,26 @@ async function consoleCpu(stack: Stack, during: () => Promise<unknown>): Promise
 const steadyLoad = (stack: Stack) => tps(['load', '--rate', String(rate), '--duration', `${seconds}s`, '--mix', 'fast.echo=1', '--url', stack.url('ingress')], {}, { timeoutMs: (seconds + 60) * 1000 });
 const idle = () => new Promise((resolve) => setTimeout(resolve, seconds * 1000));
 
-/** An open board: its event stream, read (and counted) until stopped. */
+/** An open board: its event stream, read until stopped; each board update counted with its size. */
 function openBoard(stack: Stack): { events: () => number; bytes: () => number; close: () => void } {
   const abort = new AbortController();
   let events = 0;
   let bytes = 0;
+  let text = '';
   void fetch(`${stack.url('console')}/events`, { signal: abort.signal }).then(async (res) => {
     for await (const chunk of res.body as AsyncIterable<Uint8Array>) {
-      bytes += chunk.length;
-      events += (Buffer.from(chunk).toString('utf8').match(/^event: board$/gm) ?? []).length;
+      text += Buffer.from(chunk).toString('utf8');
+      const blocks = text.split('\n\n');
+      text = blocks.pop() ?? '';
+      for (const block of blocks.filter((b) => b.startsWith('event: board'))) { events += 1; bytes += Buffer.byteLength(block); }
     }
   }).catch(() => undefined);
   return { events: () => events, bytes: () => bytes, close: () => abort.abort() };
+}
+
+/** Polls until `done` or the deadline (the first update needs two scrapes of every role). */
+async function until(done: () => boolean, ms: number): Promise<void> {
+  for (const end = Date.now() + ms; !done() && Date.now() < end;) await new Promise((resolve) => setTimeout(resolve, 250));
 }
 
 async function weigh(stack: Stack): Promise<void> {
@@ -55,7 +63,7 @@ async function weigh(stack: Stack): Promise<void> {
     rows.push([name, Buffer.from(await (await fetch(`${base}${path}`)).arrayBuffer())]);
   }
   const board = openBoard(stack);
-  await new Promise((resolve) => setTimeout(resolve, 9_000)); // two scrapes, then updates every 2 s
+  await until(() => board.events() >= 3, 30_000);
   board.close();
   console.log('| what | bytes | gzip |');
   console.log('|---|---|---|');
