@@ -27,6 +27,9 @@ function crossFieldProblems(env: Env): string[] {
   if ((env.NATS_USER === undefined) !== (env.NATS_PASSWORD === undefined)) {
     problems.push('NATS_USER and NATS_PASSWORD must be set together');
   }
+  if (env.TPS_CONSOLE_OTLP_PORT !== undefined && env.TPS_CONSOLE_OTLP_TOKEN === undefined) {
+    problems.push('TPS_CONSOLE_OTLP_PORT needs TPS_CONSOLE_OTLP_TOKEN: the console receives traces only from roles that send its token (tps up sets both)');
+  }
   return problems;
 }
 

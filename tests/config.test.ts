@@ -48,5 +48,8 @@ describe('loadConfig', () => {
     expect(() => loadConfig({ REQUEST_TIMEOUT_MS: '50ms' })).toThrow(/REQUEST_TIMEOUT_MS="50ms": at least 100ms/);
     expect(() => loadConfig({ NATS_USER: 'worker' })).toThrow(/NATS_USER and NATS_PASSWORD must be set together/);
     expect(() => loadConfig({ IDEMPOTENCY_TTL: '1m' })).toThrow(/IDEMPOTENCY_TTL=60000 must not be below JOBS_DUPLICATE_WINDOW=120000/);
+    expect(() => loadConfig({ TPS_CONSOLE_OTLP_PORT: '4318' })).toThrow(/TPS_CONSOLE_OTLP_PORT needs TPS_CONSOLE_OTLP_TOKEN/);
+    expect(() => loadConfig({ TPS_CONSOLE_OTLP_PORT: '4318', TPS_CONSOLE_OTLP_TOKEN: 'short' })).toThrow(/TPS_CONSOLE_OTLP_TOKEN/);
+    expect(loadConfig({ TPS_CONSOLE_OTLP_PORT: '4318', TPS_CONSOLE_OTLP_TOKEN: 'a'.repeat(48) }).console).toMatchObject({ otlpPort: 4318, maxTraces: 2000 });
   });
 });

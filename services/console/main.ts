@@ -66,7 +66,7 @@ const maxSpansPerTrace = 500;
 async function traceSource(ctx: RoleContext): Promise<TraceSource> {
   const { console: settings, http } = ctx.config;
   if (settings.otlpPort !== undefined) {
-    if (!settings.otlpToken) throw new ConfigError(['TPS_CONSOLE_OTLP_PORT is set but TPS_CONSOLE_OTLP_TOKEN is not: the console receives traces only from roles that send its token']);
+    if (!settings.otlpToken) throw new ConfigError(['TPS_CONSOLE_OTLP_TOKEN is not set']); // loadConfig refuses this already
     const store = createTraceStore({ maxTraces: settings.maxTraces, maxSpansPerTrace });
     const receiver = await startOtlpReceiver({ host: http.host, port: settings.otlpPort, token: settings.otlpToken, store, logger: ctx.logger });
     ctx.own('close the OTLP receiver', receiver, (r) => r.close());
