@@ -21,7 +21,7 @@ help: ## list the targets
 bootstrap: ## install Node 24, npm packages and nats-server when missing
 	@scripts/bootstrap.sh
 
-compose-env: ## write .env with random compose credentials (optional: the lab values apply without it)
+compose-env: ## write .env with random compose credentials (optional: the lab values apply without it); ADMIN=1: the admin API on
 	@scripts/compose-env.sh
 
 up: ## start the whole system in the background: natively (NATS=cluster: three nats-servers), or MODE=compose for docker compose

@@ -56,6 +56,10 @@ export default defineConfig({
     maxWorkers: workers,
     testTimeout: 30_000,
     hookTimeout: 30_000,
+    // expect.poll waits on a real system: an action's answer on a page, a metric after a scrape.
+    // Vitest's 1 s default is short for that on a loaded 2-core machine (three files, a Docker
+    // stack); a poll that says more keeps its own.
+    expect: { poll: { timeout: 10_000 } },
     reporters: ['default'],
     sequence: { sequencer: LongestFirstSequencer },
   },

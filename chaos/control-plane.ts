@@ -6,7 +6,7 @@ import type { Logger } from '#platform/logger.ts';
 import { connectNats, type NatsConnection } from '#platform/nats/connect.ts';
 import { stateDir } from '#platform/paths.ts';
 import {
-  ChaosInputError, chaosTargets, faultCatalogue, faultNames, isSystemFault, processTargets, systemFaultTargets, validateFault,
+  ChaosInputError, chaosTargets, faultCatalogue, faultNames, isSystemFault, processTargets, systemFaultTargets, validateClear, validateFault,
   type ActiveFault, type ChaosTarget, type FaultName,
 } from '#platform/chaos/catalogue.ts';
 import { openChaosStore, type ChaosStore } from '#platform/chaos/store.ts';
@@ -148,11 +148,3 @@ const supervisorFaults = (supervisor: SupervisorChannel) => supervisor.list().ca
 });
 
 /** A clear names a known target, and a fault that can be aimed at it. */
-function validateClear(target: string, fault?: string): void {
-  if (!(chaosTargets as readonly string[]).includes(target)) throw new ChaosInputError(`unknown target "${target}"; targets are: ${chaosTargets.join(', ')}`);
-  if (fault === undefined) return;
-  if (!Object.hasOwn(faultCatalogue, fault)) throw new ChaosInputError(`unknown fault "${fault}"; faults are: ${faultNames.join(', ')}`);
-  const name = fault as FaultName;
-  const fits = isSystemFault(name) ? systemFaultTargets[name]?.includes(target as ChaosTarget) : processTargets.includes(target as ChaosTarget);
-  if (!fits) throw new ChaosInputError(`${fault} cannot be aimed at ${target}, so there is none to clear`);
-}

@@ -7,7 +7,8 @@ import path from 'node:path';
 import { jetstream } from '@nats-io/jetstream';
 import { runLoad } from '#loadgen/generator.ts';
 import { defaultMix, parseMix } from '#loadgen/mix.ts';
-import { acknowledge, type Acknowledged } from '#operator/exam/ack.ts';
+import { alertmanagerApi } from '#operator/alertmanager-api.ts';
+import { acknowledge, acknowledgeSilences, type Acknowledged } from '#operator/exam/ack.ts';
 import { runProctor } from '#operator/exam/proctor.ts';
 import { proctorGone, stopProctorProcess, writeProctorBeat } from '#operator/exam/proctor-process.ts';
 import { readRun } from '#operator/labs/lab-state.ts';
@@ -101,21 +102,53 @@ export async function proctor(lab: Lab, stack: LabStack, nc: NatsConnection): Pr
   const js = jetstream(nc);
   writeProctorBeat(stack.stateDir, lab.id, 'running');
   const beat = setInterval(() => writeProctorBeat(stack.stateDir, lab.id, 'running'), 1_000);
+  const acks = watchSilenceAcks(lab, stack, config.operator.alertmanagerUrl);
   try {
     await runProctor({
       timeline: timelineOf(lab), run, chaos,
       announce: async (what, fields) => { await publishAuditEvent(js, `exam.${what}`, `exam ${lab.id}`, fields, what === 'failure' ? examSubjects.failure : examSubjects.ended); },
       load: (o) => runLoad({ url: ingress.url, rate: o.rate, durationMs: o.seconds * 1000, mix: parseMix(o.mix ?? defaultMix), concurrencyCap: 1000, stop: o.signal }),
-      say: (line) => console.log(`${new Date().toISOString()} ${line}`),
+      say,
       signal: stop.signal,
       // A run file it cannot read this once (being replaced, a disk hiccup) does not end the day.
       stillOn: () => { try { return !readRun(stack.stateDir, lab.id)?.stoppedAt; } catch { return true; } },
     });
   } finally {
     clearInterval(beat);
+    await acks.stop();
     writeProctorBeat(stack.stateDir, lab.id, 'stopped');
     await chaos.close();
   }
+}
+
+const say = (line: string) => console.log(`${new Date().toISOString()} ${line}`);
+
+/**
+ * An alert acknowledged in Alertmanager (the console's Acknowledge, or amtool) is the candidate's
+ * "I see a problem", as `tps exam 3 ack` is: every 2 s the proctor reads the silences and counts
+ * each new one, at the moment it began. Said once when Alertmanager does not answer, and once
+ * when it answers again.
+ */
+function watchSilenceAcks(lab: Lab, stack: LabStack, url: string): { stop(): Promise<void> } {
+  const api = alertmanagerApi(url);
+  const seen = new Set<string>();
+  let problem: string | undefined;
+  const read = async () => {
+    if (!stack.events || !stack.exam) return;
+    try {
+      const run = requireRun(lab, stack.stateDir, { active: true });
+      const acked = await acknowledgeSilences({ timeline: timelineOf(lab), run, read: stack.events, publish: stack.exam.publish, prometheusUrl: stack.prometheusUrl }, await api.silences(), seen);
+      if (problem) say(`Alertmanager answers again at ${url}: acknowledged alerts count as acks`);
+      problem = undefined;
+      for (const a of acked) say(`acknowledged in Alertmanager: ${a.failure} after ${Math.round(a.detectedMs / 1000)} s of exam time (${a.inTime ? 'in time' : 'late'})`);
+    } catch (err) {
+      if (problem === undefined) say(`acknowledging an alert does not count as an ack for now (\`tps exam 3 ack\` does): ${(err as Error).message}`);
+      problem = (err as Error).message;
+    }
+  };
+  let pass = read();
+  const timer = setInterval(() => { pass = pass.then(read); }, 2_000);
+  return { async stop() { clearInterval(timer); await pass; } };
 }
 
 export async function ack(lab: Lab, stack: LabStack, note: string | undefined): Promise<Acknowledged[]> {

@@ -7,8 +7,9 @@ import { noPrometheus } from './lab-runs.ts';
 export type CliStack = {
   server: NatsServerHandle;
   stack: Stack;
-  /** NATS_URL and TPS_STATE_DIR of this stack; TPS_PROMETHEUS_URL its Prometheus when it runs one
-   * (TPS_MONITORING=auto), else a port that refuses at once (never a Prometheus this machine runs). */
+  /** NATS_URL and TPS_STATE_DIR of this stack; TPS_PROMETHEUS_URL and TPS_ALERTMANAGER_URL its
+   * Prometheus and Alertmanager when it runs them (TPS_MONITORING=auto), else a port that refuses
+   * at once (never one this machine runs). */
   env: Record<string, string>;
   stop(): Promise<void>;
 };
@@ -17,11 +18,12 @@ export async function startCliStack(stackEnv: Record<string, string> = {}): Prom
   const server = await startNatsServer();
   try {
     const stack = await startStack(server.url, stackEnv);
-    const prometheus = stackEnv.TPS_MONITORING === 'auto' ? stack.url('prometheus') : noPrometheus;
+    const monitored = stackEnv.TPS_MONITORING === 'auto';
+    const [prometheus, alertmanager] = monitored ? [stack.url('prometheus'), stack.url('alertmanager')] : [noPrometheus, noPrometheus];
     return {
       server,
       stack,
-      env: { NATS_URL: server.url, TPS_STATE_DIR: stack.stateDir, TPS_PROMETHEUS_URL: prometheus },
+      env: { NATS_URL: server.url, TPS_STATE_DIR: stack.stateDir, TPS_PROMETHEUS_URL: prometheus, TPS_ALERTMANAGER_URL: alertmanager },
       async stop() {
         await stack.stop();
         await server.dispose();

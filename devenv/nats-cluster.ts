@@ -7,6 +7,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
+import type { JetStreamManager } from '@nats-io/jetstream';
 import { findNatsServer } from '#platform/nats/server-binary.ts';
 import { waitFor } from './nats-server.ts';
 
@@ -107,4 +108,18 @@ function clusterNode(name: string, ports: { client: number; cluster: number; mon
       await exited;
     },
   };
+}
+
+/**
+ * Waits until `node` holds every message of `stream` again after a restart. A node that came back
+ * may also win a later election: the leader is not listed among the replicas, and a leader is
+ * current by definition, so either counts.
+ */
+export async function waitForCatchUp(jsm: JetStreamManager, stream: string, node: string, timeoutMs = 60_000): Promise<void> {
+  let last = 'no answer yet';
+  await waitFor(async () => {
+    const cluster = (await jsm.streams.info(stream)).cluster;
+    last = JSON.stringify(cluster);
+    return cluster?.leader === node || cluster?.replicas?.find((r) => r.name === node)?.current ? true : undefined;
+  }, timeoutMs, () => `${node} to catch up with ${stream} (last: ${last})`, 250);
 }

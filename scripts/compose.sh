@@ -18,7 +18,8 @@ die() { echo "compose: $*" >&2; exit 1; }
 
 # Host ports and the variables that move them (docker-compose.yml), default first.
 port_vars="TPS_INGRESS_PORT=8080 TPS_NATS_PORT=4222 TPS_NATS_MONITOR_PORT=8222 TPS_PROMETHEUS_PORT=9090 TPS_GRAFANA_PORT=3000 TPS_JAEGER_UI_PORT=16686 TPS_OTLP_PORT=4318 TPS_CONSOLE_PORT=8090 TPS_ALERTMANAGER_PORT=9093"
-env_keys="NATS_PASSWORD_OPERATOR NATS_PASSWORD_INGRESS NATS_PASSWORD_WORKER_FAST NATS_PASSWORD_WORKER_SLOW NATS_PASSWORD_SERVICE NATS_PASSWORD_AUTOSCALER GRAFANA_ADMIN_PASSWORD GRAFANA_ANONYMOUS COMPOSE_PROJECT_NAME"
+# Every NATS user's password (from the contract, so a new user is known here at once), then the rest.
+env_keys="$(for user in $TPS_NATS_USERS; do printf 'NATS_PASSWORD_%s ' "$user"; done)GRAFANA_ADMIN_PASSWORD GRAFANA_ANONYMOUS COMPOSE_PROJECT_NAME ADMIN_TOKEN COMPOSE_FILE TPS_ADMIN_PORT"
 
 # A setting as compose sees it: the environment first, then .env.
 setting() {
@@ -56,6 +57,10 @@ check_env() {
       NATS_PASSWORD_*|GRAFANA_ADMIN_PASSWORD)
         if ! [[ "$value" =~ ^[A-Za-z0-9._~-]+$ ]]; then
           echo "compose: .env line $n: $key must be letters, digits and . _ ~ - only (nats.conf reads it unquoted); \`rm .env && make compose-env\` writes a valid one" >&2; bad=1
+        fi ;;
+      ADMIN_TOKEN)
+        if ! [[ "$value" =~ ^[A-Za-z0-9._~-]{16,}$ ]]; then
+          echo "compose: .env line $n: ADMIN_TOKEN must be at least 16 letters, digits and . _ ~ -; \`make compose-env ADMIN=1\` writes one (after removing the line)" >&2; bad=1
         fi ;;
       TPS_*_PORT)
         if ! [[ "$value" =~ ^[0-9]+$ ]] || [ "$value" -lt 1 ] || [ "$value" -gt 65535 ]; then

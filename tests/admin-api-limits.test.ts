@@ -6,6 +6,7 @@ import type { NatsConnection } from '@nats-io/transport-node';
 import type { FastifyInstance } from 'fastify';
 import { pino } from 'pino';
 import { afterAll, afterEach, beforeAll, expect, it } from 'vitest';
+import { openChaosStore } from '#platform/chaos/store.ts';
 import { controlOperations } from '#platform/control/operations.ts';
 import { openControlStore } from '#platform/control/store.ts';
 import { openDlqOperations, type DlqOperations } from '#platform/dlq/operations.ts';
@@ -38,7 +39,7 @@ async function adminApi(env: Record<string, string>): Promise<{ url: string; por
   const dlq = await openDlqOperations(nc);
   const app = await buildAdminApp({
     logger: pino({ level: 'silent' }), authorized: bearerChecker(token), dlq,
-    control: controlOperations(nc, await openControlStore(nc), true), params: parameterOperations(nc, await openControlStore(nc)),
+    control: controlOperations(nc, await openControlStore(nc), true), params: parameterOperations(nc, await openControlStore(nc)), chaos: await openChaosStore(nc),
     timeouts: config.http, rateLimitPerSecond: config.admin.rateLimitPerSecond,
   });
   opened.push({ app, dlq });

@@ -136,4 +136,22 @@ describe('.env', () => {
     expect(after).toMatch(/^NATS_PASSWORD_AUTOSCALER=/m);
     expect(statSync(path.join(dir, '.env')).mode & 0o777).toBe(0o600);
   });
+
+  it('make compose-env ADMIN=1 turns the admin API on (a random token, the override file), keeping what is there; a short token is refused', async () => {
+    const dir = checkout('env-admin');
+    writeFileSync(path.join(dir, '.env'), 'NATS_PASSWORD_OPERATOR=keep-me\n');
+    const admin = await run('scripts/compose-env.sh', [], { ...nowhere, ADMIN: '1' }, dir);
+    expect(admin.code, admin.out).toBe(0);
+    expect(admin.out).toMatch(/the admin API is on: sign in on the console .* with ADMIN_TOKEN from /);
+    const env = readFileSync(path.join(dir, '.env'), 'utf8');
+    expect(env).toMatch(/^NATS_PASSWORD_OPERATOR=keep-me$/m);
+    expect(env).toMatch(/^ADMIN_TOKEN=[A-Za-z0-9_-]{48}$/m);
+    expect(env).toMatch(/^COMPOSE_FILE=docker-compose\.yml:docker-compose\.admin\.yml$/m);
+    expect((await run('scripts/compose.sh', ['check-env'], nowhere, dir)).out).not.toMatch(/is not a setting/);
+    expect((await run('scripts/compose-env.sh', [], { ...nowhere, ADMIN: 'yes' }, dir)).code).toBe(2);
+    writeFileSync(path.join(dir, '.env'), 'ADMIN_TOKEN=short\n');
+    const short = await run('scripts/compose.sh', ['check-env'], nowhere, dir);
+    expect(short.code).toBe(1);
+    expect(short.out).toMatch(/\.env line 1: ADMIN_TOKEN must be at least 16 letters/);
+  });
 });

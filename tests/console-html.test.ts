@@ -2,6 +2,7 @@
 // errors): every such value must reach the page as text, never as markup.
 import { expect, it } from 'vitest';
 import { html, lineChart } from '#services/console/html.ts';
+import { renderDecisions } from '#services/console/decisions.ts';
 import { renderQueueDetail } from '#services/console/queue-detail.ts';
 
 it('escapes every interpolated value, and keeps fragments built by html`` as they are', () => {
@@ -26,4 +27,17 @@ it('says how long the oldest message has waited and marks a consumer whose every
   expect(renderQueueDetail('slow', { oldestAgeMs: 1_500, ackPending: 64, maxAckPending: 64, pullsWaiting: 0, redelivered: 0 }).text).toContain('class="mark-watch"');
   expect(text({ ackPending: 0, maxAckPending: 64, pullsWaiting: 1, redelivered: 0 })).toBe('oldest none: empty · ack pending 0/64 · 1 pull waiting');
   expect(text({ oldestAgeMs: 600_000, ackPending: 1, maxAckPending: 0, pullsWaiting: 2, redelivered: 0 })).toBe('oldest waiting 10 min · ack pending 1/∞ · 2 pulls waiting');
+});
+
+it('says per pool what the autoscaler last decided, when and why, and when it decided nothing', () => {
+  const decision = (pool: 'fast' | 'slow', at: string, direction: 'up' | 'down' | 'hold', from: number, to: number) => ({
+    kind: 'autoscaler.decision' as const, at, instance: 'a-1', pool, direction, from, to, reason: direction === 'hold' ? 'bottleneck' : 'utilization', detail: 'what it saw',
+    signals: { workers: 1, utilization: 0.9, lag: 0, throughput: 10 },
+  });
+  const text = renderDecisions(['fast', 'slow'], [
+    decision('fast', '2026-12-05T10:00:00.000Z', 'up', 8, 12), decision('fast', '2026-12-05T10:01:30.000Z', 'hold', 12, 12),
+  ]).text.replace(/\s+/g, ' ');
+  expect(text).toContain('fast: holding at 12 slots at 10:01:30 UTC (bottleneck): what it saw');
+  expect(text).toContain('slow: no decision in the last hour');
+  expect(renderDecisions(['fast'], [decision('fast', '2026-12-05T10:00:00.000Z', 'up', 8, 12)]).text).toContain('fast: 8 -&gt; 12 slots at 10:00:00 UTC (utilization): what it saw');
 });

@@ -181,8 +181,12 @@ describe('the admin API', () => {
     const missing = await call('/admin/dlq/999999', { auth });
     expect(missing.status).toBe(404);
     expect(await missing.json()).toMatchObject({ code: 'DLQ_ENTRY_NOT_FOUND' });
-    const status = await call('/admin/autoscaler', { auth });
-    expect(await status.json()).toMatchObject({ enabled: true, status: { alive: true } });
+    // Alive once the autoscaler's first report is in (this test may run first, right after the start).
+    const status = await waitFor(async () => {
+      const answer = await (await call('/admin/autoscaler', { auth })).json() as { status?: { alive?: boolean } };
+      return answer.status?.alive ? answer : undefined;
+    }, 10_000, () => 'the autoscaler to report', 100);
+    expect(status).toMatchObject({ enabled: true, status: { alive: true } });
 
     // Live parameters, as `tps config` sets them: applied by the roles, recorded with the API as the one who set it.
     const set = await call('/admin/config', { method: 'POST', auth, body: JSON.stringify({ name: 'breaker.reset-ms', value: '2s', reason: 'runbook 6.1' }) });
@@ -197,6 +201,30 @@ describe('the admin API', () => {
     expect(await reset.json()).toEqual({ reset: [{ name: 'breaker.reset-ms', previous: 2000 }] });
     const unauthorised = await call('/admin/config', { method: 'POST', body: JSON.stringify({ name: 'breaker.reset-ms', value: 1000 }) });
     expect(unauthorised.status).toBe(401);
+  });
+
+  it('sets and clears process faults as `tps chaos` does, recorded as the API; refuses system faults and bad parameters', async () => {
+    const auth = `Bearer ${token}`;
+    const post = (path: string, body: unknown, withAuth = true) => call(path, { method: 'POST', ...(withAuth ? { auth } : {}), body: JSON.stringify(body) });
+    const set = await post('/admin/chaos', { target: 'service-c', fault: 'latency', params: { ms: 300 }, durationMs: 60_000 });
+    expect(set.status).toBe(200);
+    expect(await set.json()).toMatchObject({ fault: { target: 'service-c', fault: 'latency', params: { ms: 300, jitter: 0, ratio: 1 }, by: expect.stringMatching(/^admin-api/) } });
+    // The same bucket `tps chaos` reads.
+    expect((await tps(['chaos', 'list'], { NATS_URL: server.url })).stdout).toMatch(/service-c\s+latency\s+ms=300/);
+    for (const [body, message] of [
+      [{ target: 'nats', fault: 'nats_down' }, /nats_down is a system fault/],
+      [{ target: 'service-c', fault: 'latency', params: { ms: 0 } }, /ms must be at least 1/],
+      [{ target: 'service-z', fault: 'hang' }, /unknown target "service-z"/],
+    ] as const) {
+      const refused = await post('/admin/chaos', body);
+      expect(refused.status).toBe(400);
+      expect(await refused.json()).toMatchObject({ code: 'INVALID_REQUEST', message: expect.stringMatching(message) });
+    }
+    expect((await post('/admin/chaos', { target: 'service-c', fault: 'hang' }, false)).status).toBe(401);
+    expect((await post('/admin/chaos/clear', { target: 'autoscaler', fault: 'autoscaler_down' })).status).toBe(400);
+    const cleared = await post('/admin/chaos/clear', { target: 'service-c' });
+    expect(await cleared.json()).toMatchObject({ cleared: [{ target: 'service-c', fault: 'latency' }] });
+    expect(await (await call('/admin/chaos', { auth })).json()).toEqual({ faults: [] });
   });
 
   it('is not started without a token: the autoscaler refuses to start, saying why', async () => {

@@ -7,6 +7,7 @@ import { readFileSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { jetstreamManager } from '@nats-io/jetstream';
 import { afterAll, beforeAll, expect, it } from 'vitest';
+import { waitForCatchUp } from '#devenv/nats-cluster.ts';
 import { waitFor } from '#devenv/nats-server.ts';
 import { settle, startStack, submit, type Stack } from '#devenv/stack.ts';
 import { anyFreePort } from '#operator/supervisor/port-free.ts';
@@ -52,5 +53,5 @@ it('completes every accepted job when a node is killed, and starts the node agai
   const after = await waitFor(() => { try { const pid = pidOf('nats-2'); return pid !== before ? pid : undefined; } catch { return undefined; } }, 30_000, () => 'the supervisor to start nats-2 again', 250);
   expect(after).not.toBe(before);
   const jsm = await jetstreamManager(stack.nc);
-  await waitFor(async () => ((await jsm.streams.info('JOBS_FAST')).cluster?.replicas?.find((r) => r.name === 'nats-2')?.current ? true : undefined), 60_000, () => 'nats-2 to catch up with JOBS_FAST', 250);
+  await waitForCatchUp(jsm, 'JOBS_FAST', 'nats-2');
 }, 120_000);

@@ -10,7 +10,7 @@ import path from 'node:path';
 import { jetstreamManager } from '@nats-io/jetstream';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { tps } from '#devenv/cli.ts';
-import { startNatsCluster, type NatsCluster } from '#devenv/nats-cluster.ts';
+import { startNatsCluster, waitForCatchUp, type NatsCluster } from '#devenv/nats-cluster.ts';
 import { waitFor } from '#devenv/nats-server.ts';
 import { startStack, type Stack } from '#devenv/stack.ts';
 
@@ -68,9 +68,5 @@ it('loses no accepted job when the node leading the fast queue is killed under l
   // Back on the same store, the node rejoins and holds the stream's messages again.
   await leader.start();
   const jsm = await jetstreamManager(stack.nc);
-  await waitFor(async () => {
-    const info = await jsm.streams.info('JOBS_FAST');
-    const peer = info.cluster?.replicas?.find((r) => r.name === leader.name);
-    return peer?.current ? true : undefined;
-  }, 60_000, () => `${leader.name} to catch up with JOBS_FAST`, 250);
+  await waitForCatchUp(jsm, 'JOBS_FAST', leader.name);
 }, 240_000);

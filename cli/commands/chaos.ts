@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { ChaosInputError, durations, type ActiveFault } from '#platform/chaos/catalogue.ts';
+import { ChaosInputError, durations, parseFaultParams, type ActiveFault } from '#platform/chaos/catalogue.ts';
 import { ChaosStoreUnavailable, openChaosControl, type ChaosControl } from '#chaos/control-plane.ts';
 import { SystemFaultRefused } from '#operator/supervisor/channel.ts';
 import { loadConfig } from '#platform/config.ts';
@@ -65,16 +65,14 @@ async function withControl<T>(work: (control: ChaosControl) => Promise<T>): Prom
   }
 }
 
-/** `k=v` words as fault parameters; numbers become numbers (the catalogue checks the rest). */
+/** `k=v` words as fault parameters (the catalogue's parser), a mistake as a usage error. */
 export function parseParams(words: readonly string[]): Record<string, unknown> {
-  const params: Record<string, unknown> = {};
-  for (const word of words) {
-    const m = /^([a-z_]+)=(.*)$/.exec(word);
-    if (!m?.[1]) throw new UsageError(`"${word}" is not a parameter; write name=value, e.g. ratio=0.5 (\`tps chaos faults\` lists them)`);
-    const value = m[2] ?? '';
-    params[m[1]] = value !== '' && Number.isFinite(Number(value)) ? Number(value) : value;
+  try {
+    return parseFaultParams(words);
+  } catch (err) {
+    if (err instanceof ChaosInputError) throw new UsageError(err.message);
+    throw err;
   }
-  return params;
 }
 
 async function set(argv: string[]): Promise<number> {

@@ -150,6 +150,29 @@ export function activeFaultFrom(valid: ReturnType<typeof validateFault>, by: str
   };
 }
 
+/** `k=v` words (`ms=5000 jitter=100`) as fault parameters, as `tps chaos set` and the console take
+ * them; numbers become numbers, and the catalogue checks the rest. */
+export function parseFaultParams(words: readonly string[]): Record<string, unknown> {
+  const params: Record<string, unknown> = {};
+  for (const word of words) {
+    const m = /^([a-z_]+)=(.*)$/.exec(word);
+    if (!m?.[1]) throw new ChaosInputError(`"${word}" is not a parameter; write name=value, e.g. ratio=0.5 (\`tps chaos faults\` lists them)`);
+    const value = m[2] ?? '';
+    params[m[1]] = value !== '' && Number.isFinite(Number(value)) ? Number(value) : value;
+  }
+  return params;
+}
+
+/** Checks what a clear names: a known target, and a fault that can be aimed at it. */
+export function validateClear(target: string, fault?: string): void {
+  if (!(chaosTargets as readonly string[]).includes(target)) throw new ChaosInputError(`unknown target "${target}"; targets are: ${chaosTargets.join(', ')}`);
+  if (fault === undefined) return;
+  if (!Object.hasOwn(faultCatalogue, fault)) throw new ChaosInputError(`unknown fault "${fault}"; faults are: ${faultNames.join(', ')}`);
+  const name = fault as FaultName;
+  const fits = isSystemFault(name) ? systemFaultTargets[name]?.includes(target as ChaosTarget) : processTargets.includes(target as ChaosTarget);
+  if (!fits) throw new ChaosInputError(`${fault} cannot be aimed at ${target}, so there is none to clear`);
+}
+
 export const faultKey = (target: string, fault: string) => `${target}.${fault}`;
 
 export const isSystemFault = (fault: FaultName): boolean => faultCatalogue[fault].kind === 'system';

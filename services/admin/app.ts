@@ -1,10 +1,13 @@
-// The admin API: the operator levers of `tps` (scale, autoscaler, breakers, live parameters, DLQ) over HTTP, for
+// The admin API: the operator levers of `tps` (scale, autoscaler, breakers, live parameters, DLQ,
+// process faults) over HTTP, for
 // tools and runbooks. Every route but /healthz needs `Authorization: Bearer <ADMIN_TOKEN>`, and
 // every client address gets ADMIN_RATE_LIMIT_RPS requests a second, token or not (a bound on
 // guessing and on a runaway script). A Fastify app that does not listen; main.ts binds it.
 import rateLimit from '@fastify/rate-limit';
 import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance, type FastifyRequest } from 'fastify';
 import { z } from 'zod';
+import { ChaosInputError, isSystemFault, validateClear, validateFault, type FaultName } from '#platform/chaos/catalogue.ts';
+import type { ChaosStore } from '#platform/chaos/store.ts';
 import type { ControlOperations } from '#platform/control/operations.ts';
 import { groupEntries } from '#platform/dlq/entries.ts';
 import { dlqFilterSchema } from '#platform/dlq/filter.ts';
@@ -19,6 +22,7 @@ import type { ParameterOperations } from '#platform/params/operations.ts';
 
 export type AdminDeps = {
   logger: Logger; authorized: (header: string | undefined) => boolean; control: ControlOperations; dlq: DlqOperations; params: ParameterOperations;
+  chaos: ChaosStore;
   timeouts: HttpTimeouts; rateLimitPerSecond: number;
 };
 
@@ -37,6 +41,9 @@ const schemas = {
   }),
   replay: selection.extend({ rate: z.number().positive().max(1_000).default(10), dryRun: z.boolean().default(false) }),
   purge: selection.extend({ confirm: z.boolean().optional(), dryRun: z.boolean().default(false) }),
+  // The catalogue (platform/chaos/catalogue.ts) judges target, fault, parameters and duration.
+  chaosSet: z.strictObject({ target: z.string().max(60), fault: z.string().max(60), params: z.record(z.string(), z.unknown()).optional(), durationMs: z.number().int().positive().optional() }),
+  chaosClear: z.strictObject({ target: z.string().max(60), fault: z.string().max(60).optional() }),
 };
 
 function parse<S extends z.ZodType>(schema: S, value: unknown): z.output<S> {
@@ -76,6 +83,7 @@ export async function buildAdminApp(deps: AdminDeps): Promise<FastifyInstance> {
   registerControlRoutes(app, deps.control);
   registerParameterRoutes(app, deps.params);
   registerDlqRoutes(app, deps.dlq);
+  registerChaosRoutes(app, deps.chaos);
   return app;
 }
 
@@ -130,5 +138,37 @@ function registerDlqRoutes(app: FastifyInstance, dlq: DlqOperations): void {
     if (!dryRun && confirm !== true) throw new AppError('CONFIRMATION_REQUIRED', { detail: 'Send "confirm": true (or "dryRun": true to see what would go).' });
     const outcomes = await dlq.purge({ filter, ...(all ? { all } : {}) }, { dryRun, by: who(request) });
     return { dryRun, outcomes };
+  });
+}
+
+/**
+ * Process faults, as `tps chaos set|clear` sets them (the chaos bucket, an audit event each). System
+ * faults are refused: stopping NATS, monitoring or the autoscaler (which serves this API) would take
+ * away what a caller of this API stands on; they stay with `tps chaos` and `make chaos`.
+ */
+function registerChaosRoutes(app: FastifyInstance, chaos: ChaosStore): void {
+  const judged = <T>(run: () => T): T => {
+    try {
+      return run();
+    } catch (err) {
+      if (err instanceof ChaosInputError) throw new AppError('INVALID_REQUEST', { detail: err.message });
+      throw err;
+    }
+  };
+  app.get('/admin/chaos', async () => ({ faults: await chaos.list() }));
+  app.post('/admin/chaos', async (request) => {
+    const body = parse(schemas.chaosSet, request.body);
+    const valid = judged(() => validateFault(body));
+    if (isSystemFault(valid.fault)) throw new AppError('INVALID_REQUEST', { detail: `${valid.fault} is a system fault: it stops what this API and the console run on; set it with \`tps chaos set ${valid.target} ${valid.fault}\` or \`make chaos\`` });
+    return { fault: await chaos.set(body, who(request)) };
+  });
+  app.post('/admin/chaos/clear', async (request) => {
+    const body = parse(schemas.chaosClear, request.body);
+    judged(() => validateClear(body.target, body.fault));
+    if (body.fault && isSystemFault(body.fault as FaultName)) throw new AppError('INVALID_REQUEST', { detail: `${body.fault} is a system fault: clear it with \`tps chaos clear ${body.target} ${body.fault}\` or \`make chaos-stop\`, which start again what it stopped` });
+    const process = (await chaos.list()).filter((f) => f.target === body.target && (!body.fault || f.fault === body.fault) && !isSystemFault(f.fault as FaultName));
+    const cleared = [];
+    for (const f of process) cleared.push(...await chaos.clear(f.target, f.fault, who(request)));
+    return { cleared };
   });
 }

@@ -1,5 +1,6 @@
 // Starts the admin API inside the autoscaler process (the control-plane process), with the token
 // the autoscaler checked at its start; listens on ADMIN_HOST (127.0.0.1 unless set) at ADMIN_PORT.
+import { openChaosStore } from '#platform/chaos/store.ts';
 import { controlOperations } from '#platform/control/operations.ts';
 import { openControlStore } from '#platform/control/store.ts';
 import { openDlqOperations } from '#platform/dlq/operations.ts';
@@ -16,6 +17,7 @@ export async function startAdminApi(ctx: RoleContext, token: string): Promise<nu
   const control = controlOperations(nc, store, config.autoscaler.enabled);
   const app = await buildAdminApp({
     logger: logger.child({ api: 'admin' }), authorized: bearerChecker(token), control, dlq, params: parameterOperations(nc, store),
+    chaos: await openChaosStore(nc),
     timeouts: config.http, rateLimitPerSecond: config.admin.rateLimitPerSecond,
   });
   const address = { host: config.admin.host, port: config.admin.port ?? defaultPorts.admin + config.http.portOffset };

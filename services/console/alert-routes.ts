@@ -8,7 +8,8 @@ import { z } from 'zod';
 import { AppError } from '#platform/errors.ts';
 import type { Logger } from '#platform/logger.ts';
 import type { AdminClient } from './admin-client.ts';
-import { AlertmanagerError, type AlertWatch } from './alerts.ts';
+import { AlertmanagerError } from '#operator/alertmanager-api.ts';
+import type { AlertWatch } from './alerts.ts';
 import { action } from './guard.ts';
 
 /** How long an acknowledgement silences its alert. */

@@ -2,7 +2,8 @@
 // with what the handbook says of it (its summary, its description with the handbook's section,
 // its runbook), firing or acknowledged (by whom, why, until when), and for a signed-in operator a
 // form to acknowledge it.
-import type { AlertReading, FiringAlert, Silence } from './alerts.ts';
+import type { FiringAlert, Silence } from '#operator/alertmanager-api.ts';
+import type { AlertReading } from './alerts.ts';
 import { html, type Html } from './html.ts';
 
 const severityMark: Record<string, string> = { critical: 'mark-bad', high: 'mark-bad', medium: 'mark-watch', low: 'mark-none' };

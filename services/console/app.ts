@@ -10,6 +10,8 @@ import { createHttpApp } from '#platform/http/server.ts';
 import type { RoleContext } from '#platform/role-runtime.ts';
 import type { ActiveFault } from '#platform/chaos/catalogue.ts';
 import type { AdminClient } from './admin-client.ts';
+import type { Decisions } from './decisions.ts';
+import type { BoardHistory } from './history.ts';
 import { renderPanels } from './board.ts';
 import { registerAlertRoutes } from './alert-routes.ts';
 import type { AlertWatch } from './alerts.ts';
@@ -39,7 +41,11 @@ export type ConsoleDeps = {
   alerts: AlertWatch;
   /** The lab in progress, graded now (lab mode). */
   lab: () => Promise<LabView | undefined>;
-  /** Said on the page: where the figures come from and how much history there is. */
+  /** The autoscaler's last decisions, for why it last scaled. */
+  decisions: Decisions;
+  /** The lines' points: Prometheus' when it answers, else the sampler's ring. */
+  history: BoardHistory;
+  /** Said on the page: where the live figures come from. */
   source: string;
   intervalMs: number;
 };
@@ -66,16 +72,19 @@ export function buildConsoleApp(deps: ConsoleDeps): FastifyInstance {
     readiness: () => ({ nats: ctx.nc.isClosed() ? 'not connected to NATS' : true }),
   });
   const files = { js: asset('console.js'), css: asset('console.css') };
-  const panels = () => {
+  const panels = async () => {
     const snapshot = sampler.latest();
-    return snapshot ? renderPanels({ snapshot, history: sampler.history(), faults: deps.faults(), now: Date.now() }) : undefined;
+    return snapshot ? renderPanels({ snapshot, history: deps.history.points(), faults: deps.faults(), now: Date.now(), decisions: await deps.decisions.latest() }) : undefined;
   };
 
   app.addHook('onSend', async (_request, reply) => { reply.headers(securityHeaders); });
-  app.get('/', async (_request, reply) => reply.type('text/html; charset=utf-8').send(renderBoardPage({
-    panels: panels(), alerts: renderAlerts(deps.alerts.latest() ?? await deps.alerts.refresh(), deps.alerts.url),
-    source: deps.source, intervalMs: deps.intervalMs, adminUrl: deps.admin.url,
-  })));
+  app.get('/', async (_request, reply) => {
+    await deps.history.refresh();
+    return reply.type('text/html; charset=utf-8').send(renderBoardPage({
+      panels: await panels(), alerts: renderAlerts(deps.alerts.latest() ?? await deps.alerts.refresh(), deps.alerts.url),
+      history: deps.history.source(), source: deps.source, intervalMs: deps.intervalMs, adminUrl: deps.admin.url,
+    }));
+  });
   app.get('/console.js', async (_request, reply) => reply.type('text/javascript; charset=utf-8').send(files.js));
   app.get('/console.css', async (_request, reply) => reply.type('text/css; charset=utf-8').send(files.css));
   const stream = eventStreams(app, securityHeaders, deps.intervalMs);
@@ -83,15 +92,20 @@ export function buildConsoleApp(deps: ConsoleDeps): FastifyInstance {
   // read again from Alertmanager with each (one reading for every open page).
   const alertsNow = shared(() => deps.alerts.refresh());
   const queuesNow = shared(() => deps.queues());
+  const historyNow = shared(() => deps.history.refresh());
   app.get('/events', (request, reply) => stream(request, reply, (send) => deps.sampler.subscribe((snapshot) => {
-    void Promise.all([alertsNow(snapshot.at), queuesNow(snapshot.at)]).then(([alerts, queues]) => {
-      const rendered = { ...renderPanels({ snapshot, history: sampler.history(), faults: deps.faults(), now: Date.now(), queues }), alerts: renderAlerts(alerts, deps.alerts.url) };
+    void Promise.all([alertsNow(snapshot.at), queuesNow(snapshot.at), deps.decisions.latest(), historyNow(snapshot.at)]).then(([alerts, queues, decisions]) => {
+      const rendered = {
+        ...renderPanels({ snapshot, history: deps.history.points(), faults: deps.faults(), now: Date.now(), queues, decisions }),
+        alerts: renderAlerts(alerts, deps.alerts.url), history: deps.history.source(),
+      };
       send('board', { at: snapshot.at, panels: Object.fromEntries(Object.entries(rendered).map(([id, h]) => [id, h.text])) });
     });
   })));
   app.get('/api/board', async () => {
     const [snapshot, queues] = await Promise.all([sampler.current(), deps.queues()]);
-    return { snapshot, queues, findings: diagnose(snapshot), faults: deps.faults(), history: sampler.history() };
+    await deps.history.refresh();
+    return { snapshot, queues, findings: diagnose(snapshot), faults: deps.faults(), history: deps.history.points() };
   });
 
   registerLeverRoutes(app, { admin: deps.admin, logger: ctx.logger });

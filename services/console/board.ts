@@ -7,10 +7,12 @@ import {
   bands, busyMark, circuitMark, dlqMark, errorMark, flowMark, latencyMark, ms, pct, queueMark, rejectedMark, roleMark, type Mark,
 } from '#operator/status/marks.ts';
 import type { PoolView, Snapshot } from '#operator/status/snapshot.ts';
-import type { ActiveFault } from '#platform/chaos/catalogue.ts';
+import { faultCatalogue, faultNames, isSystemFault, processTargets, type ActiveFault } from '#platform/chaos/catalogue.ts';
 import { html, lineChart, type Html } from './html.ts';
 import type { BoardPoint } from './sampler.ts';
 import { renderQueueDetail, type QueueDetail } from './queue-detail.ts';
+import { renderDecisions } from './decisions.ts';
+import type { DecisionEvent } from '#services/autoscaler/events.ts';
 
 export const panelIds = ['breakers', 'queues', 'workers', 'errors', 'latency', 'throughput', 'resources', 'flow'] as const;
 export type PanelId = (typeof panelIds)[number];
@@ -25,7 +27,10 @@ const perPool = (s: Snapshot, render: (p: PoolView) => Html) => s.pools.map((p) 
 const seriesOf = (history: readonly BoardPoint[], pool: string, pick: (v: BoardPoint['pools'][string]) => number) =>
   history.map((h) => h.pools[pool]).filter((v) => v !== undefined).map(pick);
 
-export type BoardInput = { snapshot: Snapshot; history: readonly BoardPoint[]; faults: readonly ActiveFault[]; now: number; queues?: Readonly<Record<string, QueueDetail>> };
+export type BoardInput = {
+  snapshot: Snapshot; history: readonly BoardPoint[]; faults: readonly ActiveFault[]; now: number;
+  queues?: Readonly<Record<string, QueueDetail>>; decisions?: readonly DecisionEvent[];
+};
 
 export function renderPanels(input: BoardInput): Record<PanelId, Html> {
   const { snapshot: s, history } = input;
@@ -102,7 +107,7 @@ function timeLeft(f: ActiveFault, now: number): string {
 }
 
 /** Refusals, the DLQ, the autoscaler and chaos: what moves jobs besides the workers. */
-function flow({ snapshot: s, faults, now }: BoardInput): Html {
+function flow({ snapshot: s, faults, now, decisions }: BoardInput): Html {
   const reasons = Object.entries(s.rejected.byReason).filter(([, v]) => v > 0).map(([k, v]) => `${k} ${v.toFixed(1)}/s`).join(', ');
   return html`<dl>
     <dt>Rejected</dt><dd>${value('rejected', rejectedMark(s.rejected), s.rejected.perSec === 0 ? 'none' : `${s.rejected.perSec.toFixed(1)}/s: ${reasons}`)}</dd>
@@ -110,8 +115,27 @@ function flow({ snapshot: s, faults, now }: BoardInput): Html {
     <dt>Autoscaler</dt><dd>${s.autoscaler.present
       ? html`${value('autoscaler', s.autoscaler.enabled ? 'ok' : 'watch', s.autoscaler.enabled ? 'on' : 'OFF (manual control)')}
         <span class="actions admin-only"><button type="button" data-action="${s.autoscaler.enabled ? 'autoscaler-off' : 'autoscaler-on'}">${s.autoscaler.enabled ? 'Turn off' : 'Turn on'}</button></span>
-        <small>${s.pools.map((p) => `${p.pool} wants ${p.autoscaler.desiredSlots ?? '-'} slots${p.autoscaler.bottleneck ? ' (bottleneck downstream: holds)' : ''}`).join('; ')}</small>`
+        <small>${s.pools.map((p) => `${p.pool} wants ${p.autoscaler.desiredSlots ?? '-'} slots${p.autoscaler.bottleneck ? ' (bottleneck downstream: holds)' : ''}`).join('; ')}</small>
+        ${renderDecisions(s.pools.map((p) => p.pool), decisions ?? [])}`
       : html`<small>not running</small>`}</dd>
-    <dt>Chaos</dt><dd data-testid="chaos">${faults.length === 0 ? 'no fault active' : html`<ul>${faults.map((f) => html`<li class="mark-bad">${f.fault} on ${f.target}${Object.keys(f.params).length ? ` (${Object.entries(f.params).map(([k, v]) => `${k}=${String(v)}`).join(' ')})` : ''}, ${timeLeft(f, now)} left</li>`)}</ul>`}</dd>
+    <dt>Chaos</dt><dd data-testid="chaos">${faults.length === 0 ? 'no fault active' : html`<ul>${faults.map((f) => html`<li class="mark-bad" data-fault="${f.target}.${f.fault}">${f.fault} on ${f.target}${Object.keys(f.params).length ? ` (${Object.entries(f.params).map(([k, v]) => `${k}=${String(v)}`).join(' ')})` : ''}, ${timeLeft(f, now)} left
+        ${isSystemFault(f.fault) ? '' : html`<span class="actions admin-only"><button type="button" data-action="chaos-clear" data-name="${f.target}.${f.fault}">Clear</button></span>`}</li>`)}</ul>`}
+      ${chaosForm()}</dd>
   </dl>`;
+}
+
+const processFaults = faultNames.filter((f) => !isSystemFault(f));
+const durationChoices = [['30 s', 30_000], ['2 min', 120_000], ['5 min', 300_000], ['10 min', 600_000], ['30 min', 1_800_000], ['1 h', 3_600_000]] as const;
+
+/** Setting a process fault, as `tps chaos set`; system faults stay with the command (they stop what
+ * the console and the admin API run on). The parameters each fault takes are listed under it. */
+function chaosForm(): Html {
+  return html`<div class="actions admin-only chaos-set">
+    <select name="chaos-target" aria-label="target">${processTargets.map((t) => html`<option>${t}</option>`)}</select>
+    <select name="chaos-fault" aria-label="fault">${processFaults.map((f) => html`<option>${f}</option>`)}</select>
+    <input name="chaos-params" placeholder="ms=5000 ratio=0.5" aria-label="parameters, name=value">
+    <select name="chaos-duration" aria-label="for how long">${durationChoices.map(([label, value]) => html`<option value="${value}" ${value === 600_000 ? 'selected' : ''}>${label}</option>`)}</select>
+    <button type="button" data-action="chaos-set">Start fault</button>
+    <br><small>${processFaults.map((f) => `${f}: ${Object.keys(faultCatalogue[f].params.shape).join(', ') || 'no parameters'}`).join('; ')}. NATS, monitoring and the autoscaler are stopped with <code>make chaos</code>.</small>
+  </div>`;
 }

@@ -1,6 +1,7 @@
 // Starts the console role: the Andon board in a browser on 127.0.0.1:8090 (ARCHITECTURE section
 // 14). It reads what the other roles publish (their /metrics, the chaos bucket) and keeps nothing
-// that matters: its history is a bounded ring in memory, lost on restart, and the page says so.
+// that matters: its lines come from Prometheus when it answers, else from a bounded ring in memory,
+// lost on restart; the page says which.
 // Where the roles are: TPS_TARGETS (compose), else this machine's `tps up` state, read at every
 // sample so restarts and replicas show up. Traces: its own OTLP receiver when told to run one
 // (TPS_CONSOLE_OTLP_PORT, with the token the roles send), else a link to Jaeger (TPS_JAEGER_UI_URL).
@@ -23,6 +24,9 @@ import { dlqReader } from './dlq-page.ts';
 import type { TraceSource } from './job-page.ts';
 import { labView } from './lab-view.ts';
 import { startOtlpReceiver } from './otlp-receiver.ts';
+import { decisionReader } from './decisions.ts';
+import { boardHistory } from './history.ts';
+import { autoscalerEventSubject, type DecisionEvent } from '#services/autoscaler/events.ts';
 import { startSampler } from './sampler.ts';
 import { createTraceStore } from './trace-store.ts';
 
@@ -55,7 +59,9 @@ export async function startConsole(ctx: RoleContext): Promise<RoleParts> {
     lab,
     alerts: alertWatch(config.operator.alertmanagerUrl),
     queues: () => jsm.then((m) => readQueues(m), () => ({})),
-    source: `Live from every role's /metrics, every ${intervalMs / 1000} s while a page is open; the lines show up to ${(historyPoints * intervalMs) / 60_000} minutes kept in the console's memory since the first page opened (Prometheus keeps the long history).`,
+    decisions: decisionReader(() => recentEvents<DecisionEvent>(ctx.nc, autoscalerEventSubject, { sinceMs: 3_600_000, limit: 50 }), 10_000),
+    history: boardHistory({ ring: () => sampler.history(), prometheusUrl: config.operator.prometheusUrl, windowMs: historyPoints * intervalMs, stepMs: 10_000, refreshMs: 15_000 }),
+    source: `Live from every role's /metrics, every ${intervalMs / 1000} s while a page is open.`,
   });
   return { app };
 }

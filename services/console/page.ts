@@ -48,7 +48,7 @@ ${input.body}
 </html>`.text}\n`;
 }
 
-export type BoardPage = { panels: Record<PanelId, Html> | undefined; alerts: Html; source: string; intervalMs: number; adminUrl: string };
+export type BoardPage = { panels: Record<PanelId, Html> | undefined; alerts: Html; history: Html; source: string; intervalMs: number; adminUrl: string };
 
 export function renderBoardPage(input: BoardPage): string {
   return layout({
@@ -57,7 +57,7 @@ export function renderBoardPage(input: BoardPage): string {
 <main class="board">
 ${panelIds.map((id) => html`<section class="panel" id="panel-${id}"><h2>${titles[id]}</h2><div class="content" data-panel="${id}">${input.panels?.[id] ?? html`<p><small>waiting for the first two scrapes…</small></p>`}</div></section>`)}
 </main>`,
-    footer: html`${input.source} Marks as in <code>tps status</code>: green normal, yellow watch, red act.
+    footer: html`${input.source} <span data-panel="history">${input.history}</span> Marks as in <code>tps status</code>: green normal, yellow watch, red act.
   Actions go through the admin API at ${input.adminUrl} with your token; each is an audit event. Without a token the console is read-only.`,
   });
 }

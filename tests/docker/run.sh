@@ -69,14 +69,15 @@ if [ "$prepare_only" = 1 ]; then
 fi
 
 phase "free host ports for the published ports"
-# The variables docker-compose.yml reads for its host ports; free ones, since this machine may run
+# The variables docker-compose.yml (and docker-compose.admin.yml) read for their host ports; free ones, since this machine may run
 # its own nats-server on 4222 (and a laptop anything on 8080).
 read -r -a free < <("${node[@]}" -e '
   const net = require("node:net");
   const one = () => new Promise((ok) => { const s = net.createServer().listen(0, "127.0.0.1", () => { const p = s.address().port; s.close(() => ok(p)); }); });
-  (async () => { const ports = new Set(); while (ports.size < 9) ports.add(await one()); console.log([...ports].join(" ")); })();')
+  (async () => { const ports = new Set(); while (ports.size < 10) ports.add(await one()); console.log([...ports].join(" ")); })();')
 export TPS_INGRESS_PORT=${free[0]} TPS_NATS_PORT=${free[1]} TPS_NATS_MONITOR_PORT=${free[2]} TPS_PROMETHEUS_PORT=${free[3]} \
-  TPS_GRAFANA_PORT=${free[4]} TPS_JAEGER_UI_PORT=${free[5]} TPS_OTLP_PORT=${free[6]} TPS_CONSOLE_PORT=${free[7]} TPS_ALERTMANAGER_PORT=${free[8]}
+  TPS_GRAFANA_PORT=${free[4]} TPS_JAEGER_UI_PORT=${free[5]} TPS_OTLP_PORT=${free[6]} TPS_CONSOLE_PORT=${free[7]} TPS_ALERTMANAGER_PORT=${free[8]} \
+  TPS_ADMIN_PORT=${free[9]}
 env | grep -E '^TPS_[A-Z_]+_PORT=' | sort | sed 's/^/   /'
 done_phase
 

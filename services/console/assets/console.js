@@ -56,6 +56,18 @@ const actions = {
   },
   'autoscaler-off': () => ({ confirm: 'Turn the autoscaler off? The slots then stay where they are until you change them.', run: () => call('POST', '/api/autoscaler', { enabled: false }) }),
   'autoscaler-on': () => ({ confirm: 'Turn the autoscaler on? It may change the slots of every pool.', run: () => call('POST', '/api/autoscaler', { enabled: true }) }),
+  'chaos-set': () => {
+    const field = (name) => document.querySelector(`[name="chaos-${name}"]`).value.trim();
+    const [target, fault, params, durationMs] = [field('target'), field('fault'), field('params'), Number(field('duration'))];
+    return {
+      confirm: `Start ${fault}${params ? ` (${params})` : ''} on ${target} for ${Math.round(durationMs / 1000)} s? It ends by itself then, or when you clear it.`,
+      run: () => call('POST', '/api/chaos', { target, fault, params, durationMs }).then((answer) => { for (const n of ['target', 'fault', 'params', 'duration']) edited.delete(`chaos-${n}`); return answer; }),
+    };
+  },
+  'chaos-clear': (key) => {
+    const [target, fault] = [key.slice(0, key.lastIndexOf('.')), key.slice(key.lastIndexOf('.') + 1)];
+    return { confirm: `Clear ${fault} on ${target} now?`, run: () => call('POST', '/api/chaos/clear', { target, fault }) };
+  },
   // Acknowledging an alert: a silence on exactly its labels, with who and why.
   ack: (fingerprint) => {
     const field = (name) => document.querySelector(`input[name="${name}-${fingerprint}"]`).value.trim();
@@ -149,10 +161,10 @@ function live() {
     for (const [id, markup] of Object.entries(board.panels)) {
       const panel = document.querySelector(`[data-panel="${id}"]`);
       // A panel someone is typing into waits for the next update; a value typed stays.
-      if (!panel || (document.activeElement?.tagName === 'INPUT' && panel.contains(document.activeElement))) continue;
+      if (!panel || (['INPUT', 'SELECT'].includes(document.activeElement?.tagName) && panel.contains(document.activeElement))) continue;
       panel.innerHTML = markup;
       for (const [name, typed] of edited) {
-        const input = panel.querySelector(`input[name="${name}"]`);
+        const input = panel.querySelector(`[name="${name}"]`);
         if (input) input.value = typed;
       }
     }
