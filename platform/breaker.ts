@@ -4,6 +4,7 @@
 // transitions and calls. An operator can force a breaker open (`tps breaker open`).
 import { trace } from '@opentelemetry/api';
 import CircuitBreaker from 'opossum';
+import { withDeadline } from './deadline.ts';
 import { counter, gauge, knownLabels, labelSets, metrics, type Counter, type MetricsRegistry } from './metrics.ts';
 import type { Logger } from './logger.ts';
 import { isTimeout } from './errors.ts';
@@ -187,7 +188,7 @@ function createOpossum<A extends unknown[], R>(
   call: (signal: AbortSignal, ...args: A) => Promise<R>,
   isFailure: (err: unknown) => boolean,
 ): CircuitBreaker<A, R> {
-  return new CircuitBreaker((...args: A) => call(AbortSignal.timeout(Math.max(1, policy.timeoutMs - abortMarginMs)), ...args), {
+  return new CircuitBreaker((...args: A) => withDeadline(Math.max(1, policy.timeoutMs - abortMarginMs), (signal) => call(signal, ...args)), {
     name,
     timeout: policy.timeoutMs,
     errorThresholdPercentage: policy.errorThresholdPercentage,

@@ -8,8 +8,9 @@ import { summarise, type LatencySummary } from './stats.ts';
 
 export type PipelineOptions = { jobs: number; concurrency: number; steadyRate: number; steadySeconds: number };
 export type PipelineResult = {
-  /** cpuUsPerJob: CPU time of all the roles (every process but nats-server) per completed job. */
-  pipeline: { rate: number; cpuUsPerJob: number } & LatencySummary;
+  /** cpuUsPerJob: CPU time of all the roles (every process but nats-server) per completed job;
+   * cpuUsPerJobByRole: the same, role by role (where the time goes), and nats-server's. */
+  pipeline: { rate: number; cpuUsPerJob: number; cpuUsPerJobByRole: Record<string, number> } & LatencySummary;
   steady: { targetRate: number; achievedRate: number; endToEnd: LatencySummary; http: LatencySummary; statuses: Record<string, number> };
 };
 
@@ -35,14 +36,18 @@ export async function measurePipeline(stack: Stack, opts: PipelineOptions, label
     await closedLoop(2_000, opts.concurrency, post); // warm-up
     await completions.drain(30_000);
     completions.reset();
-    const cpuBefore = rolesCpuMs(stack);
+    const cpuBefore = processCpuMs(stack);
     const started = performance.now();
     await closedLoop(opts.jobs, opts.concurrency, post);
     await completions.drain(60_000);
     const rate = Math.round((completions.count() / (completions.lastAt() - started)) * 1000);
-    const cpuUsPerJob = Math.round(((rolesCpuMs(stack) - cpuBefore) * 1000) / Math.max(1, completions.count()));
-    const pipeline = { rate, cpuUsPerJob, ...summarise(completions.latencies()) };
+    const cpuAfter = processCpuMs(stack);
+    const perJob = (ms: number) => Math.round((ms * 1000) / Math.max(1, completions.count()));
+    const cpuUsPerJobByRole = Object.fromEntries(Object.entries(cpuAfter).map(([name, ms]) => [name, perJob(ms - (cpuBefore[name] ?? 0))]));
+    const cpuUsPerJob = Object.entries(cpuUsPerJobByRole).filter(([name]) => name !== 'nats').reduce((sum, [, us]) => sum + us, 0);
+    const pipeline = { rate, cpuUsPerJob, cpuUsPerJobByRole, ...summarise(completions.latencies()) };
     console.log(`${label} 202 -> completed`.padEnd(37) + `${pipeline.rate} jobs/s  p50 ${pipeline.p50Ms} ms   p99 ${pipeline.p99Ms} ms   roles' CPU ${cpuUsPerJob} µs/job`);
+    console.log(`${''.padEnd(37)}by process: ${Object.entries(cpuUsPerJobByRole).sort((a, b) => b[1] - a[1]).map(([name, us]) => `${name} ${us}`).join(', ')} (µs/job)`);
 
     completions.reset();
     const steady = await steadyLoad(post, opts);
@@ -56,13 +61,14 @@ export async function measurePipeline(stack: Stack, opts: PipelineOptions, label
   }
 }
 
-function rolesCpuMs(stack: Stack): number {
-  let total = 0;
+/** CPU time so far of every process the stack's supervisor runs, nats-server included, by name. */
+function processCpuMs(stack: Stack): Record<string, number> {
+  const out: Record<string, number> = {};
   for (const name of stack.supervisor.processNames()) {
     const pid = stack.supervisor.pidOf(name);
-    if (pid && name !== 'nats') total += cpuMs(pid);
+    if (pid) out[name] = cpuMs(pid);
   }
-  return total;
+  return out;
 }
 
 /** Arrivals on schedule (open model), not when the last one answered. */

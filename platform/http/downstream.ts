@@ -7,6 +7,7 @@ import type { Chaos } from '../chaos/injector.ts';
 import { InjectedFault } from '../chaos/injector.ts';
 import type { Logger } from '../logger.ts';
 import { histogram, metrics, type MetricsRegistry } from '../metrics.ts';
+import { withDeadline } from '../deadline.ts';
 import { isTimeout } from '../errors.ts';
 
 export const deadlineHeader = 'tps-deadline';
@@ -65,29 +66,18 @@ export function createDownstreamClient(opts: DownstreamOptions): DownstreamClien
       const deadline = Math.min(req.deadline, Date.now() + breaker.policy.timeoutMs);
       await opts.chaos.outbound(signal);
       const remaining = deadline - Date.now();
-      const res = await pool.request({
-        path: '/work',
-        method: 'POST',
-        headers: {
-          'content-type': 'application/json',
-          'idempotency-key': req.jobId,
-          [deadlineHeader]: String(deadline),
-          [attemptHeader]: String(req.attempt),
-          ...opts.extraHeaders?.(),
-        },
-        body: JSON.stringify({ jobId: req.jobId, type: req.type, payload: req.payload, attempt: req.attempt }),
-        signal: remaining > 0 ? AbortSignal.any([signal, AbortSignal.timeout(remaining)]) : signal,
-      });
-      const body = (await res.body.json().catch(() => ({}))) as { code?: string; message?: string } & Partial<HopResult>;
-      if (res.statusCode >= 200 && res.statusCode < 300) return body as HopResult;
-      const code = body.code ?? `HTTP_${res.statusCode}`;
-      const message = body.message ?? `answered ${res.statusCode}`;
-      if (res.statusCode < 500) {
+      const exchange = (callSignal: AbortSignal) => postWork(pool, req, deadline, opts.extraHeaders?.() ?? {}, callSignal);
+      // A deadline already passed is the next hop's to refuse (a 4xx, not a failure of it).
+      const { status, body } = remaining > 0 ? await withDeadline(remaining, exchange, signal) : await exchange(signal);
+      if (status >= 200 && status < 300) return body as HopResult;
+      const code = body.code ?? `HTTP_${status}`;
+      const message = body.message ?? `answered ${status}`;
+      if (status < 500) {
         outcome = 'client_error';
-        throw new ClientError(res.statusCode, code, `${opts.target}: ${message}`);
+        throw new ClientError(status, code, `${opts.target}: ${message}`);
       }
       outcome = 'server_error';
-      throw new DownstreamError(opts.target, res.statusCode, code, message);
+      throw new DownstreamError(opts.target, status, code, message);
     } catch (err) {
       if (outcome === 'success') outcome = classifyOutcome(err);
       if (err instanceof InjectedFault) throw new DownstreamError(opts.caller, err.status, 'FAULT_INJECTED', err.message);
@@ -110,6 +100,27 @@ export function createDownstreamClient(opts: DownstreamOptions): DownstreamClien
     breaker,
     close: async () => { breaker.shutdown(); await pool.close(); },
   };
+}
+
+type WorkAnswer = { status: number; body: { code?: string; message?: string } & Partial<HopResult> };
+
+/** One POST /work, its answer read whole (body too) under `signal`. */
+async function postWork(pool: Pool, req: WorkRequest, deadline: number, extraHeaders: Record<string, string>, signal: AbortSignal): Promise<WorkAnswer> {
+  const res = await pool.request({
+    path: '/work',
+    method: 'POST',
+    headers: {
+      'content-type': 'application/json',
+      'idempotency-key': req.jobId,
+      [deadlineHeader]: String(deadline),
+      [attemptHeader]: String(req.attempt),
+      ...extraHeaders,
+    },
+    body: JSON.stringify({ jobId: req.jobId, type: req.type, payload: req.payload, attempt: req.attempt }),
+    signal,
+  });
+  const body = (await res.body.json().catch(() => ({}))) as WorkAnswer['body'];
+  return { status: res.statusCode, body };
 }
 
 function classifyOutcome(err: unknown): string {

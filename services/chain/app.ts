@@ -5,6 +5,7 @@
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { BreakerOpenError, CallTimeoutError, ClientError } from '#platform/breaker.ts';
 import type { Chaos } from '#platform/chaos/injector.ts';
+import { withDeadline } from '#platform/deadline.ts';
 import { AppError, isTimeout } from '#platform/errors.ts';
 import { createHttpApp } from '#platform/http/server.ts';
 import type { HttpTimeouts } from '#platform/http/node-server.ts';
@@ -100,7 +101,7 @@ function acquireSlot({ service, limiter }: ChainDeps): ReturnType<Limiter['acqui
 /** This hop's simulated work, dropped half-way when the deadline passes. */
 function workUntil(hop: Hop, jobType: JobType, deadline: number): Promise<void> {
   const { service, workScale } = hop.deps;
-  return inSpan('work', { 'tps.service': service }, () => doWork(jobType.work[service], workScale, AbortSignal.timeout(deadline - Date.now()))).catch((err: unknown) => {
+  return inSpan('work', { 'tps.service': service }, () => withDeadline(deadline - Date.now(), (signal) => doWork(jobType.work[service], workScale, signal))).catch((err: unknown) => {
     // The only signal here is the deadline's.
     if (!isTimeout(err)) throw err;
     // Dropped half-way: counted with the refusals, since the work was not done.
