@@ -5,6 +5,7 @@ import { Kvm, type KV } from '@nats-io/kv';
 import type { NatsConnection } from '@nats-io/transport-node';
 import { z } from 'zod';
 import { createJetStreamPublisher } from './nats/jetstream-publisher.ts';
+import { outboxOf } from './nats/outbox.ts';
 import { withPublishRetry } from './nats/publish-retry.ts';
 import { buckets } from './nats/subjects.ts';
 import { poolNames } from './pools.ts';
@@ -61,6 +62,7 @@ export async function openJobStatusStore(nc: NatsConnection, opts: { patienceMs?
   const kv: KV = await new Kvm(nc).open(buckets.jobs);
   const subject = (id: string) => `$KV.${buckets.jobs}.${id}`;
   // Same as kv.put, through the coalescing publisher: workers write a status for every job.
+  const outbox = outboxOf(nc);
   const publisher = withPublishRetry(createJetStreamPublisher(nc, { timeoutMs: 5_000 }), { timeoutMs: opts.patienceMs ?? recordPatienceMs });
   return {
     async record(id, entry) {
@@ -68,7 +70,7 @@ export async function openJobStatusStore(nc: NatsConnection, opts: { patienceMs?
       await publisher.publish(subject(id), Buffer.from(JSON.stringify(entry)), { msgID: `${id}:${entry.state}:${entry.attempt ?? 0}:${entry.at}` });
     },
     note(id, entry) {
-      nc.publish(subject(id), JSON.stringify(entry));
+      outbox.defer(() => nc.publish(subject(id), JSON.stringify(entry)));
     },
     read: async (id) => fold(id, await jobHistory(kv, id)),
     close: () => publisher.close(),

@@ -14,6 +14,7 @@ import { startAdvisoryMover } from './advisory-mover.ts';
 import { workerEvents } from './events.ts';
 import { startHeartbeat } from './heartbeat.ts';
 import { startPoolLoop, type PoolLoop } from './pool.ts';
+import { outboxOf } from '#platform/nats/outbox.ts';
 import { processJob, type JobContext } from './process-job.ts';
 import { startQueueGauges } from './queue-gauges.ts';
 import { countReplays } from './replay-metrics.ts';
@@ -26,7 +27,7 @@ export async function startWorker(ctx: RoleContext, pool: Pool): Promise<RolePar
   const client = ctx.own('close the service-a client', chainClient(ctx, def), (c) => c.close());
   const events = workerEvents(pool, { registry: ctx.registry, logger, status });
   const consumer = await js.consumers.get(def.stream, def.consumer);
-  const jobContext: JobContext = { def, ackWaitMs: await serverAckWaitMs(consumer), instance: config.instanceId, js, client, status, events };
+  const jobContext: JobContext = { def, ackWaitMs: await serverAckWaitMs(consumer), instance: config.instanceId, js, client, status, events, outbox: outboxOf(ctx.nc) };
   const loop = ctx.own('stop pulling and finish running jobs', await startPulling(ctx, def, consumer, client, jobContext), (l) => l.stop(config.shutdownGraceMs));
   await startSidelines(ctx, def, loop, jobContext);
   logger.info({ pool, slots: loop.slots, stream: def.stream, consumer: def.consumer }, 'worker pulling');

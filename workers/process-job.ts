@@ -8,6 +8,7 @@ import type { DownstreamClient } from '#platform/http/downstream.ts';
 import { decodeJob, type JobMessage } from '#platform/job-message.ts';
 import { recordPatienceMs, type JobStatusStore } from '#platform/job-status.ts';
 import { maxDeliver, type PoolDefinition } from '#platform/pools.ts';
+import type { Outbox } from '#platform/nats/outbox.ts';
 import { markFailed, messagingAttributes, processTraced } from '#platform/nats/trace-headers.ts';
 import { BadMessageError, classify, describeFailure, type JobFailure } from './classify.ts';
 import { publishDeadLetter } from '#platform/dlq/dead-letter.ts';
@@ -23,6 +24,8 @@ export type JobContext = {
   client: DownstreamClient;
   status: JobStatusStore;
   events: WorkerEvents;
+  /** The connection's deferred writes: the ack goes out with the turn's other writes. */
+  outbox: Outbox;
 };
 
 const jobAttributes = { type: 'tps.job.type', attempt: 'tps.job.attempt', outcome: 'tps.job.outcome' } as const;
@@ -73,7 +76,7 @@ async function handleJob(msg: JsMsg, ctx: JobContext, span: Span): Promise<void>
     await ctx.client.call({ jobId: job.id, type: job.type, payload: job.payload, attempt, deadline: Date.now() + ctx.def.attemptTimeoutMs });
     await ctx.events.succeeded(job, attempt, performance.now() - started, traceId);
     recordOutcome(span, 'success');
-    msg.ack();
+    ctx.outbox.defer(() => msg.ack());
   } catch (err) {
     const decision = classify(describeFailure(err), attempt, { retryBackoffMs: ctx.def.retryBackoffMs, maxDeliver: maxDeliver(ctx.def) });
     if (lease.lost()) {

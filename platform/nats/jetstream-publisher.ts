@@ -4,9 +4,11 @@
 //   - nats.js builds an Error (with a stack trace) for every request it completes;
 //   - every publish made from its own I/O callback flushes its own socket write.
 // Publishes requested during one turn of the event loop are sent together on the next check
-// phase (one write for many jobs), and acks are matched through one wildcard subscription.
+// phase, with the connection's other deferred writes (outbox.ts: one write for many jobs), and
+// acks are matched through one wildcard subscription.
 import { createInbox, headers as natsHeaders, type Msg, type MsgHdrs, type NatsConnection } from '@nats-io/transport-node';
 import { connectionInboxPrefix } from './connect.ts';
+import { outboxOf } from './outbox.ts';
 
 export type PubAck = { stream: string; seq: number; duplicate: boolean };
 
@@ -39,6 +41,7 @@ export function createJetStreamPublisher(nc: NatsConnection, opts: { timeoutMs: 
   let outgoing: Outgoing[] = [];
   let counter = 0;
 
+  const outbox = outboxOf(nc);
   const sub = nc.subscribe(`${prefix}*`, { callback: (err, msg) => { if (!err) settle(pending, msg); } });
 
   function sendAll(): void {
@@ -61,7 +64,7 @@ export function createJetStreamPublisher(nc: NatsConnection, opts: { timeoutMs: 
           h.set('Nats-Msg-Id', msgID);
         }
         pending.set(reply, { resolve, reject, deadline: Date.now() + opts.timeoutMs });
-        if (outgoing.length === 0) setImmediate(sendAll);
+        if (outgoing.length === 0) outbox.defer(sendAll);
         outgoing.push({ subject, data, headers: h, reply });
       });
     },

@@ -9,7 +9,7 @@ import {
 import type { PoolView, Snapshot } from '#operator/status/snapshot.ts';
 import { faultCatalogue, faultNames, isSystemFault, processTargets, type ActiveFault } from '#platform/chaos/catalogue.ts';
 import { html, lineChart, type Html } from './html.ts';
-import type { BoardPoint } from './sampler.ts';
+import type { BoardPoint } from '#operator/status/history.ts';
 import { renderQueueDetail, type QueueDetail } from './queue-detail.ts';
 import { renderDecisions } from './decisions.ts';
 import type { DecisionEvent } from '#services/autoscaler/events.ts';

@@ -2,27 +2,9 @@
 // reach back before the console started and survive its restarts), then the console's own points
 // after Prometheus' last; else the console's bounded ring alone, and the page says which. Prometheus
 // is read at most every `refreshMs`, and only while a page is open (a board update asks for it).
-import { recorded } from '#monitoring/promql.ts';
-import { isFailure, prometheusApi } from '#operator/prometheus-api.ts';
+import { prometheusHistory, type BoardPoint } from '#operator/status/history.ts';
+import { isFailure } from '#operator/prometheus-api.ts';
 import { html, type Html } from './html.ts';
-import type { BoardPoint } from './sampler.ts';
-
-type Matrix = { result: Array<{ metric: Record<string, string>; values: Array<[number, string]> }> };
-type Field = keyof BoardPoint['pools'][string];
-
-/** Each line's series, per pool: the same recording rules as the dashboards and the alerts. */
-const queries: Record<Field, string> = {
-  depth: 'max by (pool) (tps_queue_depth)',
-  capacity: 'max by (pool) (tps_queue_capacity)',
-  p50: recorded.p50,
-  p90: recorded.p90,
-  p99: recorded.p99,
-  completedPerSec: recorded.completed,
-  incomingPerSec: recorded.submitted,
-  errorRate: recorded.errorRatio1m,
-  utilization: recorded.utilization,
-};
-const fields = Object.keys(queries) as Field[];
 
 export type BoardHistory = {
   /** The points the lines draw, oldest first. */
@@ -48,16 +30,14 @@ export function boardHistory(opts: BoardHistoryOptions): BoardHistory {
   let lastTry = 0;
   const read = async () => {
     const end = Date.now();
-    const form = { start: String((end - opts.windowMs) / 1000), end: String(end / 1000), step: String(opts.stepMs / 1000) };
-    const answers = await Promise.all(fields.map((f) => prometheusApi<Matrix>(opts.prometheusUrl, '/api/v1/query_range', { ...form, query: queries[f] }, 3_000)));
-    const failed = answers.find(isFailure);
-    if (failed) {
-      failure = failed.reason;
+    const answer = await prometheusHistory(opts.prometheusUrl, { windowMs: opts.windowMs, stepMs: opts.stepMs, end });
+    if (isFailure(answer)) {
+      failure = answer.reason;
       fromPrometheus = undefined;
       return;
     }
     failure = undefined;
-    fromPrometheus = { at: end, points: toPoints(answers as Matrix[]) };
+    fromPrometheus = { at: end, points: answer };
   };
   return {
     points() {
@@ -77,25 +57,4 @@ export function boardHistory(opts: BoardHistoryOptions): BoardHistory {
       return reading;
     },
   };
-}
-
-/** One point per step that has a value for any pool; a field a pool lacks there reads 0. */
-function toPoints(answers: readonly Matrix[]): BoardPoint[] {
-  const byTime = new Map<number, BoardPoint>();
-  answers.forEach((answer, i) => {
-    const field = fields[i] as Field;
-    for (const series of answer.result) {
-      const pool = series.metric.pool;
-      if (!pool) continue;
-      for (const [t, v] of series.values) {
-        const at = Math.round(t * 1000);
-        const point = byTime.get(at) ?? { at, pools: {} };
-        byTime.set(at, point);
-        const values = point.pools[pool] ??= Object.fromEntries(fields.map((f) => [f, 0])) as BoardPoint['pools'][string];
-        const value = Number(v);
-        values[field] = Number.isFinite(value) ? value : 0;
-      }
-    }
-  });
-  return [...byTime.values()].sort((a, b) => a.at - b.at);
 }

@@ -5,12 +5,9 @@
 // (the history when no Prometheus runs; it starts when the first page opens).
 import type { Logger } from '#platform/logger.ts';
 import { scrapeAll, type Scrape, type Target } from '#operator/status/collect.ts';
+import { pointOf, type BoardPoint } from '#operator/status/history.ts';
 import { snapshot, type Snapshot } from '#operator/status/snapshot.ts';
 
-export type BoardPoint = {
-  at: number;
-  pools: Record<string, { depth: number; capacity: number; p50: number; p90: number; p99: number; completedPerSec: number; incomingPerSec: number; errorRate: number; utilization: number }>;
-};
 
 export type Sampler = {
   /** Calls back with every new snapshot while subscribed; the first comes after two scrapes. */
@@ -40,7 +37,7 @@ export function startSampler(opts: SamplerOptions): Sampler {
     if (!before) return undefined;
     const s = snapshot({ at: new Date(at).toISOString(), seconds: Math.max(0.001, (at - before.at) / 1000), before: before.scrapes, after: scrapes });
     last = s;
-    ring.push(point(s, at));
+    ring.push(pointOf(s, at));
     if (ring.length > opts.historyPoints) ring.splice(0, ring.length - opts.historyPoints);
     return s;
   }
@@ -90,14 +87,4 @@ function freshSnapshot(sampler: Sampler, intervalMs: number): Promise<Snapshot> 
       resolve(s);
     });
   });
-}
-
-function point(s: Snapshot, at: number): BoardPoint {
-  return {
-    at,
-    pools: Object.fromEntries(s.pools.map((p) => [p.pool, {
-      depth: p.queue.depth, capacity: p.queue.capacity, p50: p.processing.p50, p90: p.processing.p90, p99: p.processing.p99,
-      completedPerSec: p.completedPerSec, incomingPerSec: p.incomingPerSec, errorRate: p.errorRate, utilization: p.workers.utilization,
-    }])),
-  };
 }
