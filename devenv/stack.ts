@@ -19,6 +19,7 @@ import { answers, hostPort } from '#operator/supervisor/broker.ts';
 import { startSupervisor, type Supervisor } from '#operator/supervisor/supervisor.ts';
 import { waitFor } from './nats-server.ts';
 import { postJob } from './roles.ts';
+import { candidateOffsets, claimOffset } from './port-offsets.ts';
 
 export type Stack = {
   natsUrl: string;
@@ -36,17 +37,11 @@ export type Stack = {
 /** The ports of a few more worker replicas, for tests that run WORKERS_FAST / WORKERS_SLOW > 1. */
 const replicaPorts = poolNames.flatMap((pool) => [2, 3, 4].map((replica) => workerReplicaPort(pool, replica)));
 
-/** Offsets keep every role port below the kernel's ephemeral range (32768 and up): a port the OS
- * hands to another test's client or nats-server between this check and the role's start would
- * otherwise make that role fail to listen (seen in CI: service-b "keeps failing at start"). */
-const offsets = { min: 1_000, max: 22_000 };
-
+/** An offset whose ports are free and that no other live test process has claimed (port-offsets.ts). */
 export async function freeOffset(): Promise<number> {
-  const span = offsets.max - offsets.min;
-  for (let step = 0; step < span; step += 37) {
-    const candidate = offsets.min + (((process.pid % 97) * 211 + step) % span);
+  for (const candidate of candidateOffsets()) {
     const free = await Promise.all([...Object.values(defaultPorts), ...replicaPorts].map((port) => portFree(port + candidate)));
-    if (free.every(Boolean)) return candidate;
+    if (free.every(Boolean) && claimOffset(candidate)) return candidate;
   }
   throw new Error('no free set of role ports below the ephemeral range');
 }

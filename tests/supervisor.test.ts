@@ -53,8 +53,9 @@ it('starts its own NATS beside an unauthenticated one on its port, and the roles
 
 async function upBesideSquatter(squatter: NatsServerHandle): Promise<void> {
   const up = await tps(['up'], env({ WORKERS_FAST: '2' }));
+  // Its output holds the supervisor's progress lines: which role failed, and why.
+  expect(up.code, `tps up failed:\n${up.stderr}\n${up.stdout}`).toBe(0);
   expect(up.stderr).toBe('');
-  expect(up.code).toBe(0);
   expect(up.stdout).toContain(`port ${squatter.port} is taken by a NATS server tps up did not start, without authentication; nats-server listens on`);
   expect(up.stdout).toMatch(/started nats-server at nats:\/\/127\.0\.0\.1:\d+ with the per-role users/);
   expect(up.stdout).not.toMatch(/WARNING/);
