@@ -1,7 +1,9 @@
 // A real three-node nats-server cluster on loopback for one test file (issue 19, reliability matrix
 // R9/R10): one cluster name, routes between every node, each its own JetStream store, free ports.
 // Nodes can be killed, stopped and started again on the same ports and store, as a host that
-// fails and comes back.
+// fails and comes back. A splittable cluster routes each pair of nodes through a link of the
+// test's own (tcp-link.ts), so a node can be cut off from the others while its clients still
+// reach it: a network partition (R10).
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import net from 'node:net';
@@ -10,6 +12,7 @@ import path from 'node:path';
 import type { JetStreamManager } from '@nats-io/jetstream';
 import { findNatsServer } from '#platform/nats/server-binary.ts';
 import { waitFor } from './nats-server.ts';
+import { openTcpLink, type TcpLink } from './tcp-link.ts';
 
 export type ClusterNode = {
   name: string; port: number; monitorPort: number; url: string;
@@ -26,6 +29,10 @@ export type NatsCluster = {
   urls: string;
   /** The node whose monitoring says it leads this stream now (undefined while none does). */
   leaderOf(stream: string): Promise<ClusterNode | undefined>;
+  /** Cuts every link between this node and the others (a splittable cluster only). */
+  cutOff(node: ClusterNode): void;
+  /** Heals them: the routes come back by themselves. */
+  reconnect(node: ClusterNode): void;
   dispose(): Promise<void>;
 };
 
@@ -48,11 +55,18 @@ const answers = (port: number) => new Promise<boolean>((resolve) => {
 type JszStream = { name: string; cluster?: { leader?: string } };
 type Jsz = { account_details?: Array<{ stream_detail?: JszStream[] }> };
 
-export async function startNatsCluster(size = 3): Promise<NatsCluster> {
+export async function startNatsCluster(size = 3, opts: { splittable?: boolean } = {}): Promise<NatsCluster> {
   const root = mkdtempSync(path.join(os.tmpdir(), 'tps-nats-cluster-'));
   const ports = await Promise.all(Array.from({ length: size }, async () => ({ client: await freePort(), cluster: await freePort(), monitor: await freePort() })));
-  const routes = ports.map((p) => `nats://127.0.0.1:${p.cluster}`).join(',');
-  const nodes = ports.map((p, i) => clusterNode(`n${i + 1}`, p, routes, path.join(root, `n${i + 1}`)));
+  const links = opts.splittable ? await pairLinks(ports.map((p) => p.cluster)) : [];
+  // Each node routes to the others directly, or through the link of that pair. A node advertises
+  // a route address nothing listens on when links are used: the others would otherwise learn its
+  // real one by gossip and open routes that no link can cut.
+  const deadPort = opts.splittable ? await freePort() : undefined;
+  const nodes = ports.map((p, i) => {
+    const routes = ports.flatMap((q, j) => (j === i ? [] : [`nats://127.0.0.1:${links.find((l) => l.from === i && l.to === j)?.link.port ?? q.cluster}`]));
+    return clusterNode(`n${i + 1}`, p, routes.join(','), path.join(root, `n${i + 1}`), deadPort);
+  });
   try {
     await Promise.all(nodes.map((n) => n.start()));
     // JetStream is usable once the nodes have met and chosen a meta leader.
@@ -62,9 +76,15 @@ export async function startNatsCluster(size = 3): Promise<NatsCluster> {
     }, 30_000, () => 'the cluster to elect a JetStream meta leader', 100);
   } catch (err) {
     await Promise.all(nodes.map((n) => n.stop({ hard: true })));
+    await Promise.all(links.map((l) => l.link.close()));
     rmSync(root, { recursive: true, force: true });
     throw err;
   }
+  const linksOf = (node: ClusterNode) => {
+    if (!opts.splittable) throw new Error('startNatsCluster(size, { splittable: true }) routes its nodes through links that can be cut');
+    const i = nodes.indexOf(node);
+    return links.filter((l) => l.from === i || l.to === i).map((l) => l.link);
+  };
   return {
     nodes,
     urls: nodes.map((n) => n.url).join(','),
@@ -77,14 +97,23 @@ export async function startNatsCluster(size = 3): Promise<NatsCluster> {
       }
       return undefined;
     },
+    cutOff(node) { for (const link of linksOf(node)) link.cut(); },
+    reconnect(node) { for (const link of linksOf(node)) link.heal(); },
     async dispose() {
       await Promise.all(nodes.map((n) => n.stop({ hard: true })));
+      await Promise.all(links.map((l) => l.link.close()));
       rmSync(root, { recursive: true, force: true });
     },
   };
 }
 
-function clusterNode(name: string, ports: { client: number; cluster: number; monitor: number }, routes: string, storeDir: string): ClusterNode {
+/** A link for each direction of each pair of nodes: node i's route to node j goes through links[i->j]. */
+async function pairLinks(clusterPorts: number[]): Promise<Array<{ from: number; to: number; link: TcpLink }>> {
+  const pairs = clusterPorts.flatMap((_, from) => clusterPorts.map((port, to) => ({ from, to, port }))).filter((p) => p.from !== p.to);
+  return Promise.all(pairs.map(async ({ from, to, port }) => ({ from, to, link: await openTcpLink(port) })));
+}
+
+function clusterNode(name: string, ports: { client: number; cluster: number; monitor: number }, routes: string, storeDir: string, advertisePort?: number): ClusterNode {
   let child: ChildProcess | undefined;
   let log = '';
   const alive = () => child !== undefined && child.exitCode === null && child.signalCode === null;
@@ -96,6 +125,7 @@ function clusterNode(name: string, ports: { client: number; cluster: number; mon
       child = spawn(findNatsServer(), [
         '-js', '-sd', storeDir, '-n', name, '-a', '127.0.0.1', '-p', String(ports.client), '-m', String(ports.monitor),
         '--cluster_name', 'tps', '--cluster', `nats://127.0.0.1:${ports.cluster}`, '--routes', routes,
+        ...(advertisePort ? ['--cluster_advertise', `127.0.0.1:${advertisePort}`] : []),
       ], { stdio: ['ignore', 'ignore', 'pipe'] });
       child.stderr?.on('data', (d: Buffer) => { log = (log + d.toString()).slice(-4000); });
       await waitFor(async () => ((await answers(ports.client)) ? true : undefined), 10_000, () => `nats-server ${name} to accept: ${log}`, 50);

@@ -2,16 +2,20 @@
 // and buckets, every role given every node. Under load, the node that leads the fast pool's stream
 // is killed at once (SIGKILL, a host lost): the streams elect a new leader, the roles reconnect,
 // and every accepted job still ends completed or dead-lettered, none worked twice after dedupe.
-// The failover window (refusals while the leader moved) is printed, and the node, started again,
-// catches up with what it missed.
+// The failover window (refusals while the leader moved) is printed, and the node, down for 30 s
+// and started again, catches up with what it missed. Cut off by a partition (R10, links of the
+// test's own between the nodes), a node refuses what it is asked to store while the majority
+// keeps accepting, and it catches up once the partition heals.
 import { mkdtempSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import { setTimeout as delay } from 'node:timers/promises';
 import { jetstreamManager } from '@nats-io/jetstream';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { tps } from '#devenv/cli.ts';
 import { startNatsCluster, waitForCatchUp, type NatsCluster } from '#devenv/nats-cluster.ts';
 import { waitFor } from '#devenv/nats-server.ts';
+import { postJob, startTestRole, testConfig } from '#devenv/roles.ts';
 import { startStack, type Stack } from '#devenv/stack.ts';
 
 let cluster: NatsCluster;
@@ -19,7 +23,7 @@ let stack: Stack;
 const dir = mkdtempSync(path.join(os.tmpdir(), 'tps-cluster-'));
 
 beforeAll(async () => {
-  cluster = await startNatsCluster(3);
+  cluster = await startNatsCluster(3, { splittable: true });
   stack = await startStack(cluster.urls, { NATS_STREAM_REPLICAS: '3', LOG_LEVEL: 'warn' });
 }, 120_000);
 afterAll(async () => {
@@ -65,8 +69,54 @@ it('loses no accepted job when the node leading the fast queue is killed under l
   expect(audit.code, audit.stderr + audit.stdout).toBe(0);
   expect(JSON.parse(audit.stdout)).toMatchObject({ lost: 0, inFlight: 0, ok: true });
 
-  // Back on the same store, the node rejoins and holds the stream's messages again.
+  // A host down for 30 s (the outage of R9), then back on the same store: the node rejoins and
+  // holds the stream's messages again. The wait is the outage's length, not a synchronisation.
+  await delay(Math.max(0, 30_000 - (Date.now() - killedAt)));
   await leader.start();
   const jsm = await jetstreamManager(stack.nc);
   await waitForCatchUp(jsm, 'JOBS_FAST', leader.name);
+}, 240_000);
+
+/** The node the role's NATS connection is on (monitoring's /connz names each connection). */
+async function nodeOf(role: string) {
+  for (const node of cluster.nodes) {
+    const connz = await fetch(`http://127.0.0.1:${node.monitorPort}/connz`).then((r) => r.json() as Promise<{ connections?: Array<{ name?: string }> }>);
+    if (connz.connections?.some((c) => c.name?.startsWith(`${role}/`))) return node;
+  }
+  throw new Error(`no node holds a connection of ${role}`);
+}
+
+it('keeps accepting on the majority side of a partition, refuses on the cut-off node, which catches up when it heals', async () => {
+  // Cut off a node the stack's ingress is not on (the leader of the fast queue, when it can be):
+  // the ingress stays with the majority. A second ingress sees only the cut-off node.
+  const ingressNode = await nodeOf('ingress');
+  const leader = await waitFor(() => cluster.leaderOf('JOBS_FAST'), 10_000, () => 'a leader of JOBS_FAST');
+  const cut = leader !== ingressNode ? leader : cluster.nodes.find((n) => n !== ingressNode && n.running());
+  if (!cut) throw new Error('every node but the ingress\'s is down');
+  const minority = await startTestRole('ingress', testConfig(cut.url, { NATS_STREAM_REPLICAS: '3', PUBLISH_TIMEOUT_MS: '1000' }));
+  const ledger = path.join(dir, 'partition.jsonl');
+  try {
+    expect((await postJob(`http://127.0.0.1:${minority.result}`, { type: 'fast.echo' })).status).toBe(202);
+    cluster.cutOff(cut);
+    const cutAt = Date.now();
+    const load = await tps(['load', '--rate', '40', '--duration', '8s', '--url', stack.url('ingress'), '--ledger', ledger, '--json', '-'], env(), { timeoutMs: 60_000 });
+    expect(load.code, load.stderr).toBe(0);
+    const summary = JSON.parse(load.stdout) as { accepted_jobs: number; statuses: Record<string, number> };
+    console.log(`partition: ${cut.name} cut off${cut === leader ? ' (it led JOBS_FAST)' : ''}; the majority's ingress answered ${JSON.stringify(summary.statuses)}`);
+    expect(summary.accepted_jobs).toBeGreaterThan(200);
+    // The cut-off node has no quorum: it stores nothing, and its ingress says so.
+    const refused = await postJob(`http://127.0.0.1:${minority.result}`, { type: 'fast.echo' });
+    expect(refused.status).toBe(503);
+    expect(refused.json.code).toBe('BROKER_UNAVAILABLE');
+    cluster.reconnect(cut);
+    const jsm = await jetstreamManager(stack.nc);
+    await waitForCatchUp(jsm, 'JOBS_FAST', cut.name);
+    console.log(`partition: ${cut.name} current again ${Date.now() - cutAt} ms after the cut`);
+    const audit = await tps(['audit', ledger, '--wait', '90s', '--json', '--service-c', stack.url('service-c')], env(), { timeoutMs: 120_000 });
+    expect(audit.code, audit.stderr + audit.stdout).toBe(0);
+    expect(JSON.parse(audit.stdout)).toMatchObject({ lost: 0, inFlight: 0, ok: true });
+  } finally {
+    cluster.reconnect(cut);
+    await minority.stop();
+  }
 }, 240_000);
