@@ -25,7 +25,9 @@ beforeAll(async () => {
   server = await startNatsServer();
   // Breakers that never open here: every failed attempt of the replay test fails with the injected
   // fault's code, not CIRCUIT_OPEN once the worker's breaker has seen enough of them.
-  stack = await startStack(server.url, { ADMIN_API: 'true', ADMIN_TOKEN: token, BREAKER_RESET_MS: '1s', BREAKER_VOLUME: '100000' });
+  // The admin API's tests here send more than its default 20 requests a second from one address
+  // on a fast run (a 429 in CI); its rate limit has a test of its own (admin-api-limits).
+  stack = await startStack(server.url, { ADMIN_API: 'true', ADMIN_TOKEN: token, ADMIN_RATE_LIMIT_RPS: '1000', BREAKER_RESET_MS: '1s', BREAKER_VOLUME: '100000' });
   js = jetstream(stack.nc);
   env = { NATS_URL: server.url };
 }, 60_000);
