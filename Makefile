@@ -21,11 +21,11 @@ help: ## list the targets
 bootstrap: ## install Node 24, npm packages and nats-server when missing
 	@scripts/bootstrap.sh
 
-compose-env: ## write .env with random compose credentials (optional: the lab values apply without it); ADMIN=1: the admin API on
+compose-env: ## write .env with random compose credentials (optional: the lab values apply without it); ADMIN=1: the admin API on; NATS=cluster: three NATS nodes
 	@scripts/compose-env.sh
 
 up: ## start the whole system in the background: natively (NATS=cluster: three nats-servers), or MODE=compose for docker compose
-	@if [ "$(MODE)" = compose ]; then scripts/compose.sh up; \
+	@if [ "$(MODE)" = compose ]; then $(if $(NATS),TPS_NATS=$(NATS)) scripts/compose.sh up; \
 	else echo "mode: native"; scripts/bootstrap.sh && TPS_MODE=native $(if $(NATS),TPS_NATS=$(NATS)) $(TPS) up; fi
 
 down: ## stop whichever stack `make up` / `docker-compose up` started from this checkout

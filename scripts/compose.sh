@@ -19,7 +19,7 @@ die() { echo "compose: $*" >&2; exit 1; }
 # Host ports and the variables that move them (docker-compose.yml), default first.
 port_vars="TPS_INGRESS_PORT=8080 TPS_NATS_PORT=4222 TPS_NATS_MONITOR_PORT=8222 TPS_PROMETHEUS_PORT=9090 TPS_GRAFANA_PORT=3000 TPS_JAEGER_UI_PORT=16686 TPS_OTLP_PORT=4318 TPS_CONSOLE_PORT=8090 TPS_ALERTMANAGER_PORT=9093"
 # Every NATS user's password (from the contract, so a new user is known here at once), then the rest.
-env_keys="$(for user in $TPS_NATS_USERS; do printf 'NATS_PASSWORD_%s ' "$user"; done)GRAFANA_ADMIN_PASSWORD GRAFANA_ANONYMOUS COMPOSE_PROJECT_NAME ADMIN_TOKEN COMPOSE_FILE TPS_ADMIN_PORT"
+env_keys="$(for user in $TPS_NATS_USERS; do printf 'NATS_PASSWORD_%s ' "$user"; done)NATS_PASSWORD_ROUTE GRAFANA_ADMIN_PASSWORD GRAFANA_ANONYMOUS COMPOSE_PROJECT_NAME ADMIN_TOKEN COMPOSE_FILE TPS_ADMIN_PORT"
 
 # A setting as compose sees it: the environment first, then .env.
 setting() {
@@ -131,6 +131,11 @@ EOF
 }
 
 up() {
+  # `make up MODE=compose NATS=cluster`: the cluster is an override every docker-compose command
+  # must read, so it lives in .env's COMPOSE_FILE, not in this one command.
+  if [ "${TPS_NATS:-}" = cluster ] && [[ ":$(setting COMPOSE_FILE docker-compose.yml):" != *":docker-compose.cluster.yml:"* ]]; then
+    die "NATS=cluster in compose needs docker-compose.cluster.yml in COMPOSE_FILE, so every docker-compose command uses it: \`make compose-env NATS=cluster\` writes it into .env (or edit COMPOSE_FILE there), then \`make up MODE=compose\`"
+  fi
   preflight_docker
   check_env
   check_ports

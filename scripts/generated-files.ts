@@ -10,7 +10,7 @@ import { labCatalogue } from '#operator/labs/catalogue.ts';
 import { renderComposeNatsConfig } from '#platform/nats/server-config.ts';
 import { parameterCatalogue, show } from '#platform/params/catalogue.ts';
 import { replaceBlock } from './generate/blocks.ts';
-import { envExampleLines, natsPasswordLines, targetsLine, workerServiceLines } from './generate/compose.ts';
+import { clusterWorkerLines, envExampleLines, natsPasswordLines, targetsLine, workerServiceLines } from './generate/compose.ts';
 import { configLiterals, kubernetesFiles, labPasswordLiterals } from './generate/kubernetes.ts';
 import { scrapeJobLines } from './generate/prometheus.ts';
 import { shellContract } from './generate/shell.ts';
@@ -35,6 +35,7 @@ function blockFiles(): Record<string, Blocks> {
       'worker services': workerServiceLines(),
       'scrape targets': targetsLine('      '),
     },
+    'docker-compose.cluster.yml': { 'nats passwords': natsPasswordLines('  '), 'worker services': clusterWorkerLines() },
     'compose.env.example': { 'nats passwords': envExampleLines() },
     'deploy/kubernetes/base/kustomization.yaml': { 'tps config': configLiterals('      ') },
     'deploy/kubernetes/overlays/lab/kustomization.yaml': { 'lab passwords': labPasswordLiterals('      ') },

@@ -154,4 +154,24 @@ describe('.env', () => {
     expect(short.code).toBe(1);
     expect(short.out).toMatch(/\.env line 1: ADMIN_TOKEN must be at least 16 letters/);
   });
+
+  it('make compose-env NATS=cluster names the cluster override (with the admin one when asked) and a route password; make up MODE=compose NATS=cluster needs it', async () => {
+    const dir = checkout('env-cluster');
+    copyFileSync(path.join(projectRoot, 'Makefile'), path.join(dir, 'Makefile'));
+    const refused = await run('make', ['--no-print-directory', 'up', 'MODE=compose', 'NATS=cluster'], nowhere, dir);
+    expect(refused.code).not.toBe(0);
+    expect(refused.out).toMatch(/NATS=cluster in compose needs docker-compose\.cluster\.yml in COMPOSE_FILE.*make compose-env NATS=cluster/);
+    const written = await run('scripts/compose-env.sh', [], { ...nowhere, NATS: 'cluster', ADMIN: '1' }, dir);
+    expect(written.code, written.out).toBe(0);
+    expect(written.out).toMatch(/NATS runs as three nodes/);
+    const env = readFileSync(path.join(dir, '.env'), 'utf8');
+    expect(env).toMatch(/^COMPOSE_FILE=docker-compose\.yml:docker-compose\.admin\.yml:docker-compose\.cluster\.yml$/m);
+    expect(env).toMatch(/^NATS_PASSWORD_ROUTE=[A-Za-z0-9_-]{24}$/m);
+    expect((await run('scripts/compose.sh', ['check-env'], nowhere, dir)).out).not.toMatch(/is not a setting/);
+    // Past the cluster check, the preflight goes on to Docker (none answers here).
+    const past = await run('make', ['--no-print-directory', 'up', 'MODE=compose', 'NATS=cluster'], { ...nowhere, COMPOSE: 'true' }, dir);
+    expect(past.out).not.toMatch(/NATS=cluster in compose needs/);
+    expect(past.out).toMatch(/the Docker daemon does not answer/);
+    expect((await run('scripts/compose-env.sh', [], { ...nowhere, NATS: 'three' }, dir)).code).toBe(2);
+  });
 });

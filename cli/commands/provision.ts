@@ -3,6 +3,7 @@ import { loadConfig } from '#platform/config.ts';
 import { createLogger } from '#platform/logger.ts';
 import { connectNats } from '#platform/nats/connect.ts';
 import type { ProvisionAction } from '#platform/nats/provision.ts';
+import { onceClusterFormed } from '#platform/nats/cluster-forming.ts';
 import { provisionWithOverrides, queueLeverName, queueSizeRange, setQueueSize } from '#platform/nats/queue-lever.ts';
 import { isPool, poolNames, type Pool } from '#platform/pools.ts';
 import { parseFlags, UsageError } from '../output.ts';
@@ -70,7 +71,7 @@ export async function main(argv: string[]): Promise<number> {
   const nc = await connectNats(config.nats, { name: 'tps-provision', logger });
   try {
     if (!queue) {
-      print(await provisionWithOverrides(nc, config, { force }), values.json ?? false);
+      print(await onceClusterFormed(() => provisionWithOverrides(nc, config, { force })), values.json ?? false);
       return 0;
     }
     const change = await setQueueSize(nc, config, queue.pool, queue.capacity, operator(), { force });

@@ -46,6 +46,11 @@ export function targetsLine(indent: string): string[] {
   return [`${indent}TPS_TARGETS: &scrape-targets ${roleSpecs.map((r) => `${r.name}=http://${r.name}:${r.port}`).join(',')}`];
 }
 
+/** docker-compose.cluster.yml: every pool's worker service given the cluster's servers. */
+export function clusterWorkerLines(): string[] {
+  return poolNames.map((pool) => `  ${workerRole(pool)}: { environment: *cluster-env }`);
+}
+
 export function envExampleLines(): string[] {
   return natsUserNames.map((user) => `${passwordVariable(user)}=<random>`);
 }

@@ -3,7 +3,8 @@
 # Phases (each printed with its time): a Docker engine of the test's own (engine.sh), the images
 # (images.sh: stand-ins for what cannot be pulled here, ours from the real Dockerfile), the real
 # docker-compose.yml started with the literal `docker-compose up -d` (only host ports move, through
-# their variables), then the checks of compose-stack.ts against it, then `docker-compose down -v`.
+# their variables), then the checks of compose-stack.ts against it, then `docker-compose down -v`;
+# then the NATS cluster override's nodes, provisioning and ingress (cluster-checks.ts), and down.
 # The engine, the stack and anything they made are removed on success, failure or Ctrl-C.
 set -euo pipefail
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
@@ -101,10 +102,26 @@ phase "checks against the running stack (tests/docker/compose-stack.ts)"
 "${node[@]}" tests/docker/compose-stack.ts
 done_phase
 
+down_leaves_nothing() {
+  docker-compose down -v --remove-orphans
+  local project=com.docker.compose.project left
+  left=$(docker ps -aq --filter label=$project; docker volume ls -q --filter label=$project; docker network ls -q --filter label=$project)
+  [ -z "$left" ] || { echo "left behind after down -v:"; echo "$left"; exit 1; }
+  echo "   no container, volume or network of the stack is left"
+}
+
 phase "docker-compose down -v leaves nothing behind"
-docker-compose down -v --remove-orphans
-project=com.docker.compose.project
-left=$(docker ps -aq --filter label=$project; docker volume ls -q --filter label=$project; docker network ls -q --filter label=$project)
-[ -z "$left" ] || { echo "left behind after down -v:"; echo "$left"; exit 1; }
-echo "   no container, volume or network of the stack is left"
+down_leaves_nothing
+done_phase
+
+phase "the NATS cluster override (docker-compose.cluster.yml): three nodes, three copies, a job stored"
+# COMPOSE_FILE as `make compose-env NATS=cluster` writes it into .env. Only what the check needs
+# starts: the nodes, provisioning and the ingress (the roles take the same server list natively in
+# tests/nats-cluster.test.ts, under a node's loss and a partition).
+export COMPOSE_FILE=docker-compose.yml:docker-compose.cluster.yml
+echo "   COMPOSE_FILE=$COMPOSE_FILE docker-compose up -d nats nats-2 nats-3 provision ingress"
+docker-compose up -d nats nats-2 nats-3 provision ingress
+scripts/compose.sh wait
+"${node[@]}" tests/docker/cluster-checks.ts
+down_leaves_nothing
 done_phase
