@@ -1,6 +1,6 @@
 // Maps every error a Fastify route can raise to the catalogue: stable code, status, safe message.
 // 5xx details go to the log only; clients never see a stack trace.
-import { trace } from '@opentelemetry/api';
+import { SpanStatusCode, trace } from '@opentelemetry/api';
 import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify';
 import { AppError, isAppError, type ErrorCode } from '../errors.ts';
 
@@ -34,8 +34,10 @@ export function sendError(reply: FastifyReply, error: AppError): FastifyReply {
 
 export function errorHandler(err: unknown, request: FastifyRequest, reply: FastifyReply): FastifyReply {
   const error = toAppError(err);
-  // The request's span says which catalogue error ended it (its status is set by the instrumentation).
-  trace.getActiveSpan()?.setAttribute('error.type', error.code);
+  // The request's server span says which catalogue error ended it, and why (server-spans.ts).
+  const span = trace.getActiveSpan();
+  span?.setAttribute('error.type', error.code);
+  span?.setStatus({ code: SpanStatusCode.ERROR, message: error.message });
   // Expected refusals (queue full, broker down, overload) are counted by metrics, not logged
   // one by one: at thousands a second the log would become the bottleneck.
   if (error.code === 'INTERNAL') {

@@ -11,6 +11,7 @@ import { catalogueOptions, registerCatalogueErrors } from './framework-errors.ts
 import { registerJsonParser } from './json-body.ts';
 import { createNodeServer, type HttpTimeouts } from './node-server.ts';
 import { handOnPrereadBodies, preempting, type Preempt } from './preempt.ts';
+import { traceServerRequests, tracingOn } from '../telemetry/server-spans.ts';
 
 export type { Preempt };
 
@@ -33,6 +34,8 @@ export type HttpKitOptions = {
 
 // Faults never hide the operational routes (an audit reads /effects/duplicates of the chain).
 const operationalRoutes = new Set(['/healthz', '/readyz', '/metrics', '/effects/duplicates']);
+/** Probes and scrapes are not part of any job: no spans for them. */
+const untracedRoutes = new Set(['/healthz', '/readyz', '/metrics']);
 
 export function createHttpApp(opts: HttpKitOptions): FastifyInstance {
   const duration = histogram(opts.registry, metrics.httpDuration);
@@ -48,6 +51,7 @@ export function createHttpApp(opts: HttpKitOptions): FastifyInstance {
     bodyLimit,
     forceCloseConnections: 'idle',
   });
+  if (tracingOn()) traceServerRequests(app, untracedRoutes);
   registerCatalogueErrors(app);
   registerJsonParser(app);
   if (preempt) handOnPrereadBodies(app);

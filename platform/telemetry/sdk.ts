@@ -1,24 +1,21 @@
 // The tracing SDK of one process, started by the preload only when tracing is on: a tracer
 // provider with a batch processor exporting OTLP/HTTP (JSON), W3C propagation, the async-local
-// context manager, and the instrumentations for HTTP servers, Fastify routes and undici clients.
+// context manager, and the undici instrumentation for the calls between roles (client spans, and
+// the traceparent they carry). Server spans are our own Fastify hooks (server-spans.ts): the http
+// and @fastify/otel instrumentations made two spans per request and cost more than the rest.
 // The SDK's metrics and logs signals are not started: prom-client owns metrics, pino owns logs.
 import { context, diag, DiagLogLevel, propagation, trace, type DiagLogger, type TextMapPropagator } from '@opentelemetry/api';
 import { AsyncLocalStorageContextManager } from '@opentelemetry/context-async-hooks';
 import { CompositePropagator, W3CBaggagePropagator, W3CTraceContextPropagator } from '@opentelemetry/core';
 import { OTLPTraceExporter } from '@opentelemetry/exporter-trace-otlp-http';
 import { registerInstrumentations } from '@opentelemetry/instrumentation';
-import { HttpInstrumentation } from '@opentelemetry/instrumentation-http';
 import { UndiciInstrumentation } from '@opentelemetry/instrumentation-undici';
 import { detectResources, envDetector, resourceFromAttributes } from '@opentelemetry/resources';
 import {
   AlwaysOffSampler, AlwaysOnSampler, BatchSpanProcessor, ConsoleSpanExporter, ParentBasedSampler,
   SimpleSpanProcessor, TraceIdRatioBasedSampler, TracerProvider, type Sampler, type SpanProcessor,
 } from '@opentelemetry/sdk-trace';
-import { FastifyOtelInstrumentation } from '@fastify/otel';
 import type { TracingSettings } from './settings.ts';
-
-/** Probes and scrapes are not part of any job: no spans for them. */
-const operationalPaths = new Set(['/healthz', '/readyz', '/metrics']);
 
 export type Tracing = { shutdown(): Promise<void> };
 
@@ -32,20 +29,7 @@ export function startTracing(settings: TracingSettings): Tracing {
   registerInstrumentations({
     tracerProvider: provider,
     instrumentations: [
-      new HttpInstrumentation({
-        ignoreIncomingRequestHook: (req) => operationalPaths.has((req.url ?? '').split('?')[0] ?? ''),
-        // Calls between roles go through undici (its own instrumentation); node:http carries only
-        // the exporter's own requests.
-        disableOutgoingRequestInstrumentation: true,
-      }),
       new UndiciInstrumentation({ requireParentforSpans: true }),
-      new FastifyOtelInstrumentation({
-        registerOnInitialization: true,
-        // One span per request (route, error); a span per hook or handler would cost more than it shows.
-        instrumentHooks: false,
-        instrumentHandler: false,
-        ignorePaths: (route: { url?: string }) => operationalPaths.has(route.url ?? ''),
-      }),
     ],
   });
   return { shutdown: () => provider.shutdown() };
