@@ -9,6 +9,7 @@ import type { Logger } from '../logger.ts';
 import { histogram, metrics, type MetricsRegistry } from '../metrics.ts';
 import { withDeadline } from '../deadline.ts';
 import { isTimeout } from '../errors.ts';
+import { inClientSpan } from '../telemetry/client-spans.ts';
 
 export const deadlineHeader = 'tps-deadline';
 export const attemptHeader = 'tps-attempt';
@@ -53,6 +54,7 @@ export type DownstreamOptions = {
 };
 
 export function createDownstreamClient(opts: DownstreamOptions): DownstreamClient {
+  const target = new URL(opts.url);
   const pool = new Pool(opts.url, { connections: Math.max(8, opts.policy.capacity), pipelining: 1, keepAliveTimeout: 30_000 });
   const duration = histogram(opts.registry, metrics.downstreamDuration);
   const labels = (outcome: string) => ({ caller: opts.caller, target: opts.target, outcome });
@@ -66,7 +68,7 @@ export function createDownstreamClient(opts: DownstreamOptions): DownstreamClien
       const deadline = Math.min(req.deadline, Date.now() + breaker.policy.timeoutMs);
       await opts.chaos.outbound(signal);
       const remaining = deadline - Date.now();
-      const exchange = (callSignal: AbortSignal) => postWork(pool, req, deadline, opts.extraHeaders?.() ?? {}, callSignal);
+      const exchange = (callSignal: AbortSignal) => postWork(pool, target, req, deadline, opts.extraHeaders?.() ?? {}, callSignal);
       // A deadline already passed is the next hop's to refuse (a 4xx, not a failure of it).
       const { status, body } = remaining > 0 ? await withDeadline(remaining, exchange, signal) : await exchange(signal);
       if (status >= 200 && status < 300) return body as HopResult;
@@ -104,23 +106,23 @@ export function createDownstreamClient(opts: DownstreamOptions): DownstreamClien
 
 type WorkAnswer = { status: number; body: { code?: string; message?: string } & Partial<HopResult> };
 
-/** One POST /work, its answer read whole (body too) under `signal`. */
-async function postWork(pool: Pool, req: WorkRequest, deadline: number, extraHeaders: Record<string, string>, signal: AbortSignal): Promise<WorkAnswer> {
-  const res = await pool.request({
-    path: '/work',
-    method: 'POST',
-    headers: {
-      'content-type': 'application/json',
-      'idempotency-key': req.jobId,
-      [deadlineHeader]: String(deadline),
-      [attemptHeader]: String(req.attempt),
-      ...extraHeaders,
-    },
-    body: JSON.stringify({ jobId: req.jobId, type: req.type, payload: req.payload, attempt: req.attempt }),
-    signal,
+/** One POST /work, its answer read whole (body too) under `signal`, in a client span when tracing. */
+async function postWork(pool: Pool, target: URL, req: WorkRequest, deadline: number, extraHeaders: Record<string, string>, signal: AbortSignal): Promise<WorkAnswer> {
+  const headers = {
+    'content-type': 'application/json',
+    'idempotency-key': req.jobId,
+    [deadlineHeader]: String(deadline),
+    [attemptHeader]: String(req.attempt),
+    ...extraHeaders,
+  };
+  return inClientSpan('POST', target, '/work', headers, async (sent) => {
+    const res = await pool.request({
+      path: '/work', method: 'POST', headers: sent, signal,
+      body: JSON.stringify({ jobId: req.jobId, type: req.type, payload: req.payload, attempt: req.attempt }),
+    });
+    const body = (await res.body.json().catch(() => ({}))) as WorkAnswer['body'];
+    return { status: res.statusCode, body };
   });
-  const body = (await res.body.json().catch(() => ({}))) as WorkAnswer['body'];
-  return { status: res.statusCode, body };
 }
 
 function classifyOutcome(err: unknown): string {

@@ -1,9 +1,8 @@
 // Telemetry bootstrap, loaded once per process with `node --import` before any module of the role
 // (see roleNodeArgs in services/registry.ts). With tracing off (no OTLP endpoint configured, or
-// OTEL_SDK_DISABLED=true) it loads nothing else: no SDK, no loader hook, no cost.
-// With tracing on it registers the ESM loader hook of the instrumentations (through
-// module.register: the deprecated --experimental-loader hangs on Node 24), then starts the SDK.
-import { register } from 'node:module';
+// OTEL_SDK_DISABLED=true) it loads nothing else: no SDK, no cost. With tracing on it starts the
+// SDK before the role's modules run, so the role's HTTP app adds its span hooks (server-spans.ts)
+// and the first request is traced. No loader hook: no instrumentation library patches modules.
 import { TelemetryConfigError, tracingSettings, type TracingSettings } from './settings.ts';
 import { recordTelemetryState } from './state.ts';
 
@@ -19,13 +18,8 @@ function settingsOrExit(): TracingSettings {
 
 const settings = settingsOrExit();
 if (settings.enabled) {
-  // Only the modules an instrumentation asks for are wrapped by the hook, not every import.
-  const { createAddHookMessageChannel } = await import('import-in-the-middle');
-  const { registerOptions, waitForAllMessagesAcknowledged } = createAddHookMessageChannel();
-  register('@opentelemetry/instrumentation/hook.mjs', import.meta.url, registerOptions);
   const { startTracing } = await import('./sdk.ts');
   const tracing = startTracing(settings);
-  await waitForAllMessagesAcknowledged();
   // Roles end by letting the event loop empty (no process.exit): export what is still batched.
   let flushed = false;
   process.on('beforeExit', () => {

@@ -1,15 +1,13 @@
 // The tracing SDK of one process, started by the preload only when tracing is on: a tracer
 // provider with a batch processor exporting OTLP/HTTP (JSON), W3C propagation, the async-local
-// context manager, and the undici instrumentation for the calls between roles (client spans, and
-// the traceparent they carry). Server spans are our own Fastify hooks (server-spans.ts): the http
-// and @fastify/otel instrumentations made two spans per request and cost more than the rest.
+// context manager. No instrumentation library: a role's server spans (server-spans.ts) and client
+// spans (client-spans.ts) are ours; the http, @fastify/otel and undici instrumentations made two
+// spans per request and cost more per job than the rest of tracing together.
 // The SDK's metrics and logs signals are not started: prom-client owns metrics, pino owns logs.
 import { context, diag, DiagLogLevel, propagation, trace, type DiagLogger, type TextMapPropagator } from '@opentelemetry/api';
 import { AsyncLocalStorageContextManager } from '@opentelemetry/context-async-hooks';
 import { CompositePropagator, W3CBaggagePropagator, W3CTraceContextPropagator } from '@opentelemetry/core';
 import { OTLPTraceExporter } from '@opentelemetry/exporter-trace-otlp-http';
-import { registerInstrumentations } from '@opentelemetry/instrumentation';
-import { UndiciInstrumentation } from '@opentelemetry/instrumentation-undici';
 import { detectResources, envDetector, resourceFromAttributes } from '@opentelemetry/resources';
 import {
   AlwaysOffSampler, AlwaysOnSampler, BatchSpanProcessor, ConsoleSpanExporter, ParentBasedSampler,
@@ -26,12 +24,6 @@ export function startTracing(settings: TracingSettings): Tracing {
   context.setGlobalContextManager(new AsyncLocalStorageContextManager().enable());
   propagation.setGlobalPropagator(propagator(settings));
   trace.setGlobalTracerProvider(provider);
-  registerInstrumentations({
-    tracerProvider: provider,
-    instrumentations: [
-      new UndiciInstrumentation({ requireParentforSpans: true }),
-    ],
-  });
   return { shutdown: () => provider.shutdown() };
 }
 

@@ -27,7 +27,7 @@ export function traceServerRequests(app: FastifyInstance, untraced: ReadonlySet<
     const path = request.url.split('?')[0] ?? request.url;
     const span = tracer.startSpan(route === undefined ? request.method : `${request.method} ${route}`, {
       kind: SpanKind.SERVER,
-      attributes: { 'http.request.method': request.method, 'url.path': path, 'url.scheme': 'http', ...(route === undefined ? {} : { 'http.route': route }) },
+      attributes: { 'http.request.method': request.method, 'url.path': path, ...(route === undefined ? {} : { 'http.route': route }) },
     }, parent);
     spans.set(request, span);
     // The rest of the request (hooks, handler, error handler) runs with the span active.
