@@ -11,6 +11,7 @@ import os from 'node:os';
 import path from 'node:path';
 import type { JetStreamManager } from '@nats-io/jetstream';
 import { findNatsServer } from '#platform/nats/server-binary.ts';
+import { isTransientNatsError } from '#platform/nats/stream-errors.ts';
 import { waitFor } from './nats-server.ts';
 import { openTcpLink, type TcpLink } from './tcp-link.ts';
 
@@ -148,8 +149,14 @@ function clusterNode(name: string, ports: { client: number; cluster: number; mon
 export async function waitForCatchUp(jsm: JetStreamManager, stream: string, node: string, timeoutMs = 60_000): Promise<void> {
   let last = 'no answer yet';
   await waitFor(async () => {
-    const cluster = (await jsm.streams.info(stream)).cluster;
-    last = JSON.stringify(cluster);
+    // A node that just rejoined may answer "temporarily unavailable" for a moment: not yet.
+    const info = await jsm.streams.info(stream).catch((err: unknown) => {
+      if (!isTransientNatsError(err)) throw err;
+      last = (err as Error).message;
+      return undefined;
+    });
+    const cluster = info?.cluster;
+    if (info) last = JSON.stringify(cluster);
     return cluster?.leader === node || cluster?.replicas?.find((r) => r.name === node)?.current ? true : undefined;
   }, timeoutMs, () => `${node} to catch up with ${stream} (last: ${last})`, 250);
 }
