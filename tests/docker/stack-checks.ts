@@ -148,7 +148,10 @@ export async function checkLabs(): Promise<void> {
   }, 90_000, () => 'the weekend\'s recorded series', 2_000).catch(async (error: Error) => {
     const log = await run('docker-compose', ['logs', '--no-color', '--tail', '40', 'prometheus'], { quiet: true });
     const stored = await promQuery('count(count_over_time(pool:tps_queue_fill:ratio[3d]))').catch((e: Error) => e.message);
-    console.log(`   Prometheus' log:\n${log.out}\n   recorded series over 3 days: ${JSON.stringify(stored)}`);
+    // Where the recorded series has samples: the live evaluations only, or the weekend's too.
+    const span = await promQuery('min_over_time(timestamp(pool:tps_queue_fill:ratio{pool="slow"})[3d:5m])').catch((e: Error) => e.message);
+    const at = await promQuery('pool:tps_queue_fill:ratio', weekend).catch((e: Error) => e.message);
+    console.log(`   Prometheus' log:\n${log.out}\n   recorded series over 3 days: ${JSON.stringify(stored)}; earliest sample: ${JSON.stringify(span)}; at ${weekend.toISOString()}: ${JSON.stringify(at)}`);
     throw error;
   });
   expect(recorded.length === 1, `the recording rules' blocks should be loaded with the weekend (restarted Prometheus): ${JSON.stringify(recorded)}`);
