@@ -4,12 +4,22 @@
 // with COMPOSE_FILE naming both files, as `make compose-env NATS=cluster` has every docker-compose
 // command do.
 import { waitFor } from '#devenv/nats-server.ts';
-import { expect, urls } from './stack-access.ts';
+import { expect, inStack, urls } from './stack-access.ts';
 
 type Jsz = {
   meta_cluster?: { leader?: string; cluster_size?: number };
-  account_details?: Array<{ stream_detail?: Array<{ name: string; state?: { messages?: number }; cluster?: { leader?: string; replicas?: Array<{ name: string; current?: boolean }> } }> }>;
+  account_details?: Array<{ stream_detail?: Array<{ name: string; cluster?: { leader?: string; replicas?: Array<{ name: string }> } }> }>;
 };
+type StreamInfo = { messages: number; cluster?: { leader?: string; replicas?: Array<{ name: string; current?: boolean }> } };
+/** JOBS_FAST's info from the JetStream API, run with Node in the ingress container (its user may ask). */
+const streamInfoScript = `(async () => {
+  const { connect } = await import('@nats-io/transport-node');
+  const { jetstreamManager } = await import('@nats-io/jetstream');
+  const nc = await connect({ servers: process.env.NATS_URL.split(','), user: process.env.NATS_USER, pass: process.env.NATS_PASSWORD, inboxPrefix: '_INBOX.ingress' });
+  const info = await (await jetstreamManager(nc)).streams.info('JOBS_FAST');
+  console.log(JSON.stringify({ messages: info.state.messages, cluster: info.cluster }));
+  await nc.close();
+})()`;
 const jsz = async () => (await (await fetch(`${urls.natsMonitor}/jsz?streams=true`)).json()) as Jsz;
 const streams = async () => (await jsz()).account_details?.flatMap((a) => a.stream_detail ?? []) ?? [];
 
@@ -28,11 +38,14 @@ async function main(): Promise<void> {
   console.log(`   ${provisioned.length} streams and buckets, each with a copy on nats-1, nats-2 and nats-3; meta leader ${meta.leader}`);
   const post = await fetch(`${urls.ingress}/jobs`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ type: 'fast.echo' }) });
   expect(post.status === 202, `the ingress should accept a job on the cluster, got ${post.status}: ${await post.text()}`);
+  // Asked through the JetStream API from inside the stack (the ingress container, as its user):
+  // the stream's leader answers, and only the leader knows whether each copy is current (a
+  // follower's monitoring does not: a CI run waited on one in vain).
   const stored = await waitFor(async () => {
-    const fast = (await streams()).find((s) => s.name === 'JOBS_FAST');
-    return (fast?.state?.messages ?? 0) >= 1 && fast?.cluster?.replicas?.every((r) => r.current) ? fast : undefined;
-  }, 30_000, () => 'the job in JOBS_FAST with every copy current', 250);
-  console.log(`   a job accepted (202) and held in JOBS_FAST by ${stored.cluster?.leader} with copies on ${stored.cluster?.replicas?.map((r) => r.name).join(' and ')}`);
+    const fast = JSON.parse(await inStack(streamInfoScript)) as StreamInfo;
+    return fast.messages >= 1 && fast.cluster?.replicas?.length === 2 && fast.cluster.replicas.every((r) => r.current) ? fast : undefined;
+  }, 30_000, () => 'the job in JOBS_FAST with every copy current', 500);
+  console.log(`   a job accepted (202) and held in JOBS_FAST by ${stored.cluster?.leader} with current copies on ${stored.cluster?.replicas?.map((r) => r.name).join(' and ')}`);
 }
 
 await main();
