@@ -76,11 +76,20 @@ export async function traces(service: string, limit = 1000): Promise<JaegerTrace
   return ((await res.json()) as { data: JaegerTrace[] | null }).data ?? [];
 }
 
-export async function submit(type: string, payload?: unknown): Promise<string> {
-  const res = await fetch(`${urls.ingress}/jobs`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ type, ...(payload ? { payload } : {}) }) });
-  const body = (await res.json()) as { id?: string };
-  if (res.status !== 202 || !body.id) throw new Error(`POST /jobs ${type}: ${res.status} ${JSON.stringify(body)}`);
-  return body.id;
+export async function submit(type: string, payload?: unknown, opts: { queueFullForMs?: number } = {}): Promise<string> {
+  const until = Date.now() + (opts.queueFullForMs ?? 0);
+  for (;;) {
+    const res = await fetch(`${urls.ingress}/jobs`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ type, ...(payload ? { payload } : {}) }) });
+    const body = (await res.json()) as { id?: string; code?: string };
+    // A full queue asks the client to come back after Retry-After, as a client should (the exam's
+    // day may leave a backlog that the workers are still draining).
+    if (res.status === 503 && body.code === 'QUEUE_FULL' && Date.now() < until) {
+      await new Promise((resolve) => setTimeout(resolve, Number(res.headers.get('retry-after') ?? 1) * 1_000));
+      continue;
+    }
+    if (res.status !== 202 || !body.id) throw new Error(`POST /jobs ${type}: ${res.status} ${JSON.stringify(body)}`);
+    return body.id;
+  }
 }
 
 export async function jobStatus(id: string): Promise<string | undefined> {
