@@ -10,7 +10,6 @@ export type TcpLink = {
   port: number;
   cut(): void;
   heal(): void;
-  isCut(): boolean;
   close(): Promise<void>;
 };
 
@@ -39,7 +38,6 @@ export async function openTcpLink(targetPort: number, host = '127.0.0.1'): Promi
       for (const socket of open) socket.destroy();
     },
     heal() { cut = false; },
-    isCut: () => cut,
     close() {
       cut = true;
       for (const socket of open) socket.destroy();

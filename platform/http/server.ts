@@ -11,7 +11,8 @@ import { catalogueOptions, registerCatalogueErrors } from './framework-errors.ts
 import { registerJsonParser } from './json-body.ts';
 import { createNodeServer, type HttpTimeouts } from './node-server.ts';
 import { handOnPrereadBodies, preempting, type Preempt } from './preempt.ts';
-import { traceServerRequests, tracingOn } from '../telemetry/server-spans.ts';
+import { traceServerRequests } from '../telemetry/server-spans.ts';
+import { tracingOn } from '../telemetry/state.ts';
 
 export type { Preempt };
 

@@ -5,7 +5,7 @@
 // `traceparent`, the HTTP attributes of the semantic conventions, and is ERROR on a 4xx or 5xx
 // answer or a failed exchange. With tracing off the call goes out as it is.
 import { context, propagation, SpanKind, SpanStatusCode, trace } from '@opentelemetry/api';
-import { tracingOn } from './server-spans.ts';
+import { tracingOn } from './state.ts';
 
 const tracer = trace.getTracer('tps-lab-http');
 

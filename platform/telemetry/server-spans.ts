@@ -8,17 +8,12 @@
 // operational routes and requests answered before routing (preempt.ts) have none.
 import { context, propagation, ROOT_CONTEXT, SpanKind, SpanStatusCode, trace, type Span } from '@opentelemetry/api';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
-import { telemetryState } from './state.ts';
+import { tracingOn } from './state.ts';
 
 const tracer = trace.getTracer('tps-lab-http');
 const spans = new WeakMap<FastifyRequest, Span>();
 
-/** True when this process traces (the preload started the SDK): otherwise no hook is added. */
-export function tracingOn(): boolean {
-  const state = telemetryState();
-  return state.preloaded && state.tracing;
-}
-
+/** Called only when this process traces (tracingOn() in state.ts): otherwise no hook is added. */
 export function traceServerRequests(app: FastifyInstance, untraced: ReadonlySet<string>): void {
   app.addHook('onRequest', (request, _reply, done) => {
     const route = request.routeOptions.url;

@@ -14,6 +14,11 @@ export function telemetryState(): TelemetryState {
   return state;
 }
 
+/** True when this process traces (the preload started the SDK): where our own spans are made. */
+export function tracingOn(): boolean {
+  return state.preloaded && state.tracing;
+}
+
 /** A warning when OTEL_* asks for tracing but this process was started without the preload
  * (e.g. `node cli/main.ts run ingress` instead of `tps run ingress`): nothing would be traced. */
 export function missingPreloadWarning(env: NodeJS.ProcessEnv): string | undefined {
