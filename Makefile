@@ -85,7 +85,7 @@ bench-nats: bootstrap ## JetStream publish with one copy on one server, one copy
 bench-console: bootstrap ## the console: its pages' weight, and its CPU at 500 jobs/s (idle, receiving spans, a board open)
 	@node bench/console.bench.ts
 
-bench-memory: bootstrap ## what the roles hold in memory doing nothing: each role's RSS and heap, the seven pipeline roles together (goal < 600 MB)
+bench-memory: bootstrap ## what the roles hold in memory doing nothing: each role's RSS, PSS and heap, the seven pipeline roles together (goal < 600 MB summed RSS)
 	@node bench/idle-memory.bench.ts
 
 bench: bench-ingress bench-pipeline bench-autoscaler bench-tracing bench-recovery bench-nats bench-console bench-memory ## every benchmark

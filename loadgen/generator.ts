@@ -2,7 +2,7 @@
 // server does. Latency is measured from each arrival's scheduled time, so a slow server shows as
 // high latency (not as a lower rate); at the in-flight cap an arrival is dropped and counted.
 import { setTimeout as sleep } from 'node:timers/promises';
-import { Pool } from 'undici';
+import { Pool } from '#platform/http/undici-pool.ts';
 import { mixPicker, type MixEntry } from './mix.ts';
 import { arrivalSchedule } from './schedule.ts';
 import { LoadTally, statusClass, type Counts, type StatusClass } from './tally.ts';

@@ -11,7 +11,8 @@ import { startChaos, type Chaos } from './chaos/injector.ts';
 import { childEnvironment, type Config } from './config.ts';
 import { obeyControl, type ControlledBreaker, type ControlledPool } from './control/obey.ts';
 import { openControlStore } from './control/store.ts';
-import { createHttpApp, type ReadinessCheck } from './http/server.ts';
+import { createOperationalServer, type OperationalServer } from './http/operational-server.ts';
+import type { ReadinessCheck } from './http/server.ts';
 import { createLifecycle, installSignalHandlers, type Lifecycle } from './lifecycle.ts';
 import { createLogger, type Logger } from './logger.ts';
 import { createRegistry, gauge, metrics, setExemplarSource, type MetricsRegistry } from './metrics.ts';
@@ -119,15 +120,15 @@ async function wireRole(role: RoleDefinition, runtime: Runtime, own: RoleContext
   return { ctx, port };
 }
 
-/** The HTTP kit's app for a role without routes of its own: /healthz, /readyz, /metrics. */
-function kitApp(role: RoleSpec, ctx: RoleContext, readiness: ReadinessCheck | undefined): FastifyInstance {
+/** For a role without routes of its own: /healthz, /readyz, /metrics on Node's own server (no
+ * Fastify loaded; no chaos either: faults never act on these operational routes). */
+function kitApp(role: RoleSpec, ctx: RoleContext, readiness: ReadinessCheck | undefined): OperationalServer {
   const broker = brokerState(ctx.nc);
-  return createHttpApp({
+  return createOperationalServer({
     service: role.name,
     logger: ctx.logger,
     registry: ctx.registry,
     timeouts: ctx.config.http,
-    ...(role.faultsAt === 'http entry' ? { chaos: ctx.chaos } : {}),
     readiness: async () => ({ nats: broker.connected() ? true : 'not connected to NATS', ...(await readiness?.()) }),
   });
 }
@@ -151,7 +152,7 @@ export function roleAddress(config: Config, defaultPort: number): { host: string
 }
 
 /** Listens; a taken port is a PortInUseError that says what to do. Returns the bound port. */
-export async function listenHttp(app: FastifyInstance, { host, port }: { host: string; port: number }, logger: Logger): Promise<number> {
+export async function listenHttp(app: FastifyInstance | OperationalServer, { host, port }: { host: string; port: number }, logger: Logger): Promise<number> {
   try {
     await app.listen({ host, port });
   } catch (err) {

@@ -1,15 +1,12 @@
 // Every error answer of a TPS HTTP server has the catalogue's {code, message} shape, including
 // the ones Fastify and Node give on their own (unknown route, wrong method, over-long URL, bad
 // encoding, oversized headers, garbage), and a client that sends its request a byte at a time
-// (slowloris, reliability matrix S6) is cut off by the timeouts while others are served.
-import net from 'node:net';
+// (slowloris, reliability matrix S6) is cut off by the timeouts while others are served. The
+// answers of a server that is closing are in http-kits.test.ts, for both kinds of server.
 import type { NatsConnection } from '@nats-io/transport-node';
-import { pino } from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { errorCatalogue } from '#platform/errors.ts';
-import { createHttpApp } from '#platform/http/server.ts';
-import { createRegistry } from '#platform/metrics.ts';
-import { startNatsServer, waitFor, type NatsServerHandle } from '#devenv/nats-server.ts';
+import { startNatsServer, type NatsServerHandle } from '#devenv/nats-server.ts';
 import { rawRequest, slowClient } from '#devenv/raw-http.ts';
 import { postJob, provisioned, startTestRole, testConfig } from '#devenv/roles.ts';
 
@@ -111,33 +108,5 @@ describe('slow clients (S6)', () => {
     expect(Math.min(...held)).toBeGreaterThanOrEqual(950);
     expect(Math.max(...held)).toBeLessThan(2_500);
     console.log(`S6 body: 20 slow sockets closed after ${Math.round(Math.min(...held))}-${Math.round(Math.max(...held))} ms; ${latencies.length} normal requests served meanwhile, slowest ${Math.round(Math.max(...latencies))} ms`);
-  });
-});
-
-describe('a server that is closing', () => {
-  it('answers a request still arriving on an open connection with 503 SHUTTING_DOWN', async () => {
-    const config = testConfig(server.url, timeouts);
-    const app = createHttpApp({ service: 'kit', logger: pino({ level: 'silent' }), registry: createRegistry({ defaults: false }), readiness: () => ({}), timeouts: config.http });
-    let release = () => {};
-    let entered = false;
-    app.post('/hold', async () => { entered = true; await new Promise<void>((resolve) => { release = resolve; }); return { held: true }; });
-    await app.listen({ host: '127.0.0.1', port: 0 });
-    const kitPort = (app.server.address() as { port: number }).port;
-    const socket = net.connect(kitPort, '127.0.0.1');
-    let text = '';
-    socket.on('data', (d: Buffer) => { text += d.toString(); });
-    const ended = new Promise((resolve) => socket.on('close', resolve));
-    socket.write('POST /hold HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: 2\r\n\r\n{}');
-    await waitFor(() => entered, 5_000, () => 'the held request to reach its handler');
-    const closed = app.close();
-    // Closing has begun once the server takes no new connections; the busy one stays open.
-    await waitFor(async () => ((await fetch(`http://127.0.0.1:${kitPort}/healthz`).then(() => false, () => true)) ? true : undefined), 5_000, () => 'the server to stop accepting');
-    socket.write('GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n');
-    release();
-    await Promise.all([closed, ended]);
-    const [first, second] = text.split(/(?=HTTP\/1\.1 )/);
-    expect(first).toMatch(/^HTTP\/1\.1 200 /);
-    expect(second).toMatch(/^HTTP\/1\.1 503 [^]*connection: close[^]*retry-after: 1/i);
-    expectCatalogued(503, JSON.parse(second?.slice(second.indexOf('\r\n\r\n') + 4) ?? ''), 'SHUTTING_DOWN');
   });
 });

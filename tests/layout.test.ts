@@ -72,3 +72,14 @@ it('has no import cycle', () => {
   for (const file of graph.keys()) if (!state.has(file)) visit(file, []);
   expect(cycles).toEqual([]);
 });
+
+// An ES module import of node:http, or undici's index, costs every process 13-16 MB of memory
+// for parts no role uses (platform/http/node-http.ts and undici-pool.ts say why); the product's
+// modules take them from those two. Types may still come from anywhere.
+it.each([
+  ['node:http', 'platform/http/node-http.ts', /^import\s+(?!type\b)[^;]*from\s+['"](node:)?https?['"]/m],
+  ['undici', 'platform/http/undici-pool.ts', /^import\s+(?!type\b)[^;]*from\s+['"]undici['"]/m],
+] as const)('takes %s from %s only', (_module, home, valueImport) => {
+  const product = sources().filter((f) => !/^(tests|devenv|bench)\//.test(f) && f !== home);
+  expect(product.filter((f) => valueImport.test(readFileSync(path.join(projectRoot, f), 'utf8')))).toEqual([]);
+});

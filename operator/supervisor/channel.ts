@@ -2,7 +2,7 @@
 // (nats_down, monitoring_down, autoscaler_down). It is a unix socket in the state folder, mode 0600,
 // not NATS: nats_down could not be cleared through NATS once NATS is down, and a socket only the
 // local user can open keeps stopping processes a local privilege.
-import http from 'node:http';
+import { http } from '#platform/http/node-http.ts';
 import path from 'node:path';
 import { z } from 'zod';
 import { activeFaultSchema, ChaosInputError, type ActiveFault } from '#platform/chaos/catalogue.ts';

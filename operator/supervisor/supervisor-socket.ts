@@ -7,7 +7,7 @@
 //   POST /replicas {pool, replicas}           -> the change     (400 bad input, 409 refused)
 //   POST /canary/start|stop|promote {service, version?} -> what started and stopped (canary-channel.ts)
 import { chmodSync, rmSync } from 'node:fs';
-import http from 'node:http';
+import { http } from '#platform/http/node-http.ts';
 import type { z } from 'zod';
 import { ChaosInputError } from '#platform/chaos/catalogue.ts';
 import {

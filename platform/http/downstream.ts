@@ -1,7 +1,7 @@
 // Calls to the next service of the chain: one keep-alive connection pool and one breaker per
 // caller -> target, the job id as Idempotency-Key, the deadline in a header, and every outcome
 // mapped to an error type the caller can act on (client error, downstream failure, timeout).
-import { Pool } from 'undici';
+import { Pool } from './undici-pool.ts';
 import { createBreaker, ClientError, type Breaker, type BreakerPolicy } from '../breaker.ts';
 import type { Chaos } from '../chaos/injector.ts';
 import { InjectedFault } from '../chaos/injector.ts';

@@ -2,7 +2,7 @@
 // headers, a URL the router cannot take, an unknown route, a wrong method, a request during
 // shutdown) in the catalogue's `{code, message}` shape like every other error, instead of each
 // one's raw form. Every TPS HTTP server (the kit's and the admin API's) uses these.
-import http from 'node:http';
+import { http } from './node-http.ts';
 import type { Socket } from 'node:net';
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest, FastifyServerOptions } from 'fastify';
 import { AppError, type ErrorCode } from '../errors.ts';
@@ -15,7 +15,7 @@ function connectionError(err: NodeJS.ErrnoException): AppError {
 }
 
 /** Answers on the bare socket (there is no request to reply through), then closes it as Node does. */
-function clientErrorHandler(err: NodeJS.ErrnoException, socket: Socket): void {
+export function clientErrorHandler(err: NodeJS.ErrnoException, socket: Socket): void {
   if (err.code === 'ECONNRESET' || socket.destroyed) return;
   const error = connectionError(err);
   const body = JSON.stringify(error.toJSON());

@@ -1,7 +1,8 @@
 // The Node HTTP server under every TPS Fastify app, with every timeout explicit. Fastify's own
 // default is no request timeout at all, so a client that sends its headers or its body a byte at
 // a time (slowloris, reliability matrix S6) would hold a socket, and the memory behind it, forever.
-import http, { type IncomingMessage, type ServerResponse } from 'node:http';
+import type { IncomingMessage, Server, ServerResponse } from 'node:http';
+import { http } from './node-http.ts';
 
 /** From the configuration (config.http): REQUEST_TIMEOUT_MS and HEADERS_TIMEOUT_MS. */
 export type HttpTimeouts = { readonly requestTimeoutMs: number; readonly headersTimeoutMs: number };
@@ -15,7 +16,7 @@ const keepAliveTimeoutMs = 72_000;
  * catalogue's shape: framework-errors.ts). Once a request has arrived, how long the answer takes
  * is not bounded here.
  */
-export function createNodeServer(handler: (req: IncomingMessage, res: ServerResponse) => void, timeouts: HttpTimeouts): http.Server {
+export function createNodeServer(handler: (req: IncomingMessage, res: ServerResponse) => void, timeouts: HttpTimeouts): Server {
   const server = http.createServer({
     requestTimeout: timeouts.requestTimeoutMs,
     headersTimeout: timeouts.headersTimeoutMs,

@@ -4,7 +4,8 @@
 // trace store. It changes what the console shows, so it wants the token the supervisor handed out
 // (Authorization: Bearer, sent by the roles through OTEL_EXPORTER_OTLP_HEADERS) and listens on
 // loopback unless told otherwise. Protobuf is refused with 415: our exporter sends JSON.
-import http from 'node:http';
+import type http from 'node:http';
+import { http as nodeHttp } from '#platform/http/node-http.ts';
 import type { AddressInfo } from 'node:net';
 import { promisify } from 'node:util';
 import { gunzip } from 'node:zlib';
@@ -58,7 +59,7 @@ async function handle(req: http.IncomingMessage, res: http.ServerResponse, opts:
 
 export async function startOtlpReceiver(opts: OtlpReceiverOptions): Promise<RunningReceiver> {
   const handling = { ...opts, authorized: bearerChecker(opts.token) };
-  const server = http.createServer((req, res) => {
+  const server = nodeHttp.createServer((req, res) => {
     handle(req, res, handling).catch((err: unknown) => {
       opts.logger.warn({ err }, 'console OTLP receiver: an export failed');
       if (!res.headersSent) answer(res, 500, { message: 'the export could not be read' });

@@ -3,7 +3,8 @@
 // connected, a queue known full) are built once, error, bytes and bound counter, because under
 // overload they are the hot path; those raised on the way (rate limit, a publish the queue
 // refused, the idempotency store full, a bad request) are counted and answered the same way.
-import { ServerResponse } from 'node:http';
+import type { ServerResponse } from 'node:http';
+import { http } from '#platform/http/node-http.ts';
 import type { RateLimitOptions } from '@fastify/rate-limit';
 import type { FastifyReply } from 'fastify';
 import { AppError } from '#platform/errors.ts';
@@ -74,7 +75,7 @@ export function sendRefusal(to: FastifyReply, refusal: Refusal): FastifyReply;
 export function sendRefusal(to: ServerResponse, refusal: Refusal): undefined;
 export function sendRefusal(to: ServerResponse | FastifyReply, refusal: Refusal): FastifyReply | undefined {
   refusal.count();
-  if (!(to instanceof ServerResponse)) return errorHandler(refusal.error, to.request, to);
+  if (!(to instanceof http.ServerResponse)) return errorHandler(refusal.error, to.request, to);
   const wire = refusal.wire ?? wireOf(refusal.error);
   to.writeHead(wire.status, wire.headers);
   // A string body goes out with the headers in one write; a Buffer would take a second (writev).
