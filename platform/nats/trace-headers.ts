@@ -5,7 +5,7 @@
 // with tracing off no headers are added and the spans are the API's no-op ones.
 import {
   context, isSpanContextValid, propagation, SpanKind, SpanStatusCode, trace,
-  type Attributes, type Link, type Span, type TextMapGetter, type TextMapSetter,
+  type Link, type Span, type TextMapGetter, type TextMapSetter,
 } from '@opentelemetry/api';
 import { headers as natsHeaders, type MsgHdrs } from '@nats-io/transport-node';
 
@@ -51,15 +51,19 @@ export function sendTraced<T>(
   publish: (headers: MsgHdrs | undefined) => Promise<T>,
 ): Promise<T> {
   const link = message.linkTo ? linkFromHeaders(message.linkTo) : undefined;
-  const attributes: Attributes = {
-    [messagingAttributes.system]: 'nats',
-    [messagingAttributes.operationType]: 'send',
-    [messagingAttributes.operationName]: 'send',
-    [messagingAttributes.destination]: to.subject,
-    [messagingAttributes.messageId]: message.id,
-    [messagingAttributes.bodySize]: message.size,
-  };
-  return tracer.startActiveSpan(`send ${to.queue}`, { kind: SpanKind.PRODUCER, attributes, ...(link ? { links: [link] } : {}) }, async (span) => {
+  return tracer.startActiveSpan(`send ${to.queue}`, { kind: SpanKind.PRODUCER, ...(link ? { links: [link] } : {}) }, async (span) => {
+    // Attributes once the span is known to record: given to the start, the SDK checks them for
+    // the sampler and again for the span, and an unsampled span would pay for both.
+    if (span.isRecording()) {
+      span.setAttributes({
+        [messagingAttributes.system]: 'nats',
+        [messagingAttributes.operationType]: 'send',
+        [messagingAttributes.operationName]: 'send',
+        [messagingAttributes.destination]: to.subject,
+        [messagingAttributes.messageId]: message.id,
+        [messagingAttributes.bodySize]: message.size,
+      });
+    }
     let headers = message.headers;
     if (isSpanContextValid(span.spanContext())) {
       headers ??= natsHeaders();
@@ -83,17 +87,19 @@ export function processTraced<T>(
   handle: (span: Span) => Promise<T>,
 ): Promise<T> {
   const parent = propagation.extract(context.active(), msg.headers, natsHeaderGetter);
-  const id = msg.headers?.get('Nats-Msg-Id');
-  const attributes: Attributes = {
-    [messagingAttributes.system]: 'nats',
-    [messagingAttributes.operationType]: 'process',
-    [messagingAttributes.operationName]: 'process',
-    [messagingAttributes.destination]: msg.subject,
-    [messagingAttributes.consumerGroup]: from.consumerGroup,
-    [messagingAttributes.bodySize]: msg.data.length,
-    ...(id ? { [messagingAttributes.messageId]: id } : {}),
-  };
-  return tracer.startActiveSpan(`process ${from.queue}`, { kind: SpanKind.CONSUMER, attributes }, parent, async (span) => {
+  return tracer.startActiveSpan(`process ${from.queue}`, { kind: SpanKind.CONSUMER }, parent, async (span) => {
+    if (span.isRecording()) {
+      const id = msg.headers?.get('Nats-Msg-Id');
+      span.setAttributes({
+        [messagingAttributes.system]: 'nats',
+        [messagingAttributes.operationType]: 'process',
+        [messagingAttributes.operationName]: 'process',
+        [messagingAttributes.destination]: msg.subject,
+        [messagingAttributes.consumerGroup]: from.consumerGroup,
+        [messagingAttributes.bodySize]: msg.data.length,
+        ...(id ? { [messagingAttributes.messageId]: id } : {}),
+      });
+    }
     try {
       return await handle(span);
     } catch (err) {

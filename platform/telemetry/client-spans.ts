@@ -14,13 +14,14 @@ export async function inClientSpan<T extends { status: number }>(
 ): Promise<T> {
   const parent = context.active();
   if (!tracingOn() || !trace.getSpan(parent)) return exchange(headers);
-  const span = tracer.startSpan(method, {
-    kind: SpanKind.CLIENT,
-    attributes: {
+  const span = tracer.startSpan(method, { kind: SpanKind.CLIENT }, parent);
+  // Attributes once the span is known to record (server-spans.ts says why).
+  if (span.isRecording()) {
+    span.setAttributes({
       'http.request.method': method, 'url.full': `${target.origin}${path}`, 'url.path': path,
       'server.address': target.hostname, 'server.port': Number(target.port || 80),
-    },
-  }, parent);
+    });
+  }
   const carried = { ...headers };
   propagation.inject(trace.setSpan(parent, span), carried);
   try {

@@ -6,7 +6,9 @@ const tracer = trace.getTracer('tps-lab');
 
 /** Runs `fn` inside a span named `name`; a throw marks the span as failed and is rethrown. */
 export function inSpan<T>(name: string, attributes: Attributes, fn: () => Promise<T>): Promise<T> {
-  return tracer.startActiveSpan(name, { attributes }, async (span) => {
+  return tracer.startActiveSpan(name, async (span) => {
+    // Attributes once the span is known to record (server-spans.ts says why).
+    if (span.isRecording()) span.setAttributes(attributes);
     try {
       return await fn();
     } catch (err) {
