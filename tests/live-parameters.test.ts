@@ -57,7 +57,7 @@ describe('tps config', () => {
     expect((await inForce('autoscaler.cooldown-ms'))).toEqual(['autoscaler=15000']);
     expect((await config('reset', '--all')).stdout).toContain('No parameter is overridden');
     expect((await tps(['status', '--interval', '0.2'], env)).stdout).toContain('Live parameters: start-up values');
-  });
+  }, 60_000); // three waits of up to 10 s and eight tps commands: under a loaded CI they passed 30 s
 
   it('changes what the roles do: a shorter hop timeout makes service-b give up on a slow service-c sooner', async () => {
     await injectFault(stack, { target: 'service-c', fault: 'latency', params: { ms: 1500 } });
