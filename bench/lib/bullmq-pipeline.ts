@@ -11,7 +11,9 @@ import { summarise, type LatencySummary } from './stats.ts';
 
 export type BullPipelineResult = { rate: number; cpuUsPerJob: number } & LatencySummary;
 
-export async function measureBullPipeline(serviceA: { url: string; pid: number }, opts: PipelineOptions): Promise<BullPipelineResult> {
+/** The BullMQ pipeline's processes, started once (warmed up) and measured at saturation as often
+ * as asked, so its rounds can alternate with ours. */
+export async function openBullPipeline(serviceA: { url: string; pid: number }, opts: PipelineOptions) {
   const redis = await startRedis();
   const [httpPort, readyPort] = [await freePort(), await freePort()];
   const target = (file: string) => new URL(`../targets/${file}`, import.meta.url).pathname;
@@ -19,6 +21,47 @@ export async function measureBullPipeline(serviceA: { url: string; pid: number }
   const worker = await startTarget([target('bullmq-pipeline-worker.ts'), String(redis.port), serviceA.url], { READY_PORT: String(readyPort) }, `http://127.0.0.1:${readyPort}/`);
   const events = new QueueEvents('jobs', { connection: { host: '127.0.0.1', port: redis.port } });
   await events.waitUntilReady();
+  const completions = bullCompletions(events);
+  const http = new Pool(ingress.url, { connections: opts.concurrency });
+  const post = async () => {
+    const t = performance.now();
+    const res = await http.request({ path: '/jobs', method: 'POST', headers: { 'content-type': 'application/json' }, body: '{"type":"fast.echo"}' });
+    const { id } = (await res.body.json()) as { id?: string };
+    if (res.statusCode === 202 && id) completions.expect(id, t);
+  };
+  const cpu = () => cpuMs(ingress.pid) + cpuMs(worker.pid) + cpuMs(serviceA.pid);
+  const close = async () => {
+    await http.close();
+    await events.close();
+    await worker.stop();
+    await ingress.stop();
+    await redis.stop();
+  };
+  try {
+    await closedLoop(2_000, opts.concurrency, post); // warm-up, as ours
+    await completions.drain();
+  } catch (err) {
+    await close();
+    throw err;
+  }
+  return {
+    async saturate(): Promise<BullPipelineResult> {
+      completions.reset();
+      const cpuBefore = cpu();
+      const started = performance.now();
+      await closedLoop(opts.jobs, opts.concurrency, post);
+      await completions.drain();
+      const done = completions.latencies();
+      const result = { rate: Math.round((done.length / (completions.lastAt() - started)) * 1000), cpuUsPerJob: Math.round(((cpu() - cpuBefore) * 1000) / Math.max(1, done.length)), ...summarise(done) };
+      console.log('BullMQ pipeline 202 -> completed'.padEnd(37) + `${result.rate} jobs/s  p50 ${result.p50Ms} ms   p99 ${result.p99Ms} ms   its CPU ${result.cpuUsPerJob} µs/job`);
+      return result;
+    },
+    close,
+  };
+}
+
+/** Each job timed from its POST to BullMQ's `completed` event (which can come before the 202). */
+function bullCompletions(events: QueueEvents) {
   const sentAt = new Map<string, number>();
   const early = new Map<string, number>();
   let latencies: number[] = [];
@@ -31,38 +74,19 @@ export async function measureBullPipeline(serviceA: { url: string; pid: number }
     latencies.push(now - t);
     last = Math.max(last, now);
   });
-  const http = new Pool(ingress.url, { connections: opts.concurrency });
-  const post = async () => {
-    const t = performance.now();
-    const res = await http.request({ path: '/jobs', method: 'POST', headers: { 'content-type': 'application/json' }, body: '{"type":"fast.echo"}' });
-    const { id } = (await res.body.json()) as { id?: string };
-    if (res.statusCode !== 202 || !id) return;
-    const done = early.get(id);
-    if (done === undefined) sentAt.set(id, t);
-    else { early.delete(id); latencies.push(done - t); last = Math.max(last, done); }
+  return {
+    expect(id: string, t: number) {
+      const done = early.get(id);
+      if (done === undefined) sentAt.set(id, t);
+      else { early.delete(id); latencies.push(done - t); last = Math.max(last, done); }
+    },
+    reset: () => { latencies = []; },
+    latencies: () => latencies,
+    lastAt: () => last,
+    async drain() {
+      const deadline = Date.now() + 60_000;
+      while (sentAt.size > 0 && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 50));
+      if (sentAt.size > 0) console.log(`warning: ${sentAt.size} BullMQ jobs did not complete within 60 s`);
+    },
   };
-  const drain = async () => {
-    const deadline = Date.now() + 60_000;
-    while (sentAt.size > 0 && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 50));
-    if (sentAt.size > 0) console.log(`warning: ${sentAt.size} BullMQ jobs did not complete within 60 s`);
-  };
-  const cpu = () => cpuMs(ingress.pid) + cpuMs(worker.pid) + cpuMs(serviceA.pid);
-  try {
-    await closedLoop(2_000, opts.concurrency, post); // warm-up, as ours
-    await drain();
-    latencies = [];
-    const cpuBefore = cpu();
-    const started = performance.now();
-    await closedLoop(opts.jobs, opts.concurrency, post);
-    await drain();
-    const result = { rate: Math.round((latencies.length / (last - started)) * 1000), cpuUsPerJob: Math.round(((cpu() - cpuBefore) * 1000) / Math.max(1, latencies.length)), ...summarise(latencies) };
-    console.log('BullMQ pipeline 202 -> completed'.padEnd(37) + `${result.rate} jobs/s  p50 ${result.p50Ms} ms   p99 ${result.p99Ms} ms   its CPU ${result.cpuUsPerJob} µs/job`);
-    return result;
-  } finally {
-    await http.close();
-    await events.close();
-    await worker.stop();
-    await ingress.stop();
-    await redis.stop();
-  }
 }

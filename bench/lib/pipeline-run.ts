@@ -23,6 +23,17 @@ export async function closedLoop(total: number, window: number, send: (i: number
 }
 
 export async function measurePipeline(stack: Stack, opts: PipelineOptions, label = 'pipeline'): Promise<PipelineResult> {
+  const load = await openPipelineLoad(stack, opts);
+  try {
+    return { pipeline: await load.saturate(label), steady: await load.steady(label) };
+  } finally {
+    await load.close();
+  }
+}
+
+/** The pipeline's load, opened once (warmed up) and measured as often as asked: at saturation
+ * (rounds that alternate with a peer's), then at the steady rate. */
+export async function openPipelineLoad(stack: Stack, opts: PipelineOptions) {
   const completions = trackCompletions(stack);
   const http = new Pool(stack.url('ingress'), { connections: opts.concurrency });
   const post = async () => {
@@ -32,33 +43,43 @@ export async function measurePipeline(stack: Stack, opts: PipelineOptions, label
     if (res.statusCode === 202 && body.id) completions.expect(body.id, sentAt);
     return { status: res.statusCode, ms: performance.now() - sentAt };
   };
+  const close = async () => { await http.close(); completions.stop(); };
   try {
     await closedLoop(2_000, opts.concurrency, post); // warm-up
     await completions.drain(30_000);
-    completions.reset();
-    const cpuBefore = processCpuMs(stack);
-    const started = performance.now();
-    await closedLoop(opts.jobs, opts.concurrency, post);
-    await completions.drain(60_000);
-    const rate = Math.round((completions.count() / (completions.lastAt() - started)) * 1000);
-    const cpuAfter = processCpuMs(stack);
-    const perJob = (ms: number) => Math.round((ms * 1000) / Math.max(1, completions.count()));
-    const cpuUsPerJobByRole = Object.fromEntries(Object.entries(cpuAfter).map(([name, ms]) => [name, perJob(ms - (cpuBefore[name] ?? 0))]));
-    const cpuUsPerJob = Object.entries(cpuUsPerJobByRole).filter(([name]) => name !== 'nats').reduce((sum, [, us]) => sum + us, 0);
-    const pipeline = { rate, cpuUsPerJob, cpuUsPerJobByRole, ...summarise(completions.latencies()) };
-    console.log(`${label} 202 -> completed`.padEnd(37) + `${pipeline.rate} jobs/s  p50 ${pipeline.p50Ms} ms   p99 ${pipeline.p99Ms} ms   roles' CPU ${cpuUsPerJob} µs/job`);
-    console.log(`${''.padEnd(37)}by process: ${Object.entries(cpuUsPerJobByRole).sort((a, b) => b[1] - a[1]).map(([name, us]) => `${name} ${us}`).join(', ')} (µs/job)`);
-
-    completions.reset();
-    const steady = await steadyLoad(post, opts);
-    await completions.drain(60_000);
-    const result = { ...steady, endToEnd: summarise(completions.latencies()) };
-    console.log(`${label} steady ${opts.steadyRate} jobs/s for ${opts.steadySeconds} s: end to end p50 ${result.endToEnd.p50Ms} ms  p99 ${result.endToEnd.p99Ms} ms (goal < 100 ms); POST p99 ${result.http.p99Ms} ms; ${JSON.stringify(result.statuses)}`);
-    return { pipeline, steady: result };
-  } finally {
-    await http.close();
-    completions.stop();
+  } catch (err) {
+    await close();
+    throw err;
   }
+  return {
+    /** The sustained 202 -> completed rate of a closed loop, and every role's CPU per job. */
+    async saturate(label: string): Promise<PipelineResult['pipeline']> {
+      completions.reset();
+      const cpuBefore = processCpuMs(stack);
+      const started = performance.now();
+      await closedLoop(opts.jobs, opts.concurrency, post);
+      await completions.drain(60_000);
+      const rate = Math.round((completions.count() / (completions.lastAt() - started)) * 1000);
+      const cpuAfter = processCpuMs(stack);
+      const perJob = (ms: number) => Math.round((ms * 1000) / Math.max(1, completions.count()));
+      const cpuUsPerJobByRole = Object.fromEntries(Object.entries(cpuAfter).map(([name, ms]) => [name, perJob(ms - (cpuBefore[name] ?? 0))]));
+      const cpuUsPerJob = Object.entries(cpuUsPerJobByRole).filter(([name]) => name !== 'nats').reduce((sum, [, us]) => sum + us, 0);
+      const pipeline = { rate, cpuUsPerJob, cpuUsPerJobByRole, ...summarise(completions.latencies()) };
+      console.log(`${label} 202 -> completed`.padEnd(37) + `${pipeline.rate} jobs/s  p50 ${pipeline.p50Ms} ms   p99 ${pipeline.p99Ms} ms   roles' CPU ${cpuUsPerJob} µs/job`);
+      console.log(`${''.padEnd(37)}by process: ${Object.entries(cpuUsPerJobByRole).sort((a, b) => b[1] - a[1]).map(([name, us]) => `${name} ${us}`).join(', ')} (µs/job)`);
+      return pipeline;
+    },
+    /** The end-to-end latency at the steady arrival rate (open model). */
+    async steady(label: string): Promise<PipelineResult['steady']> {
+      completions.reset();
+      const steady = await steadyLoad(post, opts);
+      await completions.drain(60_000);
+      const result = { ...steady, endToEnd: summarise(completions.latencies()) };
+      console.log(`${label} steady ${opts.steadyRate} jobs/s for ${opts.steadySeconds} s: end to end p50 ${result.endToEnd.p50Ms} ms  p99 ${result.endToEnd.p99Ms} ms (goal < 100 ms); POST p99 ${result.http.p99Ms} ms; ${JSON.stringify(result.statuses)}`);
+      return result;
+    },
+    close,
+  };
 }
 
 /** CPU time so far of every process the stack's supervisor runs, nats-server included, by name. */

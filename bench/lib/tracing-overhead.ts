@@ -6,6 +6,7 @@ import { writeFileSync } from 'node:fs';
 import { startStack } from '#devenv/stack.ts';
 import { measurePipeline, type PipelineOptions, type PipelineResult } from './pipeline-run.ts';
 import { freePort, startTarget } from './processes.ts';
+import { median } from './stats.ts';
 
 type SinkStats = { requests: number; bytes: number; spans: number };
 type Variant = { name: string; env: (sinkUrl: string) => Record<string, string> };
@@ -16,12 +17,6 @@ const variants: Variant[] = [
   { name: 'tracing on', env: (url) => ({ OTEL_SDK_DISABLED: 'false', OTEL_EXPORTER_OTLP_ENDPOINT: url }) },
   { name: 'tracing on, 10 % sampled', env: (url) => ({ OTEL_SDK_DISABLED: 'false', OTEL_EXPORTER_OTLP_ENDPOINT: url, OTEL_TRACES_SAMPLER: 'parentbased_traceidratio', OTEL_TRACES_SAMPLER_ARG: '0.1' }) },
 ];
-
-function median(xs: number[]): number {
-  const s = [...xs].sort((a, b) => a - b);
-  const mid = s.length / 2;
-  return s.length === 0 ? 0 : Number.isInteger(mid) ? Math.round((((s[mid - 1] ?? 0) + (s[mid] ?? 0)) / 2) * 10) / 10 : (s[Math.floor(mid)] ?? 0);
-}
 
 export async function compareTracing(natsUrl: string, stackEnv: Record<string, string>, options: PipelineOptions, rounds: number): Promise<void> {
   const port = await freePort();
