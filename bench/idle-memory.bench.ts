@@ -22,7 +22,7 @@ process.env.NODE_COMPILE_CACHE ??= path.join(projectRoot, '.tps', 'cache', 'node
 const kbField = (file: string, field: string) => Number(new RegExp(`^${field}:\\s+(\\d+) kB`, 'm').exec(readFileSync(file, 'utf8'))?.[1] ?? 0) / 1024;
 const rssMb = (pid: number) => kbField(`/proc/${pid}/status`, 'VmRSS');
 const pssMb = (pid: number) => kbField(`/proc/${pid}/smaps_rollup`, 'Pss');
-const sharedMb = (pid: number) => kbField(`/proc/${pid}/status`, 'RssFile');
+const fileBackedMb = (pid: number) => kbField(`/proc/${pid}/status`, 'RssFile');
 const round = (mb: number) => Math.round(mb * 10) / 10;
 
 const nats = await startNatsServer();
@@ -35,7 +35,7 @@ try {
     const pid = stack.supervisor.pidOf(name);
     if (!pid || !(name in defaultPorts)) continue;
     const heap = await metricValue(stack.url(name as keyof typeof defaultPorts), /^nodejs_heap_size_used_bytes /);
-    roles[name] = { rssMb: round(rssMb(pid)), pssMb: round(pssMb(pid)), fileBackedMb: round(sharedMb(pid)), heapUsedMb: round(heap / 1048576) };
+    roles[name] = { rssMb: round(rssMb(pid)), pssMb: round(pssMb(pid)), fileBackedMb: round(fileBackedMb(pid)), heapUsedMb: round(heap / 1048576) };
     const r = roles[name];
     console.log(`${name.padEnd(12)} RSS ${r.rssMb.toFixed(1).padStart(6)} MB (file-backed ${r.fileBackedMb.toFixed(1)})   PSS ${r.pssMb.toFixed(1).padStart(6)} MB   heap used ${r.heapUsedMb.toFixed(1).padStart(5)} MB`);
   }

@@ -114,7 +114,7 @@ async function wireRole(role: RoleDefinition, runtime: Runtime, own: RoleContext
     });
     own('stop obeying control', stop, (s) => s());
   }
-  const app = parts.app ?? kitApp(role, ctx, parts.readiness);
+  const app = parts.app ?? operationalApp(role, ctx, parts.readiness);
   const port = await listenHttp(app, roleAddress(config, role.port), logger);
   own('stop accepting HTTP', app, (a) => a.close());
   return { ctx, port };
@@ -122,7 +122,7 @@ async function wireRole(role: RoleDefinition, runtime: Runtime, own: RoleContext
 
 /** For a role without routes of its own: /healthz, /readyz, /metrics on Node's own server (no
  * Fastify loaded; no chaos either: faults never act on these operational routes). */
-function kitApp(role: RoleSpec, ctx: RoleContext, readiness: ReadinessCheck | undefined): OperationalServer {
+function operationalApp(role: RoleSpec, ctx: RoleContext, readiness: ReadinessCheck | undefined): OperationalServer {
   const broker = brokerState(ctx.nc);
   return createOperationalServer({
     service: role.name,

@@ -5,9 +5,10 @@
 // with tracing off no headers are added and the spans are the API's no-op ones.
 import {
   context, isSpanContextValid, propagation, SpanKind, SpanStatusCode, trace,
-  type Link, type Span, type TextMapGetter, type TextMapSetter,
+  type Attributes, type Link, type Span, type TextMapGetter, type TextMapSetter,
 } from '@opentelemetry/api';
 import { headers as natsHeaders, type MsgHdrs } from '@nats-io/transport-node';
+import { recordAttributes } from '../telemetry/spans.ts';
 
 const tracer = trace.getTracer('tps-lab/nats');
 
@@ -32,6 +33,17 @@ export const messagingAttributes = {
   errorType: 'error.type',
 } as const;
 
+/** The attributes every messaging span of ours has, and the operation's own. */
+function messaging(operation: 'send' | 'process', destination: string, own: Attributes): Attributes {
+  return {
+    [messagingAttributes.system]: 'nats',
+    [messagingAttributes.operationType]: operation,
+    [messagingAttributes.operationName]: operation,
+    [messagingAttributes.destination]: destination,
+    ...own,
+  };
+}
+
 /** Where a message goes: the subject it is published on, and the queue (low-cardinality span
  * name) it belongs to, e.g. subject `jobs.slow.report` on queue `jobs.slow`. */
 export type MessageDestination = { subject: string; queue: string };
@@ -52,18 +64,10 @@ export function sendTraced<T>(
 ): Promise<T> {
   const link = message.linkTo ? linkFromHeaders(message.linkTo) : undefined;
   return tracer.startActiveSpan(`send ${to.queue}`, { kind: SpanKind.PRODUCER, ...(link ? { links: [link] } : {}) }, async (span) => {
-    // Attributes once the span is known to record: given to the start, the SDK checks them for
-    // the sampler and again for the span, and an unsampled span would pay for both.
-    if (span.isRecording()) {
-      span.setAttributes({
-        [messagingAttributes.system]: 'nats',
-        [messagingAttributes.operationType]: 'send',
-        [messagingAttributes.operationName]: 'send',
-        [messagingAttributes.destination]: to.subject,
-        [messagingAttributes.messageId]: message.id,
-        [messagingAttributes.bodySize]: message.size,
-      });
-    }
+    recordAttributes(span, () => messaging('send', to.subject, {
+      [messagingAttributes.messageId]: message.id,
+      [messagingAttributes.bodySize]: message.size,
+    }));
     let headers = message.headers;
     if (isSpanContextValid(span.spanContext())) {
       headers ??= natsHeaders();
@@ -88,18 +92,14 @@ export function processTraced<T>(
 ): Promise<T> {
   const parent = propagation.extract(context.active(), msg.headers, natsHeaderGetter);
   return tracer.startActiveSpan(`process ${from.queue}`, { kind: SpanKind.CONSUMER }, parent, async (span) => {
-    if (span.isRecording()) {
+    recordAttributes(span, () => {
       const id = msg.headers?.get('Nats-Msg-Id');
-      span.setAttributes({
-        [messagingAttributes.system]: 'nats',
-        [messagingAttributes.operationType]: 'process',
-        [messagingAttributes.operationName]: 'process',
-        [messagingAttributes.destination]: msg.subject,
+      return messaging('process', msg.subject, {
         [messagingAttributes.consumerGroup]: from.consumerGroup,
         [messagingAttributes.bodySize]: msg.data.length,
         ...(id ? { [messagingAttributes.messageId]: id } : {}),
       });
-    }
+    });
     try {
       return await handle(span);
     } catch (err) {

@@ -5,6 +5,7 @@
 // `traceparent`, the HTTP attributes of the semantic conventions, and is ERROR on a 4xx or 5xx
 // answer or a failed exchange. With tracing off the call goes out as it is.
 import { context, propagation, SpanKind, SpanStatusCode, trace } from '@opentelemetry/api';
+import { recordAttributes } from './spans.ts';
 import { tracingOn } from './state.ts';
 
 const tracer = trace.getTracer('tps-lab-http');
@@ -15,13 +16,10 @@ export async function inClientSpan<T extends { status: number }>(
   const parent = context.active();
   if (!tracingOn() || !trace.getSpan(parent)) return exchange(headers);
   const span = tracer.startSpan(method, { kind: SpanKind.CLIENT }, parent);
-  // Attributes once the span is known to record (server-spans.ts says why).
-  if (span.isRecording()) {
-    span.setAttributes({
-      'http.request.method': method, 'url.full': `${target.origin}${path}`, 'url.path': path,
-      'server.address': target.hostname, 'server.port': Number(target.port || 80),
-    });
-  }
+  recordAttributes(span, () => ({
+    'http.request.method': method, 'url.full': `${target.origin}${path}`, 'url.path': path,
+    'server.address': target.hostname, 'server.port': Number(target.port || 80),
+  }));
   const carried = { ...headers };
   propagation.inject(trace.setSpan(parent, span), carried);
   try {

@@ -8,6 +8,7 @@
 // operational routes and requests answered before routing (preempt.ts) have none.
 import { context, propagation, ROOT_CONTEXT, SpanKind, SpanStatusCode, trace, type Span } from '@opentelemetry/api';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
+import { recordAttributes } from './spans.ts';
 import { tracingOn } from './state.ts';
 
 const tracer = trace.getTracer('tps-lab-http');
@@ -23,13 +24,11 @@ export function traceServerRequests(app: FastifyInstance, untraced: ReadonlySet<
     if (route !== undefined && untraced.has(route)) return done();
     const parent = propagation.extract(ROOT_CONTEXT, request.headers);
     const span = tracer.startSpan(route === undefined ? request.method : `${request.method} ${route}`, { kind: SpanKind.SERVER }, parent);
-    // Attributes once the span is known to record: given to startSpan, the SDK checks them for the
-    // sampler and again for the span, and an unsampled span would pay for both.
-    if (span.isRecording()) {
+    recordAttributes(span, () => {
       const query = request.url.indexOf('?');
       const path = query === -1 ? request.url : request.url.slice(0, query);
-      span.setAttributes({ 'http.request.method': request.method, 'url.path': path, ...(route === undefined ? {} : { 'http.route': route }) });
-    }
+      return { 'http.request.method': request.method, 'url.path': path, ...(route === undefined ? {} : { 'http.route': route }) };
+    });
     (request as TracedRequest).tpsServerSpan = span;
     // The rest of the request (hooks, handler, error handler) runs with the span active.
     context.with(trace.setSpan(parent, span), done);
