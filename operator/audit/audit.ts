@@ -98,7 +98,9 @@ async function followReplays(view: JobView, status: JobStatusStore): Promise<Job
 async function classify(accepted: ReadonlySet<string>, watch: StatusWatch, status: JobStatusStore, jsm: JetStreamManager, final: boolean): Promise<AuditResult> {
   // Queues first, statuses second: a job gone from its queue had its final status stored before.
   const empty = await emptyPools(jsm);
-  await watch.catchUp(10_000);
+  // Given up after 30 s without progress: 10 s was once too short for a loaded 2-core CI reading
+  // a three-node cluster's bucket just after a partition healed (tests/nats-cluster.test.ts).
+  await watch.catchUp(30_000);
   const r: AuditResult = { accepted: accepted.size, completed: 0, deadLettered: 0, replayed: 0, inFlight: 0, lost: 0, duplicates: null, lostIds: [], inFlightIds: [], deadLetteredIds: [], duplicateIds: [], unknownIds: [], duplicatesSource: '' };
   for (const id of accepted) {
     let view = watch.view(id);
