@@ -137,3 +137,17 @@ it('refuses to start when a role port is taken, saying which', async () => {
     await new Promise((resolve) => blocker.close(resolve));
   }
 });
+
+it('gives the roles the time `tps up --timeout` asks for, and says which were not ready then, stopping what it started', async () => {
+  offset = await freeOffset();
+  newStateDir();
+  // One second: the roles of a whole stack take several to get ready (6 s on an idle 2-core VM).
+  const up = await tps(['up', '--foreground', '--timeout', '1'], env({ TPS_MONITORING: 'off' }), { timeoutMs: 60_000 });
+  expect(up.code, up.stdout).toBe(1);
+  expect(up.stderr).toMatch(/^tps: not ready within 1 s: [a-z-]+(, [a-z0-9-]+)* \(see \.tps\/logs\/; a slow or busy machine may need `tps up --timeout <seconds>`\)\n$/);
+  expect(up.stdout).toMatch(/stopping \(start failed\)/);
+  const state = readState(dir);
+  expect(state?.phase).toBe('failed');
+  expect(state?.processes.map((p) => p.state)).toEqual(state?.processes.map(() => 'stopped'));
+  for (const port of [4222, 8080, 8081, 8082, 8083, 9464, 9465]) expect(await portFree(port + offset), `port ${port + offset}`).toBe(true);
+}, 90_000);

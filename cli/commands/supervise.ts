@@ -7,17 +7,22 @@ import { clearState, isAlive, readState } from '#operator/supervisor/state-file.
 import { CommandError, parseFlags } from '../output.ts';
 
 export const help = `
-usage: tps supervise
+usage: tps supervise [--ready-timeout <seconds>]
 
 Runs the native supervisor in the foreground: starts its own nats-server (another only with
 TPS_EXTERNAL_NATS=true; see \`tps up --help\`), provisions the topology, starts every role
 (WORKERS_FAST / WORKERS_SLOW worker processes per pool), restarts crashed roles, and stops
 everything it started on Ctrl-C or SIGTERM. \`tps up\` runs this in the background; use this to
 watch it. Logs and state go to .tps/ (TPS_STATE_DIR).
+
+  --ready-timeout <s>  how long the roles get to answer /readyz, at start and when a replica is
+                       added (default 60, or NATS_CONNECT_TIMEOUT_MS plus 10 s when longer;
+                       \`tps up --timeout\` passes its own)
 `;
 
 export async function main(argv: string[]): Promise<number> {
-  parseFlags(argv, {}, z.object({}));
+  const { values } = parseFlags(argv, { 'ready-timeout': { type: 'string' } },
+    z.object({ 'ready-timeout': z.coerce.number().int().min(1).max(3600).optional() }));
   const config = loadConfig();
   const dir = stateDir(config.stateDir);
   const previous = readState(dir);
@@ -26,7 +31,7 @@ export async function main(argv: string[]): Promise<number> {
   }
   clearState(dir);
   const say = (line: string) => console.log(`${new Date().toISOString().slice(11, 19)} ${line}`);
-  const supervisor = await startSupervisor(config, Object.values(roles), say);
+  const supervisor = await startSupervisor(config, Object.values(roles), say, values['ready-timeout'] ? { readyTimeoutMs: values['ready-timeout'] * 1000 } : {});
   for (const signal of ['SIGINT', 'SIGTERM'] as const) process.once(signal, () => { void supervisor.stop(signal); });
   await supervisor.stopped;
   return 0;

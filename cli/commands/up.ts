@@ -28,13 +28,15 @@ TPS_NATS=cluster (\`make up NATS=cluster\`): three nats-servers as one cluster (
 copies of every stream and bucket: losing one node loses no queue (docs/nats-cluster.md).
 
   --foreground       stay attached; Ctrl-C stops everything (same as \`tps supervise\`)
-  --timeout <s>      how long to wait for readiness (default 60)
+  --timeout <s>      how long to wait for every role to be ready (default 60)
 `;
 
 export async function main(argv: string[]): Promise<number> {
   const { values } = parseFlags(argv, { foreground: { type: 'boolean' }, timeout: { type: 'string' } },
-    z.object({ foreground: z.boolean().optional(), timeout: z.coerce.number().int().min(1).max(3600).default(60) }));
-  if (values.foreground) return (await import('./supervise.ts')).main([]);
+    z.object({ foreground: z.boolean().optional(), timeout: z.coerce.number().int().min(1).max(3600).optional() }));
+  // Only a timeout asked for goes to the supervisor: its default also covers a long NATS_CONNECT_TIMEOUT_MS.
+  const readyTimeout = values.timeout ? ['--ready-timeout', String(values.timeout)] : [];
+  if (values.foreground) return (await import('./supervise.ts')).main(readyTimeout);
   const config = loadConfig();
   const dir = stateDir(config.stateDir);
   const current = readState(dir);
@@ -47,13 +49,13 @@ export async function main(argv: string[]): Promise<number> {
   mkdirSync(path.join(dir, 'logs'), { recursive: true });
   const logFile = path.join(dir, 'logs', 'supervisor.log');
   const fd = openSync(logFile, 'w');
-  const child = spawn(process.execPath, ['--disable-warning=ExperimentalWarning', cliEntry, 'supervise'], {
+  const child = spawn(process.execPath, ['--disable-warning=ExperimentalWarning', cliEntry, 'supervise', ...readyTimeout], {
     detached: true, stdio: ['ignore', fd, fd], env: childEnvironment({}),
   });
   closeSync(fd);
   child.unref();
   console.log(`starting TPS Lab (supervisor pid ${child.pid}, log ${path.relative(process.cwd(), logFile) || logFile})`);
-  const state = await follow(logFile, dir, child.pid ?? 0, values.timeout * 1000);
+  const state = await follow(logFile, dir, child.pid ?? 0, (values.timeout ?? 60) * 1000);
   printUrls(state, dir, config.grafana);
   return 0;
 }

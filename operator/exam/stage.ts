@@ -39,6 +39,9 @@ export type StageOptions = {
   handoffDir?: string | undefined;
   /** The `instance` label each role's series get (the address Prometheus scrapes it at). */
   instanceOf?: (role: RoleName) => string | undefined;
+  /** How to restart Prometheus so it loads the moved blocks at once; false where nothing can (it
+   * then waits for Prometheus' block reload). Default: ask the supervisor (native mode). */
+  restartPrometheus?: () => Promise<boolean>;
 };
 
 /** What to stage: its name in messages, the window, the text, promtool's block length, whether the rules are backfilled over it. */
@@ -72,7 +75,8 @@ export async function stageHistory(spec: HistorySpec, opts: StageOptions): Promi
   }
   opts.progress?.(`history: writing ${spec.what} (${span}) into Prometheus`);
   const { blocks } = await backfill(spec.openMetrics(), { dataDir, maxBlockHours: spec.blockHours });
-  const restarted = await restartPrometheus(opts);
+  const restart = () => restartPrometheus(opts);
+  const restarted = await restart();
   if (!restarted) opts.progress?.('history: waiting for Prometheus to load it (it reloads its blocks every minute)');
   // last_over_time: lab 3.5's samples are 30 min apart, beyond an instant query's 5-min lookback.
   await waitForHistory(opts.prometheusUrl, 'last_over_time(up[1h])', { at: new Date(spec.end.getTime() - 3_600_000), timeoutMs: 150_000 });
@@ -80,7 +84,7 @@ export async function stageHistory(spec: HistorySpec, opts: StageOptions): Promi
   const selected = historyRules(ruleFiles());
   opts.progress?.(`history: evaluating ${selected.kept} recording rules over it (promtool; ${selected.leftOut} over recorded series or a day or more are left to the live scrapes)`);
   const rules = await backfillRules({ prometheusUrl: opts.prometheusUrl, start: spec.start, end: spec.end, rules: selected.yaml, dataDir });
-  const shown = restarted && rules.blocks.length > 0 && (await restartPrometheus(opts)) ? 'shown now' : 'show within a minute';
+  const shown = restarted && rules.blocks.length > 0 && (await restart()) ? 'shown now' : 'show within a minute';
   return `history: ${spec.what} backfilled into Prometheus (${blocks.length} blocks of samples, ${rules.blocks.length} of recording rules; the rules' blocks ${shown})`;
 }
 
@@ -90,19 +94,24 @@ export async function stageHistory(spec: HistorySpec, opts: StageOptions): Promi
  * seconds instead of up to a minute, as bin/tps does in compose. False where no supervisor runs it.
  */
 async function restartPrometheus(opts: StageOptions): Promise<boolean> {
-  try {
-    await restartRole(opts.stateDir, 'prometheus', { timeoutMs: 60_000 });
-    opts.progress?.('history: Prometheus restarted to load it at once');
-  } catch (err) {
-    if (err instanceof RestartRefused) return false;
-    throw err;
-  }
+  if (!(await (opts.restartPrometheus ?? (() => restartBySupervisor(opts.stateDir)))())) return false;
+  opts.progress?.('history: Prometheus restarted to load it at once');
   const deadline = Date.now() + 60_000;
   while (!(await fetch(`${opts.prometheusUrl}/-/ready`, { signal: AbortSignal.timeout(2_000) }).then((r) => r.ok, () => false))) {
     if (Date.now() > deadline) throw new Error(`Prometheus at ${opts.prometheusUrl} was restarted to load the history and is not ready after 60 s (its log: .tps/logs/prometheus.log)`);
     await new Promise((resolve) => setTimeout(resolve, 250));
   }
   return true;
+}
+
+async function restartBySupervisor(stateDir: string): Promise<boolean> {
+  try {
+    await restartRole(stateDir, 'prometheus', { timeoutMs: 60_000 });
+    return true;
+  } catch (err) {
+    if (err instanceof RestartRefused) return false;
+    throw err;
+  }
 }
 
 export async function stageWeekend(incident: string, opts: StageOptions): Promise<string> {

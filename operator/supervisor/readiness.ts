@@ -3,6 +3,11 @@
 import { readFileSync } from 'node:fs';
 import type { RoleProcess } from './role-process.ts';
 
+/** A role that did not get ready: its log says why; the message is for the operator, as is. */
+export class RoleStartError extends Error {
+  override name = 'RoleStartError';
+}
+
 /** The last lines of a role's log, so a failed start says why where it is reported (a CI log). */
 function lastLines(file: string, count = 6): string {
   try {
@@ -30,11 +35,11 @@ export async function waitUntilReady(processes: readonly RoleProcess[], timeoutM
     if (pending.length === 0) return;
     for (const r of pending) {
       if (r.proc.restarts >= 3) {
-        throw new Error(`${r.instance.name} keeps failing at start (${r.proc.lastExit}); see ${r.proc.spec.logFile}${lastLines(r.proc.spec.logFile)}`);
+        throw new RoleStartError(`${r.instance.name} keeps failing at start (${r.proc.lastExit}); see ${r.proc.spec.logFile}${lastLines(r.proc.spec.logFile)}`);
       }
       if (await probeReady(r.instance.port)) { r.ready = true; changed(); }
     }
-    if (Date.now() > deadline) throw new Error(`not ready in time: ${pending.map((r) => r.instance.name).join(', ')} (see .tps/logs/)`);
+    if (Date.now() > deadline) throw new RoleStartError(`not ready within ${timeoutMs / 1000} s: ${pending.map((r) => r.instance.name).join(', ')} (see .tps/logs/; a slow or busy machine may need \`tps up --timeout <seconds>\`)`);
     await new Promise((resolve) => setTimeout(resolve, 100));
   }
 }

@@ -44,6 +44,9 @@ export type Supervisor = {
 export type SupervisorOptions = {
   /** Extra environment for every role (on top of this process's environment). */
   childEnv?: Record<string, string>;
+  /** How long the roles get to answer /readyz, at start and when a replica is added (`tps up
+   * --timeout`). Default: 60 s, or NATS' connect timeout plus 10 s when that is longer. */
+  readyTimeoutMs?: number;
 };
 
 /** What one run of the supervisor holds; the functions below share it. */
@@ -209,12 +212,12 @@ async function startExtras(run: Run, broker: Broker): Promise<RoleLaunch> {
   };
 }
 
-const readyTimeoutMs = (config: Config) => Math.max(30_000, config.nats.connectTimeoutMs + 10_000);
+const readyTimeoutMs = (run: Run) => run.opts.readyTimeoutMs ?? Math.max(60_000, run.config.nats.connectTimeoutMs + 10_000);
 
 async function startRoles(run: Run, instances: readonly RoleInstance[], launch: RoleLaunch): Promise<void> {
   for (const instance of instances) run.running.push(launchRole(instance, launch));
   save(run);
-  await waitUntilReady(run.running, readyTimeoutMs(run.config), () => save(run));
+  await waitUntilReady(run.running, readyTimeoutMs(run), () => save(run));
 }
 
 /** System faults and live replicas, both reached through the control socket. */
@@ -222,7 +225,7 @@ async function openControl(run: Run, handle: Supervisor, { nats, logger, launch 
   const host: ReplicaHost = {
     running: run.running, roles: run.roles, offset: run.offset, launch: (instance) => launchRole(instance, launch),
     // A stopping replica finishes or hands back its jobs within the grace period, then drains NATS.
-    stopGraceMs: run.config.shutdownGraceMs + 5_000, readyTimeoutMs: readyTimeoutMs(run.config),
+    stopGraceMs: run.config.shutdownGraceMs + 5_000, readyTimeoutMs: readyTimeoutMs(run),
     refusal: () => (run.stopping ? 'the supervisor is stopping' : undefined),
     changed: () => instancesChanged(run), say: run.say,
   };
