@@ -50,11 +50,13 @@ async function untilAllReturnData(queries: Array<{ where: string; expr: string }
 }
 
 export async function checkDashboards(submitted: string[]): Promise<void> {
+  let seen = 'no answer yet';
   const up = await waitFor(async () => {
     const series = await promQuery('up');
     const jobs = new Set(series.map((s) => s.metric.job));
+    seen = series.map((s) => `${s.metric.job} ${s.metric.instance} ${s.value[1] === '1' ? 'up' : 'DOWN'}`).sort().join(', ');
     return series.every((s) => s.value[1] === '1') && roleJobs.every((j) => jobs.has(j)) ? series : undefined;
-  }, 60_000, () => `every role's target up (${roleJobs.join(', ')})`);
+  }, 60_000, () => `every role's target up (${roleJobs.join(', ')}) and no other down; the targets: ${seen}`);
   console.log(`   ${up.length} targets up: ${up.map((s) => s.metric.job).sort().join(', ')}`);
   const flags = (await (await fetch(`${urls.prometheus}/api/v1/status/flags`)).json()) as { data: Record<string, string> };
   expect(flags.data['enable-feature']?.includes('exemplar-storage'), 'Prometheus should keep exemplars');
