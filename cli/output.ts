@@ -7,7 +7,7 @@ import { ConfigError } from '#platform/config.ts';
 import { AppError } from '#platform/errors.ts';
 import { NatsUnavailableError } from '#platform/nats/connect.ts';
 import { TopologyError } from '#platform/nats/provision.ts';
-import { PortInUseError } from '#platform/role-runtime.ts';
+import { PortInUseError } from '#platform/http/port-in-use.ts';
 
 export class UsageError extends Error {
   constructor(message: string) {

@@ -15,5 +15,6 @@ export function untilPassed(check: readonly string[], env: Record<string, string
   return waitFor(async () => {
     const r = await tps([...check], env);
     return r.code === 0 ? r.stdout : undefined;
-  }, timeoutMs, () => `tps ${check.join(' ')} to pass`);
+    // Each try is a `tps` process (half a second of CPU on a loaded CI): twice a second at most.
+  }, timeoutMs, () => `tps ${check.join(' ')} to pass`, 500);
 }

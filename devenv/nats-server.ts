@@ -166,13 +166,20 @@ function canConnect(port: number): Promise<boolean> {
   });
 }
 
-/** Polls until `probe` returns a value, or throws after `timeoutMs`; `intervalMs` between tries. */
-export async function waitFor<T>(probe: () => T | undefined | Promise<T | undefined>, timeoutMs: number, message: () => string = () => 'condition', intervalMs = 20): Promise<T> {
+/**
+ * Polls until `probe` returns a value, or throws after `timeoutMs`. With `intervalMs`, that long
+ * between tries; without, 20 ms at first, then half as long again each try up to 250 ms: a quick
+ * condition is seen at once, and a long wait (a lab's timeline, a breaker's reset) does not poll a
+ * role's /metrics fifty times a second for minutes, which on 2 cores slowed every test beside it.
+ */
+export async function waitFor<T>(probe: () => T | undefined | Promise<T | undefined>, timeoutMs: number, message: () => string = () => 'condition', intervalMs?: number): Promise<T> {
   const deadline = Date.now() + timeoutMs;
+  let pause = intervalMs ?? 20;
   for (;;) {
     const value = await probe();
     if (value !== undefined && value !== false) return value;
     if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${message()}`);
-    await new Promise((resolve) => setTimeout(resolve, intervalMs));
+    await new Promise((resolve) => setTimeout(resolve, pause));
+    if (intervalMs === undefined) pause = Math.min(250, Math.ceil(pause * 1.5));
   }
 }

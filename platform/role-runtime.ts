@@ -4,6 +4,7 @@
 // builds only what is its own and hands back its parts (its HTTP app or readiness, its breakers,
 // its pool lever); each resource it opens it registers with `own`, and shutdown closes them one
 // step per resource, so a close that fails is logged and the rest still run.
+import { PortInUseError } from './http/port-in-use.ts';
 import { jetstreamManager } from '@nats-io/jetstream';
 import type { FastifyInstance } from 'fastify';
 import { openChaosStore } from './chaos/store.ts';
@@ -139,12 +140,7 @@ function closeOnShutdown(lifecycle: Lifecycle, owned: readonly Owned[], last: Ow
   lifecycle.onShutdown(last.name, last.close);
 }
 
-export class PortInUseError extends Error {
-  constructor(host: string, port: number, cause: unknown) {
-    super(`Port ${port} on ${host} is already in use (another TPS Lab, or another program). Stop it, or set HTTP_PORT.`, { cause });
-    this.name = 'PortInUseError';
-  }
-}
+export { PortInUseError };
 
 /** HTTP_HOST:HTTP_PORT, or the role's default port moved by TPS_PORT_OFFSET. */
 export function roleAddress(config: Config, defaultPort: number): { host: string; port: number } {

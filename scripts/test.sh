@@ -42,7 +42,7 @@ if [ "$compose" = 1 ]; then
   # The compose stack's Docker engine and images (about 100 s, mostly downloads and disk) are built
   # while vitest runs, at the lowest CPU priority so the tests keep the machine.
   prepare_log=$(mktemp "${TMPDIR:-/tmp}/tps-compose-prepare.XXXXXX")
-  echo "== make test: building the compose stack's engine and images in the background (nice 19)"
+  echo "== make test: building the compose stack's engine and images, and checking the NATS cluster override, in the background (nice 19)"
   nice -n 19 ionice -c 3 tests/docker/run.sh prepare > "$prepare_log" 2>&1 &
   prepare_pid=$!
 fi
@@ -55,7 +55,7 @@ prepared() {
 phase "type check and vitest (real nats-server, Prometheus, role processes)" env ${test_tmp:+TMPDIR="$test_tmp"} npm test --silent
 phase "npm audit (high and critical) and registry signatures" scripts/audit-deps.sh
 if [ "$compose" = 1 ]; then
-  phase "compose stack's engine and images (built while vitest ran)" prepared
+  phase "compose stack's engine and images, and the NATS cluster override (while vitest ran)" prepared
   stack_ran=1
   phase "compose stack on a real Docker engine (tests/docker/run.sh)" env TPS_DOCKER_PREPARED=1 tests/docker/run.sh
 fi
