@@ -151,3 +151,17 @@ it('gives the roles the time `tps up --timeout` asks for, and says which were no
   expect(state?.processes.map((p) => p.state)).toEqual(state?.processes.map(() => 'stopped'));
   for (const port of [4222, 8080, 8081, 8082, 8083, 9464, 9465]) expect(await portFree(port + offset), `port ${port + offset}`).toBe(true);
 }, 90_000);
+
+it('leaves nothing running when `tps up` gives up while the roles start: the supervisor stops what it started', async () => {
+  offset = await freeOffset();
+  newStateDir();
+  const up = await tps(['up', '--timeout', '1'], env({ TPS_MONITORING: 'off' }), { timeoutMs: 60_000 });
+  expect(up.code, up.stdout).toBe(1);
+  expect(up.stderr).toMatch(/^tps: TPS Lab was not ready within 1 s; stopped it\./);
+  const supervisorPid = readState(dir)?.pid ?? 0;
+  // SIGTERM came while it was starting: it stops its nats-server and roles, then ends.
+  const ended = await waitFor(() => (isAlive(supervisorPid) ? undefined : readState(dir)), 60_000, () => `supervisor ${supervisorPid} to end`);
+  expect(ended?.phase).toBe('failed');
+  expect(ended?.error).toMatch(/stopped while starting \(SIGTERM\)/);
+  for (const port of [4222, 8080, 8081, 9464]) expect(await portFree(port + offset), `port ${port + offset}`).toBe(true);
+}, 90_000);

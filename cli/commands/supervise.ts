@@ -31,8 +31,14 @@ export async function main(argv: string[]): Promise<number> {
   }
   clearState(dir);
   const say = (line: string) => console.log(`${new Date().toISOString().slice(11, 19)} ${line}`);
-  const supervisor = await startSupervisor(config, Object.values(roles), say, values['ready-timeout'] ? { readyTimeoutMs: values['ready-timeout'] * 1000 } : {});
-  for (const signal of ['SIGINT', 'SIGTERM'] as const) process.once(signal, () => { void supervisor.stop(signal); });
+  // A signal while starting (`tps up` gives up, or Ctrl-C) stops what has started, as one after.
+  const starting = new AbortController();
+  let supervisor: Awaited<ReturnType<typeof startSupervisor>> | undefined;
+  for (const signal of ['SIGINT', 'SIGTERM'] as const) process.once(signal, () => (supervisor ? void supervisor.stop(signal) : starting.abort(signal)));
+  supervisor = await startSupervisor(config, Object.values(roles), say, {
+    signal: starting.signal, ...(values['ready-timeout'] ? { readyTimeoutMs: values['ready-timeout'] * 1000 } : {}),
+  });
+  if (starting.signal.aborted) void supervisor.stop(String(starting.signal.reason));
   await supervisor.stopped;
   return 0;
 }

@@ -27,12 +27,13 @@ export async function probeReady(port: number): Promise<boolean> {
   }
 }
 
-/** Resolves once every one is ready; throws when one keeps crashing or the time is up. */
-export async function waitUntilReady(processes: readonly RoleProcess[], timeoutMs: number, changed: () => void): Promise<void> {
+/** Resolves once every one is ready; throws when one keeps crashing, the time is up, or `signal` aborts (Ctrl-C or SIGTERM while starting). */
+export async function waitUntilReady(processes: readonly RoleProcess[], timeoutMs: number, changed: () => void, signal?: AbortSignal): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     const pending = processes.filter((r) => !r.ready);
     if (pending.length === 0) return;
+    if (signal?.aborted) throw new RoleStartError(`stopped while starting (${String(signal.reason)}): ${pending.map((r) => r.instance.name).join(', ')} not ready yet`);
     for (const r of pending) {
       if (r.proc.restarts >= 3) {
         throw new RoleStartError(`${r.instance.name} keeps failing at start (${r.proc.lastExit}); see ${r.proc.spec.logFile}${lastLines(r.proc.spec.logFile)}`);

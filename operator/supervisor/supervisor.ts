@@ -47,6 +47,8 @@ export type SupervisorOptions = {
   /** How long the roles get to answer /readyz, at start and when a replica is added (`tps up
    * --timeout`). Default: 60 s, or NATS' connect timeout plus 10 s when that is longer. */
   readyTimeoutMs?: number;
+  /** Aborted (a signal while starting): the start gives up and stops what it started. */
+  signal?: AbortSignal;
 };
 
 /** What one run of the supervisor holds; the functions below share it. */
@@ -217,7 +219,7 @@ const readyTimeoutMs = (run: Run) => run.opts.readyTimeoutMs ?? Math.max(60_000,
 async function startRoles(run: Run, instances: readonly RoleInstance[], launch: RoleLaunch): Promise<void> {
   for (const instance of instances) run.running.push(launchRole(instance, launch));
   save(run);
-  await waitUntilReady(run.running, readyTimeoutMs(run), () => save(run));
+  await waitUntilReady(run.running, readyTimeoutMs(run), () => save(run), run.opts.signal);
 }
 
 /** System faults and live replicas, both reached through the control socket. */
