@@ -140,8 +140,6 @@ function closeOnShutdown(lifecycle: Lifecycle, owned: readonly Owned[], last: Ow
   lifecycle.onShutdown(last.name, last.close);
 }
 
-export { PortInUseError };
-
 /** HTTP_HOST:HTTP_PORT, or the role's default port moved by TPS_PORT_OFFSET. */
 export function roleAddress(config: Config, defaultPort: number): { host: string; port: number } {
   return { host: config.http.host, port: config.http.port ?? defaultPort + config.http.portOffset };

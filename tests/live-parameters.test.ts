@@ -81,6 +81,14 @@ describe('tps config', () => {
     await settle(stack, await submit(stack, 'slow.report', 3));
     expect(await effectsC()).toBe(before + 1); // three answered from the cache: service-c not called
     expect(await metric('service-b', /^tps_cache_requests_total\{caller="service-b",target="service-c",result="hit"\}/)).toBe(3);
+    // Jobs of one key that miss while its answer is being fetched share that one call: an expired
+    // entry is no stampede on the slow hop it shields (a new payload is a new key).
+    await injectFault(stack, { target: 'service-c', fault: 'latency', params: { ms: 2000 } });
+    const beforeShared = await effectsC();
+    const together = await settle(stack, await submit(stack, 'slow.report', 4, { rows: 7 }), 30_000);
+    expect([...together.values()].map((v) => v.status)).toEqual(['completed', 'completed', 'completed', 'completed']);
+    expect(await effectsC()).toBe(beforeShared + 1);
+    await stack.chaos.clear('service-c', 'latency', 'test');
 
     // service-c fails every request; with the fallback on, service-b answers anyway.
     expect((await config('set', 'cache.service-c', '0')).code).toBe(0);

@@ -159,7 +159,9 @@ async function dispatch(sub: (typeof subcommands)[number], args: string[], flags
       return 0;
     }
     case 'solve': {
-      await withStack(target, (stack) => solveLab(target, stack, (line) => console.log(line)));
+      // Each step's line says when it ended: a long solve (an exam day) shows where its time went.
+      const began = Date.now();
+      await withStack(target, (stack) => solveLab(target, stack, (line) => console.log(`${String(Math.round((Date.now() - began) / 1000)).padStart(4)} s  ${line}`)));
       return 0;
     }
     case 'report': {

@@ -75,8 +75,7 @@ export async function stageHistory(spec: HistorySpec, opts: StageOptions): Promi
   }
   opts.progress?.(`history: writing ${spec.what} (${span}) into Prometheus`);
   const { blocks } = await backfill(spec.openMetrics(), { dataDir, maxBlockHours: spec.blockHours });
-  const restart = () => restartPrometheus(opts);
-  const restarted = await restart();
+  const restarted = await restartPrometheus(opts);
   if (!restarted) opts.progress?.('history: waiting for Prometheus to load it (it reloads its blocks every minute)');
   // last_over_time: lab 3.5's samples are 30 min apart, beyond an instant query's 5-min lookback.
   await waitForHistory(opts.prometheusUrl, 'last_over_time(up[1h])', { at: new Date(spec.end.getTime() - 3_600_000), timeoutMs: 150_000 });
@@ -84,7 +83,7 @@ export async function stageHistory(spec: HistorySpec, opts: StageOptions): Promi
   const selected = historyRules(ruleFiles());
   opts.progress?.(`history: evaluating ${selected.kept} recording rules over it (promtool; ${selected.leftOut} over recorded series or a day or more are left to the live scrapes)`);
   const rules = await backfillRules({ prometheusUrl: opts.prometheusUrl, start: spec.start, end: spec.end, rules: selected.yaml, dataDir });
-  const shown = restarted && rules.blocks.length > 0 && (await restart()) ? 'shown now' : 'show within a minute';
+  const shown = restarted && rules.blocks.length > 0 && (await restartPrometheus(opts)) ? 'shown now' : 'show within a minute';
   return `history: ${spec.what} backfilled into Prometheus (${blocks.length} blocks of samples, ${rules.blocks.length} of recording rules; the rules' blocks ${shown})`;
 }
 

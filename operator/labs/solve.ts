@@ -46,11 +46,17 @@ async function waitFor({ lab, stack }: Solving, step: Extract<SolveStep, { do: '
   const only = waitedChecks(check);
   const seconds = step.seconds; // the system's own reaction times do not shrink with --speed
   const deadline = Date.now() + seconds * 1000;
+  // What kept it from holding before the last reading too: on an exam day the last reading can
+  // be the day's end clearing its faults, which hides what held the check back while it lasted.
+  let last: string | undefined;
+  let before: string | undefined;
   for (;;) {
     const results = lab.setup.timeline ? await gradeOnly(target, stack, only) : (await gradeLab(target, stack)).grading.results;
     const mine = results.find((r) => r.check.id === check.id);
     if (mine?.result.holds) return `${check.id} holds`;
-    if (Date.now() > deadline) throw new LabError(`${check.id} did not hold within ${seconds} s: ${mine?.result.reason ?? ''}`);
+    const reason = mine?.result.reason ?? '';
+    if (reason !== last) [before, last] = [last, reason];
+    if (Date.now() > deadline) throw new LabError(`${check.id} did not hold within ${seconds} s: ${reason}${before ? ` (before that: ${before})` : ''}`);
     if (step.submit) await submitJobs(stack.targets, step.submit, 5);
     await new Promise((resolve) => setTimeout(resolve, 500));
   }

@@ -7,6 +7,11 @@
 //   the failure stops at this tier instead of cascading up (lab 3.1).
 // A 4xx is never covered: the request itself is wrong. The cache is bounded (least recently used
 // out first), so it cannot grow without end (handbook 6.3).
+// The cache never lets its own expiry become a stampede on the slow hop it shields: misses of one
+// key while a call for it is out share that call, and a hit in the last fifth of its life answers
+// from the cache and refreshes the entry with one call in the background. Without that, every job
+// of a type called a 2.8 s hop at once each time the entry expired, its slots held and the hop's
+// breaker tripping on the timeouts (seen in the Level 3 exam's database failure).
 import type { DownstreamClient, HopResult } from '#platform/http/downstream.ts';
 import { ClientError } from '#platform/breaker.ts';
 import { counter, knownLabels, labelSets, metrics, type MetricsRegistry } from '#platform/metrics.ts';
@@ -29,18 +34,35 @@ export function createNextHop(next: DownstreamClient, opts: { caller: string; ta
     if (kept.size > cacheEntries) kept.delete(kept.keys().next().value as string);
   };
 
+  const callAndKeep = (k: string, request: Request) => next.call(request).then((result) => {
+    if (settings.cacheMs > 0 || settings.fallback) keep(k, result);
+    return result;
+  });
+  // While caching, one call per key is out at a time: the others wait for its answer.
+  const outstanding = new Map<string, Promise<HopResult>>();
+  const shared = (k: string, request: Request): Promise<HopResult> => {
+    const out = outstanding.get(k);
+    if (out) return out;
+    const call = callAndKeep(k, request).finally(() => outstanding.delete(k));
+    outstanding.set(k, call);
+    return call;
+  };
+
   return {
     async call(request: Request): Promise<HopResult> {
       const k = key(request);
       if (settings.cacheMs > 0) {
         const hit = kept.get(k);
-        lookups.inc({ caller, target, result: hit && Date.now() - hit.at <= settings.cacheMs ? 'hit' : 'miss' });
-        if (hit && Date.now() - hit.at <= settings.cacheMs) return { ...hit.result, ms: 0, from: 'cache' };
+        const age = hit ? Date.now() - hit.at : Infinity;
+        lookups.inc({ caller, target, result: age <= settings.cacheMs ? 'hit' : 'miss' });
+        if (hit && age <= settings.cacheMs) {
+          // A failed refresh is the breaker's to count; the entry serves on until it expires.
+          if (age > settings.cacheMs * 0.8) shared(k, request).catch(() => undefined);
+          return { ...hit.result, ms: 0, from: 'cache' };
+        }
       }
       try {
-        const result = await next.call(request);
-        if (settings.cacheMs > 0 || settings.fallback) keep(k, result);
-        return result;
+        return await (settings.cacheMs > 0 ? shared(k, request) : callAndKeep(k, request));
       } catch (err) {
         if (!settings.fallback || err instanceof ClientError) throw err;
         const last = kept.get(k);
