@@ -68,10 +68,11 @@ describe('lab 2.2, generate load', () => {
 
 describe('lab 2.5, queue buildup', () => {
   it('turns the autoscaler off, fails while nothing was done, passes once scaled under RATE=500, and stop gives the autoscaler back', async () => {
-    // --speed 3: the 10 minutes of load last 200 s, room for a loaded CI to drain the queue while it
-    // runs (at 5, 120 s, a loaded run saw the load end before the queue had drained). The solve
-    // stops the load once the checks hold, so a longer load costs a fast run nothing.
-    const start = await lab('start', '2.5', '--speed', '3');
+    // --speed 2: the 10 minutes of load last 300 s, room for a loaded CI to drain the queue while it
+    // runs (at 5, 120 s, a loaded run saw the load end before the queue had drained; at 3, 200 s,
+    // twice the queue stood at 160-191 of the 160 wanted when the solve's 120 s wait ended). The
+    // solve stops the load once the checks hold, so a longer load costs a fast run nothing.
+    const start = await lab('start', '2.5', '--speed', '2');
     expect(start.code, start.stderr).toBe(0);
     expect((await tps(['autoscaler', 'status'], env)).stdout).toMatch(/Autoscaler: DISABLED \(manual control/);
     const idle = await lab('check', '2.5');
@@ -82,14 +83,14 @@ describe('lab 2.5, queue buildup', () => {
 
     const solved = await lab('solve', '2.5');
     expect(solved.code, solved.stderr + solved.stdout).toBe(0);
-    expect(solved.stdout).toContain('load started: 500 jobs/s for 200 s');
+    expect(solved.stdout).toContain('load started: 500 jobs/s for 300 s');
     expect(solved.stdout).toContain('scaled slow to 64 slots');
     const passed = await untilPassed(['lab', 'check', '2.5'], env);
     expect(passed).toMatch(/pass {2}stable .*held at /);
     expect(passed).toMatch(/PASSED, score 100 %/);
     expect((await lab('stop', '2.5')).code).toBe(0);
     expect((await tps(['autoscaler', 'status'], env)).stdout).toMatch(/Autoscaler: enabled/);
-  }, 300_000);
+  }, 480_000);
 });
 
 describe('lab 3.3, custom dashboard', () => {
