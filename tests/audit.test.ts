@@ -7,6 +7,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { auditJobs } from '#operator/audit/audit.ts';
+import { watchStatuses } from '#operator/audit/status-watch.ts';
 import { tps } from '#devenv/cli.ts';
 import { startNatsServer, type NatsServerHandle } from '#devenv/nats-server.ts';
 import { postJob } from '#devenv/roles.ts';
@@ -107,5 +108,17 @@ describe('auditJobs', () => {
 
     const r = await auditJobs(stack.nc, [...ids.map((j) => j.id), stuck], { serviceCUrl: stack.url('service-c') });
     expect(r).toMatchObject({ accepted: 81, completed: 80, inFlight: 0, lost: 1, lostIds: [stuck], unknownIds: [], duplicates: 1, duplicateIds: [report.id] });
+  });
+
+  it('reads each job a lagging watch calls lost again before it says so', async () => {
+    const ids = readFileSync(ledger, 'utf8').trim().split('\n').map((l) => (JSON.parse(l) as { id: string }).id);
+    const hidden = new Set(ids.slice(0, 5));
+    // The watch of a replica that is behind: it never saw five jobs' statuses.
+    const lagging: typeof watchStatuses = async (...args) => {
+      const watch = await watchStatuses(...args);
+      return { ...watch, view: (id) => (hidden.has(id) ? undefined : watch.view(id)) };
+    };
+    const r = await auditJobs(stack.nc, ids, { openWatch: lagging });
+    expect(r).toMatchObject({ accepted: ids.length, completed: ids.length, lost: 0, unknownIds: [] });
   });
 });

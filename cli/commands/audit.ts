@@ -20,7 +20,9 @@ Lost means nothing can finish the job any more: the system has no status for it 
 status is accepted/processing while its pool's queue is empty. Duplicates are accepted jobs
 service-c did more than once (at-least-once delivery: reported, not a failure). A dead-lettered
 job that was replayed (\`tps dlq replay\`) is followed to its replacement and counted by where that
-ends, so after a fix and a replay the audit shows D back at 0.
+ends, so after a fix and a replay the audit shows D back at 0. A job first read as lost is read
+again on its own, and in a NATS cluster a loss is concluded before the wait ends only while every
+replica of tps_jobs is current (one catching up after a partition can be behind).
 
   --wait D          poll until nothing is in flight, at most D (default 60s; 0 looks once)
   --service-c URL   where to ask for duplicates (default: the one \`tps up\` runs)

@@ -7,9 +7,13 @@
 // In flight: accepted/processing (or not yet known) while its pool's queue still holds messages.
 // A dead-lettered job an operator replayed (`tps dlq replay`) is followed to its replacement
 // (`replayedAs`, possibly several times) and counted by where that chain ends.
+// A loss is never concluded from one read that may lag: each lost job is read again on its own,
+// and before the wait ends a loss waits while a replica of the status bucket is catching up (a
+// cluster just healed from a partition can answer from a replica that is behind).
 import { jetstreamManager, type JetStreamManager } from '@nats-io/jetstream';
 import type { NatsConnection } from '@nats-io/transport-node';
 import { openJobStatusStore, type JobStatusStore, type JobView } from '#platform/job-status.ts';
+import { buckets } from '#platform/nats/subjects.ts';
 import { poolDefinitions, poolNames, type Pool } from '#platform/pools.ts';
 import { readDuplicates } from './duplicates.ts';
 import { isTransientNatsError } from '#platform/nats/stream-errors.ts';
@@ -24,6 +28,8 @@ export type AuditOptions = {
   serviceCUrl?: string;
   pollMs?: number;
   onPoll?: (partial: AuditResult) => void;
+  /** Where the statuses are watched from (a test gives a watch that lags, as one reading a replica behind). */
+  openWatch?: typeof watchStatuses;
 };
 
 export type AuditResult = {
@@ -52,18 +58,19 @@ export async function auditJobs(nc: NatsConnection, ids: readonly string[], opti
   const accepted = new Set(ids);
   const deadline = Date.now() + opts.waitMs;
   const jsm = await answered(() => jetstreamManager(nc), deadline);
-  const watch = await answered(() => watchStatuses(nc, accepted, jsm), deadline);
+  const watch = await answered(() => (opts.openWatch ?? watchStatuses)(nc, accepted, jsm), deadline);
   const status = await answered(() => openJobStatusStore(nc), deadline);
   try {
     for (;;) {
       const last = Date.now() >= deadline;
       // A read NATS cannot answer for a moment (a cluster electing a leader) is asked again at the
       // next poll; only the last poll's failure is the audit's.
-      const result = await classify(accepted, watch, status, jsm, last).catch((err: unknown) => {
+      const result = await look(accepted, watch, status, jsm, last).catch((err: unknown) => {
         if (last || !isTransientNatsError(err)) throw err;
         return undefined;
       });
-      if (result && (last || result.inFlight === 0)) return await withDuplicates(result, accepted, opts.serviceCUrl);
+      // A loss is concluded before the wait ends only while no replica of the bucket is behind.
+      if (result && (last || (result.inFlight === 0 && (result.lost === 0 || await bucketWhole(jsm).catch(() => false))))) return await withDuplicates(result, accepted, opts.serviceCUrl);
       if (result) opts.onPoll?.(result);
       await new Promise((resolve) => setTimeout(resolve, Math.min(opts.pollMs, Math.max(1, deadline - Date.now()))));
     }
@@ -95,15 +102,12 @@ async function followReplays(view: JobView, status: JobStatusStore): Promise<Job
   return current;
 }
 
-async function classify(accepted: ReadonlySet<string>, watch: StatusWatch, status: JobStatusStore, jsm: JetStreamManager, final: boolean): Promise<AuditResult> {
-  // Queues first, statuses second: a job gone from its queue had its final status stored before.
-  const empty = await emptyPools(jsm);
-  // Given up after 30 s without progress: 10 s was once too short for a loaded 2-core CI reading
-  // a three-node cluster's bucket just after a partition healed (tests/nats-cluster.test.ts).
-  await watch.catchUp(30_000);
+type ViewOf = (id: string) => JobView | undefined;
+
+async function classify(accepted: ReadonlySet<string>, viewOf: ViewOf, status: JobStatusStore, empty: ReadonlySet<Pool>, final: boolean): Promise<AuditResult> {
   const r: AuditResult = { accepted: accepted.size, completed: 0, deadLettered: 0, replayed: 0, inFlight: 0, lost: 0, duplicates: null, lostIds: [], inFlightIds: [], deadLetteredIds: [], duplicateIds: [], unknownIds: [], duplicatesSource: '' };
   for (const id of accepted) {
-    let view = watch.view(id);
+    let view = viewOf(id);
     if (view?.replayedAs) {
       r.replayed += 1;
       view = await followReplays(view, status);
@@ -119,6 +123,27 @@ async function classify(accepted: ReadonlySet<string>, watch: StatusWatch, statu
   r.inFlight = r.inFlightIds.length;
   r.lost = r.lostIds.length;
   return r;
+}
+
+/** One poll: queues first, statuses second (a job gone from its queue had its final status stored before). */
+async function look(accepted: ReadonlySet<string>, watch: StatusWatch, status: JobStatusStore, jsm: JetStreamManager, final: boolean): Promise<AuditResult> {
+  const empty = await emptyPools(jsm);
+  // Given up after 30 s without progress: 10 s was once too short for a loaded 2-core CI reading
+  // a three-node cluster's bucket just after a partition healed (tests/nats-cluster.test.ts).
+  await watch.catchUp(30_000);
+  const result = await classify(accepted, watch.view, status, empty, final);
+  if (result.lost === 0) return result;
+  // Each job the watch calls lost is read again on its own: a fresh read, which a watch that
+  // read a lagging replica cannot stand in for.
+  const fresh = new Map<string, JobView | undefined>();
+  for (const id of result.lostIds) fresh.set(id, await status.read(id));
+  return await classify(accepted, (id) => fresh.get(id) ?? watch.view(id), status, empty, final);
+}
+
+/** Whether every replica of the status bucket is current (always so on a single server). */
+async function bucketWhole(jsm: JetStreamManager): Promise<boolean> {
+  const { cluster } = await jsm.streams.info(`KV_${buckets.jobs}`);
+  return !cluster || (Boolean(cluster.leader) && (cluster.replicas ?? []).every((replica) => replica.current));
 }
 
 async function emptyPools(jsm: JetStreamManager): Promise<Set<Pool>> {
