@@ -70,9 +70,10 @@ bench-autoscaler: bootstrap ## autoscaler reaction times (load step, load stop) 
 generate: bootstrap ## rewrite every generated file: nats.conf, compose worker services and scrape targets, scripts/contract.sh, alert rules, dashboards
 	@node scripts/generate.ts
 
-bench-tracing: ## what tracing costs: off (the API's no-op calls), and the pipeline off vs on in one run
+bench-tracing: ## what tracing costs: off (the API's no-op calls), one span made and exported (protobuf vs JSON), and the pipeline off vs on in one run
 	@scripts/bootstrap.sh
 	@node bench/tracing-off.bench.ts
+	@node bench/tracing-export.bench.ts
 	@node bench/pipeline.bench.ts --tracing
 
 bench-recovery: bootstrap ## recovery time of the lab 2.4 and lab 3.1 scenarios under load (docs/scenarios.md)

@@ -1,9 +1,10 @@
-// An OTLP/HTTP trace receiver for tests (Jaeger cannot run here): POST /v1/traces with the
-// OTLP JSON encoding, as Jaeger's port 4318 accepts it. Every span received is kept, flattened,
+// An OTLP/HTTP trace receiver for tests (Jaeger cannot run here): POST /v1/traces in either OTLP
+// encoding (protobuf or JSON), as Jaeger's port 4318 accepts them. Every span received is kept, flattened,
 // with its service name, so a test can rebuild a trace and walk its parent/child chain.
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { otlpExportRequest, spansOf, type ReceivedSpan } from '#platform/telemetry/otlp-json.ts';
+import { exportEncoding, exportTaken, readTraceExport, unsupportedEncoding } from '#platform/telemetry/otlp-export.ts';
+import { spansOf, type ReceivedSpan } from '#platform/telemetry/otlp-json.ts';
 
 export { spanKind, statusCode, type ReceivedSpan } from '#platform/telemetry/otlp-json.ts';
 
@@ -14,13 +15,15 @@ export type OtlpReceiver = {
   /** Export requests received (including empty ones) and requests refused as malformed. */
   requests: number;
   problems: string[];
+  /** The encodings the exports came in. */
+  encodings: Set<'json' | 'protobuf'>;
   trace(traceId: string): ReceivedSpan[];
   close(): Promise<void>;
 };
 
 export async function startOtlpReceiver(): Promise<OtlpReceiver> {
   const receiver: Omit<OtlpReceiver, 'url' | 'close'> = {
-    spans: [], requests: 0, problems: [],
+    spans: [], requests: 0, problems: [], encodings: new Set(),
     trace: (traceId) => receiver.spans.filter((s) => s.traceId === traceId),
   };
   const server = http.createServer((req, res) => {
@@ -30,11 +33,14 @@ export async function startOtlpReceiver(): Promise<OtlpReceiver> {
       receiver.requests += 1;
       const refuse = (status: number, why: string) => { receiver.problems.push(why); res.writeHead(status).end(why); };
       if (req.method !== 'POST' || req.url !== '/v1/traces') return refuse(404, `${req.method} ${req.url}`);
-      if (!String(req.headers['content-type']).startsWith('application/json')) return refuse(415, `content-type ${req.headers['content-type']}`);
-      const parsed = otlpExportRequest.safeParse(JSON.parse(Buffer.concat(chunks).toString('utf8')));
-      if (!parsed.success) return refuse(400, parsed.error.message);
-      receiver.spans.push(...spansOf(parsed.data));
-      res.writeHead(200, { 'content-type': 'application/json' }).end('{}');
+      const encoding = exportEncoding(req.headers['content-type']);
+      if (!encoding) return refuse(415, unsupportedEncoding(req.headers['content-type']));
+      const reading = readTraceExport(encoding, Buffer.concat(chunks));
+      if (!reading.ok) return refuse(400, reading.message);
+      receiver.encodings.add(encoding);
+      receiver.spans.push(...spansOf(reading.request));
+      const taken = exportTaken(encoding);
+      res.writeHead(200, { 'content-type': taken.contentType }).end(taken.body);
     });
   });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));

@@ -1,10 +1,11 @@
 // The console's trace parts without a stack: the bounded store forgets the trace seen longest ago
-// (and its jobs), the receiver takes only a token-bearing OTLP JSON export (gzipped or not) and
-// refuses everything else with the reason, the waterfall puts a parent above its children, and a
+// (and its jobs), the receiver takes only a token-bearing OTLP export, protobuf or JSON (gzipped
+// or not), and refuses everything else with the reason, the waterfall puts a parent above its children, and a
 // job's attempts carry the breaker states their own spans recorded.
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { gzipSync } from 'node:zlib';
+import { ProtobufTraceSerializer } from '@opentelemetry/otlp-transformer';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createLogger } from '#platform/logger.ts';
 import type { JobStatusEntry } from '#platform/job-status.ts';
@@ -51,15 +52,28 @@ describe('the console\'s OTLP receiver', () => {
       scopeSpans: [{ scope: { name: 't' }, spans: [{ traceId, spanId: 'a'.repeat(16), name: 'POST /jobs', kind: 2, startTimeUnixNano: '1764000000000000000', endTimeUnixNano: '1764000000002500000' }] }],
     }],
   });
+  /** The same export in the protobuf encoding, hand-assembled from the field numbers of opentelemetry-proto. */
+  const protobufExport = (traceId: string) => {
+    const field = (n: number, bytes: Buffer) => Buffer.concat([Buffer.from([(n << 3) | 2, bytes.length]), bytes]);
+    const fixed64 = (n: number, ns: bigint) => { const b = Buffer.alloc(9); b[0] = (n << 3) | 1; b.writeBigUInt64LE(ns, 1); return b; };
+    const text = (s: string) => Buffer.from(s, 'utf8');
+    const attribute = field(1, Buffer.concat([field(1, text('service.name')), field(2, field(1, text('ingress')))]));
+    const spanBytes = Buffer.concat([field(1, Buffer.from(traceId, 'hex')), field(2, Buffer.from('a'.repeat(16), 'hex')), field(5, text('POST /jobs')),
+      Buffer.from([6 << 3, 2]), fixed64(7, 1764000000000000000n), fixed64(8, 1764000000002500000n)]);
+    return field(1, Buffer.concat([field(1, attribute), field(2, Buffer.concat([field(1, field(1, text('t'))), field(2, spanBytes)]))]));
+  };
   const post = (body: string | Buffer, headers: Record<string, string>) => fetch(`${receiver.url}/v1/traces`, { method: 'POST', headers, body });
   const json = { 'content-type': 'application/json', authorization: `Bearer ${token}` };
 
-  it('refuses an export without its token, in protobuf, malformed, or too large, each with the reason', async () => {
+  it('refuses an export without its token, in another encoding, malformed, or too large, each with the reason', async () => {
     const none = await post(JSON.stringify(exportOf('1'.repeat(32))), { 'content-type': 'application/json' });
     expect([none.status, ((await none.json()) as { message: string }).message]).toEqual([401, expect.stringContaining('wants its token')]);
     expect((await post(JSON.stringify(exportOf('1'.repeat(32))), { ...json, authorization: 'Bearer not-it-at-all-000000' })).status).toBe(401);
-    const protobuf = await post(Buffer.from([10, 0]), { ...json, 'content-type': 'application/x-protobuf' });
-    expect([protobuf.status, ((await protobuf.json()) as { message: string }).message]).toEqual([415, expect.stringContaining('http/json')]);
+    const form = await post('a=b', { ...json, 'content-type': 'application/x-www-form-urlencoded' });
+    expect([form.status, ((await form.json()) as { message: string }).message]).toEqual([415, expect.stringContaining('application/x-protobuf or application/json')]);
+    // A resourceSpans field whose length runs past the end of the body.
+    const cut = await post(Buffer.from([10, 50, 18]), { ...json, 'content-type': 'application/x-protobuf' });
+    expect([cut.status, ((await cut.json()) as { message: string }).message]).toEqual([400, expect.stringContaining('not an OTLP protobuf trace export')]);
     expect((await post('{"resourceSpans": [{"scopeSpans": [{"spans": [{"traceId": "nope"}]}]}]}', json)).status).toBe(400);
     expect((await post('{not json', json)).status).toBe(400);
     expect((await post(Buffer.alloc(9 * 1024 * 1024, 32), json)).status).toBe(413);
@@ -67,8 +81,13 @@ describe('the console\'s OTLP receiver', () => {
     expect(store.stats().spans).toBe(0);
   });
 
-  it('keeps the spans of a valid export, plain or gzipped', async () => {
+  it('keeps the spans of a valid export, JSON or protobuf, plain or gzipped', async () => {
     expect((await post(JSON.stringify(exportOf('2'.repeat(32))), json)).status).toBe(200);
+    const taken = await post(protobufExport('4'.repeat(32)), { ...json, 'content-type': 'application/x-protobuf' });
+    expect([taken.status, taken.headers.get('content-type')]).toEqual([200, 'application/x-protobuf']);
+    // The answer is what the roles' protobuf exporter reads back (a JSON `{}` makes it warn on every export).
+    expect(ProtobufTraceSerializer.deserializeResponse(new Uint8Array(await taken.arrayBuffer()))).toEqual({});
+    expect(store.trace('4'.repeat(32))?.[0]).toMatchObject({ service: 'ingress', name: 'POST /jobs', durationMs: 2.5 });
     expect((await post(gzipSync(JSON.stringify(exportOf('3'.repeat(32)))), { ...json, 'content-encoding': 'gzip' })).status).toBe(200);
     const [kept] = store.trace('2'.repeat(32)) ?? [];
     expect(kept).toMatchObject({ service: 'ingress', name: 'POST /jobs', startMs: 1764000000000, durationMs: 2.5 });

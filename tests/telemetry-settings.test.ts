@@ -11,7 +11,7 @@ describe('tracingSettings', () => {
   it('is off without an endpoint or exporter, and on with an endpoint', () => {
     expect(tracingSettings({})).toMatchObject({ enabled: false, exporters: [], endpoint: undefined });
     expect(tracingSettings({ OTEL_EXPORTER_OTLP_ENDPOINT: 'http://jaeger:4318/' }, ['run', 'worker-fast'])).toMatchObject({
-      enabled: true, exporters: ['otlp'], endpoint: 'http://jaeger:4318/v1/traces', serviceName: 'worker-fast',
+      enabled: true, exporters: ['otlp'], endpoint: 'http://jaeger:4318/v1/traces', serviceName: 'worker-fast', protocol: 'http/protobuf',
       sampler: 'parentbased_always_on', propagators: ['tracecontext', 'baggage'], batch: { scheduledDelayMillis: 5_000, maxExportBatchSize: 512 },
     });
   });
@@ -28,6 +28,8 @@ describe('tracingSettings', () => {
     expect(tracingSettings({ OTEL_EXPORTER_OTLP_ENDPOINT: 'http://a:4318', OTEL_EXPORTER_OTLP_TRACES_ENDPOINT: 'http://b:9999/traces' }).endpoint).toBe('http://b:9999/traces');
     expect(tracingSettings({ OTEL_TRACES_EXPORTER: 'console' })).toMatchObject({ enabled: true, exporters: ['console'], endpoint: undefined });
     expect(tracingSettings({ OTEL_SERVICE_NAME: 'edge' }, ['run', 'ingress']).serviceName).toBe('edge');
+    expect(tracingSettings({ OTEL_EXPORTER_OTLP_PROTOCOL: 'http/json' }).protocol).toBe('http/json');
+    expect(tracingSettings({ OTEL_EXPORTER_OTLP_PROTOCOL: 'http/json', OTEL_EXPORTER_OTLP_TRACES_PROTOCOL: 'http/protobuf' }).protocol).toBe('http/protobuf');
     expect(tracingSettings({ OTEL_EXPORTER_OTLP_ENDPOINT: 'http://a:1', OTEL_TRACES_SAMPLER: 'parentbased_traceidratio', OTEL_TRACES_SAMPLER_ARG: '0.25' }))
       .toMatchObject({ sampler: 'parentbased_traceidratio', samplerRatio: 0.25 });
   });
@@ -41,6 +43,7 @@ describe('tracingSettings', () => {
     }
     expect(error).toBeInstanceOf(TelemetryConfigError);
     const message = (error as Error).message;
+    expect(message).toContain('set http/protobuf (the default) or http/json');
     for (const name of ['OTEL_EXPORTER_OTLP_PROTOCOL="grpc"', 'OTEL_BSP_SCHEDULE_DELAY="soon"', 'OTEL_TRACES_SAMPLER="sometimes"', 'OTEL_EXPORTER_OTLP_ENDPOINT="jaeger"']) {
       expect(message).toContain(name);
     }

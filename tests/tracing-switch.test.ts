@@ -84,7 +84,7 @@ describe('tps run <role>', () => {
   it('refuses a bad OTEL_* value with a clear error and exit status 1', async () => {
     const run = await runServiceC({ OTEL_EXPORTER_OTLP_ENDPOINT: receiver.url, OTEL_EXPORTER_OTLP_PROTOCOL: 'grpc' });
     expect(run.code).toBe(1);
-    expect(run.stderr).toContain('OTEL_EXPORTER_OTLP_PROTOCOL="grpc": this build exports OTLP/HTTP with JSON bodies');
+    expect(run.stderr).toContain('OTEL_EXPORTER_OTLP_PROTOCOL="grpc": this build exports OTLP over HTTP: set http/protobuf (the default) or http/json');
     expect(run.stderr).not.toMatch(/\n\s+at /);
   });
 });

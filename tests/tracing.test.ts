@@ -1,5 +1,6 @@
 // One job = one trace, end to end: every role its own process (started by the supervisor with the
-// telemetry preload), exporting OTLP/HTTP JSON to a receiver this test runs in Jaeger's place.
+// telemetry preload), exporting OTLP/HTTP (protobuf, the default) to a receiver this test runs in
+// Jaeger's place.
 import { jetstreamManager } from '@nats-io/jetstream';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { dlqHeaders } from '#platform/dlq/dead-letter.ts';
@@ -63,6 +64,9 @@ describe('a slow.report job is one trace', () => {
 
   it('starts at the ingress request, crosses NATS from send to process, and reaches service-c', () => {
     expect(new Set(spans.map((s) => s.traceId)).size).toBe(1);
+    // The roles' default encoding: nothing came as JSON, and no exporter complained of an answer.
+    expect([...receiver.encodings]).toEqual(['protobuf']);
+    for (const role of ['ingress', 'worker-slow', 'service-a']) expect(stack.log(role)).not.toContain('"component":"opentelemetry"');
     const root = one(spans, { service: 'ingress', kind: spanKind.server, parentSpanId: undefined });
     expect(root.name).toBe('POST /jobs');
     expect(root.attributes['http.response.status_code']).toBe(202);

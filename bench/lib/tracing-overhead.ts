@@ -1,5 +1,6 @@
-// The cost of tracing: the same pipeline measurement with tracing off, on (every span exported,
-// OTLP/HTTP JSON to a sink process that counts and discards), and on with 10 % of the jobs sampled,
+// The cost of tracing: the same pipeline measurement with tracing off, on (every span exported over
+// OTLP/HTTP, protobuf as by default, to a sink process that counts and discards; and the same in
+// JSON), and on with 10 % of the jobs sampled,
 // alternating in rounds so that drift of a shared machine hits every variant alike. Tracing off is
 // OTEL_SDK_DISABLED=true: the preload loads no SDK at all.
 import { writeFileSync } from 'node:fs';
@@ -15,6 +16,7 @@ type Run = { variant: string; round: number; spansPerJob: number; exportedMiB: n
 const variants: Variant[] = [
   { name: 'tracing off', env: () => ({}) },
   { name: 'tracing on', env: (url) => ({ OTEL_SDK_DISABLED: 'false', OTEL_EXPORTER_OTLP_ENDPOINT: url }) },
+  { name: 'tracing on, JSON export', env: (url) => ({ OTEL_SDK_DISABLED: 'false', OTEL_EXPORTER_OTLP_ENDPOINT: url, OTEL_EXPORTER_OTLP_PROTOCOL: 'http/json' }) },
   { name: 'tracing on, 10 % sampled', env: (url) => ({ OTEL_SDK_DISABLED: 'false', OTEL_EXPORTER_OTLP_ENDPOINT: url, OTEL_TRACES_SAMPLER: 'parentbased_traceidratio', OTEL_TRACES_SAMPLER_ARG: '0.1' }) },
 ];
 

@@ -19,7 +19,7 @@ function settingsOrExit(): TracingSettings {
 const settings = settingsOrExit();
 if (settings.enabled) {
   const { startTracing } = await import('./sdk.ts');
-  const tracing = startTracing(settings);
+  const tracing = await startTracing(settings);
   // Roles end by letting the event loop empty (no process.exit): export what is still batched.
   let flushed = false;
   process.on('beforeExit', () => {

@@ -1,5 +1,5 @@
 // The tracing SDK of one process, started by the preload only when tracing is on: a tracer
-// provider with a batch processor exporting OTLP/HTTP (JSON), W3C propagation, the async-local
+// provider with a batch processor exporting OTLP/HTTP (protobuf, or JSON when asked), W3C propagation, the async-local
 // context manager. No instrumentation library: a role's server spans (server-spans.ts) and client
 // spans (client-spans.ts) are ours; the http, @fastify/otel and undici instrumentations made two
 // spans per request and cost more per job than the rest of tracing together.
@@ -7,7 +7,6 @@
 import { context, diag, DiagLogLevel, propagation, trace, type DiagLogger, type TextMapPropagator } from '@opentelemetry/api';
 import { AsyncLocalStorageContextManager } from '@opentelemetry/context-async-hooks';
 import { CompositePropagator, W3CBaggagePropagator, W3CTraceContextPropagator } from '@opentelemetry/core';
-import { OTLPTraceExporter } from '@opentelemetry/exporter-trace-otlp-http';
 import { detectResources, envDetector, resourceFromAttributes } from '@opentelemetry/resources';
 import {
   AlwaysOffSampler, AlwaysOnSampler, BatchSpanProcessor, ConsoleSpanExporter, ParentBasedSampler,
@@ -17,20 +16,24 @@ import type { TracingSettings } from './settings.ts';
 
 export type Tracing = { shutdown(): Promise<void> };
 
-export function startTracing(settings: TracingSettings): Tracing {
+export async function startTracing(settings: TracingSettings): Promise<Tracing> {
   diag.setLogger(jsonDiagLogger(settings.serviceName), diagLevel(settings.diagLevel));
   const resource = resourceFromAttributes({ 'service.name': settings.serviceName, 'service.version': settings.serviceVersion, 'tps.track': settings.track }).merge(detectResources({ detectors: [envDetector] }));
-  const provider = new TracerProvider({ resource, sampler: sampler(settings), spanProcessors: processors(settings) });
+  const provider = new TracerProvider({ resource, sampler: sampler(settings), spanProcessors: await processors(settings) });
   context.setGlobalContextManager(new AsyncLocalStorageContextManager().enable());
   propagation.setGlobalPropagator(propagator(settings));
   trace.setGlobalTracerProvider(provider);
   return { shutdown: () => provider.shutdown() };
 }
 
-function processors(settings: TracingSettings): SpanProcessor[] {
+async function processors(settings: TracingSettings): Promise<SpanProcessor[]> {
   const list: SpanProcessor[] = [];
   if (settings.exporters.includes('otlp')) {
-    list.push(new BatchSpanProcessor({ exporter: new OTLPTraceExporter(settings.endpoint ? { url: settings.endpoint } : {}), ...settings.batch }));
+    // Only the exporter of the chosen encoding is loaded: each is a tree of modules of its own.
+    const { OTLPTraceExporter: Exporter } = settings.protocol === 'http/json'
+      ? await import('@opentelemetry/exporter-trace-otlp-http')
+      : await import('@opentelemetry/exporter-trace-otlp-proto');
+    list.push(new BatchSpanProcessor({ exporter: new Exporter(settings.endpoint ? { url: settings.endpoint } : {}), ...settings.batch }));
   }
   if (settings.exporters.includes('console')) list.push(new SimpleSpanProcessor({ exporter: new ConsoleSpanExporter() }));
   return list;

@@ -76,7 +76,7 @@ async function traceSource(ctx: RoleContext): Promise<TraceSource> {
     const store = createTraceStore({ maxTraces: settings.maxTraces, maxSpansPerTrace });
     const receiver = await startOtlpReceiver({ host: http.host, port: settings.otlpPort, token: settings.otlpToken, store, logger: ctx.logger });
     ctx.own('close the OTLP receiver', receiver, (r) => r.close());
-    ctx.logger.info({ url: receiver.url, maxTraces: settings.maxTraces }, 'console: receiving traces (OTLP/HTTP JSON)');
+    ctx.logger.info({ url: receiver.url, maxTraces: settings.maxTraces }, 'console: receiving traces (OTLP/HTTP, protobuf or JSON)');
     return { kind: 'console', store };
   }
   const ui = settings.jaegerUiUrl?.replace(/\/$/, '');

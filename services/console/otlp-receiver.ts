@@ -1,16 +1,17 @@
 // The console's own OTLP/HTTP trace receiver, for a machine without Jaeger (`tps up` turns it on
 // when nothing answers on the OTLP port, and gives the roles its address and token): POST
-// /v1/traces in the JSON encoding the roles' exporter sends, optionally gzipped, into the bounded
-// trace store. It changes what the console shows, so it wants the token the supervisor handed out
+// /v1/traces in either OTLP encoding (protobuf, what the roles' exporter sends by default, or
+// JSON), optionally gzipped, into the bounded trace store. It changes what the console shows, so it wants the token the supervisor handed out
 // (Authorization: Bearer, sent by the roles through OTEL_EXPORTER_OTLP_HEADERS) and listens on
-// loopback unless told otherwise. Protobuf is refused with 415: our exporter sends JSON.
+// loopback unless told otherwise.
 import type http from 'node:http';
 import { http as nodeHttp } from '#platform/http/node-http.ts';
 import type { AddressInfo } from 'node:net';
 import { promisify } from 'node:util';
 import { gunzip } from 'node:zlib';
 import type { Logger } from '#platform/logger.ts';
-import { otlpExportRequest, spansOf } from '#platform/telemetry/otlp-json.ts';
+import { exportEncoding, exportTaken, readTraceExport, unsupportedEncoding } from '#platform/telemetry/otlp-export.ts';
+import { spansOf } from '#platform/telemetry/otlp-json.ts';
 import { bearerChecker } from '../admin/auth.ts';
 import type { TraceStore } from './trace-store.ts';
 
@@ -39,22 +40,18 @@ async function readBody(req: http.IncomingMessage): Promise<Buffer | undefined> 
 type Handling = OtlpReceiverOptions & { authorized: (header: string | undefined) => boolean };
 
 async function handle(req: http.IncomingMessage, res: http.ServerResponse, opts: Handling): Promise<void> {
-  if (req.method !== 'POST' || req.url !== '/v1/traces') return answer(res, 404, { message: 'only POST /v1/traces (OTLP/HTTP JSON) is served here' });
+  if (req.method !== 'POST' || req.url !== '/v1/traces') return answer(res, 404, { message: 'only POST /v1/traces (OTLP/HTTP) is served here' });
   if (!opts.authorized(req.headers.authorization)) return answer(res, 401, { message: 'the console\'s OTLP receiver wants its token (OTEL_EXPORTER_OTLP_HEADERS=authorization=Bearer <token>)' });
-  if (!String(req.headers['content-type'] ?? '').startsWith('application/json')) {
-    return answer(res, 415, { message: 'only the OTLP JSON encoding is accepted (OTEL_EXPORTER_OTLP_PROTOCOL=http/json)' });
-  }
+  const encoding = exportEncoding(req.headers['content-type']);
+  if (!encoding) return answer(res, 415, { message: unsupportedEncoding(req.headers['content-type']) });
   const body = await readBody(req).catch(() => null);
   // The rest of the body is never read: the connection closes after the answer.
   if (body === undefined) return answer(res, 413, { message: `an export over ${maxBodyBytes} bytes` }, true);
-  let json: unknown;
-  try {
-    json = body === null ? undefined : JSON.parse(body.toString('utf8'));
-  } catch { /* answered below */ }
-  const parsed = otlpExportRequest.safeParse(json);
-  if (!parsed.success) return answer(res, 400, { message: 'not an OTLP JSON trace export' });
-  opts.store.add(spansOf(parsed.data));
-  answer(res, 200, {});
+  const reading = body === null ? { ok: false as const, message: 'the export could not be read' } : readTraceExport(encoding, body);
+  if (!reading.ok) return answer(res, 400, { message: reading.message });
+  opts.store.add(spansOf(reading.request));
+  const taken = exportTaken(encoding);
+  res.writeHead(200, { 'content-type': taken.contentType }).end(taken.body);
 }
 
 export async function startOtlpReceiver(opts: OtlpReceiverOptions): Promise<RunningReceiver> {

@@ -61,6 +61,7 @@ standins() {
   cp "$(command -v amtool || echo /usr/bin/amtool)" /usr/share/prometheus/alertmanager/*.tmpl "$ctx/alertmanager/"
   build_standin "$(image_of prom/alertmanager)" alertmanager.Dockerfile "$ctx/alertmanager"
   cp "$here/jaeger-standin.ts" "$ctx/jaeger/"
+  cp "$root/platform/telemetry/otlp-protobuf.ts" "$root/platform/telemetry/protobuf-reader.ts" "$ctx/jaeger/"
   build_standin "$(image_of jaegertracing/jaeger)" jaeger.Dockerfile "$ctx/jaeger"
 }
 

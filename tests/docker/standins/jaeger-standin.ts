@@ -1,7 +1,8 @@
 // Stand-in for the jaegertracing/jaeger image in `make test-compose`, where no image can be pulled.
 // It keeps the published contracts the stack and the test rely on, nothing more:
-//   - OTLP/HTTP receiver: POST /v1/traces with JSON bodies (what our exporter sends) on the
-//     receiver endpoint of jaeger/config.yaml (default 0.0.0.0:4318);
+//   - OTLP/HTTP receiver: POST /v1/traces in either encoding (protobuf, what the roles send by
+//     default, read by the project's own decoder, copied beside this file into the image; or
+//     JSON) on the receiver endpoint of jaeger/config.yaml (default 0.0.0.0:4318);
 //   - Jaeger's query API on the jaeger_query endpoint (default 0.0.0.0:16686): GET /api/services,
 //     /api/services/<service>/operations, /api/traces?service=&tags=&limit=, /api/traces/<id>, in
 //     the JSON shape the Jaeger UI, Grafana's Jaeger datasource and the console read (typed tags;
@@ -11,6 +12,7 @@
 // Run: node jaeger-standin.ts --config /etc/jaeger/config.yaml (the compose command, unchanged).
 import { readFileSync } from 'node:fs';
 import http from 'node:http';
+import { decodeTraceExport } from './otlp-protobuf.ts';
 
 type Attribute = { key: string; value: Record<string, unknown> };
 type OtlpSpan = { traceId: string; spanId: string; parentSpanId?: string; name: string; kind?: number; startTimeUnixNano: string | number; endTimeUnixNano: string | number; attributes?: Attribute[] };
@@ -105,15 +107,14 @@ function query(url: URL): { status: number; body: unknown } {
   return { status: 404, body: { data: null, errors: [{ code: 404, msg: `no route ${url.pathname}` }] } };
 }
 
-function serve(endpoint: string, handle: (req: http.IncomingMessage, body: string) => { status: number; body: unknown; type?: string }): void {
+function serve(endpoint: string, handle: (req: http.IncomingMessage, body: Buffer) => { status: number; body: unknown; type?: string }): void {
   const [host, port] = [endpoint.slice(0, endpoint.lastIndexOf(':')), Number(endpoint.slice(endpoint.lastIndexOf(':') + 1))];
   http.createServer((req, res) => {
-    let body = '';
-    req.setEncoding('utf8');
-    req.on('data', (chunk: string) => { body += chunk; });
+    const chunks: Buffer[] = [];
+    req.on('data', (chunk: Buffer) => { chunks.push(chunk); });
     req.on('end', () => {
       let answer: { status: number; body: unknown; type?: string };
-      try { answer = handle(req, body); } catch (err) { answer = { status: 400, body: { error: (err as Error).message } }; }
+      try { answer = handle(req, Buffer.concat(chunks)); } catch (err) { answer = { status: 400, body: { error: (err as Error).message } }; }
       const text = typeof answer.body === 'string' ? answer.body : JSON.stringify(answer.body);
       res.writeHead(answer.status, { 'content-type': answer.type ?? 'application/json' }).end(text);
     });
@@ -124,8 +125,14 @@ const configAt = process.argv.indexOf('--config');
 const where = endpoints(configAt >= 0 ? process.argv[configAt + 1] : undefined);
 serve(where.otlp, (req, body) => {
   if (req.method !== 'POST' || req.url !== '/v1/traces') return { status: 404, body: { error: 'POST /v1/traces only' } };
-  if (!String(req.headers['content-type']).includes('json')) return { status: 415, body: { error: 'this stand-in accepts OTLP/HTTP JSON only' } };
-  record(JSON.parse(body) as OtlpBody);
+  const type = String(req.headers['content-type']).split(';')[0];
+  // Answered in the request's encoding, as OTLP/HTTP wants: an empty response message.
+  if (type === 'application/x-protobuf') {
+    record(decodeTraceExport(body) as OtlpBody);
+    return { status: 200, type: 'application/x-protobuf', body: '' };
+  }
+  if (type === 'application/json') record(JSON.parse(body.toString('utf8')) as OtlpBody);
+  else return { status: 415, body: { error: 'OTLP/HTTP comes as application/x-protobuf or application/json' } };
   return { status: 200, body: {} };
 });
 serve(where.query, (req) => {

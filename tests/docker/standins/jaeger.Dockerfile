@@ -2,6 +2,7 @@
 # (jaeger-standin.ts says which contracts it keeps). Runs as the official image's user 10001.
 FROM node:24.21.0-bookworm-slim
 COPY jaeger-standin.ts /jaeger/standin.ts
+COPY otlp-protobuf.ts protobuf-reader.ts /jaeger/
 USER 10001
 EXPOSE 4318 13133 16686
 ENTRYPOINT ["node", "--disable-warning=ExperimentalWarning", "/jaeger/standin.ts"]

@@ -1,0 +1,51 @@
+// What making and exporting one span costs, by OTLP encoding: bench/targets/span-maker.ts in a
+// fresh process per run (the real SDK exporting to the sink over HTTP), protobuf and JSON
+// alternating for --rounds rounds, the medians printed. The CPU of one process per span is much
+// steadier on a shared machine than the whole pipeline's rate (bench/lib/tracing-overhead.ts).
+//   node bench/tracing-export.bench.ts [--rounds 5] [--jobs 20000]
+import { execFile } from 'node:child_process';
+import { writeFileSync } from 'node:fs';
+import { promisify } from 'node:util';
+import { parseArgs } from 'node:util';
+import { freePort, startTarget } from './lib/processes.ts';
+import { median } from './lib/stats.ts';
+
+const { values } = parseArgs({ options: { rounds: { type: 'string', default: '5' }, jobs: { type: 'string', default: '20000' } } });
+const rounds = Number(values.rounds);
+const jobs = Number(values.jobs);
+if (!Number.isInteger(rounds) || rounds < 1 || !Number.isInteger(jobs) || jobs < 1_000) {
+  console.error('usage: node bench/tracing-export.bench.ts [--rounds N >= 1] [--jobs N >= 1000]');
+  process.exit(2);
+}
+const run = promisify(execFile);
+const port = await freePort();
+const sink = await startTarget([new URL('./targets/otlp-sink.ts', import.meta.url).pathname, String(port)], {}, `http://127.0.0.1:${port}/stats`);
+const stats = async () => (await (await fetch(`${sink.url}/stats`)).json()) as { bytes: number; spans: number };
+const protocols = ['http/protobuf', 'http/json'] as const;
+const results: Record<string, Array<{ cpuUsPerSpan: number; bytesPerSpan: number }>> = { 'http/protobuf': [], 'http/json': [] };
+for (let round = 1; round <= rounds; round++) {
+  for (const protocol of protocols) {
+    const before = await stats();
+    const { stdout } = await run(process.execPath, ['--disable-warning=ExperimentalWarning', new URL('./targets/span-maker.ts', import.meta.url).pathname, String(jobs)], {
+      // A queue that never overflows: the maker outpaces any role, and a dropped span costs nothing.
+      env: { ...process.env, OTEL_EXPORTER_OTLP_ENDPOINT: sink.url, OTEL_EXPORTER_OTLP_PROTOCOL: protocol, OTEL_BSP_MAX_QUEUE_SIZE: '1000000' },
+    });
+    const after = await stats();
+    const { cpuUsPerSpan } = JSON.parse(stdout) as { cpuUsPerSpan: number };
+    const received = after.spans - before.spans;
+    if (received !== (jobs + 2_000) * 2) throw new Error(`${protocol}: ${received} spans received of ${(jobs + 2_000) * 2} made`);
+    const bytesPerSpan = (after.bytes - before.bytes) / received;
+    results[protocol]?.push({ cpuUsPerSpan, bytesPerSpan });
+    console.log(`round ${round} ${protocol.padEnd(13)} ${cpuUsPerSpan.toFixed(2)} µs of CPU per span, ${bytesPerSpan.toFixed(0)} bytes per span (${after.spans - before.spans} spans received)`);
+  }
+}
+await sink.stop();
+const summary = protocols.map((protocol) => ({
+  protocol,
+  cpuUsPerSpan: Number(median((results[protocol] ?? []).map((r) => r.cpuUsPerSpan)).toFixed(2)),
+  bytesPerSpan: Math.round(median((results[protocol] ?? []).map((r) => r.bytesPerSpan))),
+}));
+console.log(`\nmedians of ${rounds} rounds: ${summary.map((s) => `${s.protocol} ${s.cpuUsPerSpan} µs and ${s.bytesPerSpan} bytes per span`).join('; ')}`);
+const out = new URL('./results/tracing-export-latest.json', import.meta.url).pathname;
+writeFileSync(out, `${JSON.stringify({ date: new Date().toISOString(), node: process.version, jobs, rounds, summary, results }, null, 2)}\n`);
+console.log(`written to ${out}`);
