@@ -5,17 +5,15 @@
 //               how many steps until the autoscaler says more slots do not help, and where it holds.
 //   node bench/autoscaler.bench.ts [--scenario step|bottleneck] [--rate 40] [--seconds 60]
 import { writeFileSync } from 'node:fs';
-import { parseArgs } from 'node:util';
+import { benchArgs } from './lib/args.ts';
 import { startNatsServer } from '#devenv/nats-server.ts';
 import { postJob } from '#devenv/roles.ts';
 import { metricValue, startStack, type Stack } from '#devenv/stack.ts';
 
-const { values } = parseArgs({ options: {
-  scenario: { type: 'string', default: 'step' }, rate: { type: 'string' }, seconds: { type: 'string' },
-} });
-const scenario = values.scenario === 'bottleneck' ? 'bottleneck' : 'step';
-const rate = Number(values.rate ?? (scenario === 'step' ? 40 : 120));
-const seconds = Number(values.seconds ?? (scenario === 'step' ? 60 : 90));
+const args = benchArgs(import.meta.url, { scenario: { type: 'string' }, rate: { type: 'string' }, seconds: { type: 'string' } });
+const scenario = args.oneOf('scenario', ['step', 'bottleneck'] as const);
+const rate = args.whole('rate', scenario === 'step' ? 40 : 120);
+const seconds = args.whole('seconds', scenario === 'step' ? 60 : 90);
 
 const nats = await startNatsServer();
 // The bottleneck needs a downstream that takes fewer jobs at once than the workers can send:

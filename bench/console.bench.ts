@@ -6,15 +6,15 @@
 //   node bench/console.bench.ts [--rate 500] [--seconds 20]
 import { writeFileSync } from 'node:fs';
 import { gzipSync } from 'node:zlib';
-import { parseArgs } from 'node:util';
+import { benchArgs } from './lib/args.ts';
 import { tps } from '#devenv/cli.ts';
 import { startNatsServer } from '#devenv/nats-server.ts';
 import { postJob } from '#devenv/roles.ts';
 import { metricValue, startStack, type Stack } from '#devenv/stack.ts';
 
-const { values } = parseArgs({ options: { rate: { type: 'string', default: '500' }, seconds: { type: 'string', default: '20' } } });
-const rate = Number(values.rate);
-const seconds = Number(values.seconds);
+const args = benchArgs(import.meta.url, { rate: { type: 'string' }, seconds: { type: 'string' } });
+const rate = args.whole('rate', 500);
+const seconds = args.whole('seconds', 20);
 
 /** Every figure of this run, written to bench/results/console-latest.json at the end. */
 const results: Record<string, unknown> = { at: new Date().toISOString(), rate, seconds };

@@ -8,14 +8,14 @@
 //   node bench/idle-memory.bench.ts [--idle 15]
 import { readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { parseArgs } from 'node:util';
+import { benchArgs } from './lib/args.ts';
 import { startNatsServer } from '#devenv/nats-server.ts';
 import { metricValue, startStack } from '#devenv/stack.ts';
 import { projectRoot } from '#platform/paths.ts';
 import { defaultPorts } from '#platform/ports.ts';
 
-const { values } = parseArgs({ options: { idle: { type: 'string', default: '15' } } });
-const idleSeconds = Number(values.idle);
+const args = benchArgs(import.meta.url, { idle: { type: 'string' } });
+const idleSeconds = args.whole('idle', 15);
 // As bin/tps does: the roles load their compiled code from the cache (the first run fills it).
 process.env.NODE_COMPILE_CACHE ??= path.join(projectRoot, '.tps', 'cache', 'node-compile');
 

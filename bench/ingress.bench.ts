@@ -10,7 +10,7 @@
 // ingresses each have their own nats-server (roomy, fast queue full, every queue full), so no
 // queue has to be filled or emptied between runs.
 import { writeFileSync } from 'node:fs';
-import { parseArgs } from 'node:util';
+import { benchArgs } from './lib/args.ts';
 import { jetstream, jetstreamManager, type JetStreamManager } from '@nats-io/jetstream';
 import { connect, type NatsConnection } from '@nats-io/transport-node';
 import { provision } from '#platform/nats/provision.ts';
@@ -21,10 +21,10 @@ import { startNatsServer, type NatsServerHandle } from '#devenv/nats-server.ts';
 import { formatResult, load, type LoadResult } from './lib/http-load.ts';
 import { cpuMs, freePort, startTarget, type Target } from './lib/processes.ts';
 
-const { values } = parseArgs({ options: { seconds: { type: 'string', default: '8' }, connections: { type: 'string', default: '100' }, rounds: { type: 'string', default: '3' } } });
-const seconds = Number(values.seconds);
-const connections = Number(values.connections);
-const rounds = Number(values.rounds);
+const args = benchArgs(import.meta.url, { seconds: { type: 'string' }, connections: { type: 'string' }, rounds: { type: 'string' } });
+const seconds = args.whole('seconds', 8);
+const connections = args.whole('connections', 100);
+const rounds = args.whole('rounds', 3);
 for (const [name, value] of [['--seconds', seconds], ['--connections', connections], ['--rounds', rounds]] as const) {
   if (!Number.isInteger(value) || value < 1) throw new Error(`${name} must be a whole number >= 1 (got ${String(value)})`);
 }

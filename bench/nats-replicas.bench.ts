@@ -5,14 +5,14 @@
 // so each ratio compares runs that saw the same machine.
 //   node bench/nats-replicas.bench.ts [--messages 20000] [--inflight 200] [--rounds 3]
 import { mkdirSync, writeFileSync } from 'node:fs';
-import { parseArgs } from 'node:util';
+import { benchArgs } from './lib/args.ts';
 import { jetstream, jetstreamManager } from '@nats-io/jetstream';
 import { connect, type NatsConnection } from '@nats-io/transport-node';
 import { startNatsCluster } from '#devenv/nats-cluster.ts';
 import { startNatsServer } from '#devenv/nats-server.ts';
 
-const { values } = parseArgs({ options: { messages: { type: 'string', default: '20000' }, inflight: { type: 'string', default: '200' }, rounds: { type: 'string', default: '3' } } });
-const [messages, inflight, rounds] = [Number(values.messages), Number(values.inflight), Number(values.rounds)];
+const args = benchArgs(import.meta.url, { messages: { type: 'string' }, inflight: { type: 'string' }, rounds: { type: 'string' } });
+const [messages, inflight, rounds] = [args.whole('messages', 20_000), args.whole('inflight', 200), args.whole('rounds', 3)];
 for (const [name, v] of [['--messages', messages], ['--inflight', inflight], ['--rounds', rounds]] as const) {
   if (!Number.isInteger(v) || v < 1) throw new Error(`${name} must be a whole number >= 1 (got ${String(v)})`);
 }

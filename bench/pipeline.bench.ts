@@ -14,7 +14,6 @@
 //   node bench/pipeline.bench.ts [--jobs 20000] [--concurrency 200] [--rate 500] [--seconds 20] [--rounds 3]
 //   node bench/pipeline.bench.ts --tracing [--rounds 2]
 import { writeFileSync } from 'node:fs';
-import { parseArgs } from 'node:util';
 import { jetstreamManager } from '@nats-io/jetstream';
 import { createJetStreamPublisher } from '#platform/nats/jetstream-publisher.ts';
 import { Queue } from 'bullmq';
@@ -28,17 +27,19 @@ import { runForResult } from './lib/processes.ts';
 import { startRedis } from './lib/redis.ts';
 import { openBullPipeline, type BullPipelineResult } from './lib/bullmq-pipeline.ts';
 import { median } from './lib/stats.ts';
+import { benchArgs } from './lib/args.ts';
 import type { LatencySummary } from './lib/stats.ts';
 
-const { values } = parseArgs({ options: {
-  jobs: { type: 'string', default: '20000' }, concurrency: { type: 'string', default: '200' },
-  rate: { type: 'string', default: '500' }, seconds: { type: 'string', default: '20' },
+const args = benchArgs(import.meta.url, {
+  jobs: { type: 'string' }, concurrency: { type: 'string' }, rate: { type: 'string' }, seconds: { type: 'string' },
   tracing: { type: 'boolean', default: false }, rounds: { type: 'string' },
-} });
-const jobs = Number(values.jobs);
-const concurrency = Number(values.concurrency);
-const steadyRate = Number(values.rate);
-const steadySeconds = Number(values.seconds);
+});
+const { values } = args;
+const jobs = args.whole('jobs', 20_000);
+const concurrency = args.whole('concurrency', 200);
+const steadyRate = args.whole('rate', 500);
+const steadySeconds = args.whole('seconds', 20);
+const rounds = args.whole('rounds', values.tracing ? 2 : 3);
 type Result = { rate: number } & LatencySummary;
 const options: PipelineOptions = { jobs, concurrency, steadyRate, steadySeconds };
 
@@ -46,7 +47,7 @@ const nats = await startNatsServer();
 const env = { FAST_QUEUE_CAPACITY: '1000000', SLOW_QUEUE_CAPACITY: '1000' };
 const stackEnv = { ...env, WORK_SCALE: '0', WORKER_SLOTS: '64', RATE_LIMIT_RPS: '0', LOG_LEVEL: 'warn', OTEL_SDK_DISABLED: 'true' };
 if (values.tracing) {
-  await (await import('./lib/tracing-overhead.ts')).compareTracing(nats.url, stackEnv, options, Number(values.rounds ?? 2));
+  await (await import('./lib/tracing-overhead.ts')).compareTracing(nats.url, stackEnv, options, rounds);
   await nats.dispose();
   process.exit(0);
 }
@@ -76,7 +77,6 @@ await redis.stop();
 
 // (c) The pipeline: ingress -> JOBS_FAST -> worker-fast -> service-a, no-op work, tracing off,
 // and (d) the same pipeline on BullMQ calling this stack's service-a, in alternating rounds.
-const rounds = Number(values.rounds ?? 3);
 const stack = await startStack(nats.url, stackEnv);
 const ours = await openPipelineLoad(stack, options);
 const peer = await openBullPipeline({ url: stack.url('service-a'), pid: stack.supervisor.pidOf('service-a') ?? 0 }, options);

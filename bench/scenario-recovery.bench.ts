@@ -2,7 +2,7 @@
 // `tps chaos run` (steady check before, timeline, steady check after) on a whole pipeline with a
 // steady open-model load from the scenario's own load hint, and prints the recovery time.
 //   node bench/scenario-recovery.bench.ts --scenario breaker-open [--speed 2] [--rate 30]
-import { parseArgs } from 'node:util';
+import { ScenarioError } from '#chaos/runner/load.ts';
 import { realClock } from '#chaos/runner/clock.ts';
 import { runTimeline } from '#chaos/runner/execute.ts';
 import { resolveScenario } from '#chaos/runner/load.ts';
@@ -16,10 +16,14 @@ import { nativeTargets } from '#operator/status/collect.ts';
 import { startNatsServer } from '#devenv/nats-server.ts';
 import { postJob } from '#devenv/roles.ts';
 import { startStack } from '#devenv/stack.ts';
+import { benchArgs } from './lib/args.ts';
 
-const { values } = parseArgs({ options: { scenario: { type: 'string', default: 'breaker-open' }, speed: { type: 'string', default: '2' }, rate: { type: 'string' } } });
-const plan = planTimeline(resolveScenario(values.scenario), Number(values.speed));
-const rate = Number(values.rate ?? plan.scenario.load?.rate ?? 20);
+const args = benchArgs(import.meta.url, { scenario: { type: 'string', default: 'breaker-open' }, speed: { type: 'string' }, rate: { type: 'string' } });
+const scenario = (() => {
+  try { return resolveScenario(args.values.scenario ?? 'breaker-open'); } catch (err) { return err instanceof ScenarioError ? args.fail(err.message) : (() => { throw err; })(); }
+})();
+const plan = planTimeline(scenario, args.whole('speed', 2));
+const rate = args.whole('rate', plan.scenario.load?.rate ?? 20);
 const mix = (plan.scenario.load?.mix ?? 'fast.echo=100').split(',').flatMap((pair) => {
   const [type, weight] = pair.split('=');
   return Array.from({ length: Number(weight) }, () => type as string);

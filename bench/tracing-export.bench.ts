@@ -6,17 +6,13 @@
 import { execFile } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
 import { promisify } from 'node:util';
-import { parseArgs } from 'node:util';
+import { benchArgs } from './lib/args.ts';
 import { freePort, startTarget } from './lib/processes.ts';
 import { median } from './lib/stats.ts';
 
-const { values } = parseArgs({ options: { rounds: { type: 'string', default: '5' }, jobs: { type: 'string', default: '20000' } } });
-const rounds = Number(values.rounds);
-const jobs = Number(values.jobs);
-if (!Number.isInteger(rounds) || rounds < 1 || !Number.isInteger(jobs) || jobs < 1_000) {
-  console.error('usage: node bench/tracing-export.bench.ts [--rounds N >= 1] [--jobs N >= 1000]');
-  process.exit(2);
-}
+const args = benchArgs(import.meta.url, { rounds: { type: 'string' }, jobs: { type: 'string' } });
+const rounds = args.whole('rounds', 5);
+const jobs = args.whole('jobs', 20_000, 1_000);
 const run = promisify(execFile);
 const port = await freePort();
 const sink = await startTarget([new URL('./targets/otlp-sink.ts', import.meta.url).pathname, String(port)], {}, `http://127.0.0.1:${port}/stats`);

@@ -3,14 +3,13 @@
 // without them. Per fast.echo job the roles make one send, one process and one work span and
 // about eight active-span lookups (log mixin, exemplars).
 //   node bench/tracing-off.bench.ts [--calls 2000000]
-import { parseArgs } from 'node:util';
+import { benchArgs } from './lib/args.ts';
 import { headers as natsHeaders } from '@nats-io/transport-node';
 import { processTraced, sendTraced } from '#platform/nats/trace-headers.ts';
 import { activeTraceId, traceCorrelation } from '#platform/telemetry/context.ts';
 import { inSpan } from '#platform/telemetry/spans.ts';
 
-const { values } = parseArgs({ options: { calls: { type: 'string', default: '2000000' } } });
-const calls = Number(values.calls);
+const calls = benchArgs(import.meta.url, { calls: { type: 'string' } }).whole('calls', 2_000_000);
 const message = { subject: 'jobs.fast.echo', headers: natsHeaders(), data: new Uint8Array(100) };
 const work = async () => 1;
 
