@@ -40,9 +40,9 @@ export function findRole(name: string): RoleDefinition | undefined {
 }
 
 /** The Node arguments that run a role as its own process: the telemetry preload first (it must
- * load before any module it instruments), then `tps run <role>`. The native supervisor uses this;
- * bin/tps does the same for `tps run`, and a container runs
- * `node --import ./platform/telemetry/preload.ts cli/main.ts run <role>`. */
-export function roleNodeArgs(name: string): string[] {
-  return ['--disable-warning=ExperimentalWarning', '--import', telemetryPreload, cliEntry, 'run', name];
+ * load before any module it instruments), then `tps run <role>`: from the role build when one is
+ * given (the native supervisor's, operator/supervisor/role-build.ts), else from source as bin/tps
+ * does for `tps run` and a container runs `node --import ./platform/telemetry/preload.ts cli/main.ts run <role>`. */
+export function roleNodeArgs(name: string, build?: { main: string; preload: string }): string[] {
+  return ['--disable-warning=ExperimentalWarning', '--import', build?.preload ?? telemetryPreload, build?.main ?? cliEntry, 'run', name];
 }

@@ -7,6 +7,7 @@ import type { Passwords } from '#platform/nats/credentials.ts';
 import { roleUsers } from '#platform/roles.ts';
 import { roleNodeArgs } from '#services/registry.ts';
 import { manage, type ManagedProcess } from './managed-process.ts';
+import type { RoleBuild } from './role-build.ts';
 import type { RoleInstance } from './role-instances.ts';
 
 export type RoleProcess = { readonly instance: RoleInstance; readonly proc: ManagedProcess; ready: boolean };
@@ -19,6 +20,8 @@ export type RoleLaunch = {
   /** Set when this supervisor runs its own (authenticated) nats-server. */
   passwords: Passwords | undefined;
   adminApi: boolean;
+  /** The bundle the roles run from (undefined: from source). */
+  build: RoleBuild | undefined;
   /** A line for the supervisor's log when the process dies on its own. */
   exited(line: string): void;
 };
@@ -30,7 +33,7 @@ export function launchRole(instance: RoleInstance, launch: RoleLaunch): RoleProc
   const proc = manage({
     name: instance.name,
     command: process.execPath,
-    args: roleNodeArgs(role.name),
+    args: roleNodeArgs(role.name, launch.build),
     env: childEnvironment({
       ...launch.env, NATS_URL: launch.natsUrl, HTTP_PORT: String(instance.port),
       // Replicas share the role's service name in traces; the instance tells them apart elsewhere.

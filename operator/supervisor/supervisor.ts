@@ -22,6 +22,7 @@ import { replicaScaler, type ReplicaHost, type ReplicaScaler } from './replica-s
 import { canaryProcesses, withDeployments } from './canary-process.ts';
 import { provisionTopology } from './provision-topology.ts';
 import { planInstances, scrapeTargets, type RoleInstance } from './role-instances.ts';
+import { chooseRoleBuild } from './role-build.ts';
 import { launchRole, type RoleLaunch, type RoleProcess } from './role-process.ts';
 import { writeState, type SupervisorPhase, type SupervisorState } from './state-file.ts';
 import { chooseTracing, otlpReceiverAnswers } from './tracing.ts';
@@ -208,8 +209,9 @@ async function startExtras(run: Run, broker: Broker): Promise<RoleLaunch> {
   });
   run.state.notes.push(tracing.note);
   run.say(tracing.note);
+  const build = await chooseRoleBuild({ ...process.env, ...run.opts.childEnv }, run.say);
   return {
-    logDir: run.logDir, env: { ...run.opts.childEnv, ...tracing.env }, natsUrl: broker.url, passwords: broker.passwords, adminApi: run.config.admin.enabled,
+    logDir: run.logDir, env: { ...run.opts.childEnv, ...tracing.env }, natsUrl: broker.url, passwords: broker.passwords, adminApi: run.config.admin.enabled, build,
     exited: (line) => { run.say(line); save(run); },
   };
 }

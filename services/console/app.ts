@@ -4,9 +4,11 @@
 // hold: it passes the operator's Authorization header to the admin API, which checks it, records
 // the action as an audit event and answers. A request another origin's page made is refused first.
 import { readFileSync } from 'node:fs';
+import path from 'node:path';
 import type { FastifyInstance } from 'fastify';
 import { diagnose } from '#operator/status/diagnose.ts';
 import { createHttpApp } from '#platform/http/server.ts';
+import { projectRoot } from '#platform/paths.ts';
 import type { RoleContext } from '#platform/role-runtime.ts';
 import type { ActiveFault } from '#platform/chaos/catalogue.ts';
 import type { AdminClient } from './admin-client.ts';
@@ -50,7 +52,8 @@ export type ConsoleDeps = {
   intervalMs: number;
 };
 
-const asset = (name: string) => readFileSync(new URL(`./assets/${name}`, import.meta.url), 'utf8');
+// From the project root, not this module's folder: a role build's chunks live elsewhere.
+const asset = (name: string) => readFileSync(path.join(projectRoot, 'services', 'console', 'assets', name), 'utf8');
 
 // This origin's files only: no inline script, no framing, no form posted elsewhere.
 const securityHeaders = {

@@ -1,0 +1,47 @@
+// The roles' build (operator/supervisor/role-build.ts): one per state of the sources, made whole or
+// not at all when several processes ask at once, reused while nothing changes, and runnable. The
+// stacks of every other test file run their roles from it.
+import { execFile } from 'node:child_process';
+import { mkdirSync, mkdtempSync, readdirSync, utimesSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { promisify } from 'node:util';
+import { describe, expect, it } from 'vitest';
+import { ensureRoleBuild, sourceStamp } from '#operator/supervisor/role-build.ts';
+
+const run = promisify(execFile);
+
+describe('sourceStamp', () => {
+  it('is the same for the same files and changes when one of them changes', () => {
+    const root = mkdtempSync(path.join(os.tmpdir(), 'tps-stamp-'));
+    mkdirSync(path.join(root, 'platform'));
+    writeFileSync(path.join(root, 'package.json'), '{}');
+    const file = path.join(root, 'platform', 'a.ts');
+    writeFileSync(file, 'export const a = 1;\n');
+    utimesSync(file, 1_700_000_000, 1_700_000_000);
+    const first = sourceStamp(root);
+    expect(sourceStamp(root)).toBe(first);
+    utimesSync(file, 1_700_000_001, 1_700_000_001);
+    expect(sourceStamp(root)).not.toBe(first);
+    writeFileSync(path.join(root, 'platform', 'b.ts'), '');
+    expect(new Set([first, sourceStamp(root)]).size).toBe(2);
+  });
+});
+
+describe('ensureRoleBuild', () => {
+  it('makes one build when asked twice at once, reuses it, and the build runs', async () => {
+    const builds = mkdtempSync(path.join(os.tmpdir(), 'tps-builds-'));
+    const [a, b] = await Promise.all([ensureRoleBuild({}, builds), ensureRoleBuild({}, builds)]);
+    expect(a?.main).toBe(b?.main);
+    expect(readdirSync(builds)).toEqual([sourceStamp()]);
+    const again = await ensureRoleBuild({}, builds);
+    expect(again?.note).toMatch(/^roles run from their build /);
+    // The bundled CLI answers as the source does, the preload loaded first as the supervisor loads it.
+    const { stdout } = await run(process.execPath, ['--import', again?.preload ?? '', again?.main ?? '', 'run', '--help']);
+    expect(stdout).toMatch(/usage: tps run/);
+  }, 60_000);
+
+  it('is not made with TPS_ROLE_BUILD=off', async () => {
+    expect(await ensureRoleBuild({ TPS_ROLE_BUILD: 'off' })).toBeUndefined();
+  });
+});
