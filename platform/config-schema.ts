@@ -73,6 +73,7 @@ const fixedSchema = z.object({
   QUEUE_POLL_MS: integer({ min: 20, max: 60_000 }).default(250),
   SHUTDOWN_GRACE_MS: durationMs.default(10_000),
   TPS_STATE_DIR: text.default('.tps'),
+  TPS_ROLE_BUILD: z.enum(['on', 'off'], { message: 'expected on or off' }).default('on'),
   TPS_INGRESS_URL: httpUrl.optional(),
   TPS_TARGETS: text.optional(),
   TPS_PROMETHEUS_URL: httpUrl.optional(),

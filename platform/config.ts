@@ -80,6 +80,8 @@ function shape(env: Env) {
     },
     shutdownGraceMs: env.SHUTDOWN_GRACE_MS,
     stateDir: env.TPS_STATE_DIR,
+    /** `tps up` runs the roles from their build (operator/supervisor/role-build.ts), or from source. */
+    roleBuild: env.TPS_ROLE_BUILD === 'on',
     /** Where operator commands find a stack that is not this machine's `tps up` (the compose tools
      * container sets both): the ingress, and the roles' metrics as role=url pairs. */
     operator: { ingressUrl: env.TPS_INGRESS_URL, targets: env.TPS_TARGETS, prometheusUrl: env.TPS_PROMETHEUS_URL ?? `http://127.0.0.1:${defaultPorts.prometheus + env.TPS_PORT_OFFSET}`, historyDir: env.TPS_HISTORY_DIR,

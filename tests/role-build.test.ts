@@ -7,7 +7,8 @@ import os from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import { describe, expect, it } from 'vitest';
-import { ensureRoleBuild, sourceStamp } from '#operator/supervisor/role-build.ts';
+import { chooseRoleBuild, ensureRoleBuild, sourceStamp } from '#operator/supervisor/role-build.ts';
+import { loadConfig } from '#platform/config.ts';
 
 const run = promisify(execFile);
 
@@ -31,17 +32,22 @@ describe('sourceStamp', () => {
 describe('ensureRoleBuild', () => {
   it('makes one build when asked twice at once, reuses it, and the build runs', async () => {
     const builds = mkdtempSync(path.join(os.tmpdir(), 'tps-builds-'));
-    const [a, b] = await Promise.all([ensureRoleBuild({}, builds), ensureRoleBuild({}, builds)]);
+    const [a, b] = await Promise.all([ensureRoleBuild(builds), ensureRoleBuild(builds)]);
     expect(a?.main).toBe(b?.main);
     expect(readdirSync(builds)).toEqual([sourceStamp()]);
-    const again = await ensureRoleBuild({}, builds);
-    expect(again?.note).toMatch(/^roles run from their build /);
+    const again = await ensureRoleBuild(builds);
+    expect(again.note).toMatch(/^roles run from their build /);
     // The bundled CLI answers as the source does, the preload loaded first as the supervisor loads it.
-    const { stdout } = await run(process.execPath, ['--import', again?.preload ?? '', again?.main ?? '', 'run', '--help']);
+    const { stdout } = await run(process.execPath, ['--import', again.preload, again.main, 'run', '--help']);
     expect(stdout).toMatch(/usage: tps run/);
   }, 60_000);
 
-  it('is not made with TPS_ROLE_BUILD=off', async () => {
-    expect(await ensureRoleBuild({ TPS_ROLE_BUILD: 'off' })).toBeUndefined();
+  it('is not used with TPS_ROLE_BUILD=off, which the supervisor says; other values are refused', async () => {
+    const config = loadConfig({ TPS_ROLE_BUILD: 'off' });
+    const said: string[] = [];
+    expect(await chooseRoleBuild(config.roleBuild, (line) => said.push(line))).toBeUndefined();
+    expect(said).toEqual(['roles run from source (TPS_ROLE_BUILD=off)']);
+    expect(loadConfig({}).roleBuild).toBe(true);
+    expect(() => loadConfig({ TPS_ROLE_BUILD: 'maybe' })).toThrow(/TPS_ROLE_BUILD.*expected on or off/);
   });
 });

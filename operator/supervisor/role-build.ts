@@ -52,9 +52,8 @@ function builtAt(dir: string): RoleBuild {
   return { main: path.join(dir, 'main.js'), preload: pathToFileURL(path.join(dir, 'preload.js')).href, note: '' };
 }
 
-/** The build of the sources as they are now, made first when there is none; undefined with TPS_ROLE_BUILD=off. */
-export async function ensureRoleBuild(env: NodeJS.ProcessEnv = process.env, buildsDir = defaultBuildsDir): Promise<RoleBuild | undefined> {
-  if ((env.TPS_ROLE_BUILD ?? '').trim().toLowerCase() === 'off') return undefined;
+/** The build of the sources as they are now, made first when there is none. */
+export async function ensureRoleBuild(buildsDir = defaultBuildsDir): Promise<RoleBuild> {
   const stamp = sourceStamp();
   const dir = path.join(buildsDir, stamp);
   const shown = path.relative(projectRoot, dir);
@@ -91,10 +90,14 @@ function prune(buildsDir: string, current: string): void {
 }
 
 /** The roles' build for a supervisor, said in its output; from source when it cannot be made, saying why. */
-export async function chooseRoleBuild(env: NodeJS.ProcessEnv, say: (line: string) => void): Promise<RoleBuild | undefined> {
+export async function chooseRoleBuild(enabled: boolean, say: (line: string) => void): Promise<RoleBuild | undefined> {
+  if (!enabled) {
+    say('roles run from source (TPS_ROLE_BUILD=off)');
+    return undefined;
+  }
   try {
-    const build = await ensureRoleBuild(env);
-    say(build?.note ?? 'roles run from source (TPS_ROLE_BUILD=off)');
+    const build = await ensureRoleBuild();
+    say(build.note);
     return build;
   } catch (err) {
     say(`roles run from source: their build failed (${(err as Error).message.split('\n')[0]})`);

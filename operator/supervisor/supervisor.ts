@@ -209,7 +209,7 @@ async function startExtras(run: Run, broker: Broker): Promise<RoleLaunch> {
   });
   run.state.notes.push(tracing.note);
   run.say(tracing.note);
-  const build = await chooseRoleBuild({ ...process.env, ...run.opts.childEnv }, run.say);
+  const build = await chooseRoleBuild(run.config.roleBuild, run.say);
   return {
     logDir: run.logDir, env: { ...run.opts.childEnv, ...tracing.env }, natsUrl: broker.url, passwords: broker.passwords, adminApi: run.config.admin.enabled, build,
     exited: (line) => { run.say(line); save(run); },
