@@ -19,10 +19,15 @@ import { startStack } from '#devenv/stack.ts';
 import { benchArgs } from './lib/args.ts';
 
 const args = benchArgs(import.meta.url, { scenario: { type: 'string', default: 'breaker-open' }, speed: { type: 'string' }, rate: { type: 'string' } });
-const scenario = (() => {
-  try { return resolveScenario(args.values.scenario ?? 'breaker-open'); } catch (err) { return err instanceof ScenarioError ? args.fail(err.message) : (() => { throw err; })(); }
-})();
-const plan = planTimeline(scenario, args.whole('speed', 2));
+function scenarioOrFail(name: string) {
+  try {
+    return resolveScenario(name);
+  } catch (err) {
+    if (err instanceof ScenarioError) return args.fail(err.message);
+    throw err;
+  }
+}
+const plan = planTimeline(scenarioOrFail(args.values.scenario ?? 'breaker-open'), args.whole('speed', 2));
 const rate = args.whole('rate', plan.scenario.load?.rate ?? 20);
 const mix = (plan.scenario.load?.mix ?? 'fast.echo=100').split(',').flatMap((pair) => {
   const [type, weight] = pair.split('=');

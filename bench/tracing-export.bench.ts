@@ -1,12 +1,15 @@
 // What making and exporting one span costs, by OTLP encoding: bench/targets/span-maker.ts in a
-// fresh process per run (the real SDK exporting to the sink over HTTP), protobuf and JSON
+// fresh process per run (our tracing code and the real SDK, started by the telemetry preload as in a
+// role, exporting to the sink over HTTP), protobuf and JSON
 // alternating for --rounds rounds, the medians printed. The CPU of one process per span is much
 // steadier on a shared machine than the whole pipeline's rate (bench/lib/tracing-overhead.ts).
 //   node bench/tracing-export.bench.ts [--rounds 5] [--jobs 20000]
 import { execFile } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
+import path from 'node:path';
 import { promisify } from 'node:util';
 import { benchArgs } from './lib/args.ts';
+import { projectRoot } from '#platform/paths.ts';
 import { freePort, startTarget } from './lib/processes.ts';
 import { median } from './lib/stats.ts';
 
@@ -22,9 +25,9 @@ const results: Record<string, Array<{ cpuUsPerSpan: number; bytesPerSpan: number
 for (let round = 1; round <= rounds; round++) {
   for (const protocol of protocols) {
     const before = await stats();
-    const { stdout } = await run(process.execPath, ['--disable-warning=ExperimentalWarning', new URL('./targets/span-maker.ts', import.meta.url).pathname, String(jobs)], {
+    const { stdout } = await run(process.execPath, ['--disable-warning=ExperimentalWarning', '--import', path.join(projectRoot, 'platform', 'telemetry', 'preload.ts'), new URL('./targets/span-maker.ts', import.meta.url).pathname, String(jobs)], {
       // A queue that never overflows: the maker outpaces any role, and a dropped span costs nothing.
-      env: { ...process.env, OTEL_EXPORTER_OTLP_ENDPOINT: sink.url, OTEL_EXPORTER_OTLP_PROTOCOL: protocol, OTEL_BSP_MAX_QUEUE_SIZE: '1000000' },
+      env: { ...process.env, OTEL_SDK_DISABLED: 'false', OTEL_SERVICE_NAME: 'worker-fast', OTEL_EXPORTER_OTLP_ENDPOINT: sink.url, OTEL_EXPORTER_OTLP_PROTOCOL: protocol, OTEL_BSP_MAX_QUEUE_SIZE: '1000000' },
     });
     const after = await stats();
     const { cpuUsPerSpan } = JSON.parse(stdout) as { cpuUsPerSpan: number };
