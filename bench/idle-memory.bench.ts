@@ -4,7 +4,9 @@
 // goal is for the seven roles of the pipeline (the console left out) together: under 600 MB.
 // Summed RSS counts the pages every role shares (the node binary, about 50 MB of it) once per
 // process; the proportional set size (PSS: each shared page divided among the processes mapping
-// it) adds up to what the roles take from the machine together, so both are reported.
+// it) adds up to what the roles take from the machine together, so both are reported. The idle
+// time is longer than one window of platform/memory-at-rest.ts (5 s), so what is measured is a role
+// at rest, after it gave back the young generation its start grew.
 //   node bench/idle-memory.bench.ts [--idle 15]
 import { readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';

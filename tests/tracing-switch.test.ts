@@ -1,14 +1,12 @@
 // Tracing is switched by the standard OTEL_* variables alone. A role started by `tps run` (bin/tps,
 // with the preload) exports spans when an endpoint is set, and with tracing off it does not even
 // start the SDK: nothing is exported, whatever endpoint is set.
-import { spawn } from 'node:child_process';
 import type { NatsConnection } from '@nats-io/transport-node';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startNatsServer, waitFor, type NatsServerHandle } from '#devenv/nats-server.ts';
 import { spanKind, startOtlpReceiver, type OtlpReceiver } from '#devenv/otlp-receiver.ts';
 import { provisioned } from '#devenv/roles.ts';
-
-const tps = new URL('../bin/tps', import.meta.url).pathname;
+import { startRoleProcess } from '#devenv/role-process.ts';
 
 let server: NatsServerHandle;
 let nc: NatsConnection;
@@ -30,28 +28,18 @@ type RunResult = { code: number | null; lines: Array<Record<string, unknown>>; s
 /** `tps run service-c` with the given OTEL_* variables: one POST /work, then SIGTERM. */
 async function runServiceC(otel: Record<string, string>): Promise<RunResult> {
   const env: NodeJS.ProcessEnv = Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.startsWith('OTEL_')));
-  const child = spawn(tps, ['run', 'service-c'], { env: { ...env, NATS_URL: server.url, HTTP_PORT: '0', LOG_LEVEL: 'info', ...otel }, stdio: ['ignore', 'pipe', 'pipe'] });
-  const lines: Array<Record<string, unknown>> = [];
-  let stderr = '';
-  let buffered = '';
-  child.stdout.on('data', (d: Buffer) => {
-    buffered += d.toString();
-    const complete = buffered.split('\n');
-    buffered = complete.pop() ?? '';
-    for (const line of complete) if (line.startsWith('{')) lines.push(JSON.parse(line) as Record<string, unknown>);
-  });
-  child.stderr.on('data', (d: Buffer) => { stderr += d.toString(); });
-  const exited = new Promise<number | null>((resolve) => child.once('exit', resolve));
+  const role = startRoleProcess('service-c', { ...env, NATS_URL: server.url, HTTP_PORT: '0', LOG_LEVEL: 'info', ...otel });
+  const { lines, exited } = role;
   const url = await Promise.race([
-    waitFor(() => lines.find((l) => l.msg === 'listening')?.url as string | undefined, 20_000, () => `service-c listening (stderr: ${stderr})`),
+    waitFor(() => lines.find((l) => l.msg === 'listening')?.url as string | undefined, 20_000, () => `service-c listening (stderr: ${role.stderr()})`),
     exited.then((code) => `exited ${code}`),
   ]);
   if (url.startsWith('http')) {
     const res = await fetch(`${url}/work`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ jobId: 'j-1', type: 'slow.report', attempt: 1 }) });
     expect(res.status).toBe(200);
-    child.kill('SIGTERM');
+    role.stop();
   }
-  return { code: await exited, lines, stderr };
+  return { code: await exited, lines, stderr: role.stderr() };
 }
 
 const started = (r: RunResult) => r.lines.find((l) => l.msg === 'service-c started')?.telemetry;

@@ -1,4 +1,5 @@
 import { loadConfig } from '#platform/config.ts';
+import { startMemoryAtRest } from '#platform/memory-at-rest.ts';
 import { runRole } from '#platform/role-runtime.ts';
 import { findRole, roleNames, roles } from '#services/registry.ts';
 import { UsageError, parseFlags } from '../output.ts';
@@ -24,6 +25,9 @@ export async function main(argv: string[]): Promise<number> {
   if (!role) throw new UsageError(`unknown role "${name}"; roles are: ${roleNames.join(', ')}`);
   const config = loadConfig();
   const { ctx } = await runRole(role, config);
+  // One per process (not per role: tests run several roles in one process).
+  const atRest = startMemoryAtRest({ onReduced: (reduced) => ctx.logger.debug(reduced, 'at rest: memory given back') });
   await ctx.lifecycle.stopped;
+  atRest.stop();
   return process.exitCode === undefined ? 0 : Number(process.exitCode);
 }

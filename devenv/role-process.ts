@@ -1,0 +1,31 @@
+// A role run as its own process by `tps run <role>` (bin/tps, with the telemetry preload and the
+// compile cache), its JSON log lines collected as they come, for tests that read what a real role
+// process says.
+import { spawn } from 'node:child_process';
+
+export type RoleProcess = {
+  /** The JSON lines of its stdout so far. */
+  readonly lines: Array<Record<string, unknown>>;
+  stderr(): string;
+  /** Its exit code, once it exits. */
+  readonly exited: Promise<number | null>;
+  stop(): void;
+};
+
+const tps = new URL('../bin/tps', import.meta.url).pathname;
+
+export function startRoleProcess(role: string, env: NodeJS.ProcessEnv): RoleProcess {
+  const child = spawn(tps, ['run', role], { env, stdio: ['ignore', 'pipe', 'pipe'] });
+  const lines: Array<Record<string, unknown>> = [];
+  let stderr = '';
+  let buffered = '';
+  child.stdout.on('data', (d: Buffer) => {
+    buffered += d.toString();
+    const complete = buffered.split('\n');
+    buffered = complete.pop() ?? '';
+    for (const line of complete) if (line.startsWith('{')) lines.push(JSON.parse(line) as Record<string, unknown>);
+  });
+  child.stderr.on('data', (d: Buffer) => { stderr += d.toString(); });
+  const exited = new Promise<number | null>((resolve) => child.once('exit', resolve));
+  return { lines, stderr: () => stderr, exited, stop: () => child.kill('SIGTERM') };
+}
