@@ -3,7 +3,7 @@
 // with its service name, so a test can rebuild a trace and walk its parent/child chain.
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { exportEncoding, exportTaken, readTraceExport, unsupportedEncoding } from '#platform/telemetry/otlp-export.ts';
+import { exportEncoding, exportRefused, exportTaken, readTraceExport, unsupportedEncoding } from '#platform/telemetry/otlp-export.ts';
 import { spansOf, type ReceivedSpan } from '#platform/telemetry/otlp-json.ts';
 
 export { spanKind, statusCode, type ReceivedSpan } from '#platform/telemetry/otlp-json.ts';
@@ -31,9 +31,13 @@ export async function startOtlpReceiver(): Promise<OtlpReceiver> {
     req.on('data', (c: Buffer) => chunks.push(c));
     req.on('end', () => {
       receiver.requests += 1;
-      const refuse = (status: number, why: string) => { receiver.problems.push(why); res.writeHead(status).end(why); };
-      if (req.method !== 'POST' || req.url !== '/v1/traces') return refuse(404, `${req.method} ${req.url}`);
       const encoding = exportEncoding(req.headers['content-type']);
+      const refuse = (status: number, why: string) => {
+        receiver.problems.push(why);
+        const refused = exportRefused(encoding, status, why);
+        res.writeHead(status, { 'content-type': refused.contentType }).end(refused.body);
+      };
+      if (req.method !== 'POST' || req.url !== '/v1/traces') return refuse(404, `${req.method} ${req.url}`);
       if (!encoding) return refuse(415, unsupportedEncoding(req.headers['content-type']));
       const reading = readTraceExport(encoding, Buffer.concat(chunks));
       if (!reading.ok) return refuse(400, reading.message);

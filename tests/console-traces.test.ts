@@ -62,6 +62,12 @@ describe('the console\'s OTLP receiver', () => {
       Buffer.from([6 << 3, 2]), fixed64(7, 1764000000000000000n), fixed64(8, 1764000000002500000n)]);
     return field(1, Buffer.concat([field(1, attribute), field(2, Buffer.concat([field(1, field(1, text('t'))), field(2, spanBytes)]))]));
   };
+  /** A google.rpc.Status as protobuf lays it out: tag 0x08 and the code, tag 0x12, one length byte
+   * (every message here is under 128 bytes), the message. */
+  const readStatus = (body: Buffer) => {
+    expect([body[0], body[2], body[3]]).toEqual([0x08, 0x12, body.length - 4]);
+    return { code: body[1], message: body.subarray(4).toString('utf8') };
+  };
   const post = (body: string | Buffer, headers: Record<string, string>) => fetch(`${receiver.url}/v1/traces`, { method: 'POST', headers, body });
   const json = { 'content-type': 'application/json', authorization: `Bearer ${token}` };
 
@@ -71,9 +77,13 @@ describe('the console\'s OTLP receiver', () => {
     expect((await post(JSON.stringify(exportOf('1'.repeat(32))), { ...json, authorization: 'Bearer not-it-at-all-000000' })).status).toBe(401);
     const form = await post('a=b', { ...json, 'content-type': 'application/x-www-form-urlencoded' });
     expect([form.status, ((await form.json()) as { message: string }).message]).toEqual([415, expect.stringContaining('application/x-protobuf or application/json')]);
-    // A resourceSpans field whose length runs past the end of the body.
+    // A resourceSpans field whose length runs past the end of the body: refused in the request's
+    // encoding, a google.rpc.Status (field 1 code 3, INVALID_ARGUMENT; field 2 the message).
     const cut = await post(Buffer.from([10, 50, 18]), { ...json, 'content-type': 'application/x-protobuf' });
-    expect([cut.status, ((await cut.json()) as { message: string }).message]).toEqual([400, expect.stringContaining('not an OTLP protobuf trace export')]);
+    expect([cut.status, cut.headers.get('content-type')]).toEqual([400, 'application/x-protobuf']);
+    expect(readStatus(Buffer.from(await cut.arrayBuffer()))).toEqual({ code: 3, message: expect.stringContaining('not an OTLP protobuf trace export') });
+    const stranger = await post(protobufExport('1'.repeat(32)), { 'content-type': 'application/x-protobuf' });
+    expect([stranger.status, readStatus(Buffer.from(await stranger.arrayBuffer()))]).toEqual([401, { code: 16, message: expect.stringContaining('wants its token') }]);
     expect((await post('{"resourceSpans": [{"scopeSpans": [{"spans": [{"traceId": "nope"}]}]}]}', json)).status).toBe(400);
     expect((await post('{not json', json)).status).toBe(400);
     expect((await post(Buffer.alloc(9 * 1024 * 1024, 32), json)).status).toBe(413);

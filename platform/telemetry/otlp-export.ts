@@ -27,6 +27,33 @@ export function exportTaken(encoding: OtlpEncoding): { contentType: string; body
   return encoding === 'protobuf' ? { contentType: otlpContentTypes.protobuf, body: '' } : { contentType: otlpContentTypes.json, body: '{}' };
 }
 
+/** gRPC's status codes for the HTTP statuses a receiver of ours refuses with (OTLP/HTTP carries
+ * a google.rpc.Status in the body of a 4xx or 5xx). */
+const statusCodes: Record<number, number> = { 400: 3, 401: 16, 404: 12, 405: 12, 413: 8, 415: 3, 500: 13 };
+
+/**
+ * The body of a refusal, as OTLP/HTTP requires: a google.rpc.Status (`code`, `message`) in the
+ * request's encoding, or JSON when the request's encoding is not one OTLP has (a 415).
+ */
+export function exportRefused(encoding: OtlpEncoding | undefined, httpStatus: number, message: string): { contentType: string; body: Buffer | string } {
+  const code = statusCodes[httpStatus] ?? 2; // 2: UNKNOWN
+  if (encoding !== 'protobuf') return { contentType: otlpContentTypes.json, body: JSON.stringify({ code, message }) };
+  const text = Buffer.from(message, 'utf8');
+  // Field 1 (code, varint) and field 2 (message, length-delimited); every code above is one byte.
+  return { contentType: otlpContentTypes.protobuf, body: Buffer.concat([Buffer.from([0x08, code, 0x12]), varint(text.length), text]) };
+}
+
+function varint(value: number): Buffer {
+  const bytes: number[] = [];
+  let rest = value;
+  while (rest >= 0x80) {
+    bytes.push((rest & 0x7f) | 0x80);
+    rest = Math.floor(rest / 128);
+  }
+  bytes.push(rest);
+  return Buffer.from(bytes);
+}
+
 export type ExportReading = { ok: true; request: OtlpExportRequest } | { ok: false; message: string };
 
 /** The export in the body; not ok (a 400) when the body is not one. */

@@ -10,7 +10,7 @@ import type { AddressInfo } from 'node:net';
 import { promisify } from 'node:util';
 import { gunzip } from 'node:zlib';
 import type { Logger } from '#platform/logger.ts';
-import { exportEncoding, exportTaken, readTraceExport, unsupportedEncoding } from '#platform/telemetry/otlp-export.ts';
+import { exportEncoding, exportRefused, exportTaken, readTraceExport, unsupportedEncoding, type OtlpEncoding } from '#platform/telemetry/otlp-export.ts';
 import { spansOf } from '#platform/telemetry/otlp-json.ts';
 import { bearerChecker } from '../admin/auth.ts';
 import type { TraceStore } from './trace-store.ts';
@@ -21,8 +21,10 @@ const unzip = promisify(gunzip);
 export type OtlpReceiverOptions = { host: string; port: number; token: string; store: TraceStore; logger: Logger };
 export type RunningReceiver = { url: string; close(): Promise<void> };
 
-function answer(res: http.ServerResponse, status: number, body: object, close = false): void {
-  res.writeHead(status, { 'content-type': 'application/json', ...(close ? { connection: 'close' } : {}) }).end(JSON.stringify(body));
+/** A refusal, in the request's encoding (OTLP/HTTP's google.rpc.Status), JSON when it has none. */
+function refuse(res: http.ServerResponse, encoding: OtlpEncoding | undefined, status: number, message: string, close = false): void {
+  const refused = exportRefused(encoding, status, message);
+  res.writeHead(status, { 'content-type': refused.contentType, ...(close ? { connection: 'close' } : {}) }).end(refused.body);
 }
 
 async function readBody(req: http.IncomingMessage): Promise<Buffer | undefined> {
@@ -40,15 +42,15 @@ async function readBody(req: http.IncomingMessage): Promise<Buffer | undefined> 
 type Handling = OtlpReceiverOptions & { authorized: (header: string | undefined) => boolean };
 
 async function handle(req: http.IncomingMessage, res: http.ServerResponse, opts: Handling): Promise<void> {
-  if (req.method !== 'POST' || req.url !== '/v1/traces') return answer(res, 404, { message: 'only POST /v1/traces (OTLP/HTTP) is served here' });
-  if (!opts.authorized(req.headers.authorization)) return answer(res, 401, { message: 'the console\'s OTLP receiver wants its token (OTEL_EXPORTER_OTLP_HEADERS=authorization=Bearer <token>)' });
   const encoding = exportEncoding(req.headers['content-type']);
-  if (!encoding) return answer(res, 415, { message: unsupportedEncoding(req.headers['content-type']) });
+  if (req.method !== 'POST' || req.url !== '/v1/traces') return refuse(res, encoding, 404, 'only POST /v1/traces (OTLP/HTTP) is served here');
+  if (!opts.authorized(req.headers.authorization)) return refuse(res, encoding, 401, 'the console\'s OTLP receiver wants its token (OTEL_EXPORTER_OTLP_HEADERS=authorization=Bearer <token>)');
+  if (!encoding) return refuse(res, encoding, 415, unsupportedEncoding(req.headers['content-type']));
   const body = await readBody(req).catch(() => null);
   // The rest of the body is never read: the connection closes after the answer.
-  if (body === undefined) return answer(res, 413, { message: `an export over ${maxBodyBytes} bytes` }, true);
+  if (body === undefined) return refuse(res, encoding, 413, `an export over ${maxBodyBytes} bytes`, true);
   const reading = body === null ? { ok: false as const, message: 'the export could not be read' } : readTraceExport(encoding, body);
-  if (!reading.ok) return answer(res, 400, { message: reading.message });
+  if (!reading.ok) return refuse(res, encoding, 400, reading.message);
   opts.store.add(spansOf(reading.request));
   const taken = exportTaken(encoding);
   res.writeHead(200, { 'content-type': taken.contentType }).end(taken.body);
@@ -59,7 +61,7 @@ export async function startOtlpReceiver(opts: OtlpReceiverOptions): Promise<Runn
   const server = nodeHttp.createServer((req, res) => {
     handle(req, res, handling).catch((err: unknown) => {
       opts.logger.warn({ err }, 'console OTLP receiver: an export failed');
-      if (!res.headersSent) answer(res, 500, { message: 'the export could not be read' });
+      if (!res.headersSent) refuse(res, exportEncoding(req.headers['content-type']), 500, 'the export could not be read');
     });
   });
   server.requestTimeout = 30_000;
