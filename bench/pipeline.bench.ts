@@ -78,7 +78,7 @@ await redis.stop();
 // (c) The pipeline: ingress -> JOBS_FAST -> worker-fast -> service-a, no-op work, tracing off,
 // and (d) the same pipeline on BullMQ calling this stack's service-a, in alternating rounds.
 const stack = await startStack(nats.url, stackEnv);
-const ours = await openPipelineLoad(stack, options);
+const ours = await openPipelineLoad(stack, { ...options, ...(nats.pid ? { brokerPid: nats.pid } : {}) });
 const peer = await openBullPipeline({ url: stack.url('service-a'), pid: stack.supervisor.pidOf('service-a') ?? 0 }, options);
 const runs: Array<{ pipeline: PipelineResult['pipeline']; bullPipeline: BullPipelineResult }> = [];
 for (let round = 1; round <= rounds; round++) {
@@ -89,10 +89,11 @@ await peer.close();
 const steady = await ours.steady('pipeline');
 await ours.close();
 // Rates and CPU per job: the medians of the rounds; latencies: those of the round with the median rate.
-const medianRound = <T extends { rate: number; cpuUsPerJob: number }>(results: T[]): T => {
+const medianRound = <T extends { rate: number; cpuUsPerJob: number; brokerCpuUsPerJob: number; loadCpuUsPerJob: number }>(results: T[]): T => {
   const rate = median(results.map((r) => r.rate));
   const nearest = results.reduce((best, r) => (Math.abs(r.rate - rate) < Math.abs(best.rate - rate) ? r : best));
-  return { ...nearest, rate, cpuUsPerJob: median(results.map((r) => r.cpuUsPerJob)) };
+  const of = (field: 'cpuUsPerJob' | 'brokerCpuUsPerJob' | 'loadCpuUsPerJob') => median(results.map((r) => r[field]));
+  return { ...nearest, rate, cpuUsPerJob: of('cpuUsPerJob'), brokerCpuUsPerJob: of('brokerCpuUsPerJob'), loadCpuUsPerJob: of('loadCpuUsPerJob') };
 };
 const pipeline = medianRound(runs.map((r) => r.pipeline));
 const bullPipeline = medianRound(runs.map((r) => r.bullPipeline));
@@ -108,9 +109,15 @@ const summary = {
   roundRatios,
   /** CPU time of all our roles over the jobs done (goal: at most 350 µs). */
   cpuMicrosPerJob: pipeline.cpuUsPerJob,
+  /** The whole machine's CPU per job, each side: its processes, its broker and the load (medians). */
+  machineCpuMicrosPerJob: {
+    ours: pipeline.cpuUsPerJob + pipeline.brokerCpuUsPerJob + pipeline.loadCpuUsPerJob,
+    bullmqPipeline: bullPipeline.cpuUsPerJob + bullPipeline.brokerCpuUsPerJob + bullPipeline.loadCpuUsPerJob,
+  },
   steady,
 };
 console.log(`\npipeline / raw JetStream: ${summary.ratioToRawJetStream}   pipeline / BullMQ: ${summary.ratioToBullMQ}   pipeline / BullMQ pipeline: ${summary.ratioToBullMQPipeline} (rounds ${roundRatios.join(', ')})   our CPU per job: ${summary.cpuMicrosPerJob} µs (median of ${rounds} rounds)`);
+console.log(`the machine's CPU per job (processes + broker + load, medians): ours ${summary.machineCpuMicrosPerJob.ours} µs (nats-server ${pipeline.brokerCpuUsPerJob}), the BullMQ pipeline ${summary.machineCpuMicrosPerJob.bullmqPipeline} µs (redis-server ${bullPipeline.brokerCpuUsPerJob})`);
 const out = new URL('./results/pipeline-latest.json', import.meta.url).pathname;
 writeFileSync(out, `${JSON.stringify(summary, null, 2)}\n`);
 console.log(`written to ${out}`);

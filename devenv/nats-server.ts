@@ -14,6 +14,8 @@ export type NatsServerHandle = {
   url: string;
   port: number;
   monitorPort: number;
+  /** The running server's process id (a benchmark reads its CPU time). */
+  readonly pid: number | undefined;
   storeDir: string;
   /** Stops the server (SIGTERM, or SIGKILL with hard) and waits for it to exit. */
   stop(opts?: { hard?: boolean }): Promise<void>;
@@ -60,6 +62,7 @@ export async function startNatsServer(opts: { passwords?: Passwords; port?: numb
     get url() { return `nats://127.0.0.1:${server.port}`; },
     get port() { return server.port; },
     get monitorPort() { return server.monitorPort; },
+    get pid() { return server.child?.pid; },
     storeDir: server.storeDir,
     log: () => server.stderr,
     stop,

@@ -4,12 +4,14 @@
 // writes), and the CPU of its processes (ingress, worker, and the same service-a) per job.
 import { QueueEvents } from 'bullmq';
 import { Pool } from 'undici';
-import { closedLoop, type PipelineOptions } from './pipeline-run.ts';
+import { closedLoop, selfCpuMs, type PipelineOptions } from './pipeline-run.ts';
 import { cpuMs, freePort, startTarget } from './processes.ts';
 import { startRedis } from './redis.ts';
 import { summarise, type LatencySummary } from './stats.ts';
 
-export type BullPipelineResult = { rate: number; cpuUsPerJob: number } & LatencySummary;
+/** cpuUsPerJob: its ingress, worker and service-a; brokerCpuUsPerJob: redis-server's;
+ * loadCpuUsPerJob: this process's (the load and the `completed` events' watch). */
+export type BullPipelineResult = { rate: number; cpuUsPerJob: number; cpuUsPerJobByProcess: Record<string, number>; brokerCpuUsPerJob: number; loadCpuUsPerJob: number } & LatencySummary;
 
 /** The BullMQ pipeline's processes, started once (warmed up) and measured at saturation as often
  * as asked, so its rounds can alternate with ours. */
@@ -29,7 +31,8 @@ export async function openBullPipeline(serviceA: { url: string; pid: number }, o
     const { id } = (await res.body.json()) as { id?: string };
     if (res.statusCode === 202 && id) completions.expect(id, t);
   };
-  const cpu = () => cpuMs(ingress.pid) + cpuMs(worker.pid) + cpuMs(serviceA.pid);
+  const processes = { ingress: ingress.pid, worker: worker.pid, 'service-a': serviceA.pid };
+  const cpu = () => Object.fromEntries(Object.entries(processes).map(([name, pid]) => [name, cpuMs(pid)]));
   const close = async () => {
     await http.close();
     await events.close();
@@ -47,13 +50,21 @@ export async function openBullPipeline(serviceA: { url: string; pid: number }, o
   return {
     async saturate(): Promise<BullPipelineResult> {
       completions.reset();
-      const cpuBefore = cpu();
+      const [cpuBefore, brokerBefore, loadBefore] = [cpu(), cpuMs(redis.pid), selfCpuMs()] as const;
       const started = performance.now();
       await closedLoop(opts.jobs, opts.concurrency, post);
       await completions.drain();
       const done = completions.latencies();
-      const result = { rate: Math.round((done.length / (completions.lastAt() - started)) * 1000), cpuUsPerJob: Math.round(((cpu() - cpuBefore) * 1000) / Math.max(1, done.length)), ...summarise(done) };
+      const perJob = (ms: number) => Math.round((ms * 1000) / Math.max(1, done.length));
+      const cpuAfter = cpu();
+      const cpuUsPerJobByProcess = Object.fromEntries(Object.keys(processes).map((name) => [name, perJob((cpuAfter[name] ?? 0) - (cpuBefore[name] ?? 0))]));
+      const result = {
+        rate: Math.round((done.length / (completions.lastAt() - started)) * 1000),
+        cpuUsPerJob: Object.values(cpuUsPerJobByProcess).reduce((sum, us) => sum + us, 0), cpuUsPerJobByProcess, brokerCpuUsPerJob: perJob(cpuMs(redis.pid) - brokerBefore), loadCpuUsPerJob: perJob(selfCpuMs() - loadBefore),
+        ...summarise(done),
+      };
       console.log('BullMQ pipeline 202 -> completed'.padEnd(37) + `${result.rate} jobs/s  p50 ${result.p50Ms} ms   p99 ${result.p99Ms} ms   its CPU ${result.cpuUsPerJob} µs/job`);
+      console.log(`${''.padEnd(37)}by process: ${Object.entries(cpuUsPerJobByProcess).map(([name, us]) => `${name} ${us}`).join(', ')}; beside them: redis-server ${result.brokerCpuUsPerJob}, the load ${result.loadCpuUsPerJob} (µs/job)`);
       return result;
     },
     close,

@@ -6,11 +6,16 @@ import type { Stack } from '#devenv/stack.ts';
 import { cpuMs } from './processes.ts';
 import { summarise, type LatencySummary } from './stats.ts';
 
-export type PipelineOptions = { jobs: number; concurrency: number; steadyRate: number; steadySeconds: number };
+export type PipelineOptions = {
+  jobs: number; concurrency: number; steadyRate: number; steadySeconds: number;
+  /** The broker's process, whose CPU per job is reported beside the roles' (not part of it). */
+  brokerPid?: number;
+};
 export type PipelineResult = {
   /** cpuUsPerJob: CPU time of all the roles (every process but nats-server) per completed job;
-   * cpuUsPerJobByRole: the same, role by role (where the time goes), and nats-server's. */
-  pipeline: { rate: number; cpuUsPerJob: number; cpuUsPerJobByRole: Record<string, number> } & LatencySummary;
+   * cpuUsPerJobByRole: the same, role by role (where the time goes); brokerCpuUsPerJob:
+   * nats-server's; loadCpuUsPerJob: this process's (the load and the completions' watch). */
+  pipeline: { rate: number; cpuUsPerJob: number; cpuUsPerJobByRole: Record<string, number>; brokerCpuUsPerJob: number; loadCpuUsPerJob: number } & LatencySummary;
   steady: { targetRate: number; achievedRate: number; endToEnd: LatencySummary; http: LatencySummary; statuses: Record<string, number> };
 };
 
@@ -56,6 +61,7 @@ export async function openPipelineLoad(stack: Stack, opts: PipelineOptions) {
     async saturate(label: string): Promise<PipelineResult['pipeline']> {
       completions.reset();
       const cpuBefore = processCpuMs(stack);
+      const [brokerBefore, loadBefore] = [brokerCpuMs(opts), selfCpuMs()];
       const started = performance.now();
       await closedLoop(opts.jobs, opts.concurrency, post);
       await completions.drain(60_000);
@@ -64,9 +70,12 @@ export async function openPipelineLoad(stack: Stack, opts: PipelineOptions) {
       const perJob = (ms: number) => Math.round((ms * 1000) / Math.max(1, completions.count()));
       const cpuUsPerJobByRole = Object.fromEntries(Object.entries(cpuAfter).map(([name, ms]) => [name, perJob(ms - (cpuBefore[name] ?? 0))]));
       const cpuUsPerJob = Object.entries(cpuUsPerJobByRole).filter(([name]) => name !== 'nats').reduce((sum, [, us]) => sum + us, 0);
-      const pipeline = { rate, cpuUsPerJob, cpuUsPerJobByRole, ...summarise(completions.latencies()) };
+      const brokerCpuUsPerJob = perJob(brokerCpuMs(opts) - brokerBefore);
+      const loadCpuUsPerJob = perJob(selfCpuMs() - loadBefore);
+      const pipeline = { rate, cpuUsPerJob, cpuUsPerJobByRole, brokerCpuUsPerJob, loadCpuUsPerJob, ...summarise(completions.latencies()) };
       console.log(`${label} 202 -> completed`.padEnd(37) + `${pipeline.rate} jobs/s  p50 ${pipeline.p50Ms} ms   p99 ${pipeline.p99Ms} ms   roles' CPU ${cpuUsPerJob} µs/job`);
       console.log(`${''.padEnd(37)}by process: ${Object.entries(cpuUsPerJobByRole).sort((a, b) => b[1] - a[1]).map(([name, us]) => `${name} ${us}`).join(', ')} (µs/job)`);
+      console.log(`${''.padEnd(37)}beside them: nats-server ${brokerCpuUsPerJob}, the load ${loadCpuUsPerJob} (µs/job)`);
       return pipeline;
     },
     /** The end-to-end latency at the steady arrival rate (open model). */
@@ -90,6 +99,15 @@ function processCpuMs(stack: Stack): Record<string, number> {
     if (pid) out[name] = cpuMs(pid);
   }
   return out;
+}
+
+/** The broker's CPU time so far (0 when the caller did not say which process it is). */
+export const brokerCpuMs = (opts: Pick<PipelineOptions, 'brokerPid'>): number => (opts.brokerPid ? cpuMs(opts.brokerPid) : 0);
+
+/** This process's CPU time so far: the load generator's and the completions' watch. */
+export function selfCpuMs(): number {
+  const { user, system } = process.cpuUsage();
+  return (user + system) / 1000;
 }
 
 /** Arrivals on schedule (open model), not when the last one answered. */

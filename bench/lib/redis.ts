@@ -7,7 +7,7 @@ import path from 'node:path';
 import { requireBinary } from '#platform/binaries.ts';
 import { freePort } from './processes.ts';
 
-export async function startRedis(): Promise<{ port: number; stop(): Promise<void> }> {
+export async function startRedis(): Promise<{ port: number; pid: number; stop(): Promise<void> }> {
   const binary = requireBinary('redis-server', 'The BullMQ comparison needs Debian\'s redis-server.');
   const port = await freePort();
   const dir = mkdtempSync(path.join(os.tmpdir(), 'tps-redis-'));
@@ -20,6 +20,7 @@ export async function startRedis(): Promise<{ port: number; stop(): Promise<void
   }
   return {
     port,
+    pid: child.pid ?? 0,
     async stop() {
       const exited = new Promise((resolve) => child.once('exit', resolve));
       child.kill('SIGTERM');
