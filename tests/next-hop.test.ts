@@ -5,18 +5,20 @@
 // entries age on a fake clock: the timing is the test's, not the machine's (the whole chain's
 // cache, with real roles, is in live-parameters.test.ts).
 import { afterEach, beforeEach, expect, it, vi } from 'vitest';
-import type { DownstreamClient, HopResult } from '#platform/http/downstream.ts';
+import { context, trace, type SpanContext } from '@opentelemetry/api';
+import { AsyncLocalStorageContextManager } from '@opentelemetry/context-async-hooks';
+import type { DownstreamClient, HopResult, WorkRequest } from '#platform/http/downstream.ts';
 import { createRegistry } from '#platform/metrics.ts';
 import { createNextHop, type NextHopSettings } from '#services/chain/next-hop.ts';
 
-type Pending = { resolve: (r: HopResult) => void; reject: (e: Error) => void };
+type Pending = { resolve: (r: HopResult) => void; reject: (e: Error) => void; request: WorkRequest; spanContext: SpanContext | undefined };
 let pending: Pending[];
 
 function nextHopOver(settings: NextHopSettings) {
   pending = [];
   const next = {
-    call: () => new Promise<HopResult>((resolve, reject) => { pending.push({ resolve, reject }); }),
-    breaker: { countFallback: () => undefined },
+    call: (request: WorkRequest) => new Promise<HopResult>((resolve, reject) => { pending.push({ resolve, reject, request, spanContext: trace.getSpanContext(context.active()) }); }),
+    breaker: { countFallback: () => undefined, policy: { timeoutMs: 3_000 } },
     close: async () => undefined,
   } as unknown as DownstreamClient;
   return createNextHop(next, { caller: 'service-b', target: 'service-c', registry: createRegistry({ defaults: false }), settings });
@@ -26,6 +28,10 @@ const flush = () => new Promise((resolve) => setImmediate(resolve));
 const answer = (ms: number): HopResult => ({ service: 'service-c', ms });
 
 beforeEach(() => { vi.useFakeTimers({ toFake: ['Date'] }); });
+// So that a job's trace context is carried across awaits, as in a role with tracing on.
+context.setGlobalContextManager(new AsyncLocalStorageContextManager().enable());
+const inJobTrace = <T>(traceId: string, fn: () => T): T =>
+  context.with(trace.setSpanContext(context.active(), { traceId, spanId: '1'.repeat(16), traceFlags: 1 }), fn);
 afterEach(() => { vi.useRealTimers(); });
 
 it('shares one call among the misses of a key while it is out', async () => {
@@ -60,9 +66,13 @@ it('refreshes an entry in the last fifth of its life with one call, answering fr
   expect(await hop.call(request('b'))).toMatchObject({ from: 'cache', ms: 0 });
   expect(pending).toHaveLength(1);
   vi.advanceTimersByTime(200);
-  expect(await hop.call(request('c'))).toMatchObject({ from: 'cache' });
+  expect(await inJobTrace('c'.repeat(32), () => hop.call(request('c')))).toMatchObject({ from: 'cache' });
   expect(await hop.call(request('d'))).toMatchObject({ from: 'cache' });
   expect(pending).toHaveLength(2); // one refresh for both
+  // The hop's own call: not job c's id, deadline or trace (job c has answered already).
+  const refresh = pending[1] as Pending;
+  expect(refresh.request).toMatchObject({ jobId: expect.stringMatching(/^refresh-/), type: 'slow.report', attempt: 1, deadline: Date.now() + 3_000 });
+  expect(refresh.spanContext).toBeUndefined();
   pending[1]?.resolve(answer(2600));
   await flush();
   // The refreshed entry lives its whole life again from now: a plain hit, then a refresh again.

@@ -12,6 +12,12 @@
 // from the cache and refreshes the entry with one call in the background. Without that, every job
 // of a type called a 2.8 s hop at once each time the entry expired, its slots held and the hop's
 // breaker tripping on the timeouts (seen in the Level 3 exam's database failure).
+// A refresh is the hop's own call, not the job's that found the entry ageing (that job has its
+// answer already): an id of its own (the next hop keeps answers by job id, and would hand a refresh
+// the one it gave that job), a deadline of the call's own timeout, and a trace of its own rather
+// than a span left running in the job's trace after the job answered.
+import { randomUUID } from 'node:crypto';
+import { context, ROOT_CONTEXT } from '@opentelemetry/api';
 import type { DownstreamClient, HopResult } from '#platform/http/downstream.ts';
 import { ClientError } from '#platform/breaker.ts';
 import { counter, knownLabels, labelSets, metrics, type MetricsRegistry } from '#platform/metrics.ts';
@@ -34,6 +40,10 @@ export function createNextHop(next: DownstreamClient, opts: { caller: string; ta
     if (kept.size > cacheEntries) kept.delete(kept.keys().next().value as string);
   };
 
+  const refreshOf = (request: Request): Request => ({
+    jobId: `refresh-${randomUUID()}`, type: request.type, attempt: 1, deadline: Date.now() + next.breaker.policy.timeoutMs,
+    ...(request.payload === undefined ? {} : { payload: request.payload }),
+  });
   const callAndKeep = (k: string, request: Request) => next.call(request).then((result) => {
     if (settings.cacheMs > 0 || settings.fallback) keep(k, result);
     return result;
@@ -57,7 +67,7 @@ export function createNextHop(next: DownstreamClient, opts: { caller: string; ta
         lookups.inc({ caller, target, result: age <= settings.cacheMs ? 'hit' : 'miss' });
         if (hit && age <= settings.cacheMs) {
           // A failed refresh is the breaker's to count; the entry serves on until it expires.
-          if (age > settings.cacheMs * 0.8) shared(k, request).catch(() => undefined);
+          if (age > settings.cacheMs * 0.8) context.with(ROOT_CONTEXT, () => shared(k, refreshOf(request))).catch(() => undefined);
           return { ...hit.result, ms: 0, from: 'cache' };
         }
       }
