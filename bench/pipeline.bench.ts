@@ -41,9 +41,8 @@ const steadyRate = args.whole('rate', 500);
 const steadySeconds = args.whole('seconds', 20);
 const rounds = args.whole('rounds', values.tracing ? 2 : 3);
 type Result = { rate: number } & LatencySummary;
-const options: PipelineOptions = { jobs, concurrency, steadyRate, steadySeconds };
-
 const nats = await startNatsServer();
+const options: PipelineOptions = { jobs, concurrency, steadyRate, steadySeconds, ...(nats.pid ? { brokerPid: nats.pid } : {}) };
 const env = { FAST_QUEUE_CAPACITY: '1000000', SLOW_QUEUE_CAPACITY: '1000' };
 const stackEnv = { ...env, WORK_SCALE: '0', WORKER_SLOTS: '64', RATE_LIMIT_RPS: '0', LOG_LEVEL: 'warn', OTEL_SDK_DISABLED: 'true' };
 if (values.tracing) {
@@ -78,7 +77,7 @@ await redis.stop();
 // (c) The pipeline: ingress -> JOBS_FAST -> worker-fast -> service-a, no-op work, tracing off,
 // and (d) the same pipeline on BullMQ calling this stack's service-a, in alternating rounds.
 const stack = await startStack(nats.url, stackEnv);
-const ours = await openPipelineLoad(stack, { ...options, ...(nats.pid ? { brokerPid: nats.pid } : {}) });
+const ours = await openPipelineLoad(stack, options);
 const peer = await openBullPipeline({ url: stack.url('service-a'), pid: stack.supervisor.pidOf('service-a') ?? 0 }, options);
 const runs: Array<{ pipeline: PipelineResult['pipeline']; bullPipeline: BullPipelineResult }> = [];
 for (let round = 1; round <= rounds; round++) {

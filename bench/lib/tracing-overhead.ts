@@ -6,12 +6,12 @@
 import { writeFileSync } from 'node:fs';
 import { startStack } from '#devenv/stack.ts';
 import { measurePipeline, type PipelineOptions, type PipelineResult } from './pipeline-run.ts';
-import { freePort, startTarget } from './processes.ts';
+import { cpuMs, freePort, startTarget } from './processes.ts';
 import { median } from './stats.ts';
 
 type SinkStats = { requests: number; bytes: number; spans: number };
 type Variant = { name: string; env: (sinkUrl: string) => Record<string, string> };
-type Run = { variant: string; round: number; spansPerJob: number; exportedMiB: number } & PipelineResult;
+type Run = { variant: string; round: number; spansPerJob: number; exportedMiB: number; sinkCpuUsPerJob: number } & PipelineResult;
 
 const variants: Variant[] = [
   { name: 'tracing off', env: () => ({}) },
@@ -21,6 +21,7 @@ const variants: Variant[] = [
 ];
 
 export async function compareTracing(natsUrl: string, stackEnv: Record<string, string>, options: PipelineOptions, rounds: number): Promise<void> {
+  // options.brokerPid, when given, adds nats-server's CPU to the machine's.
   const port = await freePort();
   const sink = await startTarget([new URL('../targets/otlp-sink.ts', import.meta.url).pathname, String(port)], {}, `http://127.0.0.1:${port}/stats`);
   const stats = async () => (await (await fetch(`${sink.url}/stats`)).json()) as SinkStats;
@@ -29,12 +30,13 @@ export async function compareTracing(natsUrl: string, stackEnv: Record<string, s
   for (let round = 1; round <= rounds; round++) {
     for (const variant of variants) {
       const before = await stats();
+      const sinkBefore = cpuMs(sink.pid);
       const stack = await startStack(natsUrl, { ...stackEnv, ...variant.env(sink.url) });
       const result = await measurePipeline(stack, options, variant.name);
       await stack.stop(); // the roles flush their last spans on the way out
       const after = await stats();
       runs.push({
-        variant: variant.name, round, ...result,
+        variant: variant.name, round, ...result, sinkCpuUsPerJob: Math.round(((cpuMs(sink.pid) - sinkBefore) * 1000) / jobsPerRun),
         spansPerJob: Number(((after.spans - before.spans) / jobsPerRun).toFixed(2)), exportedMiB: Math.round((after.bytes - before.bytes) / 2 ** 20),
       });
     }
@@ -47,6 +49,8 @@ export async function compareTracing(natsUrl: string, stackEnv: Record<string, s
       variant: name,
       rate: median(mine.map((r) => r.pipeline.rate)),
       cpuUsPerJob: median(mine.map((r) => r.pipeline.cpuUsPerJob)),
+      /** The whole machine's: the roles, nats-server, the sink and the load. */
+      machineCpuUsPerJob: median(mine.map((r) => r.pipeline.cpuUsPerJob + r.pipeline.brokerCpuUsPerJob + r.pipeline.loadCpuUsPerJob + r.sinkCpuUsPerJob)),
       steadyP50Ms: median(mine.map((r) => r.steady.endToEnd.p50Ms)),
       steadyP99Ms: median(mine.map((r) => r.steady.endToEnd.p99Ms)),
       spansPerJob: median(mine.map((r) => r.spansPerJob)),
@@ -55,8 +59,8 @@ export async function compareTracing(natsUrl: string, stackEnv: Record<string, s
   const off = summaries[0] as (typeof summaries)[number];
   console.log(`\nmedians of ${rounds} rounds:`);
   for (const s of summaries) {
-    const cost = s === off ? '' : `  (throughput ${(((s.rate - off.rate) / off.rate) * 100).toFixed(1)} %, CPU per job +${(((s.cpuUsPerJob - off.cpuUsPerJob) / off.cpuUsPerJob) * 100).toFixed(1)} %)`;
-    console.log(`${s.variant.padEnd(26)} ${s.rate} jobs/s, roles' CPU ${s.cpuUsPerJob} µs/job, at ${options.steadyRate}/s p50 ${s.steadyP50Ms} ms p99 ${s.steadyP99Ms} ms, ${s.spansPerJob} spans exported per job${cost}`);
+    const cost = s === off ? '' : `  (throughput ${(((s.rate - off.rate) / off.rate) * 100).toFixed(1)} %, CPU per job +${(((s.cpuUsPerJob - off.cpuUsPerJob) / off.cpuUsPerJob) * 100).toFixed(1)} %, machine's CPU per job +${(((s.machineCpuUsPerJob - off.machineCpuUsPerJob) / off.machineCpuUsPerJob) * 100).toFixed(1)} %)`;
+    console.log(`${s.variant.padEnd(26)} ${s.rate} jobs/s, roles' CPU ${s.cpuUsPerJob} µs/job, machine's ${s.machineCpuUsPerJob} µs/job, at ${options.steadyRate}/s p50 ${s.steadyP50Ms} ms p99 ${s.steadyP99Ms} ms, ${s.spansPerJob} spans exported per job${cost}`);
   }
   const out = new URL('../results/pipeline-tracing-latest.json', import.meta.url).pathname;
   writeFileSync(out, `${JSON.stringify({ date: new Date().toISOString(), node: process.version, options, rounds, summaries, runs }, null, 2)}\n`);
