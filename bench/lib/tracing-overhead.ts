@@ -54,12 +54,15 @@ export async function compareTracing(natsUrl: string, stackEnv: Record<string, s
       steadyP50Ms: median(mine.map((r) => r.steady.endToEnd.p50Ms)),
       steadyP99Ms: median(mine.map((r) => r.steady.endToEnd.p99Ms)),
       spansPerJob: median(mine.map((r) => r.spansPerJob)),
+      /** Each round's rate over tracing off's in the same round, then their median: the VM's drift
+       * between rounds cancels out of a pair run minutes apart. */
+      rateToOff: median(mine.map((r) => r.pipeline.rate / (runs.find((o) => o.variant === variants[0]?.name && o.round === r.round)?.pipeline.rate ?? r.pipeline.rate))),
     };
   });
   const off = summaries[0] as (typeof summaries)[number];
   console.log(`\nmedians of ${rounds} rounds:`);
   for (const s of summaries) {
-    const cost = s === off ? '' : `  (throughput ${(((s.rate - off.rate) / off.rate) * 100).toFixed(1)} %, CPU per job +${(((s.cpuUsPerJob - off.cpuUsPerJob) / off.cpuUsPerJob) * 100).toFixed(1)} %, machine's CPU per job +${(((s.machineCpuUsPerJob - off.machineCpuUsPerJob) / off.machineCpuUsPerJob) * 100).toFixed(1)} %)`;
+    const cost = s === off ? '' : `  (throughput ${(((s.rate - off.rate) / off.rate) * 100).toFixed(1)} % from the medians, ${((s.rateToOff - 1) * 100).toFixed(1)} % round by round, CPU per job +${(((s.cpuUsPerJob - off.cpuUsPerJob) / off.cpuUsPerJob) * 100).toFixed(1)} %, machine's CPU per job +${(((s.machineCpuUsPerJob - off.machineCpuUsPerJob) / off.machineCpuUsPerJob) * 100).toFixed(1)} %)`;
     console.log(`${s.variant.padEnd(26)} ${s.rate} jobs/s, roles' CPU ${s.cpuUsPerJob} µs/job, machine's ${s.machineCpuUsPerJob} µs/job, at ${options.steadyRate}/s p50 ${s.steadyP50Ms} ms p99 ${s.steadyP99Ms} ms, ${s.spansPerJob} spans exported per job${cost}`);
   }
   const out = new URL('../results/pipeline-tracing-latest.json', import.meta.url).pathname;
