@@ -37,7 +37,9 @@ it('backfills the leaking worker\'s weekend and its recording rules: the memory 
   // The recorded series the "Memory per role" panel reads, from the rules' blocks.
   const query = 'job:process_resident_memory:ratio{job="worker-slow"}';
   const hoursAgo = (h: number) => new Date(Date.now() - h * 3_600_000);
-  await waitForHistory(server.url, query, { at: hoursAgo(10), timeoutMs: 10_000 });
+  // Once in a loaded CI (as once in compose, tests/docker/stack-checks.ts) the restarted Prometheus
+  // answered without the rules' blocks for over 10 s: it gets a block reload's time (a minute).
+  await waitForHistory(server.url, query, { at: hoursAgo(10), timeoutMs: 90_000 });
   const at = async (h: number) => {
     const body = new URLSearchParams({ query, time: String(hoursAgo(h).getTime() / 1000) });
     const res = await (await fetch(`${server.url}/api/v1/query`, { method: 'POST', body })).json() as { data: { result: Array<{ value: [number, string] }> } };

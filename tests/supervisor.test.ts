@@ -162,12 +162,14 @@ it('leaves nothing running when `tps up` gives up while the roles start: the sup
   const supervisorPid = Number(/supervisor pid (\d+)/.exec(up.stdout)?.[1]);
   expect(supervisorPid).toBeGreaterThan(0);
   // SIGTERM came while it was starting: it stops its nats-server and roles, then ends (on a loaded
-  // machine it may come before the supervisor has begun: then there is nothing to stop).
+  // machine it may come before the supervisor has begun: then there is nothing to stop). The
+  // supervisor has the same 1 s of its own (`--timeout` reaches it too), so in a loaded CI it may
+  // give up first, by itself: the same stop, another reason.
   await waitFor(() => !isAlive(supervisorPid) || undefined, 180_000, () => `supervisor ${supervisorPid} to end`);
   const ended = readState(dir);
   if (ended) {
     expect(ended.phase).toBe('failed');
-    expect(ended.error).toMatch(/stopped while starting \(SIGTERM\)/);
+    expect(ended.error).toMatch(/stopped while starting \(SIGTERM\)|^not ready within 1 s: /);
   }
   for (const port of [4222, 8080, 8081, 9464]) expect(await portFree(port + offset), `port ${port + offset}`).toBe(true);
 }, 240_000);
