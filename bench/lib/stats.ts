@@ -18,9 +18,10 @@ export function summarise(latenciesMs: number[]): LatencySummary {
   };
 }
 
-/** The median, to a tenth (the middle two averaged for an even count); 0 for none. */
+/** The median (the middle two averaged for an even count); 0 for none. */
 export function median(xs: readonly number[]): number {
   const s = [...xs].sort((a, b) => a - b);
   const mid = s.length / 2;
-  return s.length === 0 ? 0 : Number.isInteger(mid) ? Math.round((((s[mid - 1] ?? 0) + (s[mid] ?? 0)) / 2) * 10) / 10 : (s[Math.floor(mid)] ?? 0);
+  // Not rounded: the median of ratios (0.654 and 0.674) is 0.664, where a tenth would say 0.7.
+  return s.length === 0 ? 0 : Number.isInteger(mid) ? ((s[mid - 1] ?? 0) + (s[mid] ?? 0)) / 2 : (s[Math.floor(mid)] ?? 0);
 }

@@ -7,7 +7,7 @@ import { writeFileSync } from 'node:fs';
 import { startStack } from '#devenv/stack.ts';
 import { measurePipeline, type PipelineOptions, type PipelineResult } from './pipeline-run.ts';
 import { cpuMs, freePort, startTarget } from './processes.ts';
-import { median } from './stats.ts';
+import { median as medianOf } from './stats.ts';
 
 type SinkStats = { requests: number; bytes: number; spans: number };
 type Variant = { name: string; env: (sinkUrl: string) => Record<string, string> };
@@ -43,8 +43,10 @@ export async function compareTracing(natsUrl: string, stackEnv: Record<string, s
   }
   await sink.stop();
 
+  const tenth = (x: number) => Math.round(x * 10) / 10;
   const summaries = variants.map(({ name }) => {
     const mine = runs.filter((r) => r.variant === name);
+    const median = (xs: number[]) => tenth(medianOf(xs));
     return {
       variant: name,
       rate: median(mine.map((r) => r.pipeline.rate)),
@@ -56,7 +58,7 @@ export async function compareTracing(natsUrl: string, stackEnv: Record<string, s
       spansPerJob: median(mine.map((r) => r.spansPerJob)),
       /** Each round's rate over tracing off's in the same round, then their median: the VM's drift
        * between rounds cancels out of a pair run minutes apart. */
-      rateToOff: median(mine.map((r) => r.pipeline.rate / (runs.find((o) => o.variant === variants[0]?.name && o.round === r.round)?.pipeline.rate ?? r.pipeline.rate))),
+      rateToOff: Number(medianOf(mine.map((r) => r.pipeline.rate / (runs.find((o) => o.variant === variants[0]?.name && o.round === r.round)?.pipeline.rate ?? r.pipeline.rate))).toFixed(3)),
     };
   });
   const off = summaries[0] as (typeof summaries)[number];
