@@ -102,7 +102,7 @@ function processCpuMs(stack: Stack): Record<string, number> {
 }
 
 /** The broker's CPU time so far (0 when the caller did not say which process it is). */
-export const brokerCpuMs = (opts: Pick<PipelineOptions, 'brokerPid'>): number => (opts.brokerPid ? cpuMs(opts.brokerPid) : 0);
+const brokerCpuMs = (opts: Pick<PipelineOptions, 'brokerPid'>): number => (opts.brokerPid ? cpuMs(opts.brokerPid) : 0);
 
 /** This process's CPU time so far: the load generator's and the completions' watch. */
 export function selfCpuMs(): number {

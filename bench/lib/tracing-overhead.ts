@@ -21,7 +21,6 @@ const variants: Variant[] = [
 ];
 
 export async function compareTracing(natsUrl: string, stackEnv: Record<string, string>, options: PipelineOptions, rounds: number): Promise<void> {
-  // options.brokerPid, when given, adds nats-server's CPU to the machine's.
   const port = await freePort();
   const sink = await startTarget([new URL('../targets/otlp-sink.ts', import.meta.url).pathname, String(port)], {}, `http://127.0.0.1:${port}/stats`);
   const stats = async () => (await (await fetch(`${sink.url}/stats`)).json()) as SinkStats;
@@ -44,6 +43,7 @@ export async function compareTracing(natsUrl: string, stackEnv: Record<string, s
   await sink.stop();
 
   const tenth = (x: number) => Math.round(x * 10) / 10;
+  const offRates = new Map(runs.filter((r) => r.variant === variants[0]?.name).map((r) => [r.round, r.pipeline.rate]));
   const summaries = variants.map(({ name }) => {
     const mine = runs.filter((r) => r.variant === name);
     const median = (xs: number[]) => tenth(medianOf(xs));
@@ -58,7 +58,7 @@ export async function compareTracing(natsUrl: string, stackEnv: Record<string, s
       spansPerJob: median(mine.map((r) => r.spansPerJob)),
       /** Each round's rate over tracing off's in the same round, then their median: the VM's drift
        * between rounds cancels out of a pair run minutes apart. */
-      rateToOff: Number(medianOf(mine.map((r) => r.pipeline.rate / (runs.find((o) => o.variant === variants[0]?.name && o.round === r.round)?.pipeline.rate ?? r.pipeline.rate))).toFixed(3)),
+      rateToOff: Number(medianOf(mine.map((r) => r.pipeline.rate / (offRates.get(r.round) ?? r.pipeline.rate))).toFixed(3)),
     };
   });
   const off = summaries[0] as (typeof summaries)[number];
