@@ -3,6 +3,8 @@
 // role, exporting to the sink over HTTP), protobuf and JSON
 // alternating for --rounds rounds, the medians printed. The CPU of one process per span is much
 // steadier on a shared machine than the whole pipeline's rate (bench/lib/tracing-overhead.ts).
+// First, the protobuf body's encoding alone: the SDK's serializer against ours
+// (bench/targets/span-encoders.ts, one process, alternating), as a same-run ratio.
 //   node bench/tracing-export.bench.ts [--rounds 5] [--jobs 20000]
 import { execFile } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
@@ -17,6 +19,7 @@ const args = benchArgs(import.meta.url, { rounds: { type: 'string' }, jobs: { ty
 const rounds = args.whole('rounds', 5);
 const jobs = args.whole('jobs', 20_000, 1_000);
 const run = promisify(execFile);
+const encoders = await compareEncoders(rounds);
 const port = await freePort();
 const sink = await startTarget([new URL('./targets/otlp-sink.ts', import.meta.url).pathname, String(port)], {}, `http://127.0.0.1:${port}/stats`);
 const stats = async () => (await (await fetch(`${sink.url}/stats`)).json()) as { bytes: number; spans: number };
@@ -46,5 +49,19 @@ const summary = protocols.map((protocol) => ({
 }));
 console.log(`\nmedians of ${rounds} rounds: ${summary.map((s) => `${s.protocol} ${s.cpuUsPerSpan} µs and ${s.bytesPerSpan} bytes per span`).join('; ')}`);
 const out = new URL('./results/tracing-export-latest.json', import.meta.url).pathname;
-writeFileSync(out, `${JSON.stringify({ date: new Date().toISOString(), node: process.version, jobs, rounds, summary, results }, null, 2)}\n`);
+writeFileSync(out, `${JSON.stringify({ date: new Date().toISOString(), node: process.version, jobs, rounds, encoders, summary, results }, null, 2)}\n`);
 console.log(`written to ${out}`);
+
+/** The protobuf body's encoding alone, the SDK's serializer and ours on the same batch, in one fresh process. */
+async function compareEncoders(rounds: number) {
+  const { stdout } = await run(process.execPath, ['--disable-warning=ExperimentalWarning', new URL('./targets/span-encoders.ts', import.meta.url).pathname, String(Math.max(rounds, 5))]);
+  const { results, bytesPerSpan } = JSON.parse(stdout) as { results: Array<{ sdk: number; ours: number }>; bytesPerSpan: number };
+  const summary = {
+    bytesPerSpan: Math.round(bytesPerSpan),
+    sdkCpuUsPerSpan: Number(median(results.map((r) => r.sdk)).toFixed(2)),
+    oursCpuUsPerSpan: Number(median(results.map((r) => r.ours)).toFixed(2)),
+    oursOverSdk: Number(median(results.map((r) => r.ours / r.sdk)).toFixed(3)),
+  };
+  console.log(`encoding a protobuf export, per span (${summary.bytesPerSpan} bytes), medians of ${results.length} rounds: the SDK's serializer ${summary.sdkCpuUsPerSpan} µs, ours ${summary.oursCpuUsPerSpan} µs (ours / SDK ${summary.oursOverSdk}, rounds ${results.map((r) => (r.ours / r.sdk).toFixed(2)).join(', ')})\n`);
+  return { ...summary, rounds: results };
+}

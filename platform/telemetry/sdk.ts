@@ -30,9 +30,10 @@ async function processors(settings: TracingSettings): Promise<SpanProcessor[]> {
   const list: SpanProcessor[] = [];
   if (settings.exporters.includes('otlp')) {
     // Only the exporter of the chosen encoding is loaded: each is a tree of modules of its own.
-    const { OTLPTraceExporter: Exporter } = settings.protocol === 'http/json'
-      ? await import('@opentelemetry/exporter-trace-otlp-http')
-      : await import('@opentelemetry/exporter-trace-otlp-proto');
+    // Protobuf: the SDK's exporter with our encoder of the body (otlp-trace-exporter.ts).
+    const Exporter = settings.protocol === 'http/json'
+      ? (await import('@opentelemetry/exporter-trace-otlp-http')).OTLPTraceExporter
+      : (await import('./otlp-trace-exporter.ts')).ProtobufTraceExporter;
     list.push(new BatchSpanProcessor({ exporter: new Exporter(settings.endpoint ? { url: settings.endpoint } : {}), ...settings.batch }));
   }
   if (settings.exporters.includes('console')) list.push(new SimpleSpanProcessor({ exporter: new ConsoleSpanExporter() }));
