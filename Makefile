@@ -70,7 +70,7 @@ bench-autoscaler: bootstrap ## autoscaler reaction times (load step, load stop) 
 generate: bootstrap ## rewrite every generated file: nats.conf, compose worker services and scrape targets, scripts/contract.sh, alert rules, dashboards
 	@node scripts/generate.ts
 
-bench-tracing: ## what tracing costs: off (the API's no-op calls), one span made and exported (protobuf vs JSON), and the pipeline off vs on in one run
+bench-tracing: ## what tracing costs: off (the API's no-op calls), the export's encoding (the SDK's serializer vs ours), one span made and exported (protobuf vs JSON), and the pipeline off vs on in one run
 	@scripts/bootstrap.sh
 	@node bench/tracing-off.bench.ts
 	@node bench/tracing-export.bench.ts

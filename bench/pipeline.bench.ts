@@ -41,15 +41,15 @@ const steadyRate = args.whole('rate', 500);
 const steadySeconds = args.whole('seconds', 20);
 const rounds = args.whole('rounds', values.tracing ? 2 : 3);
 type Result = { rate: number } & LatencySummary;
-const nats = await startNatsServer();
-const options: PipelineOptions = { jobs, concurrency, steadyRate, steadySeconds, ...(nats.pid ? { brokerPid: nats.pid } : {}) };
 const env = { FAST_QUEUE_CAPACITY: '1000000', SLOW_QUEUE_CAPACITY: '1000' };
 const stackEnv = { ...env, WORK_SCALE: '0', WORKER_SLOTS: '64', RATE_LIMIT_RPS: '0', LOG_LEVEL: 'warn', OTEL_SDK_DISABLED: 'true' };
 if (values.tracing) {
-  await (await import('./lib/tracing-overhead.ts')).compareTracing(nats.url, stackEnv, options, rounds);
-  await nats.dispose();
+  // Each run on a nats-server of its own (bench/lib/tracing-overhead.ts).
+  await (await import('./lib/tracing-overhead.ts')).compareTracing(stackEnv, { jobs, concurrency, steadyRate, steadySeconds }, rounds);
   process.exit(0);
 }
+const nats = await startNatsServer();
+const options: PipelineOptions = { jobs, concurrency, steadyRate, steadySeconds, ...(nats.pid ? { brokerPid: nats.pid } : {}) };
 const natsConfig = loadConfig({ NATS_URL: nats.url, ...env });
 
 // (a) Raw JetStream: publish (the ingress's coalescing publisher), consume and ack in another process.

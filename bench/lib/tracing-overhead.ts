@@ -2,8 +2,12 @@
 // OTLP/HTTP, protobuf as by default, to a sink process that counts and discards; and the same in
 // JSON), and on with 10 % of the jobs sampled,
 // alternating in rounds so that drift of a shared machine hits every variant alike. Tracing off is
-// OTEL_SDK_DISABLED=true: the preload loads no SDK at all.
+// OTEL_SDK_DISABLED=true: the preload loads no SDK at all. Every run has a nats-server of its own,
+// with an empty store, so no run inherits another's state: on one server for all 16 runs of four
+// rounds, nats-server's CPU per job quadrupled from the 13th run on (2026-12-05), which fell on the
+// variants that ran after it.
 import { writeFileSync } from 'node:fs';
+import { startNatsServer } from '#devenv/nats-server.ts';
 import { startStack } from '#devenv/stack.ts';
 import { measurePipeline, type PipelineOptions, type PipelineResult } from './pipeline-run.ts';
 import { cpuMs, freePort, startTarget } from './processes.ts';
@@ -20,7 +24,7 @@ const variants: Variant[] = [
   { name: 'tracing on, 10 % sampled', env: (url) => ({ OTEL_SDK_DISABLED: 'false', OTEL_EXPORTER_OTLP_ENDPOINT: url, OTEL_TRACES_SAMPLER: 'parentbased_traceidratio', OTEL_TRACES_SAMPLER_ARG: '0.1' }) },
 ];
 
-export async function compareTracing(natsUrl: string, stackEnv: Record<string, string>, options: PipelineOptions, rounds: number): Promise<void> {
+export async function compareTracing(stackEnv: Record<string, string>, options: PipelineOptions, rounds: number): Promise<void> {
   const port = await freePort();
   const sink = await startTarget([new URL('../targets/otlp-sink.ts', import.meta.url).pathname, String(port)], {}, `http://127.0.0.1:${port}/stats`);
   const stats = async () => (await (await fetch(`${sink.url}/stats`)).json()) as SinkStats;
@@ -30,9 +34,11 @@ export async function compareTracing(natsUrl: string, stackEnv: Record<string, s
     for (const variant of variants) {
       const before = await stats();
       const sinkBefore = cpuMs(sink.pid);
-      const stack = await startStack(natsUrl, { ...stackEnv, ...variant.env(sink.url) });
-      const result = await measurePipeline(stack, options, variant.name);
+      const nats = await startNatsServer();
+      const stack = await startStack(nats.url, { ...stackEnv, ...variant.env(sink.url) });
+      const result = await measurePipeline(stack, { ...options, ...(nats.pid ? { brokerPid: nats.pid } : {}) }, variant.name);
       await stack.stop(); // the roles flush their last spans on the way out
+      await nats.dispose();
       const after = await stats();
       runs.push({
         variant: variant.name, round, ...result, sinkCpuUsPerJob: Math.round(((cpuMs(sink.pid) - sinkBefore) * 1000) / jobsPerRun),
