@@ -6,7 +6,7 @@
 import { benchArgs } from './lib/args.ts';
 import { headers as natsHeaders } from '@nats-io/transport-node';
 import { processTraced, sendTraced } from '#platform/nats/trace-headers.ts';
-import { activeTraceId, traceCorrelation } from '#platform/telemetry/context.ts';
+import { sampledTraceId, traceCorrelation } from '#platform/telemetry/context.ts';
 import { inSpan } from '#platform/telemetry/spans.ts';
 
 const calls = benchArgs(import.meta.url, { calls: { type: 'string' } }).whole('calls', 2_000_000);
@@ -25,7 +25,7 @@ const cases: Record<string, () => Promise<unknown> | unknown> = {
   'sendTraced (send span)': () => sendTraced({ subject: 'jobs.fast.echo', queue: 'jobs.fast' }, { id: 'x', size: 100 }, work),
   'processTraced (process span)': () => processTraced(message, { queue: 'jobs.fast', consumerGroup: 'workers-fast' }, work),
   'inSpan (work span)': () => inSpan('work', { 'tps.service': 'service-a' }, work),
-  'activeTraceId (exemplar)': async () => activeTraceId(),
+  'sampledTraceId (exemplar)': async () => sampledTraceId(),
   'traceCorrelation (log mixin)': async () => traceCorrelation(),
 };
 console.log(`async call without tracing: ${baseline.toFixed(0)} ns`);
@@ -34,5 +34,5 @@ for (const [name, run] of Object.entries(cases)) {
   extra[name] = Math.max(0, (await nsPerCall(run)) - baseline);
   console.log(`${name.padEnd(30)} +${extra[name].toFixed(0)} ns per call`);
 }
-const perJob = (extra['sendTraced (send span)'] ?? 0) + (extra['processTraced (process span)'] ?? 0) + (extra['inSpan (work span)'] ?? 0) + 8 * (extra['activeTraceId (exemplar)'] ?? 0);
+const perJob = (extra['sendTraced (send span)'] ?? 0) + (extra['processTraced (process span)'] ?? 0) + (extra['inSpan (work span)'] ?? 0) + 8 * (extra['sampledTraceId (exemplar)'] ?? 0);
 console.log(`per fast.echo job: about ${(perJob / 1000).toFixed(2)} µs of CPU with tracing off`);

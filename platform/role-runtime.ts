@@ -22,7 +22,7 @@ import { brokerState, connectNats, type NatsConnection } from './nats/connect.ts
 import { verifyTopology } from './nats/provision.ts';
 import { declareTopology } from './nats/topology.ts';
 import type { RoleSpec } from './roles.ts';
-import { activeTraceId } from './telemetry/context.ts';
+import { sampledTraceId } from './telemetry/context.ts';
 import { missingPreloadWarning, telemetryState } from './telemetry/state.ts';
 
 export type RoleContext = {
@@ -83,7 +83,7 @@ async function openRuntime(service: string, config: Config, opts: RoleOptions): 
   const logger = opts.logger ?? createLogger(service, config);
   const registry = createRegistry();
   // Latency histograms take the active span's trace id as their exemplar.
-  setExemplarSource(activeTraceId);
+  setExemplarSource(sampledTraceId);
   const telemetryWarning = missingPreloadWarning(childEnvironment({}));
   if (telemetryWarning) logger.warn(telemetryWarning);
   const lifecycle = createLifecycle(logger, { graceMs: config.shutdownGraceMs });

@@ -7,7 +7,7 @@ import { W3CTraceContextPropagator } from '@opentelemetry/core';
 import { InMemorySpanExporter, SimpleSpanProcessor, TracerProvider } from '@opentelemetry/sdk-trace';
 import { headers as natsHeaders } from '@nats-io/transport-node';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { linkFromHeaders, natsHeaderGetter, natsHeaderSetter, processTraced, sendTraced } from '#platform/nats/trace-headers.ts';
+import { exemplarOf, jobTraceOf, linkFromHeaders, natsHeaderGetter, natsHeaderSetter, processTraced, sendTraced } from '#platform/nats/trace-headers.ts';
 
 const exporter = new InMemorySpanExporter();
 const provider = new TracerProvider({ spanProcessors: [new SimpleSpanProcessor({ exporter })] });
@@ -28,6 +28,24 @@ beforeEach(() => exporter.reset());
 const to = { subject: 'jobs.slow.report', queue: 'jobs.slow' };
 const from = { queue: 'jobs.slow', consumerGroup: 'workers-slow' };
 const data = new Uint8Array(10);
+
+describe('jobTraceOf', () => {
+  it('reads the trace id and the sampled flag (bit 0) of a message\'s traceparent; only a sampled id is an exemplar', () => {
+    const of = (flags: string) => {
+      const h = natsHeaders();
+      h.set('traceparent', `00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-${flags}`);
+      return jobTraceOf(h);
+    };
+    expect(of('01')).toEqual({ id: '0af7651916cd43dd8448eb211c80319c', sampled: true });
+    expect(of('03')?.sampled).toBe(true);
+    expect(of('00')).toEqual({ id: '0af7651916cd43dd8448eb211c80319c', sampled: false });
+    expect(of('02')?.sampled).toBe(false);
+    expect(exemplarOf(of('01'))).toBe('0af7651916cd43dd8448eb211c80319c');
+    expect(exemplarOf(of('00'))).toBeUndefined();
+    expect(jobTraceOf(natsHeaders())).toBeUndefined();
+    expect(jobTraceOf(undefined)).toBeUndefined();
+  });
+});
 
 describe('NATS header carrier', () => {
   it('round-trips W3C trace context, and reads a missing header as absent', () => {

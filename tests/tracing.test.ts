@@ -115,6 +115,24 @@ describe('a slow.report job is one trace', () => {
   });
 });
 
+describe('a job whose trace is not sampled', () => {
+  it('exports no span of it and puts its trace id on no histogram as an exemplar', async () => {
+    // The caller says "not sampled" (flags 00): every role follows its parent and records nothing,
+    // so an exemplar of this trace would open a trace Jaeger never got.
+    const traceId = crypto.randomUUID().replaceAll('-', '');
+    const r = await postJob(stack.url('ingress'), { type: 'slow.report' }, { traceparent: `00-${traceId}-${'1'.repeat(16)}-00` });
+    expect(r.status).toBe(202);
+    await settle(stack, [String(r.json.id)], 20_000);
+    const openMetrics = { accept: 'application/openmetrics-text; version=1.0.0' };
+    for (const role of ['ingress', 'worker-slow', 'service-a', 'service-b', 'service-c'] as const) {
+      const text = await (await fetch(`${stack.url(role)}/metrics`, { headers: openMetrics })).text();
+      expect(text, `${role}'s exemplars`).not.toContain(traceId);
+      expect(text, `${role} still has exemplars of sampled traces`).toMatch(/_bucket\{[^}]*\} \d+ # \{trace_id="[0-9a-f]{32}"\}/);
+    }
+    expect(receiver.trace(traceId)).toEqual([]);
+  });
+});
+
 describe('a failing job', () => {
   it('shows the error on the spans where it happened, and keeps its trace on the DLQ entry and in the logs', async () => {
     const { id, spans } = await traceOfJob({ type: 'fast.lookup', payload: { key: 42 } }, [

@@ -16,6 +16,7 @@ import type { JobStatusStore } from '#platform/job-status.ts';
 import type { Logger } from '#platform/logger.ts';
 import { isMessageGone, isStreamFull } from '#platform/nats/stream-errors.ts';
 import { streams } from '#platform/nats/subjects.ts';
+import { jobTraceOf } from '#platform/nats/trace-headers.ts';
 import { dlqMoverConsumer } from '#platform/nats/topology.ts';
 import { poolDefinitions, type Pool } from '#platform/pools.ts';
 import type { JobFailure } from './classify.ts';
@@ -96,13 +97,13 @@ function jobMover(jsm: JetStreamManager, js: JetStreamClient, pool: Pool, deps: 
     const now = new Date().toISOString();
     const failure: JobFailure = { code: 'WORKER_TIMEOUT', message: `no worker finished the job within ack_wait on its last delivery (${advisory.deliveries} deliveries)`, kind: 'retryable' };
     const type = job?.type ?? stored.subject.replace(/^jobs\./, '');
-    const traceId = stored.header?.get('traceparent')?.split('-')[1];
+    const trace = jobTraceOf(stored.header);
     await publishDeadLetter(js, stored.data, stored.header, {
       jobId: job?.id ?? `seq-${advisory.stream_seq}`, type, pool, failure, reason: 'delivery_timeout', attempts: advisory.deliveries,
-      firstFailure: now, lastFailure: now, ...(traceId ? { traceId } : {}),
+      firstFailure: now, lastFailure: now, ...(trace ? { traceId: trace.id } : {}),
       originalSubject: stored.subject, originalSeq: advisory.stream_seq, by: deps.instance,
     });
-    if (job) await deps.events.deadLettered(job, advisory.deliveries, failure, 'delivery_timeout', traceId);
+    if (job) await deps.events.deadLettered(job, advisory.deliveries, failure, 'delivery_timeout', trace);
     // A failed delete leaves the job queued (undeliverable, taking a place): retry the whole move;
     // its DLQ publish is then recognised as a duplicate.
     await removeFromQueue();

@@ -5,6 +5,7 @@ import type { Logger } from '#platform/logger.ts';
 import { jobCatalogue } from '#platform/job-catalogue.ts';
 import { counter, histogram, knownLabels, labelSets, metrics, type MetricsRegistry } from '#platform/metrics.ts';
 import type { Pool } from '#platform/pools.ts';
+import { exemplarOf, type JobTrace } from '#platform/nats/trace-headers.ts';
 import type { JobFailure } from './classify.ts';
 
 export type WorkerEvents = ReturnType<typeof workerEvents>;
@@ -33,35 +34,37 @@ export function workerEvents(pool: Pool, deps: { registry: MetricsRegistry; logg
   const seconds = (ms: number) => ms / 1000;
 
   return {
-    started(job: JobMessage, attempt: number, traceId?: string): void {
-      if (attempt === 1) queueWait.observe({ pool }, seconds(Math.max(0, Date.now() - Date.parse(job.acceptedAt))), traceId);
+    // Each takes the job's trace: its id goes on the log lines, and on the latency histograms as
+    // their exemplar only when the trace is sampled (exemplarOf).
+    started(job: JobMessage, attempt: number, trace?: JobTrace): void {
+      if (attempt === 1) queueWait.observe({ pool }, seconds(Math.max(0, Date.now() - Date.parse(job.acceptedAt))), exemplarOf(trace));
       deps.status.note(job.id, { state: 'processing', at: new Date().toISOString(), type: job.type, pool, attempt });
     },
-    async succeeded(job: JobMessage, attempt: number, elapsedMs: number, traceId?: string): Promise<void> {
+    async succeeded(job: JobMessage, attempt: number, elapsedMs: number, trace?: JobTrace): Promise<void> {
       await deps.status.record(job.id, { state: 'completed', at: new Date().toISOString(), type: job.type, pool, attempt });
       processed.inc({ pool, type: job.type, outcome: 'success' });
-      processing.observe({ pool, type: job.type }, seconds(elapsedMs), traceId);
-      endToEnd.observe({ pool, type: job.type }, seconds(Date.now() - Date.parse(job.acceptedAt)), traceId);
+      processing.observe({ pool, type: job.type }, seconds(elapsedMs), exemplarOf(trace));
+      endToEnd.observe({ pool, type: job.type }, seconds(Date.now() - Date.parse(job.acceptedAt)), exemplarOf(trace));
     },
-    retrying(job: JobMessage, attempt: number, failure: JobFailure, delayMs: number, elapsedMs: number, traceId?: string): void {
+    retrying(job: JobMessage, attempt: number, failure: JobFailure, delayMs: number, elapsedMs: number, trace?: JobTrace): void {
       deps.status.note(job.id, { state: 'processing', at: new Date().toISOString(), type: job.type, pool, attempt, error: { code: failure.code, message: failure.message } });
       processed.inc({ pool, type: job.type, outcome: 'retry' });
-      processing.observe({ pool, type: job.type }, seconds(elapsedMs), traceId);
-      deps.logger.info({ job_id: job.id, trace_id: traceId, attempt, code: failure.code, retry_in_ms: delayMs }, `job attempt failed; retrying: ${failure.message}`);
+      processing.observe({ pool, type: job.type }, seconds(elapsedMs), exemplarOf(trace));
+      deps.logger.info({ job_id: job.id, trace_id: trace?.id, attempt, code: failure.code, retry_in_ms: delayMs }, `job attempt failed; retrying: ${failure.message}`);
     },
     /** A failed attempt whose delivery had expired (its worker paused or blocked past ack_wait). */
-    abandoned(job: JobMessage, attempt: number, failure: JobFailure, elapsedMs: number, traceId?: string): void {
+    abandoned(job: JobMessage, attempt: number, failure: JobFailure, elapsedMs: number, trace?: JobTrace): void {
       processed.inc({ pool, type: job.type, outcome: 'retry' });
-      processing.observe({ pool, type: job.type }, seconds(elapsedMs), traceId);
-      deps.logger.warn({ job_id: job.id, trace_id: traceId, attempt, code: failure.code }, `job attempt failed after its delivery expired (this worker was paused or blocked past ack_wait); its next delivery decides: ${failure.message}`);
+      processing.observe({ pool, type: job.type }, seconds(elapsedMs), exemplarOf(trace));
+      deps.logger.warn({ job_id: job.id, trace_id: trace?.id, attempt, code: failure.code }, `job attempt failed after its delivery expired (this worker was paused or blocked past ack_wait); its next delivery decides: ${failure.message}`);
     },
-    async deadLettered(job: Pick<JobMessage, 'id' | 'type' | 'acceptedAt'>, attempt: number, failure: JobFailure, reason: string, traceId?: string): Promise<void> {
+    async deadLettered(job: Pick<JobMessage, 'id' | 'type' | 'acceptedAt'>, attempt: number, failure: JobFailure, reason: string, trace?: JobTrace): Promise<void> {
       await deps.status.record(job.id, { state: 'dead_lettered', at: new Date().toISOString(), type: job.type, pool, attempt, error: { code: failure.code, message: failure.message } });
       processed.inc({ pool, type: job.type, outcome: 'dead_lettered' });
       dlqAdded.inc({ pool, reason: failure.code });
       const acceptedAt = Date.parse(job.acceptedAt);
-      if (Number.isFinite(acceptedAt)) endToEnd.observe({ pool, type: job.type }, seconds(Date.now() - acceptedAt), traceId);
-      deps.logger.warn({ job_id: job.id, trace_id: traceId, attempt, code: failure.code, reason }, `job dead-lettered: ${failure.message}`);
+      if (Number.isFinite(acceptedAt)) endToEnd.observe({ pool, type: job.type }, seconds(Date.now() - acceptedAt), exemplarOf(trace));
+      deps.logger.warn({ job_id: job.id, trace_id: trace?.id, attempt, code: failure.code, reason }, `job dead-lettered: ${failure.message}`);
     },
   };
 }

@@ -9,7 +9,7 @@ import { decodeJob, type JobMessage } from '#platform/job-message.ts';
 import { recordPatienceMs, type JobStatusStore } from '#platform/job-status.ts';
 import { maxDeliver, type PoolDefinition } from '#platform/pools.ts';
 import type { Outbox } from '#platform/nats/outbox.ts';
-import { markFailed, messagingAttributes, processTraced } from '#platform/nats/trace-headers.ts';
+import { jobTraceOf, markFailed, messagingAttributes, processTraced, type JobTrace } from '#platform/nats/trace-headers.ts';
 import { BadMessageError, classify, describeFailure, type JobFailure } from './classify.ts';
 import { publishDeadLetter } from '#platform/dlq/dead-letter.ts';
 import { holdDelivery } from './delivery-lease.ts';
@@ -42,10 +42,6 @@ function recordOutcome(span: Span, outcome: 'success' | 'retry' | 'dead_lettered
   if (failure) markFailed(span, failure.code, failure.message);
 }
 
-export function traceIdOf(msg: JsMsg): string | undefined {
-  const traceparent = msg.headers?.get('traceparent');
-  return traceparent ? traceparent.split('-')[1] : undefined;
-}
 
 /** One delivery of a job, inside its `process jobs.<pool>` span (the trace the ingress started). */
 export function processJob(msg: JsMsg, ctx: JobContext): Promise<void> {
@@ -55,7 +51,7 @@ export function processJob(msg: JsMsg, ctx: JobContext): Promise<void> {
 async function handleJob(msg: JsMsg, ctx: JobContext, span: Span): Promise<void> {
   const attempt = msg.info.deliveryCount;
   span.setAttribute(jobAttributes.attempt, attempt);
-  const traceId = traceIdOf(msg);
+  const trace = jobTraceOf(msg.headers);
   let job: JobMessage;
   try {
     job = decodeJob(msg.data);
@@ -64,17 +60,17 @@ async function handleJob(msg: JsMsg, ctx: JobContext, span: Span): Promise<void>
     const type = msg.subject.replace(/^jobs\./, '');
     const failure = describeFailure(new BadMessageError(`not a valid job message: ${(err as Error).message}`, { cause: err }));
     recordOutcome(span, 'dead_lettered', failure);
-    await sendToDeadLetters(msg, ctx, { id: `bad-${msg.info.streamSequence}`, type, acceptedAt: msg.time.toISOString() }, attempt, failure, 'permanent', traceId);
+    await sendToDeadLetters(msg, ctx, { id: `bad-${msg.info.streamSequence}`, type, acceptedAt: msg.time.toISOString() }, attempt, failure, 'permanent', trace);
     return;
   }
 
   span.setAttributes({ [messagingAttributes.messageId]: job.id, [jobAttributes.type]: job.type });
-  ctx.events.started(job, attempt, traceId);
+  ctx.events.started(job, attempt, trace);
   const started = performance.now();
   const lease = holdDelivery(msg, { ackWaitMs: ctx.ackWaitMs, maxHoldMs: ctx.def.attemptTimeoutMs + finishingMs });
   try {
     await ctx.client.call({ jobId: job.id, type: job.type, payload: job.payload, attempt, deadline: Date.now() + ctx.def.attemptTimeoutMs });
-    await ctx.events.succeeded(job, attempt, performance.now() - started, traceId);
+    await ctx.events.succeeded(job, attempt, performance.now() - started, trace);
     recordOutcome(span, 'success');
     ctx.outbox.defer(() => msg.ack());
   } catch (err) {
@@ -83,32 +79,32 @@ async function handleJob(msg: JsMsg, ctx: JobContext, span: Span): Promise<void>
       // JetStream has handed the job on (or will, or gives it to the advisory mover after the last
       // delivery): whoever holds it now decides. A nak here would start yet another delivery.
       recordOutcome(span, 'retry', decision.failure);
-      ctx.events.abandoned(job, attempt, decision.failure, performance.now() - started, traceId);
+      ctx.events.abandoned(job, attempt, decision.failure, performance.now() - started, trace);
       return;
     }
     recordOutcome(span, decision.action === 'retry' ? 'retry' : 'dead_lettered', decision.failure);
     if (decision.action === 'retry') {
-      ctx.events.retrying(job, attempt, decision.failure, decision.delayMs, performance.now() - started, traceId);
+      ctx.events.retrying(job, attempt, decision.failure, decision.delayMs, performance.now() - started, trace);
       msg.nak(decision.delayMs);
     } else {
-      await sendToDeadLetters(msg, ctx, job, attempt, decision.failure, decision.reason, traceId);
+      await sendToDeadLetters(msg, ctx, job, attempt, decision.failure, decision.reason, trace);
     }
   } finally {
     lease.release();
   }
 }
 
-async function sendToDeadLetters(msg: JsMsg, ctx: JobContext, job: Pick<JobMessage, 'id' | 'type' | 'acceptedAt'>, attempt: number, failure: JobFailure, reason: string, traceId?: string): Promise<void> {
+async function sendToDeadLetters(msg: JsMsg, ctx: JobContext, job: Pick<JobMessage, 'id' | 'type' | 'acceptedAt'>, attempt: number, failure: JobFailure, reason: string, trace?: JobTrace): Promise<void> {
   const now = new Date().toISOString();
   const view = await ctx.status.read(job.id).catch(() => undefined);
   try {
     await publishDeadLetter(ctx.js, msg.data, msg.headers, {
       jobId: job.id, type: job.type, pool: ctx.def.pool, failure, reason, attempts: attempt,
       firstFailure: view?.firstFailureAt ?? now, lastFailure: now,
-      ...(traceId ? { traceId } : {}),
+      ...(trace ? { traceId: trace.id } : {}),
       originalSubject: msg.subject, originalSeq: msg.info.streamSequence, by: ctx.instance,
     });
-    await ctx.events.deadLettered(job, attempt, failure, reason, traceId);
+    await ctx.events.deadLettered(job, attempt, failure, reason, trace);
   } catch {
     // The DLQ (or the status bucket) could not take it: leave the job queued and try again.
     // A second DLQ publish of the same message is recognised as a duplicate.

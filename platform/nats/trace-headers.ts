@@ -22,6 +22,22 @@ export const natsHeaderGetter: TextMapGetter<MsgHdrs | undefined> = {
   get: (carrier, key) => carrier?.get(key) || undefined,
 };
 
+/**
+ * The trace a job's message belongs to, from its `traceparent`: the id for log lines and the DLQ
+ * entry, and whether the trace is sampled. Only a sampled trace is exported, so only its id may
+ * be a metric's exemplar: an exemplar of an unsampled one opens a trace Jaeger never got.
+ */
+export type JobTrace = { id: string; sampled: boolean };
+
+export function jobTraceOf(headers: MsgHdrs | undefined): JobTrace | undefined {
+  // version-traceid-spanid-flags (W3C Trace Context); bit 0 of the flags is "sampled".
+  const [, id, , flags] = (headers?.get('traceparent') ?? '').split('-');
+  return id ? { id, sampled: (Number.parseInt(flags ?? '0', 16) & 1) === 1 } : undefined;
+}
+
+/** The trace id a metric observation may carry as its exemplar: a sampled trace's only. */
+export const exemplarOf = (trace: JobTrace | undefined): string | undefined => (trace?.sampled ? trace.id : undefined);
+
 export const messagingAttributes = {
   system: 'messaging.system',
   operationType: 'messaging.operation.type',
