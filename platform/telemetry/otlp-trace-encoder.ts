@@ -30,10 +30,7 @@ export function encodeTraceExport(spans: readonly ReadableSpan[]): Uint8Array {
       w.tag(2, wire.bytes);
       writeScopeSpans(w, scopeSpans);
     }
-    if (resource.schemaUrl) {
-      w.tag(3, wire.bytes);
-      w.string(resource.schemaUrl);
-    }
+    optionalString(w, 3, resource.schemaUrl);
     w.end(resourceSpans, 3);
   }
   largestExport = Math.max(largestExport, w.pos);
@@ -68,10 +65,7 @@ function writeScopeSpans(w: ProtobufWriter, spans: ReadableSpan[]): void {
   const scopeStart = w.begin();
   w.tag(1, wire.bytes);
   w.string(scope.name);
-  if (scope.version) {
-    w.tag(2, wire.bytes);
-    w.string(scope.version);
-  }
+  optionalString(w, 2, scope.version);
   // Scope attributes: newer SDKs carry them; written as the SDK's serializer writes them.
   const { attributes, droppedAttributesCount } = scope as Scope & { attributes?: Attributes; droppedAttributesCount?: number };
   if (attributes) writeAttributes(w, attributes, 3);
@@ -84,10 +78,7 @@ function writeScopeSpans(w: ProtobufWriter, spans: ReadableSpan[]): void {
     w.tag(2, wire.bytes);
     writeSpan(w, span);
   }
-  if (scope.schemaUrl) {
-    w.tag(3, wire.bytes);
-    w.string(scope.schemaUrl);
-  }
+  optionalString(w, 3, scope.schemaUrl);
   w.end(start, 3);
 }
 
@@ -98,11 +89,7 @@ function writeSpan(w: ProtobufWriter, span: ReadableSpan): void {
   w.hexBytes(ctx.traceId);
   w.tag(2, wire.bytes);
   w.hexBytes(ctx.spanId);
-  const traceState = ctx.traceState?.serialize();
-  if (traceState) {
-    w.tag(3, wire.bytes);
-    w.string(traceState);
-  }
+  optionalString(w, 3, ctx.traceState?.serialize());
   const parent = span.parentSpanContext;
   if (parent?.spanId) {
     w.tag(4, wire.bytes);
@@ -126,10 +113,7 @@ function writeSpan(w: ProtobufWriter, span: ReadableSpan): void {
   w.varint(span.droppedLinksCount);
   w.tag(15, wire.bytes);
   const status = w.begin();
-  if (span.status.message) {
-    w.tag(2, wire.bytes);
-    w.string(span.status.message);
-  }
+  optionalString(w, 2, span.status.message);
   w.tag(3, wire.varint);
   w.varint(span.status.code);
   w.end(status);
@@ -156,11 +140,7 @@ function writeLink(w: ProtobufWriter, link: Link): void {
   w.hexBytes(link.context.traceId);
   w.tag(2, wire.bytes);
   w.hexBytes(link.context.spanId);
-  const traceState = link.context.traceState?.serialize();
-  if (traceState) {
-    w.tag(3, wire.bytes);
-    w.string(traceState);
-  }
+  optionalString(w, 3, link.context.traceState?.serialize());
   if (link.attributes) writeAttributes(w, link.attributes, 4);
   w.tag(5, wire.varint);
   w.varint(link.droppedAttributesCount ?? 0);
@@ -171,6 +151,13 @@ function writeLink(w: ProtobufWriter, link: Link): void {
 function writeFlags(w: ProtobufWriter, field: number, ctx: SpanContext, isRemote: boolean | undefined): void {
   w.tag(field, wire.fixed32);
   w.fixed32((ctx.traceFlags & 0xff) | contextHasIsRemote | (isRemote ? contextIsRemote : 0));
+}
+
+/** A string field the SDK's serializer leaves out when empty or absent (proto3: "" is the default). */
+function optionalString(w: ProtobufWriter, field: number, value: string | undefined): void {
+  if (!value) return;
+  w.tag(field, wire.bytes);
+  w.string(value);
 }
 
 function writeTime(w: ProtobufWriter, field: number, time: HrTime): void {
