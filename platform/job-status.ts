@@ -1,7 +1,16 @@
 // Job status in the `tps_jobs` KV bucket (TTL 1 h): the ingress records `accepted`, workers record
-// `processing` and the terminal states. Writers never read-modify-write: each state is a new
-// revision and a reader folds the key's history, so a late `accepted` can never hide `completed`.
-import { Kvm, type KV } from '@nats-io/kv';
+// `processing` and the terminal states. Writers never read-modify-write: each write is a new entry
+// and a reader folds a job's entries, so a late `accepted` can never hide `completed`.
+//
+// Every write has a key of its own (`<id>.accepted`, `<id>.started.<attempt>`, `<id>.done`, ...,
+// statusKey), not one key per job with a revision per state. nats-server 2.9 removes the oldest
+// entry of a key that has newer ones (TTL expiry, or the bucket at its 256 MiB) by scanning the
+// stream from it to the key's next entry; with a queue in front of the workers that is every write
+// of every job accepted in between, and the bucket's removals then cost nats-server 10-30x a write
+// (docs/benchmarks.md#job-status-at-a-full-bucket-make-bench-status). A key with one entry is
+// removed without a scan. A reader gets each key's entry by subject, from the stream's leader.
+import { jetstreamManager, type JetStreamManager } from '@nats-io/jetstream';
+import { Kvm } from '@nats-io/kv';
 import type { NatsConnection } from '@nats-io/transport-node';
 import { z } from 'zod';
 import { createJetStreamPublisher } from './nats/jetstream-publisher.ts';
@@ -59,37 +68,86 @@ export type JobStatusStore = {
 export const recordPatienceMs = 12_000;
 
 export async function openJobStatusStore(nc: NatsConnection, opts: { patienceMs?: number } = {}): Promise<JobStatusStore> {
-  const kv: KV = await new Kvm(nc).open(buckets.jobs);
-  const subject = (id: string) => `$KV.${buckets.jobs}.${id}`;
+  await new Kvm(nc).open(buckets.jobs); // fails now, clearly, when the bucket is missing
+  const reader = await openJobStatusReader(nc);
   // Same as kv.put, through the coalescing publisher: workers write a status for every job.
   const outbox = outboxOf(nc);
   const publisher = withPublishRetry(createJetStreamPublisher(nc, { timeoutMs: 5_000 }), { timeoutMs: opts.patienceMs ?? recordPatienceMs });
   return {
     async record(id, entry) {
-      // The id makes a retried write whose first copy was stored after all a duplicate, not a second revision.
-      await publisher.publish(subject(id), Buffer.from(JSON.stringify(entry)), { msgID: `${id}:${entry.state}:${entry.attempt ?? 0}:${entry.at}` });
+      // The id makes a retried write whose first copy was stored after all a duplicate, not a second entry.
+      await publisher.publish(statusSubject(id, entry), Buffer.from(JSON.stringify(entry)), { msgID: `${id}:${entry.state}:${entry.attempt ?? 0}:${entry.at}` });
     },
     note(id, entry) {
-      outbox.defer(() => nc.publish(subject(id), JSON.stringify(entry)));
+      outbox.defer(() => nc.publish(statusSubject(id, entry), JSON.stringify(entry)));
     },
-    read: async (id) => fold(id, await jobHistory(kv, id)),
+    read: async (id) => fold(id, await reader.history(id)),
     close: () => publisher.close(),
   };
 }
 
-/** A job's status entries in the order they were stored (the bucket keeps its history). */
-export async function jobHistory(kv: KV, id: string): Promise<JobStatusEntry[]> {
-  const entries: JobStatusEntry[] = [];
-  for await (const e of await kv.history({ key: id })) {
-    if (e.operation !== 'PUT') continue;
-    const parsed = jobStatusEntrySchema.safeParse(safeJson(e.string()));
-    if (parsed.success) entries.push(parsed.data);
+/**
+ * The key of one status write: `<id>.accepted`, `<id>.started.<n>` and `<id>.failed.<n>` (attempt n
+ * began; failed and will be retried), `<id>.done` (completed or dead-lettered), `<id>.replayed` (an
+ * operator replayed the dead-lettered job). One entry per key, bar a rare repeat (a terminal state
+ * stored again by the job's next delivery), which a reader may miss only where fold would too.
+ */
+export function statusKey(id: string, entry: JobStatusEntry): string {
+  if (entry.replayedAs) return `${id}.replayed`;
+  switch (entry.state) {
+    case 'accepted': return `${id}.accepted`;
+    case 'processing': return `${id}.${entry.error ? 'failed' : 'started'}.${entry.attempt ?? 0}`;
+    default: return `${id}.done`;
   }
-  return entries;
 }
 
-/** The job status bucket, for a reader that writes nothing (the console). */
-export const openJobStatusBucket = (nc: NatsConnection): Promise<KV> => new Kvm(nc).open(buckets.jobs);
+const statusSubject = (id: string, entry: JobStatusEntry) => `$KV.${buckets.jobs}.${statusKey(id, entry)}`;
+
+/** The job id a status key belongs to (a key written before statusKey was the bare id). */
+export const jobIdOfStatusKey = (key: string): string => {
+  const dot = key.indexOf('.');
+  return dot === -1 ? key : key.slice(0, dot);
+};
+
+export type JobStatusReader = {
+  /** A job's status entries in the order they were stored. */
+  history(id: string): Promise<JobStatusEntry[]>;
+};
+
+/** Attempts are read two at a time while an entry read so far names a later attempt (a terminal
+ * entry names the last); a job rarely has more than one. */
+const attemptsPerRead = 2;
+/** Bounds the read of a corrupt bucket; no pool lets a job be delivered this often. */
+const maxAttempts = 1_000;
+
+/**
+ * Reads a job's keys by subject from the bucket's stream leader (STREAM.MSG.GET): a fresh read, which
+ * `tps audit` needs after a cluster's partition, where a direct get may be answered by a replica
+ * still catching up. Each key is one lookup, however large the bucket; a history read (an ordered
+ * consumer on the job's subject) cost nats-server 28 ms per job in a bucket near its 256 MiB.
+ */
+export async function openJobStatusReader(nc: NatsConnection): Promise<JobStatusReader> {
+  const jsm: JetStreamManager = await jetstreamManager(nc, { checkAPI: false });
+  const stream = `KV_${buckets.jobs}`;
+  const get = async (key: string) => {
+    const m = await jsm.streams.getMessage(stream, { last_by_subj: `$KV.${buckets.jobs}.${key}` });
+    if (!m || m.data.length === 0) return undefined;
+    const parsed = jobStatusEntrySchema.safeParse(safeJson(m.string()));
+    return parsed.success ? { seq: m.seq, entry: parsed.data } : undefined;
+  };
+  const attempts = (id: string, from: number) => Array.from({ length: attemptsPerRead }, (_, i) => [`${id}.started.${from + i}`, `${id}.failed.${from + i}`]).flat();
+  return {
+    async history(id) {
+      // The bare id: a status written by a version before statusKey, inside the bucket's TTL.
+      const found = (await Promise.all([id, `${id}.accepted`, `${id}.done`, `${id}.replayed`, ...attempts(id, 1)].map(get))).filter((e) => e !== undefined);
+      for (let from = 1 + attemptsPerRead; from <= maxAttempts; from += attemptsPerRead) {
+        if (!found.some((e) => (e.entry.attempt ?? 0) >= from - 1)) break;
+        found.push(...(await Promise.all(attempts(id, from).map(get))).filter((e) => e !== undefined));
+      }
+      return found.sort((a, b) => a.seq - b.seq).map((e) => e.entry);
+    },
+  };
+}
 
 export function safeJson(text: string): unknown {
   try { return JSON.parse(text); } catch { return undefined; }

@@ -4,7 +4,7 @@
 import { jetstreamManager, type JetStreamManager } from '@nats-io/jetstream';
 import { KvWatchInclude, Kvm } from '@nats-io/kv';
 import type { NatsConnection } from '@nats-io/transport-node';
-import { fold, jobStatusEntrySchema, safeJson, type JobStatusEntry, type JobView } from '#platform/job-status.ts';
+import { fold, jobIdOfStatusKey, jobStatusEntrySchema, safeJson, type JobStatusEntry, type JobView } from '#platform/job-status.ts';
 import { buckets } from '#platform/nats/subjects.ts';
 
 export class StatusReadError extends Error {
@@ -30,12 +30,13 @@ export async function watchStatuses(nc: NatsConnection, ids: ReadonlySet<string>
   const done = (async () => {
     for await (const e of watch) {
       seen = Math.max(seen, e.revision);
-      if (!ids.has(e.key) || e.operation !== 'PUT') continue;
+      const id = jobIdOfStatusKey(e.key);
+      if (!ids.has(id) || e.operation !== 'PUT') continue;
       const parsed = jobStatusEntrySchema.safeParse(safeJson(e.string()));
       if (!parsed.success) continue;
-      const list = entries.get(e.key);
+      const list = entries.get(id);
       if (list) list.push(parsed.data);
-      else entries.set(e.key, [parsed.data]);
+      else entries.set(id, [parsed.data]);
     }
   })();
   return {

@@ -1,9 +1,8 @@
 // One job's page: its status timeline (the job status bucket's history of it), every attempt with
 // the state of each breaker it met, its dead-letter entry if it has one, and its trace as a
 // waterfall: from the console's own OTLP receiver where no Jaeger runs, else a link to Jaeger.
-import type { KV } from '@nats-io/kv';
 import type { DlqEntry } from '#platform/dlq/entries.ts';
-import { fold, jobHistory, type JobStatusEntry, type JobView } from '#platform/job-status.ts';
+import { fold, type JobStatusEntry, type JobStatusReader, type JobView } from '#platform/job-status.ts';
 import { spanKind, type ReceivedSpan } from '#platform/telemetry/otlp-json.ts';
 import type { BreakerState } from '#platform/breaker.ts';
 import { html, type Html } from './html.ts';
@@ -84,8 +83,8 @@ async function traceOf(id: string, source: TraceSource): Promise<{ traceIds: str
   return { traceIds: [], spans: [] };
 }
 
-export async function jobPageData(id: string, deps: { jobs: KV; dlq: () => Promise<DlqEntry[]>; traces: TraceSource }): Promise<JobPageData> {
-  const [history, dlqEntries, trace] = await Promise.all([jobHistory(deps.jobs, id), deps.dlq(), traceOf(id, deps.traces)]);
+export async function jobPageData(id: string, deps: { jobs: JobStatusReader; dlq: () => Promise<DlqEntry[]>; traces: TraceSource }): Promise<JobPageData> {
+  const [history, dlqEntries, trace] = await Promise.all([deps.jobs.history(id), deps.dlq(), traceOf(id, deps.traces)]);
   const dlq = dlqEntries.find((e) => e.jobId === id);
   const traceIds = trace.traceIds.length === 0 && dlq?.traceId ? [dlq.traceId] : trace.traceIds;
   return {

@@ -1,7 +1,7 @@
 // The job pages' routes: /jobs (find a job by id; the jobs whose traces arrived last), /jobs/:id
 // (one job: timeline, attempts with their breakers, dead letter, trace waterfall) and the same as
 // JSON at /api/jobs/:id. Read-only: nothing here changes anything.
-import type { KV } from '@nats-io/kv';
+import type { JobStatusReader } from '#platform/job-status.ts';
 import type { FastifyInstance } from 'fastify';
 import { z } from 'zod';
 import type { DlqEntry } from '#platform/dlq/entries.ts';
@@ -11,7 +11,7 @@ import { html } from './html.ts';
 import { jobPageData, renderJobBody, type TraceSource } from './job-page.ts';
 import { layout } from './page.ts';
 
-export type JobRouteDeps = { jobs: KV; dlq: () => Promise<DlqEntry[]>; traces: TraceSource };
+export type JobRouteDeps = { jobs: JobStatusReader; dlq: () => Promise<DlqEntry[]>; traces: TraceSource };
 
 const findQuery = z.object({ id: z.string().trim().max(200).optional() });
 

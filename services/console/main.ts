@@ -15,7 +15,7 @@ import { stateDir } from '#platform/paths.ts';
 import { controlOperations } from '#platform/control/operations.ts';
 import { openControlStore } from '#platform/control/store.ts';
 import { recentEvents } from '#platform/nats/recent-events.ts';
-import { openJobStatusBucket } from '#platform/job-status.ts';
+import { openJobStatusReader } from '#platform/job-status.ts';
 import { adminClient } from './admin-client.ts';
 import { alertWatch } from './alerts.ts';
 import { readQueues } from './queue-detail.ts';
@@ -55,7 +55,7 @@ export async function startConsole(ctx: RoleContext): Promise<RoleParts> {
     faults: () => faults.filter((f) => isActive(f)),
     admin: adminClient(config.operator.adminUrl),
     dlq: await dlqReader(ctx.nc),
-    jobs: { jobs: await openJobStatusBucket(ctx.nc), traces },
+    jobs: { jobs: await openJobStatusReader(ctx.nc), traces },
     lab,
     alerts: alertWatch(config.operator.alertmanagerUrl),
     queues: () => jsm.then((m) => readQueues(m), () => ({})),

@@ -2,6 +2,7 @@
 // `maxSpansPerTrace` spans each; the trace seen longest ago goes first. A job finds its trace by its
 // id, which every span of a job's messages carries (messaging.message.id). Nothing here survives a
 // restart, and the job page says so.
+import { InsertionRing } from '#platform/insertion-ring.ts';
 import type { ReceivedSpan } from '#platform/telemetry/otlp-json.ts';
 
 export type TraceStore = {
@@ -17,8 +18,8 @@ export type TraceStore = {
 const jobIdAttribute = 'messaging.message.id';
 
 export function createTraceStore(opts: { maxTraces: number; maxSpansPerTrace: number }): TraceStore {
-  // A Map keeps insertion order: the first key is the trace seen longest ago.
   const traces = new Map<string, ReceivedSpan[]>();
+  const order = new InsertionRing(opts.maxTraces); // the trace seen longest ago goes first
   const jobs = new Map<string, Set<string>>();
   const jobsOf = new Map<string, Set<string>>(); // trace -> job ids, to forget them with it
   let spanCount = 0;
@@ -40,7 +41,8 @@ export function createTraceStore(opts: { maxTraces: number; maxSpansPerTrace: nu
       for (const span of spans) {
         let list = traces.get(span.traceId);
         if (!list) {
-          if (traces.size >= opts.maxTraces) forget(traces.keys().next().value as string);
+          const oldest = order.push(span.traceId);
+          if (oldest !== undefined) forget(oldest);
           traces.set(span.traceId, (list = []));
         }
         if (list.length >= opts.maxSpansPerTrace) { dropped += 1; continue; }
