@@ -109,6 +109,11 @@ export const jobIdOfStatusKey = (key: string): string => {
   return dot === -1 ? key : key.slice(0, dot);
 };
 
+/** Every job's terminal writes (`completed` or `dead_lettered`), for a subscriber that watches jobs end. */
+export const terminalStatusSubjects = `$KV.${buckets.jobs}.*.done`;
+/** The job id of a status write's subject. */
+export const jobIdOfStatusSubject = (subject: string): string => jobIdOfStatusKey(subject.slice(`$KV.${buckets.jobs}.`.length));
+
 export type JobStatusReader = {
   /** A job's status entries in the order they were stored. */
   history(id: string): Promise<JobStatusEntry[]>;

@@ -3,7 +3,7 @@
 // steady arrival rate (open model). Used by bench/pipeline.bench.ts for every variant it compares.
 import { Pool } from 'undici';
 import type { Stack } from '#devenv/stack.ts';
-import { jobIdOfStatusKey } from '#platform/job-status.ts';
+import { jobIdOfStatusSubject, terminalStatusSubjects } from '#platform/job-status.ts';
 import { cpuMs } from './processes.ts';
 import { summarise, type LatencySummary } from './stats.ts';
 
@@ -136,10 +136,10 @@ function trackCompletions(s: Stack) {
   let latencies: number[] = [];
   let last = 0;
   const done = (t: number, at: number) => { last = Math.max(last, at); latencies.push(at - t); };
-  const sub = s.nc.subscribe('$KV.tps_jobs.*.done', {
+  const sub = s.nc.subscribe(terminalStatusSubjects, {
     callback: (_err, msg) => {
       if (!msg.string().includes('"completed"')) return;
-      const id = jobIdOfStatusKey(msg.subject.slice('$KV.tps_jobs.'.length));
+      const id = jobIdOfStatusSubject(msg.subject);
       const t = sentAt.get(id);
       if (t === undefined) { early.set(id, performance.now()); return; }
       sentAt.delete(id);
