@@ -1,6 +1,6 @@
 // R15: a worker process paused (SIGSTOP) for twice the ack_wait while it holds a job, then resumed
 // (SIGCONT). JetStream hands the job to the other worker after ack_wait; the resumed worker's
-// call has timed out meanwhile (or was answered before its deadline: see the end), and its late
+// call has timed out meanwhile (or its answer is read before the deadline fires: see the end), and its late
 // failure must be left to the new holder: a nak from it would start a third delivery beside the second. The job completes, its status never goes back,
 // nothing is lost. Two slow-pool worker processes with one slot each, so the paused one asks for
 // nothing while it holds the job and the other one is the only taker. The new holder's own job
@@ -89,13 +89,17 @@ it('a worker paused for 2x ack_wait: the other worker completes the job, the res
   // One redelivery, the pause's; none started by the resumed worker.
   expect(final?.attempts).toBe(2);
   expect(watch.seen.slice(watch.seen.indexOf('completed'))).toEqual(['completed']);
-  // How the resumed worker's attempt ends depends on where SIGSTOP caught it. Stopped before its
-  // request left, the call times out at its deadline and the worker leaves the job to its new
-  // holder, saying so. Stopped after, service-a answers meanwhile (8.8 s, inside the 10 s deadline;
-  // both calls then count at service-a) and the late success only stores `completed` again. Either
-  // way no nak: no retry, no third delivery.
+  // How the resumed worker's attempt ends depends on what runs first when it wakes: its call's
+  // deadline (10 s, passed during the 12 s pause) aborts the call, and the worker leaves the job to
+  // its new holder; or service-a's answer, already in the socket (8.5 s), is read first, and the
+  // late success only stores `completed` again. Service-a counts a duplicate when both requests
+  // reached it. Either way the worker says which, and no nak: no retry, no
+  // third delivery.
   const log = stack.log(holder.name);
-  if (duplicates === 0) expect(log).toMatch(/failed after its delivery expired/);
-  else expect(duplicates).toBe(1);
+  const late = [...log.matchAll(/job attempt (failed|succeeded) after its delivery expired/g)].map((m) => m[1]);
+  console.info(`R15: the resumed worker's attempt ${late.join(', ')} after its delivery expired`);
+  expect(late).toHaveLength(1);
+  expect(duplicates).toBeLessThanOrEqual(1);
+  if (late[0] === 'succeeded') expect(duplicates).toBe(1);
   expect(log).not.toMatch(/retrying/);
 }, 90_000);

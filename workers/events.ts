@@ -52,6 +52,14 @@ export function workerEvents(pool: Pool, deps: { registry: MetricsRegistry; logg
       processing.observe({ pool, type: job.type }, seconds(elapsedMs), exemplarOf(trace));
       deps.logger.info({ job_id: job.id, trace_id: trace?.id, attempt, code: failure.code, retry_in_ms: delayMs }, `job attempt failed; retrying: ${failure.message}`);
     },
+    /**
+     * A successful attempt whose delivery had expired (its worker paused or blocked past
+     * ack_wait): `completed` was stored again, and JetStream may have handed the job to another
+     * worker meanwhile, whose call the service counts as a duplicate (R15).
+     */
+    succeededLate(job: JobMessage, attempt: number, trace?: JobTrace): void {
+      deps.logger.info({ job_id: job.id, trace_id: trace?.id, attempt }, 'job attempt succeeded after its delivery expired (this worker was paused or blocked past ack_wait); another delivery may have run the job too, which the service counts as a duplicate');
+    },
     /** A failed attempt whose delivery had expired (its worker paused or blocked past ack_wait). */
     abandoned(job: JobMessage, attempt: number, failure: JobFailure, elapsedMs: number, trace?: JobTrace): void {
       processed.inc({ pool, type: job.type, outcome: 'retry' });

@@ -71,6 +71,7 @@ async function handleJob(msg: JsMsg, ctx: JobContext, span: Span): Promise<void>
   try {
     await ctx.client.call({ jobId: job.id, type: job.type, payload: job.payload, attempt, deadline: Date.now() + ctx.def.attemptTimeoutMs });
     await ctx.events.succeeded(job, attempt, performance.now() - started, trace);
+    if (lease.lost()) ctx.events.succeededLate(job, attempt, trace);
     recordOutcome(span, 'success');
     ctx.outbox.defer(() => msg.ack());
   } catch (err) {
