@@ -76,7 +76,12 @@ describe('Jidoka: a failing downstream', () => {
       else if (r.status === 503 && r.json.code === 'QUEUE_FULL') shed += 1;
     };
 
+    // The retry storm (reliability matrix D4): service-a's calls over the outage and the recovery, per accepted job.
+    const calls = () => metricValue(stack.url('service-a'), /^tps_http_request_duration_seconds_count\{service="service-a",route="\/work"/);
+    const callsBefore = await calls();
+    const slots = await metricValue(worker, /^tps_worker_slots\{pool="fast"\}/);
     await stack.chaos.set({ target: 'service-a', fault: 'error_rate', params: { ratio: 1 }, durationMs: 120_000 }, 'test');
+    const failingFrom = Date.now();
     await waitFor(async () => { await post(); return (await metricValue(worker, /^tps_circuit_state\{circuit="worker-fast->service-a"\}/)) === 2 ? true : undefined; }, 20_000, () => 'the breaker to open');
 
     // While open, service-a sees only the half-open probes (one per reset period).
@@ -87,12 +92,54 @@ describe('Jidoka: a failing downstream', () => {
     expect(callsWhileOpen).toBeLessThanOrEqual(Math.ceil((Date.now() - openedAt) / 2_000) + 1);
     expect(await metricValue(worker, /^tps_queue_pending\{pool="fast"\}/)).toBeGreaterThan(0);
 
+    const callsInOutage = (await calls()) - callsBefore;
+    const outageMs = Date.now() - failingFrom;
     await stack.chaos.clear('service-a', 'error_rate', 'test');
     await waitFor(async () => ((await metricValue(worker, /^tps_circuit_state\{circuit="worker-fast->service-a"\}/)) === 0 ? true : undefined), 20_000, () => 'the breaker to close');
     const views = await settle(stack, accepted, 60_000);
     const completed = [...views.values()].filter((v) => v.status === 'completed').length;
     expect(completed + [...views.values()].filter((v) => v.status === 'dead_lettered').length).toBe(accepted.length);
     expect(completed).toBeGreaterThan(accepted.length / 2);
+
+    // D4: no storm. Each delivery calls service-a at most once and a job has at most max_deliver
+    // (4: three retries); the breaker holds the outage's calls to what it takes to trip plus one
+    // probe per reset (2 s), whatever the backlog; after it, each job once. What it takes to trip is
+    // half its rolling window (10 s) failing: with little traffic in the window before (as here),
+    // about what the slots had in flight; at a steady load, about that load's calls in a window.
+    const callsAfter = (await calls()) - callsBefore - callsInOutage;
+    const amplification = (callsInOutage + callsAfter) / accepted.length;
+    console.info(`D4: ${accepted.length} jobs accepted, ${shed} shed; service-a called ${callsInOutage} times in ${(outageMs / 1000).toFixed(1)} s of outage (${slots} slots), ${callsAfter} after it; ${amplification.toFixed(2)} calls per accepted job; ${completed} completed`);
+    expect(Math.max(...[...views.values()].map((v) => v.attempts ?? 0))).toBeLessThanOrEqual(4);
+    expect(callsInOutage).toBeLessThanOrEqual(slots + Math.ceil(outageMs / 2_000) + 1);
+    // (+1: a probe in flight as the outage's count was read, counted after it.)
+    expect(callsAfter).toBeLessThanOrEqual(completed + 1);
     // Bounded by its waits above (20 + 30 + 20 + 60 s), not the default 30 s: 15 s alone, over 30 s once in a loaded CI.
   }, 150_000);
+});
+
+describe('a share of requests failing (reliability matrix D3)', () => {
+  it('a fifth of service-b\'s answers failing: every job ends, retried whole from the worker, about 1.25 calls per job at each hop', async () => {
+    const workCalls = (service: 'service-a' | 'service-b') => metricValue(stack.url(service), new RegExp(`^tps_http_request_duration_seconds_count\\{service="${service}",route="/work"`));
+    const [aBefore, bBefore] = [await workCalls('service-a'), await workCalls('service-b')];
+    await injectFault(stack, { target: 'service-b', fault: 'error_rate', params: { ratio: 0.2 }, durationMs: 120_000 });
+    // fast.lookup: worker-fast -> service-a -> service-b. Twice 40, under the queue's bound of 60.
+    const ids = [...await submit(stack, 'fast.lookup', 40)];
+    await waitFor(async () => ((await metricValue(stack.url('worker-fast'), /^tps_queue_pending\{pool="fast"\}/)) < 10 ? true : undefined), 20_000, () => 'the first jobs to be taken');
+    ids.push(...await submit(stack, 'fast.lookup', 40));
+    const views = await settle(stack, ids, 60_000);
+    await stack.chaos.clear('service-b', 'error_rate', 'test');
+    const completed = [...views.values()].filter((v) => v.status === 'completed').length;
+    const perJob = { a: ((await workCalls('service-a')) - aBefore) / ids.length, b: ((await workCalls('service-b')) - bBefore) / ids.length };
+    console.info(`D3: ${ids.length} jobs, ${completed} completed, ${ids.length - completed} dead-lettered; calls per job: service-a ${perJob.a.toFixed(2)}, service-b ${perJob.b.toFixed(2)} (1 / (1 - 0.2) = 1.25 is what every job succeeding takes)`);
+    expect(ids.length).toBe(80);
+    // All four deliveries failing: 0.2^4 per job, about one job in 600.
+    expect(completed).toBeGreaterThanOrEqual(ids.length - 2);
+    // A failed call is not retried at the hop (service-a does not call service-b again) but from the
+    // worker, whole: service-b sees no more attempts than service-a (fewer only while a breaker is
+    // open), 1.25 per job on average (4 standard deviations of 80 jobs' mean: 1.5). A retry per hop
+    // would multiply them down the chain.
+    expect(perJob.b).toBeLessThanOrEqual(perJob.a);
+    expect(perJob.a).toBeGreaterThan(1);
+    expect(perJob.a).toBeLessThanOrEqual(1.5);
+  }, 90_000);
 });
