@@ -1,8 +1,25 @@
-// A TCP proxy the test controls, between the roles and nats-server, for the one network fault a
-// process stop cannot show: a black hole (reliability matrix R5). While black-holed it keeps every
-// socket open and forwards nothing, as a dead route or a frozen peer does: no FIN, no RST, so a
-// client notices only by its own pings going unanswered.
+// A TCP proxy the test controls, for the network faults a process stop cannot show:
+// - a black hole (reliability matrix R5), between the roles and nats-server: every socket kept
+//   open and nothing forwarded, as a dead route or a frozen peer does (no FIN, no RST), so a
+//   client notices only by its own pings going unanswered;
+// - between a worker and the service it calls (D5, Toxiproxy's toxics of the same names): answers
+//   cut by a reset (RST) at random, every packet sliced into a few bytes, and a bandwidth limit.
+// Each direction of a connection forwards its chunks in order, shaped as the faults say when each
+// chunk is forwarded.
 import net from 'node:net';
+import { setTimeout as delay } from 'node:timers/promises';
+
+export type ProxyFaults = {
+  /** The share (0..1) of answer chunks (target -> client) that reset both sockets instead. */
+  resetShare: number;
+  /** Forward in slices of at most this many bytes (0: whole chunks), `sliceDelayMs` apart. */
+  sliceBytes: number;
+  sliceDelayMs: number;
+  /** Bytes per second each way (0: unlimited). */
+  bytesPerSecond: number;
+};
+
+const noFaults: ProxyFaults = { resetShare: 0, sliceBytes: 0, sliceDelayMs: 0, bytesPerSecond: 0 };
 
 export type TcpProxy = {
   url: string;
@@ -11,23 +28,31 @@ export type TcpProxy = {
   blackhole(): void;
   /** Forward again (connections opened meanwhile stay dead: their handshake was swallowed). */
   heal(): void;
+  /** Sets the network faults (unnamed ones off); `setFaults({})` clears them. */
+  setFaults(faults: Partial<ProxyFaults>): void;
+  /** Connections reset by `resetShare` so far. */
+  resets(): number;
   close(): Promise<void>;
 };
 
-export async function startTcpProxy(targetPort: number): Promise<TcpProxy> {
+/** `target`: the port to forward to, or a function read at each new connection (a port known later). */
+export async function startTcpProxy(target: number | (() => number)): Promise<TcpProxy> {
   let blackholed = false;
+  let faults = noFaults;
+  let resets = 0;
   const sockets = new Set<net.Socket>();
   const server = net.createServer((client) => {
     // A connection born in the black hole never gets its upstream's greeting: it stays dead.
     const bornDead = blackholed;
-    const upstream = net.connect(targetPort, '127.0.0.1');
+    const upstream = net.connect(typeof target === 'number' ? target : target(), '127.0.0.1');
     for (const s of [client, upstream]) {
       sockets.add(s);
       s.on('close', () => { sockets.delete(s); client.destroy(); upstream.destroy(); });
       s.on('error', () => undefined);
     }
-    client.on('data', (d) => { if (!blackholed && !bornDead) upstream.write(d); });
-    upstream.on('data', (d) => { if (!blackholed && !bornDead) client.write(d); });
+    const reset = () => { resets += 1; client.resetAndDestroy(); upstream.destroy(); };
+    forward(client, upstream, () => blackholed || bornDead, () => faults);
+    forward(upstream, client, () => blackholed || bornDead, () => faults, () => faults.resetShare > 0 && Math.random() < faults.resetShare && (reset(), true));
   });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   const { port } = server.address() as net.AddressInfo;
@@ -36,9 +61,34 @@ export async function startTcpProxy(targetPort: number): Promise<TcpProxy> {
     port,
     blackhole: () => { blackholed = true; },
     heal: () => { blackholed = false; },
+    setFaults: (f) => { faults = { ...noFaults, ...f }; },
+    resets: () => resets,
     async close() {
       for (const s of sockets) s.destroy();
       await new Promise((resolve) => server.close(resolve));
     },
   };
+}
+
+/** Forwards `from`'s chunks to `to` in order, each shaped by the faults in force when it arrives. */
+function forward(from: net.Socket, to: net.Socket, swallowed: () => boolean, faults: () => ProxyFaults, resetInstead: () => boolean = () => false): void {
+  let queue = Promise.resolve();
+  from.on('data', (chunk: Buffer) => {
+    if (swallowed()) return;
+    const f = faults();
+    if (f.sliceBytes === 0 && f.bytesPerSecond === 0) {
+      queue = queue.then(() => { if (!resetInstead() && !to.destroyed) to.write(chunk); });
+      return;
+    }
+    queue = queue.then(async () => {
+      if (resetInstead()) return;
+      const size = f.sliceBytes || chunk.length;
+      for (let at = 0; at < chunk.length && !to.destroyed; at += size) {
+        const part = chunk.subarray(at, at + size);
+        const waitMs = (f.bytesPerSecond ? (part.length / f.bytesPerSecond) * 1000 : 0) + (f.sliceBytes ? f.sliceDelayMs : 0);
+        if (waitMs > 0) await delay(waitMs);
+        if (!to.destroyed) to.write(part);
+      }
+    });
+  });
 }
