@@ -2,7 +2,7 @@
 import type { DlqEntry } from '#platform/dlq/entries.ts';
 import { groupEntries } from '#platform/dlq/entries.ts';
 import type { PurgeOutcome } from '#platform/dlq/purge.ts';
-import type { ReplayOutcome } from '#platform/dlq/replay.ts';
+import { maxReplays, type ReplayOutcome } from '#platform/dlq/replay.ts';
 import { ago, table } from './session.ts';
 
 /** "3-5, 9, 12" (at most `max` numbers shown). */
@@ -48,7 +48,7 @@ export function formatEntry(e: DlqEntry): string {
     `Error:     ${e.code}: ${e.message}`,
     `Reason:    ${e.reason} after ${e.attempts} attempt${e.attempts === 1 ? '' : 's'}${e.firstFailure ? ` (first failure ${e.firstFailure}, last ${e.lastFailure ?? '?'})` : ''}`,
     `Trace id:  ${e.traceId ?? '(none)'}`,
-    ...(e.job?.replayOf ? [`Replay of: job ${e.job.replayOf} (this job was itself a replay)`] : []),
+    ...(e.job?.replayOf ? [`Replay of: job ${e.job.replayOf} (this job was itself a replay: replay ${e.job.replays ?? 1} of at most ${maxReplays})`] : []),
     `Payload:   ${e.job ? JSON.stringify(e.job.payload ?? null) : e.data.slice(0, 2_000)}`,
     'Headers:',
     ...Object.entries(e.headers).map(([k, v]) => `  ${k}: ${v.join(', ')}`),

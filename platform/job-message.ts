@@ -14,6 +14,9 @@ export const jobMessageSchema = z.object({
   acceptedAt: z.iso.datetime(),
   /** Set when a dead-lettered job is replayed (a new job): the id of the job it replays. */
   replayOf: z.string().optional(),
+  /** How many replays this job is from the job first accepted: 1 for a replay of it, 2 for a
+   * replay of that replay... (platform/dlq/replay.ts caps it at maxReplays). */
+  replays: z.number().int().min(1).optional(),
 });
 
 export type JobMessage = z.infer<typeof jobMessageSchema>;

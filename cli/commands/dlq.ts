@@ -3,6 +3,7 @@ import { z } from 'zod';
 import { groupEntries } from '#platform/dlq/entries.ts';
 import { describeFilter, selectsEverything, type DlqFilter } from '#platform/dlq/filter.ts';
 import { openDlqOperations, type DlqOperations, type Selection } from '#platform/dlq/operations.ts';
+import { maxReplays } from '#platform/dlq/replay.ts';
 import { poolNames } from '#platform/pools.ts';
 import { defaultPorts } from '#platform/ports.ts';
 import { formatEntries, formatEntry, formatGroups, formatPurge, formatReplay } from '../dlq-format.ts';
@@ -21,7 +22,8 @@ fix the cause, then replay them; purge what should never run again.
                         (<id> is the entry's number from list, or the job id)
   replay [ids...]       put the jobs back on their queue as new jobs (each carries replayOf = the
                         original job id and a link to its trace) and remove the entries. Each entry
-                        is replayed at most once, even by two replays at the same time.
+                        is replayed at most once, even by two replays at the same time; a job is
+                        replayed at most ${maxReplays} times (a replay that came back is skipped after that).
   purge [ids...]        remove entries for good (asks for confirmation)
 
 Filters (replay and purge need ids, a filter, or --all):

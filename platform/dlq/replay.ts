@@ -4,7 +4,9 @@
 // leaves the DLQ.
 // The claim makes each entry replay at most once; the new id is derived from the entry, so a
 // replay that died half-way and is taken over republishes the same job (JetStream drops the
-// duplicate) instead of a second one.
+// duplicate) instead of a second one. A job that came back to the DLQ after maxReplays replays
+// is not replayed again (reliability matrix S11): each replay found its cause unfixed, and a
+// script replaying the DLQ on a timer would otherwise loop a poison job for ever.
 import type { JetStreamClient, JetStreamManager } from '@nats-io/jetstream';
 import { headers as natsHeaders, type MsgHdrs } from '@nats-io/transport-node';
 import { admit, type Admission, type AdmitExtras } from '../admission/admit.ts';
@@ -38,6 +40,16 @@ export type ReplayDeps = {
 export type ReplayOptions = { ratePerSecond: number; dryRun: boolean; onOutcome?: (o: ReplayOutcome) => void };
 
 export const replayJobId = (entry: DlqEntry): string => jobIdForKey(`dlq-replay:${entry.seq}:${entry.jobId}`);
+
+/** The most replays of one job, counted from the job first accepted (JobMessage.replays). */
+export const maxReplays = 3;
+
+/** Why an entry's job is not replayed again, or undefined while it may be. */
+export function replayCapReached(job: Pick<JobMessage, 'replays'>): string | undefined {
+  const done = job.replays ?? 0;
+  if (done < maxReplays) return undefined;
+  return `replayed ${done} times already (at most ${maxReplays}), dead-lettered again each time: fix its cause (tps dlq show), then submit it anew, or purge it`;
+}
 
 export class QueueFullError extends Error {
   constructor(pool: string) {
@@ -77,6 +89,8 @@ async function replayEntry(entry: DlqEntry, deps: ReplayDeps, dryRun: boolean): 
   const job = entry.job;
   if (!job) return { outcome: 'skipped', why: 'not a valid job message (nothing to replay; purge it)' };
   if (jobTypeOf(job.type) instanceof AppError) return { outcome: 'skipped', why: `job type ${job.type} is no longer in the catalogue` };
+  const capped = replayCapReached(job);
+  if (capped) return { outcome: 'skipped', why: capped };
   const newJobId = replayJobId(entry);
   if (dryRun) return { outcome: 'would_replay', newJobId };
 
@@ -89,7 +103,7 @@ async function replayEntry(entry: DlqEntry, deps: ReplayDeps, dryRun: boolean): 
     return { outcome: 'skipped', why: `already ${what}${held?.newJobId ? ` as job ${held.newJobId}` : ''}` };
   }
 
-  const replayed: JobMessage = { id: newJobId, type: job.type, pool: job.pool, payload: job.payload, acceptedAt: new Date().toISOString(), replayOf: entry.jobId };
+  const replayed: JobMessage = { id: newJobId, type: job.type, pool: job.pool, payload: job.payload, acceptedAt: new Date().toISOString(), replayOf: entry.jobId, replays: (job.replays ?? 0) + 1 };
   await admit(admission(entry, won.revision, deps), replayed, replayExtras(entry));
   // The original keeps its dead_lettered state and learns its successor, so `tps audit` and
   // `GET /jobs/:id` can follow a replayed job to its outcome.
