@@ -13,7 +13,7 @@ COMPOSE ?=
 export COMPOSE
 
 .DEFAULT_GOAL := help
-.PHONY: help bootstrap compose-env up down status provision test test-unit test-compose typecheck bench bench-ingress bench-pipeline bench-autoscaler bench-tracing bench-recovery bench-nats bench-console bench-memory bench-status logs clean generate lab chaos chaos-stop load audit
+.PHONY: help bootstrap compose-env up down status provision test test-unit test-compose typecheck bench bench-ingress bench-pipeline bench-autoscaler bench-tracing bench-recovery bench-nats bench-console bench-memory bench-status bench-overload logs clean generate lab chaos chaos-stop load audit
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-17s %s\n", $$1, $$2}'
@@ -92,7 +92,10 @@ bench-memory: bootstrap ## what the roles hold in memory doing nothing: each rol
 bench-status: bootstrap ## job status at a full tps_jobs bucket: nats-server's CPU per status write and per job view, a key per job against a key per write
 	@node bench/status-bucket.bench.ts
 
-bench: bench-ingress bench-pipeline bench-autoscaler bench-tracing bench-recovery bench-nats bench-console bench-memory bench-status ## every benchmark
+bench-overload: bootstrap ## the pipeline offered 2x and 10x its capacity, open-loop: goodput, refusals, SLO, memory, recovery (reliability matrix O1, O2)
+	@node bench/overload.bench.ts
+
+bench: bench-ingress bench-pipeline bench-autoscaler bench-tracing bench-recovery bench-nats bench-console bench-memory bench-status bench-overload ## every benchmark
 
 lab: ## start a certification lab and print its brief: make lab LAB=2.1 (then bin/tps lab status|hint|check $(LAB); docs/labs/)
 	@test -n "$(LAB)" || { echo 'make lab: which lab? e.g. make lab LAB=2.1 (bin/tps lab list)'; exit 2; }
