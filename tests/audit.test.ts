@@ -1,7 +1,7 @@
 // The no-loss audit against the real pipeline: a load run's ledger audits clean; an id the
 // system never saw is lost (exit 1); a poison job counts as dead-lettered; a job stuck with an
 // empty queue is lost; a job service-c did twice is a duplicate.
-import { appendFileSync, copyFileSync, mkdirSync, mkdtempSync, readFileSync } from 'node:fs';
+import { appendFileSync, copyFileSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { randomUUID } from 'node:crypto';
 import os from 'node:os';
 import path from 'node:path';
@@ -16,6 +16,9 @@ import { settle, startStack, type Stack } from '#devenv/stack.ts';
 let server: NatsServerHandle;
 let stack: Stack;
 const dir = mkdtempSync(path.join(os.tmpdir(), 'tps-audit-'));
+/** Every folder the tests make, removed at the end. */
+const made = [dir];
+const tempDir = (prefix: string) => { const d = mkdtempSync(path.join(os.tmpdir(), prefix)); made.push(d); return d; };
 const ledger = path.join(dir, 'ledger.jsonl');
 let env: Record<string, string>;
 
@@ -27,6 +30,7 @@ beforeAll(async () => {
 afterAll(async () => {
   await stack?.stop();
   await server?.dispose();
+  for (const d of made) rmSync(d, { recursive: true, force: true });
 });
 
 const line = (id: string, type: string) => `${JSON.stringify({ id, type, acceptedAt: new Date().toISOString() })}\n`;
@@ -64,14 +68,14 @@ describe('tps audit after tps load', () => {
   }, 40_000);
 
   it('uses the newest ledger in .tps/load when none is named, and says so when there is none', async () => {
-    const state = mkdtempSync(path.join(os.tmpdir(), 'tps-state-'));
+    const state = tempDir('tps-state-');
     mkdirSync(path.join(state, 'load'));
     const newest = path.join(state, 'load', 'ledger-2030-01-01T00-00-00Z.jsonl');
     copyFileSync(ledger, newest);
     const found = await tps(['audit', '--wait', '0', '--json'], { ...env, TPS_STATE_DIR: state });
     expect(found.code).toBe(0);
     expect(JSON.parse(found.stdout)).toMatchObject({ ledger: newest, accepted: 80, lost: 0 });
-    const none = await tps(['audit'], { ...env, TPS_STATE_DIR: mkdtempSync(path.join(os.tmpdir(), 'tps-empty-')) });
+    const none = await tps(['audit'], { ...env, TPS_STATE_DIR: tempDir('tps-empty-') });
     expect(none.code).toBe(1);
     expect(none.stderr).toMatch(/no ledger in .*load; run `tps load` first/);
   });
