@@ -8,6 +8,7 @@ import { expect, jobStatus, run, submit, traces, urls, type JaegerTrace } from '
 import { checkCanary } from './canary-checks.ts';
 import { checkExamDay } from './exam-day-checks.ts';
 import { checkConsoleActions } from './console-actions.ts';
+import { checkOomKill } from './oom-checks.ts';
 
 const started = Date.now();
 async function step(name: string, body: () => Promise<void>): Promise<void> {
@@ -165,6 +166,7 @@ async function main(): Promise<void> {
   await step('the Level 2 exam in compose (start, check, stop), its weekend and recording rules loaded into Prometheus, the console\'s lab mode, then lab list on the host', checkLabs);
   await step('the Level 3 exam\'s day: its proctor container; lab 2.5\'s bin/tps scale fast --replicas 3 (3 containers, one durable consumer) and bin/tps restart, recorded; stop removes it', () => checkExamDay(submitted));
   await step('make load RATE=500 (native generator: no k6 image here), then make audit', checkLoadAndAudit);
+  await step('O4: every worker-fast container leaking past its 256m limit until the OOM killer ends it; restarted, no job lost', () => checkOomKill(submitted));
   await step('the console\'s actions with docker-compose.admin.yml: a breaker and a fault through the console, with the token', checkConsoleActions);
   await step('every job the test submitted ended', checkSubmittedEnded);
   console.log(`\ncompose stack checks passed in ${((Date.now() - started) / 1000).toFixed(0)} s`);

@@ -30,20 +30,28 @@ export async function checkExamDay(submitted: string[]): Promise<void> {
   const start = await run('bin/tps', ['exam', '3', 'start', '--speed', '360', '--choose', 'crash=worker-fast,leak=worker-slow']);
   expect(start.code === 0 && start.out.includes('the day\'s proctor starts'), `bin/tps exam 3 start should start the proctor's container (exit ${start.code}): ${start.out.slice(-600)}`);
   expect((await proctors()).length === 1, 'one proctor container should run after the start command has ended');
-  // 4 PM (20 s in): a worker-fast container crashes (compose restarts it), after service-a slowed at 3 PM.
-  await waitFor(async () => (/worker-fast +crash/.test(await chaosList()) || undefined), 60_000, () => 'the proctor to bring the 4 PM crash', 1_000);
-  const proctorLog = async () => (await run('docker-compose', ['logs', '--no-color', '--tail', '20', 'proctor'], { quiet: true })).out;
-  expect(/service-a +latency/.test(await chaosList()), `the 3 PM failure should be in force; the proctor's log ends:\n${await proctorLog()}`);
-  // The fix from the host, recorded by the tools container as natively: the exam counts it.
-  const scaled = await run('bin/tps', ['scale', 'fast', '--replicas', '3']);
-  expect(scaled.code === 0 && scaled.out.includes('fast pool: 3 worker containers (was 2), recorded'), `bin/tps scale fast --replicas 3 should change the containers and record it (exit ${scaled.code}): ${scaled.out.slice(-600)}`);
-  const check = await run('bin/tps', ['exam', '3', 'check']);
-  expect(/pass {2}fix-crash /.test(check.out), `bin/tps exam 3 check should count the crash fixed by the recorded replicas: ${check.out}`);
-  const restart = await run('bin/tps', ['restart', 'service-b', '--reason', 'the exam in compose']);
-  expect(restart.code === 0 && restart.out.includes('service-b: restart recorded'), `bin/tps restart service-b should restart its container and record it (exit ${restart.code}): ${restart.out.slice(-600)}`);
-  const stop = await run('bin/tps', ['exam', '3', 'stop']);
-  expect(stop.code === 0, `bin/tps exam 3 stop should succeed (exit ${stop.code}): ${stop.out.slice(-600)}`);
-  expect((await proctors()).length === 0, 'the proctor container should be removed after the stop');
+  // A check failing mid-day stops the exam still: a run left in progress in .tps/labs would refuse
+  // the next `make test-compose` its exams (one lab at a time).
+  let stopped = false;
+  try {
+    // 4 PM (20 s in): a worker-fast container crashes (compose restarts it), after service-a slowed at 3 PM.
+    await waitFor(async () => (/worker-fast +crash/.test(await chaosList()) || undefined), 60_000, () => 'the proctor to bring the 4 PM crash', 1_000);
+    const proctorLog = async () => (await run('docker-compose', ['logs', '--no-color', '--tail', '20', 'proctor'], { quiet: true })).out;
+    expect(/service-a +latency/.test(await chaosList()), `the 3 PM failure should be in force; the proctor's log ends:\n${await proctorLog()}`);
+    // The fix from the host, recorded by the tools container as natively: the exam counts it.
+    const scaled = await run('bin/tps', ['scale', 'fast', '--replicas', '3']);
+    expect(scaled.code === 0 && scaled.out.includes('fast pool: 3 worker containers (was 2), recorded'), `bin/tps scale fast --replicas 3 should change the containers and record it (exit ${scaled.code}): ${scaled.out.slice(-600)}`);
+    const check = await run('bin/tps', ['exam', '3', 'check']);
+    expect(/pass {2}fix-crash /.test(check.out), `bin/tps exam 3 check should count the crash fixed by the recorded replicas: ${check.out}`);
+    const restart = await run('bin/tps', ['restart', 'service-b', '--reason', 'the exam in compose']);
+    expect(restart.code === 0 && restart.out.includes('service-b: restart recorded'), `bin/tps restart service-b should restart its container and record it (exit ${restart.code}): ${restart.out.slice(-600)}`);
+    const stop = await run('bin/tps', ['exam', '3', 'stop']);
+    stopped = stop.code === 0;
+    expect(stop.code === 0, `bin/tps exam 3 stop should succeed (exit ${stop.code}): ${stop.out.slice(-600)}`);
+    expect((await proctors()).length === 0, 'the proctor container should be removed after the stop');
+  } finally {
+    if (!stopped) await run('bin/tps', ['exam', '3', 'stop'], { quiet: true }).catch(() => undefined);
+  }
   const left = await chaosList();
   expect(!/latency|memory_leak|bandwidth|crash/.test(left), `no fault of the day should be left after the stop: ${left}`);
   console.log('   the day\'s proctor ran in a container of its own; the fixes from the host were recorded; stopped and removed');

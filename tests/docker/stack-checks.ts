@@ -138,33 +138,40 @@ export async function checkLabs(): Promise<void> {
   // Prometheus' own image load it into its volume (prometheus-history), then the recording rules.
   const exam = await run('bin/tps', ['exam', '2', 'start', '--choose', 'incident=capped-autoscaler'], { timeoutMs: 300_000 });
   expect(exam.code === 0 && /history: it is in Prometheus/.test(exam.out), `bin/tps exam 2 should start in compose and load the weekend into Prometheus (exit ${exam.code}): ${exam.out.slice(0, 1200)}`);
-  const weekend = new Date(Date.now() - 10 * 3_600_000);
-  const scraped = await promQuery('up{job="autoscaler"}', weekend);
-  expect(scraped.length === 1 && scraped[0]?.metric.instance === 'autoscaler:9466', `Prometheus should hold the weekend's samples 10 h ago: ${JSON.stringify(scraped)}`);
-  // bin/tps restarted Prometheus after the rules' blocks too: the recorded series hold the weekend now.
-  // Once (of many runs) the restarted Prometheus answered the samples' blocks before the rules'
-  // ones: the check allows it a block reload (a minute), and shows its log if that is not enough.
-  const recorded = await waitFor(async () => {
-    const found = await promQuery('pool:tps_queue_fill:ratio{pool="slow"}', weekend).catch(() => []);
-    return found.length === 1 ? found : undefined;
-  }, 90_000, () => 'the weekend\'s recorded series', 2_000).catch(async (error: Error) => {
-    const log = await run('docker-compose', ['logs', '--no-color', '--tail', '40', 'prometheus'], { quiet: true });
-    const stored = await promQuery('count(count_over_time(pool:tps_queue_fill:ratio[3d]))').catch((e: Error) => e.message);
-    // Where the recorded series has samples: the live evaluations only, or the weekend's too.
-    const span = await promQuery('min_over_time(timestamp(pool:tps_queue_fill:ratio{pool="slow"})[3d:5m])').catch((e: Error) => e.message);
-    const at = await promQuery('pool:tps_queue_fill:ratio', weekend).catch((e: Error) => e.message);
-    console.log(`   Prometheus' log:\n${log.out}\n   recorded series over 3 days: ${JSON.stringify(stored)}; earliest sample: ${JSON.stringify(span)}; at ${weekend.toISOString()}: ${JSON.stringify(at)}`);
-    throw error;
-  });
-  expect(recorded.length === 1, `the recording rules' blocks should be loaded with the weekend (restarted Prometheus): ${JSON.stringify(recorded)}`);
-  expect((await run('bin/tps', ['autoscaler', 'status'])).out.includes('(weekend on-call)'), 'the exam\'s cap should show who set it in bin/tps autoscaler status');
-  // Lab mode in the console container: the run the tools container wrote (.tps/labs, mounted read-only there), graded.
-  const lab = (await (await fetch(`${urls.console}/api/lab`)).json()) as { lab: string | null; checks?: Array<{ id: string; holds: boolean; reason: string | null }> };
-  const abnormal = lab.checks?.find((c) => c.id === 'abnormal');
-  expect(lab.lab === 'exam-2' && abnormal?.holds === false && /no answer yet/.test(abnormal.reason ?? ''), `the console's lab mode should show exam-2 in progress, graded: ${JSON.stringify(lab).slice(0, 400)}`);
-  expect((await run('bin/tps', ['exam', '2', 'check'])).code === 1, 'bin/tps exam 2 check should fail before anything was done');
-  // Its solve and a pass are graded natively (tests/exam.test.ts): the engine is the same code.
-  expect((await run('bin/tps', ['exam', '2', 'stop'])).code === 0, 'bin/tps exam 2 stop should succeed');
+  // A check failing before the stop stops the exam still (a run left in progress would refuse the next run's exams).
+  let stopped = false;
+  try {
+    const weekend = new Date(Date.now() - 10 * 3_600_000);
+    const scraped = await promQuery('up{job="autoscaler"}', weekend);
+    expect(scraped.length === 1 && scraped[0]?.metric.instance === 'autoscaler:9466', `Prometheus should hold the weekend's samples 10 h ago: ${JSON.stringify(scraped)}`);
+    // bin/tps restarted Prometheus after the rules' blocks too: the recorded series hold the weekend now.
+    // Once (of many runs) the restarted Prometheus answered the samples' blocks before the rules'
+    // ones: the check allows it a block reload (a minute), and shows its log if that is not enough.
+    const recorded = await waitFor(async () => {
+      const found = await promQuery('pool:tps_queue_fill:ratio{pool="slow"}', weekend).catch(() => []);
+      return found.length === 1 ? found : undefined;
+    }, 90_000, () => 'the weekend\'s recorded series', 2_000).catch(async (error: Error) => {
+      const log = await run('docker-compose', ['logs', '--no-color', '--tail', '40', 'prometheus'], { quiet: true });
+      const stored = await promQuery('count(count_over_time(pool:tps_queue_fill:ratio[3d]))').catch((e: Error) => e.message);
+      // Where the recorded series has samples: the live evaluations only, or the weekend's too.
+      const span = await promQuery('min_over_time(timestamp(pool:tps_queue_fill:ratio{pool="slow"})[3d:5m])').catch((e: Error) => e.message);
+      const at = await promQuery('pool:tps_queue_fill:ratio', weekend).catch((e: Error) => e.message);
+      console.log(`   Prometheus' log:\n${log.out}\n   recorded series over 3 days: ${JSON.stringify(stored)}; earliest sample: ${JSON.stringify(span)}; at ${weekend.toISOString()}: ${JSON.stringify(at)}`);
+      throw error;
+    });
+    expect(recorded.length === 1, `the recording rules' blocks should be loaded with the weekend (restarted Prometheus): ${JSON.stringify(recorded)}`);
+    expect((await run('bin/tps', ['autoscaler', 'status'])).out.includes('(weekend on-call)'), 'the exam\'s cap should show who set it in bin/tps autoscaler status');
+    // Lab mode in the console container: the run the tools container wrote (.tps/labs, mounted read-only there), graded.
+    const lab = (await (await fetch(`${urls.console}/api/lab`)).json()) as { lab: string | null; checks?: Array<{ id: string; holds: boolean; reason: string | null }> };
+    const abnormal = lab.checks?.find((c) => c.id === 'abnormal');
+    expect(lab.lab === 'exam-2' && abnormal?.holds === false && /no answer yet/.test(abnormal.reason ?? ''), `the console's lab mode should show exam-2 in progress, graded: ${JSON.stringify(lab).slice(0, 400)}`);
+    expect((await run('bin/tps', ['exam', '2', 'check'])).code === 1, 'bin/tps exam 2 check should fail before anything was done');
+    // Its solve and a pass are graded natively (tests/exam.test.ts): the engine is the same code.
+    stopped = (await run('bin/tps', ['exam', '2', 'stop'])).code === 0;
+    expect(stopped, 'bin/tps exam 2 stop should succeed');
+  } finally {
+    if (!stopped) await run('bin/tps', ['exam', '2', 'stop'], { quiet: true }).catch(() => undefined);
+  }
   const listed = await run('bin/tps', ['lab', 'list']);
   expect(/^exam-2 .*stopped \(best \d+ %\)/m.test(listed.out), `bin/tps lab list on the host should show the exam's run from compose: ${listed.out}`);
 }
