@@ -47,9 +47,13 @@ it('acks lost after the work: each job delivered again after ack_wait, worked tw
   await waitFor(async () => ((await jsm.streams.info(poolDefinitions.slow.stream)).state.messages === 0 ? true : undefined), 30_000, () => 'the redelivered jobs to be acked');
   const views = await settle(stack, ids, 10_000);
   const audit = await auditJobs(stack.nc, ids, { serviceCUrl: stack.url('service-c') });
-  console.info(`R13: ${proxy.droppedAcks()} acks dropped; attempts ${[...views.values()].map((v) => v.attempts).join(' ')}; ${(await duplicates()) - before} duplicates at service-c; audit: ${audit.completed} completed, ${audit.lost} lost, ${audit.duplicates} duplicates`);
-  expect([...views.values()].map((v) => `${v.status}/${v.attempts}`)).toEqual(ids.map(() => 'completed/2'));
-  expect((await duplicates()) - before).toBe(ids.length);
+  const attempts = [...views.values()].map((v) => v.attempts);
+  console.info(`R13: ${proxy.droppedAcks()} acks dropped; attempts ${attempts.join(' ')}; ${(await duplicates()) - before} duplicates at service-c; audit: ${audit.completed} completed, ${audit.lost} lost, ${audit.duplicates} duplicates`);
+  expect([...views.values()].map((v) => v.status)).toEqual(ids.map(() => 'completed'));
+  // Each delivered again at least once (twice when a loaded machine took past ack_wait to heal the
+  // link); every delivery but the first of a job is a duplicate at service-c.
+  expect(Math.min(...attempts)).toBeGreaterThanOrEqual(2);
+  expect((await duplicates()) - before).toBe(attempts.reduce((a, b) => a + b, 0) - ids.length);
   expect(audit).toMatchObject({ accepted: ids.length, completed: ids.length, deadLettered: 0, lost: 0, duplicates: ids.length });
   expect((await jsm.streams.info(streams.dlq)).state.messages).toBe(0);
 }, 60_000);

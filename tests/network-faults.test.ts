@@ -73,7 +73,9 @@ it('a quarter of service-a\'s answers cut by a reset: retried as UNREACHABLE, th
 
 it('the link at 100 bytes/s: each call gives up at the fast pool\'s 2 s deadline, and the job completes once the link is back', async () => {
   const deadlineS = poolDefinitions.fast.attemptTimeoutMs / 1000;
-  const before = { timeouts: await calls('timeout'), withinDeadline: await calls('timeout', '2.5') };
+  // Within 5 s (the histogram's bucket above 2.5 s): margin for a loaded machine's late timer, and
+  // still well short of what the link itself takes (600 bytes at 100 bytes/s: 6 s).
+  const before = { timeouts: await calls('timeout'), withinDeadline: await calls('timeout', '5') };
   proxy.setFaults({ bytesPerSecond: 100 });
   const [id] = await submit(stack, 'fast.echo', 1);
   // Two attempts timed out (backoff 200 ms, then 1 s), then the link is back for the third.
@@ -81,8 +83,8 @@ it('the link at 100 bytes/s: each call gives up at the fast pool\'s 2 s deadline
   proxy.setFaults({});
   const view = (await settle(stack, [id as string], 30_000)).get(id as string);
   const timeouts = (await calls('timeout')) - before.timeouts;
-  const withinDeadline = (await calls('timeout', '2.5')) - before.withinDeadline;
-  console.info(`D5 bandwidth: ${timeouts} calls timed out, ${withinDeadline} of them within 2.5 s (deadline ${deadlineS} s); the job ${view?.status} at attempt ${view?.attempts}`);
+  const withinDeadline = (await calls('timeout', '5')) - before.withinDeadline;
+  console.info(`D5 bandwidth: ${timeouts} calls timed out, ${withinDeadline} of them within 5 s (deadline ${deadlineS} s); the job ${view?.status} at attempt ${view?.attempts}`);
   expect(view?.status).toBe('completed');
   expect(view?.attempts).toBeGreaterThanOrEqual(3);
   expect(withinDeadline).toBe(timeouts);
