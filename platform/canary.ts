@@ -45,7 +45,7 @@ export const canaryValue = z.object({
   weight: z.number().int().min(0).max(100),
   /** Where the caller reaches the canary. */
   url: z.string().url(),
-  /** The canary's SLO: beyond either, over at least `minCalls` calls in the last `windowMs`, the caller rolls it back. */
+  /** The canary's SLO against the stable version: its failed share or p99 worse than the stable version's by more than either, over at least `minCalls` calls in the last `windowMs`, and the caller rolls it back. */
   maxErrorPercent: z.number().min(0).max(100),
   maxP99Ms: z.number().int().min(1).max(600_000),
   minCalls: z.number().int().min(1).max(100_000),

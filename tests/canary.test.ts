@@ -3,7 +3,7 @@
 // weight and counts them by track and version, a canary that breaks its SLO is rolled back by the
 // caller on its own with no accepted job lost, and a good one is promoted step by step until the
 // stable process runs the new version. Bad input is refused before anything changes.
-import { mkdtempSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -23,7 +23,10 @@ beforeAll(async () => {
   run = await startCliStack({ LOG_LEVEL: 'warn' });
   ({ stack, env } = run);
 }, 120_000);
-afterAll(() => run?.stop());
+afterAll(async () => {
+  await run?.stop();
+  rmSync(dir, { recursive: true, force: true });
+});
 
 const canary = (...args: string[]) => tps(['canary', ...args], env, { timeoutMs: 120_000 });
 const views = async () => JSON.parse((await canary('status', '--json')).stdout) as CanaryView[];
@@ -75,8 +78,9 @@ describe('tps canary', () => {
       return v?.value.state === 'rolled-back' ? v : undefined;
     }, 20_000, () => 'the caller to roll the canary back');
     expect(rolled.value).toMatchObject({ weight: 0, auto: true, by: 'service-a (automatic rollback)' } satisfies Partial<CanaryValue>);
-    // The window holds the good calls before the fault too: the share passes 5 % within a few bad ones.
-    expect(rolled.value.reason).toMatch(/^its error rate was [\d.]+ % over its last \d+ calls \(the limit: 5 %\)$/);
+    // The window holds the good calls before the fault too: the share passes 5 % within a few bad
+    // ones. The stable version took half the calls of the same window, none failed.
+    expect(rolled.value.reason).toMatch(/^its error rate was [\d.]+ % over its last \d+ calls, the stable version's 0\.0 % over its last \d+ \(the limit: 5 % above the stable version's\)$/);
     const audit = await tps(['audit', ledger, '--wait', '60s', '--json', '--service-c', stack.url('service-c')], env, { timeoutMs: 90_000 });
     expect(JSON.parse(audit.stdout)).toMatchObject({ lost: 0, deadLettered: 0, ok: true });
     expect((await canary('status')).stdout).toMatch(/service-b: canary v2 against stable v1, ROLLED BACK automatically: its error rate/);

@@ -29,8 +29,9 @@ compose its container, docs/canary.md), sent a share of the calls by the service
   rollback   sends the canary nothing and stops it
 
 The caller rolls the canary back by itself when, over at least --min-calls of its calls in the last
---window, its failed share passes --max-error-percent or its p99 passes --max-p99 (its SLO). Every
-step is an audit event (tps.events.canary.*).
+--window, its failed share is more than --max-error-percent above the stable version's, or its p99
+more than --max-p99 above the stable version's, over the same window (with fewer stable calls than
+--min-calls to compare, above 0). Every step is an audit event (tps.events.canary.*).
 
 Examples:
   tps canary start service-b --version v2
@@ -104,7 +105,7 @@ function said(service: string, value: CanaryValue): string {
   const next = canarySteps.find((w) => w > value.weight);
   return [
     `${service} canary ${value.version} takes ${value.weight} % of the calls (stable: ${value.stable}).`,
-    `Rolled back automatically beyond ${value.maxErrorPercent} % failed or a p99 of ${value.maxP99Ms} ms over ${value.minCalls}+ calls in ${value.windowMs / 1000} s.`,
+    `Rolled back automatically at ${value.maxErrorPercent} % more failed calls or a p99 ${value.maxP99Ms} ms slower than the stable version's, over ${value.minCalls}+ calls in ${value.windowMs / 1000} s.`,
     `Next: tps canary status, then tps canary ${next ? `promote ${service} (to ${next} %)` : `promote ${service} (${value.version} becomes the stable version)`} or tps canary rollback ${service}.`,
   ].join('\n');
 }

@@ -25,5 +25,26 @@ export function createNodeServer(handler: (req: IncomingMessage, res: ServerResp
     connectionsCheckingInterval: Math.max(50, Math.min(1_000, Math.floor(timeouts.headersTimeoutMs / 2))),
   }, handler);
   server.keepAliveTimeout = keepAliveTimeoutMs;
+  sweepIdleWhileClosing(server);
   return server;
+}
+
+/** How often a closing server ends the connections that went idle since. */
+const closingSweepMs = 50;
+
+/**
+ * `server.close()` ends the connections idle at that moment only. One with a request in flight
+ * stays open once its answer is sent (keep-alive), and the close waits until the client drops it:
+ * a caller's connection pool holds it for the whole keep-alive (72 s), so every stop under traffic
+ * took the role's full shutdown grace. While closing, idle connections are ended as they appear; a
+ * request already arriving on one is answered (503 SHUTTING_DOWN, with Connection: close).
+ */
+function sweepIdleWhileClosing(server: Server): void {
+  const close = server.close.bind(server);
+  server.close = (callback?: (err?: Error) => void) => {
+    const sweep = setInterval(() => server.closeIdleConnections(), closingSweepMs);
+    sweep.unref();
+    server.once('close', () => clearInterval(sweep));
+    return close(callback);
+  };
 }
