@@ -6,7 +6,7 @@
 // and started again, catches up with what it missed. Cut off by a partition (R10, links of the
 // test's own between the nodes), a node refuses what it is asked to store while the majority
 // keeps accepting, and it catches up once the partition heals.
-import { mkdtempSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { setTimeout as delay } from 'node:timers/promises';
@@ -29,6 +29,7 @@ beforeAll(async () => {
 afterAll(async () => {
   await stack?.stop();
   await cluster?.dispose();
+  rmSync(dir, { recursive: true, force: true });
 });
 
 const env = () => ({ NATS_URL: cluster.urls, TPS_STATE_DIR: stack.stateDir, TPS_EXTERNAL_NATS: 'true' });
