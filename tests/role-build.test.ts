@@ -33,7 +33,10 @@ describe('ensureRoleBuild', () => {
   it('makes one build when asked twice at once, reuses it, and the build runs', async () => {
     const builds = mkdtempSync(path.join(os.tmpdir(), 'tps-builds-'));
     const [a, b] = await Promise.all([ensureRoleBuild(builds), ensureRoleBuild(builds)]);
-    expect(a?.main).toBe(b?.main);
+    // The second ask waits for the first's build: two builds into one folder raced (the first's
+    // rename took the folder from under the second, which failed writing its files).
+    expect(a).toBe(b);
+    expect(a.note).toMatch(/^roles built into /);
     expect(readdirSync(builds)).toEqual([sourceStamp()]);
     const again = await ensureRoleBuild(builds);
     expect(again.note).toMatch(/^roles run from their build /);

@@ -6,7 +6,7 @@
 // (about a second), an unchanged tree reuses it. A build is written to a folder of its own and
 // renamed into place whole, so processes that build at once (test files in parallel) never see
 // half of one. TPS_ROLE_BUILD=off runs the roles from source, as `tps run` always does.
-import { createHash } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, readdirSync, renameSync, rmSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
@@ -52,14 +52,30 @@ function builtAt(dir: string): RoleBuild {
   return { main: path.join(dir, 'main.js'), preload: pathToFileURL(path.join(dir, 'preload.js')).href, note: '' };
 }
 
+/** Builds under way in this process, by folder: a second ask waits for the first's. */
+const building = new Map<string, Promise<RoleBuild>>();
+
 /** The build of the sources as they are now, made first when there is none. */
 export async function ensureRoleBuild(buildsDir = defaultBuildsDir): Promise<RoleBuild> {
   const stamp = sourceStamp();
   const dir = path.join(buildsDir, stamp);
   const shown = path.relative(projectRoot, dir);
   if (existsSync(dir)) return { ...builtAt(dir), note: `roles run from their build ${shown} (TPS_ROLE_BUILD=off: from source)` };
+  const under = building.get(dir);
+  if (under) return under;
+  const made = makeBuild(buildsDir, stamp).finally(() => building.delete(dir));
+  building.set(dir, made);
+  return made;
+}
+
+async function makeBuild(buildsDir: string, stamp: string): Promise<RoleBuild> {
+  const dir = path.join(buildsDir, stamp);
+  const shown = path.relative(projectRoot, dir);
   const started = Date.now();
-  const temp = `${dir}.${process.pid}.tmp`;
+  // A folder of this build's own: two builds into one folder (the same process asking twice at
+  // once, as a test starting two stacks does) would have the first's rename pull it from under the
+  // second, which then fails writing its files.
+  const temp = `${dir}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`;
   mkdirSync(buildsDir, { recursive: true });
   rmSync(temp, { recursive: true, force: true });
   const { build } = await import('rolldown');
