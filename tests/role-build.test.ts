@@ -2,19 +2,27 @@
 // not at all when several processes ask at once, reused while nothing changes, and runnable. The
 // stacks of every other test file run their roles from it.
 import { execFile } from 'node:child_process';
-import { mkdirSync, mkdtempSync, readdirSync, utimesSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readdirSync, rmSync, utimesSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
-import { describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it } from 'vitest';
 import { chooseRoleBuild, ensureRoleBuild, sourceStamp } from '#operator/supervisor/role-build.ts';
 import { loadConfig } from '#platform/config.ts';
 
 const run = promisify(execFile);
+/** The test's own folders, removed after. */
+const made: string[] = [];
+const tempDir = (prefix: string) => {
+  const dir = mkdtempSync(path.join(os.tmpdir(), prefix));
+  made.push(dir);
+  return dir;
+};
+afterAll(() => { for (const dir of made) rmSync(dir, { recursive: true, force: true }); });
 
 describe('sourceStamp', () => {
   it('is the same for the same files and changes when one of them changes', () => {
-    const root = mkdtempSync(path.join(os.tmpdir(), 'tps-stamp-'));
+    const root = tempDir('tps-stamp-');
     mkdirSync(path.join(root, 'platform'));
     writeFileSync(path.join(root, 'package.json'), '{}');
     const file = path.join(root, 'platform', 'a.ts');
@@ -31,7 +39,7 @@ describe('sourceStamp', () => {
 
 describe('ensureRoleBuild', () => {
   it('makes one build when asked twice at once, reuses it, and the build runs', async () => {
-    const builds = mkdtempSync(path.join(os.tmpdir(), 'tps-builds-'));
+    const builds = tempDir('tps-builds-');
     const [a, b] = await Promise.all([ensureRoleBuild(builds), ensureRoleBuild(builds)]);
     // The second ask waits for the first's build: two builds into one folder raced (the first's
     // rename took the folder from under the second, which failed writing its files).
