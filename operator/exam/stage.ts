@@ -11,7 +11,7 @@ import { existsSync, readdirSync } from 'node:fs';
 import { rename, writeFile, mkdir } from 'node:fs/promises';
 import path from 'node:path';
 import { monitoringPaths, nativePrometheusDir } from '#monitoring/native.ts';
-import { backfill, backfillRules, waitForHistory } from './backfill.ts';
+import { backfill, BackfillError, backfillRules, waitForHistory } from './backfill.ts';
 import { historyRules } from './history-rules.ts';
 import { restartRole, RestartRefused } from '#operator/supervisor/restart-role.ts';
 import type { RoleName } from '#platform/roles.ts';
@@ -83,8 +83,17 @@ export async function stageHistory(spec: HistorySpec, opts: StageOptions): Promi
   const selected = historyRules(ruleFiles());
   opts.progress?.(`history: evaluating ${selected.kept} recording rules over it (promtool; ${selected.leftOut} over recorded series or a day or more are left to the live scrapes)`);
   const rules = await backfillRules({ prometheusUrl: opts.prometheusUrl, start: spec.start, end: spec.end, rules: selected.yaml, dataDir });
-  const shown = restarted && rules.blocks.length > 0 && (await restartPrometheus(opts)) ? 'shown now' : 'show within a minute';
+  if (rules.blocks.length === 0) throw new BackfillError(`promtool wrote no block of recording rules over ${spec.what}: every rule evaluated to nothing (does Prometheus at ${opts.prometheusUrl} serve the history?)`);
+  const shown = restarted && (await restartPrometheus(opts)) ? await recordedSeriesShown(opts.prometheusUrl, spec.end) : 'show within a minute';
   return `history: ${spec.what} backfilled into Prometheus (${blocks.length} blocks of samples, ${rules.blocks.length} of recording rules; the rules' blocks ${shown})`;
+}
+
+/** After the restart that loads the rules' blocks: a recorded series (a colon in its name) inside
+ * the history, allowed a block reload's time (should a block load late), as compose's does
+ * (prometheus/load-history.sh, PHASE=ready). */
+async function recordedSeriesShown(prometheusUrl: string, end: Date): Promise<string> {
+  await waitForHistory(prometheusUrl, 'count({__name__=~".+:.+"})', { at: new Date(end.getTime() - 3_600_000), timeoutMs: 90_000 });
+  return 'shown now';
 }
 
 /**
