@@ -4,6 +4,7 @@
 // writes), and the CPU of its processes (ingress, worker, and the same service-a) per job.
 import { QueueEvents } from 'bullmq';
 import { Pool } from 'undici';
+import { jobEnds } from './job-ends.ts';
 import { closedLoop, selfCpuMs, type PipelineOptions } from './pipeline-run.ts';
 import { cpuMs, freePort, startTarget } from './processes.ts';
 import { startRedis } from './redis.ts';
@@ -73,31 +74,15 @@ export async function openBullPipeline(serviceA: { url: string; pid: number }, o
 
 /** Each job timed from its POST to BullMQ's `completed` event (which can come before the 202). */
 function bullCompletions(events: QueueEvents) {
-  const sentAt = new Map<string, number>();
-  const early = new Map<string, number>();
   let latencies: number[] = [];
   let last = 0;
-  events.on('completed', ({ jobId }) => {
-    const now = performance.now();
-    const t = sentAt.get(jobId);
-    if (t === undefined) { early.set(jobId, now); return; }
-    sentAt.delete(jobId);
-    latencies.push(now - t);
-    last = Math.max(last, now);
-  });
+  const ends = jobEnds((_id, end) => { latencies.push(end.endedAt - end.sentAt); last = Math.max(last, end.endedAt); });
+  events.on('completed', ({ jobId }) => ends.ended(jobId, 'completed'));
   return {
-    expect(id: string, t: number) {
-      const done = early.get(id);
-      if (done === undefined) sentAt.set(id, t);
-      else { early.delete(id); latencies.push(done - t); last = Math.max(last, done); }
-    },
+    expect: ends.sent,
     reset: () => { latencies = []; },
     latencies: () => latencies,
     lastAt: () => last,
-    async drain() {
-      const deadline = Date.now() + 60_000;
-      while (sentAt.size > 0 && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 50));
-      if (sentAt.size > 0) console.log(`warning: ${sentAt.size} BullMQ jobs did not complete within 60 s`);
-    },
+    drain: () => ends.drain(60_000, 'BullMQ jobs'),
   };
 }

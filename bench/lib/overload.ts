@@ -6,47 +6,33 @@ import type { JetStreamManager } from '@nats-io/jetstream';
 import { Pool } from 'undici';
 import { readFileSync } from 'node:fs';
 import type { Stack } from '#devenv/stack.ts';
-import { jobIdOfStatusSubject, terminalStatusSubjects } from '#platform/job-status.ts';
 import { poolDefinitions } from '#platform/pools.ts';
+import { jobEnds, watchStatusEnds, type JobEnd } from './job-ends.ts';
 import { summarise, type LatencySummary } from './stats.ts';
 
 export const jobType = 'slow.report';
 const queue = poolDefinitions.slow.stream;
 
 type Answer = { status: number; ms: number; id?: string };
-type Ended = { sentAt: number; endedAt: number; state: string };
 
 /** Jobs posted and how each ended: the ingress's answer, then `completed` or `dead_lettered`. */
 export function openJobs(stack: Stack) {
   const http = new Pool(stack.url('ingress'), { connections: 256 });
-  const sentAt = new Map<string, number>();
-  const early = new Map<string, { at: number; state: string }>();
-  const ended = new Map<string, Ended>();
+  const ended = new Map<string, JobEnd>();
   const waiting = new Map<string, () => void>();
-  const end = (id: string, t: number, at: number, state: string) => {
-    ended.set(id, { sentAt: t, endedAt: at, state });
+  const ends = jobEnds((id, end) => {
+    ended.set(id, end);
     waiting.get(id)?.();
     waiting.delete(id);
-  };
-  const sub = stack.nc.subscribe(terminalStatusSubjects, {
-    callback: (_err, msg) => {
-      const id = jobIdOfStatusSubject(msg.subject);
-      const state = msg.string().includes('"completed"') ? 'completed' : 'dead_lettered';
-      const t = sentAt.get(id);
-      // A job can end before its 202 reaches us: kept until the id is known.
-      if (t === undefined) return void early.set(id, { at: performance.now(), state });
-      sentAt.delete(id);
-      end(id, t, performance.now(), state);
-    },
   });
+  const sub = watchStatusEnds(stack.nc, ends);
   const post = async (): Promise<Answer> => {
     const t = performance.now();
     const res = await http.request({ path: '/jobs', method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ type: jobType }) });
     const body = (await res.body.json().catch(() => ({}))) as { id?: string };
     const answer: Answer = { status: res.statusCode, ms: performance.now() - t };
     if (res.statusCode !== 202 || !body.id) return answer;
-    const seen = early.get(body.id);
-    if (seen) { early.delete(body.id); end(body.id, t, seen.at, seen.state); } else sentAt.set(body.id, t);
+    ends.sent(body.id, t);
     return { ...answer, id: body.id };
   };
   return {
@@ -57,7 +43,7 @@ export function openJobs(stack: Stack) {
     /** Jobs that ended within [from, to) (performance.now() times). */
     endedBetween: (from: number, to: number) => [...ended.values()].filter((e) => e.endedAt >= from && e.endedAt < to),
     /** Accepted jobs that have not ended. */
-    open: () => sentAt.size,
+    open: ends.open,
     async close() { sub.unsubscribe(); await http.close(); },
   };
 }
@@ -136,6 +122,6 @@ export function sampleMemory(pids: () => Record<string, number>) {
 /** End-to-end latency of the given accepted jobs that ended, and how many did not. */
 export function endToEnd(jobs: Jobs, ids: readonly string[]): LatencySummary & { notEnded: number; deadLettered: number } {
   const ends = ids.map((id) => jobs.endOf(id));
-  const done = ends.filter((e): e is Ended => e !== undefined);
+  const done = ends.filter((e): e is JobEnd => e !== undefined);
   return { ...summarise(done.map((e) => e.endedAt - e.sentAt)), notEnded: ids.length - done.length, deadLettered: done.filter((e) => e.state !== 'completed').length };
 }

@@ -3,7 +3,7 @@
 // steady arrival rate (open model). Used by bench/pipeline.bench.ts for every variant it compares.
 import { Pool } from 'undici';
 import type { Stack } from '#devenv/stack.ts';
-import { jobIdOfStatusSubject, terminalStatusSubjects } from '#platform/job-status.ts';
+import { jobEnds, watchStatusEnds } from './job-ends.ts';
 import { cpuMs } from './processes.ts';
 import { summarise, type LatencySummary } from './stats.ts';
 
@@ -128,39 +128,25 @@ async function steadyLoad(post: () => Promise<{ status: number; ms: number }>, o
   return { targetRate: opts.steadyRate, achievedRate: Math.round(sends.length / opts.steadySeconds), http: summarise(httpLatencies), statuses };
 }
 
-/** Watches job status writes for `completed` and times each tracked job from its POST. */
+/** Times each tracked job from its POST to its `completed` write (dead-lettered ones are counted). */
 function trackCompletions(s: Stack) {
-  const sentAt = new Map<string, number>();
-  // A job can complete before its 202 reaches us: keep those until the id is known.
-  const early = new Map<string, number>();
   let latencies: number[] = [];
-  let last = 0;
-  const done = (t: number, at: number) => { last = Math.max(last, at); latencies.push(at - t); };
-  const sub = s.nc.subscribe(terminalStatusSubjects, {
-    callback: (_err, msg) => {
-      if (!msg.string().includes('"completed"')) return;
-      const id = jobIdOfStatusSubject(msg.subject);
-      const t = sentAt.get(id);
-      if (t === undefined) { early.set(id, performance.now()); return; }
-      sentAt.delete(id);
-      done(t, performance.now());
-    },
+  let [last, deadLettered] = [0, 0];
+  const ends = jobEnds((_id, end) => {
+    if (end.state !== 'completed') return void deadLettered++;
+    last = Math.max(last, end.endedAt);
+    latencies.push(end.endedAt - end.sentAt);
   });
+  const sub = watchStatusEnds(s.nc, ends);
   return {
-    expect: (id: string, t: number) => {
-      const at = early.get(id);
-      if (at === undefined) { sentAt.set(id, t); return; }
-      early.delete(id);
-      done(t, at);
-    },
+    expect: ends.sent,
     count: () => latencies.length,
     latencies: () => latencies,
     lastAt: () => last,
-    reset: () => { latencies = []; sentAt.clear(); early.clear(); },
+    reset: () => { latencies = []; deadLettered = 0; ends.clear(); },
     async drain(timeoutMs: number) {
-      const deadline = Date.now() + timeoutMs;
-      while (sentAt.size > 0 && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 50));
-      if (sentAt.size > 0) console.log(`warning: ${sentAt.size} jobs did not complete within ${timeoutMs} ms`);
+      await ends.drain(timeoutMs);
+      if (deadLettered > 0) console.log(`warning: ${deadLettered} jobs were dead-lettered`);
     },
     stop: () => sub.unsubscribe(),
   };
