@@ -53,6 +53,8 @@ it('refuses invalid input with the catalogue\'s message and exit 2', async () =>
     [['set', 'service-a', 'explode'], /unknown fault "explode"; faults are: latency, /],
     [['set', 'service-c', 'latency', 'ms=999999'], /latency: ms must be at most 120000 \(got 999999\)/],
     [['set', 'service-a', 'error_rate', 'ratio=-0.5'], /error_rate: ratio must be at least 0 \(got -0.5\)/],
+    // One reason per parameter, the one that applies (not "at least 0; at least 1").
+    [['set', 'service-c', 'latency', 'ms=-5'], /latency: ms must be at least 1 \(got -5\) \(`tps chaos faults`/],
     [['set', 'nats', 'latency', 'ms=10'], /latency is a process fault; nats takes only system faults \(nats_down\)/],
     [['set', 'service-a', 'nats_down'], /nats_down applies to nats, not service-a/],
     [['set', 'service-a', 'hang', '--duration', 'soon'], /bad duration "soon"; write e.g. 90s, 5m or 1h/],

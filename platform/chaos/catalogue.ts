@@ -15,14 +15,14 @@ export type ChaosTarget = RoleName | CanaryTarget | (typeof systemTargets)[numbe
 export const processTargets: readonly ChaosTarget[] = ['ingress', ...poolNames.map(workerRole), ...[...chainRoleNames].reverse(), 'autoscaler', ...canaryTargets];
 export const chaosTargets: readonly ChaosTarget[] = [...processTargets, ...systemTargets];
 
-const ms = (max: number) => z.number().int().min(0).max(max);
+const ms = (max: number, min = 0) => z.number().int().min(min).max(max);
 
 export const faultCatalogue = {
   latency: {
     kind: 'process',
     description: 'Adds delay (ms ± jitter) to the requests the target handles or makes: every one, or a random share (ratio).',
     // ratio < 1: a few slow requests (a query missing its index) lift p99 and leave p50 alone (lab 3.4).
-    params: z.strictObject({ ms: ms(120_000).min(1), jitter: ms(60_000).default(0), ratio: z.number().min(0.01).max(1).default(1) }),
+    params: z.strictObject({ ms: ms(120_000, 1), jitter: ms(60_000).default(0), ratio: z.number().min(0.01).max(1).default(1) }),
   },
   error_rate: {
     kind: 'process',
