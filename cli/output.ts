@@ -43,13 +43,26 @@ export function reportError(err: unknown): number {
   return 1;
 }
 
+/** `--replicas -1` as `--replicas=-1`: parseArgs takes a value starting with a dash for an option
+ * ("argument is ambiguous"), where the flag's own rule says what is wrong with a negative number. */
+function negativeValuesJoined(argv: string[], options: ParseArgsConfig['options']): string[] {
+  const out: string[] = [];
+  for (let i = 0; i < argv.length; i++) {
+    const [arg, next] = [argv[i] as string, argv[i + 1]];
+    const takesValue = arg.startsWith('--') && options?.[arg.slice(2)]?.type === 'string';
+    if (takesValue && next !== undefined && /^-\.?\d/.test(next)) { out.push(`${arg}=${next}`); i++; } else out.push(arg);
+  }
+  return out;
+}
+
 /** node:util parseArgs, then a zod schema over the values; every problem becomes a UsageError. */
 export function parseFlags<S extends z.ZodType>(argv: string[], options: ParseArgsConfig['options'], schema: S, opts: { positionals?: boolean } = {}): { values: z.output<S>; positionals: string[] } {
   let parsed: { values: Record<string, unknown>; positionals: string[] };
   try {
-    parsed = parseArgs({ args: argv, options: { ...options, debug: { type: 'boolean' } }, allowPositionals: opts.positionals ?? false, strict: true });
+    parsed = parseArgs({ args: negativeValuesJoined(argv, options), options: { ...options, debug: { type: 'boolean' } }, allowPositionals: opts.positionals ?? false, strict: true });
   } catch (err) {
-    throw new UsageError((err as Error).message.replace(/^.*?: /, '').split('\n')[0] ?? 'bad arguments');
+    // node's first sentence; its advice on positional arguments fits few of our commands.
+    throw new UsageError((err as Error).message.replace(/^.*?: /, '').split('\n')[0]?.split('. To specify a positional argument')[0] ?? 'bad arguments');
   }
   const { debug: _debug, ...values } = parsed.values;
   const result = schema.safeParse(values);
