@@ -2,13 +2,15 @@
 // incident leaves its residue recorded under the weekend on-call's name; doing nothing fails every
 // part with its reason; a wrong root cause fails that part; solved, the exam passes, and the report
 // says which parts a person must still grade. (The weekend history in Prometheus: exam-history.test.ts.)
-import { readFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { tps } from '#devenv/cli.ts';
 import { waitFor } from '#devenv/nats-server.ts';
 import { startOtlpReceiver, type OtlpReceiver } from '#devenv/otlp-receiver.ts';
 import { startCliStack, type CliStack } from '#devenv/cli-stack.ts';
+import { startPrometheus } from '#devenv/prometheus.ts';
 import type { Stack } from '#devenv/stack.ts';
 import { untilPassed } from '#devenv/lab-runs.ts';
 
@@ -94,4 +96,21 @@ describe('tps exam 2', () => {
     expect(bad.code).toBe(1);
     expect(bad.stderr).toContain('incident must be one of slow-downstream, leaking-worker, capped-autoscaler; got "meteor"');
   });
+
+  it('a weekend that cannot be staged fails the start and leaves nothing set (no cap, no fault)', async () => {
+    // A Prometheus that answers, keeping its data elsewhere (as compose's does), and a hand-off
+    // folder that cannot be made.
+    const dir = mkdtempSync(path.join(os.tmpdir(), 'tps-exam-prometheus-'));
+    const prometheus = await startPrometheus(dir);
+    try {
+      const start = await tps(['exam', '2', 'start', '--choose', 'incident=capped-autoscaler'], { ...env, TPS_PROMETHEUS_URL: prometheus.url, TPS_HISTORY_DIR: '/dev/null/history' });
+      expect([start.code, start.stderr]).toEqual([1, expect.stringMatching(/^tps: history: the hand-off folder \/dev\/null\/history \(TPS_HISTORY_DIR\) cannot be made: ENOTDIR/m)]);
+      expect(start.stderr).not.toMatch(/\n\s+at /);
+      expect((await tps(['autoscaler', 'status'], env)).stdout).not.toMatch(/weekend on-call/);
+      expect((await tps(['chaos', 'list'], env)).stdout).not.toMatch(/weekend on-call/);
+    } finally {
+      await prometheus.stop();
+      rmSync(dir, { recursive: true, force: true });
+    }
+  }, 60_000);
 });

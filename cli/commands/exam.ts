@@ -1,4 +1,5 @@
 import { findLab } from '#operator/labs/catalogue.ts';
+import { BackfillError } from '#operator/exam/backfill.ts';
 import { LabError } from '#operator/labs/engine.ts';
 import { main as labMain, withStack } from './lab.ts';
 import { ack, proctor } from '../exam-day.ts';
@@ -69,7 +70,8 @@ async function ackCommand(id: string, rest: readonly string[]): Promise<number> 
     }
     return 0;
   } catch (err) {
-    if (err instanceof LabError) throw new CommandError(err.message);
+    // A history that could not be staged: the reason, no stack trace (nothing of the lab was set).
+    if (err instanceof LabError || err instanceof BackfillError) throw new CommandError(err.message);
     throw err;
   }
 }

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { BackfillError } from '#operator/exam/backfill.ts';
 import { labCatalogue, findLab } from '#operator/labs/catalogue.ts';
 import { answerLab, LabError, nextHint, requireRun, startLab, stopLab, type LabStack } from '#operator/labs/engine.ts';
 import { needsNats, solveLab } from '#operator/labs/solve.ts';
@@ -195,7 +196,8 @@ export async function main(argv: string[]): Promise<number> {
   try {
     return await dispatch(sub as (typeof subcommands)[number], args, values);
   } catch (err) {
-    if (err instanceof LabError) throw new CommandError(err.message);
+    // A history that could not be staged: the reason, no stack trace (nothing of the lab was set).
+    if (err instanceof LabError || err instanceof BackfillError) throw new CommandError(err.message);
     throw err;
   }
 }

@@ -54,7 +54,9 @@ const ruleFiles = () => readdirSync(monitoringPaths.rules).filter((f) => f.endsW
  * (with the rule file to evaluate over the history, history-rules.ts). */
 async function handOff(dir: string, spec: HistorySpec): Promise<void> {
   const seconds = (d: Date) => Math.floor(d.getTime() / 1000);
-  await mkdir(dir, { recursive: true });
+  await mkdir(dir, { recursive: true }).catch((err: Error) => {
+    throw new BackfillError(`history: the hand-off folder ${dir} (TPS_HISTORY_DIR) cannot be made: ${err.message}`, { cause: err });
+  });
   await writeFile(path.join(dir, 'history.om'), spec.openMetrics());
   if (spec.rules) await writeFile(path.join(dir, 'rules.yml'), historyRules(ruleFiles()).yaml);
   const request = path.join(dir, 'request.env');

@@ -55,12 +55,15 @@ async function setControl(lab: Lab, stack: LabStack, choices: Record<string, str
 export async function setUp(lab: Lab, stack: LabStack, opts: SetupOptions): Promise<Pick<LabRun, 'choices' | 'faults' | 'restore'> & { submit: () => Promise<void> }> {
   const choices = pickChoices(lab, opts.chosen);
   const by = lab.setup.by ? fillChoices(lab.setup.by, choices) : `${stack.by} (lab ${lab.id})`;
-  const faults = await setFaults(lab, stack, choices, by);
-  const restore = await setControl(lab, stack, choices, by);
+  // The history first: the slowest step and the one likeliest to fail (Prometheus, promtool), and
+  // a failure here leaves nothing set, where after the faults and caps it left them in place with
+  // no run recorded for `tps lab stop` to clear.
   if (lab.setup.history) {
     const incident = choices.incident ?? '';
     opts.progress?.(stack.stageHistory ? await stack.stageHistory(lab.setup.history, incident, opts.progress) : 'history: not staged (Prometheus is not reachable from here)');
   }
+  const faults = await setFaults(lab, stack, choices, by);
+  const restore = await setControl(lab, stack, choices, by);
   for (const d of lab.setup.deadLetters.filter((x) => applies(x.when, choices))) {
     if (!stack.stageDeadLetters) throw new LabError(`lab ${lab.id} stages dead letters and needs NATS`);
     const { when: _when, ...spec } = d;

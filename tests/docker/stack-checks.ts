@@ -137,7 +137,8 @@ export async function checkLabs(): Promise<void> {
   // The weekend goes into compose's Prometheus too: the tools container writes it, bin/tps has
   // Prometheus' own image load it into its volume (prometheus-history), then the recording rules.
   const exam = await run('bin/tps', ['exam', '2', 'start', '--choose', 'incident=capped-autoscaler'], { timeoutMs: 300_000 });
-  expect(exam.code === 0 && /history: it is in Prometheus/.test(exam.out), `bin/tps exam 2 should start in compose and load the weekend into Prometheus (exit ${exam.code}): ${exam.out.slice(0, 1200)}`);
+  // The end of its output: the history's steps, and the blocks Prometheus has should one fail.
+  expect(exam.code === 0 && /history: it is in Prometheus/.test(exam.out) && /history: the recording rules' series show in the history/.test(exam.out), `bin/tps exam 2 should start in compose and load the weekend and its recording rules into Prometheus (exit ${exam.code}): ...${exam.out.slice(-3000)}`);
   // A check failing before the stop stops the exam still (a run left in progress would refuse the next run's exams).
   let stopped = false;
   try {
