@@ -2,6 +2,7 @@
 // incident leaves its residue recorded under the weekend on-call's name; doing nothing fails every
 // part with its reason; a wrong root cause fails that part; solved, the exam passes, and the report
 // says which parts a person must still grade. (The weekend history in Prometheus: exam-history.test.ts.)
+import { jetstreamManager } from '@nats-io/jetstream';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -11,6 +12,7 @@ import { waitFor } from '#devenv/nats-server.ts';
 import { startOtlpReceiver, type OtlpReceiver } from '#devenv/otlp-receiver.ts';
 import { startCliStack, type CliStack } from '#devenv/cli-stack.ts';
 import { startPrometheus } from '#devenv/prometheus.ts';
+import { streams } from '#platform/nats/subjects.ts';
 import type { Stack } from '#devenv/stack.ts';
 import { untilPassed } from '#devenv/lab-runs.ts';
 
@@ -112,5 +114,14 @@ describe('tps exam 2', () => {
       await prometheus.stop();
       rmSync(dir, { recursive: true, force: true });
     }
+  }, 60_000);
+
+  // Last in this file: it takes the DLQ stream away.
+  it('a setup that fails part way undoes what it had set: the fault, when the dead letters cannot be staged', async () => {
+    await (await jetstreamManager(stack.nc)).streams.delete(streams.dlq);
+    const start = await exam('start', '--choose', 'incident=slow-downstream');
+    expect(start.code, start.stdout + start.stderr).toBe(1);
+    expect(start.stderr).not.toMatch(/\n\s+at /);
+    expect((await tps(['chaos', 'list'], env)).stdout).not.toMatch(/service-c +latency/);
   }, 60_000);
 });

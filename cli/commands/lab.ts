@@ -41,7 +41,8 @@ usage: tps lab list
 
 The labs of the certification program (Level 2 and 3), each a file in labs/ with its page in
 docs/labs/. A lab runs against the stack of this checkout (\`make up\`, or in compose the tools
-container: TPS_TARGETS). One lab runs at a time. Also: make lab LAB=2.1.
+container: TPS_TARGETS). One lab runs at a time. A start that fails part way (a history it
+cannot stage, NATS going away) undoes what it had set: faults, caps, the autoscaler. Also: make lab LAB=2.1.
 
   --speed N   (start) the lab's own timeline N times shorter, 1-60 (an exam day up to 720): the loads \`tps lab solve\`
               runs; the system's reaction times are its configuration (AUTOSCALER_*, BREAKER_*)

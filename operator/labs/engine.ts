@@ -5,7 +5,7 @@ import type { Lab } from './lab-schema.ts';
 import { activeRun, maxSpeed, readRun, writeRun, type LabRun } from './lab-state.ts';
 import { LabError, type LabStack } from './lab-stack.ts';
 import { baselines, singleProbes } from './probes.ts';
-import { setUp, type SetupOptions } from './setup.ts';
+import { setUp, undoSetup, type SetupOptions } from './setup.ts';
 import { rollbackCanary } from '#operator/canary/rollout.ts';
 import type { CanaryService } from '#platform/canary.ts';
 import { stopProctorProcess } from '#operator/exam/proctor-process.ts';
@@ -28,7 +28,10 @@ export async function startLab(lab: Lab, stack: LabStack, opts: SetupOptions & {
   const { choices, faults, restore, submit } = await setUp(lab, stack, opts);
   const run: LabRun = {
     id: lab.id, startedAt: new Date().toISOString(), choices, faults, restore, speed: opts.speed ?? 1, answers: {}, held: {}, hintsShown: {},
-    baselines: await baselines(singleProbes(lab.checks.map((c) => c.probe)), stack.targets),
+    baselines: await baselines(singleProbes(lab.checks.map((c) => c.probe)), stack.targets).catch(async (err: unknown) => {
+      await undoSetup(stack, { faults, restore }, `${stack.by} (lab ${lab.id} setup failed)`).catch(() => undefined);
+      throw err;
+    }),
   };
   writeRun(stack.stateDir, run);
   await submit();
@@ -48,9 +51,7 @@ export async function stopLab(lab: Lab, stack: LabStack): Promise<LabRun> {
     await (stack.exam ? stack.exam.stopProctor(lab.id, run.proctor) : stopProctorProcess(run.proctor.pid));
   }
   const dayFaults = (lab.setup.timeline?.failures ?? []).map((f) => ({ target: resolveTarget(f.target, run.choices), fault: f.fault }));
-  for (const f of [...run.faults, ...dayFaults]) await stack.chaos?.clear(f.target, f.fault, by);
-  if (run.restore.autoscaler !== undefined) await stack.control?.setAutoscaler(run.restore.autoscaler, by);
-  for (const pool of run.restore.caps ?? []) await stack.control?.capAutoscaler(pool, undefined, by);
+  await undoSetup(stack, { faults: [...run.faults, ...dayFaults], restore: run.restore }, by);
   for (const name of lab.setup.resets) await stack.params?.reset(name, by);
   for (const service of lab.setup.canaries) await rollBackRunning(stack, service, by);
   const stopped = {

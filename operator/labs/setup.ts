@@ -2,7 +2,8 @@
 // residue): faults, the autoscaler and slots, caps, a staged history and its dead letters, jobs
 // submitted. Every change
 // is recorded as made by the setup's `by` (an exam's weekend on-call: the candidate finds the name
-// in the audit events and logs). Stop undoes what is kept in the run's `faults` and `restore`.
+// in the audit events and logs). Stop undoes what is kept in the run's `faults` and `restore`; a
+// setup that fails part way undoes what it had set itself (no run is recorded for it).
 import { randomInt } from 'node:crypto';
 import { applies, fillChoices, type Lab } from './lab-schema.ts';
 import type { LabRun } from './lab-state.ts';
@@ -27,28 +28,37 @@ export const setsControl = (lab: Lab): boolean =>
   lab.setup.autoscaler !== undefined || Object.keys(lab.setup.slots).length > 0 || lab.setup.caps.length > 0;
 
 
-async function setFaults(lab: Lab, stack: LabStack, choices: Record<string, string>, by: string): Promise<LabRun['faults']> {
+/** What a setup has changed so far, filled in as each change is made: stop undoes it, and so does
+ * a setup that fails part way (undoSetup). */
+export type SetupChanges = Pick<LabRun, 'faults' | 'restore'>;
+
+async function setFaults(lab: Lab, stack: LabStack, choices: Record<string, string>, by: string, changes: SetupChanges): Promise<void> {
   const faults = lab.setup.faults.filter((f) => applies(f.when, choices));
   if (faults.length > 0 && !stack.chaos) throw new LabError(`lab ${lab.id} sets faults and needs NATS`);
-  const set: LabRun['faults'] = [];
   for (const f of faults) {
     const target = resolveTarget(f.target, choices);
     await stack.chaos?.set({ target, fault: f.fault, params: f.params, durationMs: lab.minutes * 60_000 }, by);
-    set.push({ target, fault: f.fault });
+    changes.faults.push({ target, fault: f.fault });
   }
-  return set;
 }
 
-async function setControl(lab: Lab, stack: LabStack, choices: Record<string, string>, by: string): Promise<LabRun['restore']> {
+async function setControl(lab: Lab, stack: LabStack, choices: Record<string, string>, by: string, changes: SetupChanges): Promise<void> {
   const caps = lab.setup.caps.filter((c) => applies(c.when, choices));
-  if (lab.setup.autoscaler === undefined && Object.keys(lab.setup.slots).length === 0 && caps.length === 0) return {};
+  if (lab.setup.autoscaler === undefined && Object.keys(lab.setup.slots).length === 0 && caps.length === 0) return;
   if (!stack.control) throw new LabError(`lab ${lab.id} sets the autoscaler, slots or caps, and needs NATS`);
-  const restore: LabRun['restore'] = {};
-  if (lab.setup.autoscaler) restore.autoscaler = (await stack.control.setAutoscaler(lab.setup.autoscaler === 'on', by)).previous;
+  if (lab.setup.autoscaler) changes.restore.autoscaler = (await stack.control.setAutoscaler(lab.setup.autoscaler === 'on', by)).previous;
   for (const [pool, slots] of Object.entries(lab.setup.slots)) await stack.control.scale(pool, slots, by);
-  for (const cap of caps) await stack.control.capAutoscaler(cap.pool, cap.max, by);
-  if (caps.length > 0) restore.caps = caps.map((c) => c.pool);
-  return restore;
+  for (const cap of caps) {
+    await stack.control.capAutoscaler(cap.pool, cap.max, by);
+    (changes.restore.caps ??= []).push(cap.pool);
+  }
+}
+
+/** Clears the faults and caps in `changes` and gives the autoscaler back its state. */
+export async function undoSetup(stack: LabStack, changes: SetupChanges, by: string): Promise<void> {
+  for (const f of changes.faults) await stack.chaos?.clear(f.target, f.fault, by);
+  if (changes.restore.autoscaler !== undefined) await stack.control?.setAutoscaler(changes.restore.autoscaler, by);
+  for (const pool of changes.restore.caps ?? []) await stack.control?.capAutoscaler(pool, undefined, by);
 }
 
 /** Sets the lab up; returns the run's choices and what stop must undo. */
@@ -62,12 +72,19 @@ export async function setUp(lab: Lab, stack: LabStack, opts: SetupOptions): Prom
     const incident = choices.incident ?? '';
     opts.progress?.(stack.stageHistory ? await stack.stageHistory(lab.setup.history, incident, opts.progress) : 'history: not staged (Prometheus is not reachable from here)');
   }
-  const faults = await setFaults(lab, stack, choices, by);
-  const restore = await setControl(lab, stack, choices, by);
-  for (const d of lab.setup.deadLetters.filter((x) => applies(x.when, choices))) {
-    if (!stack.stageDeadLetters) throw new LabError(`lab ${lab.id} stages dead letters and needs NATS`);
-    const { when: _when, ...spec } = d;
-    opts.progress?.(`dead letters: ${await stack.stageDeadLetters(spec, by)} ${d.type} jobs in the DLQ (${d.code}), left by the history`);
+  const changes: SetupChanges = { faults: [], restore: {} };
+  try {
+    await setFaults(lab, stack, choices, by, changes);
+    await setControl(lab, stack, choices, by, changes);
+    for (const d of lab.setup.deadLetters.filter((x) => applies(x.when, choices))) {
+      if (!stack.stageDeadLetters) throw new LabError(`lab ${lab.id} stages dead letters and needs NATS`);
+      const { when: _when, ...spec } = d;
+      opts.progress?.(`dead letters: ${await stack.stageDeadLetters(spec, by)} ${d.type} jobs in the DLQ (${d.code}), left by the history`);
+    }
+  } catch (err) {
+    // No run is recorded for a setup that failed: nothing else would ever clear what it set.
+    await undoSetup(stack, changes, `${by} (setup failed)`).catch(() => undefined);
+    throw err;
   }
   const submit = async () => {
     for (const s of lab.setup.submit.filter((x) => applies(x.when, choices))) {
@@ -75,5 +92,5 @@ export async function setUp(lab: Lab, stack: LabStack, opts: SetupOptions): Prom
       opts.progress?.(`submitted ${s.count} ${s.type} jobs`);
     }
   };
-  return { choices, faults, restore, submit };
+  return { choices, ...changes, submit };
 }
