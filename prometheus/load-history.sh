@@ -86,6 +86,7 @@ mkdir "$staging"
 if [ -r "$dir/rules.yml" ]; then set -- "$dir/rules.yml"; else set -- /etc/prometheus/rules/*.yml; fi
 if ! promtool tsdb create-blocks-from rules --quiet --url="$api" --start="$start" --end="$end" --output-dir="$staging" "$@" > /tmp/rules.log 2>&1; then
   cat /tmp/rules.log >&2
+  rm -rf "$staging"
   exit 1
 fi
 written=0
