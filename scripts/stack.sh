@@ -73,11 +73,16 @@ compose_tps() {
   mkdir -p "$stack_root/.tps/compose/history" "$stack_root/.tps/labs"
   _tty=-T
   if [ -t 0 ] && [ -t 1 ]; then _tty=; fi
+  # A hand-off an earlier command left (its load failed) is not this command's to load: only one
+  # this command wrote (a request.env that differs from the one before it ran) is loaded.
+  _handoff_before=$(cat "$stack_root/.tps/compose/history/request.env" 2>/dev/null || true)
   # shellcheck disable=SC2086
   (cd "$stack_root" && TPS_UID=$(id -u) TPS_GID=$(id -g) \
     $_compose ${_project:+-p "$_project"} --profile tools run --rm --no-deps $_tty tps "$@") || return $?
-  compose_load_history
-  compose_proctor
+  _history_status=0
+  compose_load_history "$@" || _history_status=$?
+  compose_proctor || return $?
+  return "$_history_status"
 }
 
 # An exam day's proctor (`tps exam 3 start`) outlives the tools container: a container of its own
@@ -108,12 +113,23 @@ compose_proctor() {
 compose_load_history() {
   _history="$stack_root/.tps/compose/history"
   [ -f "$_history/request.env" ] || return 0
+  [ "$(cat "$_history/request.env")" != "$_handoff_before" ] || return 0
   if ! compose_history_phase blocks || ! compose_restart_prometheus || ! compose_history_phase rules \
     || { grep -q '^RULES=1' "$_history/request.env" && ! { compose_restart_prometheus && compose_history_phase ready; }; }; then
-    echo "tps: loading the history into Prometheus failed (the lab runs on the live system alone); retry: $_compose --profile tools run --rm prometheus-history" >&2
+    # The tools container has started the lab: it runs on the live system alone until the load is retried.
+    echo "tps: loading the history into Prometheus failed: the lab has started without it (on the live system alone). Retry the load: $_compose --profile tools run --rm prometheus-history; or stop the lab: $(compose_stop_command "$@")" >&2
     return 1
   fi
   rm -f "$_history/request.env" "$_history/history.om" "$_history/rules.yml"
+}
+
+# How to stop what `tps exam N start` or `tps lab start <lab>` started, as typed on the host.
+compose_stop_command() {
+  case "$1 ${2:-} ${3:-}" in
+    "exam "*" start") echo "bin/tps exam $2 stop" ;;
+    "lab start "*) echo "bin/tps lab stop $3" ;;
+    *) echo "bin/tps lab stop <lab>" ;;
+  esac
 }
 
 compose_history_phase() {

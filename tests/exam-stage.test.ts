@@ -66,8 +66,9 @@ it('leaves the weekend in the hand-off folder when Prometheus keeps its data els
   const handoffDir = path.join(elsewhere, 'history');
   const note = await stageWeekend('capped-autoscaler', { stateDir: elsewhere, prometheusUrl: server.url, handoffDir, instanceOf: (role) => `${role}:1234` });
   expect(note).toMatch(/^history: the weekend \(.+Z to .+Z\) is written; bin\/tps loads it into Prometheus when this command ends/);
-  const request = Object.fromEntries(readFileSync(path.join(handoffDir, 'request.env'), 'utf8').trim().split('\n').map((l) => l.split('=') as [string, string]));
-  expect(Object.keys(request)).toEqual(['START', 'END', 'AT', 'BLOCK_HOURS', 'RULES']);
+  const readRequest = () => Object.fromEntries(readFileSync(path.join(handoffDir, 'request.env'), 'utf8').trim().split('\n').map((l) => l.split('=') as [string, string]));
+  const request = readRequest();
+  expect(Object.keys(request)).toEqual(['START', 'END', 'AT', 'BLOCK_HOURS', 'RULES', 'HANDOFF']);
   expect([request.BLOCK_HOURS, request.RULES]).toEqual(['24', '1']);
   const [start, end, at] = [request.START, request.END, request.AT].map(Number) as [number, number, number];
   expect(end - start).toBe(60 * 3_600);
@@ -76,5 +77,10 @@ it('leaves the weekend in the hand-off folder when Prometheus keeps its data els
   const history = readFileSync(path.join(handoffDir, 'history.om'), 'utf8');
   expect(history.endsWith('# EOF\n')).toBe(true);
   expect(history).toMatch(/\nup\{job="autoscaler",instance="autoscaler:1234"\} 1 \d+/);
+  // Each hand-off has an id of its own, even over the same window: bin/tps loads only the one its
+  // command wrote, not one an earlier command left (scripts/stack.sh).
+  await stageWeekend('capped-autoscaler', { stateDir: elsewhere, prometheusUrl: server.url, handoffDir, instanceOf: (role) => `${role}:1234` });
+  expect(readRequest().HANDOFF).toMatch(/^[0-9a-f-]{36}$/);
+  expect(readRequest().HANDOFF).not.toBe(request.HANDOFF);
   rmSync(elsewhere, { recursive: true, force: true });
 });

@@ -7,6 +7,7 @@
 // (TPS_HISTORY_DIR) and bin/tps, once the command ends, has the `prometheus-history` service
 // (Prometheus' own image, prometheus/load-history.sh) load it.
 // Without a Prometheus the lab still runs on the live system, and says so.
+import { randomUUID } from 'node:crypto';
 import { existsSync, readdirSync } from 'node:fs';
 import { rename, writeFile, mkdir } from 'node:fs/promises';
 import path from 'node:path';
@@ -51,7 +52,8 @@ const ruleFiles = () => readdirSync(monitoringPaths.rules).filter((f) => f.endsW
 
 /** The compose hand-off: the OpenMetrics text and, written last (its presence means complete),
  * the request prometheus/load-history.sh reads: window, moment to wait for, block length, rules
- * (with the rule file to evaluate over the history, history-rules.ts). */
+ * (with the rule file to evaluate over the history, history-rules.ts), and an id of its own, so
+ * bin/tps tells the hand-off of the command it ran from one an earlier command left (scripts/stack.sh). */
 async function handOff(dir: string, spec: HistorySpec): Promise<void> {
   const seconds = (d: Date) => Math.floor(d.getTime() / 1000);
   await mkdir(dir, { recursive: true }).catch((err: Error) => {
@@ -60,7 +62,7 @@ async function handOff(dir: string, spec: HistorySpec): Promise<void> {
   await writeFile(path.join(dir, 'history.om'), spec.openMetrics());
   if (spec.rules) await writeFile(path.join(dir, 'rules.yml'), historyRules(ruleFiles()).yaml);
   const request = path.join(dir, 'request.env');
-  await writeFile(`${request}.tmp`, `START=${seconds(spec.start)}\nEND=${seconds(spec.end)}\nAT=${seconds(spec.end) - 3_600}\nBLOCK_HOURS=${spec.blockHours}\nRULES=${spec.rules ? 1 : 0}\n`);
+  await writeFile(`${request}.tmp`, `START=${seconds(spec.start)}\nEND=${seconds(spec.end)}\nAT=${seconds(spec.end) - 3_600}\nBLOCK_HOURS=${spec.blockHours}\nRULES=${spec.rules ? 1 : 0}\nHANDOFF=${randomUUID()}\n`);
   await rename(`${request}.tmp`, request);
 }
 

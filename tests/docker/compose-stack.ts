@@ -163,7 +163,7 @@ async function main(): Promise<void> {
   await step('Prometheus: every target up; every dashboard panel and recording rule returns data', () => checkDashboards(submitted));
   await step('make chaos / make chaos TARGET=service-c LATENCY=5000 / make chaos-stop, as typed', checkChaos);
   await step('bin/tps breaker list, diagnose and dlq list on the host', checkOperatorCommands);
-  await step('the Level 2 exam in compose (start, check, stop), its weekend and recording rules loaded into Prometheus, the console\'s lab mode, then lab list on the host', checkLabs);
+  await step('a history that cannot be loaded fails its command (lab 3.5), the Level 2 exam in compose (start, check, stop), its weekend and recording rules loaded into Prometheus, the console\'s lab mode, then lab list on the host', checkLabs);
   await step('the Level 3 exam\'s day: its proctor container; lab 2.5\'s bin/tps scale fast --replicas 3 (3 containers, one durable consumer) and bin/tps restart, recorded; stop removes it', () => checkExamDay(submitted));
   await step('make load RATE=500 (native generator: no k6 image here), then make audit', checkLoadAndAudit);
   await step('O4: every worker-fast container leaking past its 256m limit until the OOM killer ends it; restarted, no job lost', () => checkOomKill(submitted));

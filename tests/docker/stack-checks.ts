@@ -134,6 +134,7 @@ export async function checkLabs(): Promise<void> {
   // faults, caps, events and history; every lab is graded natively (labs*.test.ts).
   // The exam on a system that starts healthy: the poison job dead-lettered earlier is purged first.
   expect((await run('bin/tps', ['dlq', 'purge', '--all', '--yes'])).code === 0, 'bin/tps dlq purge --all --yes should succeed');
+  await checkHistoryLoadFails();
   // The weekend goes into compose's Prometheus too: the tools container writes it, bin/tps has
   // Prometheus' own image load it into its volume (prometheus-history), then the recording rules.
   const exam = await run('bin/tps', ['exam', '2', 'start', '--choose', 'incident=capped-autoscaler'], { timeoutMs: 300_000 });
@@ -175,4 +176,15 @@ export async function checkLabs(): Promise<void> {
   }
   const listed = await run('bin/tps', ['lab', 'list']);
   expect(/^exam-2 .*stopped \(best \d+ %\)/m.test(listed.out), `bin/tps lab list on the host should show the exam's run from compose: ${listed.out}`);
+}
+
+/** A history that cannot be loaded fails the command that staged it, which says the lab has started
+ * without it and how to retry or stop; the hand-off it leaves is not loaded by the next command. */
+async function checkHistoryLoadFails(): Promise<void> {
+  const failing = { COMPOSE_FILE: 'docker-compose.yml:tests/docker/history-load-fails.yml' };
+  const start = await run('bin/tps', ['lab', 'start', '3.5'], { env: failing, timeoutMs: 300_000 });
+  expect(start.code === 1 && /loading the history into Prometheus failed: the lab has started without it/.test(start.out) && /or stop the lab: bin\/tps lab stop 3\.5/.test(start.out),
+    `bin/tps lab start 3.5 should exit 1 when its history cannot be loaded, saying how to retry or stop (exit ${start.code}): ...${start.out.slice(-1500)}`);
+  const stop = await run('bin/tps', ['lab', 'stop', '3.5']);
+  expect(stop.code === 0 && !/history: restarting Prometheus/.test(stop.out), `bin/tps lab stop 3.5 should stop it without loading the hand-off the failed start left (exit ${stop.code}): ${stop.out.slice(-1500)}`);
 }
