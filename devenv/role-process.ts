@@ -10,6 +10,8 @@ export type RoleProcess = {
   /** Its exit code, once it exits. */
   readonly exited: Promise<number | null>;
   stop(): void;
+  /** SIGKILL, if it still runs (a test's cleanup). */
+  kill(): void;
 };
 
 const tps = new URL('../bin/tps', import.meta.url).pathname;
@@ -27,5 +29,9 @@ export function startRoleProcess(role: string, env: NodeJS.ProcessEnv): RoleProc
   });
   child.stderr.on('data', (d: Buffer) => { stderr += d.toString(); });
   const exited = new Promise<number | null>((resolve) => child.once('exit', resolve));
-  return { lines, stderr: () => stderr, exited, stop: () => child.kill('SIGTERM') };
+  return {
+    lines, stderr: () => stderr, exited,
+    stop: () => child.kill('SIGTERM'),
+    kill: () => { if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL'); },
+  };
 }

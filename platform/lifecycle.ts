@@ -3,10 +3,13 @@
 // failed. No process.exit() in the normal path, so telemetry and logs flush.
 import type { Logger } from './logger.ts';
 
-type Step = { name: string; run: () => Promise<unknown> | unknown };
+/** A shutdown step; `abandon` is what to do when `run` failed or ran out of time (e.g. close a
+ * connection that would not drain: left open, its reconnect loop keeps the process alive). */
+type Step = { name: string; run: () => Promise<unknown> | unknown; abandon?: () => Promise<unknown> | unknown };
 
 export type Lifecycle = {
-  onShutdown(name: string, run: Step['run']): void;
+  onShutdown(name: string, run: Step['run'], abandon?: Step['abandon']): void;
+  readonly graceMs: number;
   shutdown(reason: string): Promise<void>;
   readonly stopping: boolean;
   /** Resolves when shutdown has finished. */
@@ -35,6 +38,7 @@ export function createLifecycle(logger: Logger, { graceMs }: { graceMs: number }
       } catch (err) {
         process.exitCode = 1;
         logger.error({ err, step: step.name }, 'shutdown step failed');
+        if (step.abandon) await Promise.resolve().then(step.abandon).catch(() => {});
       }
     }
     clearTimeout(lastResort);
@@ -43,16 +47,28 @@ export function createLifecycle(logger: Logger, { graceMs }: { graceMs: number }
   }
 
   return {
-    onShutdown: (name, run) => { steps.push({ name, run }); },
+    onShutdown: (name, run, abandon) => { steps.push({ name, run, ...(abandon ? { abandon } : {}) }); },
     shutdown,
+    graceMs,
     get stopping() { return stopping; },
     stopped,
   };
 }
 
-export function installSignalHandlers(lifecycle: Lifecycle): void {
+/** A process stopped by a signal ends: once shutdown is done the event loop should empty, and a
+ * handle something left open (a timer, a socket) gets the grace period, then the process exits
+ * anyway, saying so, rather than live on after logging "stopped". (Not for a role run inside a
+ * test's process, which installs no handlers and goes on.) */
+export function installSignalHandlers(lifecycle: Lifecycle, logger: Logger): void {
   for (const signal of ['SIGTERM', 'SIGINT'] as const) {
-    process.on(signal, () => { void lifecycle.shutdown(signal); });
+    process.on(signal, () => {
+      void lifecycle.shutdown(signal).then(() => {
+        setTimeout(() => {
+          logger.error({ graceMs: lifecycle.graceMs }, 'still running after shutdown: something kept the process alive; exiting');
+          process.exit(process.exitCode ?? 1);
+        }, lifecycle.graceMs).unref();
+      });
+    });
   }
 }
 

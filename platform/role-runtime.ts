@@ -56,7 +56,7 @@ export type RoleOptions = { signals?: boolean; logger?: Logger };
 
 export type RunningRole = { readonly ctx: RoleContext; readonly port: number };
 
-type Owned = { name: string; close: () => unknown };
+type Owned = { name: string; close: () => unknown; abandon?: () => unknown };
 type Runtime = Omit<RoleContext, 'chaos' | 'own'>;
 
 /** Starts a role; if starting fails, whatever it opened is closed again before the error is thrown. */
@@ -69,7 +69,9 @@ export async function runRole(role: RoleDefinition, config: Config, opts: RoleOp
   };
   try {
     const { ctx, port } = await wireRole(role, runtime, own);
-    closeOnShutdown(runtime.lifecycle, owned, { name: 'drain NATS', close: () => runtime.nc.drain() });
+    // A drain that fails (the server is gone) or times out is abandoned: the connection is closed,
+    // else its reconnect loop keeps the process alive after shutdown.
+    closeOnShutdown(runtime.lifecycle, owned, { name: 'drain NATS', close: () => runtime.nc.drain(), abandon: () => runtime.nc.close() });
     runtime.logger.info({ nats: config.nats.servers, telemetry: telemetryState(), port }, `${role.name} started`);
     return { ctx, port };
   } catch (err) {
@@ -87,7 +89,7 @@ async function openRuntime(service: string, config: Config, opts: RoleOptions): 
   const telemetryWarning = missingPreloadWarning(childEnvironment({}));
   if (telemetryWarning) logger.warn(telemetryWarning);
   const lifecycle = createLifecycle(logger, { graceMs: config.shutdownGraceMs });
-  if (opts.signals ?? true) installSignalHandlers(lifecycle);
+  if (opts.signals ?? true) installSignalHandlers(lifecycle, logger);
   const nc = await connectNats(config.nats, { name: `${service}/${config.instanceId}`, logger });
   return { service, config, logger, registry, nc, lifecycle };
 }
@@ -137,7 +139,7 @@ function operationalApp(role: RoleSpec, ctx: RoleContext, readiness: ReadinessCh
 /** One shutdown step per resource, newest first, then NATS. */
 function closeOnShutdown(lifecycle: Lifecycle, owned: readonly Owned[], last: Owned): void {
   for (const step of [...owned].reverse()) lifecycle.onShutdown(step.name, step.close);
-  lifecycle.onShutdown(last.name, last.close);
+  lifecycle.onShutdown(last.name, last.close, last.abandon);
 }
 
 /** HTTP_HOST:HTTP_PORT, or the role's default port moved by TPS_PORT_OFFSET. */

@@ -24,6 +24,8 @@ export type PoolLoopOptions = {
   logger: Logger;
   /** How long one pull request waits for jobs; short so a pause takes effect quickly. */
   fetchExpiresMs?: number;
+  /** Whether the connection to NATS is up now (brokerState in platform/nats/connect.ts). */
+  brokerConnected?: () => boolean;
 };
 
 export function startPoolLoop(opts: PoolLoopOptions): PoolLoop {
@@ -139,9 +141,13 @@ class PullLoop implements PoolLoop {
     // message already on its way would be dropped and wait out its ack_wait; this way each one
     // is handed back in pull(). Running jobs get the grace period to finish.
     const idleNow = this.running === 0 ? Promise.resolve() : new Promise<void>((resolve) => { this.idle = resolve; });
+    // With NATS gone nothing can arrive on an open pull request, and nats.js ends none before the
+    // connection is back: they are stopped, and only the running jobs are waited for.
+    const brokerUp = this.opts.brokerConnected?.() ?? true;
+    if (!brokerUp) for (const f of this.fetches) f.stop();
     let timer: NodeJS.Timeout | undefined;
     await Promise.race([
-      Promise.all([idleNow, ...this.pulls]),
+      Promise.all([idleNow, ...(brokerUp ? this.pulls : [])]),
       new Promise((resolve) => { timer = setTimeout(resolve, graceMs); }),
     ]);
     clearTimeout(timer);

@@ -1,0 +1,74 @@
+// A role stopped while NATS is gone still ends. Its drain of the connection fails at once (nothing
+// to drain to), and was left at that: the client's reconnect loop kept the process alive after
+// it had logged "stopped", until something killed it. A worker also waited out its whole grace
+// period for pull requests that could not end before the connection came back. And whatever else
+// a process leaves open after a signal's shutdown gets the grace period, then the process exits.
+import { spawn } from 'node:child_process';
+import { afterEach, describe, expect, it } from 'vitest';
+import { startNatsServer, waitFor, type NatsServerHandle } from '#devenv/nats-server.ts';
+import { provisioned } from '#devenv/roles.ts';
+import { startRoleProcess, type RoleProcess } from '#devenv/role-process.ts';
+
+const cleanups: Array<() => Promise<unknown> | unknown> = [];
+afterEach(async () => {
+  for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
+});
+
+/** Resolves with the exit code, or with 'still running' once `ms` have passed without one. */
+function exitWithin(role: { exited: Promise<number | null> }, ms: number): Promise<number | null | 'still running'> {
+  let timer: NodeJS.Timeout | undefined;
+  const deadline = new Promise<'still running'>((resolve) => { timer = setTimeout(() => resolve('still running'), ms); });
+  return Promise.race([role.exited, deadline]).finally(() => clearTimeout(timer));
+}
+
+async function roleWithoutBroker(name: string): Promise<RoleProcess> {
+  const server: NatsServerHandle = await startNatsServer();
+  cleanups.push(() => server.dispose());
+  const nc = await provisioned(server.url);
+  await nc.close();
+  const role = startRoleProcess(name, { ...process.env, NATS_URL: server.url, HTTP_PORT: '0', LOG_LEVEL: 'info', OTEL_SDK_DISABLED: 'true', SHUTDOWN_GRACE_MS: '5000' });
+  cleanups.push(() => role.kill());
+  await waitFor(() => role.lines.find((l) => l.msg === `${name} started`), 20_000, () => `${name} to start (stderr: ${role.stderr()})`);
+  await server.dispose();
+  await waitFor(() => role.lines.find((l) => l.msg === 'disconnected from NATS; reconnecting'), 10_000, () => `${name} to see NATS gone`);
+  return role;
+}
+
+describe('a role stopped while NATS is down', () => {
+  it.each(['service-c', 'worker-fast'])('%s exits after its shutdown, saying which step failed', async (name) => {
+    const role = await roleWithoutBroker(name);
+    role.stop();
+    // Exit 1: a step failed (the drain); it said so, and stopped.
+    expect(await exitWithin(role, 30_000)).toBe(1);
+    const failed = role.lines.filter((l) => l.msg === 'shutdown step failed').map((l) => l.step);
+    expect(failed).toEqual(['drain NATS']);
+    expect(role.lines.at(-1)?.msg).toBe('stopped');
+  });
+});
+
+describe('a process stopped by a signal', () => {
+  it('exits after the grace period when something keeps it alive past its shutdown, saying so', async () => {
+    const lifecycle = new URL('../platform/lifecycle.ts', import.meta.url).href;
+    // A lifecycle whose one step succeeds, and an interval nobody clears.
+    const script = `
+      import { createLifecycle, installSignalHandlers } from ${JSON.stringify(lifecycle)};
+      const log = (level) => (obj, msg) => console.log(JSON.stringify({ level, ...(typeof obj === 'string' ? { msg: obj } : { ...obj, msg }) }));
+      const logger = { info: log('info'), error: log('error'), warn: log('warn') };
+      const life = createLifecycle(logger, { graceMs: 300 });
+      life.onShutdown('close nothing', () => undefined);
+      installSignalHandlers(life, logger);
+      setInterval(() => {}, 1_000);
+      console.log(JSON.stringify({ msg: 'ready' }));`;
+    const child = spawn(process.execPath, ['--disable-warning=ExperimentalWarning', '--input-type=module', '-e', script], { stdio: ['ignore', 'pipe', 'pipe'] });
+    cleanups.push(() => child.kill('SIGKILL'));
+    let out = '';
+    child.stdout.on('data', (d: Buffer) => { out += d.toString(); });
+    child.stderr.on('data', (d: Buffer) => { out += d.toString(); });
+    const exited = new Promise<number | null>((resolve) => child.once('exit', resolve));
+    await waitFor(() => (out.includes('"ready"') ? true : undefined), 10_000, () => `the script to start: ${out}`);
+    child.kill('SIGTERM');
+    expect(await exitWithin({ exited }, 20_000)).toBe(1);
+    const lines = out.trim().split('\n').map((l) => JSON.parse(l) as { msg: string });
+    expect(lines.map((l) => l.msg)).toEqual(['ready', 'shutting down', 'stopped', 'still running after shutdown: something kept the process alive; exiting']);
+  });
+});
