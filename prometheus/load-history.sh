@@ -84,7 +84,11 @@ rm -rf "$staging"
 mkdir "$staging"
 # The importer logs every rule it evaluates: kept out of sight unless it fails.
 if [ -r "$dir/rules.yml" ]; then set -- "$dir/rules.yml"; else set -- /etc/prometheus/rules/*.yml; fi
-if ! promtool tsdb create-blocks-from rules --quiet --url="$api" --start="$start" --end="$end" --output-dir="$staging" "$@" > /tmp/rules.log 2>&1; then
+# From the start of the history's first 2-hour block (promtool's blocks, aligned to the epoch): a
+# --start in a block's last 5 minutes had promtool skip whole rule groups and exit 0
+# (prometheus/prometheus#19714; operator/exam/backfill.ts, rulesStartSeconds).
+rules_start=$((start - start % 7200))
+if ! promtool tsdb create-blocks-from rules --quiet --url="$api" --start="$rules_start" --end="$end" --output-dir="$staging" "$@" > /tmp/rules.log 2>&1; then
   cat /tmp/rules.log >&2
   rm -rf "$staging"
   exit 1

@@ -80,6 +80,21 @@ export async function backfill(openMetrics: string, opts: { dataDir: string; pro
   }
 }
 
+/** The length of the blocks promtool writes recording rules in, aligned to the epoch. */
+export const rulesBlockMs = 2 * 3_600_000;
+
+/**
+ * promtool's --start for the rules over a history starting at `start`: the start of its 2-hour
+ * block. promtool evaluates a group block by block, from its first evaluation at or after --start
+ * (the group's interval, shifted by a hash of the group's name and file); when that falls past the
+ * end of the first block (--start in the block's last interval), it stops there and skips the
+ * group, every rule of it, over the whole history, and exits 0 (prometheus/prometheus#19714). With
+ * the rule file in a new folder each time, that hit a random group now and then: a panel of the
+ * exam's weekend empty, or no block at all. From the block's start no group misses its first
+ * block; the evaluations before the history find nothing and write nothing.
+ */
+export const rulesStartSeconds = (start: Date): number => (Math.floor(start.getTime() / rulesBlockMs) * rulesBlockMs) / 1000;
+
 /**
  * The recording rules over a history Prometheus already serves: Prometheus evaluates rules only as
  * it scrapes, so the panels built on recorded series (memory per role, queue fill, SLOs) would
@@ -94,7 +109,7 @@ export async function backfillRules(opts: { prometheusUrl: string; start: Date; 
     const [output, rules] = [path.join(work, 'blocks'), path.join(work, 'rules.yml')];
     await writeFile(rules, opts.rules);
     const seconds = (d: Date) => String(Math.floor(d.getTime() / 1000));
-    await run(promtool, ['tsdb', 'create-blocks-from', 'rules', '--quiet', `--url=${opts.prometheusUrl}`, `--start=${seconds(opts.start)}`, `--end=${seconds(opts.end)}`, `--output-dir=${output}`, rules]);
+    await run(promtool, ['tsdb', 'create-blocks-from', 'rules', '--quiet', `--url=${opts.prometheusUrl}`, `--start=${rulesStartSeconds(opts.start)}`, `--end=${seconds(opts.end)}`, `--output-dir=${output}`, rules]);
     const blocks = (await readdir(output).catch(() => [])).filter((name) => blockName.test(name)).sort();
     for (const block of blocks) await moveBlock(path.join(output, block), path.join(opts.dataDir, block));
     return { blocks };
