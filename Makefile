@@ -3,7 +3,9 @@
 SHELL := /bin/bash
 NODE_BIN := $(CURDIR)/.tools/node24/node_modules/node/bin
 export PATH := $(NODE_BIN):$(PATH)
-TPS := $(CURDIR)/bin/tps
+# Relative: recipes run in this folder, and a path with spaces (a clone in "~/My Projects") would
+# split an absolute one.
+TPS := bin/tps
 # `make up` runs natively unless MODE=compose (docker compose; docs/compose.md). The other targets
 # (status, load, chaos, chaos-stop, audit, down) act on whichever stack runs from this checkout,
 # native or compose (scripts/stack.sh); MODE=native|compose chooses when both could.
@@ -29,10 +31,10 @@ up: ## start the whole system in the background: natively (NATS=cluster: three n
 	else echo "mode: native"; scripts/bootstrap.sh && TPS_MODE=native $(if $(NATS),TPS_NATS=$(NATS)) $(TPS) up; fi
 
 down: ## stop whichever stack `make up` / `docker-compose up` started from this checkout
-	@stack_root=$(CURDIR); . scripts/stack.sh; \
+	@stack_root="$(CURDIR)"; . scripts/stack.sh; \
 	case "$$(stack_mode "$(MODE)")" in \
 	  compose) scripts/compose.sh down ;; \
-	  *) if [ -x $(NODE_BIN)/node ]; then TPS_MODE=native $(TPS) down; else echo "nothing to stop (never bootstrapped)"; fi ;; \
+	  *) if [ -x "$(NODE_BIN)/node" ]; then TPS_MODE=native $(TPS) down; else echo "nothing to stop (never bootstrapped)"; fi ;; \
 	esac
 
 status: ## the handbook's dashboard in a terminal, once, for whichever stack runs (bin/tps status; --watch and more there)

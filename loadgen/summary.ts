@@ -2,6 +2,7 @@
 import type { LoadResult } from './generator.ts';
 import { formatMix } from './mix.ts';
 import { ms } from './progress.ts';
+import { shellWord } from '#platform/shell-word.ts';
 
 export type SummaryJson = ReturnType<typeof summaryJson>;
 
@@ -44,7 +45,7 @@ export function formatSummary(r: LoadResult, ledger?: string): string {
     row('dropped_iterations', `${c.dropped}${c.dropped > 0 ? '  (the in-flight cap was reached: raise --concurrency-cap, or the server is too slow for this rate)' : ''}`),
     row('late_arrivals', `${c.late}  (max ${ms(c.maxLateMs)} late${c.late > 0 ? '; the generator itself was short of CPU' : ''})`),
     row('jobs_accepted', String(c.accepted)),
-    ...(ledger ? [row('ledger', `${ledger}  (check it with \`tps audit ${ledger}\`)`)] : []),
+    ...(ledger ? [row('ledger', `${ledger}  (check it with \`tps audit ${shellWord(ledger)}\`)`)] : []),
     '',
   ].join('\n');
 }
