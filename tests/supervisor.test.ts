@@ -1,6 +1,7 @@
 // Native run mode: `tps up` brings the system up on its own nats-server (never one that merely
 // answers at NATS_URL: that takes TPS_EXTERNAL_NATS, and a warning), with as many worker processes
 // per pool as asked, restarts a crashed role, and `tps down` stops exactly what it started.
+import { spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import net from 'node:net';
 import os from 'node:os';
@@ -13,7 +14,7 @@ import { hostPort } from '#operator/supervisor/broker.ts';
 import { portFree } from '#operator/supervisor/port-free.ts';
 import { isAlive, readState } from '#operator/supervisor/state-file.ts';
 import { startNatsServer, waitFor, type NatsServerHandle } from '#devenv/nats-server.ts';
-import { tps } from '#devenv/cli.ts';
+import { tps, tpsBin } from '#devenv/cli.ts';
 import { postJob } from '#devenv/roles.ts';
 import { freeOffset } from '#devenv/stack.ts';
 
@@ -171,5 +172,30 @@ it('leaves nothing running when `tps up` gives up while the roles start: the sup
     expect(ended.phase).toBe('failed');
     expect(ended.error).toMatch(/stopped while starting \(SIGTERM\)|^not ready within 1 s: /);
   }
+  for (const port of [4222, 8080, 8081, 9464]) expect(await portFree(port + offset), `port ${port + offset}`).toBe(true);
+}, 240_000);
+
+it('cancels the start on Ctrl-C while the roles start: stops what it started and exits with 130', async () => {
+  offset = await freeOffset();
+  newStateDir();
+  const child = spawn(tpsBin, ['up', '--timeout', '600'], { env: { ...process.env, ...env({ TPS_MONITORING: 'off' }) }, stdio: ['ignore', 'pipe', 'pipe'] });
+  let stdout = '';
+  let stderr = '';
+  child.stderr.on('data', (d: Buffer) => { stderr += d.toString(); });
+  const exited = new Promise<number | null>((resolve) => child.once('exit', resolve));
+  // Ctrl-C as soon as NATS is up: the roles take seconds more to be ready (4-6 s on an idle VM).
+  await new Promise<void>((resolve) => child.stdout.on('data', (d: Buffer) => {
+    stdout += d.toString();
+    if (stdout.includes('started nats-server')) resolve();
+  }));
+  child.kill('SIGINT');
+  const code = await exited;
+  expect(stdout).toContain('Ctrl-C: stopping what has started');
+  expect(stdout).not.toContain('Try:');
+  expect(stderr).toBe('tps: start cancelled (Ctrl-C); everything it had started is stopped.\n');
+  expect(code).toBe(130);
+  const supervisorPid = Number(/supervisor pid (\d+)/.exec(stdout)?.[1]);
+  expect(isAlive(supervisorPid)).toBe(false);
+  expect(readState(dir)?.error).toMatch(/stopped while starting \(SIGTERM\)/);
   for (const port of [4222, 8080, 8081, 9464]) expect(await portFree(port + offset), `port ${port + offset}`).toBe(true);
 }, 240_000);

@@ -28,6 +28,8 @@ TPS_NATS=cluster (\`make up NATS=cluster\`): three nats-servers as one cluster (
 copies of every stream and bucket: losing one node loses no queue (docs/nats-cluster.md).
 
   --foreground       stay attached; Ctrl-C stops everything (same as \`tps supervise\`)
+                     (without it, Ctrl-C while the roles start cancels the start: what has
+                     started is stopped, and tps up exits with status 130)
   --timeout <s>      how long to wait for every role to be ready (default 60)
 `;
 
@@ -55,15 +57,25 @@ export async function main(argv: string[]): Promise<number> {
   closeSync(fd);
   child.unref();
   console.log(`starting TPS Lab (supervisor pid ${child.pid}, log ${path.relative(process.cwd(), logFile) || logFile})`);
-  const state = await follow(logFile, dir, child.pid ?? 0, (values.timeout ?? 60) * 1000);
+  // Ctrl-C while it starts cancels the start: the supervisor (detached, so the terminal's signal
+  // does not reach it) is asked to stop what it has started, and this command waits for that.
+  // A second Ctrl-C leaves at once; the supervisor goes on stopping.
+  const cancel = new AbortController();
+  process.once('SIGINT', () => cancel.abort());
+  const state = await follow(logFile, dir, child.pid ?? 0, (values.timeout ?? 60) * 1000, cancel.signal);
+  if (state === 'cancelled') {
+    console.error('tps: start cancelled (Ctrl-C); everything it had started is stopped.');
+    return 130;
+  }
   printUrls(state, dir, config.grafana);
   return 0;
 }
 
-/** Echoes the supervisor's progress lines until it is running, has failed, or the time is up. */
-async function follow(logFile: string, dir: string, pid: number, timeoutMs: number): Promise<SupervisorState> {
+/** Echoes the supervisor's progress lines until it is running, has failed, the time is up, or the start is cancelled and the supervisor has ended. */
+async function follow(logFile: string, dir: string, pid: number, timeoutMs: number, cancel: AbortSignal): Promise<SupervisorState | 'cancelled'> {
   const deadline = Date.now() + timeoutMs;
   let printed = 0;
+  let stopping = false;
   for (;;) {
     const size = statSync(logFile).size;
     if (size > printed) {
@@ -71,6 +83,16 @@ async function follow(logFile: string, dir: string, pid: number, timeoutMs: numb
       const complete = text.lastIndexOf('\n') + 1;
       for (const line of text.slice(0, complete).split('\n').slice(0, -1)) console.log(`  ${line}`);
       printed += Buffer.byteLength(text.slice(0, complete));
+    }
+    if (cancel.aborted) {
+      if (!isAlive(pid)) return 'cancelled';
+      if (!stopping) {
+        console.log('  Ctrl-C: stopping what has started (Ctrl-C again leaves it stopping in the background)');
+        process.kill(pid, 'SIGTERM');
+        stopping = true;
+      }
+      await new Promise((resolve) => setTimeout(resolve, 100));
+      continue;
     }
     const read = readState(dir);
     const state = read?.pid === pid ? read : undefined;
