@@ -133,7 +133,10 @@ it('refuses to start when a role port is taken, saying which', async () => {
   try {
     const up = await tps(['up'], env({ NATS_URL: external.url }));
     expect(up.code).toBe(1);
-    expect(up.stderr).toMatch(new RegExp(`ports already in use: ingress \\(${8080 + offset}\\)`));
+    expect(up.stderr).toMatch(new RegExp(`^tps: TPS Lab did not start: ports already in use: ingress \\(${8080 + offset}\\)\\. Is TPS Lab already running \\(\`tps down\`\\)\\? If another program holds them, stop it, or move every port of TPS Lab: TPS_PORT_OFFSET=${offset + 100} make up \\(ingress then on ${8180 + offset}\\)\\. See `));
+    // The supervisor's own report (echoed by tps up) is the operator's message, not an "unexpected error".
+    expect(up.stdout).toMatch(/tps: ports already in use: ingress/);
+    expect(up.stdout).not.toMatch(/unexpected error/);
   } finally {
     await new Promise((resolve) => blocker.close(resolve));
   }

@@ -98,7 +98,8 @@ async function follow(logFile: string, dir: string, pid: number, timeoutMs: numb
     const state = read?.pid === pid ? read : undefined;
     if (state?.phase === 'running') return state;
     if (!isAlive(pid) || state?.phase === 'failed' || state?.phase === 'stopped') {
-      throw new CommandError(`TPS Lab did not start${state?.error ? `: ${state.error}` : ''}. See ${logFile}.`);
+      const why = state?.error ? `: ${state.error.replace(/[.?!]$/, '')}` : '';
+      throw new CommandError(`TPS Lab did not start${why}. See ${logFile}.`);
     }
     if (Date.now() > deadline) {
       process.kill(pid, 'SIGTERM');

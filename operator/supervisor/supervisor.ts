@@ -15,7 +15,7 @@ import { openControlSocket, type ControlSocket } from './supervisor-socket.ts';
 import { extraProcesses, type ExtraProcess } from './extras.ts';
 import { startFaultControl, type FaultControl } from './fault-control.ts';
 import { manage, type ManagedProcess, type ManagedProcessSpec } from './managed-process.ts';
-import { portFree } from './port-free.ts';
+import { ensurePortsFree } from './port-free.ts';
 import { waitUntilReady, watchReadiness } from './readiness.ts';
 import { ReplicaScaleRefused, type ReplicaChange } from './replica-channel.ts';
 import { replicaScaler, type ReplicaHost, type ReplicaScaler } from './replica-scaler.ts';
@@ -163,9 +163,7 @@ function supervisorHandle(run: Run, stop: (reason: string) => Promise<void>, sto
 async function bringUp(run: Run, handle: Supervisor): Promise<void> {
   const started = Date.now();
   const planned = planInstances(run.roles, run.config.workers.replicas, run.offset);
-  const busy = [];
-  for (const i of planned) if (!(await portFree(i.port))) busy.push(`${i.name} (${i.port})`);
-  if (busy.length > 0) throw new Error(`ports already in use: ${busy.join(', ')}. Is TPS Lab already running (\`tps down\`), or another program using them?`);
+  await ensurePortsFree(planned, run.offset);
 
   const broker = await ensureBroker(run.config.nats, { stateDir: run.dir, monitorPort: defaultPorts.natsMonitoring + run.offset });
   run.broker = broker;
