@@ -2,6 +2,7 @@
 // trace unless --debug), exit codes 0 ok, 1 failed, 2 bad usage.
 import { parseArgs, type ParseArgsConfig } from 'node:util';
 import { z } from 'zod';
+import { PortsTakenError } from '#operator/supervisor/port-free.ts';
 import { RoleStartError } from '#operator/supervisor/readiness.ts';
 import { ConfigError } from '#platform/config.ts';
 import { AppError } from '#platform/errors.ts';
@@ -24,7 +25,7 @@ export class CommandError extends Error {
   }
 }
 
-const knownErrors = [ConfigError, NatsUnavailableError, TopologyError, PortInUseError, RoleStartError, CommandError, AppError];
+const knownErrors = [ConfigError, NatsUnavailableError, TopologyError, PortInUseError, PortsTakenError, RoleStartError, CommandError, AppError];
 
 export function reportError(err: unknown): number {
   const debug = process.argv.includes('--debug');

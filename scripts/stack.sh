@@ -14,13 +14,18 @@ stack_state_dir() {
   case "$_dir" in /*) echo "$_dir" ;; *) echo "$stack_root/$_dir" ;; esac
 }
 
-# The native supervisor's pid when it is alive and starting or running.
+# The native supervisor's pid when it is alive and starting or running: the process at that pid
+# must still carry the supervisor's stamp (boot id and start time, operator/supervisor/process-stamp.ts),
+# for after a reboot or a kill -9 the pid may name another program.
 native_running() {
   _state="$(stack_state_dir)/supervisor.json"
   [ -r "$_state" ] || return 1
   _pid=$(sed -n 's/^  "pid": \([0-9]*\),$/\1/p' "$_state" | head -n1)
   grep -qE '^  "phase": "(running|starting)"' "$_state" || return 1
-  [ -n "$_pid" ] && kill -0 "$_pid" 2>/dev/null
+  [ -n "$_pid" ] && kill -0 "$_pid" 2>/dev/null || return 1
+  _stamp=$(sed -n 's/^  "stamp": "\(.*\)",$/\1/p' "$_state" | head -n1)
+  [ -n "$_stamp" ] && [ -r "/proc/$_pid/stat" ] && [ -r /proc/sys/kernel/random/boot_id ] || return 0
+  [ "$(cat /proc/sys/kernel/random/boot_id):$(sed 's/.*) //' "/proc/$_pid/stat" | cut -d' ' -f20)" = "$_stamp" ]
 }
 
 # The compose command: $COMPOSE when set, else the v2 plugin, else v1's docker-compose.

@@ -2,7 +2,7 @@
 // a worker stopped with SIGTERM. The oracle is set arithmetic: every 202'd id ends completed or
 // dead-lettered.
 import { afterAll, beforeAll, expect, it } from 'vitest';
-import { isAlive } from '#operator/supervisor/state-file.ts';
+import { isAlive } from '#operator/supervisor/process-stamp.ts';
 import { startNatsServer, waitFor, type NatsServerHandle } from '#devenv/nats-server.ts';
 import { postJob } from '#devenv/roles.ts';
 import { metricValue, settle, startStack, submit, type Stack } from '#devenv/stack.ts';

@@ -2,7 +2,7 @@
 // stays in the stream, the ingress keeps accepting until the queue's bound and then refuses at once,
 // and once the workers are back the backlog drains; every 202 ends completed.
 import { afterAll, beforeAll, expect, it } from 'vitest';
-import { isAlive } from '#operator/supervisor/state-file.ts';
+import { isAlive } from '#operator/supervisor/process-stamp.ts';
 import { startNatsServer, waitFor, type NatsServerHandle } from '#devenv/nats-server.ts';
 import { postJob } from '#devenv/roles.ts';
 import { settle, startStack, type Stack } from '#devenv/stack.ts';

@@ -1,7 +1,9 @@
 import { z } from 'zod';
 import { loadConfig } from '#platform/config.ts';
 import { stateDir } from '#platform/paths.ts';
-import { isAlive, readState } from '#operator/supervisor/state-file.ts';
+import { findLeftovers, listLeftovers, stopLeftovers } from '#operator/supervisor/leftovers.ts';
+import { isAlive, sameProcess } from '#operator/supervisor/process-stamp.ts';
+import { readState, writeState, type SupervisorState } from '#operator/supervisor/state-file.ts';
 import { CommandError, parseFlags } from '../output.ts';
 
 export const help = `
@@ -9,6 +11,8 @@ usage: tps down [--timeout <seconds>]
 
 Stops everything \`tps up\` started (roles, and nats-server if it started one), in order: the
 ingress first, then the workers drain, then the services. Leaves alone anything it did not start.
+When the supervisor itself was killed (kill -9, the OOM killer), stops what it left running: the
+processes it started, each known by the supervisor's stamp (never by a pid alone), roles first.
 
   --timeout <s>   how long to wait before giving up (default 60)
 `;
@@ -16,9 +20,18 @@ ingress first, then the workers drain, then the services. Leaves alone anything 
 export async function main(argv: string[]): Promise<number> {
   const { values } = parseFlags(argv, { timeout: { type: 'string' } }, z.object({ timeout: z.coerce.number().int().min(1).max(3600).default(60) }));
   const config = loadConfig();
-  const state = readState(stateDir(config.stateDir));
-  if (!state || !isAlive(state.pid) || state.phase === 'stopped') {
-    console.log('TPS Lab is not running; nothing to stop.');
+  const dir = stateDir(config.stateDir);
+  const state = readState(dir);
+  if (!state || state.phase === 'stopped' || !sameProcess(state.pid, state.stamp)) {
+    const leftovers = findLeftovers(state);
+    if (!state || leftovers.length === 0) {
+      console.log('TPS Lab is not running; nothing to stop.');
+      return 0;
+    }
+    console.log(`the supervisor (pid ${state.pid}) is gone without stopping what it started; stopping what it left running: ${listLeftovers(leftovers)}`);
+    await stopLeftovers(leftovers, config.shutdownGraceMs + 5_000);
+    writeState(dir, markStopped(state));
+    console.log('stopped.');
     return 0;
   }
   console.log(`stopping TPS Lab (supervisor pid ${state.pid})...`);
@@ -33,4 +46,8 @@ export async function main(argv: string[]): Promise<number> {
   if (after?.nats.managed) console.log('  nats-server  stopped');
   console.log('stopped.');
   return 0;
+}
+
+function markStopped(state: SupervisorState): SupervisorState {
+  return { ...state, phase: 'stopped', processes: state.processes.map((p) => ({ ...p, state: 'stopped', ready: false })) };
 }

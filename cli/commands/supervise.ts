@@ -3,7 +3,9 @@ import { loadConfig } from '#platform/config.ts';
 import { stateDir } from '#platform/paths.ts';
 import { roles } from '#services/registry.ts';
 import { startSupervisor } from '#operator/supervisor/supervisor.ts';
-import { clearState, isAlive, readState } from '#operator/supervisor/state-file.ts';
+import { stopWhatWasLeft } from '#operator/supervisor/leftovers.ts';
+import { sameProcess } from '#operator/supervisor/process-stamp.ts';
+import { clearState, readState } from '#operator/supervisor/state-file.ts';
 import { CommandError, parseFlags } from '../output.ts';
 
 export const help = `
@@ -26,11 +28,13 @@ export async function main(argv: string[]): Promise<number> {
   const config = loadConfig();
   const dir = stateDir(config.stateDir);
   const previous = readState(dir);
-  if (previous && previous.pid !== process.pid && isAlive(previous.pid) && previous.phase !== 'stopped' && previous.phase !== 'failed') {
+  if (previous && previous.pid !== process.pid && sameProcess(previous.pid, previous.stamp) && previous.phase !== 'stopped' && previous.phase !== 'failed') {
     throw new CommandError(`TPS Lab is already running (supervisor pid ${previous.pid}). Use \`tps down\` first.`);
   }
-  clearState(dir);
   const say = (line: string) => console.log(`${new Date().toISOString().slice(11, 19)} ${line}`);
+  // A supervisor killed outright left its processes on their ports: stopped first, or nothing could start.
+  await stopWhatWasLeft(previous, config.shutdownGraceMs + 5_000, say);
+  clearState(dir);
   // A signal while starting (`tps up` gives up, or Ctrl-C) stops what has started, as one after.
   const starting = new AbortController();
   let supervisor: Awaited<ReturnType<typeof startSupervisor>> | undefined;

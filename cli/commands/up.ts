@@ -5,7 +5,9 @@ import { z } from 'zod';
 import { childEnvironment, loadConfig } from '#platform/config.ts';
 import { cliEntry, stateDir } from '#platform/paths.ts';
 import { grafanaLoginLine } from '#operator/supervisor/grafana-settings.ts';
-import { clearState, isAlive, readState, type SupervisorState } from '#operator/supervisor/state-file.ts';
+import { stopWhatWasLeft } from '#operator/supervisor/leftovers.ts';
+import { isAlive } from '#operator/supervisor/process-stamp.ts';
+import { clearState, readState, supervisorRunning, type SupervisorState } from '#operator/supervisor/state-file.ts';
 import { CommandError, parseFlags } from '../output.ts';
 
 export const help = `
@@ -42,11 +44,12 @@ export async function main(argv: string[]): Promise<number> {
   const config = loadConfig();
   const dir = stateDir(config.stateDir);
   const current = readState(dir);
-  if (current && isAlive(current.pid) && (current.phase === 'running' || current.phase === 'starting')) {
+  if (supervisorRunning(current)) {
     console.log(`TPS Lab is already running (supervisor pid ${current.pid}).`);
     printUrls(current, dir, config.grafana);
     return 0;
   }
+  await stopWhatWasLeft(current, config.shutdownGraceMs + 5_000, (line) => console.log(line));
   clearState(dir);
   mkdirSync(path.join(dir, 'logs'), { recursive: true });
   const logFile = path.join(dir, 'logs', 'supervisor.log');

@@ -3,6 +3,7 @@
 // without a Prometheus. Targets come from the native supervisor's state or are given.
 import { stateDir } from '#platform/paths.ts';
 import { extraNames } from '#operator/supervisor/extras.ts';
+import { sameProcess } from '../supervisor/process-stamp.ts';
 import { readState } from '../supervisor/state-file.ts';
 import { parseMetrics, type Sample } from './parse.ts';
 import { everyAddress, type Target } from './replica-targets.ts';
@@ -18,10 +19,14 @@ export function nativeTargets(configuredStateDir: string): Target[] {
   return state.processes.filter((p) => p.url && !(extraNames as readonly string[]).includes(p.name)).map((p) => ({ role: p.name, url: p.url as string }));
 }
 
-/** What the native supervisor warns about while it runs (a NATS without TPS Lab's users). */
+/** What the native supervisor warns about while it runs (a NATS without TPS Lab's users), or that it is gone. */
 export function nativeWarnings(configuredStateDir: string): string[] {
   const state = readState(stateDir(configuredStateDir));
-  return state && state.phase !== 'stopped' && state.nats.warning ? [state.nats.warning] : [];
+  if (!state || state.phase === 'stopped') return [];
+  const gone = (state.phase === 'running' || state.phase === 'starting') && !sameProcess(state.pid, state.stamp)
+    ? [`WARNING: the supervisor (pid ${state.pid}) is gone without stopping what it started: nothing restarts a role that dies. \`make down\` stops what it left running; then \`make up\`.`]
+    : [];
+  return [...gone, ...(state.nats.warning ? [state.nats.warning] : [])];
 }
 
 /** "ingress=http://127.0.0.1:8080,worker-fast=http://..." -> targets. */

@@ -2,6 +2,7 @@
 // restarted with exponential backoff when it dies unexpectedly, stopped with SIGTERM then SIGKILL.
 import { spawn, type ChildProcess } from 'node:child_process';
 import { openSync, closeSync } from 'node:fs';
+import { ownStamp, supervisorStampVariable } from './process-stamp.ts';
 
 export type ProcessState = 'starting' | 'running' | 'backoff' | 'stopping' | 'stopped';
 
@@ -64,7 +65,10 @@ class ManagedChild implements ManagedProcess {
     const fd = openSync(this.spec.logFile, 'a');
     this.#state = 'starting';
     this.#startedAt = Date.now();
-    const proc = spawn(this.spec.command, [...this.spec.args], { env: this.spec.env, stdio: ['ignore', fd, fd], detached: false });
+    // Each child carries this supervisor's stamp, so what a killed supervisor left running can be found (leftovers.ts).
+    const stamp = ownStamp();
+    const env = stamp ? { ...(this.spec.env ?? process.env), [supervisorStampVariable]: stamp } : this.spec.env;
+    const proc = spawn(this.spec.command, [...this.spec.args], { env, stdio: ['ignore', fd, fd], detached: false });
     closeSync(fd);
     this.#child = proc;
     this.#state = 'running';

@@ -1,6 +1,5 @@
 import net from 'node:net';
 import { defaultPorts } from '#platform/ports.ts';
-import { RoleStartError } from './readiness.ts';
 
 /** True when nothing listens on host:port (we could bind it ourselves). */
 export function portFree(port: number, host = '127.0.0.1'): Promise<boolean> {
@@ -23,11 +22,16 @@ export function anyFreePort(host = '127.0.0.1'): Promise<number> {
   });
 }
 
+/** Role ports another program holds: a message for the operator, as is (cli/output.ts). */
+export class PortsTakenError extends Error {
+  override name = 'PortsTakenError';
+}
+
 /** Refuses a start whose role ports are taken, saying which, and how to run beside what holds them. */
 export async function ensurePortsFree(planned: ReadonlyArray<{ name: string; port: number }>, offset: number): Promise<void> {
   const busy = [];
   for (const i of planned) if (!(await portFree(i.port))) busy.push(`${i.name} (${i.port})`);
   if (busy.length === 0) return;
   const next = offset + 100;
-  throw new RoleStartError(`ports already in use: ${busy.join(', ')}. Is TPS Lab already running (\`tps down\`)? If another program holds them, stop it, or move every port of TPS Lab: TPS_PORT_OFFSET=${next} make up (ingress then on ${defaultPorts.ingress + next})`);
+  throw new PortsTakenError(`ports already in use: ${busy.join(', ')}. Is TPS Lab already running (\`tps down\`)? If another program holds them, stop it, or move every port of TPS Lab: TPS_PORT_OFFSET=${next} make up (ingress then on ${defaultPorts.ingress + next})`);
 }

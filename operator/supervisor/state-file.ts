@@ -3,6 +3,7 @@
 import { mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import type { ActiveFault } from '#platform/chaos/catalogue.ts';
+import { sameProcess } from './process-stamp.ts';
 
 export type SupervisorPhase = 'starting' | 'running' | 'stopping' | 'stopped' | 'failed';
 
@@ -19,6 +20,8 @@ export type ProcessReport = {
 
 export type SupervisorState = {
   pid: number;
+  /** The supervisor's process stamp (process-stamp.ts): its pid is its only while this matches. */
+  stamp?: string;
   phase: SupervisorPhase;
   startedAt: string;
   readyMs?: number;
@@ -52,17 +55,7 @@ export function clearState(dir: string): void {
   rmSync(stateFile(dir), { force: true });
 }
 
-export function isAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-  } catch (err) {
-    return (err as NodeJS.ErrnoException).code === 'EPERM';
-  }
-  // A detached process that exited stays a zombie until its new parent reaps it; it is gone.
-  try {
-    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    return stat.slice(stat.lastIndexOf(')') + 2, stat.lastIndexOf(')') + 3) !== 'Z';
-  } catch {
-    return true;
-  }
+/** The supervisor this state names is still the process at its pid, starting or running. */
+export function supervisorRunning(state: SupervisorState | undefined): state is SupervisorState {
+  return state !== undefined && (state.phase === 'running' || state.phase === 'starting') && sameProcess(state.pid, state.stamp);
 }

@@ -16,6 +16,7 @@ import { extraProcesses, type ExtraProcess } from './extras.ts';
 import { startFaultControl, type FaultControl } from './fault-control.ts';
 import { manage, type ManagedProcess, type ManagedProcessSpec } from './managed-process.ts';
 import { ensurePortsFree } from './port-free.ts';
+import { ownStamp } from './process-stamp.ts';
 import { waitUntilReady, watchReadiness } from './readiness.ts';
 import { ReplicaScaleRefused, type ReplicaChange } from './replica-channel.ts';
 import { replicaScaler, type ReplicaHost, type ReplicaScaler } from './replica-scaler.ts';
@@ -67,7 +68,7 @@ export async function startSupervisor(config: Config, roles: readonly RoleDefini
   const run: Run = {
     config, roles, say, opts, dir, logDir, offset: config.http.portOffset, running: [], extras: [], paused: new Set(),
     state: {
-      pid: process.pid, phase: 'starting', startedAt: new Date().toISOString(),
+      pid: process.pid, stamp: ownStamp(), phase: 'starting', startedAt: new Date().toISOString(),
       nats: { url: config.nats.servers[0] ?? '', managed: false }, processes: [], notes: [],
     },
   };

@@ -1,0 +1,48 @@
+// What a supervisor that died without stopping (the OOM killer, kill -9) left running: its roles,
+// Prometheus, and its nats-server, still holding their ports, so the next `tps up` could not start
+// and `tps down` found "nothing to stop". Found by the stamp each child carries (process-stamp.ts),
+// never by a pid alone, and stopped as the supervisor would have: SIGTERM, the roles first so they
+// drain while their NATS still runs, then nats-server; SIGKILL for what outlives the grace period.
+import { isAlive, processesStartedBy, sameProcess } from './process-stamp.ts';
+import type { SupervisorState } from './state-file.ts';
+
+export type Leftover = { pid: number; command: string };
+
+/** The processes of a supervisor that is gone; none while it lives (they are its to stop), or when
+ * the state has no stamp (an older tps, or no /proc). */
+export function findLeftovers(state: SupervisorState | undefined): Leftover[] {
+  if (!state?.stamp || sameProcess(state.pid, state.stamp)) return [];
+  return processesStartedBy(state.stamp).filter((p) => p.pid !== process.pid);
+}
+
+/** Stops them, the brokers last; resolves once every one has exited. */
+export async function stopLeftovers(leftovers: readonly Leftover[], graceMs: number): Promise<void> {
+  const broker = (p: Leftover) => p.command.startsWith('nats-server');
+  await stopAll(leftovers.filter((p) => !broker(p)), graceMs);
+  await stopAll(leftovers.filter(broker), graceMs);
+}
+
+async function stopAll(group: readonly Leftover[], graceMs: number): Promise<void> {
+  const signal = (p: Leftover, name: NodeJS.Signals) => { try { process.kill(p.pid, name); } catch { /* already gone */ } };
+  for (const p of group) signal(p, 'SIGTERM');
+  const deadline = Date.now() + graceMs;
+  while (group.some((p) => isAlive(p.pid))) {
+    if (Date.now() > deadline) {
+      for (const p of group) if (isAlive(p.pid)) signal(p, 'SIGKILL');
+    }
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+}
+
+/** For the operator: which processes were left, by name and pid. */
+export function listLeftovers(leftovers: readonly Leftover[]): string {
+  return leftovers.map((p) => `${p.command} (pid ${p.pid})`).join(', ');
+}
+
+/** Before a start: what the last supervisor left running, stopped and said (nothing could start on its ports). */
+export async function stopWhatWasLeft(previous: SupervisorState | undefined, graceMs: number, say: (line: string) => void): Promise<void> {
+  const leftovers = findLeftovers(previous);
+  if (!previous || leftovers.length === 0) return;
+  say(`the last supervisor (pid ${previous.pid}) is gone without stopping what it started; stopping what it left running: ${listLeftovers(leftovers)}`);
+  await stopLeftovers(leftovers, graceMs);
+}
