@@ -10,6 +10,7 @@
 //   node bench/idle-memory.bench.ts [--idle 15]
 import { readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { benchArgs } from './lib/args.ts';
 import { startNatsServer } from '#devenv/nats-server.ts';
 import { metricValue, startStack } from '#devenv/stack.ts';
@@ -53,7 +54,7 @@ try {
     natsServerRssMb: round(((await (await fetch(`http://127.0.0.1:${nats.monitorPort}/varz`)).json()) as { mem: number }).mem / 1048576),
   };
   console.log(`\n${summary.pipelineRoles} pipeline roles: RSS ${summary.pipelineRolesRssMb} MB summed (goal < 600 MB), PSS ${summary.pipelineRolesPssMb} MB; with the console ${summary.allRolesRssMb} MB; nats-server ${summary.natsServerRssMb} MB`);
-  const out = new URL('./results/memory-latest.json', import.meta.url).pathname;
+  const out = fileURLToPath(new URL('./results/memory-latest.json', import.meta.url));
   writeFileSync(out, `${JSON.stringify(summary, null, 2)}\n`);
   console.log(`written to ${out}`);
 } finally {

@@ -10,6 +10,7 @@
 // ingresses each have their own nats-server (roomy, fast queue full, every queue full), so no
 // queue has to be filled or emptied between runs.
 import { writeFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
 import { benchArgs } from './lib/args.ts';
 import { jetstream, jetstreamManager, type JetStreamManager } from '@nats-io/jetstream';
 import { connect, type NatsConnection } from '@nats-io/transport-node';
@@ -60,7 +61,7 @@ await fill(allFull, 'jobs.slow.report');
 
 const env = (b: Broker) => ({ NATS_URL: b.url, RATE_LIMIT_RPS: '1000000', QUEUE_POLL_MS: '100', ...b.limits });
 const ingressArgs = [cliEntry, 'run', 'ingress'];
-const script = (name: string) => new URL(`./targets/${name}`, import.meta.url).pathname;
+const script = (name: string) => fileURLToPath(new URL(`./targets/${name}`, import.meta.url));
 async function target(args: string[], b: Broker): Promise<Target> {
   const port = await freePort();
   return startTarget(args, { ...env(b), HTTP_PORT: String(port) }, `http://127.0.0.1:${port}/readyz`);
@@ -186,7 +187,7 @@ console.log(`rejections / accepted, by rate: fast queue full ${fmt(summary.rejec
 console.log(`floors / accepted, by rate: node:http ${fmt(summary.floorRawToAccepted)}; Fastify ${fmt(summary.floorFastifyToAccepted)}`);
 console.log(`refusals / the node:http floor, by rate: every queue full ${fmt(summary.allFullToFloorRaw)}; fast queue full ${fmt(summary.fastFullToFloorRaw)}`);
 console.log(`ingress CPU per accepted / per refused request: fast queue full ${summary.cpuCheaperBy.fastFull}x, every queue full ${summary.cpuCheaperBy.allFull}x, node:http floor ${summary.cpuCheaperBy.floorRaw}x`);
-const out = new URL('./results/ingress-latest.json', import.meta.url).pathname;
+const out = fileURLToPath(new URL('./results/ingress-latest.json', import.meta.url));
 writeFileSync(out, `${JSON.stringify(summary, null, 2)}\n`);
 console.log(`written to ${out}`);
 

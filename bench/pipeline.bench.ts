@@ -14,6 +14,7 @@
 //   node bench/pipeline.bench.ts [--jobs 20000] [--concurrency 200] [--rate 500] [--seconds 20] [--rounds 3]
 //   node bench/pipeline.bench.ts --tracing [--rounds 2]
 import { writeFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
 import { jetstreamManager } from '@nats-io/jetstream';
 import { createJetStreamPublisher } from '#platform/nats/jetstream-publisher.ts';
 import { Queue } from 'bullmq';
@@ -56,7 +57,7 @@ const natsConfig = loadConfig({ NATS_URL: nats.url, ...env });
 const { connect } = await import('@nats-io/transport-node');
 const nc = await connect({ servers: nats.url, noAsyncTraces: true });
 await provision(nc, declareTopology(natsConfig));
-const rawRun = runForResult<Result>([new URL('./targets/raw-consumer.ts', import.meta.url).pathname, String(jobs), nats.url]);
+const rawRun = runForResult<Result>([fileURLToPath(new URL('./targets/raw-consumer.ts', import.meta.url)), String(jobs), nats.url]);
 const publisher = createJetStreamPublisher(nc, { timeoutMs: 5_000 });
 await closedLoop(jobs, 256, () => publisher.publish('jobs.fast.echo', Buffer.from(String(Date.now())), {}));
 publisher.close();
@@ -66,7 +67,7 @@ await (await jetstreamManager(nc)).streams.purge('JOBS_FAST');
 
 // (b) BullMQ on its own redis-server.
 const redis = await startRedis();
-const bullRun = runForResult<Result>([new URL('./targets/bullmq-worker.ts', import.meta.url).pathname, String(jobs), String(redis.port)]);
+const bullRun = runForResult<Result>([fileURLToPath(new URL('./targets/bullmq-worker.ts', import.meta.url)), String(jobs), String(redis.port)]);
 const queue = new Queue('bench', { connection: { host: '127.0.0.1', port: redis.port } });
 await closedLoop(jobs, 256, () => queue.add('noop', {}, { removeOnComplete: true }));
 const bull = await bullRun.result;
@@ -117,7 +118,7 @@ const summary = {
 };
 console.log(`\npipeline / raw JetStream: ${summary.ratioToRawJetStream}   pipeline / BullMQ: ${summary.ratioToBullMQ}   pipeline / BullMQ pipeline: ${summary.ratioToBullMQPipeline} (rounds ${roundRatios.join(', ')})   our CPU per job: ${summary.cpuMicrosPerJob} µs (median of ${rounds} rounds)`);
 console.log(`the machine's CPU per job (processes + broker + load, medians): ours ${summary.machineCpuMicrosPerJob.ours} µs (nats-server ${pipeline.brokerCpuUsPerJob}), the BullMQ pipeline ${summary.machineCpuMicrosPerJob.bullmqPipeline} µs (redis-server ${bullPipeline.brokerCpuUsPerJob})`);
-const out = new URL('./results/pipeline-latest.json', import.meta.url).pathname;
+const out = fileURLToPath(new URL('./results/pipeline-latest.json', import.meta.url));
 writeFileSync(out, `${JSON.stringify(summary, null, 2)}\n`);
 console.log(`written to ${out}`);
 

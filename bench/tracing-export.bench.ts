@@ -10,6 +10,7 @@ import { execFile } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { promisify } from 'node:util';
+import { fileURLToPath } from 'node:url';
 import { benchArgs } from './lib/args.ts';
 import { projectRoot } from '#platform/paths.ts';
 import { freePort, startTarget } from './lib/processes.ts';
@@ -21,14 +22,14 @@ const jobs = args.whole('jobs', 20_000, 1_000);
 const run = promisify(execFile);
 const encoders = await compareEncoders(rounds);
 const port = await freePort();
-const sink = await startTarget([new URL('./targets/otlp-sink.ts', import.meta.url).pathname, String(port)], {}, `http://127.0.0.1:${port}/stats`);
+const sink = await startTarget([fileURLToPath(new URL('./targets/otlp-sink.ts', import.meta.url)), String(port)], {}, `http://127.0.0.1:${port}/stats`);
 const stats = async () => (await (await fetch(`${sink.url}/stats`)).json()) as { bytes: number; spans: number };
 const protocols = ['http/protobuf', 'http/json'] as const;
 const results: Record<string, Array<{ cpuUsPerSpan: number; bytesPerSpan: number }>> = { 'http/protobuf': [], 'http/json': [] };
 for (let round = 1; round <= rounds; round++) {
   for (const protocol of protocols) {
     const before = await stats();
-    const { stdout } = await run(process.execPath, ['--disable-warning=ExperimentalWarning', '--import', path.join(projectRoot, 'platform', 'telemetry', 'preload.ts'), new URL('./targets/span-maker.ts', import.meta.url).pathname, String(jobs)], {
+    const { stdout } = await run(process.execPath, ['--disable-warning=ExperimentalWarning', '--import', path.join(projectRoot, 'platform', 'telemetry', 'preload.ts'), fileURLToPath(new URL('./targets/span-maker.ts', import.meta.url)), String(jobs)], {
       // A queue that never overflows: the maker outpaces any role, and a dropped span costs nothing.
       env: { ...process.env, OTEL_SDK_DISABLED: 'false', OTEL_SERVICE_NAME: 'worker-fast', OTEL_EXPORTER_OTLP_ENDPOINT: sink.url, OTEL_EXPORTER_OTLP_PROTOCOL: protocol, OTEL_BSP_MAX_QUEUE_SIZE: '1000000' },
     });
@@ -48,13 +49,13 @@ const summary = protocols.map((protocol) => ({
   bytesPerSpan: Math.round(median((results[protocol] ?? []).map((r) => r.bytesPerSpan))),
 }));
 console.log(`\nmedians of ${rounds} rounds: ${summary.map((s) => `${s.protocol} ${s.cpuUsPerSpan} µs and ${s.bytesPerSpan} bytes per span`).join('; ')}`);
-const out = new URL('./results/tracing-export-latest.json', import.meta.url).pathname;
+const out = fileURLToPath(new URL('./results/tracing-export-latest.json', import.meta.url));
 writeFileSync(out, `${JSON.stringify({ date: new Date().toISOString(), node: process.version, jobs, rounds, encoders, summary, results }, null, 2)}\n`);
 console.log(`written to ${out}`);
 
 /** The protobuf body's encoding alone, the SDK's serializer and ours on the same batch, in one fresh process. */
 async function compareEncoders(rounds: number) {
-  const { stdout } = await run(process.execPath, ['--disable-warning=ExperimentalWarning', new URL('./targets/span-encoders.ts', import.meta.url).pathname, String(Math.max(rounds, 5))]);
+  const { stdout } = await run(process.execPath, ['--disable-warning=ExperimentalWarning', fileURLToPath(new URL('./targets/span-encoders.ts', import.meta.url)), String(Math.max(rounds, 5))]);
   const { results, bytesPerSpan } = JSON.parse(stdout) as { results: Array<{ sdk: number; ours: number }>; bytesPerSpan: number };
   const summary = {
     bytesPerSpan: Math.round(bytesPerSpan),

@@ -2,6 +2,7 @@
 // compile cache), its JSON log lines collected as they come, for tests that read what a real role
 // process says.
 import { spawn } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
 
 export type RoleProcess = {
   /** The JSON lines of its stdout so far. */
@@ -14,7 +15,7 @@ export type RoleProcess = {
   kill(): void;
 };
 
-const tps = new URL('../bin/tps', import.meta.url).pathname;
+const tps = fileURLToPath(new URL('../bin/tps', import.meta.url));
 
 export function startRoleProcess(role: string, env: NodeJS.ProcessEnv): RoleProcess {
   const child = spawn(tps, ['run', role], { env, stdio: ['ignore', 'pipe', 'pipe'] });

@@ -2,6 +2,7 @@
 // closed loop of POST /jobs at the same concurrency, each job timed from its POST to its
 // completion (BullMQ's `completed` event, read by QueueEvents as our side reads the job-status
 // writes), and the CPU of its processes (ingress, worker, and the same service-a) per job.
+import { fileURLToPath } from 'node:url';
 import { QueueEvents } from 'bullmq';
 import { Pool } from 'undici';
 import { jobEnds } from './job-ends.ts';
@@ -19,7 +20,7 @@ export type BullPipelineResult = { rate: number; cpuUsPerJob: number; cpuUsPerJo
 export async function openBullPipeline(serviceA: { url: string; pid: number }, opts: PipelineOptions) {
   const redis = await startRedis();
   const [httpPort, readyPort] = [await freePort(), await freePort()];
-  const target = (file: string) => new URL(`../targets/${file}`, import.meta.url).pathname;
+  const target = (file: string) => fileURLToPath(new URL(`../targets/${file}`, import.meta.url));
   const ingress = await startTarget([target('bullmq-ingress.ts'), String(httpPort), String(redis.port)], {}, `http://127.0.0.1:${httpPort}/readyz`);
   const worker = await startTarget([target('bullmq-pipeline-worker.ts'), String(redis.port), serviceA.url], { READY_PORT: String(readyPort) }, `http://127.0.0.1:${readyPort}/`);
   const events = new QueueEvents('jobs', { connection: { host: '127.0.0.1', port: redis.port } });

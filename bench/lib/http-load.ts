@@ -2,6 +2,7 @@
 // answer), reduced to the figures the benchmarks report. wrk is C, so on a 2-core machine the
 // load generator takes far less CPU from the server under test than a Node generator would.
 import { spawn } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
 import { requireBinary } from '#platform/binaries.ts';
 
 export type LoadResult = {
@@ -15,7 +16,7 @@ export type LoadResult = {
   cpuUsPerRequest?: number;
 };
 
-const script = new URL('./wrk-post.lua', import.meta.url).pathname;
+const script = fileURLToPath(new URL('./wrk-post.lua', import.meta.url));
 
 export async function load(label: string, opts: { url: string; body: string; connections: number; seconds: number; threads?: number; cpu?: () => number }): Promise<LoadResult> {
   const cpuBefore = opts.cpu?.();

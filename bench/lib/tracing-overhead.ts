@@ -7,6 +7,7 @@
 // rounds, nats-server's CPU per job quadrupled from the 13th run on (2026-12-05), which fell on the
 // variants that ran after it.
 import { writeFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
 import { startNatsServer } from '#devenv/nats-server.ts';
 import { startStack } from '#devenv/stack.ts';
 import { measurePipeline, type PipelineOptions, type PipelineResult } from './pipeline-run.ts';
@@ -26,7 +27,7 @@ const variants: Variant[] = [
 
 export async function compareTracing(stackEnv: Record<string, string>, options: PipelineOptions, rounds: number): Promise<void> {
   const port = await freePort();
-  const sink = await startTarget([new URL('../targets/otlp-sink.ts', import.meta.url).pathname, String(port)], {}, `http://127.0.0.1:${port}/stats`);
+  const sink = await startTarget([fileURLToPath(new URL('../targets/otlp-sink.ts', import.meta.url)), String(port)], {}, `http://127.0.0.1:${port}/stats`);
   const stats = async () => (await (await fetch(`${sink.url}/stats`)).json()) as SinkStats;
   const jobsPerRun = 2_000 + options.jobs + options.steadyRate * options.steadySeconds;
   const runs: Run[] = [];
@@ -78,7 +79,7 @@ export async function compareTracing(stackEnv: Record<string, string>, options: 
     const cost = s === off ? '' : `  (throughput ${(((s.rate - off.rate) / off.rate) * 100).toFixed(1)} % from the medians, ${((s.rateToOff - 1) * 100).toFixed(1)} % round by round, CPU per job +${(((s.cpuUsPerJob - off.cpuUsPerJob) / off.cpuUsPerJob) * 100).toFixed(1)} %, machine's CPU per job +${(((s.machineCpuUsPerJob - off.machineCpuUsPerJob) / off.machineCpuUsPerJob) * 100).toFixed(1)} %, roles' CPU in nats-server's +${(((s.rolesPerBrokerCpu - off.rolesPerBrokerCpu) / off.rolesPerBrokerCpu) * 100).toFixed(1)} %)`;
     console.log(`${s.variant.padEnd(26)} ${s.rate} jobs/s, roles' CPU ${s.cpuUsPerJob} µs/job (${s.rolesPerBrokerCpu}x nats-server's), machine's ${s.machineCpuUsPerJob} µs/job, at ${options.steadyRate}/s p50 ${s.steadyP50Ms} ms p99 ${s.steadyP99Ms} ms, ${s.spansPerJob} spans exported per job${cost}`);
   }
-  const out = new URL('../results/pipeline-tracing-latest.json', import.meta.url).pathname;
+  const out = fileURLToPath(new URL('../results/pipeline-tracing-latest.json', import.meta.url));
   writeFileSync(out, `${JSON.stringify({ date: new Date().toISOString(), node: process.version, options, rounds, summaries, runs }, null, 2)}\n`);
   console.log(`written to ${out}`);
 }
