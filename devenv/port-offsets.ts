@@ -5,7 +5,7 @@
 // whose step is no difference between two of our ports (two of its offsets never share a port),
 // and each is claimed by creating a file (atomic), holding the claimant's pid: a claim lapses
 // with its process, so the claims of a test file end with it.
-import { mkdirSync, openSync, readFileSync, rmSync, writeSync, closeSync } from 'node:fs';
+import { chmodSync, mkdirSync, openSync, readFileSync, rmSync, writeSync, closeSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { portOwners } from '#platform/ports.ts';
@@ -47,7 +47,7 @@ function alive(pid: number): boolean {
 
 /** Claims the offset for this process; false when a live process holds it. */
 export function claimOffset(offset: number): boolean {
-  mkdirSync(claimsDir, { recursive: true });
+  shareClaimsDir();
   const file = path.join(claimsDir, String(offset));
   for (let attempt = 0; attempt < 2; attempt++) {
     try {
@@ -61,7 +61,14 @@ export function claimOffset(offset: number): boolean {
     const holder = Number(readFileSync(file, 'utf8') || 'NaN');
     // A claim being written (empty for an instant) counts as held; a dead holder's lapses.
     if (!Number.isInteger(holder) || alive(holder)) return false;
-    rmSync(file, { force: true });
+    // Another user's lapsed claim cannot be removed (the folder is sticky): it stays taken.
+    try { rmSync(file, { force: true }); } catch { return false; }
   }
   return false;
+}
+
+/** The folder is every user's, as /tmp is (sticky: each removes only its own claims), so test runs
+ * of several users on one machine (root's CI and a developer's) claim from the same lattice. */
+function shareClaimsDir(): void {
+  if (mkdirSync(claimsDir, { recursive: true }) !== undefined) chmodSync(claimsDir, 0o1777);
 }
