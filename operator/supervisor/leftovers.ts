@@ -3,10 +3,11 @@
 // and `tps down` found "nothing to stop". Found by the stamp each child carries (process-stamp.ts),
 // never by a pid alone, and stopped as the supervisor would have: SIGTERM, the roles first so they
 // drain while their NATS still runs, then nats-server; SIGKILL for what outlives the grace period.
-import { isAlive, processesStartedBy, sameProcess } from './process-stamp.ts';
+import { processesStartedBy, sameProcess } from './process-stamp.ts';
 import type { SupervisorState } from './state-file.ts';
 
-export type Leftover = { pid: number; command: string };
+/** One process left running, with its own stamp: signalled only while that pid is still it. */
+export type Leftover = { pid: number; command: string; stamp: string | undefined };
 
 /** The processes of a supervisor that is gone; none while it lives (they are its to stop), or when
  * the state has no stamp (an older tps, or no /proc). */
@@ -23,12 +24,13 @@ export async function stopLeftovers(leftovers: readonly Leftover[], graceMs: num
 }
 
 async function stopAll(group: readonly Leftover[], graceMs: number): Promise<void> {
+  const running = (p: Leftover) => sameProcess(p.pid, p.stamp);
   const signal = (p: Leftover, name: NodeJS.Signals) => { try { process.kill(p.pid, name); } catch { /* already gone */ } };
   for (const p of group) signal(p, 'SIGTERM');
   const deadline = Date.now() + graceMs;
-  while (group.some((p) => isAlive(p.pid))) {
+  while (group.some(running)) {
     if (Date.now() > deadline) {
-      for (const p of group) if (isAlive(p.pid)) signal(p, 'SIGKILL');
+      for (const p of group) if (running(p)) signal(p, 'SIGKILL');
     }
     await new Promise((resolve) => setTimeout(resolve, 100));
   }

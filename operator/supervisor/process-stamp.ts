@@ -68,8 +68,8 @@ function commandName(argv: readonly string[]): string {
 }
 
 /** The live processes started by the supervisor of `stamp` (their TPS_SUPERVISOR), with their command names. */
-export function processesStartedBy(stamp: string): Array<{ pid: number; command: string }> {
-  const found: Array<{ pid: number; command: string }> = [];
+export function processesStartedBy(stamp: string): Array<{ pid: number; command: string; stamp: string | undefined }> {
+  const found: Array<{ pid: number; command: string; stamp: string | undefined }> = [];
   const wanted = `${supervisorStampVariable}=${stamp}`;
   for (const entry of readdirSync('/proc')) {
     if (!/^\d+$/.test(entry)) continue;
@@ -77,7 +77,8 @@ export function processesStartedBy(stamp: string): Array<{ pid: number; command:
       // Another user's processes are unreadable, so never ours to stop.
       if (!readFileSync(`/proc/${entry}/environ`, 'utf8').split('\0').includes(wanted)) continue;
       if (!isAlive(Number(entry))) continue;
-      found.push({ pid: Number(entry), command: commandName(readFileSync(`/proc/${entry}/cmdline`, 'utf8').split('\0')) });
+      const pid = Number(entry);
+      found.push({ pid, command: commandName(readFileSync(`/proc/${entry}/cmdline`, 'utf8').split('\0')), stamp: processStamp(pid) });
     } catch {
       // Gone while we looked.
     }
