@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { loadConfig } from '#platform/config.ts';
 import { stateDir } from '#platform/paths.ts';
-import { findLeftovers, listLeftovers, stopLeftovers } from '#operator/supervisor/leftovers.ts';
+import { stopWhatWasLeft } from '#operator/supervisor/leftovers.ts';
 import { isAlive, sameProcess } from '#operator/supervisor/process-stamp.ts';
 import { readState, writeState, type SupervisorState } from '#operator/supervisor/state-file.ts';
 import { CommandError, parseFlags } from '../output.ts';
@@ -23,13 +23,10 @@ export async function main(argv: string[]): Promise<number> {
   const dir = stateDir(config.stateDir);
   const state = readState(dir);
   if (!state || state.phase === 'stopped' || !sameProcess(state.pid, state.stamp)) {
-    const leftovers = findLeftovers(state);
-    if (!state || leftovers.length === 0) {
+    if (!state || !(await stopWhatWasLeft(state, config.shutdownGraceMs + 5_000, (line) => console.log(line), 'the supervisor'))) {
       console.log('TPS Lab is not running; nothing to stop.');
       return 0;
     }
-    console.log(`the supervisor (pid ${state.pid}) is gone without stopping what it started; stopping what it left running: ${listLeftovers(leftovers)}`);
-    await stopLeftovers(leftovers, config.shutdownGraceMs + 5_000);
     writeState(dir, markStopped(state));
     console.log('stopped.');
     return 0;

@@ -7,17 +7,17 @@ import { processesStartedBy, sameProcess } from './process-stamp.ts';
 import type { SupervisorState } from './state-file.ts';
 
 /** One process left running, with its own stamp: signalled only while that pid is still it. */
-export type Leftover = { pid: number; command: string; stamp: string | undefined };
+type Leftover = { pid: number; command: string; stamp: string | undefined };
 
 /** The processes of a supervisor that is gone; none while it lives (they are its to stop), or when
  * the state has no stamp (an older tps, or no /proc). */
-export function findLeftovers(state: SupervisorState | undefined): Leftover[] {
+function findLeftovers(state: SupervisorState | undefined): Leftover[] {
   if (!state?.stamp || sameProcess(state.pid, state.stamp)) return [];
   return processesStartedBy(state.stamp).filter((p) => p.pid !== process.pid);
 }
 
 /** Stops them, the brokers last; resolves once every one has exited. */
-export async function stopLeftovers(leftovers: readonly Leftover[], graceMs: number): Promise<void> {
+async function stopLeftovers(leftovers: readonly Leftover[], graceMs: number): Promise<void> {
   const broker = (p: Leftover) => p.command.startsWith('nats-server');
   await stopAll(leftovers.filter((p) => !broker(p)), graceMs);
   await stopAll(leftovers.filter(broker), graceMs);
@@ -37,14 +37,16 @@ async function stopAll(group: readonly Leftover[], graceMs: number): Promise<voi
 }
 
 /** For the operator: which processes were left, by name and pid. */
-export function listLeftovers(leftovers: readonly Leftover[]): string {
+function listLeftovers(leftovers: readonly Leftover[]): string {
   return leftovers.map((p) => `${p.command} (pid ${p.pid})`).join(', ');
 }
 
-/** Before a start: what the last supervisor left running, stopped and said (nothing could start on its ports). */
-export async function stopWhatWasLeft(previous: SupervisorState | undefined, graceMs: number, say: (line: string) => void): Promise<void> {
+/** What a supervisor that is gone left running, stopped and said (before a start: nothing could
+ * start on its ports); false when it left nothing. */
+export async function stopWhatWasLeft(previous: SupervisorState | undefined, graceMs: number, say: (line: string) => void, who = 'the last supervisor'): Promise<boolean> {
   const leftovers = findLeftovers(previous);
-  if (!previous || leftovers.length === 0) return;
-  say(`the last supervisor (pid ${previous.pid}) is gone without stopping what it started; stopping what it left running: ${listLeftovers(leftovers)}`);
+  if (!previous || leftovers.length === 0) return false;
+  say(`${who} (pid ${previous.pid}) is gone without stopping what it started; stopping what it left running: ${listLeftovers(leftovers)}`);
   await stopLeftovers(leftovers, graceMs);
+  return true;
 }

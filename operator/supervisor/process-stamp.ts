@@ -9,6 +9,17 @@ import { readdirSync, readFileSync } from 'node:fs';
 
 export const supervisorStampVariable = 'TPS_SUPERVISOR';
 
+/** The fields of /proc/<pid>/stat from the third (the state) on: the command name (field 2) may
+ * hold spaces and parentheses, so they are counted from its last ')'. Undefined when unreadable. */
+function statFields(pid: number): string[] | undefined {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    return stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  } catch {
+    return undefined;
+  }
+}
+
 /** Something runs as `pid` (whatever it is: sameProcess says whether it is the one recorded). */
 export function isAlive(pid: number): boolean {
   try {
@@ -17,12 +28,7 @@ export function isAlive(pid: number): boolean {
     return (err as NodeJS.ErrnoException).code === 'EPERM';
   }
   // A detached process that exited stays a zombie until its new parent reaps it; it is gone.
-  try {
-    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    return stat.slice(stat.lastIndexOf(')') + 2, stat.lastIndexOf(')') + 3) !== 'Z';
-  } catch {
-    return true;
-  }
+  return statFields(pid)?.[0] !== 'Z';
 }
 
 function bootId(): string | undefined {
@@ -35,15 +41,9 @@ function bootId(): string | undefined {
 
 /** `<boot id>:<start ticks>` of a live process, or undefined (gone, or no /proc). */
 export function processStamp(pid: number): string | undefined {
-  try {
-    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    // The command name (field 2) may hold spaces and parentheses: count from the last ')'.
-    const startTicks = stat.slice(stat.lastIndexOf(')') + 2).split(' ')[19];
-    const boot = bootId();
-    return boot && startTicks ? `${boot}:${startTicks}` : undefined;
-  } catch {
-    return undefined;
-  }
+  const startTicks = statFields(pid)?.[19]; // field 22
+  const boot = bootId();
+  return boot && startTicks ? `${boot}:${startTicks}` : undefined;
 }
 
 let own: string | undefined;
@@ -76,8 +76,8 @@ export function processesStartedBy(stamp: string): Array<{ pid: number; command:
     try {
       // Another user's processes are unreadable, so never ours to stop.
       if (!readFileSync(`/proc/${entry}/environ`, 'utf8').split('\0').includes(wanted)) continue;
-      if (!isAlive(Number(entry))) continue;
       const pid = Number(entry);
+      if (!isAlive(pid)) continue;
       found.push({ pid, command: commandName(readFileSync(`/proc/${entry}/cmdline`, 'utf8').split('\0')), stamp: processStamp(pid) });
     } catch {
       // Gone while we looked.
