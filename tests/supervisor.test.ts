@@ -2,10 +2,11 @@
 // answers at NATS_URL: that takes TPS_EXTERNAL_NATS, and a warning), with as many worker processes
 // per pool as asked, restarts a crashed role, and `tps down` stops exactly what it started.
 import { spawn } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
+import { pathToFileURL } from 'node:url';
 import { jetstreamManager } from '@nats-io/jetstream';
 import { connect } from '@nats-io/transport-node';
 import { afterAll, beforeAll, expect, it } from 'vitest';
@@ -146,9 +147,12 @@ it('refuses to start when a role port is taken, saying which', async () => {
 it('gives the roles the time `tps up --timeout` asks for, and says which were not ready then, stopping what it started', async () => {
   offset = await freeOffset();
   newStateDir();
-  // One second: the roles of a whole stack take several to get ready (6 s on an idle 2-core VM).
+  // One second, and every role held 5 s before it starts (a slow machine): warm and idle, a whole
+  // stack is ready in about one, and this test then waited on a running stack.
+  const hold = path.join(dir, 'hold-roles.mjs');
+  writeFileSync(hold, 'if (process.env.INSTANCE_ID) await new Promise((resolve) => setTimeout(resolve, 5_000));\n');
   // It stops what it started before it exits: each role gets its drain (a loaded CI's can take a minute).
-  const up = await tps(['up', '--foreground', '--timeout', '1'], env({ TPS_MONITORING: 'off' }), { timeoutMs: 180_000 });
+  const up = await tps(['up', '--foreground', '--timeout', '1'], env({ TPS_MONITORING: 'off', NODE_OPTIONS: `--import=${pathToFileURL(hold).href}` }), { timeoutMs: 180_000 });
   expect(up.code, up.stdout).toBe(1);
   expect(up.stderr).toMatch(/^tps: not ready within 1 s: [a-z-]+(, [a-z0-9-]+)* \(see \.tps\/logs\/; a slow or busy machine may need `tps up --timeout <seconds>`\)\n$/);
   expect(up.stdout).toMatch(/stopping \(start failed\)/);

@@ -79,16 +79,20 @@ async function follow(logFile: string, dir: string, pid: number, timeoutMs: numb
   const deadline = Date.now() + timeoutMs;
   let printed = 0;
   let stopping = false;
+  const echo = () => {
+    if (statSync(logFile).size <= printed) return;
+    const text = readFileSync(logFile).subarray(printed).toString('utf8');
+    const complete = text.lastIndexOf('\n') + 1;
+    for (const line of text.slice(0, complete).split('\n').slice(0, -1)) console.log(`  ${line}`);
+    printed += Buffer.byteLength(text.slice(0, complete));
+  };
   for (;;) {
-    const size = statSync(logFile).size;
-    if (size > printed) {
-      const text = readFileSync(logFile, 'utf8').slice(printed);
-      const complete = text.lastIndexOf('\n') + 1;
-      for (const line of text.slice(0, complete).split('\n').slice(0, -1)) console.log(`  ${line}`);
-      printed += Buffer.byteLength(text.slice(0, complete));
-    }
+    echo();
     if (cancel.aborted) {
-      if (!isAlive(pid)) return 'cancelled';
+      if (!isAlive(pid)) {
+        echo();
+        return 'cancelled';
+      }
       if (!stopping) {
         console.log('  Ctrl-C: stopping what has started (Ctrl-C again leaves it stopping in the background)');
         process.kill(pid, 'SIGTERM');
@@ -101,6 +105,13 @@ async function follow(logFile: string, dir: string, pid: number, timeoutMs: numb
     const state = read?.pid === pid ? read : undefined;
     if (state?.phase === 'running') return state;
     if (!isAlive(pid) || state?.phase === 'failed' || state?.phase === 'stopped') {
+      // A failed start is reported once the supervisor has stopped what it started and said why
+      // (its last line, echoed first), within the time given.
+      if (isAlive(pid) && Date.now() <= deadline) {
+        await new Promise((resolve) => setTimeout(resolve, 100));
+        continue;
+      }
+      echo();
       const why = state?.error ? `: ${state.error.replace(/[.?!]$/, '')}` : '';
       throw new CommandError(`TPS Lab did not start${why}. See ${logFile}.`);
     }
