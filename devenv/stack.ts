@@ -60,7 +60,8 @@ export async function startStack(natsUrl: string, env: Record<string, string> = 
   const config = loadConfig({ NATS_URL: natsUrl, ...childEnv });
   const lines: string[] = [];
   const started = Object.values(roles).filter((role) => role.name !== 'console' || opts.console);
-  const supervisor = await startSupervisor(config, started, (line) => lines.push(line), { childEnv });
+  // Its processes in the test's process group: a Ctrl-C of the test run ends them too.
+  const supervisor = await startSupervisor(config, started, (line) => lines.push(line), { childEnv, sharedProcessGroup: true });
   // When the supervisor started its own nats-server, the test acts as the operator user.
   const operator = readOperatorEnv(dir);
   const nc = await connect({ servers: natsUrl.split(','), maxReconnectAttempts: -1, reconnectTimeWait: 250, ...operator });

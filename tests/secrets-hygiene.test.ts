@@ -23,7 +23,7 @@ const secrets = ['.env', '.tps/nats/nats.conf', '.tps/nats/operator.env', '.tps/
 it('the supervisor writes its NATS users and the Grafana password readable by its owner only', async () => {
   const port = await unusedPort();
   mkdirSync(path.join(stateDir, 'logs'));
-  const broker = await ensureBroker({ servers: [`nats://127.0.0.1:${port}`], urlGiven: true, external: false }, { stateDir, monitorPort: await unusedPort() });
+  const broker = await ensureBroker({ servers: [`nats://127.0.0.1:${port}`], urlGiven: true, external: false }, { stateDir, monitorPort: await unusedPort(), ownSession: false });
   try {
     grafanaLogin(stateDir, loadConfig({}).grafana);
     const written = [path.join(stateDir, 'nats', 'nats.conf'), operatorEnvFile(stateDir), grafanaPasswordFile(stateDir)];

@@ -14,8 +14,10 @@ usage: tps supervise [--ready-timeout <seconds>]
 Runs the native supervisor in the foreground: starts its own nats-server (another only with
 TPS_EXTERNAL_NATS=true; see \`tps up --help\`), provisions the topology, starts every role
 (WORKERS_FAST / WORKERS_SLOW worker processes per pool), restarts crashed roles, and stops
-everything it started on Ctrl-C or SIGTERM. \`tps up\` runs this in the background; use this to
-watch it. Logs and state go to .tps/ (TPS_STATE_DIR).
+everything it started, in order (the roles drain, then nats-server), on Ctrl-C, SIGTERM or its
+terminal closing (SIGHUP); the processes it starts do not get the terminal's signals themselves.
+\`tps up\` runs this in the background; use this to watch it. Logs and state go to .tps/
+(TPS_STATE_DIR).
 
   --ready-timeout <s>  how long the roles get to answer /readyz, at start and when a replica is
                        added (default 60, or NATS_CONNECT_TIMEOUT_MS plus 10 s when longer;
@@ -38,7 +40,9 @@ export async function main(argv: string[]): Promise<number> {
   // A signal while starting (`tps up` gives up, or Ctrl-C) stops what has started, as one after.
   const starting = new AbortController();
   let supervisor: Awaited<ReturnType<typeof startSupervisor>> | undefined;
-  for (const signal of ['SIGINT', 'SIGTERM'] as const) process.once(signal, () => (supervisor ? void supervisor.stop(signal) : starting.abort(signal)));
+  // SIGHUP: the terminal of `tps up --foreground` closed. Its processes, each in a session of its
+  // own (managed-process.ts), hear of it only through this stop.
+  for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) process.once(signal, () => (supervisor ? void supervisor.stop(signal) : starting.abort(signal)));
   supervisor = await startSupervisor(config, Object.values(roles), say, {
     signal: starting.signal, ...(values['ready-timeout'] ? { readyTimeoutMs: values['ready-timeout'] * 1000 } : {}),
   });

@@ -37,7 +37,7 @@ async function clientPorts(first: number): Promise<number[]> {
 
 export type OwnCluster = { url: string; managed: ManagedProcess; nodes: readonly ManagedProcess[]; passwords: Passwords; monitorUrl?: string };
 
-export async function startOwnCluster(firstPort: number, opts: { stateDir: string; monitorPort: number }, answers: (port: number) => Promise<boolean>): Promise<OwnCluster> {
+export async function startOwnCluster(firstPort: number, opts: { stateDir: string; monitorPort: number; ownSession: boolean }, answers: (port: number) => Promise<boolean>): Promise<OwnCluster> {
   const ports = await clientPorts(firstPort);
   const routePorts = await Promise.all(ports.map(() => anyFreePort()));
   const monitors = await Promise.all(ports.map(async (_, i) => ((await portFree(opts.monitorPort + i)) ? opts.monitorPort + i : -1)));
@@ -57,7 +57,7 @@ export async function startOwnCluster(firstPort: number, opts: { stateDir: strin
       passwords,
       cluster: { serverName: name, name: 'tps', listen: `127.0.0.1:${routePorts[i]}`, routes, routePassword },
     }));
-    return manage({ name, command: findNatsServer(), args: ['-c', configFile], logFile: path.join(opts.stateDir, 'logs', `${name}.log`), restart: true });
+    return manage({ name, command: findNatsServer(), args: ['-c', configFile], logFile: path.join(opts.stateDir, 'logs', `${name}.log`), restart: true, ownSession: opts.ownSession });
   });
   for (const node of nodes) node.start();
   const deadline = Date.now() + 15_000;

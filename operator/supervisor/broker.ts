@@ -20,7 +20,7 @@ export type Broker = {
   /** Why its own server listens somewhere else than the default port. */
   note?: string;
 };
-type BrokerOptions = { stateDir: string; monitorPort: number };
+type BrokerOptions = { stateDir: string; monitorPort: number; ownSession: boolean };
 
 const loopback = new Set(['127.0.0.1', 'localhost', '::1', '[::1]']);
 
@@ -109,6 +109,7 @@ async function startOwn(port: number, opts: BrokerOptions): Promise<Broker> {
     args: ['-c', configFile],
     logFile: path.join(opts.stateDir, 'logs', 'nats.log'),
     restart: true,
+    ownSession: opts.ownSession,
   });
   proc.start();
   const deadline = Date.now() + 10_000;

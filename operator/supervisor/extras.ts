@@ -22,7 +22,7 @@ export type ExtrasContext = {
   roles: readonly string[];
 };
 /** A process the supervisor starts besides the roles (Prometheus, Grafana, Jaeger, ...). */
-export type ExtraProcess = { name: string; url: string; spec: Omit<ManagedProcessSpec, 'logFile'>; readyUrl?: string };
+export type ExtraProcess = { name: string; url: string; spec: Omit<ManagedProcessSpec, 'logFile' | 'ownSession'>; readyUrl?: string };
 
 type Found = { process?: ExtraProcess; note?: string };
 

@@ -17,9 +17,16 @@ export type FaultControlOptions = {
 };
 
 export function startFaultControl(opts: FaultControlOptions): FaultControl {
-  let nc: NatsConnection | undefined;
+  // The connection being made, kept so that close() also ends one still connecting: a stop during
+  // the start (Ctrl-C right after the roles are ready) otherwise left it open, and once nats-server
+  // had stopped the supervisor kept reconnecting instead of exiting.
+  let connecting: Promise<NatsConnection> | undefined;
+  let closed = false;
   const mirror = mirrorFaults(async () => {
-    nc ??= await connectNats(opts.nats, { name: 'tps-supervisor-chaos', logger: opts.logger, connectTimeoutMs: 2_000 });
+    if (closed) throw new Error('the supervisor is stopping');
+    connecting ??= connectNats(opts.nats, { name: 'tps-supervisor-chaos', logger: opts.logger, connectTimeoutMs: 2_000 });
+    // A connection that failed is made again at the next attempt.
+    const nc = await connecting.catch((err: unknown) => { connecting = undefined; throw err; });
     return openChaosStore(nc);
   }, (line) => opts.host.say(line));
   const faults = systemFaults(opts.host, mirror);
@@ -28,7 +35,9 @@ export function startFaultControl(opts: FaultControlOptions): FaultControl {
   return {
     faults,
     async close() {
+      closed = true;
       faults.stop();
+      const nc = await connecting?.catch(() => undefined);
       await nc?.close().catch(() => undefined);
     },
   };

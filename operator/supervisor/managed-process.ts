@@ -14,6 +14,11 @@ export type ManagedProcessSpec = {
   logFile: string;
   /** Restart when it exits on its own (not for one-shot tools). */
   restart: boolean;
+  /** In a session of its own, so a signal to the supervisor's process group (Ctrl-C of `tps up
+   * --foreground`, its terminal closed) reaches the supervisor alone, which stops the roles (they
+   * drain) before nats-server. Sharing the group, nats-server quit at once on Ctrl-C, was
+   * restarted as crashed, and every role was reported "exited; restarting" while it drained. */
+  ownSession: boolean;
 };
 
 export type ManagedProcess = {
@@ -68,7 +73,7 @@ class ManagedChild implements ManagedProcess {
     // Each child carries this supervisor's stamp, so what a killed supervisor left running can be found (leftovers.ts).
     const stamp = ownStamp();
     const env = stamp ? { ...(this.spec.env ?? process.env), [supervisorStampVariable]: stamp } : this.spec.env;
-    const proc = spawn(this.spec.command, [...this.spec.args], { env, stdio: ['ignore', fd, fd], detached: false });
+    const proc = spawn(this.spec.command, [...this.spec.args], { env, stdio: ['ignore', fd, fd], detached: this.spec.ownSession });
     closeSync(fd);
     this.#child = proc;
     this.#state = 'running';

@@ -14,6 +14,8 @@ export type RoleProcess = { readonly instance: RoleInstance; readonly proc: Mana
 
 export type RoleLaunch = {
   logDir: string;
+  /** Each role in a session of its own (SupervisorOptions.sharedProcessGroup). */
+  ownSession: boolean;
   /** Environment for every role on top of this process's (the caller's overrides, tracing). */
   env: Readonly<Record<string, string>>;
   natsUrl: string;
@@ -43,6 +45,7 @@ export function launchRole(instance: RoleInstance, launch: RoleLaunch): RoleProc
     }),
     logFile,
     restart: true,
+    ownSession: launch.ownSession,
   }, {
     onExit: (p, how, willRestart) => {
       entry.ready = false;

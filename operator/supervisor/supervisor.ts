@@ -42,7 +42,6 @@ export type Supervisor = {
   scaleReplicas(pool: string, replicas: number, by: string): Promise<ReplicaChange>;
 };
 
-
 export type SupervisorOptions = {
   /** Extra environment for every role (on top of this process's environment). */
   childEnv?: Record<string, string>;
@@ -51,6 +50,8 @@ export type SupervisorOptions = {
   readyTimeoutMs?: number;
   /** Aborted (a signal while starting): the start gives up and stops what it started. */
   signal?: AbortSignal;
+  /** Its processes in this process's group (a test's stack, ended by a Ctrl-C of the test run); by default each has a session of its own (ManagedProcessSpec.ownSession). */
+  sharedProcessGroup?: boolean;
 };
 
 /** What one run of the supervisor holds; the functions below share it. */
@@ -166,7 +167,7 @@ async function bringUp(run: Run, handle: Supervisor): Promise<void> {
   const planned = planInstances(run.roles, run.config.workers.replicas, run.offset);
   await ensurePortsFree(planned, run.offset);
 
-  const broker = await ensureBroker(run.config.nats, { stateDir: run.dir, monitorPort: defaultPorts.natsMonitoring + run.offset });
+  const broker = await ensureBroker(run.config.nats, { stateDir: run.dir, monitorPort: defaultPorts.natsMonitoring + run.offset, ownSession: ownSession(run) });
   run.broker = broker;
   run.state.nats = { url: broker.url, managed: Boolean(broker.managed), ...(broker.monitorUrl ? { monitorUrl: broker.monitorUrl } : {}), ...(broker.warning ? { warning: broker.warning } : {}) };
   for (const line of brokerLines(broker, path.join(run.dir, 'nats'))) run.say(line);
@@ -192,7 +193,7 @@ async function startExtras(run: Run, broker: Broker): Promise<RoleLaunch> {
   const found = await extraProcesses({ config: run.config, stateDir: run.dir, offset: run.offset, natsUrl: broker.url, roles: run.roles.map((r) => r.name) });
   for (const note of found.notes) { run.state.notes.push(note); run.say(note); }
   for (const extra of found.processes) {
-    const proc = manage({ ...extra.spec, logFile: path.join(run.logDir, `${extra.name}.log`) }, {
+    const proc = manage({ ...extra.spec, logFile: path.join(run.logDir, `${extra.name}.log`), ownSession: ownSession(run) }, {
       onExit: (p, how, willRestart) => { run.say(`${p.spec.name} ${how}${willRestart ? '; restarting' : ''} (log: ${p.spec.logFile})`); save(run); },
       // Its new pid in the state file once restarted (tps restart prometheus, the history's restart wait on it).
       onStart: () => save(run),
@@ -210,11 +211,12 @@ async function startExtras(run: Run, broker: Broker): Promise<RoleLaunch> {
   run.say(tracing.note);
   const build = await chooseRoleBuild(run.config.roleBuild, run.say);
   return {
-    logDir: run.logDir, env: { ...run.opts.childEnv, ...tracing.env }, natsUrl: broker.url, passwords: broker.passwords, adminApi: run.config.admin.enabled, build,
+    logDir: run.logDir, ownSession: ownSession(run), env: { ...run.opts.childEnv, ...tracing.env }, natsUrl: broker.url, passwords: broker.passwords, adminApi: run.config.admin.enabled, build,
     exited: (line) => { run.say(line); save(run); },
   };
 }
 
+const ownSession = (run: Run) => !run.opts.sharedProcessGroup;
 const readyTimeoutMs = (run: Run) => run.opts.readyTimeoutMs ?? Math.max(60_000, run.config.nats.connectTimeoutMs + 10_000);
 
 async function startRoles(run: Run, instances: readonly RoleInstance[], launch: RoleLaunch): Promise<void> {
