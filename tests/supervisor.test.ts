@@ -37,6 +37,15 @@ afterAll(async () => {
   for (const d of dirs) rmSync(d, { recursive: true, force: true });
 });
 
+/** Every role held 5 s before it starts, as on a slow machine: the cases that act while the roles
+ * start cannot count on a real start's length (warm and idle, a whole stack is ready in a second,
+ * and the `--timeout 1` case once waited 180 s on a running stack). */
+function rolesHeld(): Record<string, string> {
+  const hold = path.join(dir, 'hold-roles.mjs');
+  writeFileSync(hold, 'if (process.env.INSTANCE_ID) await new Promise((resolve) => setTimeout(resolve, 5_000));\n');
+  return { NODE_OPTIONS: `--import=${pathToFileURL(hold).href}` };
+}
+
 let offset = 0;
 function env(extra: Record<string, string> = {}): Record<string, string> {
   return { TPS_STATE_DIR: dir, TPS_PORT_OFFSET: String(offset), ...extra };
@@ -147,12 +156,8 @@ it('refuses to start when a role port is taken, saying which', async () => {
 it('gives the roles the time `tps up --timeout` asks for, and says which were not ready then, stopping what it started', async () => {
   offset = await freeOffset();
   newStateDir();
-  // One second, and every role held 5 s before it starts (a slow machine): warm and idle, a whole
-  // stack is ready in about one, and this test then waited on a running stack.
-  const hold = path.join(dir, 'hold-roles.mjs');
-  writeFileSync(hold, 'if (process.env.INSTANCE_ID) await new Promise((resolve) => setTimeout(resolve, 5_000));\n');
   // It stops what it started before it exits: each role gets its drain (a loaded CI's can take a minute).
-  const up = await tps(['up', '--foreground', '--timeout', '1'], env({ TPS_MONITORING: 'off', NODE_OPTIONS: `--import=${pathToFileURL(hold).href}` }), { timeoutMs: 180_000 });
+  const up = await tps(['up', '--foreground', '--timeout', '1'], env({ TPS_MONITORING: 'off', ...rolesHeld() }), { timeoutMs: 180_000 });
   expect(up.code, up.stdout).toBe(1);
   expect(up.stderr).toMatch(/^tps: not ready within 1 s: [a-z-]+(, [a-z0-9-]+)* \(see \.tps\/logs\/; a slow or busy machine may need `tps up --timeout <seconds>`\)\n$/);
   expect(up.stdout).toMatch(/stopping \(start failed\)/);
@@ -165,7 +170,7 @@ it('gives the roles the time `tps up --timeout` asks for, and says which were no
 it('leaves nothing running when `tps up` gives up while the roles start: the supervisor stops what it started', async () => {
   offset = await freeOffset();
   newStateDir();
-  const up = await tps(['up', '--timeout', '1'], env({ TPS_MONITORING: 'off' }), { timeoutMs: 60_000 });
+  const up = await tps(['up', '--timeout', '1'], env({ TPS_MONITORING: 'off', ...rolesHeld() }), { timeoutMs: 60_000 });
   expect(up.code, up.stdout).toBe(1);
   expect(up.stderr).toMatch(/^tps: TPS Lab was not ready within 1 s; stopped it\./);
   const supervisorPid = Number(/supervisor pid (\d+)/.exec(up.stdout)?.[1]);
@@ -186,12 +191,12 @@ it('leaves nothing running when `tps up` gives up while the roles start: the sup
 it('cancels the start on Ctrl-C while the roles start: stops what it started and exits with 130', async () => {
   offset = await freeOffset();
   newStateDir();
-  const child = spawn(tpsBin, ['up', '--timeout', '600'], { env: { ...process.env, ...env({ TPS_MONITORING: 'off' }) }, stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(tpsBin, ['up', '--timeout', '600'], { env: { ...process.env, ...env({ TPS_MONITORING: 'off', ...rolesHeld() }) }, stdio: ['ignore', 'pipe', 'pipe'] });
   let stdout = '';
   let stderr = '';
   child.stderr.on('data', (d: Buffer) => { stderr += d.toString(); });
   const exited = new Promise<number | null>((resolve) => child.once('exit', resolve));
-  // Ctrl-C as soon as NATS is up: the roles take seconds more to be ready (4-6 s on an idle VM).
+  // Ctrl-C as soon as NATS is up: the roles, held 5 s, are not ready yet.
   await new Promise<void>((resolve) => child.stdout.on('data', (d: Buffer) => {
     stdout += d.toString();
     if (stdout.includes('started nats-server')) resolve();
