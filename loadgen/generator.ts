@@ -45,7 +45,9 @@ export type LoadResult = {
   achievedRate: number;
   counts: Counts;
   latency: LatencyStats;
-  /** True when the run was stopped early (Ctrl-C) or responses were cut off after the grace. */
+  /** True when the schedule was ended before its last arrival (Ctrl-C, SIGTERM). */
+  stoppedEarly: boolean;
+  /** True when answers still in flight were cut off: after the grace, or by a hard stop (`signal`). */
   interrupted: boolean;
 };
 
@@ -101,7 +103,7 @@ export async function runLoad(options: LoadOptions): Promise<LoadResult> {
       url: opts.url, rate: opts.rate, mix: opts.mix, scheduled: schedule.total, elapsedMs: performance.now() - start,
       // Over the schedule's own length, or longer when the arrivals fell behind it.
       achievedRate: tally.counts.arrivals / (Math.max(scheduleMs, (next * 1000) / opts.rate, 1) / 1000),
-      counts: tally.counts, latency: tally.latency.stats(), interrupted: !drained || (next < schedule.total && !opts.stop?.aborted),
+      counts: tally.counts, latency: tally.latency.stats(), stoppedEarly: next < schedule.total, interrupted: !drained || (next < schedule.total && !opts.stop?.aborted),
     };
   } finally {
     clearInterval(progress);

@@ -23,6 +23,7 @@ export function summaryJson(r: LoadResult, ledger?: string) {
     late_arrivals: c.late,
     max_lateness_ms: round(c.maxLateMs),
     accepted_jobs: c.accepted,
+    stopped_early: r.stoppedEarly,
     interrupted: r.interrupted,
     ...(ledger ? { ledger } : {}),
   };
@@ -36,7 +37,7 @@ export function formatSummary(r: LoadResult, ledger?: string): string {
   const seconds = r.elapsedMs / 1000;
   return [
     '',
-    `  open model: ${r.rate} arrivals/s, ${r.scheduled} scheduled, mix ${formatMix(r.mix)} -> ${r.url}${r.interrupted ? '  (INTERRUPTED)' : ''}`,
+    `  open model: ${r.rate} arrivals/s, ${r.scheduled} scheduled, mix ${formatMix(r.mix)} -> ${r.url}${r.stoppedEarly ? '  (STOPPED EARLY)' : ''}${r.interrupted ? '  (INTERRUPTED)' : ''}`,
     '',
     row('http_reqs', `${c.sent}  ${(c.sent / seconds).toFixed(1)}/s`),
     row('arrival_rate', `${r.achievedRate.toFixed(1)}/s achieved of ${r.rate}/s scheduled (${c.arrivals} arrivals)`),

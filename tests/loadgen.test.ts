@@ -1,7 +1,7 @@
 // The native load generator against a real slow HTTP server: it keeps its arrival schedule
 // whatever the server does (no coordinated omission), drops at the in-flight cap instead of
 // slowing down, and refuses bad input with clear messages. Plus the k6 script's static checks.
-import { spawnSync } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { copyFileSync, mkdtempSync, readFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -12,7 +12,7 @@ import { runLoad } from '#loadgen/generator.ts';
 import { LatencyHistogram } from '#loadgen/histogram.ts';
 import { defaultMix, mixPicker, parseMix } from '#loadgen/mix.ts';
 import { isLoopback } from '#loadgen/target.ts';
-import { tps } from '#devenv/cli.ts';
+import { tps, tpsBin } from '#devenv/cli.ts';
 import { waitFor } from '#devenv/nats-server.ts';
 import { startSlowServer, type SlowServer } from '#devenv/slow-server.ts';
 
@@ -90,6 +90,32 @@ describe('the arrival schedule holds when the server is slow', () => {
     const lines = readFileSync(ledger, 'utf8').trim().split('\n').map((l) => JSON.parse(l) as Record<string, unknown>);
     expect(lines).toHaveLength(50);
     expect(lines[0]).toEqual({ id: expect.any(String), type: 'fast.echo', acceptedAt: expect.stringMatching(/^\d{4}-/) });
+  });
+});
+
+describe('`tps load` stopped early', () => {
+  // Ctrl-C (SIGINT) or SIGTERM (`timeout 60 make load`, a script): killed outright, the run lost
+  // its summary and the ledger's last lines, so the audit could not see every accepted job.
+  it.each([['SIGINT', 130], ['SIGTERM', 143]] as const)('on %s: the answers in flight awaited, the summary printed, every accepted job in the ledger, exit %i', async (signal, status) => {
+    const own = await startSlowServer(300);
+    const dir = mkdtempSync(path.join(os.tmpdir(), 'tps-load-'));
+    const ledger = path.join(dir, 'ledger.jsonl');
+    try {
+      const child = spawn(tpsBin, ['load', '--rate', '100', '--duration', '60s', '--url', own.url, '--ledger', ledger], { stdio: ['ignore', 'pipe', 'pipe'] });
+      let stdout = '';
+      child.stdout.on('data', (d: Buffer) => { stdout += d.toString(); });
+      child.stderr.resume();
+      const closed = new Promise<number | null>((resolve) => child.once('close', resolve));
+      await waitFor(() => (own.received >= 20 ? true : undefined), 10_000, () => 'arrivals to reach the server');
+      child.kill(signal);
+      expect(await closed).toBe(status);
+      expect(stdout).toMatch(/jobs_accepted \.+ \d+/);
+      expect(stdout).toContain('(STOPPED EARLY)');
+      expect(stdout).not.toContain('(INTERRUPTED)');
+      expect(readFileSync(ledger, 'utf8').trim().split('\n')).toHaveLength(own.received);
+    } finally {
+      await own.close();
+    }
   });
 });
 

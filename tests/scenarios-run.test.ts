@@ -96,7 +96,7 @@ for (const signal of ['SIGINT', 'SIGTERM'] as const) {
     await waitFor(async () => ((await gauge('service-a', 'latency')) === 1 && (await gauge('service-b', 'latency')) === 1 ? true : undefined), 15_000, () => `both faults in force; output so far:\n${run.output()}`);
     run.child.kill(signal);
     const { code, stdout } = await run.exited;
-    expect(code).toBe(130);
+    expect(code).toBe(signal === 'SIGINT' ? 130 : 143);
     expect(stdout).toMatch(new RegExp(`${signal}: stopping the scenario and clearing what it set`));
     expect(stdout).toMatch(/stopped: cleared service-a latency, service-b latency\nInterrupted: the scenario left no fault behind/);
     expect(stdout).not.toMatch(/never reached/);

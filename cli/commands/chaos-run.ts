@@ -11,6 +11,7 @@ import { createLogger } from '#platform/logger.ts';
 import { CommandError, parseFlags, UsageError } from '../output.ts';
 import { operator, table, withNats } from '../session.ts';
 import { resolveTargets } from './status.ts';
+import { interruptible } from '../interrupts.ts';
 
 export const help = `
 usage: tps chaos run <scenario|file.yaml> [--speed <N>] [--dry-run] [--no-steady-check]
@@ -36,7 +37,8 @@ Everything the scenario set is cleared at the end, and on Ctrl-C.
   --interval <seconds>      window of each steady-state check (default 2)
 
 Exit status: 0 done and steady again, 1 failed, 2 bad usage, 3 not steady (before: refused;
-after: not recovered by the deadline), 130 interrupted (faults cleared).
+after: not recovered by the deadline), 130 interrupted with Ctrl-C, 143 with SIGTERM (faults
+cleared either way).
 `;
 
 const flags = {
@@ -74,19 +76,6 @@ function loadPlan(nameOrFile: string, speed: number): Plan {
   }
 }
 
-/** Aborts on SIGINT/SIGTERM while the run lasts; a second Ctrl-C ends at once (no cleanup). */
-function interruptible(): { signal: AbortSignal; dispose(): void } {
-  const controller = new AbortController();
-  const onSignal = (name: NodeJS.Signals) => {
-    if (controller.signal.aborted) process.exit(130);
-    console.log(`\n${name}: stopping the scenario and clearing what it set (Ctrl-C again to quit at once)`);
-    controller.abort();
-  };
-  process.on('SIGINT', onSignal);
-  process.on('SIGTERM', onSignal);
-  return { signal: controller.signal, dispose: () => { process.off('SIGINT', onSignal); process.off('SIGTERM', onSignal); } };
-}
-
 export async function main(argv: string[]): Promise<number> {
   const { values, positionals } = parseFlags(argv, flags, schema, { positionals: true });
   if (values.list) return listScenarios();
@@ -99,11 +88,11 @@ export async function main(argv: string[]): Promise<number> {
   }
   const steadyOn = !values['no-steady-check'];
   const check: SteadyCheck | undefined = steadyOn ? steadyCheck(resolveTargets(values.targets), values.interval * 1000) : undefined;
-  const run = interruptible();
+  const run = interruptible({ said: (name) => console.log(`\n${name}: stopping the scenario and clearing what it set (Ctrl-C again to quit at once)`) });
   try {
     if (check) {
       const before = await check();
-      if (run.signal.aborted) return 130;
+      if (run.signal.aborted) return run.status();
       if (!before.steady) {
         console.log(`\nNot starting: the system is not in a steady state:\n${before.problems.map((p) => `  - ${p}`).join('\n')}\nFix these first (\`tps diagnose\` says how), or run with --no-steady-check.`);
         return 3;
@@ -122,7 +111,7 @@ export async function main(argv: string[]): Promise<number> {
     });
     if (result.interrupted) {
       console.log(`Interrupted: the scenario left no fault behind${result.leftovers.length ? ` (cleared ${result.leftovers.join(', ')})` : ''}.`);
-      return 130;
+      return run.status();
     }
     console.log(`${stamp(plan, plan.totalMs, planTimeline(plan.scenario, 1).totalMs)} scenario ${plan.scenario.name} done; every fault it set is cleared.`);
     if (!check) return 0;
@@ -130,7 +119,7 @@ export async function main(argv: string[]): Promise<number> {
     const recovery = await waitForSteady(check, { clock: realClock, since: result.lastClearAt ?? Date.now(), deadlineMs: values['recovery-deadline'], signal: run.signal });
     if (run.signal.aborted) {
       console.log('Interrupted while waiting for the steady state (every fault was already cleared).');
-      return 130;
+      return run.status();
     }
     const after = result.lastClearAt !== undefined ? 'after the last fault cleared' : 'after the end';
     if (recovery.steady) {

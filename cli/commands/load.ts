@@ -12,6 +12,7 @@ import { progressWriter } from '#loadgen/progress.ts';
 import { formatSummary, summaryJson } from '#loadgen/summary.ts';
 import { checkTarget, probeTarget, TargetError } from '#loadgen/target.ts';
 import { CommandError, UsageError, parseFlags } from '../output.ts';
+import { interruptible } from '../interrupts.ts';
 
 export const limits = { rate: { min: 1, max: 20_000 }, durationMs: 3_600_000, jobs: 10_000_000, cap: { min: 1, max: 10_000 } } as const;
 
@@ -37,7 +38,9 @@ for \`tps audit\`.
                          summary then goes to stderr)
 
 Exit status: 0 when the run completes, 1 when the ingress is unreachable at the start, 2 for bad
-flags, 130 when stopped with Ctrl-C (the summary of what ran is still printed).
+flags; 130 when stopped with Ctrl-C, 143 with SIGTERM: the arrivals end, the answers in flight
+are awaited (Ctrl-C again cuts them off), and the summary of what ran is still printed, the ledger
+holding every job accepted.
 
 Examples:
   tps load --rate 500 --duration 2m
@@ -99,13 +102,14 @@ export async function main(argv: string[]): Promise<number> {
   console.error(`tps load: ${v.rate}/s for ${v.duration / 1000}s (${total} arrivals), mix ${formatMix(mix)}, in flight at most ${v['concurrency-cap']} -> ${origin}`);
   if (ledgerFile) console.error(`tps load: ledger ${ledgerFile}`);
 
-  const stop = new AbortController();
-  const onSigint = () => stop.abort();
-  process.once('SIGINT', onSigint);
+  // Stopped early (cli/interrupts.ts), the arrivals end and the answers in flight are awaited, so
+  // every job the ingress accepted reaches the ledger; asked again, they are cut off.
+  const cut = new AbortController();
+  const interrupt = interruptible({ again: () => cut.abort() });
   const progress = progressWriter(process.stderr);
   try {
     const result = await runLoad({
-      url: origin, rate: v.rate, durationMs: v.duration, mix, concurrencyCap: v['concurrency-cap'], signal: stop.signal,
+      url: origin, rate: v.rate, durationMs: v.duration, mix, concurrencyCap: v['concurrency-cap'], stop: interrupt.signal, signal: cut.signal,
       ...(v['max-jobs'] !== undefined ? { maxJobs: v['max-jobs'] } : {}),
       ...(ledger ? { onAccepted: (job) => ledger.write(job) } : {}),
       onProgress: (p) => progress.show(p),
@@ -120,8 +124,8 @@ export async function main(argv: string[]): Promise<number> {
       console.log(text);
       if (v.json) writeFileSync(v.json, `${JSON.stringify(summaryJson(result, ledgerFile), null, 2)}\n`);
     }
-    return stop.signal.aborted ? 130 : 0;
+    return interrupt.status();
   } finally {
-    process.off('SIGINT', onSigint);
+    interrupt.dispose();
   }
 }

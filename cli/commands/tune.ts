@@ -12,6 +12,7 @@ import { parameterNames } from '#platform/params/catalogue.ts';
 import { parameterOperations } from '#platform/params/operations.ts';
 import { CommandError, UsageError, parseFlags } from '../output.ts';
 import { operator, table, withNats } from '../session.ts';
+import { interruptible } from '../interrupts.ts';
 
 export const help = `
 usage: tps tune <parameter> --values <v1,v2,...> [--rate N] [--duration 30s] [--goal p99] [--mix ...] [--json]
@@ -22,7 +23,7 @@ value, each under the same open-model load (--rate arrivals per second for --dur
 mix of \`tps load\`). After each run it waits for the jobs to drain, then reads every role's
 /metrics: job latency p50/p99 end to end, throughput, the failed share of job attempts, refusals,
 CPU and memory summed over the roles. One table, each value against the baseline, and the best
-value for --goal. The value as it was is put back at the end (also on Ctrl-C or an error). The
+value for --goal. The value as it was is put back at the end (also on Ctrl-C, SIGTERM or an error). The
 sweep is kept as an audit event (tps.events.tune.measured), which lab 3.2 reads.
 Parameters: ${parameterNames.join(', ')}; pool levers: ${tunablePoolLevers.join(', ')}
 (tps config --help). Sweeping a pool's slots needs the autoscaler off (tps autoscaler disable): it
@@ -112,9 +113,8 @@ export async function main(argv: string[]): Promise<number> {
       params: parameterOperations(nc, control), operations: controlOperations(nc, control, config.autoscaler.enabled),
     }) as TunedLever;
     let result: TuneResult;
-    const stop = new AbortController();
-    const interrupt = () => stop.abort();
-    process.once('SIGINT', interrupt);
+    // Stopped (cli/interrupts.ts), the sweep ends after the run under way and the value in force before is put back.
+    const stop = interruptible();
     try {
       result = await tune({
         lever, values: list, rate: v.rate, durationMs: v.duration, mix, goal: v.goal, targets, stop: stop.signal,
@@ -124,7 +124,7 @@ export async function main(argv: string[]): Promise<number> {
       if (err instanceof TuneError) throw new CommandError(err.message);
       throw err;
     } finally {
-      process.off('SIGINT', interrupt);
+      stop.dispose();
     }
     console.log(v.json ? JSON.stringify(result, null, 2) : render(p, result));
     // Kept as an audit event (lab 3.2 reads which kinds of lever were measured); a lost event
