@@ -35,3 +35,19 @@ export function interruptible(opts: { said?: (signal: StopSignal) => void; again
     dispose: () => { for (const name of Object.keys(statusOf) as StopSignal[]) process.off(name, onSignal); },
   };
 }
+
+/**
+ * The reader of this command's output went away (`| head`, `| grep -m1`, a closed terminal): the
+ * command is stopped as on SIGTERM, once (its clean-up runs; without a handler it ends quietly),
+ * and later writes are dropped. Node's default was an unhandled EPIPE: a stack trace, and a
+ * scenario's faults left set.
+ */
+export function stopWhenOutputCloses(): void {
+  let stopping = false;
+  const closed = () => {
+    if (stopping) return;
+    stopping = true;
+    process.kill(process.pid, 'SIGTERM');
+  };
+  for (const stream of [process.stdout, process.stderr]) stream.on('error', closed);
+}

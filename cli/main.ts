@@ -1,5 +1,6 @@
 // `tps`: the operator command. Each command lives in its own module, loaded only when used, so
 // `tps status` does not pay for Fastify and `tps run ingress` does not pay for the CLI tables.
+import { stopWhenOutputCloses } from './interrupts.ts';
 import { reportError } from './output.ts';
 
 // `helpFor` lets a command with subcommands answer `--help` for the subcommand given.
@@ -63,6 +64,7 @@ async function main(argv: string[]): Promise<number> {
   return command.main(rest);
 }
 
+stopWhenOutputCloses();
 main(process.argv.slice(2)).then(
   (code) => { process.exitCode = code; },
   (err: unknown) => { process.exitCode = reportError(err); },

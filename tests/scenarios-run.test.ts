@@ -105,6 +105,24 @@ for (const signal of ['SIGINT', 'SIGTERM'] as const) {
   }, 30_000);
 }
 
+it('stops as on SIGTERM when the reader of its output goes away (| head): no fault left, no stack trace', async () => {
+  const file = scenarioFile('reader-gone', [
+    '  - at: 0s\n    set: { target: service-a, fault: latency, params: { ms: 20 }, duration: 1m }',
+    '  - at: 1s\n    set: { target: service-b, fault: latency, params: { ms: 20 }, duration: 1m }',
+    '  - at: 3s\n    observe: written after the reader has gone',
+    '  - at: 50s\n    observe: never reached',
+  ].join('\n'));
+  const run = chaosRun([file, '--no-steady-check'], env);
+  await waitFor(async () => ((await gauge('service-a', 'latency')) === 1 && (await gauge('service-b', 'latency')) === 1 ? true : undefined), 15_000, () => `both faults in force; output so far:\n${run.output()}`);
+  // As `| head` does once it has its lines: the read end closes, and the next line written fails (EPIPE).
+  run.child.stdout?.destroy();
+  const { code, stderr } = await run.exited;
+  expect(stderr).toBe('');
+  expect(code).toBe(143);
+  expect(await stack.chaos.list()).toEqual([]);
+  await waitFor(async () => ((await gauge('service-a', 'latency')) === 0 && (await gauge('service-b', 'latency')) === 0 ? true : undefined), 10_000, () => 'the targets to drop the faults');
+}, 30_000);
+
 it('refuses to start when the system is not steady, and sets nothing', async () => {
   const { code, stdout } = await chaosRun(['cascade-3-1', '--speed', '60', '--interval', '0.2', '--targets', `ingress=${stack.url('ingress')},service-x=http://127.0.0.1:1`], env).exited;
   expect(code).toBe(3);
