@@ -2,7 +2,7 @@
 // whatever the server does (no coordinated omission), drops at the in-flight cap instead of
 // slowing down, and refuses bad input with clear messages. Plus the k6 script's static checks.
 import { spawn, spawnSync } from 'node:child_process';
-import { copyFileSync, mkdtempSync, readFileSync } from 'node:fs';
+import { copyFileSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { parse } from 'yaml';
@@ -17,8 +17,18 @@ import { waitFor } from '#devenv/nats-server.ts';
 import { startSlowServer, type SlowServer } from '#devenv/slow-server.ts';
 
 let server: SlowServer;
+const tempDirs: string[] = [];
+/** A temp folder of this file's, removed after it. */
+function tempDir(prefix: string): string {
+  const dir = mkdtempSync(path.join(os.tmpdir(), prefix));
+  tempDirs.push(dir);
+  return dir;
+}
 beforeAll(async () => { server = await startSlowServer(300); });
-afterAll(async () => { await server?.close(); });
+afterAll(async () => {
+  await server?.close();
+  for (const dir of tempDirs) rmSync(dir, { recursive: true, force: true });
+});
 
 const mix = parseMix('fast.echo=1');
 
@@ -79,7 +89,7 @@ describe('the arrival schedule holds when the server is slow', () => {
   });
 
   it('writes the ledger and a summary through `tps load`', async () => {
-    const dir = mkdtempSync(path.join(os.tmpdir(), 'tps-load-'));
+    const dir = tempDir('tps-load-');
     const ledger = path.join(dir, 'ledger.jsonl');
     const r = await tps(['load', '--rate', '50', '--duration', '1s', '--url', server.url, '--ledger', ledger, '--json', '-']);
     expect(r.code).toBe(0);
@@ -98,7 +108,7 @@ describe('`tps load` stopped early', () => {
   // its summary and the ledger's last lines, so the audit could not see every accepted job.
   it.each([['SIGINT', 130], ['SIGTERM', 143]] as const)('on %s: the answers in flight awaited, the summary printed, every accepted job in the ledger, exit %i', async (signal, status) => {
     const own = await startSlowServer(300);
-    const dir = mkdtempSync(path.join(os.tmpdir(), 'tps-load-'));
+    const dir = tempDir('tps-load-');
     const ledger = path.join(dir, 'ledger.jsonl');
     try {
       const child = spawn(tpsBin, ['load', '--rate', '100', '--duration', '60s', '--url', own.url, '--ledger', ledger], { stdio: ['ignore', 'pipe', 'pipe'] });
@@ -179,7 +189,7 @@ describe('the k6 script', () => {
   const source = readFileSync(script, 'utf8');
 
   it('parses as JavaScript', () => {
-    const copy = path.join(mkdtempSync(path.join(os.tmpdir(), 'tps-k6-')), 'constant-rate.mjs');
+    const copy = path.join(tempDir('tps-k6-'), 'constant-rate.mjs');
     copyFileSync(script, copy);
     const r = spawnSync(process.execPath, ['--check', copy], { encoding: 'utf8' });
     expect(r.stderr).toBe('');
