@@ -82,15 +82,17 @@ echo "history: backfilling the recording rules over it"
 staging="$data/rules-staging"
 rm -rf "$staging"
 mkdir "$staging"
-# The importer logs every rule it evaluates: kept out of sight unless it fails.
+# The importer logs every rule it evaluates: kept out of sight unless it fails, beside the staging
+# folder (a fixed /tmp/rules.log was shared by every run on the machine, and left behind).
+log="$data/rules-staging.log"
 if [ -r "$dir/rules.yml" ]; then set -- "$dir/rules.yml"; else set -- /etc/prometheus/rules/*.yml; fi
 # From the start of the history's first 2-hour block (promtool's blocks, aligned to the epoch): a
 # --start in a block's last 5 minutes had promtool skip whole rule groups and exit 0
 # (prometheus/prometheus#19714; operator/exam/backfill.ts, rulesStartSeconds).
 rules_start=$((start - start % 7200))
-if ! promtool tsdb create-blocks-from rules --quiet --url="$api" --start="$rules_start" --end="$end" --output-dir="$staging" "$@" > /tmp/rules.log 2>&1; then
-  cat /tmp/rules.log >&2
-  rm -rf "$staging"
+if ! promtool tsdb create-blocks-from rules --quiet --url="$api" --start="$rules_start" --end="$end" --output-dir="$staging" "$@" > "$log" 2>&1; then
+  cat "$log" >&2
+  rm -rf "$staging" "$log"
   exit 1
 fi
 written=0
@@ -101,5 +103,6 @@ for block in "$staging"/*; do
 done
 rm -rf "$staging"
 # No block means every rule evaluated to nothing over the history: promtool says so only in its log.
-if [ "$written" -eq 0 ]; then echo "history: promtool wrote no block of recording rules (did Prometheus serve the history?); its log:" >&2; cat /tmp/rules.log >&2; exit 1; fi
+if [ "$written" -eq 0 ]; then echo "history: promtool wrote no block of recording rules (did Prometheus serve the history?); its log:" >&2; cat "$log" >&2; rm -f "$log"; exit 1; fi
+rm -f "$log"
 if [ "$phase" = rules ]; then echo "history: it is in Prometheus, its recording rules too ($written blocks)"; else echo "history: it is in Prometheus (the rules' $written blocks show within a minute)"; fi
