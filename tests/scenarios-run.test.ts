@@ -85,15 +85,21 @@ it('sets each fault at its offset, clears everything at the end, and reports the
   await waitFor(async () => ((await gauge('service-c', 'latency')) === 0 && (await gauge('service-b', 'error_rate')) === 0 ? true : undefined), 10_000, () => 'the targets to drop the faults');
 }, 60_000);
 
+/** A scenario that sets latency on service-a at 0 s and service-b at 1 s (then `later` steps), run until both are in force. */
+async function runWithTwoFaults(name: string, later: string[]) {
+  const file = scenarioFile(name, [
+    '  - at: 0s\n    set: { target: service-a, fault: latency, params: { ms: 20 }, duration: 1m }',
+    '  - at: 1s\n    set: { target: service-b, fault: latency, params: { ms: 20 }, duration: 1m }',
+    ...later,
+  ].join('\n'));
+  const run = chaosRun([file, '--no-steady-check'], env);
+  await waitFor(async () => ((await gauge('service-a', 'latency')) === 1 && (await gauge('service-b', 'latency')) === 1 ? true : undefined), 15_000, () => `both faults in force; output so far:\n${run.output()}`);
+  return run;
+}
+
 for (const signal of ['SIGINT', 'SIGTERM'] as const) {
   it(`leaves no fault behind when interrupted with ${signal}`, async () => {
-    const file = scenarioFile(`interrupted-${signal.toLowerCase()}`, [
-      '  - at: 0s\n    set: { target: service-a, fault: latency, params: { ms: 20 }, duration: 1m }',
-      '  - at: 1s\n    set: { target: service-b, fault: latency, params: { ms: 20 }, duration: 1m }',
-      '  - at: 50s\n    observe: never reached',
-    ].join('\n'));
-    const run = chaosRun([file, '--no-steady-check'], env);
-    await waitFor(async () => ((await gauge('service-a', 'latency')) === 1 && (await gauge('service-b', 'latency')) === 1 ? true : undefined), 15_000, () => `both faults in force; output so far:\n${run.output()}`);
+    const run = await runWithTwoFaults(`interrupted-${signal.toLowerCase()}`, ['  - at: 50s\n    observe: never reached']);
     run.child.kill(signal);
     const { code, stdout } = await run.exited;
     expect(code).toBe(signal === 'SIGINT' ? 130 : 143);
@@ -106,14 +112,7 @@ for (const signal of ['SIGINT', 'SIGTERM'] as const) {
 }
 
 it('stops as on SIGTERM when the reader of its output goes away (| head): no fault left, no stack trace', async () => {
-  const file = scenarioFile('reader-gone', [
-    '  - at: 0s\n    set: { target: service-a, fault: latency, params: { ms: 20 }, duration: 1m }',
-    '  - at: 1s\n    set: { target: service-b, fault: latency, params: { ms: 20 }, duration: 1m }',
-    '  - at: 3s\n    observe: written after the reader has gone',
-    '  - at: 50s\n    observe: never reached',
-  ].join('\n'));
-  const run = chaosRun([file, '--no-steady-check'], env);
-  await waitFor(async () => ((await gauge('service-a', 'latency')) === 1 && (await gauge('service-b', 'latency')) === 1 ? true : undefined), 15_000, () => `both faults in force; output so far:\n${run.output()}`);
+  const run = await runWithTwoFaults('reader-gone', ['  - at: 3s\n    observe: written after the reader has gone', '  - at: 50s\n    observe: never reached']);
   // As `| head` does once it has its lines: the read end closes, and the next line written fails (EPIPE).
   run.child.stdout?.destroy();
   const { code, stderr } = await run.exited;
