@@ -5,6 +5,7 @@ import { appendFileSync, copyFileSync, mkdirSync, mkdtempSync, readFileSync, rmS
 import { randomUUID } from 'node:crypto';
 import os from 'node:os';
 import path from 'node:path';
+import { jetstreamManager } from '@nats-io/jetstream';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { auditJobs } from '#operator/audit/audit.ts';
 import { watchStatuses } from '#operator/audit/status-watch.ts';
@@ -124,5 +125,27 @@ describe('auditJobs', () => {
     };
     const r = await auditJobs(stack.nc, ids, { openWatch: lagging });
     expect(r).toMatchObject({ accepted: ids.length, completed: ids.length, lost: 0, unknownIds: [] });
+  });
+
+  it('replaces a watch that stops short of the bucket with a fresh one from where it stopped', async () => {
+    // A watch's consumer that no longer delivers while the bucket grows: here it is removed on the
+    // server (its node restarted; in a cluster, one on a replica still catching up stays silent
+    // the same way). The client notices a removed consumer only after 10 s without heartbeats.
+    const later = Array.from({ length: 20 }, () => randomUUID());
+    const jsm = await jetstreamManager(stack.nc);
+    const consumers = async () => (await jsm.consumers.list('KV_tps_jobs').next()).map((c) => c.name);
+    const before = new Set(await consumers());
+    const watch = await watchStatuses(stack.nc, new Set(later));
+    try {
+      await watch.catchUp(10_000);
+      const its = (await consumers()).filter((name) => !before.has(name));
+      expect(its).toHaveLength(1);
+      await jsm.consumers.delete('KV_tps_jobs', its[0]!);
+      for (const id of later) await stack.status.record(id, { state: 'accepted', at: new Date().toISOString(), type: 'fast.echo', pool: 'fast' });
+      await watch.catchUp(4_000);
+      for (const id of later) expect(watch.view(id)?.status, id).toBe('accepted');
+    } finally {
+      watch.stop();
+    }
   });
 });

@@ -128,8 +128,9 @@ async function classify(accepted: ReadonlySet<string>, viewOf: ViewOf, status: J
 /** One poll: queues first, statuses second (a job gone from its queue had its final status stored before). */
 async function look(accepted: ReadonlySet<string>, watch: StatusWatch, status: JobStatusStore, jsm: JetStreamManager, final: boolean): Promise<AuditResult> {
   const empty = await emptyPools(jsm);
-  // Given up after 30 s without progress: 10 s was once too short for a loaded 2-core CI reading
-  // a three-node cluster's bucket just after a partition healed (tests/nats-cluster.test.ts).
+  // Given up after 30 s without progress (a watch stuck short of the bucket is replaced after 5 s
+  // of them): 10 s was once too short for a loaded 2-core CI reading a three-node cluster's
+  // bucket just after a partition healed (tests/nats-cluster.test.ts).
   await watch.catchUp(30_000);
   const result = await classify(accepted, watch.view, status, empty, final);
   if (result.lost === 0) return result;

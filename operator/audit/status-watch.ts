@@ -2,7 +2,7 @@
 // then live updates) instead of one history read per job, which would take minutes for a
 // ledger of 60 000 jobs. Only the ids asked about are kept.
 import { jetstreamManager, type JetStreamManager } from '@nats-io/jetstream';
-import { KvWatchInclude, Kvm } from '@nats-io/kv';
+import { KvWatchInclude, Kvm, type KV, type KvWatchEntry } from '@nats-io/kv';
 import type { NatsConnection } from '@nats-io/transport-node';
 import { fold, jobIdOfStatusKey, jobStatusEntrySchema, safeJson, type JobStatusEntry, type JobView } from '#platform/job-status.ts';
 import { buckets } from '#platform/nats/subjects.ts';
@@ -21,37 +21,72 @@ export type StatusWatch = {
   stop(): void;
 };
 
+/**
+ * How long a watch may sit short of the bucket's last revision before it is replaced by a fresh
+ * one from where it stopped. In a cluster the watch's consumer lives on any replica of the
+ * bucket; one that is catching up after a partition or a restart delivers only what it holds,
+ * and the messages its catch-up stores later do not wake the consumer (nats-server 2.9), so with
+ * nothing more written the watch waits for ever. A fresh consumer reads the store as it is now,
+ * wherever it is placed. Longer than a loaded machine's pause between two deliveries.
+ */
+const replaceStalledWatchAfterMs = 5_000;
+
 export async function watchStatuses(nc: NatsConnection, ids: ReadonlySet<string>, jsm?: JetStreamManager): Promise<StatusWatch> {
   const manager = jsm ?? await jetstreamManager(nc);
   const kv = await new Kvm(nc).open(buckets.jobs);
   const entries = new Map<string, JobStatusEntry[]>();
   let seen = 0;
-  const watch = await kv.watch({ key: '>', include: KvWatchInclude.AllHistory, ignoreDeletes: true });
-  const done = (async () => {
-    for await (const e of watch) {
-      seen = Math.max(seen, e.revision);
-      const id = jobIdOfStatusKey(e.key);
-      if (!ids.has(id) || e.operation !== 'PUT') continue;
-      const parsed = jobStatusEntrySchema.safeParse(safeJson(e.string()));
-      if (!parsed.success) continue;
-      const list = entries.get(id);
-      if (list) list.push(parsed.data);
-      else entries.set(id, [parsed.data]);
-    }
-  })();
+  const keep = (e: KvWatchEntry) => {
+    // A replacement starts right after the last revision kept, so nothing is kept twice.
+    if (e.revision <= seen) return;
+    seen = e.revision;
+    const id = jobIdOfStatusKey(e.key);
+    if (!ids.has(id) || e.operation !== 'PUT') return;
+    const parsed = jobStatusEntrySchema.safeParse(safeJson(e.string()));
+    if (!parsed.success) return;
+    const list = entries.get(id);
+    if (list) list.push(parsed.data);
+    else entries.set(id, [parsed.data]);
+  };
+  let reading = await readFrom(kv, 1, keep);
+  let replaced = 0;
   return {
     async catchUp(stallMs) {
       const state = (await manager.streams.info(`KV_${buckets.jobs}`)).state;
       // A bucket holding an hour of heavy load takes a while to read: fail only when reading stops.
       let progress = { at: Date.now(), seen };
+      let lastTry = progress.at;
       while (state.messages > 0 && seen < state.last_seq) {
-        if (seen > progress.seen) progress = { at: Date.now(), seen };
-        else if (Date.now() - progress.at > stallMs) throw new StatusReadError(`reading the ${buckets.jobs} bucket stalled at revision ${seen} of ${state.last_seq}; is NATS overloaded? Try again.`);
+        const now = Date.now();
+        if (seen > progress.seen) progress = { at: now, seen };
+        else if (now - progress.at > stallMs) throw new StatusReadError(`reading the ${buckets.jobs} bucket stalled at revision ${seen} of ${state.last_seq}${replaced ? ` (read afresh ${replaced} times)` : ''}; is NATS overloaded? Try again.`);
+        else if (now - Math.max(progress.at, lastTry) > Math.min(replaceStalledWatchAfterMs, stallMs / 3)) {
+          lastTry = now;
+          reading.stop();
+          reading = await readFrom(kv, seen + 1, keep);
+          replaced += 1;
+        }
         await new Promise((resolve) => setTimeout(resolve, 20));
       }
     },
     view: (id) => fold(id, entries.get(id) ?? []),
+    stop: () => reading.stop(),
+  };
+}
+
+/** One watch over every revision from `revision` on, each entry handed to `keep` until stopped. */
+async function readFrom(kv: KV, revision: number, keep: (e: KvWatchEntry) => void): Promise<{ stop(): void }> {
+  const watch = await kv.watch({ key: '>', include: KvWatchInclude.AllHistory, resumeFromRevision: revision });
+  let stopped = false;
+  const done = (async () => {
+    for await (const e of watch) {
+      if (stopped) break;
+      keep(e);
+    }
+  })();
+  return {
     stop() {
+      stopped = true;
       watch.stop();
       void done.catch(() => undefined);
     },
