@@ -70,3 +70,22 @@ it('answers interactively from stdin line by line', async () => {
   expect(run.stdout).toContain('1. ');
   expect(run.stdout).toContain('100 %, PASSED');
 });
+
+it('records nothing from an input that ends before the first answer, and says when one ends early', async () => {
+  const { spawnSync } = await import('node:child_process');
+  const quiz = (input: string, state: string) => spawnSync(path.join(import.meta.dirname, '..', 'bin', 'tps'), ['quiz', '--seed', String(seed)], { input, env: { ...process.env, TPS_STATE_DIR: state }, encoding: 'utf8' });
+  const state = mkdtempSync(path.join(os.tmpdir(), 'tps-quiz-empty-'));
+  try {
+    const empty = quiz('', state);
+    expect(empty.status).toBe(1);
+    expect(empty.stderr).toContain('the input ended before the first answer: nothing graded, nothing recorded');
+    expect(empty.stdout).not.toContain('%');
+    expect((await tps(['cert'], { TPS_STATE_DIR: state })).stdout).toContain('Level 1: not yet; to do: quiz (tps quiz)');
+    const early = quiz(`${right.slice(0, 3).join('\n')}\n`, state);
+    expect(early.status).toBe(1);
+    expect(early.stdout).toContain('the input ended after 3 of 20 answers: the rest count as unanswered');
+    expect(early.stdout).toContain('15 %, not passed');
+  } finally {
+    rmSync(state, { recursive: true, force: true });
+  }
+});
