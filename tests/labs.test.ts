@@ -2,8 +2,9 @@
 // processes), through the real `tps lab` command: doing nothing after `start` fails `check` with
 // the reasons, `solve` then `check` passes, a wrong answer fails, hints climb to the answer, and
 // `stop` clears what the lab set up.
+import { spawn } from 'node:child_process';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { tps } from '#devenv/cli.ts';
+import { tps, tpsBin } from '#devenv/cli.ts';
 import { waitFor } from '#devenv/nats-server.ts';
 import { startOtlpReceiver, type OtlpReceiver } from '#devenv/otlp-receiver.ts';
 import { startCliStack, type CliStack } from '#devenv/cli-stack.ts';
@@ -67,6 +68,25 @@ describe('lab 2.2 without Prometheus', () => {
     const idle = await lab('check', '2.2');
     expect(idle.stdout).toMatch(/FAIL {2}queue-rose .*the largest signals\.lag on tps\.events\.autoscaler \{"direction":"up"\} since the lab started: 0; the check wants >= 10/);
     expect((await lab('stop', '2.2')).code).toBe(0);
+  });
+
+  it('stops a solve on Ctrl-C with its load ended, says how far it went, and leaves the lab running', async () => {
+    expect((await lab('start', '2.2')).code).toBe(0);
+    // The solve's first step is a 120 s load: Ctrl-C once the ingress takes its jobs.
+    const solve = spawn(tpsBin, ['lab', 'solve', '2.2'], { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+    let out = '';
+    solve.stdout.on('data', (d: Buffer) => { out += d.toString(); });
+    solve.stderr.on('data', (d: Buffer) => { out += d.toString(); });
+    const exited = new Promise<number | null>((resolve) => solve.once('exit', (code) => resolve(code)));
+    const submitted = async () => [...(await (await fetch(`${stack.url('ingress')}/metrics`)).text()).matchAll(/^tps_jobs_submitted_total\{[^}]*\} (\d+)/gm)].reduce((sum, m) => sum + Number(m[1]), 0);
+    const before = await submitted();
+    await waitFor(async () => ((await submitted()) > before + 20 ? true : undefined), 30_000, () => `the solve's load to reach the ingress (${out})`);
+    solve.kill('SIGINT');
+    expect(await exited, out).toBe(130);
+    expect(out).toContain('SIGINT: stopping the solve');
+    expect(out).toMatch(/load ran: \d+ arrivals/);
+    expect(out).toContain('solve stopped after 1 of 5 steps');
+    expect(activeRun(stack.stateDir)?.id).toBe('2.2');
   });
 });
 

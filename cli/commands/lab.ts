@@ -3,6 +3,7 @@ import { BackfillError } from '#operator/exam/backfill.ts';
 import { labCatalogue, findLab } from '#operator/labs/catalogue.ts';
 import { answerLab, LabError, nextHint, requireRun, startLab, stopLab, type LabStack } from '#operator/labs/engine.ts';
 import { needsNats, solveLab } from '#operator/labs/solve.ts';
+import { interruptible } from '../interrupts.ts';
 import { gradeLab } from '#operator/labs/grade.ts';
 import { gatherEvidence } from '#operator/labs/evidence.ts';
 import type { Lab } from '#operator/labs/lab-schema.ts';
@@ -42,7 +43,9 @@ usage: tps lab list
 The labs of the certification program (Level 2 and 3), each a file in labs/ with its page in
 docs/labs/. A lab runs against the stack of this checkout (\`make up\`, or in compose the tools
 container: TPS_TARGETS). One lab runs at a time. A start that fails part way (a history it
-cannot stage, NATS going away) undoes what it had set: faults, caps, the autoscaler. Also: make lab LAB=2.1.
+cannot stage, NATS going away) undoes what it had set: faults, caps, the autoscaler. Ctrl-C (or
+SIGTERM) of a solve ends its loads and stops it where it is (exit 130 or 143): what its steps did
+stays, the lab keeps running. Also: make lab LAB=2.1.
 
   --speed N   (start) the lab's own timeline N times shorter, 1-60 (an exam day up to 720): the loads \`tps lab solve\`
               runs; the system's reaction times are its configuration (AUTOSCALER_*, BREAKER_*)
@@ -126,6 +129,21 @@ async function watchChecks(target: Lab): Promise<number> {
   }
 }
 
+/** `solve`: the learner's part, step by step; Ctrl-C stops it where it is and says so. */
+async function solve(target: Lab): Promise<number> {
+  // Each step's line says when it ended: a long solve (an exam day) shows where its time went.
+  const began = Date.now();
+  const stop = interruptible({ said: (name) => console.log(`\n${name}: stopping the solve (its loads end now; Ctrl-C again to quit at once)`) });
+  try {
+    const outcome = await withStack(target, (stack) => solveLab(target, stack, (line) => console.log(`${String(Math.round((Date.now() - began) / 1000)).padStart(4)} s  ${line}`), stop.signal));
+    if (!outcome.stopped) return 0;
+    console.log(`solve stopped after ${outcome.done} of ${outcome.of} steps. What those steps did stays done and lab ${target.id} is still running: finish it by hand (\`tps lab status ${target.id}\` shows the checks), or \`tps lab stop ${target.id}\` to clear what it set up.`);
+    return stop.status();
+  } finally {
+    stop.dispose();
+  }
+}
+
 async function dispatch(sub: (typeof subcommands)[number], args: string[], flags: LabFlags): Promise<number> {
   if (sub === 'list') {
     const labs = labCatalogue();
@@ -160,12 +178,8 @@ async function dispatch(sub: (typeof subcommands)[number], args: string[], flags
       console.log(`answers recorded: ${Object.entries(run.answers).map(([k, v]) => `${k}=${v}`).join(', ')}`);
       return 0;
     }
-    case 'solve': {
-      // Each step's line says when it ended: a long solve (an exam day) shows where its time went.
-      const began = Date.now();
-      await withStack(target, (stack) => solveLab(target, stack, (line) => console.log(`${String(Math.round((Date.now() - began) / 1000)).padStart(4)} s  ${line}`)));
-      return 0;
-    }
+    case 'solve':
+      return solve(target);
     case 'report': {
       const report = await withStack(target, async (stack) => {
         const { run, grading } = await grade(target, stack);

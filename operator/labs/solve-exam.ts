@@ -19,21 +19,22 @@ export function timelineOf(lab: Lab): NonNullable<Lab['setup']['timeline']> {
   return lab.setup.timeline;
 }
 
-async function waitFailure(stack: LabStack, run: LabRun, failure: string, seconds: number): Promise<string> {
+async function waitFailure(stack: LabStack, run: LabRun, failure: string, seconds: number, pause: (ms: number) => Promise<void>): Promise<string> {
   const deadline = Date.now() + seconds * 1000;
   for (;;) {
     const start = failureStarts(await stack.events?.(examSubjects.failure, new Date(run.startedAt)) ?? []).get(failure);
     if (start) return `the ${failure} failure began at ${start.at} (${start.fault} on ${start.target})`;
     if (Date.now() > deadline) throw new LabError(`the ${failure} failure did not begin within ${seconds} s (is the proctor running? .tps/labs/${run.id}.proctor.log)`);
-    await new Promise((resolve) => setTimeout(resolve, 250));
+    await pause(250);
   }
 }
 
-export async function examStep(lab: Lab, stack: LabStack, run: LabRun, step: ExamStep, by: string): Promise<string> {
+/** `pause` waits between readings and ends the wait when the solve is stopped. */
+export async function examStep(lab: Lab, stack: LabStack, run: LabRun, step: ExamStep, by: string, pause: (ms: number) => Promise<void>): Promise<string> {
   const exam = needExam(stack);
   switch (step.do) {
     case 'wait-failure':
-      return waitFailure(stack, run, step.failure, Math.max(5, Math.round(step.seconds / run.speed)));
+      return waitFailure(stack, run, step.failure, Math.max(5, Math.round(step.seconds / run.speed)), pause);
     case 'ack': {
       const acked = await acknowledge({ timeline: timelineOf(lab), run, read: (subject, since) => stack.events?.(subject, since) ?? Promise.resolve([]), publish: exam.publish, prometheusUrl: stack.prometheusUrl });
       return acked.length ? `acknowledged ${acked.map((a) => `${a.failure} (${Math.round(a.detectedMs / 60_000)} exam min)`).join(', ')}` : 'nothing new to acknowledge';

@@ -9,7 +9,7 @@ import { LabError, type LabStack } from './lab-stack.ts';
 
 type TuneStep = Extract<SolveStep, { do: 'tune' }>;
 
-export async function sweepStep(stack: LabStack, step: TuneStep, seconds: number, by: string): Promise<string> {
+export async function sweepStep(stack: LabStack, step: TuneStep, seconds: number, by: string, stop?: AbortSignal): Promise<string> {
   if (!stack.tuning) throw new LabError('tuning a lever needs NATS');
   const shape = tunableValues(step.lever);
   const values = step.values.map((text) => {
@@ -20,7 +20,7 @@ export async function sweepStep(stack: LabStack, step: TuneStep, seconds: number
   const lever = findTunedLever(step.lever, { ...stack.tuning, targets: stack.targets, by, applyTimeoutMs: 15_000 });
   if (!lever) throw new LabError(`${step.lever} is not a lever tps tune sweeps`);
   try {
-    const result = await tune({ lever, values, rate: step.rate, durationMs: seconds * 1000, mix: parseMix(defaultMix), goal: step.goal, targets: stack.targets });
+    const result = await tune({ lever, values, rate: step.rate, durationMs: seconds * 1000, mix: parseMix(defaultMix), goal: step.goal, targets: stack.targets, ...(stop ? { stop } : {}) });
     await recordSweep(stack.tuning.nc, result, by);
     return `tps tune ${step.lever} --values ${step.values.join(',')}: best for ${step.goal} ${result.best !== undefined ? lever.show(result.best) : 'none'}`;
   } catch (err) {

@@ -18,7 +18,20 @@ import { sweepStep } from './solve-tune.ts';
 import { canaryStep } from './solve-canary.ts';
 import { examStep } from './solve-exam.ts';
 
-type Solving = { lab: Lab; stack: LabStack; loads: LoadRuns };
+type Solving = { lab: Lab; stack: LabStack; loads: LoadRuns; stop: AbortSignal };
+
+/** Raised by a step's wait when the solve is asked to stop (Ctrl-C): the solve ends there. */
+class SolveStopped extends Error {}
+
+/** A step's pause between two readings, cut short by a stop. */
+function pause(ms: number, stop: AbortSignal): Promise<void> {
+  if (stop.aborted) return Promise.reject(new SolveStopped());
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(() => { stop.removeEventListener('abort', stopped); resolve(); }, ms);
+    const stopped = () => { clearTimeout(timer); reject(new SolveStopped()); };
+    stop.addEventListener('abort', stopped, { once: true });
+  });
+}
 
 const shortened = (seconds: number, run: LabRun) => Math.max(1, Math.round(seconds / run.speed));
 
@@ -37,7 +50,7 @@ function waitedChecks(check: Lab['checks'][number]): Set<string> {
   return new Set([check.id, ...parts.flatMap((p) => (p.kind === 'held' ? [p.check] : []))]);
 }
 
-async function waitFor({ lab, stack }: Solving, step: Extract<SolveStep, { do: 'wait' }>): Promise<string> {
+async function waitFor({ lab, stack, stop }: Solving, step: Extract<SolveStep, { do: 'wait' }>): Promise<string> {
   // A probe of the step's own is graded as a check nobody scores.
   const check = step.probe ? { id: 'the solve step\'s condition', title: '', weight: 1, probe: step.probe, latch: false, graded: 'machine' as const, hints: [''] }
     : lab.checks.find((c) => c.id === step.check && applies(c.when, requireRun(lab, stack.stateDir, { active: true }).choices));
@@ -58,7 +71,7 @@ async function waitFor({ lab, stack }: Solving, step: Extract<SolveStep, { do: '
     if (reason !== last) [before, last] = [last, reason];
     if (Date.now() > deadline) throw new LabError(`${check.id} did not hold within ${seconds} s: ${reason}${before ? ` (before that: ${before})` : ''}`);
     if (step.submit) await submitJobs(stack.targets, step.submit, 5);
-    await new Promise((resolve) => setTimeout(resolve, 500));
+    await pause(500, stop);
   }
 }
 
@@ -173,23 +186,40 @@ async function perform(solving: Solving, step: SolveStep): Promise<string> {
     case 'plan':
       return plan(solving);
     case 'tune':
-      return sweepStep(stack, step, Math.max(2, shortened(step.seconds, run)), by);
+      return sweepStep(stack, step, Math.max(2, shortened(step.seconds, run)), by, solving.stop);
     case 'canary':
       return canaryStep(stack, step, by);
     case 'wait-failure':
     case 'ack':
     case 'restart':
     case 'replicas':
-      return examStep(lab, stack, run, step, by);
+      return examStep(lab, stack, run, step, by, (ms) => pause(ms, solving.stop));
   }
 }
 
-export async function solveLab(lab: Lab, stack: LabStack, progress: (line: string) => void = () => {}): Promise<void> {
-  const solving = { lab, stack, loads: new LoadRuns() };
+/** How far a solve went: `stopped` when a stop (Ctrl-C) ended it after `done` of its `of` steps. */
+export type SolveOutcome = { done: number; of: number; stopped: boolean };
+
+export async function solveLab(lab: Lab, stack: LabStack, progress: (line: string) => void = () => {}, stop: AbortSignal = new AbortController().signal): Promise<SolveOutcome> {
+  const solving = { lab, stack, loads: new LoadRuns(), stop };
+  // A stop ends the solve's loads at once: a step waiting for its load then returns its summary.
+  const endLoads = () => void solving.loads.stopAll();
+  stop.addEventListener('abort', endLoads, { once: true });
   try {
     const { choices } = requireRun(lab, stack.stateDir, { active: true });
-    for (const step of lab.solve) if (applies(step.when, choices)) progress(await perform(solving, step));
+    const steps = lab.solve.filter((step) => applies(step.when, choices));
+    for (const [i, step] of steps.entries()) {
+      if (stop.aborted) return { done: i, of: steps.length, stopped: true };
+      try {
+        progress(await perform(solving, step));
+      } catch (err) {
+        if (stop.aborted) return { done: i, of: steps.length, stopped: true };
+        throw err;
+      }
+    }
+    return { done: steps.length, of: steps.length, stopped: stop.aborted };
   } finally {
+    stop.removeEventListener('abort', endLoads);
     await solving.loads.stopAll();
   }
 }
