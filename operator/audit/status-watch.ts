@@ -23,11 +23,11 @@ export type StatusWatch = {
 
 /**
  * How long a watch may sit short of the bucket's last revision before it is replaced by a fresh
- * one from where it stopped. In a cluster the watch's consumer lives on any replica of the
- * bucket; one that is catching up after a partition or a restart delivers only what it holds,
- * and the messages its catch-up stores later do not wake the consumer (nats-server 2.9), so with
- * nothing more written the watch waits for ever. A fresh consumer reads the store as it is now,
- * wherever it is placed. Longer than a loaded machine's pause between two deliveries.
+ * one from where it stopped. Its consumer lives on any replica of the bucket; once in a CI run,
+ * just after a partition healed, one stopped a revision short with nothing more written (likely
+ * made on the replica still catching up: docs/nats-cluster.md). A consumer removed on the server
+ * (its node restarted) goes silent the same way until the client's heartbeat check, 10 s. A fresh
+ * consumer reads the store as it is now. Longer than a loaded machine's pause between deliveries.
  */
 const replaceStalledWatchAfterMs = 5_000;
 
