@@ -53,6 +53,13 @@ describe('ensureRoleBuild', () => {
     expect(stdout).toMatch(/usage: tps run/);
   }, 60_000);
 
+  it('says in one line why a build failed, from the process that made it', async () => {
+    const bundler = path.join(import.meta.dirname, '..', 'operator', 'supervisor', 'role-bundle.ts');
+    const failed = await run(process.execPath, ['--disable-warning=ExperimentalWarning', bundler, '/dev/null/roles']).then(() => undefined, (err: { code: number; stderr: string }) => err);
+    expect(failed?.code).toBe(1);
+    expect(failed?.stderr.trim()).toBe('Could not create directory for output chunks: /dev/null/roles; Not a directory (os error 20)');
+  });
+
   it('is not used with TPS_ROLE_BUILD=off, which the supervisor says; other values are refused', async () => {
     const config = loadConfig({ TPS_ROLE_BUILD: 'off' });
     const said: string[] = [];

@@ -3,9 +3,11 @@
 // each: an idle role takes 11-17 MB less memory (docs/benchmarks.md#memory-at-rest-make-bench-memory).
 // The build is kept in .tps/build/roles/<stamp>/, the stamp a hash of every source file's path,
 // size and modification time and of the dependency lock: any change to the code makes a new one
-// (about a second), an unchanged tree reuses it. A build is written to a folder of its own and
-// renamed into place whole, so processes that build at once (test files in parallel) never see
-// half of one. TPS_ROLE_BUILD=off runs the roles from source, as `tps run` always does.
+// (about a second, in a process of its own: role-bundle.ts), an unchanged tree reuses it. A build
+// is written to a folder of its own and renamed into place whole, so processes that build at once
+// (test files in parallel) never see half of one. TPS_ROLE_BUILD=off runs the roles from source,
+// as `tps run` always does.
+import { spawn } from 'node:child_process';
 import { createHash, randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, readdirSync, renameSync, rmSync, statSync } from 'node:fs';
 import path from 'node:path';
@@ -78,13 +80,7 @@ async function makeBuild(buildsDir: string, stamp: string): Promise<RoleBuild> {
   const temp = `${dir}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`;
   mkdirSync(buildsDir, { recursive: true });
   rmSync(temp, { recursive: true, force: true });
-  const { build } = await import('rolldown');
-  await build({
-    input: { main: path.join(projectRoot, 'cli', 'main.ts'), preload: path.join(projectRoot, 'platform', 'telemetry', 'preload.ts') },
-    platform: 'node',
-    logLevel: 'silent',
-    output: { dir: temp, format: 'esm', entryFileNames: '[name].js', chunkFileNames: '[name]-[hash].js' },
-  });
+  await bundleInAChild(temp);
   try {
     renameSync(temp, dir);
   } catch (err) {
@@ -94,6 +90,22 @@ async function makeBuild(buildsDir: string, stamp: string): Promise<RoleBuild> {
   }
   prune(buildsDir, stamp);
   return { ...builtAt(dir), note: `roles built into ${shown} in ${((Date.now() - started) / 1000).toFixed(1)} s (TPS_ROLE_BUILD=off: from source)` };
+}
+
+/** Runs role-bundle.ts into `out` in a process of its own (its memory goes with it); throws with what it said. */
+async function bundleInAChild(out: string): Promise<void> {
+  const script = path.join(projectRoot, 'operator', 'supervisor', 'role-bundle.ts');
+  const child = spawn(process.execPath, ['--disable-warning=ExperimentalWarning', script, out], { stdio: ['ignore', 'ignore', 'pipe'] });
+  let said = '';
+  child.stderr.on('data', (d: Buffer) => { said = (said + d.toString()).slice(-4000); });
+  const [code, signal] = await new Promise<[number | null, NodeJS.Signals | null]>((resolve, reject) => {
+    child.once('error', reject);
+    child.once('exit', (c, s) => resolve([c, s]));
+  });
+  if (code !== 0) {
+    rmSync(out, { recursive: true, force: true });
+    throw new Error(said.trim() || `the bundler ended with ${signal ?? `exit ${code}`}`);
+  }
 }
 
 /** Removes all but the newest builds (and leftovers of builds that died half-way). */
