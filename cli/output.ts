@@ -6,6 +6,7 @@ import { PortsTakenError } from '#operator/supervisor/port-free.ts';
 import { RoleStartError } from '#operator/supervisor/readiness.ts';
 import { ConfigError } from '#platform/config.ts';
 import { AppError } from '#platform/errors.ts';
+import { describeIssues } from '#platform/issue-words.ts';
 import { NatsUnavailableError } from '#platform/nats/connect.ts';
 import { TopologyError } from '#platform/nats/provision.ts';
 import { PortInUseError } from '#platform/http/port-in-use.ts';
@@ -68,19 +69,8 @@ export function parseFlags<S extends z.ZodType>(argv: string[], options: ParseAr
   const { debug: _debug, ...values } = parsed.values;
   const result = schema.safeParse(values);
   if (!result.success) {
-    throw new UsageError(result.error.issues.map((i) => flagProblem(`--${i.path.join('.')}`, i, values[String(i.path[0])])).join('; '));
+    throw new UsageError(describeIssues(result.error, values, { name: (path) => `--${path.map(String).join('.')}`, root: 'flags', key: 'flag' }));
   }
   return { values: result.data, positionals: parsed.positionals };
 }
 
-/** A flag's problem in the words of its value (zod's own say "received NaN" for `--limit x`). */
-function flagProblem(flag: string, issue: z.core.$ZodIssue, given: unknown): string {
-  // A schema's own message says it best; only zod's defaults are put in other words.
-  if (!/^(Invalid input|Too small|Too big)\b/.test(issue.message)) return `${flag}: ${issue.message}`;
-  const shown = typeof given === 'string' ? `"${given}"` : String(given);
-  if (issue.code === 'invalid_type' && given === undefined) return `${flag} is required`;
-  if (issue.code === 'invalid_type' && issue.expected === 'number') return `${flag}: expected a number; got ${shown}`;
-  if (issue.code === 'too_small' && issue.origin === 'number') return `${flag}: must be ${issue.inclusive ? 'at least' : 'more than'} ${String(issue.minimum)}; got ${shown}`;
-  if (issue.code === 'too_big' && issue.origin === 'number') return `${flag}: must be ${issue.inclusive ? 'at most' : 'less than'} ${String(issue.maximum)}; got ${shown}`;
-  return `${flag}: ${issue.message}`;
-}

@@ -44,9 +44,9 @@ describe('usage', () => {
   it('says what is wrong with a flag in the words of its value: missing, not a number, out of range', async () => {
     const firstLine = async (args: string[]) => { const r = await tps(args, { NATS_URL: server.url }); return [r.code, r.stderr.split('\n')[0]]; };
     expect(await firstLine(['tune', 'breaker.error-percent'])).toEqual([2, 'tps: --values is required']);
-    expect(await firstLine(['dlq', 'list', '--limit', 'x'])).toEqual([2, 'tps: --limit: expected a number; got "x"']);
-    expect(await firstLine(['status', '--interval', '0'])).toEqual([2, 'tps: --interval: must be at least 0.2; got "0"']);
-    expect(await firstLine(['quiz', '--seed', '99999999999'])).toEqual([2, 'tps: --seed: must be at most 2147483648; got "99999999999"']);
+    expect(await firstLine(['dlq', 'list', '--limit', 'x'])).toEqual([2, 'tps: --limit must be a number (got "x")']);
+    expect(await firstLine(['status', '--interval', '0'])).toEqual([2, 'tps: --interval must be at least 0.2 (got "0")']);
+    expect(await firstLine(['quiz', '--seed', '99999999999'])).toEqual([2, 'tps: --seed must be at most 2147483648 (got "99999999999")']);
   });
 });
 

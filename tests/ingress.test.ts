@@ -81,6 +81,14 @@ describe('bad input', () => {
     expect(JSON.stringify(body)).not.toMatch(/at .*\.ts:\d+|stack/i);
     expect((await f.jsm.streams.info('JOBS_FAST')).state.messages).toBe(0);
   });
+
+  it('says what is wrong with a body in the words of what was sent', async () => {
+    const base = await ingress();
+    const said = async (body: unknown) => (await postJob(base, body)).json.message;
+    expect(await said({ payload: {} })).toBe('The request does not match the schema. type is required');
+    expect(await said({ type: 'fast.echo', priority: 1 })).toBe('The request does not match the schema. unknown field "priority"');
+    expect(await said({ type: 'fast.echo', payload: [1] })).toBe('The request does not match the schema. payload must be an object (got a list)');
+  });
 });
 
 describe('rate limit', () => {

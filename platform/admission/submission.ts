@@ -3,6 +3,7 @@
 // them too); each check answers the catalogue error that refuses the request, never throws.
 import { z } from 'zod';
 import { AppError } from '../errors.ts';
+import { describeIssues } from '../issue-words.ts';
 import { findJobType, jobTypeNames, type JobType } from '../job-catalogue.ts';
 import { idempotencyKeyPattern, type JobMessage } from '../job-message.ts';
 
@@ -13,10 +14,6 @@ const submitSchema = z.strictObject({
 
 export type Submission = { jobType: JobType; payload: Record<string, unknown> | undefined };
 
-function describeIssues(error: z.ZodError): string {
-  return error.issues.map((i) => (i.path.length ? `${i.path.join('.')}: ${i.message}` : i.message)).join('; ');
-}
-
 /** A job type of the catalogue, or the 400 that refuses the name. */
 export function jobTypeOf(name: string): JobType | AppError {
   return findJobType(name) ?? new AppError('UNKNOWN_JOB_TYPE', { detail: `"${name}" is not one of: ${jobTypeNames.join(', ')}.` });
@@ -25,7 +22,7 @@ export function jobTypeOf(name: string): JobType | AppError {
 /** A parsed request body as a job of the catalogue, or the 400 that refuses it. */
 export function readSubmission(value: unknown): Submission | AppError {
   const body = submitSchema.safeParse(value);
-  if (!body.success) return new AppError('INVALID_REQUEST', { detail: describeIssues(body.error) });
+  if (!body.success) return new AppError('INVALID_REQUEST', { detail: describeIssues(body.error, value, { root: 'body' }) });
   const jobType = jobTypeOf(body.data.type);
   return jobType instanceof AppError ? jobType : { jobType, payload: body.data.payload };
 }

@@ -4,6 +4,7 @@ import { z } from 'zod';
 import { poolNames, workerRole } from '../pools.ts';
 import { chainRoleNames, type RoleName } from '../roles.ts';
 import { canaryTargets, type CanaryTarget } from '../canary.ts';
+import { describeIssues } from '../issue-words.ts';
 
 const systemTargets = ['nats', 'prometheus', 'grafana', 'jaeger'] as const;
 export type ChaosTarget = RoleName | CanaryTarget | (typeof systemTargets)[number];
@@ -133,7 +134,7 @@ export function validateFault(input: { target: string; fault: string; params?: R
   }
   const parsed = def.params.safeParse(input.params ?? {});
   if (!parsed.success) {
-    throw new ChaosInputError(`${fault}: ${parsed.error.issues.map((i) => describeIssue(i, input.params ?? {})).join('; ')} (\`tps chaos faults\` lists the parameters)`);
+    throw new ChaosInputError(`${fault}: ${describeIssues(parsed.error, input.params ?? {}, { root: 'params', key: 'parameter' })} (\`tps chaos faults\` lists the parameters)`);
   }
   const durationMs = input.durationMs ?? durations.defaultMs;
   if (!Number.isFinite(durationMs) || durationMs <= 0 || durationMs > durations.maxMs) {
@@ -177,15 +178,3 @@ export const faultKey = (target: string, fault: string) => `${target}.${fault}`;
 
 export const isSystemFault = (fault: FaultName): boolean => faultCatalogue[fault].kind === 'system';
 
-/** `ms must be at most 120000 (got 999999)` rather than zod's wording. */
-function describeIssue(issue: z.core.$ZodIssue, params: Record<string, unknown>): string {
-  const name = issue.path.join('.');
-  const got = name ? ` (got ${JSON.stringify(params[name])})` : '';
-  switch (issue.code) {
-    case 'too_big': return `${name} must be at most ${String(issue.maximum)}${got}`;
-    case 'too_small': return `${name} must be at least ${String(issue.minimum)}${got}`;
-    case 'invalid_type': return params[name] === undefined ? `${name} is required` : `${name} must be a number${got}`;
-    case 'unrecognized_keys': return `unknown parameter ${issue.keys.join(', ')}`;
-    default: return `${name || 'params'}: ${issue.message}`;
-  }
-}

@@ -16,6 +16,7 @@ import { AppError } from '#platform/errors.ts';
 import { sendError } from '#platform/http/errors.ts';
 import { catalogueOptions, registerCatalogueErrors } from '#platform/http/framework-errors.ts';
 import { registerJsonParser } from '#platform/http/json-body.ts';
+import { describeIssues } from '#platform/issue-words.ts';
 import { createNodeServer, type HttpTimeouts } from '#platform/http/node-server.ts';
 import type { Logger } from '#platform/logger.ts';
 import type { ParameterOperations } from '#platform/params/operations.ts';
@@ -48,7 +49,7 @@ const schemas = {
 
 function parse<S extends z.ZodType>(schema: S, value: unknown): z.output<S> {
   const result = schema.safeParse(value ?? {});
-  if (!result.success) throw new AppError('INVALID_REQUEST', { detail: result.error.issues.map((i) => `${i.path.join('.') || 'body'}: ${i.message}`).join('; ') });
+  if (!result.success) throw new AppError('INVALID_REQUEST', { detail: describeIssues(result.error, value ?? {}, { root: 'body' }) });
   return result.data;
 }
 

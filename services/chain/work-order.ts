@@ -3,6 +3,7 @@
 // hops after it get what the first one let through).
 import { z } from 'zod';
 import { AppError } from '#platform/errors.ts';
+import { describeIssues } from '#platform/issue-words.ts';
 import { findJobType, route, type ChainService, type JobType } from '#platform/job-catalogue.ts';
 
 const workSchema = z.object({
@@ -21,7 +22,7 @@ export type WorkOrder = z.output<typeof workSchema> & {
 /** The request body as a work order for `service`; throws the AppError a bad one gets. */
 export function parseWorkOrder(body: unknown, service: ChainService): WorkOrder {
   const parsed = workSchema.safeParse(body);
-  if (!parsed.success) throw new AppError('INVALID_REQUEST', { detail: parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ') });
+  if (!parsed.success) throw new AppError('INVALID_REQUEST', { detail: describeIssues(parsed.error, body, { root: 'body' }) });
   const { type, payload } = parsed.data;
   const jobType = findJobType(type);
   if (!jobType) throw new AppError('UNKNOWN_JOB_TYPE', { detail: `"${type}"` });
@@ -30,7 +31,7 @@ export function parseWorkOrder(body: unknown, service: ChainService): WorkOrder 
   if (position < 0) throw new AppError('INVALID_REQUEST', { detail: `${type} jobs do not go through ${service}` });
   if (position === 0) {
     const valid = jobType.payload.safeParse(payload ?? {});
-    if (!valid.success) throw new AppError('INVALID_PAYLOAD', { detail: valid.error.issues.map((i) => `${i.path.join('.') || 'payload'}: ${i.message}`).join('; ') });
+    if (!valid.success) throw new AppError('INVALID_PAYLOAD', { detail: describeIssues(valid.error, payload ?? {}, { root: 'payload' }) });
   }
   return { ...parsed.data, jobType, nextHop: hops[position + 1] };
 }

@@ -4,6 +4,7 @@
 import type { FastifyRequest } from 'fastify';
 import type { z } from 'zod';
 import { AppError } from '#platform/errors.ts';
+import { describeIssues } from '#platform/issue-words.ts';
 
 export function requireToken(request: FastifyRequest): string {
   const authorization = request.headers.authorization;
@@ -24,6 +25,6 @@ export function action<S extends z.ZodType>(request: FastifyRequest, schema: S):
   sameOrigin(request);
   const authorization = requireToken(request);
   const parsed = schema.safeParse(request.body ?? {});
-  if (!parsed.success) throw new AppError('INVALID_REQUEST', { detail: parsed.error.issues.map((i) => `${i.path.join('.') || 'body'}: ${i.message}`).join('; ') });
+  if (!parsed.success) throw new AppError('INVALID_REQUEST', { detail: describeIssues(parsed.error, request.body ?? {}, { root: 'body' }) });
   return { authorization, body: parsed.data };
 }
