@@ -217,7 +217,8 @@ export async function solveLab(lab: Lab, stack: LabStack, progress: (line: strin
         throw err;
       }
     }
-    return { done: steps.length, of: steps.length, stopped: stop.aborted };
+    // Every step done: a stop that came during the last one stopped nothing.
+    return { done: steps.length, of: steps.length, stopped: false };
   } finally {
     stop.removeEventListener('abort', endLoads);
     await solving.loads.stopAll();
