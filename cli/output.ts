@@ -73,4 +73,3 @@ export function parseFlags<S extends z.ZodType>(argv: string[], options: ParseAr
   }
   return { values: result.data, positionals: parsed.positionals };
 }
-
