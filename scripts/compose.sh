@@ -8,6 +8,7 @@
 #   scripts/compose.sh check-ports every host port the stack publishes is free (or already ours)
 #   scripts/compose.sh scale <pool|service> --replicas N    worker containers of a pool (lab 2.5), recorded
 #   scripts/compose.sh restart <role> [--reason "..."]      restart a role's containers, recorded (exam 3)
+#   scripts/compose.sh load-history    load the history a lab or exam left in .tps/compose/history/ (a retry)
 set -euo pipefail
 stack_root=$(cd "$(dirname "$0")/.." && pwd)
 . "$stack_root/scripts/stack.sh"
@@ -197,6 +198,17 @@ restart() { # restart <role> [--reason "..."]  (from `tps restart <role>`)
   compose_tps restart "$role" --recorded ${reason:+--reason "$reason"}
 }
 
+# A retry of what bin/tps does after `tps exam 2 start` or `tps lab start 3.5` (scripts/stack.sh):
+# the hand-off is loaded whoever wrote it.
+load_history() {
+  _compose=$(compose_cmd) || die "Docker Compose is not installed"
+  _project=$(compose_project) || die "no compose stack of this checkout is running"
+  [ -f .tps/compose/history/request.env ] || die "no history is waiting in .tps/compose/history/ (a lab or exam that stages one: tps exam 2 start, tps lab start 3.5)"
+  _handoff_before=''
+  compose_load_history "lab" "start" "<lab>" || exit 1
+  echo "compose: the history is loaded"
+}
+
 case "${1:-}" in
   up) up ;;
   wait) wait_healthy ;;
@@ -205,5 +217,6 @@ case "${1:-}" in
   check-ports) check_ports ;;
   scale) scale "$@" ;;
   restart) restart "$@" ;;
-  *) echo "usage: scripts/compose.sh up|wait|down|check-env|check-ports|scale <pool> --replicas N|restart <role>" >&2; exit 2 ;;
+  load-history) load_history ;;
+  *) echo "usage: scripts/compose.sh up|wait|down|check-env|check-ports|scale <pool> --replicas N|restart <role>|load-history" >&2; exit 2 ;;
 esac

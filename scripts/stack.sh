@@ -113,19 +113,22 @@ compose_proctor() {
 # A command that left a history in .tps/compose/history/ (`tps exam 2 start`, `tps lab start 3.5`): Prometheus' own
 # image writes it into its volume (service prometheus-history, prometheus/load-history.sh), a
 # restart of Prometheus loads it at once (rather than at its next block reload, up to a minute
-# later), then the recording rules are backfilled over it and a second restart loads theirs. The
-# hand-off is removed after. On failure the files stay, to retry by hand.
+# later); where the history asks for them (RULES=1), a tools container evaluates the recording
+# rules over it against the restarted Prometheus (`tps exam history-rules`), Prometheus' image
+# writes their series as blocks too, and a second restart loads them. The hand-off is removed after.
+# On failure the files stay, to retry: scripts/compose.sh load-history.
 compose_load_history() {
   _history="$stack_root/.tps/compose/history"
   [ -f "$_history/request.env" ] || return 0
-  [ "$(cat "$_history/request.env")" != "$_handoff_before" ] || return 0
-  if ! compose_history_phase blocks || ! compose_restart_prometheus || ! compose_history_phase rules \
-    || { grep -q '^RULES=1' "$_history/request.env" && ! { compose_restart_prometheus && compose_history_phase ready; }; }; then
+  [ "$(cat "$_history/request.env")" != "${_handoff_before:-}" ] || return 0
+  if ! compose_history_phase blocks || ! compose_restart_prometheus \
+    || { grep -q '^RULES=1' "$_history/request.env" && ! { compose_history_rules && compose_history_phase rules && compose_restart_prometheus; }; } \
+    || ! compose_history_phase ready; then
     # The tools container has started the lab: it runs on the live system alone until the load is retried.
-    echo "tps: loading the history into Prometheus failed: the lab has started without it (on the live system alone). Retry the load: $_compose --profile tools run --rm prometheus-history; or stop the lab: $(compose_stop_command "$@")" >&2
+    echo "tps: loading the history into Prometheus failed: the lab has started without it (on the live system alone). Retry the load: scripts/compose.sh load-history; or stop the lab: $(compose_stop_command "$@")" >&2
     return 1
   fi
-  rm -f "$_history/request.env" "$_history/history.om" "$_history/rules.yml"
+  rm -f "$_history/request.env" "$_history/history.om" "$_history/rules.om"
 }
 
 # How to stop what `tps exam N start` or `tps lab start <lab>` started, as typed on the host.
@@ -140,6 +143,12 @@ compose_stop_command() {
 compose_history_phase() {
   # shellcheck disable=SC2086
   (cd "$stack_root" && $_compose ${_project:+-p "$_project"} --profile tools run --rm --no-deps -T -e PHASE="$1" prometheus-history)
+}
+
+compose_history_rules() {
+  # shellcheck disable=SC2086
+  (cd "$stack_root" && TPS_UID=$(id -u) TPS_GID=$(id -g) \
+    $_compose ${_project:+-p "$_project"} --profile tools run --rm --no-deps -T tps exam history-rules)
 }
 
 compose_restart_prometheus() {

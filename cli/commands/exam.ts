@@ -1,5 +1,7 @@
 import { findLab } from '#operator/labs/catalogue.ts';
 import { BackfillError } from '#operator/exam/backfill.ts';
+import { evaluateHandedOffRules } from '#operator/exam/handoff.ts';
+import { loadConfig } from '#platform/config.ts';
 import { LabError } from '#operator/labs/engine.ts';
 import { main as labMain, withStack } from './lab.ts';
 import { ack, proctor } from '../exam-day.ts';
@@ -47,6 +49,9 @@ export async function main(argv: string[]): Promise<number> {
   const [level, sub = 'start', ...rest] = argv;
   // `tps exam proctor <lab>`: the day's proctor, which `tps exam 3 start` leaves running.
   if (level === 'proctor') return runProctorCommand(sub);
+  // `tps exam history-rules`: in compose, the recording rules over a handed-off history, which
+  // bin/tps runs in a tools container between Prometheus' restarts (operator/exam/handoff.ts).
+  if (level === 'history-rules') return historyRulesCommand();
   // `tps exam ack`: the exam day in progress (only the Level 3 exam has one).
   if (level === 'ack') return ackCommand('exam-3', argv.slice(1));
   const id = level === undefined ? undefined : exams[level];
@@ -81,4 +86,16 @@ async function runProctorCommand(id: string): Promise<number> {
   if (!lab?.setup.timeline) throw new UsageError(`"${id}" is not an exam day`);
   await withNats('proctor', ({ nc }) => withStack(lab, (stack) => proctor(lab, stack, nc)));
   return 0;
+}
+
+async function historyRulesCommand(): Promise<number> {
+  const { operator: { historyDir, prometheusUrl } } = loadConfig();
+  if (!historyDir) throw new UsageError('tps exam history-rules evaluates the recording rules over a history handed off in compose: TPS_HISTORY_DIR is not set');
+  try {
+    console.log(await evaluateHandedOffRules(historyDir, prometheusUrl, (line) => console.log(line)));
+    return 0;
+  } catch (err) {
+    if (err instanceof BackfillError) throw new CommandError(err.message);
+    throw err;
+  }
 }

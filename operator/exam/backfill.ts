@@ -80,44 +80,6 @@ export async function backfill(openMetrics: string, opts: { dataDir: string; pro
   }
 }
 
-/** The length of the blocks promtool writes recording rules in, aligned to the epoch. */
-export const rulesBlockMs = 2 * 3_600_000;
-
-/**
- * promtool's --start for the rules over a history starting at `start`: the start of its 2-hour
- * block. promtool evaluates a group block by block, from its first evaluation at or after --start
- * (the group's interval, shifted by a hash of the group's name and file); when that falls past the
- * end of the first block (--start in the block's last interval), it stops there and skips the
- * group, every rule of it, over the whole history, and exits 0 (prometheus/prometheus#19714). With
- * the rule file in a new folder each time, that hit a random group now and then: a panel of the
- * exam's weekend empty, or no block at all. From the block's start no group misses its first
- * block; the evaluations before the history find nothing and write nothing.
- */
-export const rulesStartSeconds = (start: Date): number => (Math.floor(start.getTime() / rulesBlockMs) * rulesBlockMs) / 1000;
-
-/**
- * The recording rules over a history Prometheus already serves: Prometheus evaluates rules only as
- * it scrapes, so the panels built on recorded series (memory per role, queue fill, SLOs) would
- * show nothing for the backfilled time. promtool evaluates them against the running server and
- * writes blocks; one pass (a rule over another recorded series finds it empty).
- */
-export async function backfillRules(opts: { prometheusUrl: string; start: Date; end: Date; /** One rule file's text (history-rules.ts). */ rules: string; dataDir: string; promtool?: string }): Promise<{ blocks: string[] }> {
-  const promtool = opts.promtool ?? findBinary('promtool');
-  if (!promtool) throw new BackfillError(`promtool is not installed: ${installHint}`);
-  const work = await mkdtemp(path.join(os.tmpdir(), 'tps-backfill-rules-'));
-  try {
-    const [output, rules] = [path.join(work, 'blocks'), path.join(work, 'rules.yml')];
-    await writeFile(rules, opts.rules);
-    const seconds = (d: Date) => String(Math.floor(d.getTime() / 1000));
-    await run(promtool, ['tsdb', 'create-blocks-from', 'rules', '--quiet', `--url=${opts.prometheusUrl}`, `--start=${rulesStartSeconds(opts.start)}`, `--end=${seconds(opts.end)}`, `--output-dir=${output}`, rules]);
-    const blocks = (await readdir(output).catch(() => [])).filter((name) => blockName.test(name)).sort();
-    for (const block of blocks) await moveBlock(path.join(output, block), path.join(opts.dataDir, block));
-    return { blocks };
-  } finally {
-    await rm(work, { recursive: true, force: true });
-  }
-}
-
 const queryAnswer = z.union([
   z.object({ status: z.literal('success'), data: z.object({ resultType: z.string(), result: z.array(z.unknown()) }) }),
   z.object({ status: z.literal('error'), errorType: z.string(), error: z.string() }),
@@ -153,3 +115,11 @@ export async function waitForHistory(prometheusUrl: string, query: string, opts:
     await delay(Math.min(500, Math.max(0, deadline - Date.now())));
   }
 }
+
+/** The moment inside a history to wait for: an hour before its end. */
+export const historyMoment = (end: Date): Date => new Date(end.getTime() - 3_600_000);
+
+/** Until Prometheus serves the history (last_over_time: lab 3.5's samples are 30 min apart, beyond
+ * an instant query's 5-minute look-back). */
+export const historyServed = (prometheusUrl: string, end: Date, timeoutMs = 150_000): Promise<void> =>
+  waitForHistory(prometheusUrl, 'last_over_time(up[1h])', { at: historyMoment(end), timeoutMs });

@@ -5,15 +5,15 @@
 // .tps/prometheus/data). In compose Prometheus keeps its data in its own volume, which only its
 // image's user may write: the tools container leaves the history in the hand-off folder
 // (TPS_HISTORY_DIR) and bin/tps, once the command ends, has the `prometheus-history` service
-// (Prometheus' own image, prometheus/load-history.sh) load it.
+// (Prometheus' own image, prometheus/load-history.sh) load it, and a second tools container
+// evaluate the rules over it (handoff.ts).
 // Without a Prometheus the lab still runs on the live system, and says so.
-import { randomUUID } from 'node:crypto';
-import { existsSync, readdirSync } from 'node:fs';
-import { rename, writeFile, mkdir } from 'node:fs/promises';
+import { existsSync } from 'node:fs';
 import path from 'node:path';
-import { monitoringPaths, nativePrometheusDir } from '#monitoring/native.ts';
-import { backfill, BackfillError, backfillRules, waitForHistory } from './backfill.ts';
-import { historyRules } from './history-rules.ts';
+import { nativePrometheusDir } from '#monitoring/native.ts';
+import { backfill, historyMoment, historyServed, waitForHistory } from './backfill.ts';
+import { handOff } from './handoff.ts';
+import { recordedHistory } from './recorded-history.ts';
 import { restartRole, RestartRefused } from '#operator/supervisor/restart-role.ts';
 import type { RoleName } from '#platform/roles.ts';
 import { incidents, weekendHistory, type Incident } from './weekend-history.ts';
@@ -48,24 +48,6 @@ export type StageOptions = {
 /** What to stage: its name in messages, the window, the text, promtool's block length, whether the rules are backfilled over it. */
 export type HistorySpec = { what: string; start: Date; end: Date; openMetrics: () => string; blockHours: number; rules: boolean };
 
-const ruleFiles = () => readdirSync(monitoringPaths.rules).filter((f) => f.endsWith('.yml')).map((f) => path.join(monitoringPaths.rules, f));
-
-/** The compose hand-off: the OpenMetrics text and, written last (its presence means complete),
- * the request prometheus/load-history.sh reads: window, moment to wait for, block length, rules
- * (with the rule file to evaluate over the history, history-rules.ts), and an id of its own, so
- * bin/tps tells the hand-off of the command it ran from one an earlier command left (scripts/stack.sh). */
-async function handOff(dir: string, spec: HistorySpec): Promise<void> {
-  const seconds = (d: Date) => Math.floor(d.getTime() / 1000);
-  await mkdir(dir, { recursive: true }).catch((err: Error) => {
-    throw new BackfillError(`history: the hand-off folder ${dir} (TPS_HISTORY_DIR) cannot be made: ${err.message}`, { cause: err });
-  });
-  await writeFile(path.join(dir, 'history.om'), spec.openMetrics());
-  if (spec.rules) await writeFile(path.join(dir, 'rules.yml'), historyRules(ruleFiles()).yaml);
-  const request = path.join(dir, 'request.env');
-  await writeFile(`${request}.tmp`, `START=${seconds(spec.start)}\nEND=${seconds(spec.end)}\nAT=${seconds(spec.end) - 3_600}\nBLOCK_HOURS=${spec.blockHours}\nRULES=${spec.rules ? 1 : 0}\nHANDOFF=${randomUUID()}\n`);
-  await rename(`${request}.tmp`, request);
-}
-
 /** Backfills `spec` into the Prometheus at opts.prometheusUrl, or hands it off (compose); says what it did. */
 export async function stageHistory(spec: HistorySpec, opts: StageOptions): Promise<string> {
   const ready = await fetch(`${opts.prometheusUrl}/-/ready`, { signal: AbortSignal.timeout(2_000) }).then((r) => r.ok, () => false);
@@ -75,19 +57,15 @@ export async function stageHistory(spec: HistorySpec, opts: StageOptions): Promi
   if (!existsSync(dataDir)) {
     if (!opts.handoffDir) return `history: not staged: Prometheus' data folder is not here (${dataDir}) and no TPS_HISTORY_DIR is set; the live system is all there is`;
     await handOff(opts.handoffDir, spec);
-    return `history: ${spec.what} (${span}) is written; bin/tps loads it into Prometheus when this command ends (by hand: docker compose --profile tools run --rm prometheus-history)`;
+    return `history: ${spec.what} (${span}) is written; bin/tps loads it into Prometheus when this command ends (by hand: scripts/compose.sh load-history)`;
   }
   opts.progress?.(`history: writing ${spec.what} (${span}) into Prometheus`);
   const { blocks } = await backfill(spec.openMetrics(), { dataDir, maxBlockHours: spec.blockHours });
   const restarted = await restartPrometheus(opts);
   if (!restarted) opts.progress?.('history: waiting for Prometheus to load it (it reloads its blocks every minute)');
-  // last_over_time: lab 3.5's samples are 30 min apart, beyond an instant query's 5-min lookback.
-  await waitForHistory(opts.prometheusUrl, 'last_over_time(up[1h])', { at: new Date(spec.end.getTime() - 3_600_000), timeoutMs: 150_000 });
+  await historyServed(opts.prometheusUrl, spec.end);
   if (!spec.rules) return `history: ${spec.what} backfilled into Prometheus (${blocks.length} blocks)`;
-  const selected = historyRules(ruleFiles());
-  opts.progress?.(`history: evaluating ${selected.kept} recording rules over it (promtool; ${selected.leftOut} over recorded series or a day or more are left to the live scrapes)`);
-  const rules = await backfillRules({ prometheusUrl: opts.prometheusUrl, start: spec.start, end: spec.end, rules: selected.yaml, dataDir });
-  if (rules.blocks.length === 0) throw new BackfillError(`promtool wrote no block of recording rules over ${spec.what}: every rule evaluated to nothing (does Prometheus at ${opts.prometheusUrl} serve the history?)`);
+  const rules = await backfill(await recordedHistory(opts.prometheusUrl, spec, opts.progress), { dataDir, maxBlockHours: spec.blockHours });
   const shown = restarted && (await restartPrometheus(opts)) ? await recordedSeriesShown(opts.prometheusUrl, spec.end) : 'show within a minute';
   return `history: ${spec.what} backfilled into Prometheus (${blocks.length} blocks of samples, ${rules.blocks.length} of recording rules; the rules' blocks ${shown})`;
 }
@@ -96,7 +74,7 @@ export async function stageHistory(spec: HistorySpec, opts: StageOptions): Promi
  * the history, allowed a block reload's time (should a block load late), as compose's does
  * (prometheus/load-history.sh, PHASE=ready). */
 async function recordedSeriesShown(prometheusUrl: string, end: Date): Promise<string> {
-  await waitForHistory(prometheusUrl, 'count({__name__=~".+:.+"})', { at: new Date(end.getTime() - 3_600_000), timeoutMs: 90_000 });
+  await waitForHistory(prometheusUrl, 'count({__name__=~".+:.+"})', { at: historyMoment(end), timeoutMs: 90_000 });
   return 'shown now';
 }
 
