@@ -1,15 +1,36 @@
 // Labs are data: every file in labs/ matches the schema, its page in docs/labs/ exists, and a bad
 // file is refused naming the field.
-import { existsSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
 import { expect, it } from 'vitest';
-import { labCatalogue, parseLab } from '#operator/labs/catalogue.ts';
+import { findLab, labCatalogue, labsDir, parseLab } from '#operator/labs/catalogue.ts';
 import { projectRoot } from '#platform/paths.ts';
 
 it('every lab file is valid, in program order, with its page', () => {
   const labs = labCatalogue();
   expect(labs.map((l) => l.id)).toEqual(['2.1', '2.2', '2.3', '2.4', '2.5', '2.6', '3.1', '3.2', '3.3', '3.4', '3.5', '3.6', '3.7', 'exam-2', 'exam-3']);
   for (const lab of labs) expect(existsSync(path.join(projectRoot, lab.doc)), lab.doc).toBe(true);
+});
+
+it('finds a lab by its own file, without reading the others; one named otherwise through the catalogue', () => {
+  const dir = mkdtempSync(path.join(os.tmpdir(), 'tps-lab-catalogue-'));
+  try {
+    copyFileSync(path.join(labsDir, 'lab-2.1.yaml'), path.join(dir, 'lab-2.1.yaml'));
+    copyFileSync(path.join(labsDir, 'exam-2.yaml'), path.join(dir, 'exam-2.yaml'));
+    copyFileSync(path.join(labsDir, 'lab-3.1.yaml'), path.join(dir, 'renamed.yaml'));
+    writeFileSync(path.join(dir, 'lab-9.9.yaml'), 'id: "9.9"\nlevel: 7\n');
+    // The broken file is not read for a lab of its own file (a whole catalogue refuses it).
+    expect(findLab('2.1', dir)?.title).toBe(findLab('2.1')?.title);
+    expect(findLab('exam-2', dir)?.id).toBe('exam-2');
+    expect(() => labCatalogue(dir)).toThrow(/labs\/lab-9\.9\.yaml is not a valid lab/);
+    expect(() => findLab('3.1', dir)).toThrow(/labs\/lab-9\.9\.yaml is not a valid lab/);
+    rmSync(path.join(dir, 'lab-9.9.yaml'));
+    expect(findLab('3.1', dir)?.id).toBe('3.1');
+    expect(findLab('../lab-2.1', dir)).toBeUndefined();
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
 });
 
 it('refuses a lab file with the field and what is wrong', () => {
