@@ -28,17 +28,21 @@ if [ -d /dev/shm ] && [ -w /dev/shm ] && [ "$(df -Pk /dev/shm | awk 'NR==2 {prin
   test_tmp=$(mktemp -d /dev/shm/tps-test.XXXXXX)
 fi
 # Keeps the run's exit status: a clean-up step that finds nothing to do must not turn a pass into a
-# failure (`make test-unit` once exited 1 after "passed": its last test here was false).
+# failure (`make test-unit` once exited 1 after "passed": its last test here was false). Every step
+# runs whatever the one before it did: under errexit a background build killed here (its `wait`
+# says 143) ended the clean-up there, and a run stopped by a signal left its folder in /dev/shm.
 cleanup() {
   local code=$?
-  rm -rf "$TPS_TEST_MACHINE_LOCK"
-  if [ -n "$test_tmp" ]; then rm -rf "$test_tmp"; fi
+  set +e
   # The engine built in the background is the stack phase's to stop; without that phase, ours.
   if [ -n "$prepare_pid" ] && [ "$stack_ran" = 0 ]; then
     kill -TERM "$prepare_pid" 2>/dev/null && wait "$prepare_pid" 2>/dev/null
-    tests/docker/engine.sh stop >/dev/null 2>&1 || true
+    tests/docker/engine.sh stop >/dev/null 2>&1
   fi
+  rm -rf "$TPS_TEST_MACHINE_LOCK"
   if [ -n "$prepare_log" ]; then rm -f "$prepare_log"; fi
+  # Last, and twice if need be: a process of the tests still ending may write in it meanwhile.
+  if [ -n "$test_tmp" ]; then rm -rf "$test_tmp" 2>/dev/null || rm -rf "$test_tmp"; fi
   exit "$code"
 }
 trap cleanup EXIT
