@@ -9,7 +9,7 @@
 import { randomUUID } from 'node:crypto';
 import { readFile, rename, writeFile, mkdir } from 'node:fs/promises';
 import path from 'node:path';
-import { BackfillError, historyServed } from './backfill.ts';
+import { BackfillError, historyMoment, historyServed } from './backfill.ts';
 import { recordedHistory } from './recorded-history.ts';
 
 const seconds = (d: Date) => Math.floor(d.getTime() / 1000);
@@ -28,13 +28,14 @@ export async function handOff(dir: string, spec: { start: Date; end: Date; openM
     throw new BackfillError(`history: the hand-off folder ${dir} (TPS_HISTORY_DIR) cannot be made: ${err.message}`, { cause: err });
   });
   await writeFile(path.join(dir, 'history.om'), spec.openMetrics());
-  await writeWhole(path.join(dir, 'request.env'), `START=${seconds(spec.start)}\nEND=${seconds(spec.end)}\nAT=${seconds(spec.end) - 3_600}\nBLOCK_HOURS=${spec.blockHours}\nRULES=${spec.rules ? 1 : 0}\nHANDOFF=${randomUUID()}\n`);
+  await writeWhole(path.join(dir, 'request.env'), `START=${seconds(spec.start)}\nEND=${seconds(spec.end)}\nAT=${seconds(historyMoment(spec.end))}\nBLOCK_HOURS=${spec.blockHours}\nRULES=${spec.rules ? 1 : 0}\nHANDOFF=${randomUUID()}\n`);
 }
 
 /** START and END of the hand-off's request.env, or why there is nothing to evaluate. */
 async function handedOffWindow(dir: string): Promise<{ start: Date; end: Date }> {
-  const request = await readFile(path.join(dir, 'request.env'), 'utf8').catch(() => {
-    throw new BackfillError(`history: nothing handed off in ${dir} (no request.env): stage a history first (tps exam 2 start)`);
+  const request = await readFile(path.join(dir, 'request.env'), 'utf8').catch((err: NodeJS.ErrnoException) => {
+    if (err.code === 'ENOENT') throw new BackfillError(`history: nothing handed off in ${dir} (no request.env): stage a history first (tps exam 2 start)`);
+    throw new BackfillError(`history: ${dir}/request.env cannot be read: ${err.message}`, { cause: err });
   });
   const field = (key: string) => Number(request.match(new RegExp(`^${key}=(\\d+)$`, 'm'))?.[1] ?? Number.NaN);
   const [start, end] = [field('START'), field('END')];

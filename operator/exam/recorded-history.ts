@@ -82,7 +82,7 @@ export async function evaluateRules(opts: { prometheusUrl: string; start: Date; 
     families.set(rule.record, family);
     for (const s of results[i] ?? []) {
       const key = labelText(s.labels);
-      family.set(key, [...(family.get(key) ?? []), ...s.samples]);
+      family.set(key, (family.get(key) ?? []).concat(s.samples));
     }
   });
   const lines: string[] = [];
