@@ -56,7 +56,9 @@ const answers = (port: number) => new Promise<boolean>((resolve) => {
 type JszStream = { name: string; cluster?: { leader?: string } };
 type Jsz = { account_details?: Array<{ stream_detail?: JszStream[] }> };
 
-export async function startNatsCluster(size = 3, opts: { splittable?: boolean } = {}): Promise<NatsCluster> {
+/** With `storeOf`, each node keeps its JetStream store where that says (e.g. a crash disk of its
+ * own, crash-disk.ts); otherwise in a temp folder of the cluster's. */
+export async function startNatsCluster(size = 3, opts: { splittable?: boolean; storeOf?: (node: string) => string } = {}): Promise<NatsCluster> {
   const root = mkdtempSync(path.join(os.tmpdir(), 'tps-nats-cluster-'));
   const ports = await Promise.all(Array.from({ length: size }, async () => ({ client: await freePort(), cluster: await freePort(), monitor: await freePort() })));
   const links = opts.splittable ? await pairLinks(ports.map((p) => p.cluster)) : [];
@@ -66,7 +68,8 @@ export async function startNatsCluster(size = 3, opts: { splittable?: boolean } 
   const deadPort = opts.splittable ? await freePort() : undefined;
   const nodes = ports.map((p, i) => {
     const routes = ports.flatMap((q, j) => (j === i ? [] : [`nats://127.0.0.1:${links.find((l) => l.from === i && l.to === j)?.link.port ?? q.cluster}`]));
-    return clusterNode(`n${i + 1}`, p, routes.join(','), path.join(root, `n${i + 1}`), deadPort);
+    const name = `n${i + 1}`;
+    return clusterNode(name, p, routes.join(','), opts.storeOf?.(name) ?? path.join(root, name), deadPort);
   });
   try {
     await Promise.all(nodes.map((n) => n.start()));

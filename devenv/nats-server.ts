@@ -42,13 +42,14 @@ export function usersWithout(user: NatsUserName, ...subjects: string[]): ServerU
 }
 
 /** With `passwords`, the server has the per-role users and permissions of native mode and compose;
- * with `port`, it listens there (e.g. where `tps up` would put its own) instead of a free port. */
-export async function startNatsServer(opts: { passwords?: Passwords; port?: number } = {}): Promise<NatsServerHandle> {
+ * with `port`, it listens there (e.g. where `tps up` would put its own) instead of a free port;
+ * with `storeDir`, it keeps its JetStream store there (e.g. on a crash disk, crash-disk.ts). */
+export async function startNatsServer(opts: { passwords?: Passwords; port?: number; storeDir?: string } = {}): Promise<NatsServerHandle> {
   const root = mkdtempSync(path.join(os.tmpdir(), 'tps-nats-'));
   const server: ServerProcess = {
     binary: findNatsServer(),
     passwords: opts.passwords,
-    storeDir: path.join(root, 'store'),
+    storeDir: opts.storeDir ?? path.join(root, 'store'),
     portsDir: path.join(root, 'ports'),
     configFile: path.join(root, 'nats.conf'),
     port: opts.port ?? 0,

@@ -41,9 +41,18 @@ cleanup() {
   fi
   rm -rf "$TPS_TEST_MACHINE_LOCK"
   if [ -n "$prepare_log" ]; then rm -f "$prepare_log"; fi
+  release_crash_disks
+
   # Last, and twice if need be: a process of the tests still ending may write in it meanwhile.
   if [ -n "$test_tmp" ]; then rm -rf "$test_tmp" 2>/dev/null || rm -rf "$test_tmp"; fi
   exit "$code"
+}
+# The crash disks of the power-cut tests (devenv/crash-disk.ts: ext4 on a loop device) that a run
+# stopped mid-test left mounted: unmounted and their loop devices freed before the folder goes.
+release_crash_disks() {
+  local under="${test_tmp:-${TMPDIR:-/tmp}}/tps-crash-"
+  awk -v p="$under" 'index($2, p) == 1 {print $2}' /proc/mounts 2>/dev/null | while read -r mnt; do umount --lazy "$mnt"; done
+  losetup --list --noheadings --output NAME,BACK-FILE 2>/dev/null | awk -v p="$under" 'index($2, p) == 1 {print $1}' | while read -r dev; do losetup --detach "$dev"; done
 }
 trap cleanup EXIT
 if [ "$compose" = 1 ]; then

@@ -94,6 +94,20 @@ describe('tps audit refuses bad input', () => {
     expect(bad.stderr).toMatch(/broken\.jsonl line 2: id: /);
     expect(bad.stderr).not.toMatch(/\n\s+at .+:\d+:\d+/);
   });
+
+  it('a NATS without the job status bucket (not provisioned, or a store lost with its host): exit 1, saying so', async () => {
+    const bare = await startNatsServer();
+    const one = path.join(dir, 'one.jsonl');
+    appendFileSync(one, line(randomUUID(), 'fast.echo'));
+    try {
+      const found = await tps(['audit', one, '--wait', '1s'], { ...env, NATS_URL: bare.url, TPS_EXTERNAL_NATS: 'true' });
+      expect(found.code).toBe(1);
+      expect(found.stderr).toMatch(/this NATS has no tps_jobs bucket .*`tps provision`/);
+      expect(found.stderr).not.toMatch(/unexpected error/);
+    } finally {
+      await bare.dispose();
+    }
+  });
 });
 
 describe('auditJobs', () => {

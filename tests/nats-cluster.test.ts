@@ -1,11 +1,13 @@
-// The whole stack on a real three-node NATS cluster (issue 19; reliability matrix R9): R3 streams
-// and buckets, every role given every node. Under load, the node that leads the fast pool's stream
-// is killed at once (SIGKILL, a host lost): the streams elect a new leader, the roles reconnect,
-// and every accepted job still ends completed or dead-lettered, none worked twice after dedupe.
-// The failover window (refusals while the leader moved) is printed, and the node, down for 30 s
-// and started again, catches up with what it missed. Cut off by a partition (R10, links of the
-// test's own between the nodes), a node refuses what it is asked to store while the majority
-// keeps accepting, and it catches up once the partition heals.
+// The whole stack on a real three-node NATS cluster (issue 19; reliability matrix R9, R8): R3
+// streams and buckets, every role given every node. Under load, the host of the node that leads
+// the fast pool's stream loses its power: nats-server is killed at once (SIGKILL) and its disk
+// keeps only what the kernel had written (a crash disk each, devenv/crash-disk.ts; nats-server's
+// fsync is lazy, so the store's last seconds are gone). The streams elect a new leader, the roles
+// reconnect, and every accepted job still ends completed or dead-lettered, none worked twice
+// after dedupe. The failover window (refusals while the leader moved) is printed, and the node,
+// down for 30 s and started again on what its disk kept, catches up with what it missed. Cut off
+// by a partition (R10, links of the test's own between the nodes), a node refuses what it is asked
+// to store while the majority keeps accepting, and it catches up once the partition heals.
 import { mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -13,6 +15,7 @@ import { setTimeout as delay } from 'node:timers/promises';
 import { jetstreamManager } from '@nats-io/jetstream';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { tps } from '#devenv/cli.ts';
+import { createCrashDisk, type CrashDisk } from '#devenv/crash-disk.ts';
 import { startNatsCluster, waitForCatchUp, type NatsCluster } from '#devenv/nats-cluster.ts';
 import { waitFor } from '#devenv/nats-server.ts';
 import { postJob, startTestRole, testConfig } from '#devenv/roles.ts';
@@ -20,17 +23,30 @@ import { startStack, type Stack } from '#devenv/stack.ts';
 
 let cluster: NatsCluster;
 let stack: Stack;
+const disks = new Map<string, CrashDisk>();
 const dir = mkdtempSync(path.join(os.tmpdir(), 'tps-cluster-'));
 
 beforeAll(async () => {
-  cluster = await startNatsCluster(3, { splittable: true });
+  for (const node of ['n1', 'n2', 'n3']) disks.set(node, createCrashDisk(node));
+  cluster = await startNatsCluster(3, { splittable: true, storeOf: (node) => diskOf(node).dir });
   stack = await startStack(cluster.urls, { NATS_STREAM_REPLICAS: '3', LOG_LEVEL: 'warn' });
+  // Hosts that have run a while: the start-up (streams, buckets, consumers) is on their disks.
+  for (const disk of disks.values()) disk.syncAll();
 }, 120_000);
 afterAll(async () => {
   await stack?.stop();
   await cluster?.dispose();
+  for (const disk of disks.values()) disk.dispose();
   rmSync(dir, { recursive: true, force: true });
 });
+
+const kib = (bytes: number) => `${Math.round(bytes / 1024)} KiB`;
+
+function diskOf(node: string): CrashDisk {
+  const disk = disks.get(node);
+  if (!disk) throw new Error(`no crash disk for node ${node}`);
+  return disk;
+}
 
 const env = () => ({ NATS_URL: cluster.urls, TPS_STATE_DIR: stack.stateDir, TPS_EXTERNAL_NATS: 'true' });
 
@@ -45,20 +61,22 @@ it('provisions every stream and bucket with three replicas, one on each node', a
   }
 });
 
-it('loses no accepted job when the node leading the fast queue is killed under load, and the node catches up when back', async () => {
+it('loses no accepted job when the host of the node leading the fast queue loses its power under load, and the node catches up when back', async () => {
   const ledger = path.join(dir, 'failover.jsonl');
   const leader = await waitFor(() => cluster.leaderOf('JOBS_FAST'), 10_000, () => 'a leader of JOBS_FAST');
   const load = tps(['load', '--rate', '60', '--duration', '10s', '--url', stack.url('ingress'), '--ledger', ledger, '--json', '-'], env(), { timeoutMs: 90_000 });
-  // A few seconds into the load, the leader's host is gone.
+  // A few seconds into the load, the leader's host loses its power: the process, and the writes
+  // its disk had not yet got.
   const accepted = async () => Number((await fetch(`${stack.url('ingress')}/metrics`).then((r) => r.text())).match(/^tps_jobs_submitted_total\{pool="fast",type="fast\.echo"\} (\d+)/m)?.[1] ?? 0);
   await waitFor(async () => ((await accepted()) > 100 ? true : undefined), 20_000, () => 'the load to start', 100);
   await leader.stop({ hard: true });
+  const { usedBefore, usedAfter } = diskOf(leader.name).powerCut();
   const killedAt = Date.now();
   const moved = await waitFor(async () => {
     const now = await cluster.leaderOf('JOBS_FAST');
     return now && now.name !== leader.name ? now : undefined;
   }, 30_000, () => 'JOBS_FAST to elect a new leader', 100);
-  console.log(`JOBS_FAST: leader ${leader.name} killed; ${moved.name} leads after ${Date.now() - killedAt} ms`);
+  console.log(`JOBS_FAST: leader ${leader.name} lost its power (its disk kept ${kib(usedAfter)} of the ${kib(usedBefore)} its store had written); ${moved.name} leads after ${Date.now() - killedAt} ms`);
 
   const result = await load;
   expect(result.code, result.stderr).toBe(0);
@@ -70,8 +88,8 @@ it('loses no accepted job when the node leading the fast queue is killed under l
   expect(audit.code, audit.stderr + audit.stdout).toBe(0);
   expect(JSON.parse(audit.stdout)).toMatchObject({ lost: 0, inFlight: 0, ok: true });
 
-  // A host down for 30 s (the outage of R9), then back on the same store: the node rejoins and
-  // holds the stream's messages again. The wait is the outage's length, not a synchronisation.
+  // A host down for 30 s (the outage of R9), then back on what its disk kept: the node rejoins
+  // and holds the stream's messages again. The wait is the outage's length, not a synchronisation.
   await delay(Math.max(0, 30_000 - (Date.now() - killedAt)));
   await leader.start();
   // No account-info request to make it (checkAPI: false): a cluster re-forming around the node just

@@ -26,6 +26,10 @@ A change that would delete messages a stream holds (a capacity below its depth, 
 refused before anything changes, with the numbers and how to drain: accepted jobs are never lost
 to a configuration change by accident.
 
+A consumer that has delivered messages past its stream's last one (a broker that lost its last
+writes, e.g. its host lost power) would never deliver the jobs that get those sequences next: it
+is made again, a job queue's from its first message, and printed as \`reset\` with what was found.
+
   --queue POOL=N         set the pool's queue size live (1 to 10000000), or POOL=default
   --force STREAM=N,...   let the update delete up to N messages of STREAM (the number the
                          refusal names), e.g. --force JOBS_FAST=50

@@ -5,6 +5,7 @@ import { jetstreamManager, type JetStreamManager } from '@nats-io/jetstream';
 import { KvWatchInclude, Kvm, type KV, type KvWatchEntry } from '@nats-io/kv';
 import type { NatsConnection } from '@nats-io/transport-node';
 import { fold, jobIdOfStatusKey, jobStatusEntrySchema, safeJson, type JobStatusEntry, type JobView } from '#platform/job-status.ts';
+import { isNotFound } from '#platform/nats/provision.ts';
 import { buckets } from '#platform/nats/subjects.ts';
 
 export class StatusReadError extends Error {
@@ -33,6 +34,12 @@ const replaceStalledWatchAfterMs = 5_000;
 
 export async function watchStatuses(nc: NatsConnection, ids: ReadonlySet<string>, jsm?: JetStreamManager): Promise<StatusWatch> {
   const manager = jsm ?? await jetstreamManager(nc);
+  // Without the bucket, the watch would fail with nats.js' bare "stream not found".
+  await manager.streams.info(`KV_${buckets.jobs}`).catch((err: unknown) => {
+    if (!isNotFound(err)) throw err;
+    throw new StatusReadError(`this NATS has no ${buckets.jobs} bucket (stream KV_${buckets.jobs}), where job statuses are kept: is it TPS Lab's? ` +
+      '`tps provision` (which `make up` runs) creates it; a broker that lost its store (e.g. its host lost power) has lost it too.');
+  });
   const kv = await new Kvm(nc).open(buckets.jobs);
   const entries = new Map<string, JobStatusEntry[]>();
   let seen = 0;

@@ -1,16 +1,18 @@
 // Applies a declared topology: creates what is missing, updates what changed, leaves the rest.
 // Running it twice is a no-op; a changed limit is applied and reported. Every stream is looked at
 // before anything changes: an update that would delete messages a stream holds refuses the whole
-// run (shrink-guard.ts), unless the operator names how many may go.
+// run (shrink-guard.ts), unless the operator names how many may go. A consumer that is ahead of
+// its stream, which a broker that lost its last writes leaves behind, is re-created (consumer-reset.ts).
 import { jetstreamManager, JetStreamApiCodes, JetStreamApiError, type JetStreamManager, type StreamInfo } from '@nats-io/jetstream';
 import type { NatsConnection } from '@nats-io/transport-node';
+import { consumerAhead, resetConsumer, startFields } from './consumer-reset.ts';
 import { refusal, streamLoss, type ForcedLosses, type StreamLoss } from './shrink-guard.ts';
 import type { ConsumerDecl, StreamDecl, Topology } from './topology.ts';
 
 export type ProvisionAction = {
   kind: 'stream' | 'consumer';
   name: string;
-  action: 'created' | 'updated' | 'unchanged';
+  action: 'created' | 'updated' | 'unchanged' | 'reset';
   changes: string[];
 };
 
@@ -82,19 +84,22 @@ async function applyStream(jsm: JetStreamManager, { decl, info, changes }: Strea
 
 async function applyConsumer(jsm: JetStreamManager, decl: ConsumerDecl): Promise<ProvisionAction> {
   const name = `${decl.stream}/${decl.config.durable_name}`;
-  let current: Record<string, unknown> | undefined;
-  try {
-    current = (await jsm.consumers.info(decl.stream, decl.config.durable_name)).config as Record<string, unknown>;
-  } catch (err) {
-    if (!isNotFound(err)) throw err;
-  }
-  if (!current) {
+  const info = await jsm.consumers.info(decl.stream, decl.config.durable_name).catch((err: unknown) => {
+    if (isNotFound(err)) return undefined;
+    throw err;
+  });
+  if (!info) {
     await jsm.consumers.add(decl.stream, decl.config);
     return { kind: 'consumer', name, action: 'created', changes: [] };
   }
-  const changes = diff(decl.config, current);
+  const ahead = consumerAhead(info, await jsm.streams.info(decl.stream));
+  if (ahead) return { kind: 'consumer', name, action: 'reset', changes: [await resetConsumer(jsm, decl, ahead)] };
+  // Where a consumer starts reading matters only when it is made (a reset one starts elsewhere).
+  const current = Object.fromEntries(Object.entries(info.config).filter(([key]) => !startFields.has(key)));
+  const declared = Object.fromEntries(Object.entries(decl.config).filter(([key]) => !startFields.has(key)));
+  const changes = diff(declared, current);
   if (changes.length === 0) return { kind: 'consumer', name, action: 'unchanged', changes };
-  await jsm.consumers.update(decl.stream, decl.config.durable_name, decl.config);
+  await jsm.consumers.update(decl.stream, decl.config.durable_name, declared);
   return { kind: 'consumer', name, action: 'updated', changes };
 }
 

@@ -1,0 +1,93 @@
+// A host that loses its power (reliability matrix R8), on one node with R1 streams as `make up` and
+// compose run it. nats-server keeps its store on a crash disk (devenv/crash-disk.ts: ext4 on a
+// loop device), so a power cut leaves what a real one leaves: what the kernel had written to the
+// disk, not what nats-server had written to its files. Its fsync is lazy by default, so the jobs
+// accepted in the last seconds before the cut are lost; that window is lost by configuration and
+// counted here, not asserted away (docs/reliability.md). What must hold is that the system works
+// again once the host boots: every job accepted after the boot is worked. It was not: the
+// consumer's small state file had reached the disk and the queue's last messages had not, so the
+// consumer believed done the sequences the queue then gave to new jobs, and they stayed in the
+// queue unworked; provisioning now makes such a consumer again (platform/nats/consumer-reset.ts).
+import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { jetstreamManager } from '@nats-io/jetstream';
+import { afterAll, beforeAll, expect, it } from 'vitest';
+import { tps } from '#devenv/cli.ts';
+import { createCrashDisk, type CrashDisk } from '#devenv/crash-disk.ts';
+import { startNatsServer, waitFor, type NatsServerHandle } from '#devenv/nats-server.ts';
+import { settle, startStack, submit, type Stack } from '#devenv/stack.ts';
+
+let disk: CrashDisk;
+let server: NatsServerHandle;
+let stack: Stack | undefined;
+const dir = mkdtempSync(path.join(os.tmpdir(), 'tps-power-cut-'));
+
+beforeAll(async () => {
+  disk = createCrashDisk('nats');
+  server = await startNatsServer({ storeDir: disk.dir });
+}, 30_000);
+afterAll(async () => {
+  await stack?.stop();
+  await server?.dispose();
+  disk?.dispose();
+  rmSync(dir, { recursive: true, force: true });
+}, 60_000);
+
+const env = (s: Stack) => ({ NATS_URL: server.url, TPS_STATE_DIR: s.stateDir, TPS_EXTERNAL_NATS: 'true' });
+const acceptedFast = async (s: Stack) =>
+  Number((await fetch(`${s.url('ingress')}/metrics`).then((r) => r.text())).match(/^tps_jobs_submitted_total\{pool="fast",type="fast\.echo"\} (\d+)/m)?.[1] ?? 0);
+
+/** The fast pool's consumer state file in the store (nats-server 2.9: <stream>/obs/<consumer>/o.dat). */
+function consumerStateFile(): string {
+  const streamsDir = path.join(disk.dir, 'jetstream');
+  const found = readdirSync(streamsDir, { recursive: true, encoding: 'utf8' }).find((f) => f.endsWith(path.join('JOBS_FAST', 'obs', 'workers-fast', 'o.dat')));
+  if (!found) throw new Error(`no state file of JOBS_FAST/workers-fast under ${streamsDir}`);
+  return path.join(streamsDir, found);
+}
+
+it('works every job accepted after the host boots again, and counts what the cut lost (R8, one node)', async () => {
+  const first = await startStack(server.url, { LOG_LEVEL: 'warn' });
+  stack = first;
+  // A host that has run a while: its start-up (the streams' definitions) is on the disk.
+  disk.syncAll();
+  const ledger = path.join(dir, 'before-the-cut.jsonl');
+  const loadStarted = Date.now();
+  const load = tps(['load', '--rate', '100', '--duration', '10s', '--url', first.url('ingress'), '--ledger', ledger, '--json', '-'], env(first), { timeoutMs: 60_000 });
+  await waitFor(async () => ((await acceptedFast(first)) > 250 ? true : undefined), 30_000, () => 'the load to be under way', 100);
+
+  // The power goes: the broker and every role at once. What was seen to happen by itself (3 runs
+  // of 3) is made sure of: the consumer's state file reached the disk, the queue's tail did not.
+  await server.stop({ hard: true });
+  disk.syncFile(consumerStateFile());
+  for (const name of first.supervisor.processNames()) {
+    const pid = first.supervisor.pidOf(name);
+    if (pid) process.kill(pid, 'SIGKILL');
+  }
+  const { usedBefore, usedAfter } = disk.powerCut();
+  const cutAt = Date.now();
+  await first.stop();
+  stack = undefined;
+  const before = JSON.parse((await load).stdout) as { accepted_jobs: number };
+
+  // The host boots: nats-server on what its disk kept, then the stack as `tps up` starts it,
+  // provisioning first.
+  await server.start();
+  const booted = await startStack(server.url, { LOG_LEVEL: 'warn' });
+  stack = booted;
+  const consumer = await (await jetstreamManager(booted.nc)).consumers.info('JOBS_FAST', 'workers-fast');
+  expect(new Date(consumer.created).getTime(), 'the fast pool\'s consumer, ahead of its queue after the cut, made again at the boot').toBeGreaterThan(cutAt);
+
+  const after = await submit(booted, 'fast.echo', 60);
+  const views = await settle(booted, after, 60_000);
+  expect([...views.values()].filter((v) => v.status === 'completed')).toHaveLength(after.length);
+
+  // The window the lazy fsync lost: counted and printed, as the reliability matrix asks.
+  const audit = await tps(['audit', ledger, '--wait', '5s', '--json', '--service-c', booted.url('service-c')], env(booted), { timeoutMs: 60_000 });
+  const found = JSON.parse(audit.stdout) as { accepted: number; completed: number; lost: number; inFlight: number };
+  expect(found.accepted).toBe(before.accepted_jobs);
+  // "lost" is the audit's: no record left that the job ended, since the statuses' unsynced tail
+  // went with the queue's (some of those may have been worked before the cut).
+  console.log(`R8 (one node, R1): the disk kept ${Math.round(usedAfter / 1024)} of the ${Math.round(usedBefore / 1024)} KiB in use at the cut; of ${found.accepted} jobs accepted in the ${((cutAt - loadStarted) / 1000).toFixed(1)} s before the cut, ${found.completed} completed, ` +
+    `${found.lost} with no record left that they ended, ${found.inFlight} with a status but not worked; after the boot ${after.length} of ${after.length} accepted jobs completed`);
+}, 180_000);
