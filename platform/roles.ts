@@ -6,6 +6,7 @@
 // order; shutdown goes the other way (ingress first).
 import { poolDefinitions, poolNames, workerRole, type Pool } from './pools.ts';
 import { buckets, streams } from './nats/subjects.ts';
+import { dlqMoverConsumer } from './nats/topology.ts';
 import { defaultPorts } from './ports.ts';
 
 export const chainRoleNames = ['service-c', 'service-b', 'service-a'] as const;
@@ -46,7 +47,8 @@ const workerRoleSpec = (pool: Pool): RoleSpec => {
     name: workerRole(pool),
     description: `${pool[0]?.toUpperCase()}${pool.slice(1)} worker pool (${def.description}): pulls ${def.stream}, calls the service chain (metrics port)`,
     port: def.port, pool, natsUser: workerRole(pool),
-    needs: { streams: [def.stream, streams.dlq, streams.advisories], buckets: [buckets.jobs, buckets.chaos, buckets.control], consumers: [def.consumer] },
+    // Its DLQ mover's consumer too: one ahead of ADVISORIES would skip the jobs it must dead-letter.
+    needs: { streams: [def.stream, streams.dlq, streams.advisories], buckets: [buckets.jobs, buckets.chaos, buckets.control], consumers: [def.consumer, dlqMoverConsumer(pool)] },
     faultsAt: 'calls to service-a', reportsSystemFaults: false, obeysControl: true,
   };
 };

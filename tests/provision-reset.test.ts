@@ -3,13 +3,14 @@
 // and DLQ mover have read and acknowledged messages whose stream records the power cut then takes,
 // while their own state files reached the disk. Provisioning makes each of them again, the job
 // consumer from its queue's first message, the mover after the last advisory its stream still
-// holds; each then gets what is published next, and a second provisioning changes nothing.
+// holds; each then gets what is published next, and a second provisioning changes nothing. Until
+// then, a worker's start-up check refuses such a consumer, saying how to repair it.
 import { existsSync, readdirSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { DeliverPolicy, jetstream, jetstreamManager, type JetStreamClient } from '@nats-io/jetstream';
 import { connect, type NatsConnection } from '@nats-io/transport-node';
 import { afterAll, beforeAll, expect, it } from 'vitest';
-import { provision } from '#platform/nats/provision.ts';
+import { provision, verifyTopology } from '#platform/nats/provision.ts';
 import { streams } from '#platform/nats/subjects.ts';
 import { declareTopology, dlqMoverConsumer } from '#platform/nats/topology.ts';
 import { createCrashDisk, type CrashDisk } from '#devenv/crash-disk.ts';
@@ -82,11 +83,16 @@ it('makes each consumer ahead of its stream again, reading from where nothing is
   const jsm = await jetstreamManager(nc);
   for (const r of readers) expect((await jsm.streams.info(r.stream)).state.last_seq, `${r.stream} after the cut`).toBe(0);
 
+  // A worker started now (compose restarts the roles, not its provision step) refuses, saying why.
+  const workerNeeds = { streams: ['JOBS_FAST'], consumers: ['workers-fast'] };
+  await expect(verifyTopology(jsm, topology(), workerNeeds)).rejects.toThrow(/consumer JOBS_FAST\/workers-fast has delivered up to message 5 of a stream that now ends at 0: .*Run `tps provision`/);
+
   const actions = await provision(nc, topology());
   const reset = actions.filter((a) => a.action === 'reset');
   expect(reset.map((a) => a.name).sort()).toEqual(readers.map((r) => `${r.stream}/${r.durable}`).sort());
   expect(reset.find((a) => a.name.startsWith('JOBS_FAST'))?.changes[0]).toMatch(/delivered up to message 5 of a stream that now ends at 0: .*every message the stream holds/);
   expect(reset.find((a) => a.name.startsWith(streams.advisories))?.changes[0]).toMatch(/delivered up to message 5 of a stream that now ends at 0: .*from message 1$/);
+  await verifyTopology(jsm, topology(), workerNeeds);
   const mover = await jsm.consumers.info(streams.advisories, dlqMoverConsumer('fast'));
   expect(mover.config).toMatchObject({ deliver_policy: DeliverPolicy.StartSequence, opt_start_seq: 1 });
 

@@ -60,7 +60,7 @@ it('refuses to start a role whose streams or consumers are missing, naming them'
   try {
     const worker = { ...roleSpec('worker-slow'), start: async () => ({}) };
     await expect(runRole(worker, testConfig(bare.url), { signals: false, logger: logSink().logger }))
-      .rejects.toThrow(/missing stream JOBS_SLOW, stream DLQ, stream ADVISORIES, .*consumer JOBS_SLOW\/workers-slow\. Run `tps provision`/);
+      .rejects.toThrow(/missing stream JOBS_SLOW, stream DLQ, stream ADVISORIES, .*consumer JOBS_SLOW\/workers-slow, consumer ADVISORIES\/dlq-mover-slow\. Run `tps provision`/);
   } finally {
     await bare.dispose();
   }

@@ -131,23 +131,32 @@ export function isNotFound(err: unknown): boolean {
   );
 }
 
-/** Fails with one message naming every missing stream or consumer and how to create them. */
+/** Fails with one message naming every missing stream or consumer and how to create them, or
+ * every consumer ahead of its stream (consumer-reset.ts), which only provisioning may make again:
+ * after a host's restart compose starts the roles again but not its provision step. */
 export async function verifyTopology(jsm: JetStreamManager, topology: Topology, need: { streams: string[]; consumers?: string[] }): Promise<void> {
   const missing: string[] = [];
+  const ahead: string[] = [];
   for (const name of need.streams) {
     if (!(await streamInfo(jsm, name))) missing.push(`stream ${name}`);
   }
   for (const durable of need.consumers ?? []) {
     const decl = topology.consumers.find((c) => c.config.durable_name === durable);
     if (!decl) throw new TopologyError(`consumer ${durable} is not declared in the topology`);
-    try {
-      await jsm.consumers.info(decl.stream, durable);
-    } catch (err) {
+    const info = await jsm.consumers.info(decl.stream, durable).catch((err: unknown) => {
       if (!isNotFound(err)) throw err;
       missing.push(`consumer ${decl.stream}/${durable}`);
-    }
+      return undefined;
+    });
+    const stream = info && await streamInfo(jsm, decl.stream);
+    const found = info && stream && consumerAhead(info, stream);
+    if (found) ahead.push(`${decl.stream}/${durable} has delivered up to message ${found.delivered} of a stream that now ends at ${found.streamLastSeq}`);
   }
   if (missing.length > 0) {
     throw new TopologyError(`NATS topology is missing ${missing.join(', ')}. Run \`tps provision\` (make up does it).`);
+  }
+  if (ahead.length > 0) {
+    throw new TopologyError(`consumer ${ahead.join('; ')}: the broker lost its last writes (a power cut?), and the next jobs would be skipped. ` +
+      'Run `tps provision` (`make up`, and `docker-compose up` through its provision step, do it), which makes it again.');
   }
 }
