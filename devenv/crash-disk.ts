@@ -29,6 +29,8 @@ export type CrashDisk = {
    * moment on its own: a test that needs a crash state it saw happen by itself makes sure of it.
    */
   syncFile(file: string): void;
+  /** Fills the filesystem to the last block (root's reserve too); returns what empties it again. */
+  fill(): () => void;
   /** Unmounts it and deletes the disk. */
   dispose(): void;
 };
@@ -76,14 +78,8 @@ export function createCrashDisk(name: string, sizeMiB = 4096): CrashDisk {
       return { usedBefore, usedAfter: usedBytes(dir) };
     },
     syncAll: () => { run('sync', ['--file-system', dir]); },
-    syncFile(file) {
-      const fd = openSync(file, 'r');
-      try {
-        fsyncSync(fd);
-      } finally {
-        closeSync(fd);
-      }
-    },
+    syncFile: fsyncFile,
+    fill: () => fillUp(dir),
     dispose() {
       try {
         mounted?.release();
@@ -92,6 +88,30 @@ export function createCrashDisk(name: string, sizeMiB = 4096): CrashDisk {
       }
     },
   };
+}
+
+function fsyncFile(file: string): void {
+  const fd = openSync(file, 'r');
+  try {
+    fsyncSync(fd);
+  } finally {
+    closeSync(fd);
+  }
+}
+
+/** Ballast to the last block: one file as large as fits with room for its block map, then ever
+ * smaller ones. Returns what removes it. */
+function fillUp(dir: string): () => void {
+  const ballast = mkdtempSync(path.join(dir, 'ballast-'));
+  let size = Math.max(0, freeBytes(dir) - 2 ** 20);
+  for (let i = 0; size >= 4096; i++) {
+    try {
+      run('fallocate', ['--length', String(size), path.join(ballast, String(i))]);
+    } catch {
+      size = Math.floor(size / 2);
+    }
+  }
+  return () => rmSync(ballast, { recursive: true, force: true });
 }
 
 type Mounted = { release(): void };
@@ -112,6 +132,12 @@ function mount(image: string, dir: string): Mounted {
       run('losetup', ['--detach', device]);
     },
   };
+}
+
+/** Free blocks, root's reserve included (nats-server runs as root here and may use it). */
+function freeBytes(dir: string): number {
+  const { bfree, bsize } = statfsSync(dir);
+  return bfree * bsize;
 }
 
 /** ext4 counts the blocks reserved for data not yet written back as in use. */

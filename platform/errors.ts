@@ -28,6 +28,7 @@ export const errorCatalogue = {
   DOWNSTREAM_FAILED: { status: 502, message: 'A downstream service failed.' },
   QUEUE_FULL: { status: 503, message: 'The queue is full; retry after the delay in Retry-After.' },
   BROKER_UNAVAILABLE: { status: 503, message: 'The message broker is unavailable; retry after the delay in Retry-After.' },
+  BROKER_STORAGE_FAILED: { status: 503, message: 'The message broker could not store the job: its store failed to write (a full disk, for one); retry after the delay in Retry-After.' },
   IDEMPOTENCY_STORE_FULL: { status: 503, message: 'The idempotency store is full and takes no new keys; retry after the delay in Retry-After.' },
   OVERLOADED: { status: 503, message: 'The service is at its concurrency limit and its wait queue is full.' },
   CIRCUIT_OPEN: { status: 503, message: 'The circuit breaker to the next service is open.' },

@@ -2,14 +2,17 @@
 // nats-server: a publish to a subject no stream answers yet ("no responders", as during an election)
 // is tried again with the same message id and lands once the stream is there; it gives up at its
 // deadline with the broker's reason; a publish without a message id, or to a full stream, is not
-// retried (a second attempt could store it twice, or cannot succeed). A worker's terminal status
-// write waits out an election of the status bucket the same way.
+// retried (a second attempt could store it twice, or cannot succeed), nor is one the broker's store
+// failed to write (its disk full: a 503 as well). A worker's terminal status write waits out an
+// election of the status bucket the same way.
 import { jetstreamManager, type JetStreamManager } from '@nats-io/jetstream';
 import { connect, type NatsConnection } from '@nats-io/transport-node';
 import { afterAll, beforeAll, expect, it } from 'vitest';
+import { createCrashDisk } from '#devenv/crash-disk.ts';
 import { startNatsServer, type NatsServerHandle } from '#devenv/nats-server.ts';
 import { createJetStreamPublisher, PublishError } from '#platform/nats/jetstream-publisher.ts';
 import { withPublishRetry } from '#platform/nats/publish-retry.ts';
+import { isStoreFailure } from '#platform/nats/stream-errors.ts';
 import { Kvm } from '@nats-io/kv';
 import { openJobStatusStore } from '#platform/job-status.ts';
 import { buckets } from '#platform/nats/subjects.ts';
@@ -62,6 +65,29 @@ it('gives up at the deadline with the reason, and never retries without an id or
   const full = await publisher.publish('tiny.one', data, { msgID: 'b' }).catch((err: unknown) => err);
   expect(full).toBeInstanceOf(PublishError);
   expect(retries).toBe(0);
+});
+
+it('never retries a publish the broker\'s store failed to write (its disk full)', async () => {
+  const disk = createCrashDisk('retry');
+  const full = await startNatsServer({ storeDir: disk.dir });
+  const conn = await connect({ servers: full.url });
+  try {
+    await (await jetstreamManager(conn)).streams.add({ name: 'FULL', subjects: ['full.>'] });
+    const empty = disk.fill();
+    let retries = 0;
+    const publisher = withPublishRetry(createJetStreamPublisher(conn, { timeoutMs: 5_000 }), { timeoutMs: 5_000, backoffMs: 50, onRetry: () => { retries += 1; } });
+    const failed = await publisher.publish('full.one', data, { msgID: 'job-3' }).catch((err: unknown) => err);
+    expect(failed).toBeInstanceOf(PublishError);
+    expect((failed as PublishError).message).toMatch(/no space left on device/);
+    expect(isStoreFailure(failed)).toBe(true);
+    expect(retries).toBe(0);
+    empty();
+    expect(await publisher.publish('full.one', data, { msgID: 'job-3' })).toMatchObject({ stream: 'FULL', seq: 1 });
+  } finally {
+    await conn.close();
+    await full.dispose();
+    disk.dispose();
+  }
 });
 
 it("keeps a worker's terminal status write trying while the status bucket has no leader, and stores it once", async () => {

@@ -2,14 +2,15 @@
 // election under way: "no responders", 503, or the connection dropping while the client moves to
 // another node) is tried again with the same message id until the publish's own deadline. The
 // stream's duplicate window makes a retry of a message that was stored after all a duplicate ack,
-// never a second job (reliability matrix R9). A full stream and a missing ack are not retried.
-import { isStreamFull } from './stream-errors.ts';
+// never a second job (reliability matrix R9). A full stream, a store that failed to write (a full
+// disk: also a 503) and a missing ack are not retried.
+import { isStoreFailure, isStreamFull } from './stream-errors.ts';
 import { PublishError, type JetStreamPublisher } from './jetstream-publisher.ts';
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 export function isLeaderless(err: unknown): boolean {
-  return err instanceof PublishError && err.status === 503 && !isStreamFull(err);
+  return err instanceof PublishError && err.status === 503 && !isStreamFull(err) && !isStoreFailure(err);
 }
 
 export function withPublishRetry(publisher: JetStreamPublisher, opts: { timeoutMs: number; backoffMs?: number; onRetry?: () => void }): JetStreamPublisher {

@@ -31,6 +31,16 @@ export function isStreamFull(err: unknown): boolean {
   return err instanceof Error && limitReached.test(err.message);
 }
 
+/** JSStreamStoreFailedF: the store refused a write, and its description is the store's own error:
+ * "maximum messages exceeded" (a full stream, above) or an I/O error such as "write <file>: no
+ * space left on device". */
+const storeFailed = 10077;
+
+/** A write the broker's store failed (its disk full, an I/O error), not a stream at its limit. */
+export function isStoreFailure(err: unknown): boolean {
+  return err instanceof Error && (err as { code?: unknown }).code === storeFailed && !isStreamFull(err);
+}
+
 /** JetStream's "temporarily unavailable" (a stream or the meta layer without a leader for a moment). */
 const temporarilyUnavailable = 10008;
 

@@ -13,7 +13,8 @@ export function rejectReason(err: unknown): RejectReason | undefined {
   switch (error.code) {
     case 'QUEUE_FULL': return 'queue_full';
     case 'RATE_LIMITED': return 'rate_limited';
-    case 'BROKER_UNAVAILABLE': return 'broker_unavailable';
+    // The broker takes no jobs either way; the warning in the log says which.
+    case 'BROKER_UNAVAILABLE': case 'BROKER_STORAGE_FAILED': return 'broker_unavailable';
     case 'IDEMPOTENCY_STORE_FULL': return 'idempotency_store_full';
     default: return error.status < 500 ? 'invalid' : undefined;
   }
