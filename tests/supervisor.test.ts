@@ -73,6 +73,8 @@ async function upBesideSquatter(squatter: NatsServerHandle): Promise<void> {
   expect(up.stdout).not.toMatch(/WARNING/);
   expect(up.stdout).toMatch(/all \d+ roles ready in [\d.]+ s/);
   expect(up.stdout).toMatch(new RegExp(`\\nworker-fast-2 +http://127\\.0\\.0\\.1:${9472 + offset}\\n`));
+  // Where this TPS_STATE_DIR keeps the logs, not the default's .tps/logs.
+  expect(up.stdout).toContain(`Stop: make down   (logs in ${path.relative(process.cwd(), path.join(dir, 'logs'))}/)`);
   const state = readState(dir);
   const replica = state?.processes.find((p) => p.name === 'worker-fast-2');
   expect(replica).toMatchObject({ ready: true, state: 'running' });

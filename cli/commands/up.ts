@@ -117,7 +117,7 @@ async function follow(logFile: string, dir: string, pid: number, timeoutMs: numb
     }
     if (Date.now() > deadline) {
       process.kill(pid, 'SIGTERM');
-      throw new CommandError(`TPS Lab was not ready within ${timeoutMs / 1000} s; stopped it. See ${logFile} and .tps/logs/.`);
+      throw new CommandError(`TPS Lab was not ready within ${timeoutMs / 1000} s; stopped it. See ${logFile} and the other logs beside it.`);
     }
     await new Promise((resolve) => setTimeout(resolve, 100));
   }
@@ -135,5 +135,6 @@ function printUrls(state: SupervisorState, dir: string, grafana: Parameters<type
   console.log('');
   const ingress = state.processes.find((p) => p.name === 'ingress')?.url ?? 'http://127.0.0.1:8080';
   console.log(`Try:  curl -XPOST ${ingress}/jobs -H 'content-type: application/json' -d '{"type":"fast.echo"}'`);
-  console.log('Stop: make down   (logs in .tps/logs/)');
+  // The logs are where TPS_STATE_DIR puts them (.tps by default), said as the user would type it.
+  console.log(`Stop: make down   (logs in ${path.relative(process.cwd(), path.join(dir, 'logs')) || '.'}/)`);
 }

@@ -15,11 +15,8 @@ export async function provisionTopology(config: Config, nats: Config['nats'], lo
     const actions = await onceClusterFormed(() => provisionWithOverrides(nc, config));
     const changed = actions.filter((a) => a.action !== 'unchanged');
     say(`provisioned NATS topology (${changed.length ? changed.map((a) => `${a.action} ${a.name}`).join(', ') : 'already up to date'})`);
-    // A reset consumer means the broker lost writes (consumer-reset.ts): said in full, and logged.
-    for (const a of actions.filter((x) => x.action === 'reset')) {
-      logger.warn({ consumer: a.name, detail: a.changes.join('; ') }, 'consumer was ahead of its stream; made again');
-      say(`  ${a.name}: ${a.changes.join('; ')}`);
-    }
+    // A reset consumer means the broker lost writes (consumer-reset.ts): said in full.
+    for (const a of actions.filter((x) => x.action === 'reset')) say(`  ${a.name}: ${a.changes.join('; ')}`);
     const control = await openControlStore(nc);
     return Object.fromEntries(await Promise.all(canaryServices.map(async (s) => [s, await control.canary(s)] as const)));
   } finally {
