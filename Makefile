@@ -46,7 +46,7 @@ provision: bootstrap ## create or update the NATS streams, consumers and buckets
 test: ## every test, phase by phase: type check, unit and integration (real nats-server, Prometheus), then the compose stack on a Docker engine (root)
 	@scripts/test.sh
 
-test-unit: ## type check, unit and integration tests only (no Docker engine, no root)
+test-unit: ## type check, unit and integration tests only (no Docker engine; root for the crash-disk tests)
 	@scripts/test.sh unit
 
 test-compose: ## the compose stack on a real Docker engine the test starts itself (root; docs/compose.md)

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # `make test`: every test, phase by phase, each with its time.
 #   scripts/test.sh          bootstrap, type check + unit and integration tests, the compose stack
-#   scripts/test.sh unit     without the compose stack (no Docker engine, no root needed)
+#   scripts/test.sh unit     without the compose stack (no Docker engine; root only for the crash-disk tests)
 set -euo pipefail
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 cd "$root"
