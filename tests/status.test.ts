@@ -64,6 +64,7 @@ describe('diagnose', () => {
     ['queue at 80%', pool({ queue: { depth: 850, fill: 0.85 } }), 'medium', /queue at 85%/],
     ['p99 above 10x p50', pool({ processing: { p50: 0.01, p90: 0.02, p99: 0.5, count: 100 } }), 'medium', /more than 10x p50/],
     ['DLQ growing', pool({ dlq: { depth: 4, capacity: 10000, addedPerSec: 0.5 } }), 'medium', /dead-letter queue growing[\s\S]*tps dlq replay/],
+    ['the broker storing no job (NATS down, or its disk full)', pool({ rejectedPerSec: { broker_unavailable: 12 } }), 'critical', /new fast jobs refused: the broker stores none \(12\.0\/s\)[\s\S]*free room/],
   ] as const)('%s', (_name, p, severity, text) => {
     const findings = diagnose(snap(p));
     expect(findings[0]?.severity).toBe(severity);

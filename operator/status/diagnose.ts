@@ -38,6 +38,14 @@ function queueFindings(p: PoolView): Finding[] {
 function flowFindings(p: PoolView): Finding[] {
   const out: Finding[] = [];
   const subject = `${p.pool} pool`;
+  const brokerRefusals = p.rejectedPerSec.broker_unavailable ?? 0;
+  if (brokerRefusals > 0) {
+    out.push({
+      severity: 'critical', subject, what: `new ${p.pool} jobs refused: the broker stores none (${brokerRefusals.toFixed(1)}/s)`,
+      why: 'The ingress answers 503 when NATS is down, or answers but cannot write (its disk full: BROKER_STORAGE_FAILED); nothing refused was accepted, so nothing is lost, but no work comes in (5.1: system down).',
+      next: ['is NATS up? `tps status`; the ingress log says which ("broker unavailable" or the store\'s error)', 'a full disk: free room where NATS keeps its store (`.tps/nats` natively, the `nats-data` volume in compose); jobs are taken again by themselves'],
+    });
+  }
   if (p.attemptsPerSec > 0) {
     const r = p.errorRate;
     const severity: Severity | undefined = r >= 0.999 ? 'critical' : r > 0.05 ? 'high' : r > 0.005 ? 'medium' : r > 0.001 ? 'info' : undefined;
