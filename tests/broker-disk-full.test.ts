@@ -9,7 +9,7 @@ import { afterAll, beforeAll, expect, it } from 'vitest';
 import { createCrashDisk, type CrashDisk } from '#devenv/crash-disk.ts';
 import { startNatsServer, type NatsServerHandle } from '#devenv/nats-server.ts';
 import { postJob } from '#devenv/roles.ts';
-import { settle, startStack, type Stack } from '#devenv/stack.ts';
+import { metricValue, settle, startStack, type Stack } from '#devenv/stack.ts';
 
 let disk: CrashDisk;
 let server: NatsServerHandle;
@@ -26,8 +26,7 @@ afterAll(async () => {
   disk?.dispose();
 }, 60_000);
 
-const rejectedBrokerUnavailable = async () =>
-  Number((await fetch(`${stack.url('ingress')}/metrics`).then((r) => r.text())).match(/^tps_jobs_rejected_total\{pool="fast",reason="broker_unavailable"\} (\d+)/m)?.[1] ?? 0);
+const rejectedBrokerUnavailable = () => metricValue(stack.url('ingress'), /^tps_jobs_rejected_total\{pool="fast",reason="broker_unavailable"\} /);
 
 it('refuses every job with 503 BROKER_STORAGE_FAILED while the broker\'s disk is full, and takes jobs again once there is room', async () => {
   const empty = disk.fill();

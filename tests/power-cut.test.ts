@@ -18,7 +18,7 @@ import { afterAll, beforeAll, expect, it } from 'vitest';
 import { tps } from '#devenv/cli.ts';
 import { createCrashDisk, type CrashDisk } from '#devenv/crash-disk.ts';
 import { startNatsServer, waitFor, type NatsServerHandle } from '#devenv/nats-server.ts';
-import { settle, startStack, submit, type Stack } from '#devenv/stack.ts';
+import { metricValue, settle, startStack, submit, type Stack } from '#devenv/stack.ts';
 
 let disk: CrashDisk;
 let server: NatsServerHandle;
@@ -39,8 +39,7 @@ afterAll(async () => {
 }, 60_000);
 
 const env = (s: Stack) => ({ NATS_URL: server.url, TPS_STATE_DIR: s.stateDir, TPS_EXTERNAL_NATS: 'true' });
-const acceptedFast = async (s: Stack) =>
-  Number((await fetch(`${s.url('ingress')}/metrics`).then((r) => r.text())).match(/^tps_jobs_submitted_total\{pool="fast",type="fast\.echo"\} (\d+)/m)?.[1] ?? 0);
+const acceptedFast = (s: Stack) => metricValue(s.url('ingress'), /^tps_jobs_submitted_total\{pool="fast",type="fast\.echo"\} /);
 
 /** The fast pool's consumer state file in the store (nats-server 2.9: <stream>/obs/<consumer>/o.dat). */
 function consumerStateFile(): string {

@@ -25,6 +25,11 @@ export function consumerAhead(consumer: ConsumerInfo, stream: StreamInfo): Consu
   return { delivered, streamLastSeq, workQueue: stream.config.retention === RetentionPolicy.Workqueue };
 }
 
+/** What was found, in the words of both the provisioning report and a role's start-up refusal. */
+export function aheadReason(ahead: ConsumerAhead): string {
+  return `delivered up to message ${ahead.delivered} of a stream that now ends at ${ahead.streamLastSeq}: the broker lost its last writes (a power cut?)`;
+}
+
 /** Deletes the consumer and makes it again as declared, reading from where nothing is skipped;
  * returns what was found and done, for the provisioning report. */
 export async function resetConsumer(jsm: JetStreamManager, decl: ConsumerDecl, ahead: ConsumerAhead): Promise<string> {
@@ -32,6 +37,5 @@ export async function resetConsumer(jsm: JetStreamManager, decl: ConsumerDecl, a
   await jsm.consumers.delete(decl.stream, decl.config.durable_name);
   await jsm.consumers.add(decl.stream, { ...decl.config, ...start });
   const from = ahead.workQueue ? 'every message the stream holds' : `from message ${ahead.streamLastSeq + 1}`;
-  return `it had delivered up to message ${ahead.delivered} of a stream that now ends at ${ahead.streamLastSeq}: ` +
-    `the broker lost its last writes (a power cut?); made again to deliver ${from}`;
+  return `it had ${aheadReason(ahead)}; made again to deliver ${from}`;
 }

@@ -5,7 +5,7 @@
 // its stream, which a broker that lost its last writes leaves behind, is re-created (consumer-reset.ts).
 import { jetstreamManager, JetStreamApiCodes, JetStreamApiError, type JetStreamManager, type StreamInfo } from '@nats-io/jetstream';
 import type { NatsConnection } from '@nats-io/transport-node';
-import { consumerAhead, resetConsumer, startFields } from './consumer-reset.ts';
+import { aheadReason, consumerAhead, resetConsumer, startFields } from './consumer-reset.ts';
 import { refusal, streamLoss, type ForcedLosses, type StreamLoss } from './shrink-guard.ts';
 import type { ConsumerDecl, StreamDecl, Topology } from './topology.ts';
 
@@ -92,6 +92,8 @@ async function applyConsumer(jsm: JetStreamManager, decl: ConsumerDecl): Promise
     await jsm.consumers.add(decl.stream, decl.config);
     return { kind: 'consumer', name, action: 'created', changes: [] };
   }
+  // The stream is read after the consumer, never before (nor taken from the plan): on a live stack
+  // a stream read first may be behind what the consumer delivered meanwhile, a false "ahead".
   const ahead = consumerAhead(info, await jsm.streams.info(decl.stream));
   if (ahead) return { kind: 'consumer', name, action: 'reset', changes: [await resetConsumer(jsm, decl, ahead)] };
   // Where a consumer starts reading matters only when it is made (a reset one starts elsewhere).
@@ -148,15 +150,16 @@ export async function verifyTopology(jsm: JetStreamManager, topology: Topology, 
       missing.push(`consumer ${decl.stream}/${durable}`);
       return undefined;
     });
+    // Read after the consumer, as in applyConsumer: the streams read above may be behind it by now.
     const stream = info && await streamInfo(jsm, decl.stream);
     const found = info && stream && consumerAhead(info, stream);
-    if (found) ahead.push(`${decl.stream}/${durable} has delivered up to message ${found.delivered} of a stream that now ends at ${found.streamLastSeq}`);
+    if (found) ahead.push(`consumer ${decl.stream}/${durable} has ${aheadReason(found)}`);
   }
   if (missing.length > 0) {
     throw new TopologyError(`NATS topology is missing ${missing.join(', ')}. Run \`tps provision\` (make up does it).`);
   }
   if (ahead.length > 0) {
-    throw new TopologyError(`consumer ${ahead.join('; ')}: the broker lost its last writes (a power cut?), and the next jobs would be skipped. ` +
+    throw new TopologyError(`${ahead.join('; ')}, and the next jobs would be skipped. ` +
       'Run `tps provision` (`make up`, and `docker-compose up` through its provision step, do it), which makes it again.');
   }
 }
