@@ -74,7 +74,7 @@ const ms = (seconds: number) => `${Math.round(seconds * 1000)} ms`;
 export function diagnose(s: Snapshot): Finding[] {
   const findings: Finding[] = [];
   for (const r of s.roles.filter((x) => !x.up)) {
-    findings.push({ severity: 'critical', subject: r.role, what: `${r.role} does not answer (${r.error ?? 'down'})`, why: 'A role that is down stops its part of the flow.', next: ['`tps status` after a few seconds (the supervisor restarts crashed roles)', `its log: .tps/logs/${r.role}.log`] });
+    findings.push({ severity: 'critical', subject: r.role, what: `${r.role} does not answer (${r.error ?? 'down'})`, why: 'A role that is down stops its part of the flow.', next: ['`tps status` after a few seconds (the supervisor restarts crashed roles)', `its log: \`.tps/logs/${r.role}.log\` natively (under TPS_STATE_DIR when set), \`docker-compose logs ${r.role}\` in compose`] });
   }
   for (const c of s.circuits) {
     if (c.state === 'open') findings.push({ severity: 'high', subject: c.name, what: `circuit ${c.name} is open`, why: 'An open circuit means the downstream service is failing or too slow; over 5 minutes it is critical (5.1, scenario 4.2).', next: [`check ${c.name.split('->')[1]}: its log and the service chain dashboard`, 'when it is healthy again the breaker half-opens and closes by itself; `tps breaker close` resets one stuck open'] });
