@@ -9,6 +9,7 @@ import { checkCanary } from './canary-checks.ts';
 import { checkExamDay } from './exam-day-checks.ts';
 import { checkConsoleActions } from './console-actions.ts';
 import { checkOomKill } from './oom-checks.ts';
+import { checkDockerRestart } from './restart-checks.ts';
 
 const started = Date.now();
 async function step(name: string, body: () => Promise<void>): Promise<void> {
@@ -168,6 +169,7 @@ async function main(): Promise<void> {
   await step('make load RATE=500 (native generator: no k6 image here), then make audit', checkLoadAndAudit);
   await step('O4: every worker-fast container leaking past its 256m limit until the OOM killer ends it; restarted, no job lost', () => checkOomKill(submitted));
   await step('the console\'s actions with docker-compose.admin.yml: a breaker and a fault through the console, with the token', checkConsoleActions);
+  await step('Docker restarts (a reboot, the power aside): every container back by itself, healthy, provision not run again; every job queued at the stop completes', () => checkDockerRestart(submitted, checkContainers));
   await step('every job the test submitted ended', checkSubmittedEnded);
   console.log(`\ncompose stack checks passed in ${((Date.now() - started) / 1000).toFixed(0)} s`);
 }

@@ -3,6 +3,7 @@
 # and socket, so it never touches a Docker the machine already runs, and a clean-up that removes
 # exactly what it made.
 #   tests/docker/engine.sh start   install what is missing, start dockerd, wait until it answers
+#   tests/docker/engine.sh restart stop it and its containers, start it again (a reboot, for the stack)
 #   tests/docker/engine.sh stop    stop it (by its pid) and remove its bridge, mounts and rules
 #   tests/docker/engine.sh env     the variables a client needs (eval "$(... env)")
 #
@@ -90,6 +91,11 @@ start() {
   "features": { "buildkit": false }
 }
 JSON
+  launch
+}
+
+# dockerd on the configuration start() wrote, and a wait until it answers.
+launch() {
   # HTTP(S)_PROXY: an address where nothing listens, so the daemon cannot pull from anywhere.
   HTTP_PROXY=http://127.0.0.1:9 HTTPS_PROXY=http://127.0.0.1:9 NO_PROXY= \
     setsid /usr/sbin/dockerd --config-file "$run/daemon.json" > "$run/dockerd.log" 2>&1 < /dev/null &
@@ -101,6 +107,22 @@ JSON
     sleep 0.2
   done
   say "dockerd $(DOCKER_HOST="unix://$socket" /usr/bin/docker version --format '{{.Server.Version}}') ready (pid $(cat "$run/dockerd.pid"), socket $socket, data $cache/data)"
+}
+
+# What a reboot does to the stack, but the power: dockerd stops (each container gets SIGTERM and its
+# stop grace), then starts again on the same data root and brings back what its restart policy
+# says. Nothing is cleaned up in between.
+restart() {
+  local pid
+  pid=$(cat "$run/dockerd.pid" 2>/dev/null) && kill -0 "$pid" 2>/dev/null || { say "no test daemon runs; start it first"; exit 1; }
+  kill -TERM "$pid"
+  local deadline=$((SECONDS + 60))
+  while kill -0 "$pid" 2>/dev/null; do
+    [ $SECONDS -ge $deadline ] && { say "dockerd did not stop in 60 s"; exit 1; }
+    sleep 0.2
+  done
+  say "stopped dockerd (pid $pid) and its containers; starting it again"
+  launch
 }
 
 stop() {
@@ -143,7 +165,8 @@ stop() {
 
 case "${1:-}" in
   start) start ;;
+  restart) restart ;;
   stop) stop ;;
   env) client_env ;;
-  *) echo "usage: tests/docker/engine.sh start|stop|env" >&2; exit 2 ;;
+  *) echo "usage: tests/docker/engine.sh start|restart|stop|env" >&2; exit 2 ;;
 esac

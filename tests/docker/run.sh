@@ -3,7 +3,7 @@
 # Phases (each printed with its time): a Docker engine of the test's own (engine.sh), the images
 # (images.sh: stand-ins for what cannot be pulled here, ours from the real Dockerfile), the real
 # docker-compose.yml started with the literal `docker-compose up -d` (only host ports move, through
-# their variables), then the checks of compose-stack.ts against it, then `docker-compose down -v`;
+# their variables) in a copy of the project whose path has a space, then the checks of compose-stack.ts against it, then `docker-compose down -v`;
 # and the NATS cluster override's nodes, provisioning and ingress (cluster-checks.ts), and down:
 # last, or, with `prepare` (make test), right after the images, while vitest runs. The engine, the stack and anything they made are removed on success, failure or Ctrl-C.
 set -euo pipefail
@@ -31,6 +31,9 @@ cleanup() {
     fi
     docker-compose down -v --remove-orphans >/dev/null 2>&1 || true
   fi
+  # The stack ran from a copy (below): down from there, then the copy goes.
+  cd "$root"
+  if [ -n "${spaced_copy:-}" ]; then rm -rf "$(dirname "$spaced_copy")"; fi
   if ! tests/docker/engine.sh stop; then
     echo "== test-compose: the engine's clean-up left something behind"
     if [ "$code" = 0 ]; then code=1; fi
@@ -117,6 +120,16 @@ if [ "$prepare_only" = 1 ]; then
 fi
 
 free_host_ports
+
+# A user's clone may sit in "~/My Projects": the stack runs, and every command of the checks is
+# typed, in a copy of the project whose path has a space (bind mounts, the project's name, make).
+phase "a copy of the project in a folder whose path has a space"
+spaced_copy=$("${node[@]}" --input-type=module -e '
+  import { copyProject } from "./devenv/project-copy.ts";
+  console.log(copyProject({ folder: "my clone" }).root);')
+cd "$spaced_copy"
+echo "   $spaced_copy"
+done_phase
 
 phase "docker-compose up -d (every service but grafana)"
 # Grafana's image cannot be pulled or built here: it is left out of the run, and its service is
