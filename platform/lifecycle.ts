@@ -64,7 +64,8 @@ export function installSignalHandlers(lifecycle: Lifecycle, logger: Logger): voi
     process.on(signal, () => {
       void lifecycle.shutdown(signal).then(() => {
         setTimeout(() => {
-          logger.error({ graceMs: lifecycle.graceMs }, 'still running after shutdown: something kept the process alive; exiting');
+          // What still holds the event loop (e.g. TCPSocketWrap, Timeout), for whoever reads why.
+          logger.error({ graceMs: lifecycle.graceMs, active: process.getActiveResourcesInfo() }, 'still running after shutdown: something kept the process alive; exiting');
           process.exit(process.exitCode ?? 1);
         }, lifecycle.graceMs).unref();
       });

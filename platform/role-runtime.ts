@@ -18,7 +18,7 @@ import { createLifecycle, installSignalHandlers, type Lifecycle } from './lifecy
 import { createLogger, type Logger } from './logger.ts';
 import { createRegistry, gauge, metrics, setExemplarSource, type MetricsRegistry } from './metrics.ts';
 import { canaryName, canaryServices, isCanaryService } from './canary.ts';
-import { brokerState, connectNats, type NatsConnection } from './nats/connect.ts';
+import { brokerState, connectNats, drainUnlessDown, type BrokerState, type NatsConnection } from './nats/connect.ts';
 import { verifyTopology } from './nats/provision.ts';
 import { declareTopology } from './nats/topology.ts';
 import type { RoleSpec } from './roles.ts';
@@ -31,6 +31,8 @@ export type RoleContext = {
   readonly logger: Logger;
   readonly registry: MetricsRegistry;
   readonly nc: NatsConnection;
+  /** Whether that connection is up, tracked from the start (readiness, a worker's pulls, the drain). */
+  readonly broker: BrokerState;
   readonly lifecycle: Lifecycle;
   /** Faults aimed at this role (disarmed unless an operator sets one). */
   readonly chaos: Chaos;
@@ -71,7 +73,7 @@ export async function runRole(role: RoleDefinition, config: Config, opts: RoleOp
     const { ctx, port } = await wireRole(role, runtime, own);
     // A drain that fails (the server is gone) or times out is abandoned: the connection is closed,
     // else its reconnect loop keeps the process alive after shutdown.
-    closeOnShutdown(runtime.lifecycle, owned, { name: 'drain NATS', close: () => runtime.nc.drain(), abandon: () => runtime.nc.close() });
+    closeOnShutdown(runtime.lifecycle, owned, { name: 'drain NATS', close: () => drainUnlessDown(runtime.nc, runtime.broker), abandon: () => runtime.nc.close() });
     runtime.logger.info({ nats: config.nats.servers, telemetry: telemetryState(), port }, `${role.name} started`);
     return { ctx, port };
   } catch (err) {
@@ -91,7 +93,7 @@ async function openRuntime(service: string, config: Config, opts: RoleOptions): 
   const lifecycle = createLifecycle(logger, { graceMs: config.shutdownGraceMs });
   if (opts.signals ?? true) installSignalHandlers(lifecycle, logger);
   const nc = await connectNats(config.nats, { name: `${service}/${config.instanceId}`, logger });
-  return { service, config, logger, registry, nc, lifecycle };
+  return { service, config, logger, registry, nc, broker: brokerState(nc), lifecycle };
 }
 
 /** The declared wiring, in the order a role needs it: topology, chaos, the role's own parts,
@@ -126,7 +128,7 @@ async function wireRole(role: RoleDefinition, runtime: Runtime, own: RoleContext
 /** For a role without routes of its own: /healthz, /readyz, /metrics on Node's own server (no
  * Fastify loaded; no chaos either: faults never act on these operational routes). */
 function operationalApp(role: RoleSpec, ctx: RoleContext, readiness: ReadinessCheck | undefined): OperationalServer {
-  const broker = brokerState(ctx.nc);
+  const { broker } = ctx;
   return createOperationalServer({
     service: role.name,
     logger: ctx.logger,

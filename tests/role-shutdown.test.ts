@@ -1,5 +1,5 @@
 // A role stopped while NATS is gone still ends. Its drain of the connection fails at once (nothing
-// to drain to), and was left at that: the client's reconnect loop kept the process alive after
+// to drain to; it used to wait out the grace period for the connection to come back), and was left at that: the client's reconnect loop kept the process alive after
 // it had logged "stopped", until something killed it. A worker also waited out its whole grace
 // period for pull requests that could not end before the connection came back. And whatever else
 // a process leaves open after a signal's shutdown gets the grace period, then the process exits.
@@ -8,6 +8,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { startNatsServer, waitFor, type NatsServerHandle } from '#devenv/nats-server.ts';
 import { provisioned } from '#devenv/roles.ts';
 import { startRoleProcess, type RoleProcess } from '#devenv/role-process.ts';
+import { startTcpProxy } from '#devenv/tcp-proxy.ts';
 
 const cleanups: Array<() => Promise<unknown> | unknown> = [];
 afterEach(async () => {
@@ -40,9 +41,41 @@ describe('a role stopped while NATS is down', () => {
     role.stop();
     // Exit 1: a step failed (the drain); it said so, and stopped.
     expect(await exitWithin(role, 30_000)).toBe(1);
-    const failed = role.lines.filter((l) => l.msg === 'shutdown step failed').map((l) => l.step);
-    expect(failed).toEqual(['drain NATS']);
+    const failed = role.lines.filter((l) => l.msg === 'shutdown step failed');
+    expect(failed.map((l) => l.step)).toEqual(['drain NATS']);
+    // Failed because the broker is down, not by waiting out its grace period for a connection
+    // that would not come back (what a reboot did in compose: every role killed at its stop grace).
+    expect((failed[0]?.err as { message?: string } | undefined)?.message).toMatch(/connection to NATS is down/);
     expect(role.lines.at(-1)?.msg).toBe('stopped');
+  });
+});
+
+describe('a role stopped while its reconnects to NATS hang', () => {
+  // What a reboot did in compose: the nats container went first and the roles' attempts to reach
+  // it again hung instead of being refused, so a drain waited out its whole grace period for a
+  // connection that would not come back, and Docker killed the roles at their stop grace.
+  it('fails its drain at once, since the connection is down, instead of waiting for it', async () => {
+    const server = await startNatsServer();
+    cleanups.push(() => server.dispose());
+    const nc = await provisioned(server.url);
+    await nc.close();
+    // Every connection through a black hole: held open, nothing forwarded, no FIN, no RST.
+    const proxy = await startTcpProxy(server.port);
+    cleanups.push(() => proxy.close());
+    const role = startRoleProcess('service-c', { ...process.env, NATS_URL: proxy.url, HTTP_PORT: '0', LOG_LEVEL: 'info', OTEL_SDK_DISABLED: 'true', SHUTDOWN_GRACE_MS: '5000' });
+    cleanups.push(() => role.kill());
+    await waitFor(() => role.lines.find((l) => l.msg === 'service-c started'), 20_000, () => `service-c to start (stderr: ${role.stderr()})`);
+    proxy.blackhole();
+    // Its pings go unanswered; it drops the connection, and each new attempt hangs in the hole.
+    await waitFor(() => role.lines.find((l) => l.msg === 'disconnected from NATS; reconnecting'), 20_000, () => 'service-c to find NATS gone');
+    role.stop();
+    expect(await exitWithin(role, 30_000)).toBe(1);
+    const failed = role.lines.filter((l) => l.msg === 'shutdown step failed');
+    expect(failed.map((l) => l.step)).toEqual(['drain NATS']);
+    expect((failed[0]?.err as { message?: string } | undefined)?.message).toMatch(/connection to NATS is down/);
+    // (Its last attempt to reconnect, held open by the black hole, is not ended by nats.js's close:
+    // the process then exits at the end of the grace period after its shutdown, saying so.)
+    expect(role.lines.some((l) => l.msg === 'stopped')).toBe(true);
   });
 });
 

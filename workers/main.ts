@@ -15,7 +15,6 @@ import { workerEvents } from './events.ts';
 import { startHeartbeat } from './heartbeat.ts';
 import { startPoolLoop, type PoolLoop } from './pool.ts';
 import { outboxOf } from '#platform/nats/outbox.ts';
-import { brokerState } from '#platform/nats/connect.ts';
 import { processJob, type JobContext } from './process-job.ts';
 import { startQueueGauges } from './queue-gauges.ts';
 import { countReplays } from './replay-metrics.ts';
@@ -70,7 +69,8 @@ async function startPulling(ctx: RoleContext, def: PoolDefinition, consumer: Con
     breakerState: () => client.breaker.state(),
     onBreakerChange: (listener) => client.breaker.onStateChange(listener),
     logger: ctx.logger,
-    brokerConnected: brokerState(ctx.nc).connected,
+    brokerConnected: ctx.broker.connected,
+    brokerDown: ctx.broker.down,
   });
   gauge(ctx.registry, metrics.workerSlots, (g) => g.set({ pool: def.pool }, loop.slots));
   gauge(ctx.registry, metrics.workerBusy, (g) => g.set({ pool: def.pool }, loop.busy));

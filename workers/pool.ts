@@ -26,6 +26,8 @@ export type PoolLoopOptions = {
   fetchExpiresMs?: number;
   /** Whether the connection to NATS is up now (brokerState in platform/nats/connect.ts). */
   brokerConnected?: () => boolean;
+  /** Resolves once that connection is down: now, or at its next loss. */
+  brokerDown?: () => Promise<void>;
 };
 
 export function startPoolLoop(opts: PoolLoopOptions): PoolLoop {
@@ -149,6 +151,10 @@ class PullLoop implements PoolLoop {
     await Promise.race([
       Promise.all([idleNow, ...(brokerUp ? this.pulls : [])]),
       new Promise((resolve) => { timer = setTimeout(resolve, graceMs); }),
+      // Nor are running jobs waited for while NATS is down (the host going down, every container
+      // stopped at once): none could store its outcome or be acked, and a wait would only end in
+      // the kill at the stop grace. Not acked, each is delivered again once NATS is back.
+      ...(this.opts.brokerDown ? [this.opts.brokerDown()] : []),
     ]);
     clearTimeout(timer);
     // Whatever is still running goes back to the queue now instead of after ack_wait.

@@ -21,7 +21,11 @@ export class NatsUnavailableError extends Error {
 }
 
 /** Connection state for answering "is the broker there?" without a round trip. */
-export type BrokerState = { readonly connected: () => boolean };
+export type BrokerState = {
+  readonly connected: () => boolean;
+  /** Resolves once the connection is down: at once when it is now, else at its next loss. */
+  readonly down: () => Promise<void>;
+};
 
 type ConnectOptions = { name: string; logger: Logger; connectTimeoutMs?: number };
 
@@ -66,14 +70,48 @@ export function connectionInboxPrefix(nc: NatsConnection): string {
 
 export function brokerState(nc: NatsConnection): BrokerState {
   let connected = !nc.isClosed();
+  const lost: Array<() => void> = [];
+  const setConnected = (now: boolean) => {
+    connected = now;
+    if (!now) for (const resolve of lost.splice(0)) resolve();
+  };
   void (async () => {
     for await (const status of nc.status()) {
-      if (status.type === 'disconnect' || status.type === 'staleConnection' || status.type === 'close') connected = false;
-      else if (status.type === 'reconnect') connected = true;
+      if (status.type === 'disconnect' || status.type === 'staleConnection' || status.type === 'close') setConnected(false);
+      else if (status.type === 'reconnect') setConnected(true);
     }
   })();
-  nc.closed().then(() => { connected = false; });
-  return { connected: () => connected && !nc.isClosed() };
+  nc.closed().then(() => setConnected(false));
+  const isConnected = () => connected && !nc.isClosed();
+  return {
+    connected: isConnected,
+    down: () => (isConnected() ? new Promise<void>((resolve) => { lost.push(resolve); }) : Promise.resolve()),
+  };
+}
+
+/**
+ * Drains the connection, and fails at once when the broker is down or goes while it drains. A
+ * drain waits for the connection to come back, and when the server went with the host (a reboot,
+ * Docker stopping every container at once) the step would wait out its whole grace period for
+ * nothing: what a drain would flush cannot reach a server that is gone (every write that matters,
+ * a publish or a status, is confirmed before the role acts on it).
+ */
+export async function drainUnlessDown(nc: NatsConnection, broker: BrokerState): Promise<void> {
+  const down = () => new Error('the connection to NATS is down: nothing can be flushed to it');
+  if (!broker.connected()) throw down();
+  const draining = nc.drain();
+  // Once the connection is found down, the drain's own end (when the step's abandon closes the
+  // connection) is of no interest.
+  draining.catch(() => {});
+  const lost = (async () => {
+    for await (const status of nc.status()) {
+      if (status.type === 'disconnect' || status.type === 'staleConnection') throw down();
+    }
+    // The connection closed, as a drain ends: the drain's own outcome.
+    return draining;
+  })();
+  lost.catch(() => {});
+  await Promise.race([draining, lost]);
 }
 
 function watchStatus(nc: NatsConnection, logger: Logger): void {

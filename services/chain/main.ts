@@ -6,7 +6,6 @@ import { openControlStore } from '#platform/control/store.ts';
 import { createDownstreamClient, type DownstreamClient } from '#platform/http/downstream.ts';
 import { followParameters } from '#platform/params/follow.ts';
 import type { ChainService } from '#platform/job-catalogue.ts';
-import { brokerState } from '#platform/nats/connect.ts';
 import type { RoleContext, RoleParts } from '#platform/role-runtime.ts';
 import { buildChain } from './app.ts';
 import { createLimiter } from './limiter.ts';
@@ -85,7 +84,7 @@ export async function startChain(ctx: RoleContext, service: ChainService): Promi
     ...(nextHop ? { next: nextHop } : {}),
     workScale: config.chain.workScale,
     chaos: ctx.chaos,
-    broker: brokerState(nc),
+    broker: ctx.broker,
     timeouts: config.http,
   });
   // An operator's `tps breaker open|close` reaches this hop's breaker on every replica.

@@ -4,7 +4,6 @@
 import { jetstreamManager } from '@nats-io/jetstream';
 import { openIdempotencyStore } from '#platform/idempotency.ts';
 import { openJobStatusStore } from '#platform/job-status.ts';
-import { brokerState } from '#platform/nats/connect.ts';
 import type { RoleContext, RoleParts } from '#platform/role-runtime.ts';
 import { buildIngress } from './app.ts';
 import { createPublisher } from './publisher.ts';
@@ -22,6 +21,6 @@ export async function startIngress(ctx: RoleContext): Promise<RoleParts> {
   // Slower than the queue poll: the stores fill over minutes, and each read is a stream info.
   const storeGauges = own('stop store gauges', startStoreGauges(jsm, registry, 1_000), (g) => g.stop());
   await storeGauges.read();
-  const app = await buildIngress({ config, logger, registry, broker: brokerState(nc), queues, publisher, jobStatus, idempotency });
+  const app = await buildIngress({ config, logger, registry, broker: ctx.broker, queues, publisher, jobStatus, idempotency });
   return { app };
 }
