@@ -5,7 +5,7 @@
 // consumer from its queue's first message, the mover after the last advisory its stream still
 // holds; each then gets what is published next, and a second provisioning changes nothing. Until
 // then, a worker's start-up check refuses such a consumer, saying how to repair it.
-import { existsSync, readdirSync, statSync } from 'node:fs';
+import { existsSync, readdirSync, rmSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { DeliverPolicy, jetstream, jetstreamManager, type JetStreamClient } from '@nats-io/jetstream';
 import { connect, type NatsConnection } from '@nats-io/transport-node';
@@ -103,3 +103,32 @@ it('makes each consumer ahead of its stream again, reading from where nothing is
   // Where a consumer starts is not a setting to change afterwards: nothing to do the next time.
   expect((await provision(nc, topology())).filter((a) => a.action !== 'unchanged')).toEqual([]);
 }, 60_000);
+
+it('resets a consumer it makes again over a stream the cut took, when the consumer kept its old state', async () => {
+  // What a power cut left in CI: the stream's definition and messages gone, its consumer's folder
+  // (obs/) kept. Provisioning makes the stream again, and the consumer it then adds comes back
+  // with its old state: "delivered up to message 5 of a stream that now ends at 0".
+  const own = await startNatsServer();
+  try {
+    const topology = declareTopology(testConfig(own.url));
+    let nc = await connect({ servers: own.url });
+    await provision(nc, topology);
+    const js = jetstream(nc);
+    for (let i = 0; i < 5; i++) await js.publish('jobs.slow.report', JSON.stringify({ i }));
+    for await (const m of await (await js.consumers.get('JOBS_SLOW', 'workers-slow')).fetch({ max_messages: 5, expires: 2_000 })) m.ack();
+    await nc.flush();
+    await nc.close();
+    await own.stop();
+    const streamDir = path.join(own.storeDir, 'jetstream', '$G', 'streams', 'JOBS_SLOW');
+    for (const part of ['meta.inf', 'meta.sum', 'msgs']) rmSync(path.join(streamDir, part), { recursive: true, force: true });
+    await own.start();
+    nc = await connect({ servers: own.url });
+    const actions = await provision(nc, topology);
+    expect(actions.find((a) => a.name === 'JOBS_SLOW/workers-slow')?.action).toBe('reset');
+    const jsm = await jetstreamManager(nc);
+    expect((await jsm.consumers.info('JOBS_SLOW', 'workers-slow')).delivered.stream_seq).toBeLessThanOrEqual((await jsm.streams.info('JOBS_SLOW')).state.last_seq);
+    await nc.close();
+  } finally {
+    await own.dispose();
+  }
+});
