@@ -55,19 +55,26 @@ export function createLifecycle(logger: Logger, { graceMs }: { graceMs: number }
   };
 }
 
+/** What a process stopped by a signal still holds open after its shutdown gets, at most: a last
+ * export of spans (on `beforeExit`, when the loop empties) takes milliseconds; what takes longer
+ * is waiting on something gone, e.g. a DNS lookup of a container Docker has already stopped,
+ * which held every role 10 s past its shutdown when Docker stopped them all at once. */
+export const afterShutdownMs = 2_000;
+
 /** A process stopped by a signal ends: once shutdown is done the event loop should empty, and a
- * handle something left open (a timer, a socket) gets the grace period, then the process exits
- * anyway, saying so, rather than live on after logging "stopped". (Not for a role run inside a
- * test's process, which installs no handlers and goes on.) */
+ * handle something left open (a timer, a socket) gets the grace period, at most `afterShutdownMs`,
+ * then the process exits anyway, saying so, rather than live on after logging "stopped". (Not for
+ * a role run inside a test's process, which installs no handlers and goes on.) */
 export function installSignalHandlers(lifecycle: Lifecycle, logger: Logger): void {
+  const waitMs = Math.min(lifecycle.graceMs, afterShutdownMs);
   for (const signal of ['SIGTERM', 'SIGINT'] as const) {
     process.on(signal, () => {
       void lifecycle.shutdown(signal).then(() => {
         setTimeout(() => {
-          // What still holds the event loop (e.g. TCPSocketWrap, Timeout), for whoever reads why.
-          logger.error({ graceMs: lifecycle.graceMs, active: process.getActiveResourcesInfo() }, 'still running after shutdown: something kept the process alive; exiting');
+          // What still holds the event loop (e.g. GetAddrInfoReqWrap, Timeout), for whoever reads why.
+          logger.error({ waitedMs: waitMs, active: process.getActiveResourcesInfo() }, 'still running after shutdown: something kept the process alive; exiting');
           process.exit(process.exitCode ?? 1);
-        }, lifecycle.graceMs).unref();
+        }, waitMs).unref();
       });
     });
   }

@@ -142,3 +142,6 @@ serve(where.query, (req) => {
 });
 serve(where.health, (req) => (req.url === '/status' ? { status: 200, body: { status: 'StatusOK' } } : { status: 404, body: {} }));
 console.log(`jaeger stand-in: OTLP/HTTP ${where.otlp}, query ${where.query}, health ${where.health}`);
+// As PID 1 of its container, a process ignores SIGTERM unless it handles it: Jaeger stops at once,
+// so must its stand-in (else a `docker stop`, or Docker stopping, waits 10 s and kills it).
+for (const signal of ['SIGTERM', 'SIGINT'] as const) process.on(signal, () => process.exit(0));
