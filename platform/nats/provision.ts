@@ -84,22 +84,19 @@ async function applyStream(jsm: JetStreamManager, { decl, info, changes }: Strea
 
 async function applyConsumer(jsm: JetStreamManager, decl: ConsumerDecl): Promise<ProvisionAction> {
   const name = `${decl.stream}/${decl.config.durable_name}`;
-  const info = await jsm.consumers.info(decl.stream, decl.config.durable_name).catch((err: unknown) => {
+  const found = await jsm.consumers.info(decl.stream, decl.config.durable_name).catch((err: unknown) => {
     if (isNotFound(err)) return undefined;
     throw err;
   });
-  if (!info) {
-    const made = await jsm.consumers.add(decl.stream, decl.config);
-    // A stream made again over what a power cut left of it can bring back its consumer's old state
-    // with it (seen in CI: "delivered up to message 32 of a stream that now ends at 0").
-    const behind = consumerAhead(made, await jsm.streams.info(decl.stream));
-    if (behind) return { kind: 'consumer', name, action: 'reset', changes: [await resetConsumer(jsm, decl, behind)] };
-    return { kind: 'consumer', name, action: 'created', changes: [] };
-  }
+  const info = found ?? await jsm.consumers.add(decl.stream, decl.config);
   // The stream is read after the consumer, never before (nor taken from the plan): on a live stack
-  // a stream read first may be behind what the consumer delivered meanwhile, a false "ahead".
+  // a stream read first may be behind what the consumer delivered meanwhile, a false "ahead". A
+  // consumer just added is checked too: a stream made again over what a power cut left of it can
+  // bring back its consumer's old state (seen in CI: "delivered up to message 32 of a stream that
+  // now ends at 0").
   const ahead = consumerAhead(info, await jsm.streams.info(decl.stream));
   if (ahead) return { kind: 'consumer', name, action: 'reset', changes: [await resetConsumer(jsm, decl, ahead)] };
+  if (!found) return { kind: 'consumer', name, action: 'created', changes: [] };
   // Where a consumer starts reading matters only when it is made (a reset one starts elsewhere).
   const current = Object.fromEntries(Object.entries(info.config).filter(([key]) => !startFields.has(key)));
   const declared = Object.fromEntries(Object.entries(decl.config).filter(([key]) => !startFields.has(key)));
