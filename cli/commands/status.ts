@@ -57,7 +57,7 @@ export async function main(argv: string[]): Promise<number> {
       if (values.watch && process.stdout.isTTY) process.stdout.write('\x1b[2J\x1b[H');
       console.log(renderStatus(s, paint, warnings));
       const serious = diagnose(s).filter((f) => f.severity === 'critical' || f.severity === 'high');
-      if (serious.length) console.log(`\n${serious.length} problem${serious.length === 1 ? '' : 's'} need attention: run \`tps diagnose\`.`);
+      if (serious.length) console.log(`\n${serious.length === 1 ? '1 problem needs' : `${serious.length} problems need`} attention: run \`tps diagnose\`.`);
     }
   } while (values.watch);
   return 0;
