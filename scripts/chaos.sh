@@ -44,7 +44,9 @@ start() {
     monitoring) target=prometheus; fault=${fault:-monitoring_down} ;;
     prometheus|grafana) fault=${fault:-monitoring_down} ;;
   esac
-  [ "$target" = autoscaler ] && [ "$fault" = down ] && fault=autoscaler_down
+  # The autoscaler is both: a bare TARGET=autoscaler stops it, like nats and monitoring; a named
+  # fault (FAULT=, LATENCY=, ERROR_RATE=) is a process fault in it.
+  if [ "$target" = autoscaler ] && { [ "$fault" = down ] || [ -z "$fault$params${LATENCY:-}${ERROR_RATE:-}" ]; }; then fault=autoscaler_down; fi
   # Named shortcuts: LATENCY=5000 is a latency of 5000 ms, ERROR_RATE=0.3 fails 30 % of requests.
   if [ -z "$fault" ]; then
     if [ -n "${LATENCY:-}" ]; then fault=latency; params="ms=$LATENCY $params"

@@ -69,6 +69,9 @@ describe('make chaos in compose mode', () => {
     expect(monitoring.calls).toEqual(['stop prometheus grafana']);
     const autoscaler = await make(['chaos', 'TARGET=autoscaler', 'FAULT=down']);
     expect(autoscaler.calls).toEqual(['stop autoscaler']);
+    // A bare system target stops it, as for nats and monitoring; a named fault is a process fault.
+    expect((await make(['chaos', 'TARGET=autoscaler'])).calls).toEqual(['stop autoscaler']);
+    expect((await make(['chaos', 'TARGET=autoscaler', 'ERROR_RATE=0.5'])).calls).toEqual(['--profile tools run --rm --no-deps -T tps chaos set autoscaler error_rate ratio=0.5']);
     const stop = await make(['chaos-stop']);
     expect(stop.code).toBe(0);
     expect(stop.calls).toEqual(['start nats prometheus grafana autoscaler', '--profile tools run --rm --no-deps -T tps chaos reset']);
