@@ -24,6 +24,7 @@ export const commands: Record<string, CommandEntry> = {
   breaker: { summary: 'List circuit breakers; force one open, or close it back to automatic', load: () => import('./commands/breaker.ts') },
   chaos: { summary: 'Break things on purpose: set, clear, list, reset faults (each expires), the catalogue, run scenarios', load: () => import('./commands/chaos.ts') },
   load: { summary: 'Open-model load on the ingress: fixed arrival rate, live progress, summary, ledger', load: () => import('./commands/load.ts') },
+  events: { summary: 'The audit trail: who changed what (faults, parameters, scaling, replays), from the EVENTS stream', load: () => import('./commands/events.ts') },
   audit: { summary: 'From a load ledger: every accepted job completed, dead-lettered, in flight or lost', load: () => import('./commands/audit.ts') },
   capacity: { summary: 'A capacity plan from the history in Prometheus: load at 3, 6, 12 months, workers, queues, CPU, memory, cost (lab 3.5)', load: () => import('./commands/capacity.ts') },
   lab: { summary: 'The certification labs: list, start, status, hint, answer, check, solve, report, stop', load: () => import('./commands/lab.ts') },
