@@ -37,6 +37,8 @@ it('says so when nothing has changed', async () => {
 it('lists the changes the levers made, who made them, oldest first, and filters by kind', async () => {
   expect((await tps(['chaos', 'set', 'service-a', 'error_rate', 'ratio=0.5'], env)).code).toBe(0);
   expect((await tps(['scale', 'fast', '24'], env)).code).toBe(0);
+  // The fault in force, as a script reads it.
+  expect(JSON.parse((await tps(['chaos', 'list', '--json'], env)).stdout)).toEqual([expect.objectContaining({ target: 'service-a', fault: 'error_rate', params: { ratio: 0.5, status: 500 } })]);
   expect((await tps(['chaos', 'clear', 'service-a'], env)).code).toBe(0);
 
   const all = await listed();

@@ -16,7 +16,7 @@ Breaks TPS Lab on purpose, for a limited time (docs/chaos.md). Every fault expir
 
   set <target> <fault> [k=v ...] [--duration 5m]   start a fault (replaces the same fault on that target)
   clear <target> [fault]                            end a target's faults (or just that one)
-  list                                              the faults in force, with what is left of each
+  list [--json]                                     the faults in force, with what is left of each
   reset                                             end every fault; restart what a system fault stopped
   faults                                            the catalogue: faults, parameters, limits, targets
   run <scenario> ...                                run a scenario (a timeline of faults)
@@ -99,9 +99,10 @@ async function clear(argv: string[]): Promise<number> {
 }
 
 async function list(argv: string[]): Promise<number> {
-  parseFlags(argv, {}, z.object({}));
+  const { values } = parseFlags(argv, { json: { type: 'boolean' } }, z.object({ json: z.boolean().default(false) }));
   const faults = await withControl((c) => c.list());
-  console.log(faults.length ? faultTable(faults) : 'no chaos faults active');
+  if (values.json) console.log(JSON.stringify(faults, null, 2));
+  else console.log(faults.length ? faultTable(faults) : 'no chaos faults active');
   return 0;
 }
 
