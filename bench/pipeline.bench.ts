@@ -7,12 +7,12 @@
 // end under 100 ms on this 2-core machine).
 // With --tracing it compares instead the pipeline with tracing off, on (every role exporting
 // OTLP/HTTP to a local sink that discards the spans) and on with 10 % sampling, alternating
-// `--rounds` times in one run (bench/lib/tracing-overhead.ts).
-// Ours and the BullMQ pipeline run `--rounds` times, alternating (this VM's speed drifts by tens of
-// percent within minutes): the ratio is the median of the rounds' ratios, the rates and CPU the
-// medians of the rounds.
-//   node bench/pipeline.bench.ts [--jobs 20000] [--concurrency 200] [--rate 500] [--seconds 20] [--rounds 3]
-//   node bench/pipeline.bench.ts --tracing [--rounds 2]
+// `--rounds` times in one run, each round starting one variant later (bench/lib/tracing-overhead.ts).
+// Ours and the BullMQ pipeline run `--rounds` times, alternating, each first in every other round
+// (this VM's speed drifts by tens of percent within minutes): the ratio is the median of the
+// rounds' ratios, the rates and CPU the medians of the rounds.
+//   node bench/pipeline.bench.ts [--jobs 20000] [--concurrency 200] [--rate 500] [--seconds 20] [--rounds 4]
+//   node bench/pipeline.bench.ts --tracing [--rounds 4]
 import { writeFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { jetstreamManager } from '@nats-io/jetstream';
@@ -40,7 +40,8 @@ const jobs = args.whole('jobs', 20_000);
 const concurrency = args.whole('concurrency', 200);
 const steadyRate = args.whole('rate', 500);
 const steadySeconds = args.whole('seconds', 20);
-const rounds = args.whole('rounds', values.tracing ? 2 : 3);
+// Even, and four for the tracing variants: each side (each variant) first as often as not.
+const rounds = args.whole('rounds', 4);
 type Result = { rate: number } & LatencySummary;
 const env = { FAST_QUEUE_CAPACITY: '1000000', SLOW_QUEUE_CAPACITY: '1000' };
 const stackEnv = { ...env, WORK_SCALE: '0', WORKER_SLOTS: '64', RATE_LIMIT_RPS: '0', LOG_LEVEL: 'warn', OTEL_SDK_DISABLED: 'true' };
@@ -82,8 +83,18 @@ const ours = await openPipelineLoad(stack, options);
 const peer = await openBullPipeline({ url: stack.url('service-a'), pid: stack.supervisor.pidOf('service-a') ?? 0 }, options);
 const runs: Array<{ pipeline: PipelineResult['pipeline']; bullPipeline: BullPipelineResult }> = [];
 for (let round = 1; round <= rounds; round++) {
-  console.log(`round ${round} of ${rounds}`);
-  runs.push({ pipeline: await ours.saturate('pipeline'), bullPipeline: await peer.saturate() });
+  // Ours first in odd rounds, the BullMQ pipeline first in even ones: the VM's drift within a
+  // round must not fall on one side every round (in fixed order it skewed the tracing variants,
+  // bench/lib/tracing-overhead.ts).
+  const oursFirst = round % 2 === 1;
+  console.log(`round ${round} of ${rounds} (${oursFirst ? 'ours first' : 'the BullMQ pipeline first'})`);
+  if (oursFirst) {
+    const pipeline = await ours.saturate('pipeline');
+    runs.push({ pipeline, bullPipeline: await peer.saturate() });
+  } else {
+    const bullPipeline = await peer.saturate();
+    runs.push({ pipeline: await ours.saturate('pipeline'), bullPipeline });
+  }
 }
 await peer.close();
 const steady = await ours.steady('pipeline');

@@ -17,7 +17,7 @@ The Level 2 practical exam, "Monday morning after a weekend of high load" (docs/
 Prometheus (when it runs) and its residue in the live system. Then, as for a lab:
 
   tps exam 2 answer abnormal=<metric>,<metric>,...   the metrics that are abnormal
-  tps exam 2 answer by=<name>                         who made the change behind it (logs, audit events)
+  tps exam 2 answer by=<name>                         who made the change behind it (logs; audit events: tps events)
   tps exam 2 answer cause=<incident>                  the root cause
   tps exam 2 answer recommendations="..."             how to prevent it (15 words at least)
   tps exam 2 check                                    grade: 5 parts of 20 %, 80 % to pass
