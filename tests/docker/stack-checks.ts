@@ -91,10 +91,13 @@ export async function checkChaos(): Promise<void> {
   expect(lab31.includes('service-c: latency ms=5000'), 'make chaos TARGET=service-c LATENCY=5000 should slow service-c by 5 s');
   const listed = await run('bin/tps', ['chaos', 'list']);
   expect(listed.code === 0 && /service-a\s+error_rate/.test(listed.out) && /service-c\s+latency/.test(listed.out), 'bin/tps chaos list should show both faults');
+  // The audit trail, read through the tools container: who set each fault.
+  const trail = await run('bin/tps', ['events', '--kind', 'chaos.set']);
+  expect(trail.code === 0 && /chaos\.set +tps \(.*target=service-a fault=error_rate/.test(trail.out) && /chaos\.set +tps \(.*target=service-c fault=latency/.test(trail.out), `bin/tps events should list both faults set:\n${trail.out}`);
   await make('chaos-stop');
   await waitFor(async () => !(await faultActive('service-a', 'error_rate')) && !(await faultActive('service-c', 'latency')) || undefined, 30_000, () => 'the faults to clear');
 
-  await make('chaos', 'TARGET=autoscaler', 'FAULT=down');
+  await make('chaos', 'TARGET=autoscaler');
   const stopped = await run('docker-compose', ['ps', 'autoscaler'], { quiet: true });
   expect(/Exit/.test(stopped.out), `the autoscaler container should be stopped:\n${stopped.out}`);
   await make('chaos-stop');
@@ -165,6 +168,7 @@ export async function checkLabs(): Promise<void> {
     });
     expect(recorded.length === 1, `the recording rules' blocks should be loaded with the weekend (restarted Prometheus): ${JSON.stringify(recorded)}`);
     expect((await run('bin/tps', ['autoscaler', 'status'])).out.includes('(weekend on-call)'), 'the exam\'s cap should show who set it in bin/tps autoscaler status');
+    expect((await run('bin/tps', ['events'])).out.includes('(weekend on-call)'), 'the exam\'s changes should show who made them in bin/tps events');
     // Lab mode in the console container: the run the tools container wrote (.tps/labs, mounted read-only there), graded.
     const lab = (await (await fetch(`${urls.console}/api/lab`)).json()) as { lab: string | null; checks?: Array<{ id: string; holds: boolean; reason: string | null }> };
     const abnormal = lab.checks?.find((c) => c.id === 'abnormal');
