@@ -3,15 +3,6 @@ import { faultCatalogue, faultNames, type ActiveFault } from '#platform/chaos/ca
 import { paramsText, targetsOf } from '#chaos/describe.ts';
 import { table } from './session.ts';
 
-const units = { ms: 1, s: 1_000, m: 60_000, h: 3_600_000 } as const;
-
-/** "90s", "5m", "1h", "1500ms" (a bare number is seconds); undefined when it is not a duration. */
-export function parseDuration(text: string): number | undefined {
-  const m = /^(\d+(?:\.\d+)?)(ms|s|m|h)?$/.exec(text.trim());
-  if (!m) return undefined;
-  return Math.round(Number(m[1]) * units[(m[2] ?? 's') as keyof typeof units]);
-}
-
 export function formatDuration(ms: number): string {
   const s = Math.max(0, Math.round(ms / 1000));
   if (s < 60) return `${s}s`;

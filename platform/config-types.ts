@@ -28,11 +28,12 @@ export const httpUrl = z.string().regex(/^https?:\/\/[^\s/]+(\/\S*)?$/, 'expecte
 
 const unitsMs: Record<string, number> = { ms: 1, s: 1_000, m: 60_000, h: 3_600_000 };
 
-/** "1500", "1500ms", "2s", "5m", "1h" -> milliseconds. */
-export function parseDuration(value: string): number | undefined {
-  const match = /^(\d+(?:\.\d+)?)(ms|s|m|h)?$/.exec(value);
+/** "1500", "1500ms", "2s", "5m", "1h" -> milliseconds. A bare number is in `bare`: milliseconds
+ * for settings, seconds where a person types it (`tps chaos set ... --duration 90`). */
+export function parseDuration(value: string, bare: 'ms' | 's' = 'ms'): number | undefined {
+  const match = /^(\d+(?:\.\d+)?)(ms|s|m|h)?$/.exec(value.trim());
   if (!match) return undefined;
-  return Math.round(Number(match[1]) * (unitsMs[match[2] ?? 'ms'] ?? 1));
+  return Math.round(Number(match[1]) * (unitsMs[match[2] ?? bare] ?? 1));
 }
 
 export const durationMs = z.string().transform((value, ctx) => {

@@ -78,6 +78,8 @@ it('sets, lists, clears and resets faults, with a clear confirmation', async () 
   expect(set.code).toBe(0);
   expect(set.stdout.trim()).toMatch(/^service-a: error_rate ratio=1 status=500 on until \d\d:\d\d:\d\d \(10m\)$/);
   expect((await chaos('set', 'service-c', 'latency', 'ms=5000', '--duration', '5m')).stdout).toMatch(/service-c: latency ms=5000 jitter=0 ratio=1 on until .* \(5m\)/);
+  // A bare number is seconds where a person types it.
+  expect((await chaos('set', 'service-b', 'latency', 'ms=10', '--duration', '90')).stdout).toMatch(/service-b: latency ms=10 jitter=0 ratio=1 on until .* \(1m30s\)/);
   const list = await chaos('list');
   expect(list.stdout).toMatch(/service-a\s+error_rate\s+ratio=1 status=500\s+\d\d:\d\d:\d\d\s+\d+m\d*s?\s+tps \(/);
   expect(list.stdout).toMatch(/service-c\s+latency\s+ms=5000 jitter=0/);

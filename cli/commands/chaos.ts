@@ -4,7 +4,8 @@ import { ChaosStoreUnavailable, openChaosControl, type ChaosControl } from '#cha
 import { SystemFaultRefused } from '#operator/supervisor/channel.ts';
 import { loadConfig } from '#platform/config.ts';
 import { createLogger } from '#platform/logger.ts';
-import { catalogueText, confirmation, faultTable, formatDuration, paramsOf, parseDuration } from '../chaos-format.ts';
+import { parseDuration } from '#platform/config-types.ts';
+import { catalogueText, confirmation, faultTable, formatDuration, paramsOf } from '../chaos-format.ts';
 import { CommandError, parseFlags, UsageError } from '../output.ts';
 import { operator } from '../session.ts';
 
@@ -79,7 +80,7 @@ async function set(argv: string[]): Promise<number> {
   const { values, positionals } = parseFlags(argv, { duration: { type: 'string' } }, z.object({ duration: z.string().optional() }), { positionals: true });
   const [target, fault, ...words] = positionals;
   if (!target || !fault) throw new UsageError('usage: tps chaos set <target> <fault> [k=v ...] [--duration 5m]');
-  const durationMs = values.duration === undefined ? undefined : parseDuration(values.duration);
+  const durationMs = values.duration === undefined ? undefined : parseDuration(values.duration, 's');
   if (values.duration !== undefined && durationMs === undefined) throw new UsageError(`bad duration "${values.duration}"; write e.g. 90s, 5m or 1h (at most 2h)`);
   const params = parseParams(words);
   const f = await withControl((c) => c.set({ target, fault, params, ...(durationMs !== undefined ? { durationMs } : {}) }, operator()));
