@@ -3,11 +3,13 @@ import { faultCatalogue, faultNames, type ActiveFault } from '#platform/chaos/ca
 import { paramsText, targetsOf } from '#chaos/describe.ts';
 import { table } from './session.ts';
 
+/** "45s", "1m30s", "2h", "2h30m"; whole days as "7d" (`tps events --since`). */
 export function formatDuration(ms: number): string {
   const s = Math.max(0, Math.round(ms / 1000));
   if (s < 60) return `${s}s`;
   if (s < 3600) return s % 60 ? `${Math.floor(s / 60)}m${s % 60}s` : `${s / 60}m`;
   const m = Math.round(s / 60);
+  if (m % 1440 === 0) return `${m / 1440}d`;
   return m % 60 ? `${Math.floor(m / 60)}h${m % 60}m` : `${m / 60}h`;
 }
 

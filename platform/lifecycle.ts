@@ -57,8 +57,9 @@ export function createLifecycle(logger: Logger, { graceMs }: { graceMs: number }
 
 /** What a process stopped by a signal still holds open after its shutdown gets, at most: a last
  * export of spans (on `beforeExit`, when the loop empties) takes milliseconds; what takes longer
- * is waiting on something gone, e.g. a DNS lookup of a container Docker has already stopped,
- * which held every role 10 s past its shutdown when Docker stopped them all at once. */
+ * is a timer or socket nobody will need, e.g. a worker's abandoned jobs' timers, which kept
+ * worker-slow to the end of its 10 s grace when Docker stopped. (A DNS lookup in flight is not
+ * cut short: Node waits for it even in `process.exit`.) */
 export const afterShutdownMs = 2_000;
 
 /** A process stopped by a signal ends: once shutdown is done the event loop should empty, and a

@@ -2,6 +2,7 @@ import { z } from 'zod';
 import { parseDuration } from '#platform/config-types.ts';
 import { recentEventMessages, type StoredEvent } from '#platform/nats/recent-events.ts';
 import { eventSubject } from '#platform/nats/subjects.ts';
+import { formatDuration } from '../chaos-format.ts';
 import { parseFlags, UsageError } from '../output.ts';
 import { table, withNats } from '../session.ts';
 
@@ -64,7 +65,7 @@ export async function main(argv: string[]): Promise<number> {
     console.log(JSON.stringify(events.map((e) => ({ subject: e.subject, storedAt: e.storedAt.toISOString(), ...e.event })), null, 2));
     return 0;
   }
-  const scope = `in the last ${formatSince(values.since)}${values.kind ? ` of kind ${values.kind}` : ''}`;
+  const scope = `in the last ${formatDuration(values.since)}${values.kind ? ` of kind ${values.kind}` : ''}`;
   if (events.length === 0) {
     console.log(`No audit events ${scope}.`);
     return 0;
@@ -85,11 +86,4 @@ function row({ subject, storedAt, event = {} }: StoredEvent): string[] {
     typeof by === 'string' ? by : '-',
     what,
   ];
-}
-
-function formatSince(ms: number): string {
-  if (ms % (24 * 3_600_000) === 0) return `${ms / (24 * 3_600_000)}d`;
-  if (ms % 3_600_000 === 0) return `${ms / 3_600_000}h`;
-  if (ms % 60_000 === 0) return `${ms / 60_000}m`;
-  return `${Math.round(ms / 1000)}s`;
 }
