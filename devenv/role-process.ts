@@ -17,8 +17,11 @@ export type RoleProcess = {
 
 const tps = fileURLToPath(new URL('../bin/tps', import.meta.url));
 
-export function startRoleProcess(role: string, env: NodeJS.ProcessEnv): RoleProcess {
-  const child = spawn(tps, ['run', role], { env, stdio: ['ignore', 'pipe', 'pipe'] });
+/** `wrap`: a command the role's is run by, which ends by exec-ing it (e.g. `unshare` into a
+ * mount namespace of the test's own), so signals still reach the role. */
+export function startRoleProcess(role: string, env: NodeJS.ProcessEnv, options: { wrap?: readonly string[] } = {}): RoleProcess {
+  const [command, ...args] = [...(options.wrap ?? []), tps, 'run', role];
+  const child = spawn(command!, args, { env, stdio: ['ignore', 'pipe', 'pipe'] });
   const lines: Array<Record<string, unknown>> = [];
   let stderr = '';
   let buffered = '';

@@ -58,8 +58,7 @@ export function createLifecycle(logger: Logger, { graceMs }: { graceMs: number }
 /** What a process stopped by a signal still holds open after its shutdown gets, at most: a last
  * export of spans (on `beforeExit`, when the loop empties) takes milliseconds; what takes longer
  * is a timer or socket nobody will need, e.g. a worker's abandoned jobs' timers, which kept
- * worker-slow to the end of its 10 s grace when Docker stopped. (A DNS lookup in flight is not
- * cut short: Node waits for it even in `process.exit`.) */
+ * worker-slow to the end of its 10 s grace when Docker stopped. */
 export const afterShutdownMs = 2_000;
 
 /** A process stopped by a signal ends: once shutdown is done the event loop should empty, and a
@@ -71,14 +70,27 @@ export function installSignalHandlers(lifecycle: Lifecycle, logger: Logger): voi
   for (const signal of ['SIGTERM', 'SIGINT'] as const) {
     process.on(signal, () => {
       void lifecycle.shutdown(signal).then(() => {
-        setTimeout(() => {
-          // What still holds the event loop (e.g. GetAddrInfoReqWrap, Timeout), for whoever reads why.
-          logger.error({ waitedMs: waitMs, active: process.getActiveResourcesInfo() }, 'still running after shutdown: something kept the process alive; exiting');
-          process.exit(process.exitCode ?? 1);
-        }, waitMs).unref();
+        setTimeout(() => endAnyway(signal, waitMs, logger), waitMs).unref();
       });
     });
   }
+}
+
+/** What still holds the event loop (e.g. a Timeout) is logged, for whoever reads why, and the
+ * process exits. But `process.exit` waits for a getaddrinfo in flight (libuv joins its thread pool
+ * at exit), as long as the resolver takes: 10 s in Docker for the name of a container that was
+ * stopped, the role's shutdown long done. Then the process ends by the signal it was sent, with
+ * no handler, as a process without one would: that does not wait. */
+function endAnyway(signal: NodeJS.Signals, waitedMs: number, logger: Logger): void {
+  const active = process.getActiveResourcesInfo();
+  if (active.some((resource) => resource === 'GetAddrInfoReqWrap' || resource === 'GetNameInfoReqWrap')) {
+    logger.error({ waitedMs, active }, `still running after shutdown: a DNS lookup in flight, which process.exit would wait for; ending by ${signal}`);
+    process.removeAllListeners(signal);
+    process.kill(process.pid, signal);
+    return;
+  }
+  logger.error({ waitedMs, active }, 'still running after shutdown: something kept the process alive; exiting');
+  process.exit(process.exitCode ?? 1);
 }
 
 function withTimeout<T>(promise: Promise<T>, ms: number, name: string): Promise<T> {

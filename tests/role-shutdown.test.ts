@@ -5,6 +5,7 @@
 // a process leaves open after a signal's shutdown gets the grace period, then the process exits.
 import { spawn } from 'node:child_process';
 import { afterEach, describe, expect, it } from 'vitest';
+import { startDnsServer, withResolvConf } from '#devenv/dns-server.ts';
 import { startNatsServer, waitFor, type NatsServerHandle } from '#devenv/nats-server.ts';
 import { provisioned } from '#devenv/roles.ts';
 import { startRoleProcess, type RoleProcess } from '#devenv/role-process.ts';
@@ -104,5 +105,42 @@ describe('a process stopped by a signal', () => {
     expect(await exitWithin({ exited }, 20_000)).toBe(1);
     const lines = out.trim().split('\n').map((l) => JSON.parse(l) as { msg: string });
     expect(lines.map((l) => l.msg)).toEqual(['ready', 'shutting down', 'stopped', 'still running after shutdown: something kept the process alive; exiting']);
+  });
+
+  it('ends by its signal when a DNS lookup is in flight, which process.exit would wait for', async () => {
+    // What Docker's stop met: a last export of spans to `jaeger`, stopped at the same time, whose
+    // name Docker's resolver forwarded to DNS servers out of reach; the exit waited 10 s for it.
+    // Here the script's own /etc/resolv.conf (a mount namespace of its own) names a DNS server that
+    // never answers, on port 53 of a loopback address nothing else uses, and allows it 30 s.
+    const dns = await startDnsServer({ bindTo: '127.83.0.54:53' });
+    cleanups.push(() => dns.close());
+    dns.silence();
+    const resolvConf = withResolvConf('127.83.0.54', 30);
+    cleanups.push(() => resolvConf.dispose());
+    const lifecycle = new URL('../platform/lifecycle.ts', import.meta.url).href;
+    const script = `
+      import { lookup } from 'node:dns';
+      import { createLifecycle, installSignalHandlers } from ${JSON.stringify(lifecycle)};
+      const log = (level) => (obj, msg) => console.log(JSON.stringify({ level, ...(typeof obj === 'string' ? { msg: obj } : { ...obj, msg }) }));
+      const logger = { info: log('info'), error: log('error'), warn: log('warn') };
+      const life = createLifecycle(logger, { graceMs: 600_000 });
+      installSignalHandlers(life, logger);
+      lookup('jaeger.test', () => {});
+      console.log(JSON.stringify({ msg: 'ready' }));`;
+    const [command, ...args] = resolvConf.wrap;
+    const child = spawn(command!, [...args, process.execPath, '--disable-warning=ExperimentalWarning', '--input-type=module', '-e', script], { stdio: ['ignore', 'pipe', 'pipe'] });
+    cleanups.push(() => child.kill('SIGKILL'));
+    let out = '';
+    child.stdout.on('data', (d: Buffer) => { out += d.toString(); });
+    child.stderr.on('data', (d: Buffer) => { out += d.toString(); });
+    const ended = new Promise<string>((resolve) => child.once('exit', (code, signal) => resolve(signal ?? `exit ${code}`)));
+    await waitFor(() => (out.includes('"ready"') && dns.queries.length > 0 ? true : undefined), 10_000, () => `the script to start its lookup: ${out}`);
+    child.kill('SIGTERM');
+    // The lookup would answer after 30 s; its shutdown done, the process ends by SIGTERM 2 s later.
+    const timeout = new Promise<string>((resolve) => setTimeout(() => resolve('still running after 15 s'), 15_000).unref());
+    expect(await Promise.race([ended, timeout]), out).toBe('SIGTERM');
+    const last = JSON.parse(out.trim().split('\n').at(-1)!) as { msg: string; active: string[] };
+    expect(last.msg).toBe('still running after shutdown: a DNS lookup in flight, which process.exit would wait for; ending by SIGTERM');
+    expect(last.active).toContain('GetAddrInfoReqWrap');
   });
 });

@@ -1,10 +1,13 @@
 // One way to connect to NATS for every role: reconnect forever once connected, ping often so a
 // dead server is noticed in seconds, and a clear error (not a stack trace) when NATS cannot be
 // reached at start.
-import { connect, type NatsConnection } from '@nats-io/transport-node';
+import { NatsConnectionImpl, setTransportFactory } from '@nats-io/nats-core/internal';
+import type { NatsConnection, NodeConnectionOptions } from '@nats-io/transport-node';
+import { NodeTransport } from '@nats-io/transport-node/lib/node_transport.js';
 import type { Config } from '../config.ts';
 import type { Logger } from '../logger.ts';
 import { userInboxPrefix } from './permissions.ts';
+import { cancelResolutions, resolveHost } from './resolve-host.ts';
 
 export type { NatsConnection };
 
@@ -113,6 +116,27 @@ export async function drainUnlessDown(nc: NatsConnection, broker: BrokerState): 
   lost.catch(() => {});
   await Promise.race([draining, lost]);
 }
+
+/**
+ * nats.js's `connect` for Node with our host resolution (resolve-host.ts) in place of its
+ * `dns.lookup`, which a role stopped with NATS gone waited 10 s for. The transport factory is
+ * global to nats.js and read at every dial, so it is set at every connect, as nats.js's is.
+ */
+async function connect(options: NodeConnectionOptions): Promise<NatsConnection> {
+  setTransportFactory({ factory: () => new NodeTransport(), dnsResolveFn: (host) => resolveHost(host) });
+  connections += 1;
+  const closed = () => { if (--connections === 0) cancelResolutions(); };
+  try {
+    const nc = await NatsConnectionImpl.connect(options);
+    void nc.closed().then(closed);
+    return nc;
+  } catch (err) {
+    closed();
+    throw err;
+  }
+}
+/** Connections of ours open or opening: with none, a resolution under way is of no use. */
+let connections = 0;
 
 function watchStatus(nc: NatsConnection, logger: Logger): void {
   void (async () => {

@@ -1,0 +1,97 @@
+// How a NATS client of ours turns a server's host name into addresses: by DNS queries on the
+// event loop (c-ares), with a deadline, rather than nats.js's `dns.lookup`. A lookup runs
+// getaddrinfo on libuv's thread pool, where it cannot be abandoned, and Node waits for it when the
+// process exits, even in `process.exit`. When a name stops answering (Docker's resolver for the
+// stopped `nats` container, on a machine whose DNS servers its containers cannot reach) that
+// lookup takes 10 s: every role Docker stopped then took 10 s more after its shutdown was done,
+// and a reconnect waited as long before it tried the server again.
+import { lookup, Resolver } from 'node:dns/promises';
+import { readFile } from 'node:fs/promises';
+import { isIP } from 'node:net';
+
+export type ResolveOptions = {
+  /** DNS servers to ask instead of the system's (`/etc/resolv.conf`), as `ip` or `ip:port`. */
+  readonly servers?: readonly string[];
+  /** The whole resolution's limit; its queries are cancelled then. */
+  readonly deadlineMs?: number;
+  /** Read before DNS is asked, as getaddrinfo does ("hosts: files dns"). */
+  readonly hostsFile?: string;
+};
+
+/** Long enough for a slow resolver, short against a reconnect loop's patience. */
+export const resolveDeadlineMs = 5_000;
+const queryTimeoutMs = 1_000;
+const inFlight = new Set<Resolver>();
+
+/** Ends every resolution under way (each fails): once no connection of ours is open, none is
+ * wanted, and a query waiting for its answer would keep the process alive up to its deadline. */
+export function cancelResolutions(): void {
+  for (const resolver of inFlight) resolver.cancel();
+}
+
+/** A name DNS has no record for may still be known to the system's other sources (mDNS, ...). */
+const notInDns = new Set(['ENOTFOUND', 'ENODATA']);
+
+/** The addresses of `host`, IPv4 first; an address is returned as it is. */
+export async function resolveHost(host: string, options: ResolveOptions = {}): Promise<string[]> {
+  if (isIP(host)) return [host];
+  const listed = await fromHostsFile(host, options.hostsFile ?? '/etc/hosts');
+  if (listed.length > 0) return listed;
+  const deadlineMs = options.deadlineMs ?? resolveDeadlineMs;
+  const resolver = new Resolver({ timeout: queryTimeoutMs, tries: 3 });
+  if (options.servers) resolver.setServers([...options.servers]);
+  inFlight.add(resolver);
+  let late = false;
+  const cancel = setTimeout(() => { late = true; resolver.cancel(); }, deadlineMs);
+  // Both families are asked at once, as getaddrinfo does; IPv4 addresses are enough to go on
+  // with, so an AAAA query a resolver leaves unanswered does not hold the connection up.
+  const families = [resolver.resolve4(host), resolver.resolve6(host)];
+  for (const family of families) family.catch(() => {});
+  const codes: string[] = [];
+  try {
+    for (const family of families) {
+      try {
+        const addresses = await family;
+        if (addresses.length > 0) return addresses;
+        codes.push('ENODATA');
+      } catch (err) {
+        codes.push(errorCode(err));
+      }
+    }
+    if (codes.every((code) => notInDns.has(code))) return await systemLookup(host);
+    throw new Error(`cannot resolve "${host}": ${describe(codes, late ? deadlineMs : undefined)}`);
+  } finally {
+    clearTimeout(cancel);
+    inFlight.delete(resolver);
+    resolver.cancel();
+  }
+}
+
+/** The addresses a hosts file gives the name (`localhost`, Docker's `--add-host`), IPv4 first. */
+async function fromHostsFile(host: string, path: string): Promise<string[]> {
+  const text = await readFile(path, 'utf8').catch(() => '');
+  const name = host.toLowerCase();
+  const addresses = text.split('\n').flatMap((line) => {
+    const [address, ...names] = line.replace(/#.*/, '').trim().split(/\s+/);
+    return address && isIP(address) && names.some((n) => n.toLowerCase() === name) ? [address] : [];
+  });
+  return [...addresses.filter((a) => isIP(a) === 4), ...addresses.filter((a) => isIP(a) === 6)];
+}
+
+/** getaddrinfo, once DNS has answered that it does not know the name: quick, then. */
+async function systemLookup(host: string): Promise<string[]> {
+  const found = await lookup(host, { all: true });
+  return found.map((entry) => entry.address);
+}
+
+function errorCode(err: unknown): string {
+  return typeof err === 'object' && err !== null && 'code' in err ? String(err.code) : 'unknown';
+}
+
+/** `deadlineMs`: the deadline that cancelled the queries, if one did. */
+function describe(codes: readonly string[], deadlineMs: number | undefined): string {
+  if (deadlineMs !== undefined) return `no answer from DNS within ${deadlineMs / 1000} s`;
+  if (codes.includes('ECANCELLED')) return 'cancelled, no connection needing it any more';
+  if (codes.includes('ETIMEOUT')) return 'DNS did not answer';
+  return `DNS answered ${[...new Set(codes)].join(', ')}`;
+}
