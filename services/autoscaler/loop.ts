@@ -41,6 +41,9 @@ export function policyFor(config: Config, pool: Pool, capacity: number, cap: num
 export function startAutoscalerLoop(deps: AutoscalerDeps): AutoscalerLoop {
   const state: TickState = { ...deps, by: `autoscaler (${deps.config.instanceId})`, memory: new Map(), lastWrite: new Map() };
   const tick = () => tickAll(state);
+  // Whether it is on is known at once; the first tick is a tick away, and until then its gauge read
+  // 0, which tps status, the console and Grafana showed as "OFF (manual)" after every start.
+  void currentMode(state).catch(() => {});
   let stopped = false;
   let timer: NodeJS.Timeout | undefined;
   let running: Promise<void> = Promise.resolve();
@@ -75,14 +78,20 @@ type TickState = AutoscalerDeps & {
 };
 
 async function tickAll(s: TickState): Promise<void> {
-  const { config, control, events } = s;
+  const { config, control } = s;
   const now = Date.now();
-  const mode = await control.autoscalerEnabled();
-  const enabled = mode?.enabled ?? config.autoscaler.enabled;
-  events.mode(enabled, mode?.by);
+  const enabled = await currentMode(s);
   const pools = {} as Record<Pool, PoolStatus>;
   for (const pool of poolNames) pools[pool] = await tickPool(s, pool, enabled, now);
   await control.setAutoscalerStatus({ instance: config.instanceId, at: new Date(now).toISOString(), enabled, tickMs: config.autoscaler.tickMs, pools });
+}
+
+/** On or off: an operator's choice in tps_control, else AUTOSCALER_ENABLED; shown as it is read. */
+async function currentMode({ config, control, events }: TickState): Promise<boolean> {
+  const mode = await control.autoscalerEnabled();
+  const enabled = mode?.enabled ?? config.autoscaler.enabled;
+  events.mode(enabled, mode?.by);
+  return enabled;
 }
 
 async function tickPool(s: TickState, pool: Pool, enabled: boolean, now: number): Promise<PoolStatus> {
