@@ -82,15 +82,21 @@ function record(ipv4: string): Buffer {
 
 /**
  * A command prefix that runs a program with its own /etc/resolv.conf naming `nameserver` (a mount
- * namespace of its own; root only), allowing it `timeoutSeconds` for an answer. The program is
- * exec'd, so signals reach it. `dispose` removes the file.
+ * namespace of its own; root only), allowing it `timeoutSeconds` for an answer, and, given
+ * `hosts` lines, its own /etc/hosts. The program is exec'd, so signals reach it. `dispose`
+ * removes the files.
  */
-export function withResolvConf(nameserver: string, timeoutSeconds: number): { wrap: string[]; dispose(): void } {
+export function withResolvConf(nameserver: string, timeoutSeconds: number, hosts?: readonly string[]): { wrap: string[]; dispose(): void } {
   const dir = mkdtempSync(join(tmpdir(), 'tps-resolv-'));
   const file = join(dir, 'resolv.conf');
   writeFileSync(file, `nameserver ${nameserver}\noptions timeout:${timeoutSeconds} attempts:1\n`);
+  const mounts = [`mount --bind '${file}' /etc/resolv.conf`];
+  if (hosts) {
+    writeFileSync(join(dir, 'hosts'), `127.0.0.1 localhost\n${hosts.join('\n')}\n`);
+    mounts.push(`mount --bind '${join(dir, 'hosts')}' /etc/hosts`);
+  }
   return {
-    wrap: ['unshare', '--mount', '--propagation', 'private', 'sh', '-c', `mount --bind '${file}' /etc/resolv.conf && exec "$@"`, 'in-namespace'],
+    wrap: ['unshare', '--mount', '--propagation', 'private', 'sh', '-c', `${mounts.join(' && ')} && exec "$@"`, 'in-namespace'],
     dispose: () => rmSync(dir, { recursive: true, force: true }),
   };
 }

@@ -8,6 +8,7 @@ import { InjectedFault } from '../chaos/injector.ts';
 import type { Logger } from '../logger.ts';
 import { histogram, metrics, type MetricsRegistry } from '../metrics.ts';
 import { withDeadline } from '../deadline.ts';
+import { lookup } from '../dns.ts';
 import { isTimeout } from '../errors.ts';
 import { inClientSpan } from '../telemetry/client-spans.ts';
 
@@ -55,7 +56,9 @@ export type DownstreamOptions = {
 
 export function createDownstreamClient(opts: DownstreamOptions): DownstreamClient {
   const target = new URL(opts.url);
-  const pool = new Pool(opts.url, { connections: Math.max(8, opts.policy.capacity), pipelining: 1, keepAliveTimeout: 30_000 });
+  // The next hop's name resolved by platform/dns.ts: a stopped hop's name that DNS leaves
+  // unanswered fails the connect in seconds, and holds none of libuv's four threads meanwhile.
+  const pool = new Pool(opts.url, { connections: Math.max(8, opts.policy.capacity), pipelining: 1, keepAliveTimeout: 30_000, connect: { lookup } });
   const duration = histogram(opts.registry, metrics.downstreamDuration);
   const labels = (outcome: string) => ({ caller: opts.caller, target: opts.target, outcome });
 

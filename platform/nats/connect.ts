@@ -5,9 +5,9 @@ import { NatsConnectionImpl, setTransportFactory } from '@nats-io/nats-core/inte
 import type { NatsConnection, NodeConnectionOptions } from '@nats-io/transport-node';
 import { NodeTransport } from '@nats-io/transport-node/lib/node_transport.js';
 import type { Config } from '../config.ts';
+import { cancelResolutions, resolveHost } from '../dns.ts';
 import type { Logger } from '../logger.ts';
 import { userInboxPrefix } from './permissions.ts';
-import { cancelResolutions, resolveHost } from './resolve-host.ts';
 
 export type { NatsConnection };
 
@@ -118,7 +118,7 @@ export async function drainUnlessDown(nc: NatsConnection, broker: BrokerState): 
 }
 
 /**
- * nats.js's `connect` for Node with our host resolution (resolve-host.ts) in place of its
+ * nats.js's `connect` for Node with our host resolution (platform/dns.ts) in place of its
  * `dns.lookup`, which a role stopped with NATS gone waited 10 s for. The transport factory is
  * global to nats.js and read at every dial, so it is set at every connect, as nats.js's is.
  */

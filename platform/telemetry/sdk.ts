@@ -12,6 +12,7 @@ import {
   AlwaysOffSampler, AlwaysOnSampler, BatchSpanProcessor, ConsoleSpanExporter, ParentBasedSampler,
   SimpleSpanProcessor, TraceIdRatioBasedSampler, TracerProvider, type Sampler, type SpanProcessor,
 } from '@opentelemetry/sdk-trace';
+import { lookup } from '../dns.ts';
 import type { TracingSettings } from './settings.ts';
 
 export type Tracing = { shutdown(): Promise<void> };
@@ -34,7 +35,10 @@ async function processors(settings: TracingSettings): Promise<SpanProcessor[]> {
     const Exporter = settings.protocol === 'http/json'
       ? (await import('@opentelemetry/exporter-trace-otlp-http')).OTLPTraceExporter
       : (await import('./otlp-trace-exporter.ts')).ProtobufTraceExporter;
-    list.push(new BatchSpanProcessor({ exporter: new Exporter(settings.endpoint ? { url: settings.endpoint } : {}), ...settings.batch }));
+    // The SDK's agent options (keep-alive) with our lookup (platform/dns.ts): a Jaeger whose name
+    // DNS leaves unanswered fails an export in seconds, holding none of libuv's threads.
+    const httpAgentOptions = { keepAlive: true, lookup };
+    list.push(new BatchSpanProcessor({ exporter: new Exporter({ ...(settings.endpoint ? { url: settings.endpoint } : {}), httpAgentOptions }), ...settings.batch }));
   }
   if (settings.exporters.includes('console')) list.push(new SimpleSpanProcessor({ exporter: new ConsoleSpanExporter() }));
   return list;

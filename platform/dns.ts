@@ -1,13 +1,15 @@
-// How a NATS client of ours turns a server's host name into addresses: by DNS queries on the
-// event loop (c-ares), with a deadline, rather than nats.js's `dns.lookup`. A lookup runs
-// getaddrinfo on libuv's thread pool, where it cannot be abandoned, and Node waits for it when the
-// process exits, even in `process.exit`. When a name stops answering (Docker's resolver for the
-// stopped `nats` container, on a machine whose DNS servers its containers cannot reach) that
-// lookup takes 10 s: every role Docker stopped then took 10 s more after its shutdown was done,
-// and a reconnect waited as long before it tried the server again.
-import { lookup, Resolver } from 'node:dns/promises';
+// How our processes turn a host name into addresses where it matters (the NATS connection, the
+// calls down the service chain, the export of spans): the hosts file, then DNS queries on the
+// event loop (c-ares) with a deadline, rather than `dns.lookup`. A lookup runs getaddrinfo on
+// libuv's thread pool (four threads), where it cannot be abandoned; Node waits for one in flight
+// when the process exits, even in `process.exit`, and while lookups hang the pool's other work
+// waits behind them. When a name stops answering (Docker's resolver for a stopped container, on a
+// machine whose DNS servers its containers cannot reach) each lookup took 10 s: a role stopped
+// with NATS gone took 10 s more to exit, and service-a's calls to a stopped service-b held the
+// pool so long that its span exports to a running Jaeger timed out, their traces lost.
+import { lookup as systemLookupOf, Resolver } from 'node:dns/promises';
 import { readFile } from 'node:fs/promises';
-import { isIP } from 'node:net';
+import { isIP, type LookupFunction } from 'node:net';
 
 export type ResolveOptions = {
   /** DNS servers to ask instead of the system's (`/etc/resolv.conf`), as `ip` or `ip:port`. */
@@ -59,7 +61,8 @@ export async function resolveHost(host: string, options: ResolveOptions = {}): P
       }
     }
     if (codes.every((code) => notInDns.has(code))) return await systemLookup(host);
-    throw new Error(`cannot resolve "${host}": ${describe(codes, late ? deadlineMs : undefined)}`);
+    // EAI_AGAIN, as getaddrinfo says "no answer for now": a caller may try again.
+    throw Object.assign(new Error(`cannot resolve "${host}": ${describe(codes, late ? deadlineMs : undefined)}`), { code: 'EAI_AGAIN', hostname: host });
   } finally {
     clearTimeout(cancel);
     inFlight.delete(resolver);
@@ -80,7 +83,7 @@ async function fromHostsFile(host: string, path: string): Promise<string[]> {
 
 /** getaddrinfo, once DNS has answered that it does not know the name: quick, then. */
 async function systemLookup(host: string): Promise<string[]> {
-  const found = await lookup(host, { all: true });
+  const found = await systemLookupOf(host, { all: true });
   return found.map((entry) => entry.address);
 }
 
@@ -94,4 +97,25 @@ function describe(codes: readonly string[], deadlineMs: number | undefined): str
   if (codes.includes('ECANCELLED')) return 'cancelled, no connection needing it any more';
   if (codes.includes('ETIMEOUT')) return 'DNS did not answer';
   return `DNS answered ${[...new Set(codes)].join(', ')}`;
+}
+
+/** `resolveHost` as a socket's `lookup` (net.connect, an http.Agent, undici's `connect`). */
+export const lookup: LookupFunction = lookupVia({});
+
+/** A socket's `lookup` by `resolveHost` with these options (a test's DNS server). */
+export function lookupVia(resolveOptions: ResolveOptions): LookupFunction {
+  return (hostname, options, callback) => {
+    const family = options.family === 'IPv4' ? 4 : options.family === 'IPv6' ? 6 : options.family || 0;
+    resolveHost(hostname, resolveOptions).then((addresses) => {
+      const found = addresses.map((address) => ({ address, family: isIP(address) })).filter((a) => family === 0 || a.family === family);
+      if (found.length === 0) {
+        callback(Object.assign(new Error(`cannot resolve "${hostname}": no IPv${family} address`), { code: 'ENOTFOUND', hostname }), '', 0);
+      } else if (options.all) {
+        // With `all`, net (its address family selection) takes every address at once.
+        (callback as unknown as (err: null, addresses: Array<{ address: string; family: number }>) => void)(null, found);
+      } else {
+        callback(null, found[0]!.address, found[0]!.family);
+      }
+    }, (err: NodeJS.ErrnoException) => callback(err, '', 0));
+  };
 }
