@@ -4,6 +4,7 @@
 // everything else on the pool waits. In Docker, a stopped container's name left unanswered (no
 // outside DNS) took 10 s a lookup: a role stopped after NATS went took as long to exit, and
 // service-a's calls to a stopped service-b held the pool until its span exports timed out.
+import { spawn } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -138,3 +139,37 @@ it("a hop whose next hop's name DNS leaves unanswered still exports its spans", 
   await waitFor(() => (receiver.trace(traceId).some((s) => s.service === 'service-a') ? true : undefined), 10_000, () => `service-a's span of the fast.echo call exported (spans received: ${receiver.spans.length})`);
   await Promise.all(stuck);
 }, 60_000);
+
+it('a scrape of every role reads the ones that answer while others\' names go unanswered', async () => {
+  // What `tps status` and the console met in compose with containers stopped: every name was
+  // first looked up by getaddrinfo (all of a stopped container's 10 s), then fetched (another
+  // lookup, holding a thread past the scrape's 2 s), so the roles still up went unread too.
+  const metrics = createServer((_req, res) => res.end('process_resident_memory_bytes 1048576\n'));
+  await new Promise<void>((resolve) => metrics.listen(0, '127.0.0.1', resolve));
+  cleanups.push(() => new Promise((resolve) => metrics.close(resolve)));
+  const dns = await startDnsServer({ bindTo: '127.83.0.56:53' });
+  cleanups.push(() => dns.close());
+  dns.silence();
+  const { wrap, dispose } = withResolvConf('127.83.0.56', 30, ['127.0.0.1 alive.test']);
+  cleanups.push(dispose);
+  const collect = new URL('../operator/status/collect.ts', import.meta.url).href;
+  const targets = [
+    ...Array.from({ length: 6 }, (_, i) => ({ role: `gone-${i}`, url: `http://gone-${i}.test:8081` })),
+    { role: 'alive', url: `http://alive.test:${(metrics.address() as AddressInfo).port}` },
+  ];
+  const script = `
+    import { scrapeAll } from ${JSON.stringify(collect)};
+    for (let round = 1; round <= 2; round++) {
+      const alive = (await scrapeAll(${JSON.stringify(targets)})).find((s) => s.target.role === 'alive');
+      console.log(JSON.stringify({ round, error: alive?.error ?? null, samples: alive?.samples.length ?? 0 }));
+    }`;
+  const [command, ...args] = wrap;
+  const child = spawn(command!, [...args, process.execPath, '--disable-warning=ExperimentalWarning', '--input-type=module', '-e', script], { stdio: ['ignore', 'pipe', 'pipe'] });
+  cleanups.push(() => child.kill('SIGKILL'));
+  let out = '';
+  child.stdout.on('data', (d: Buffer) => { out += d.toString(); });
+  child.stderr.on('data', (d: Buffer) => { out += d.toString(); });
+  // Each round takes a scrape's 2 s at most; a lookup of a gone name, 30 s.
+  await waitFor(() => (out.includes('"round":2') ? true : undefined), 15_000, () => `two rounds of scrapes (so far: ${out})`);
+  expect(out.trim().split('\n').map((l) => JSON.parse(l))).toEqual([{ round: 1, error: null, samples: 1 }, { round: 2, error: null, samples: 1 }]);
+}, 40_000);

@@ -1,6 +1,7 @@
 // Where the roles are and what they report: scrapes every role's /metrics twice, a short
 // interval apart, so rates (throughput, error rate, latency percentiles) can be computed
 // without a Prometheus. Targets come from the native supervisor's state or are given.
+import { getText } from '#platform/http/get-text.ts';
 import { stateDir } from '#platform/paths.ts';
 import { extraNames } from '#operator/supervisor/extras.ts';
 import { sameProcess } from '../supervisor/process-stamp.ts';
@@ -40,9 +41,9 @@ export function parseTargets(spec: string): Target[] {
 
 async function scrape(target: Target): Promise<Scrape> {
   try {
-    const res = await fetch(`${target.url}/metrics`, { signal: AbortSignal.timeout(2_000) });
-    if (!res.ok) return { target, samples: [], error: `HTTP ${res.status}` };
-    return { target, samples: parseMetrics(await res.text()) };
+    const res = await getText(`${target.url}/metrics`, 2_000);
+    if (res.status < 200 || res.status >= 300) return { target, samples: [], error: `HTTP ${res.status}` };
+    return { target, samples: parseMetrics(res.text) };
   } catch (err) {
     return { target, samples: [], error: (err as Error).message };
   }

@@ -7,7 +7,7 @@
 // module from importing undici's index as a value; tests/chain.test.ts and the pipeline tests
 // call through it.
 import { createRequire } from 'node:module';
-import type { Dispatcher as UndiciDispatcher, Pool as UndiciPool } from 'undici';
+import type { Agent as UndiciAgent, Dispatcher as UndiciDispatcher, Pool as UndiciPool } from 'undici';
 
 const load = createRequire(import.meta.url);
 const Dispatcher = load('undici/lib/dispatcher/dispatcher.js') as { prototype: Partial<Pick<UndiciDispatcher, 'request'>> };
@@ -15,3 +15,6 @@ Dispatcher.prototype.request ??= load('undici/lib/api/api-request.js') as Undici
 
 export type Pool = UndiciPool;
 export const Pool: typeof UndiciPool = load('undici/lib/dispatcher/pool.js');
+/** A pool per origin, for a client of many (platform/http/get-text.ts). */
+export type Agent = UndiciAgent;
+export const Agent: typeof UndiciAgent = load('undici/lib/dispatcher/agent.js');
