@@ -18,18 +18,13 @@ export type ResolveOptions = {
   readonly deadlineMs?: number;
   /** Read before DNS is asked, as getaddrinfo does ("hosts: files dns"). */
   readonly hostsFile?: string;
+  /** Ends the resolution (it fails) when its answer is no longer wanted. */
+  readonly signal?: AbortSignal;
 };
 
 /** Long enough for a slow resolver, short against a reconnect loop's patience. */
 export const resolveDeadlineMs = 5_000;
 const queryTimeoutMs = 1_000;
-const inFlight = new Set<Resolver>();
-
-/** Ends every resolution under way (each fails): once no connection of ours is open, none is
- * wanted, and a query waiting for its answer would keep the process alive up to its deadline. */
-export function cancelResolutions(): void {
-  for (const resolver of inFlight) resolver.cancel();
-}
 
 /** A name DNS has no record for may still be known to the system's other sources (mDNS, ...). */
 const notInDns = new Set(['ENOTFOUND', 'ENODATA']);
@@ -42,9 +37,10 @@ export async function resolveHost(host: string, options: ResolveOptions = {}): P
   const deadlineMs = options.deadlineMs ?? resolveDeadlineMs;
   const resolver = new Resolver({ timeout: queryTimeoutMs, tries: 3 });
   if (options.servers) resolver.setServers([...options.servers]);
-  inFlight.add(resolver);
   let late = false;
   const cancel = setTimeout(() => { late = true; resolver.cancel(); }, deadlineMs);
+  const unwanted = () => resolver.cancel();
+  options.signal?.addEventListener('abort', unwanted, { once: true });
   // Both families are asked at once, as getaddrinfo does; IPv4 addresses are enough to go on
   // with, so an AAAA query a resolver leaves unanswered does not hold the connection up.
   const families = [resolver.resolve4(host), resolver.resolve6(host)];
@@ -65,7 +61,7 @@ export async function resolveHost(host: string, options: ResolveOptions = {}): P
     throw Object.assign(new Error(`cannot resolve "${host}": ${describe(codes, late ? deadlineMs : undefined)}`), { code: 'EAI_AGAIN', hostname: host });
   } finally {
     clearTimeout(cancel);
-    inFlight.delete(resolver);
+    options.signal?.removeEventListener('abort', unwanted);
     resolver.cancel();
   }
 }
@@ -94,7 +90,7 @@ function errorCode(err: unknown): string {
 /** `deadlineMs`: the deadline that cancelled the queries, if one did. */
 function describe(codes: readonly string[], deadlineMs: number | undefined): string {
   if (deadlineMs !== undefined) return `no answer from DNS within ${deadlineMs / 1000} s`;
-  if (codes.includes('ECANCELLED')) return 'cancelled, no connection needing it any more';
+  if (codes.includes('ECANCELLED')) return 'cancelled, no longer wanted';
   if (codes.includes('ETIMEOUT')) return 'DNS did not answer';
   return `DNS answered ${[...new Set(codes)].join(', ')}`;
 }

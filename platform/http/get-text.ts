@@ -3,11 +3,13 @@
 // resolve it with getaddrinfo on libuv's four threads: in compose, with a role's container stopped
 // and no outside DNS, each scrape of it held a thread 10 s (past the scrape's own 2 s), and a
 // console scraping every few seconds soon had every thread held and every other role unread.
-import { lookup } from '../dns.ts';
+import { lookupVia } from '../dns.ts';
 import { Agent } from './undici-pool.ts';
 
+/** What a name may take to resolve: a scrape's whole time, so none outlives the command. */
+const resolveMs = 2_000;
 // Idle connections do not keep a process alive (undici unreferences them), so a command ends.
-const agent = new Agent({ connect: { lookup }, keepAliveTimeout: 10_000 });
+const agent = new Agent({ connect: { lookup: lookupVia({ deadlineMs: resolveMs }) }, keepAliveTimeout: 10_000 });
 
 /** Fails with the signal's TimeoutError after `timeoutMs`, also while the name is still being
  * resolved or the connection made (undici honours the signal only once the request is sent). */

@@ -5,7 +5,7 @@ import { NatsConnectionImpl, setTransportFactory } from '@nats-io/nats-core/inte
 import type { NatsConnection, NodeConnectionOptions } from '@nats-io/transport-node';
 import { NodeTransport } from '@nats-io/transport-node/lib/node_transport.js';
 import type { Config } from '../config.ts';
-import { cancelResolutions, resolveHost } from '../dns.ts';
+import { resolveHost } from '../dns.ts';
 import type { Logger } from '../logger.ts';
 import { userInboxPrefix } from './permissions.ts';
 
@@ -123,9 +123,15 @@ export async function drainUnlessDown(nc: NatsConnection, broker: BrokerState): 
  * global to nats.js and read at every dial, so it is set at every connect, as nats.js's is.
  */
 async function connect(options: NodeConnectionOptions): Promise<NatsConnection> {
-  setTransportFactory({ factory: () => new NodeTransport(), dnsResolveFn: (host) => resolveHost(host) });
+  setTransportFactory({ factory: () => new NodeTransport(), dnsResolveFn: (host) => resolveHost(host, { signal: unwanted.signal }) });
   connections += 1;
-  const closed = () => { if (--connections === 0) cancelResolutions(); };
+  const closed = () => {
+    if (--connections > 0) return;
+    // No connection needs a server's address any more: a query waiting for its answer would keep
+    // the process alive up to its deadline.
+    unwanted.abort();
+    unwanted = new AbortController();
+  };
   try {
     const nc = await NatsConnectionImpl.connect(options);
     void nc.closed().then(closed);
@@ -137,6 +143,7 @@ async function connect(options: NodeConnectionOptions): Promise<NatsConnection> 
 }
 /** Connections of ours open or opening: with none, a resolution under way is of no use. */
 let connections = 0;
+let unwanted = new AbortController();
 
 function watchStatus(nc: NatsConnection, logger: Logger): void {
   void (async () => {
