@@ -1,7 +1,7 @@
 // A DNS server on loopback for tests: answers A queries for the names it is given, NXDOMAIN for
 // any other name, and, once silenced, nothing at all (a resolver whose upstream is out of reach,
 // as Docker's is for a stopped container's name on a machine without outside DNS).
-import { createSocket, type Socket } from 'node:dgram';
+import { createSocket } from 'node:dgram';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -39,7 +39,7 @@ export async function startDnsServer(options: { names?: Record<string, string>; 
     address: `${host}:${socket.address().port}`,
     queries,
     silence: () => { silent = true; },
-    close: () => new Promise<void>((resolve) => (socket as Socket).close(() => resolve())),
+    close: () => new Promise<void>((resolve) => socket.close(() => resolve())),
   };
 }
 

@@ -7,7 +7,7 @@ import { extraNames } from '#operator/supervisor/extras.ts';
 import { sameProcess } from '../supervisor/process-stamp.ts';
 import { readState } from '../supervisor/state-file.ts';
 import { parseMetrics, type Sample } from './parse.ts';
-import { everyAddress, type Target } from './replica-targets.ts';
+import { everyAddress, scrapeTimeoutMs, type Target } from './replica-targets.ts';
 
 export type { Target };
 
@@ -41,7 +41,7 @@ export function parseTargets(spec: string): Target[] {
 
 async function scrape(target: Target): Promise<Scrape> {
   try {
-    const res = await getText(`${target.url}/metrics`, 2_000);
+    const res = await getText(`${target.url}/metrics`, scrapeTimeoutMs);
     if (res.status < 200 || res.status >= 300) return { target, samples: [], error: `HTTP ${res.status}` };
     return { target, samples: parseMetrics(res.text) };
   } catch (err) {

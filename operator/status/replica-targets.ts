@@ -9,12 +9,15 @@ import { resolveHost } from '#platform/dns.ts';
 /** A role's metrics endpoint, as status reads it. */
 export type Target = { role: string; url: string };
 
+/** A scrape's whole time, the resolution of its name included. */
+export const scrapeTimeoutMs = 2_000;
+
 export async function everyAddress(targets: readonly Target[]): Promise<Target[]> {
   const expanded = await Promise.all(targets.map(async (target) => {
     const url = new URL(target.url);
     if (isIP(url.hostname.replace(/^\[|\]$/g, '')) || url.hostname === 'localhost') return [target];
     // Within a scrape's own 2 s: a name nobody answers for is reported by the scrape that follows.
-    const addresses = (await resolveHost(url.hostname, { deadlineMs: 2_000 }).catch(() => [])).filter((address) => isIP(address) === 4);
+    const addresses = (await resolveHost(url.hostname, { deadlineMs: scrapeTimeoutMs }).catch(() => [])).filter((address) => isIP(address) === 4);
     if (addresses.length <= 1) return [target];
     return addresses.map((address) => {
       const one = new URL(target.url);
