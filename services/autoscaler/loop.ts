@@ -41,9 +41,10 @@ export function policyFor(config: Config, pool: Pool, capacity: number, cap: num
 export function startAutoscalerLoop(deps: AutoscalerDeps): AutoscalerLoop {
   const state: TickState = { ...deps, by: `autoscaler (${deps.config.instanceId})`, memory: new Map(), lastWrite: new Map() };
   const tick = () => tickAll(state);
-  // Whether it is on is known at once; the first tick is a tick away, and until then its gauge read
-  // 0, which tps status, the console and Grafana showed as "OFF (manual)" after every start.
-  void currentMode(state).catch(() => {});
+  // Whether it is on, and the slots it holds, are known at once; the first tick is a tick away, and
+  // until then its gauges read 0 and nothing, which tps status, the console and Grafana showed as
+  // "OFF (manual)" and "wants - slots" after every start.
+  void announce(state).catch(() => {});
   let stopped = false;
   let timer: NodeJS.Timeout | undefined;
   let running: Promise<void> = Promise.resolve();
@@ -86,6 +87,16 @@ async function tickAll(s: TickState): Promise<void> {
   await control.setAutoscalerStatus({ instance: config.instanceId, at: new Date(now).toISOString(), enabled, tickMs: config.autoscaler.tickMs, pools });
 }
 
+async function announce(s: TickState): Promise<void> {
+  await currentMode(s);
+  for (const pool of poolNames) s.events.observed(pool, slotsNow(s.config, pool, (await s.control.slots(pool))?.slots), false);
+}
+
+/** Slots per worker now: the last write to tps_control, else what the workers report, else what they start with. */
+function slotsNow(config: Config, pool: Pool, written: number | undefined, reported?: number): number {
+  return written ?? reported ?? config.workers.slots ?? poolDefinitions[pool].slots.initial;
+}
+
 /** On or off: an operator's choice in tps_control, else AUTOSCALER_ENABLED; shown as it is read. */
 async function currentMode({ config, control, events }: TickState): Promise<boolean> {
   const mode = await control.autoscalerEnabled();
@@ -98,7 +109,7 @@ async function tickPool(s: TickState, pool: Pool, enabled: boolean, now: number)
   const { config, control, events, memory } = s;
   const seen = await s.signals.observe(pool, now);
   const current = await control.slots(pool);
-  const slotsPerWorker = current?.slots ?? seen.reportedSlots ?? config.workers.slots ?? poolDefinitions[pool].slots.initial;
+  const slotsPerWorker = slotsNow(config, pool, current?.slots, seen.reportedSlots);
   const policy = policyFor(config, pool, seen.capacity, (await control.cap(pool))?.max);
   const mem = memory.get(pool) ?? initialMemory();
   // Someone else (tps scale, another autoscaler) changed the slots: that counts as a change.
