@@ -13,19 +13,32 @@ export async function gradeRun(lab: Lab, run: LabRun, sources: ProbeSources, onl
   // Checks that apply to what the setup chose (an exam's incident), in the file's order.
   const checks = lab.checks.filter((c) => applies(c.when, run.choices) && (!only || only.has(c.id)));
   const probeOf = (checkId: string) => lab.checks.find((c) => c.id === checkId)?.probe;
-  const outcomes = await runProbes(checks.map((c) => c.probe), { ...sources, run, probeOf, startSlots: lab.setup.slots });
   const held = { ...run.held };
-  const results = checks.map((check, i) => {
-    const now = outcomes[i] ?? { holds: false, reason: 'not evaluated' };
-    const before = held[check.id];
-    if (check.latch && before) return { check, result: { holds: true, measured: `held at ${before.at}${before.measured ? `: ${before.measured}` : ''}` } };
-    if (check.latch && now.holds) held[check.id] = { at: new Date().toISOString(), ...(now.measured !== undefined ? { measured: String(now.measured) } : {}) };
-    return { check, result: now };
-  });
+  const results = new Map<string, ProbeResult>();
+  // A check that waits for another (kanban-verified for kanban-outage) reads what has latched. What
+  // latches now is read by the checks still failing in another pass, so one `tps lab status` shows
+  // them as they stand, not "kanban-outage has not held yet" under a kanban-outage that passes.
+  let pending = checks;
+  while (pending.length > 0) {
+    const outcomes = await runProbes(pending.map((c) => c.probe), { ...sources, run: { ...run, held }, probeOf, startSlots: lab.setup.slots });
+    let latched = false;
+    pending.forEach((check, i) => {
+      const now = outcomes[i] ?? { holds: false, reason: 'not evaluated' };
+      const before = held[check.id];
+      if (check.latch && before) return results.set(check.id, { holds: true, measured: `held at ${before.at}${before.measured ? `: ${before.measured}` : ''}` });
+      if (check.latch && now.holds) {
+        held[check.id] = { at: new Date().toISOString(), ...(now.measured !== undefined ? { measured: String(now.measured) } : {}) };
+        latched = true;
+      }
+      results.set(check.id, now);
+    });
+    pending = latched ? pending.filter((c) => results.get(c.id)?.holds !== true) : [];
+  }
+  const graded = checks.map((check) => ({ check, result: results.get(check.id) ?? { holds: false, reason: 'not evaluated' } }));
   const total = checks.reduce((sum, c) => sum + c.weight, 0);
-  const passed = results.filter((r) => r.result.holds).reduce((sum, r) => sum + r.check.weight, 0);
+  const passed = graded.filter((r) => r.result.holds).reduce((sum, r) => sum + r.check.weight, 0);
   const score = Math.round((passed / total) * 1000) / 1000;
-  return { results, held, grade: { at: new Date().toISOString(), score, passed: score >= lab.passAt } };
+  return { results: graded, held, grade: { at: new Date().toISOString(), score, passed: score >= lab.passAt } };
 }
 
 /** Grades the lab's run and keeps the outcome (the grade, the best grade, what latched). */
