@@ -60,7 +60,7 @@ bench-ingress: ## ingress vs bare publish route, and rejections at a full queue
 	@scripts/bootstrap.sh --with-wrk
 	@node bench/ingress.bench.ts
 
-bench-pipeline: ## pipeline end to end vs raw JetStream, BullMQ and the same pipeline on BullMQ (alternating rounds); latency at 500 jobs/s
+bench-pipeline: ## pipeline end to end vs raw JetStream, BullMQ, the same pipeline on BullMQ and the floor pipeline (rounds); latency at 500 jobs/s
 	@scripts/bootstrap.sh --with-redis
 	@node bench/pipeline.bench.ts
 

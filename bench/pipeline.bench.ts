@@ -3,14 +3,17 @@
 // publish + consume + ack rate with the same client, (b) a BullMQ queue + worker doing the same
 // no-op work on a local Redis, and (d) the same pipeline built on BullMQ (a Fastify ingress doing
 // Queue.add, a BullMQ Worker calling the same service-a through opossum: what a team would pick
-// instead); then the latency at a steady 500 jobs/s (the handbook's lab rate; goal: p99 end to
-// end under 100 ms on this 2-core machine).
+// instead), and (e) the floor pipeline (the least a pipeline of our shape on NATS can do per job:
+// a bare publish route, a worker that calls the same service-a and acks, nothing else), then the
+// latency at a steady 500 jobs/s (the handbook's lab rate; goal: p99 end to end under 100 ms on
+// this 2-core machine).
 // With --tracing it compares instead the pipeline with tracing off, on (every role exporting
 // OTLP/HTTP to a local sink that discards the spans) and on with 10 % sampling, alternating
 // `--rounds` times in one run, each round starting one variant later (bench/lib/tracing-overhead.ts).
-// Ours and the BullMQ pipeline run `--rounds` times, alternating, each first in every other round
-// (this VM's speed drifts by tens of percent within minutes): the ratio is the median of the
-// rounds' ratios, the rates and CPU the medians of the rounds.
+// Ours, the BullMQ pipeline and the floor run `--rounds` times, in turn, in one order in odd rounds
+// and the reverse in even ones, so of any two each goes first in every other round (this VM's
+// speed drifts by tens of percent within minutes): a ratio is the median of the rounds' ratios,
+// the rates and CPU the medians of the rounds.
 //   node bench/pipeline.bench.ts [--jobs 20000] [--concurrency 200] [--rate 500] [--seconds 20] [--rounds 4]
 //   node bench/pipeline.bench.ts --tracing [--rounds 4]
 import { writeFileSync } from 'node:fs';
@@ -26,7 +29,9 @@ import { startStack } from '#devenv/stack.ts';
 import { closedLoop, openPipelineLoad, type PipelineOptions, type PipelineResult } from './lib/pipeline-run.ts';
 import { runForResult } from './lib/processes.ts';
 import { startRedis } from './lib/redis.ts';
-import { openBullPipeline, type BullPipelineResult } from './lib/bullmq-pipeline.ts';
+import { openBullPipeline } from './lib/bullmq-pipeline.ts';
+import { openFloorPipeline } from './lib/floor-pipeline.ts';
+import type { SideResult } from './lib/peer-side.ts';
 import { median } from './lib/stats.ts';
 import { benchArgs } from './lib/args.ts';
 import type { LatencySummary } from './lib/stats.ts';
@@ -77,25 +82,30 @@ await queue.close();
 await redis.stop();
 
 // (c) The pipeline: ingress -> JOBS_FAST -> worker-fast -> service-a, no-op work, tracing off,
-// and (d) the same pipeline on BullMQ calling this stack's service-a, in alternating rounds.
+// (d) the same pipeline on BullMQ and (e) the floor pipeline, both calling this stack's
+// service-a, in rounds.
 const stack = await startStack(nats.url, stackEnv);
 const ours = await openPipelineLoad(stack, options);
-const peer = await openBullPipeline({ url: stack.url('service-a'), pid: stack.supervisor.pidOf('service-a') ?? 0 }, options);
-const runs: Array<{ pipeline: PipelineResult['pipeline']; bullPipeline: BullPipelineResult }> = [];
+const serviceA = { url: stack.url('service-a'), pid: stack.supervisor.pidOf('service-a') ?? 0 };
+const peer = await openBullPipeline(serviceA, options);
+const floor = await openFloorPipeline(serviceA, options);
+type Round = { pipeline: PipelineResult['pipeline']; bullPipeline: SideResult; floorPipeline: SideResult };
+const runs: Round[] = [];
+const sides = [
+  ['ours', async (r: Partial<Round>) => { r.pipeline = await ours.saturate('pipeline'); }],
+  ['the BullMQ pipeline', async (r: Partial<Round>) => { r.bullPipeline = await peer.saturate(); }],
+  ['the floor', async (r: Partial<Round>) => { r.floorPipeline = await floor.saturate(); }],
+] as const;
 for (let round = 1; round <= rounds; round++) {
-  // Ours first in odd rounds, the BullMQ pipeline first in even ones: the VM's drift within a
-  // round must not fall on one side every round (in fixed order it skewed the tracing variants,
-  // bench/lib/tracing-overhead.ts).
-  const oursFirst = round % 2 === 1;
-  console.log(`round ${round} of ${rounds} (${oursFirst ? 'ours first' : 'the BullMQ pipeline first'})`);
-  if (oursFirst) {
-    const pipeline = await ours.saturate('pipeline');
-    runs.push({ pipeline, bullPipeline: await peer.saturate() });
-  } else {
-    const bullPipeline = await peer.saturate();
-    runs.push({ pipeline: await ours.saturate('pipeline'), bullPipeline });
-  }
+  // ABC in odd rounds, CBA in even ones: the VM's drift within a round must not fall on one side
+  // every round (in fixed order it skewed the tracing variants, bench/lib/tracing-overhead.ts).
+  const order = round % 2 === 1 ? [...sides] : [...sides].reverse();
+  console.log(`round ${round} of ${rounds} (${order.map(([name]) => name).join(', then ')})`);
+  const r: Partial<Round> = {};
+  for (const [, run] of order) await run(r);
+  runs.push(r as Round);
 }
+await floor.close();
 await peer.close();
 const steady = await ours.steady('pipeline');
 await ours.close();
@@ -108,27 +118,36 @@ const medianRound = <T extends { rate: number; cpuUsPerJob: number; brokerCpuUsP
 };
 const pipeline = medianRound(runs.map((r) => r.pipeline));
 const bullPipeline = medianRound(runs.map((r) => r.bullPipeline));
-const roundRatios = runs.map((r) => Number((r.pipeline.rate / r.bullPipeline.rate).toFixed(3)));
+const floorPipeline = medianRound(runs.map((r) => r.floorPipeline));
+const threeDecimals = (x: number) => Number(x.toFixed(3));
+const ratios = (of: (r: Round) => number) => runs.map((r) => threeDecimals(of(r)));
+const roundRatios = ratios((r) => r.pipeline.rate / r.bullPipeline.rate);
+const floorRoundRatios = ratios((r) => r.floorPipeline.rate / r.bullPipeline.rate);
+const machine = (side: { cpuUsPerJob: number; brokerCpuUsPerJob: number; loadCpuUsPerJob: number }) => side.cpuUsPerJob + side.brokerCpuUsPerJob + side.loadCpuUsPerJob;
 
 const summary = {
   date: new Date().toISOString(), node: process.version, jobs, concurrency,
-  raw, bullmq: bull, pipeline, bullmqPipeline: bullPipeline,
+  raw, bullmq: bull, pipeline, bullmqPipeline: bullPipeline, floorPipeline,
   ratioToRawJetStream: Number((pipeline.rate / raw.rate).toFixed(3)),
   ratioToBullMQ: Number((pipeline.rate / bull.rate).toFixed(3)),
   /** Ours over the BullMQ pipeline, jobs/s at saturation, the median of the rounds' ratios (goal: at least 1.5). */
-  ratioToBullMQPipeline: median(roundRatios),
+  ratioToBullMQPipeline: threeDecimals(median(roundRatios)),
   roundRatios,
+  /** The floor pipeline over the BullMQ pipeline (median of the rounds): the most any pipeline of
+   * our shape on NATS could reach against it on this machine, whatever it dropped. */
+  floorRatioToBullMQPipeline: threeDecimals(median(floorRoundRatios)),
+  floorRoundRatios,
+  /** Ours over the floor (median of the rounds): what our guarantees cost against doing nothing. */
+  ratioToFloorPipeline: threeDecimals(median(ratios((r) => r.pipeline.rate / r.floorPipeline.rate))),
   /** CPU time of all our roles over the jobs done (goal: at most 350 µs). */
   cpuMicrosPerJob: pipeline.cpuUsPerJob,
   /** The whole machine's CPU per job, each side: its processes, its broker and the load (medians). */
-  machineCpuMicrosPerJob: {
-    ours: pipeline.cpuUsPerJob + pipeline.brokerCpuUsPerJob + pipeline.loadCpuUsPerJob,
-    bullmqPipeline: bullPipeline.cpuUsPerJob + bullPipeline.brokerCpuUsPerJob + bullPipeline.loadCpuUsPerJob,
-  },
+  machineCpuMicrosPerJob: { ours: machine(pipeline), bullmqPipeline: machine(bullPipeline), floorPipeline: machine(floorPipeline) },
   steady,
 };
 console.log(`\npipeline / raw JetStream: ${summary.ratioToRawJetStream}   pipeline / BullMQ: ${summary.ratioToBullMQ}   pipeline / BullMQ pipeline: ${summary.ratioToBullMQPipeline} (rounds ${roundRatios.join(', ')})   our CPU per job: ${summary.cpuMicrosPerJob} µs (median of ${rounds} rounds)`);
-console.log(`the machine's CPU per job (processes + broker + load, medians): ours ${summary.machineCpuMicrosPerJob.ours} µs (nats-server ${pipeline.brokerCpuUsPerJob}), the BullMQ pipeline ${summary.machineCpuMicrosPerJob.bullmqPipeline} µs (redis-server ${bullPipeline.brokerCpuUsPerJob})`);
+console.log(`the floor / BullMQ pipeline: ${summary.floorRatioToBullMQPipeline} (rounds ${floorRoundRatios.join(', ')}): the most a pipeline of our shape on NATS reaches against it here   ours / the floor: ${summary.ratioToFloorPipeline}`);
+console.log(`the machine's CPU per job (processes + broker + load, medians): ours ${summary.machineCpuMicrosPerJob.ours} µs (nats-server ${pipeline.brokerCpuUsPerJob}), the BullMQ pipeline ${summary.machineCpuMicrosPerJob.bullmqPipeline} µs (redis-server ${bullPipeline.brokerCpuUsPerJob}), the floor ${summary.machineCpuMicrosPerJob.floorPipeline} µs (nats-server ${floorPipeline.brokerCpuUsPerJob})`);
 const out = fileURLToPath(new URL('./results/pipeline-latest.json', import.meta.url));
 writeFileSync(out, `${JSON.stringify(summary, null, 2)}\n`);
 console.log(`written to ${out}`);
