@@ -1,7 +1,7 @@
 // Where the roles are and what they report: scrapes every role's /metrics twice, a short
 // interval apart, so rates (throughput, error rate, latency percentiles) can be computed
 // without a Prometheus. Targets come from the native supervisor's state or are given.
-import { getText } from '#platform/http/get-text.ts';
+import { getText } from '#platform/http/bounded-request.ts';
 import { stateDir } from '#platform/paths.ts';
 import { extraNames } from '#operator/supervisor/extras.ts';
 import { sameProcess } from '../supervisor/process-stamp.ts';

@@ -2,7 +2,7 @@
 // name with one address per replica (`--scale worker-fast=3`), as Prometheus's dns_sd_configs
 // reads it. Status reads every one, so replicas are counted and none is missed; addresses and
 // names that do not resolve are kept as given (the scrape then reports the error). Names are
-// resolved by platform/dns.ts, not getaddrinfo (see platform/http/get-text.ts).
+// resolved by platform/dns.ts, not getaddrinfo (see platform/http/bounded-request.ts).
 import { isIP } from 'node:net';
 import { resolveHost } from '#platform/dns.ts';
 

@@ -15,6 +15,6 @@ Dispatcher.prototype.request ??= load('undici/lib/api/api-request.js') as Undici
 
 export type Pool = UndiciPool;
 export const Pool: typeof UndiciPool = load('undici/lib/dispatcher/pool.js');
-/** A pool per origin, for a client of many (platform/http/get-text.ts). */
+/** A pool per origin, for a client of many (platform/http/bounded-request.ts). */
 export type Agent = UndiciAgent;
 export const Agent: typeof UndiciAgent = load('undici/lib/dispatcher/agent.js');

@@ -1,8 +1,10 @@
 // A job's trace from Jaeger's query API (compose, or a Jaeger natively), in the same flat spans the
 // console's own receiver keeps, so one waterfall draws both: GET /api/traces with the ingress as
 // the service and the job's id as the tag every span of its messages carries, the JSON the Jaeger
-// UI reads (times in microseconds, typed tags, parents as CHILD_OF references).
+// UI reads (times in microseconds, typed tags, parents as CHILD_OF references). The name is
+// resolved by platform/dns.ts (platform/http/bounded-request.ts): in compose Jaeger is a container.
 import { z } from 'zod';
+import { boundedRequest } from '#platform/http/bounded-request.ts';
 import { spanKind, statusCode, type ReceivedSpan } from '#platform/telemetry/otlp-json.ts';
 
 const tagSchema = z.object({ key: z.string(), type: z.string().optional(), value: z.unknown() });
@@ -38,9 +40,9 @@ function toSpans(trace: z.infer<typeof traceSchema>): ReceivedSpan[] {
 export async function jaegerTracesOfJob(apiUrl: string, jobId: string): Promise<{ traceIds: string[]; spans: ReceivedSpan[] } | { error: string }> {
   const query = new URLSearchParams({ service: 'ingress', tags: JSON.stringify({ 'messaging.message.id': jobId }), limit: '5', lookback: '2h' });
   try {
-    const res = await fetch(`${apiUrl}/api/traces?${query}`, { signal: AbortSignal.timeout(3_000) });
-    if (!res.ok) return { error: `Jaeger answered ${res.status}` };
-    const traces = answerSchema.parse(await res.json()).data ?? [];
+    const res = await boundedRequest(`${apiUrl}/api/traces?${query}`, { timeoutMs: 3_000 });
+    if (res.status !== 200) return { error: `Jaeger answered ${res.status}` };
+    const traces = answerSchema.parse(JSON.parse(res.text)).data ?? [];
     return { traceIds: traces.map((t) => t.traceID), spans: traces.slice(0, 1).flatMap(toSpans) };
   } catch (err) {
     return { error: `Jaeger's query API at ${apiUrl} did not answer (${(err as Error).message})` };
