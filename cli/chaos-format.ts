@@ -1,5 +1,5 @@
 // How `tps chaos` writes faults and durations for people.
-import { faultCatalogue, faultNames, type ActiveFault } from '#platform/chaos/catalogue.ts';
+import { faultCatalogue, faultNames, isOneShot, type ActiveFault } from '#platform/chaos/catalogue.ts';
 import { paramsText, targetsOf } from '#chaos/describe.ts';
 import { table } from './session.ts';
 
@@ -19,16 +19,19 @@ export function paramsOf(f: ActiveFault): string {
   return Object.entries(f.params).map(([k, v]) => `${k}=${String(v)}`).join(' ');
 }
 
-/** `service-a: error_rate ratio=1 status=500 on until 18:52:03 (10m)` */
+/** `service-a: error_rate ratio=1 status=500 on until 18:52:03 (10m)`; a one-shot fault says it
+ * acts once: "on until" read as if a crashed worker would crash again for 10 minutes. */
 export function confirmation(f: ActiveFault): string {
   const params = paramsOf(f);
-  return `${f.target}: ${f.fault}${params ? ` ${params}` : ''} on until ${clock(f.expiresAt)} (${formatDuration(Date.parse(f.expiresAt) - Date.parse(f.setAt))})`;
+  const until = `${clock(f.expiresAt)} (${formatDuration(Date.parse(f.expiresAt) - Date.parse(f.setAt))})`;
+  if (isOneShot(f.fault)) return `${f.target}: ${f.fault}${params ? ` ${params}` : ''} once, now (its restart is left alone; listed until ${until})`;
+  return `${f.target}: ${f.fault}${params ? ` ${params}` : ''} on until ${until}`;
 }
 
 export function faultTable(faults: readonly ActiveFault[], now = Date.now()): string {
   return table([
     ['TARGET', 'FAULT', 'PARAMS', 'UNTIL', 'LEFT', 'BY'],
-    ...faults.map((f) => [f.target, f.fault, paramsOf(f) || '-', clock(f.expiresAt), formatDuration(Date.parse(f.expiresAt) - now), f.by]),
+    ...faults.map((f) => [f.target, isOneShot(f.fault) ? `${f.fault} (once, at ${clock(f.setAt)})` : f.fault, paramsOf(f) || '-', clock(f.expiresAt), formatDuration(Date.parse(f.expiresAt) - now), f.by]),
   ]);
 }
 

@@ -91,6 +91,15 @@ it('sets, lists, clears and resets faults, with a clear confirmation', async () 
   expect((await chaos('list')).stdout.trim()).toBe('no chaos faults active');
 });
 
+it('says a one-shot fault acts once, when set, and lists it with that moment', async () => {
+  // "worker-fast: crash on until …" read as if the worker would crash again for 10 minutes.
+  const set = await chaos('set', 'worker-fast', 'crash');
+  expect(set.code).toBe(0);
+  expect(set.stdout.trim()).toMatch(/^worker-fast: crash once, now \(its restart is left alone; listed until \d\d:\d\d:\d\d \(10m\)\)$/);
+  expect((await chaos('list')).stdout).toMatch(/worker-fast\s+crash \(once, at \d\d:\d\d:\d\d\)\s+-\s+\d\d:\d\d:\d\d/);
+  expect((await chaos('reset')).stdout).toMatch(/cleared worker-fast: crash/);
+});
+
 it('lists the catalogue with limits, defaults and targets', async () => {
   const r = await chaos('faults');
   expect(r.code).toBe(0);

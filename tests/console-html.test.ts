@@ -4,6 +4,7 @@ import { expect, it } from 'vitest';
 import { html, lineChart } from '#services/console/html.ts';
 import { renderDecisions } from '#services/console/decisions.ts';
 import { renderQueueDetail } from '#services/console/queue-detail.ts';
+import { faultWhen } from '#services/console/board.ts';
 
 it('escapes every interpolated value, and keeps fragments built by html`` as they are', () => {
   const name = '<img src=x onerror="alert(1)">';
@@ -40,4 +41,11 @@ it('says per pool what the autoscaler last decided, when and why, and when it de
   expect(text).toContain('fast: holding at 12 slots at 10:01:30 UTC (bottleneck): what it saw');
   expect(text).toContain('slow: no decision in the last hour');
   expect(renderDecisions(['fast'], [decision('fast', '2026-12-05T10:00:00.000Z', 'up', 8, 12)]).text).toContain('fast: 8 -&gt; 12 slots at 10:00:00 UTC (utilization): what it saw');
+});
+
+it('gives a fault its time left, and a one-shot fault the moment it acted (a crash does not go on)', () => {
+  const fault = (name: 'crash' | 'latency') => ({ target: 'worker-fast' as const, fault: name, params: {}, setAt: '2026-12-07T10:36:12.000Z', expiresAt: '2026-12-07T10:46:12.000Z', by: 'tps (ada@lab)' });
+  const now = Date.parse('2026-12-07T10:37:02.000Z');
+  expect(faultWhen(fault('latency'), now)).toBe('9 min 10 s left');
+  expect(faultWhen(fault('crash'), now)).toBe('once, at 10:36:12 UTC');
 });

@@ -61,6 +61,9 @@ export const faultCatalogue = {
     kind: 'process',
     description: 'The target process exits at once (one-shot; the supervisor restarts it).',
     params: z.strictObject({}),
+    /** Acts once, when set; the process started after it is left alone. It stays listed until it
+     * expires so the dashboards show when it was in force (tps_chaos_fault_active). */
+    oneShot: true,
   },
   nats_down: {
     kind: 'system',
@@ -81,6 +84,8 @@ export const faultCatalogue = {
 
 export type FaultName = keyof typeof faultCatalogue;
 export const faultNames = Object.keys(faultCatalogue) as FaultName[];
+/** A fault that acts once, when set (a crash), not for as long as it is listed. */
+export const isOneShot = (fault: FaultName): boolean => 'oneShot' in faultCatalogue[fault];
 
 /** Which targets each system fault belongs to (the target a user names for it). */
 export const systemFaultTargets: Readonly<Record<string, readonly ChaosTarget[]>> = {

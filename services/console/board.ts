@@ -7,7 +7,7 @@ import {
   bands, busyMark, circuitMark, dlqMark, errorMark, flowMark, latencyMark, ms, pct, queueMark, rejectedMark, roleMark, type Mark,
 } from '#operator/status/marks.ts';
 import type { PoolView, Snapshot } from '#operator/status/snapshot.ts';
-import { faultCatalogue, faultNames, isSystemFault, processTargets, type ActiveFault } from '#platform/chaos/catalogue.ts';
+import { faultCatalogue, faultNames, isOneShot, isSystemFault, processTargets, type ActiveFault } from '#platform/chaos/catalogue.ts';
 import { html, lineChart, type Html } from './html.ts';
 import type { BoardPoint } from '#operator/status/history.ts';
 import { renderQueueDetail, type QueueDetail } from './queue-detail.ts';
@@ -101,9 +101,11 @@ function breakers(s: Snapshot): Html {
     </li>`)}</ul>`;
 }
 
-function timeLeft(f: ActiveFault, now: number): string {
+/** How long a fault has left; a one-shot fault (a crash), when it acted: it does not go on acting. */
+export function faultWhen(f: ActiveFault, now: number): string {
+  if (isOneShot(f.fault)) return `once, at ${f.setAt.slice(11, 19)} UTC`;
   const seconds = Math.max(0, Math.round((Date.parse(f.expiresAt) - now) / 1000));
-  return seconds >= 3600 ? `${Math.floor(seconds / 3600)} h ${Math.floor((seconds % 3600) / 60)} min` : seconds >= 60 ? `${Math.floor(seconds / 60)} min ${seconds % 60} s` : `${seconds} s`;
+  return `${seconds >= 3600 ? `${Math.floor(seconds / 3600)} h ${Math.floor((seconds % 3600) / 60)} min` : seconds >= 60 ? `${Math.floor(seconds / 60)} min ${seconds % 60} s` : `${seconds} s`} left`;
 }
 
 /** Refusals, the DLQ, the autoscaler and chaos: what moves jobs besides the workers. */
@@ -118,7 +120,7 @@ function flow({ snapshot: s, faults, now, decisions }: BoardInput): Html {
         <small>${s.pools.map((p) => `${p.pool} wants ${p.autoscaler.desiredSlots ?? '-'} slots${p.autoscaler.bottleneck ? ' (bottleneck downstream: holds)' : ''}`).join('; ')}</small>
         ${renderDecisions(s.pools.map((p) => p.pool), decisions ?? [])}`
       : html`<small>not running</small>`}</dd>
-    <dt>Chaos</dt><dd data-testid="chaos">${faults.length === 0 ? 'no fault active' : html`<ul>${faults.map((f) => html`<li class="mark-bad" data-fault="${f.target}.${f.fault}">${f.fault} on ${f.target}${Object.keys(f.params).length ? ` (${Object.entries(f.params).map(([k, v]) => `${k}=${String(v)}`).join(' ')})` : ''}, ${timeLeft(f, now)} left
+    <dt>Chaos</dt><dd data-testid="chaos">${faults.length === 0 ? 'no fault active' : html`<ul>${faults.map((f) => html`<li class="mark-bad" data-fault="${f.target}.${f.fault}">${f.fault} on ${f.target}${Object.keys(f.params).length ? ` (${Object.entries(f.params).map(([k, v]) => `${k}=${String(v)}`).join(' ')})` : ''}, ${faultWhen(f, now)}
         ${isSystemFault(f.fault) ? '' : html`<span class="actions admin-only"><button type="button" data-action="chaos-clear" data-name="${f.target}.${f.fault}">Clear</button></span>`}</li>`)}</ul>`}
       ${chaosForm()}</dd>
   </dl>`;
