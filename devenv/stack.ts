@@ -19,6 +19,7 @@ import { answers, hostPort } from '#operator/supervisor/broker.ts';
 import { startSupervisor, type Supervisor } from '#operator/supervisor/supervisor.ts';
 import { waitFor } from './nats-server.ts';
 import { postJob } from './roles.ts';
+import { describeStuckJobs } from './stuck-jobs.ts';
 import { candidateOffsets, claimOffset } from './port-offsets.ts';
 
 export type Stack = {
@@ -101,23 +102,25 @@ export async function submit(stack: Stack, type: string, count: number, payload?
   return ids;
 }
 
-/** The loss oracle: waits until every accepted id is completed or dead-lettered (a pass every 250 ms). */
+/** The loss oracle: waits until every accepted id is completed or dead-lettered (a pass every 250 ms);
+ * when it gives up, it says where the jobs still open are (stuck-jobs.ts). */
 export async function settle(stack: Stack, ids: readonly string[], timeoutMs = 60_000): Promise<Map<string, JobView>> {
   const views = new Map<string, JobView>();
-  await waitFor(async () => {
-    for (const id of ids) {
-      const current = views.get(id);
-      if (current && (current.status === 'completed' || current.status === 'dead_lettered')) continue;
-      const view = await stack.status.read(id).catch(() => undefined);
-      if (view) views.set(id, view);
-    }
-    return ids.every((id) => ['completed', 'dead_lettered'].includes(views.get(id)?.status ?? '')) ? true : undefined;
-  }, timeoutMs, () => {
-    const open = ids.filter((id) => !['completed', 'dead_lettered'].includes(views.get(id)?.status ?? ''));
-    return `${open.length} of ${ids.length} jobs to finish (e.g. ${open.slice(0, 3).map((id) => `${id}: ${views.get(id)?.status ?? 'unknown'}`).join(', ')})`;
+  const open = () => ids.filter((id) => !['completed', 'dead_lettered'].includes(views.get(id)?.status ?? ''));
+  try {
     // Each read folds the key's history through a short-lived consumer: every 20 ms for a minute
     // left thousands for nats-server to carry (and to recover, slowly, at its next start).
-  }, 250);
+    await waitFor(async () => {
+      for (const id of open()) {
+        const view = await stack.status.read(id).catch(() => undefined);
+        if (view) views.set(id, view);
+      }
+      return open().length === 0 ? true : undefined;
+    }, timeoutMs, () => `${open().length} of ${ids.length} jobs to finish (e.g. ${open().slice(0, 3).map((id) => `${id}: ${views.get(id)?.status ?? 'unknown'}`).join(', ')})`, 250);
+  } catch (err) {
+    const where = await describeStuckJobs(stack.nc, stack.log, open(), views).catch((e: unknown) => `(could not say where: ${(e as Error).message})`);
+    throw new Error(`${(err as Error).message}\n${where}`);
+  }
   return views;
 }
 

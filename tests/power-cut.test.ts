@@ -9,6 +9,9 @@
 // consumer's small state file had reached the disk and the queue's last messages had not, so the
 // consumer believed done the sequences the queue then gave to new jobs, and they stayed in the
 // queue unworked; provisioning now makes such a consumer again (platform/nats/consumer-reset.ts).
+// Nor was it, a few jobs at a time, where the queue's index file had reached the disk with the
+// sequences it counted deleted: nats-server 2.9.10 gave those sequences to new jobs and never
+// delivered them; provisioning now makes such a stream whole (platform/nats/stream-repair.ts).
 import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -41,12 +44,15 @@ afterAll(async () => {
 const env = (s: Stack) => ({ NATS_URL: server.url, TPS_STATE_DIR: s.stateDir, TPS_EXTERNAL_NATS: 'true' });
 const acceptedFast = (s: Stack) => metricValue(s.url('ingress'), /^tps_jobs_submitted_total\{pool="fast",type="fast\.echo"\} /);
 
-/** The fast pool's consumer state file in the store (nats-server 2.9: <stream>/obs/<consumer>/o.dat). */
-function consumerStateFile(): string {
+/** Files of the fast pool's queue in the store (nats-server 2.9): its consumer's state file
+ * (<stream>/obs/<consumer>/o.dat) and its message blocks' index files (<stream>/msgs/<n>.idx). */
+function queueFiles(): { consumerState: string; blockIndexes: string[] } {
   const streamsDir = path.join(disk.dir, 'jetstream');
-  const found = readdirSync(streamsDir, { recursive: true, encoding: 'utf8' }).find((f) => f.endsWith(path.join('JOBS_FAST', 'obs', 'workers-fast', 'o.dat')));
+  const files = readdirSync(streamsDir, { recursive: true, encoding: 'utf8' });
+  const found = files.find((f) => f.endsWith(path.join('JOBS_FAST', 'obs', 'workers-fast', 'o.dat')));
   if (!found) throw new Error(`no state file of JOBS_FAST/workers-fast under ${streamsDir}`);
-  return path.join(streamsDir, found);
+  const blockIndexes = files.filter((f) => path.dirname(f).endsWith(path.join('JOBS_FAST', 'msgs')) && f.endsWith('.idx'));
+  return { consumerState: path.join(streamsDir, found), blockIndexes: blockIndexes.map((f) => path.join(streamsDir, f)) };
 }
 
 /** The host loses its power: the broker and every role at once (SIGKILL: nothing flushes), then
@@ -91,9 +97,14 @@ it('works every job accepted after the host boots again, and counts what the cut
   const load = tps(['load', '--rate', '100', '--duration', '10s', '--url', first.url('ingress'), '--ledger', ledger, '--json', '-'], env(first), { timeoutMs: 60_000 });
   await waitFor(async () => ((await acceptedFast(first)) > 250 ? true : undefined), 30_000, () => 'the load to be under way', 100);
 
-  // The power goes. What was seen to happen by itself (4 runs of 4, natively through `tps up`
-  // too) is made sure of: the consumer's state file reached the disk, the queue's tail did not.
-  const { usedBefore, usedAfter } = await hostLosesPower(first, () => disk.syncFile(consumerStateFile()));
+  // The power goes. What was seen to happen by itself is made sure of: the consumer's state file
+  // reached the disk (4 runs of 4, natively through `tps up` too), and so did the queue's index
+  // file, with the sequences its acknowledgements deleted (3 cuts of 12 under a loaded machine's
+  // writeback), while the queue's tail did not (stream-repair.ts).
+  const { usedBefore, usedAfter } = await hostLosesPower(first, () => {
+    const { consumerState, blockIndexes } = queueFiles();
+    for (const file of [consumerState, ...blockIndexes]) disk.syncFile(file);
+  });
   const cutAt = Date.now();
   const before = JSON.parse((await load).stdout) as { accepted_jobs: number };
 

@@ -29,6 +29,9 @@ to a configuration change by accident.
 A consumer that has delivered messages past its stream's last one (a broker that lost its last
 writes, e.g. its host lost power) would never deliver the jobs that get those sequences next: it
 is made again, a job queue's from its first message, and printed as \`reset\` with what was found.
+A stream such a broker (nats-server 2.9) left counting lost sequences as deleted would lose the
+messages given them next: it is purged, what it held put back in order through a holding stream
+(TPS_REPAIR), and printed as \`repaired\`. Both run before anything writes to the broker.
 
   --queue POOL=N         set the pool's queue size live (1 to 10000000), or POOL=default
   --force STREAM=N,...   let the update delete up to N messages of STREAM (the number the

@@ -15,8 +15,9 @@ export async function provisionTopology(config: Config, nats: Config['nats'], lo
     const actions = await onceClusterFormed(() => provisionWithOverrides(nc, config));
     const changed = actions.filter((a) => a.action !== 'unchanged');
     say(`provisioned NATS topology (${changed.length ? changed.map((a) => `${a.action} ${a.name}`).join(', ') : 'already up to date'})`);
-    // A reset consumer means the broker lost writes (consumer-reset.ts): said in full.
-    for (const a of actions.filter((x) => x.action === 'reset')) say(`  ${a.name}: ${a.changes.join('; ')}`);
+    // A reset consumer or a repaired stream means the broker lost writes (consumer-reset.ts,
+    // stream-repair.ts): said in full.
+    for (const a of actions.filter((x) => x.action === 'reset' || x.action === 'repaired')) say(`  ${a.name}: ${a.changes.join('; ')}`);
     const control = await openControlStore(nc);
     return Object.fromEntries(await Promise.all(canaryServices.map(async (s) => [s, await control.canary(s)] as const)));
   } finally {

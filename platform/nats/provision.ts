@@ -2,17 +2,19 @@
 // Running it twice is a no-op; a changed limit is applied and reported. Every stream is looked at
 // before anything changes: an update that would delete messages a stream holds refuses the whole
 // run (shrink-guard.ts), unless the operator names how many may go. A consumer that is ahead of
-// its stream, which a broker that lost its last writes leaves behind, is re-created (consumer-reset.ts).
+// its stream, which a broker that lost its last writes leaves behind, is re-created (consumer-reset.ts);
+// a stream such a broker left with a stale delete map is made whole first (stream-repair.ts).
 import { jetstreamManager, JetStreamApiCodes, JetStreamApiError, type JetStreamManager, type StreamInfo } from '@nats-io/jetstream';
 import type { NatsConnection } from '@nats-io/transport-node';
 import { aheadReason, consumerAhead, resetConsumer, startFields } from './consumer-reset.ts';
+import { repairStreams, staleDeletes, staleReason } from './stream-repair.ts';
 import { refusal, streamLoss, type ForcedLosses, type StreamLoss } from './shrink-guard.ts';
 import type { ConsumerDecl, StreamDecl, Topology } from './topology.ts';
 
 export type ProvisionAction = {
   kind: 'stream' | 'consumer';
   name: string;
-  action: 'created' | 'updated' | 'unchanged' | 'reset';
+  action: 'created' | 'updated' | 'unchanged' | 'reset' | 'repaired';
   changes: string[];
 };
 
@@ -53,6 +55,10 @@ export async function provision(nc: NatsConnection, topology: Topology, opts: Pr
   if (refused.length > 0) throw new ProvisionRefused(refused);
   const actions: ProvisionAction[] = [];
   for (const plan of plans) actions.push(await applyStream(jsm, plan));
+  // A stream a power cut left unsound (stream-repair.ts), before any role writes to it; after the
+  // streams are applied, since one made again over what a cut left of its files has their state.
+  const repaired = await repairStreams(jsm, jsm.jetstream(), topology.streams.map((s) => s.name));
+  actions.push(...repaired.map((r): ProvisionAction => ({ kind: 'stream', name: r.stream, action: 'repaired', changes: [r.done] })));
   for (const decl of topology.consumers) actions.push(await applyConsumer(jsm, decl));
   return actions;
 }
@@ -140,8 +146,11 @@ export function isNotFound(err: unknown): boolean {
 export async function verifyTopology(jsm: JetStreamManager, topology: Topology, need: { streams: string[]; consumers?: string[] }): Promise<void> {
   const missing: string[] = [];
   const ahead: string[] = [];
+  const unsound: string[] = [];
   for (const name of need.streams) {
-    if (!(await streamInfo(jsm, name))) missing.push(`stream ${name}`);
+    if (!(await streamInfo(jsm, name))) { missing.push(`stream ${name}`); continue; }
+    const { info, stale } = await staleDeletes(jsm, name);
+    if (stale.length > 0) unsound.push(`stream ${name}: ${staleReason(stale, info.state.last_seq)}`);
   }
   for (const durable of need.consumers ?? []) {
     const decl = topology.consumers.find((c) => c.config.durable_name === durable);
@@ -158,6 +167,9 @@ export async function verifyTopology(jsm: JetStreamManager, topology: Topology, 
   }
   if (missing.length > 0) {
     throw new TopologyError(`NATS topology is missing ${missing.join(', ')}. Run \`tps provision\` (make up does it).`);
+  }
+  if (unsound.length > 0) {
+    throw new TopologyError(`${unsound.join('; ')}. Run \`tps provision\` (\`make up\`, and \`docker-compose up\` through its provision step, do it), which makes it whole and keeps what it holds.`);
   }
   if (ahead.length > 0) {
     throw new TopologyError(`${ahead.join('; ')}, and the next jobs would be skipped. ` +
