@@ -6,7 +6,9 @@
 // which are then never delivered. A role refuses to start on such a stream; provisioning makes it
 // whole, keeping what it held, and every message published after is delivered; also a stream it
 // made again over the files a cut left (its definition lost), a repair stopped half way finished.
-import { mkdtempSync, readdirSync, rmSync, statSync, truncateSync } from 'node:fs';
+// And a work queue that got back messages its consumer had acknowledged (the cut took their
+// deletes) has them removed, which would otherwise fill it for good.
+import { cpSync, mkdtempSync, readdirSync, renameSync, rmSync, statSync, truncateSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { jetstream, jetstreamManager, type JetStreamClient, type JetStreamManager } from '@nats-io/jetstream';
@@ -16,7 +18,7 @@ import { provision, verifyTopology } from '#platform/nats/provision.ts';
 import { holdingStream, staleDeletes } from '#platform/nats/stream-repair.ts';
 import { declareTopology } from '#platform/nats/topology.ts';
 import { poolDefinitions } from '#platform/pools.ts';
-import { startNatsServer, type NatsServerHandle } from '#devenv/nats-server.ts';
+import { startNatsServer, waitFor, type NatsServerHandle } from '#devenv/nats-server.ts';
 import { testConfig } from '#devenv/roles.ts';
 
 const storeDir = mkdtempSync(path.join(os.tmpdir(), 'tps-stream-repair-'));
@@ -150,4 +152,36 @@ it('makes whole a stream it had to make again, over what the cut left of its fil
   expect(actions.filter((a) => a.name === fast.stream).map((a) => a.action)).toEqual(['created', 'repaired']);
   for (let i = 41; i <= 70; i++) await js.publish('jobs.fast.echo', body('fast', i));
   expect(await drain(js, fast.stream, fast.consumer, 30)).toEqual(Array.from({ length: 30 }, (_, k) => body('fast', 41 + k)));
+}, 60_000);
+
+it('removes from a work queue the messages its consumer had acknowledged, whose deletes the cut took', async () => {
+  let { jsm, js } = await connected();
+  await provision(nc!, topology());
+  for (let i = 1; i <= 20; i++) await js.publish('jobs.slow.report', body('slow', i));
+  const msgs = path.dirname(blockFile(slow.stream));
+  const before = `${msgs}.before`;
+  await nc!.close();
+  nc = undefined;
+  await server.stop();
+  cpSync(msgs, before, { recursive: true });
+  await server.start();
+  ({ jsm, js } = await connected());
+  expect(await drain(js, slow.stream, slow.consumer, 20)).toEqual(Array.from({ length: 20 }, (_, k) => body('slow', 1 + k)));
+  await waitFor(async () => ((await jsm.streams.info(slow.stream)).state.messages === 0 ? true : undefined), 5_000, () => 'the acknowledged jobs to leave the queue');
+  await nc!.close();
+  nc = undefined;
+  await server.stop();
+  // The cut: the consumer's state (all 20 acknowledged) reached the disk, the queue's deletes not.
+  rmSync(msgs, { recursive: true });
+  renameSync(before, msgs);
+  await server.start();
+  ({ jsm, js } = await connected());
+  expect((await jsm.streams.info(slow.stream)).state.messages, 'the fault: acknowledged jobs back in the queue').toBe(20);
+
+  const actions = await provision(nc!, topology());
+  expect(actions.filter((a) => a.action === 'repaired').map((a) => `${a.name}: ${a.changes.join()}`))
+    .toEqual([expect.stringMatching(/^JOBS_SLOW: its queue still held 20 message\(s\) workers-slow had acknowledged \(up to message \d+\)/)]);
+  expect((await jsm.streams.info(slow.stream)).state.messages).toBe(0);
+  await js.publish('jobs.slow.report', body('slow', 21));
+  expect(await drain(js, slow.stream, slow.consumer, 1)).toEqual([body('slow', 21)]);
 }, 60_000);

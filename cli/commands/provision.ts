@@ -31,7 +31,9 @@ writes, e.g. its host lost power) would never deliver the jobs that get those se
 is made again, a job queue's from its first message, and printed as \`reset\` with what was found.
 A stream such a broker (nats-server 2.9) left counting lost sequences as deleted would lose the
 messages given them next: it is purged, what it held put back in order through a holding stream
-(TPS_REPAIR), and printed as \`repaired\`. Both run before anything writes to the broker.
+(TPS_REPAIR), and printed as \`repaired\`; so is a job queue that got back messages its consumer
+had acknowledged (the broker lost their deletes), which would fill it for good: they are removed.
+All of it runs before anything writes to the broker.
 
   --queue POOL=N         set the pool's queue size live (1 to 10000000), or POOL=default
   --force STREAM=N,...   let the update delete up to N messages of STREAM (the number the

@@ -39,3 +39,23 @@ export async function resetConsumer(jsm: JetStreamManager, decl: ConsumerDecl, a
   const from = ahead.workQueue ? 'every message the stream holds' : `from message ${ahead.streamLastSeq + 1}`;
   return `it had ${aheadReason(ahead)}; made again to deliver ${from}`;
 }
+
+/**
+ * A work queue that still holds messages its consumer had acknowledged (up to its ack floor): a
+ * broker that lost its last writes can keep the consumer's state and lose the deletes its
+ * acknowledgements made (seen after a power cut: 466 of a queue's 655 messages). The consumer
+ * never delivers them again and a work queue removes a message only when it is acknowledged, so
+ * they would fill the queue for good: its depth, its alerts and the autoscaler's view, and the
+ * room the ingress has before it refuses. They are done; provisioning removes them (the job
+ * queues have one consumer each). Returns what was found and done, or undefined.
+ */
+export async function dropAcknowledged(jsm: JetStreamManager, decl: ConsumerDecl): Promise<string | undefined> {
+  // The consumer first: its floor only grows, so a stream read after it never looks behind it.
+  const consumer = await jsm.consumers.info(decl.stream, decl.config.durable_name);
+  const stream = await jsm.streams.info(decl.stream);
+  const floor = consumer.ack_floor.stream_seq;
+  if (stream.config.retention !== RetentionPolicy.Workqueue || stream.state.messages === 0 || stream.state.first_seq > floor) return undefined;
+  const { purged } = await jsm.streams.purge(decl.stream, { seq: floor + 1 });
+  if (purged === 0) return undefined;
+  return `its queue still held ${purged} message(s) ${decl.config.durable_name} had acknowledged (up to message ${floor}): the broker lost their deletes (a power cut?); removed, which gives their room in the queue back`;
+}

@@ -3,10 +3,11 @@
 // before anything changes: an update that would delete messages a stream holds refuses the whole
 // run (shrink-guard.ts), unless the operator names how many may go. A consumer that is ahead of
 // its stream, which a broker that lost its last writes leaves behind, is re-created (consumer-reset.ts);
-// a stream such a broker left with a stale delete map is made whole first (stream-repair.ts).
+// a stream such a broker left with a stale delete map is made whole (stream-repair.ts), and a job
+// queue it gave back messages already acknowledged has them removed (consumer-reset.ts).
 import { jetstreamManager, JetStreamApiCodes, JetStreamApiError, type JetStreamManager, type StreamInfo } from '@nats-io/jetstream';
 import type { NatsConnection } from '@nats-io/transport-node';
-import { aheadReason, consumerAhead, resetConsumer, startFields } from './consumer-reset.ts';
+import { aheadReason, consumerAhead, dropAcknowledged, resetConsumer, startFields } from './consumer-reset.ts';
 import { repairStreams, staleDeletes, staleReason } from './stream-repair.ts';
 import { refusal, streamLoss, type ForcedLosses, type StreamLoss } from './shrink-guard.ts';
 import type { ConsumerDecl, StreamDecl, Topology } from './topology.ts';
@@ -60,6 +61,10 @@ export async function provision(nc: NatsConnection, topology: Topology, opts: Pr
   const repaired = await repairStreams(jsm, jsm.jetstream(), topology.streams.map((s) => s.name));
   actions.push(...repaired.map((r): ProvisionAction => ({ kind: 'stream', name: r.stream, action: 'repaired', changes: [r.done] })));
   for (const decl of topology.consumers) actions.push(await applyConsumer(jsm, decl));
+  for (const decl of topology.consumers) {
+    const dropped = await dropAcknowledged(jsm, decl);
+    if (dropped) actions.push({ kind: 'stream', name: decl.stream, action: 'repaired', changes: [dropped] });
+  }
   return actions;
 }
 
