@@ -153,9 +153,13 @@ export async function verifyTopology(jsm: JetStreamManager, topology: Topology, 
   const ahead: string[] = [];
   const unsound: string[] = [];
   for (const name of need.streams) {
-    if (!(await streamInfo(jsm, name))) { missing.push(`stream ${name}`); continue; }
-    const { info, stale } = await staleDeletes(jsm, name);
-    if (stale.length > 0) unsound.push(`stream ${name}: ${staleReason(stale, info.state.last_seq)}`);
+    // One read says both whether it is there and whether it is sound.
+    const found = await staleDeletes(jsm, name).catch((err: unknown) => {
+      if (isNotFound(err)) return undefined;
+      throw err;
+    });
+    if (!found) missing.push(`stream ${name}`);
+    else if (found.stale.length > 0) unsound.push(`stream ${name}: ${staleReason(found.stale, found.info.state.last_seq)}`);
   }
   for (const durable of need.consumers ?? []) {
     const decl = topology.consumers.find((c) => c.config.durable_name === durable);

@@ -6,8 +6,8 @@
 // next messages, and treats those messages as deleted: a job accepted with a 202 is never
 // delivered (nor counted right: "59 messages" over 58 sequences), a status or a DLQ entry cannot
 // be read. Seen in CI and in tests/power-cut.test.ts. (2.9.15 drops the map of a block that kept
-// nothing; Debian ships 2.9.10.) Here provisioning (every `tps up`, compose's provision step) makes such a stream
-// whole before anything writes to it: a purge drops its blocks, stale map and all, and starts a
+// nothing; Debian ships 2.9.10.) Here provisioning (every `tps up`, compose's provision step)
+// makes such a stream whole before anything writes to it: a purge drops its blocks, stale map and all, and starts a
 // clean one after the same last sequence. What the stream still held is kept through a holding
 // stream around the purge, so a provisioning stopped half way loses nothing: its next run puts
 // back what the holding stream has. The copies are new messages to the stream's consumers: a job
@@ -36,19 +36,19 @@ export function staleReason(stale: readonly number[], lastSeq: number): string {
   return `its delete map names ${stale.length} sequence(s) past its last message ${lastSeq} (nats-server 2.9 after a power cut): messages given those sequences would be lost`;
 }
 
-/** Provisioning's first step: finishes a repair a stopped run left, then makes whole every declared
- * stream that needs it; returns what it found and did, a line per stream. */
+/** Once the streams are applied: finishes a repair a stopped run left, then makes whole every
+ * declared stream that needs it; returns what it found and did, a line per stream. */
 export async function repairStreams(jsm: JetStreamManager, js: JetStreamClient, names: readonly string[]): Promise<{ stream: string; done: string }[]> {
   const done = (await resumeRepairs(jsm, js)).map((stream) => ({ stream, done: 'a repair stopped half way was finished: what the stream held is back in it' }));
   for (const stream of names) {
-    const found = await staleDeletes(jsm, stream).catch(() => undefined); // a stream not made yet
-    if (found && found.stale.length > 0) done.push({ stream, done: await repairStream(jsm, js, found.info, found.stale) });
+    const found = await staleDeletes(jsm, stream);
+    if (found.stale.length > 0) done.push({ stream, done: await repairStream(jsm, js, found.info, found.stale) });
   }
   return done;
 }
 
 /** Makes the stream whole (see above); returns what was found and done, for the report. */
-export async function repairStream(jsm: JetStreamManager, js: JetStreamClient, info: StreamInfo, stale: readonly number[]): Promise<string> {
+async function repairStream(jsm: JetStreamManager, js: JetStreamClient, info: StreamInfo, stale: readonly number[]): Promise<string> {
   const stream = info.config.name;
   const found = staleReason(stale, info.state.last_seq);
   if (info.state.messages === 0) {
@@ -68,7 +68,7 @@ export async function repairStream(jsm: JetStreamManager, js: JetStreamClient, i
  * what it held goes back; where it was not, the copies go (the stream still has the originals) and
  * the repair starts again. Returns the streams it finished.
  */
-export async function resumeRepairs(jsm: JetStreamManager, js: JetStreamClient): Promise<string[]> {
+async function resumeRepairs(jsm: JetStreamManager, js: JetStreamClient): Promise<string[]> {
   const holding = await jsm.streams.info(holdingStream, { subjects_filter: '>' }).catch(() => undefined);
   if (!holding) return [];
   const finished: string[] = [];
