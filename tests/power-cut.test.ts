@@ -113,8 +113,10 @@ it('works every job accepted after the host boots again, and counts what the cut
   await server.start();
   const booted = await startStack(server.url, { LOG_LEVEL: 'warn' });
   stack = booted;
+  // Whether the fast pool's consumer was ahead of its queue after the cut (made again at the boot)
+  // depends on what the kernel had written back of the queue by then (CI saw both): said, not asserted.
   const consumer = await (await jetstreamManager(booted.nc)).consumers.info('JOBS_FAST', 'workers-fast');
-  expect(new Date(consumer.created).getTime(), 'the fast pool\'s consumer, ahead of its queue after the cut, made again at the boot').toBeGreaterThan(cutAt);
+  const consumerReset = new Date(consumer.created).getTime() > cutAt;
 
   const after = await submit(booted, 'fast.echo', 60);
   const views = await settle(booted, after, 60_000);
@@ -127,5 +129,5 @@ it('works every job accepted after the host boots again, and counts what the cut
   // "lost" is the audit's: no record left that the job ended, since the statuses' unsynced tail
   // went with the queue's (some of those may have been worked before the cut).
   console.log(`R8 (one node, R1): the disk kept ${Math.round(usedAfter / 1024)} of the ${Math.round(usedBefore / 1024)} KiB in use at the cut; of ${found.accepted} jobs accepted in the ${((cutAt - loadStarted) / 1000).toFixed(1)} s before the cut, ${found.completed} completed, ` +
-    `${found.lost} with no record left that they ended, ${found.inFlight} with a status but not worked; after the boot ${after.length} of ${after.length} accepted jobs completed`);
+    `${found.lost} with no record left that they ended, ${found.inFlight} with a status but not worked; after the boot ${after.length} of ${after.length} accepted jobs completed (the fast pool's consumer ${consumerReset ? 'made again' : 'kept'})`);
 }, 180_000);
