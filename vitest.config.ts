@@ -12,13 +12,11 @@ process.env[machineLockEnv] ??= path.join(os.tmpdir(), `tps-test-machine-${proce
 // edited file is compiled again.
 process.env.NODE_COMPILE_CACHE ??= path.join(os.tmpdir(), 'tps-test-node-compile-cache');
 
-// Four files at a time on 2 cores: most of a file's time is waiting on the system it started (a
+// Three files at a time on 2 cores: most of a file's time is waiting on the system it started (a
 // lab's timeline, a breaker's reset, Prometheus' windows), and two left a third of the CPU idle
-// (721 s at 120 % CPU with two; 567 s at 156 % with three, the same files passing). Four were
-// faster still (540 s against 633 s) but starved the files graded on latency under load; those
-// take turns (machine-lock.ts) and, since, get the CPU first while their turn lasts
-// (turn-priority.ts), so the fourth no longer reaches them. TPS_TEST_WORKERS overrides it.
-const workers = Number(process.env.TPS_TEST_WORKERS ?? 4);
+// (721 s at 120 % CPU with two; 567 s at 156 % with three, the same files passing). The files that
+// load the whole machine still take turns (machine-lock.ts). TPS_TEST_WORKERS overrides it.
+const workers = Number(process.env.TPS_TEST_WORKERS ?? 3);
 if (!Number.isInteger(workers) || workers < 1 || workers > 16) throw new Error(`TPS_TEST_WORKERS=${process.env.TPS_TEST_WORKERS}: expected a whole number of test files at a time, 1 to 16`);
 /** Each file's seconds in a CI run (devenv/test-seconds.json; a file not in it counts 10 s). */
 const expectedSeconds: Record<string, number> = JSON.parse(readFileSync(new URL('./devenv/test-seconds.json', import.meta.url), 'utf8'));

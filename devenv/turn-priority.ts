@@ -1,5 +1,5 @@
 // The CPU first for the file whose turn it is on the machine (machine-lock.ts). Taking turns keeps
-// two such files apart, but each still runs beside others (four files at a time on 2 cores),
+// two such files apart, but each still runs beside two others (three files at a time on 2 cores),
 // and on a slow day of the VM their stacks' processes queued this file's behind them: lab 3.4's
 // p99 stayed over 100 ms with the cache on (jobs waiting for a core, not for service-b), exam 3's
 // fast queue did not drain in 60 s with the slots Little's law asks for. A real lab has the laptop
