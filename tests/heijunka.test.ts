@@ -8,6 +8,7 @@ import { tps } from '#devenv/cli.ts';
 import { startNatsServer, waitFor, type NatsServerHandle } from '#devenv/nats-server.ts';
 import { postJob, startTestRole, testConfig } from '#devenv/roles.ts';
 import { metricValue, settle, startStack, submit, type Stack } from '#devenv/stack.ts';
+import { takeTurnOnTheMachine } from '#devenv/machine-lock.ts';
 
 const tickMs = 500;
 const cooldownMs = 1_500;
@@ -18,6 +19,10 @@ let server: NatsServerHandle;
 let stack: Stack;
 let env: Record<string, string>;
 
+// Graded on the autoscaler's reaction and the throughput that follows a step of its own load: beside
+// a file whose turn it was (which gets the CPU first), its load fell short and the slots never
+// reached what 20 jobs/s need (seen once in CI). It takes its turn too.
+takeTurnOnTheMachine();
 beforeAll(async () => {
   server = await startNatsServer();
   stack = await startStack(server.url, {
