@@ -7,7 +7,7 @@
 //
 // Every process the file starts carries a mark in its environment (the supervisor's roles, its
 // nats-server and Prometheus, a proctor, each `tps` command: environments are passed on whole), and
-// is found by it in /proc while the turn lasts, a role restarted later too. Each is given nice -10
+// is found by it in /proc while the turn lasts, a role restarted later too. Each is given nice -5
 // twice over: its own (which orders it within its session), and its session's autogroup's (with
 // kernel.sched_autogroup_enabled, the default, the CPU is shared between sessions first, and the
 // supervisor starts every role in a session of its own). Raising a priority takes root (CI is);
@@ -17,7 +17,9 @@ import os from 'node:os';
 
 /** The mark: the pid of the test file's process whose turn it is. */
 export const turnMarkVariable = 'TPS_TEST_TURN';
-const favouredNice = -10;
+// -5: three times the weight of a process at 0 (-10 is nine times, under which files beside it,
+// CLI-heavy ones, ran past their 30 s timeouts for want of CPU on a slow day).
+export const favouredNice = -5;
 const scanEveryMs = 500;
 
 export type Favour = { stop(): void; readonly favoured: number };

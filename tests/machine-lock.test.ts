@@ -7,7 +7,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { afterAll, expect, it } from 'vitest';
 import { holdMachine, releaseMachine } from '#devenv/machine-turns.ts';
-import { favourWhatThisProcessStarts, turnMarkVariable } from '#devenv/turn-priority.ts';
+import { favouredNice, favourWhatThisProcessStarts, turnMarkVariable } from '#devenv/turn-priority.ts';
 import { waitFor } from '#devenv/nats-server.ts';
 
 const root = mkdtempSync(path.join(os.tmpdir(), 'tps-machine-lock-'));
@@ -51,10 +51,10 @@ it('gives what the file whose turn it is starts the CPU first, a process in a se
   try {
     // Started after the turn began, in a session of its own as the supervisor starts a role.
     const mine = sleeper(process.env);
-    const raised = await waitFor(() => (priorities(mine.pid ?? 0).group === -10 ? priorities(mine.pid ?? 0) : undefined), 10_000,
+    const raised = await waitFor(() => (priorities(mine.pid ?? 0).group === favouredNice ? priorities(mine.pid ?? 0) : undefined), 10_000,
       () => `the marked process to be raised: ${JSON.stringify(priorities(mine.pid ?? 0))}`, 100);
-    expect(raised).toEqual({ nice: -10, group: -10 });
-    expect(priorities(process.pid).nice).toBe(-10);
+    expect(raised).toEqual({ nice: favouredNice, group: favouredNice });
+    expect(priorities(process.pid).nice).toBe(favouredNice);
     // Not this session's group (the other files share it), nor what was started before or by another file.
     expect(priorities(process.pid).group).toBe(ownGroup);
     expect(priorities(other.pid ?? 0)).toEqual({ nice: 0, group: 0 });
