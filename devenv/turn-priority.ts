@@ -14,6 +14,7 @@
 // without it the file runs as before, and says so once.
 import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
+import { statFields } from '#operator/supervisor/process-stamp.ts';
 
 /** The mark: the pid of the test file's process whose turn it is. */
 export const turnMarkVariable = 'TPS_TEST_TURN';
@@ -22,7 +23,7 @@ export const turnMarkVariable = 'TPS_TEST_TURN';
 export const favouredNice = -5;
 const scanEveryMs = 500;
 
-export type Favour = { stop(): void; readonly favoured: number };
+export type Favour = { stop(): void };
 
 /** Marks what this process starts from now on and raises each such process's priority until stop. */
 export function favourWhatThisProcessStarts(say: (line: string) => void = console.warn): Favour {
@@ -30,7 +31,7 @@ export function favourWhatThisProcessStarts(say: (line: string) => void = consol
   process.env[turnMarkVariable] = String(process.pid);
   const done = new Set<number>();
   let refused = false;
-  const ownSession = sessionOf(process.pid);
+  const ownSession = statFields(process.pid)?.[3]; // field 6, the session id
   const raise = (pid: number) => {
     if (!raise1(pid, ownSession) && !refused) {
       refused = true;
@@ -40,8 +41,7 @@ export function favourWhatThisProcessStarts(say: (line: string) => void = consol
   raise(process.pid);
   done.add(process.pid);
   const scan = () => {
-    for (const pid of marked(mark)) {
-      if (done.has(pid)) continue;
+    for (const pid of marked(mark, done)) {
       done.add(pid);
       raise(pid);
     }
@@ -54,7 +54,6 @@ export function favourWhatThisProcessStarts(say: (line: string) => void = consol
       delete process.env[turnMarkVariable];
       try { os.setPriority(process.pid, 0); } catch { /* lowering back: allowed, or it never rose */ }
     },
-    get favoured() { return done.size; },
   };
 }
 
@@ -64,7 +63,7 @@ export function favourWhatThisProcessStarts(say: (line: string) => void = consol
 function raise1(pid: number, ownSession: string | undefined): boolean {
   try {
     os.setPriority(pid, favouredNice);
-    const session = sessionOf(pid);
+    const session = statFields(pid)?.[3];
     if (session !== undefined && session !== ownSession) writeFileSync(`/proc/${pid}/autogroup`, String(favouredNice));
     return true;
   } catch (err) {
@@ -73,22 +72,14 @@ function raise1(pid: number, ownSession: string | undefined): boolean {
   }
 }
 
-/** The session id of a process (/proc/<pid>/stat field 6, counted after the command's last ')'). */
-function sessionOf(pid: number): string | undefined {
-  try {
-    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    return stat.slice(stat.lastIndexOf(')') + 2).split(' ')[3];
-  } catch {
-    return undefined;
-  }
-}
-
-/** The pids whose environment carries `mark` (whole: TPS_TEST_TURN=12 is not TPS_TEST_TURN=123). */
-function marked(mark: string): number[] {
+/** The pids not yet `done` whose environment carries `mark` (whole: TPS_TEST_TURN=12 is not
+ * TPS_TEST_TURN=123). One not marked is read again next time: a child forked with the mark may
+ * exec with another environment, or the reverse, under the same pid. */
+function marked(mark: string, done: ReadonlySet<number>): number[] {
   const pids: number[] = [];
   for (const entry of readdirSync('/proc')) {
     const pid = Number(entry);
-    if (!Number.isInteger(pid) || pid <= 0) continue;
+    if (!Number.isInteger(pid) || pid <= 0 || done.has(pid)) continue;
     let environ: string;
     try { environ = readFileSync(`/proc/${pid}/environ`, 'latin1'); } catch { continue; }
     if (environ.startsWith(`${mark}\0`) || environ.includes(`\0${mark}\0`) || environ.endsWith(`\0${mark}`)) pids.push(pid);

@@ -11,7 +11,7 @@ export const supervisorStampVariable = 'TPS_SUPERVISOR';
 
 /** The fields of /proc/<pid>/stat from the third (the state) on: the command name (field 2) may
  * hold spaces and parentheses, so they are counted from its last ')'. Undefined when unreadable. */
-function statFields(pid: number): string[] | undefined {
+export function statFields(pid: number): string[] | undefined {
   try {
     const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
     return stat.slice(stat.lastIndexOf(')') + 2).split(' ');
