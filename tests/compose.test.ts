@@ -2,6 +2,7 @@
 // the reference checks a schema cannot make: dependencies, healthchecks, ports, limits, hardening,
 // a fresh clone's `docker-compose up` (no .env, Compose v1), and agreement with the code.
 // `make test-compose` (tests/docker/) runs it on a real Docker engine.
+import { execFileSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { Ajv } from 'ajv';
 import { describe, expect, it } from 'vitest';
@@ -12,6 +13,7 @@ import { roleUsers } from '#platform/roles.ts';
 import { defaultPorts } from '#platform/ports.ts';
 import { canaryName, canaryServices } from '#platform/canary.ts';
 import { roles } from '#services/registry.ts';
+import { projectRoot } from '#platform/paths.ts';
 
 type Service = {
   image?: string; build?: unknown; command?: string[]; environment?: Record<string, string>; ports?: string[];
@@ -99,6 +101,17 @@ describe('a fresh clone: `docker-compose up` (v1.29) and `docker compose up` (v2
     expect(Object.keys(parse(text) as object)).not.toContain('name');
     for (const [name, service] of Object.entries(services)) expect(service.env_file, name).toBeUndefined();
     expect(text).not.toMatch(/\$\{[A-Z_]+:\?/);
+  });
+
+  // dockerd makes a missing bind-mount source itself, as root: after `up` on a fresh clone a
+  // non-root user's `bin/tps` could not write `.tps/` (mkdir .tps/compose: Permission denied).
+  it('finds every project folder and file a service of `up` bind-mounts already in the clone, so dockerd never makes one as root', () => {
+    const tracked = (source: string) => execFileSync('git', ['ls-files', '--', source], { cwd: projectRoot, encoding: 'utf8' }).trim() !== '';
+    const mounts = ['docker-compose.yml', 'docker-compose.admin.yml', 'docker-compose.cluster.yml'].flatMap((file) =>
+      // A service with a profile is started by bin/tps or scripts/compose.sh, which make its folders first.
+      Object.entries((parse(read(file), { merge: true }) as typeof compose).services).filter(([, s]) => !s.profiles)
+        .flatMap(([name, s]) => (s.volumes ?? []).map((v) => ({ at: `${file}: ${name} mounts`, source: v.split(':')[0] ?? '' }))));
+    expect(mounts.filter((m) => m.source.startsWith('./') && !tracked(m.source)).map((m) => `${m.at} ${m.source}`)).toEqual([]);
   });
 
   it('gives every NATS user and Grafana one documented lab password when .env is absent, the same wherever it is used', () => {

@@ -2,6 +2,7 @@
 // TPS_*_PORT variables), commands as a user types them (make, bin/tps) and code run inside the
 // stack's network (`docker-compose exec`), for the services that publish no port.
 import { spawn } from 'node:child_process';
+import path from 'node:path';
 import { projectRoot } from '#platform/paths.ts';
 
 const port = (name: string): number => {
@@ -29,6 +30,7 @@ export type Run = { code: number | null; out: string };
 /** Runs a command in the project folder as a user would; stdout and stderr together. */
 export function run(command: string, args: string[], opts: { env?: Record<string, string>; timeoutMs?: number; quiet?: boolean } = {}): Promise<Run> {
   return new Promise((resolve, reject) => {
+    const started = Date.now();
     const child = spawn(command, args, { cwd: projectRoot, env: { ...process.env, ...opts.env }, stdio: ['ignore', 'pipe', 'pipe'] });
     let out = '';
     const take = (d: Buffer) => { out += d.toString(); };
@@ -38,6 +40,11 @@ export function run(command: string, args: string[], opts: { env?: Record<string
     child.once('exit', (code) => {
       clearTimeout(timer);
       if (!opts.quiet) for (const line of out.trimEnd().split('\n')) if (line) console.log(`     | ${line}`);
+      // Each command's time (a quiet one's when it took a second or more): where a step's seconds
+      // go. A `bin/tps` against compose runs in a tools container: 3 s on an idle machine, 6-15 s
+      // on a loaded one, most of them docker-compose's `run` rather than the command.
+      const seconds = (Date.now() - started) / 1000;
+      if (!opts.quiet || seconds >= 1) console.log(`     ${opts.quiet ? '.' : '|'} ${path.basename(command)} ${args.slice(0, 3).join(' ')}${args.length > 3 ? ' ...' : ''}: exit ${code}, ${seconds.toFixed(1)} s`);
       resolve({ code, out });
     });
   });
