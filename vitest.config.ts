@@ -63,6 +63,8 @@ export default defineConfig({
     // stack); a poll that says more keeps its own.
     expect: { poll: { timeout: 10_000 } },
     reporters: ['default'],
+    // TPS_TEST_CPU_REPORT=<file>: each file's CPU, what it started included (devenv/file-cpu.ts).
+    setupFiles: process.env.TPS_TEST_CPU_REPORT ? ['devenv/file-cpu.ts'] : [],
     sequence: { sequencer: LongestFirstSequencer },
   },
 });
