@@ -5,7 +5,7 @@
 // file, one JSON line is appended to the report: { file, cpuSeconds, wallSeconds }.
 // On a 2-core machine saturated by the run the wall time is the total CPU over two, so this, not
 // a file's seconds, says where a shorter run has to come from (docs/testing.md).
-import { appendFileSync, existsSync, mkdirSync, readFileSync, rmdirSync, writeFileSync } from 'node:fs';
+import { appendFileSync, mkdirSync, readFileSync, rmdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll } from 'vitest';
 
@@ -36,7 +36,7 @@ afterAll(() => {
   const cpuSeconds = Number(readFileSync(path.join(group, 'cpuacct.usage'), 'utf8')) / 1e9;
   appendFileSync(report, `${JSON.stringify({ file, cpuSeconds: Number(cpuSeconds.toFixed(2)), wallSeconds: Number(((Date.now() - startedAt) / 1000).toFixed(1)) })}\n`);
   // The group goes once this process and what it started have left it: back to the root group, and
-  // removed when empty (a process still ending keeps it; the next run's file reuses no name).
+  // removed when empty (a process of the file still ending keeps it).
   writeFileSync(path.join(cpuacctRoot, 'cgroup.procs'), String(process.pid));
-  if (existsSync(group) && readFileSync(path.join(group, 'cgroup.procs'), 'utf8').trim() === '') rmdirSync(group);
+  if (readFileSync(path.join(group, 'cgroup.procs'), 'utf8').trim() === '') rmdirSync(group);
 });
