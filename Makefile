@@ -120,5 +120,5 @@ logs: ## follow the logs of the native run
 
 clean: down ## remove native-mode state and logs (.tps/)
 	@rm -rf .tps
-	@# The folder the compose console bind-mounts stays, the user's own (a tracked file keeps it in git).
-	@mkdir -p .tps/labs && : > .tps/labs/.gitkeep
+	@# The folders the compose console and tools container bind-mount stay, the user's own (a tracked file keeps each in git).
+	@mkdir -p .tps/labs .tps/compose && : > .tps/labs/.gitkeep && : > .tps/compose/.gitkeep

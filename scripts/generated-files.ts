@@ -33,7 +33,7 @@ function blockFiles(): Record<string, Blocks> {
     'docker-compose.yml': {
       'nats passwords': natsPasswordLines('      '),
       'worker services': workerServiceLines(),
-      'scrape targets': targetsLine('      '),
+      'scrape targets': targetsLine('    '),
     },
     'docker-compose.cluster.yml': { 'nats passwords': natsPasswordLines('  '), 'worker services': clusterWorkerLines() },
     'compose.env.example': { 'nats passwords': envExampleLines() },

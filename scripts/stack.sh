@@ -69,9 +69,9 @@ see README.md. (A stack elsewhere: set NATS_URL, or pass --targets / --url.)
 EOF
 }
 
-# Runs `tps <args>` in the compose stack's tools container (service `tps`, profile `tools`), as
-# the calling user, with .tps/compose/ as its state folder (ledgers survive the container) and
-# .tps/labs/ for the lab results, which native mode shares.
+# Runs `tps <args>` in the compose stack's tools container, as the calling user, with
+# .tps/compose/ as its state folder (ledgers survive the container) and .tps/labs/ for the lab
+# results, which native mode shares.
 compose_tps() {
   _compose=$(compose_cmd) || { echo "tps: neither \`docker compose\` nor \`docker-compose\` is installed" >&2; return 1; }
   _project=$(compose_project 2>/dev/null || true)
@@ -81,13 +81,63 @@ compose_tps() {
   # A hand-off an earlier command left (its load failed) is not this command's to load: only one
   # this command wrote (a request.env that differs from the one before it ran) is loaded.
   _handoff_before=$(cat "$stack_root/.tps/compose/history/request.env" 2>/dev/null || true)
-  # shellcheck disable=SC2086
-  (cd "$stack_root" && TPS_UID=$(id -u) TPS_GID=$(id -g) \
-    $_compose ${_project:+-p "$_project"} --profile tools run --rm --no-deps $_tty tps "$@") || return $?
+  compose_tools_run "$@" || return $?
+  _tty=-T
   _history_status=0
   compose_load_history "$@" || _history_status=$?
   compose_proctor || return $?
   return "$_history_status"
+}
+
+# `tps <args>` with `docker exec` in the standing tools container (service `tools`), well under a
+# second; when it does not run (a stack started with only some services), in a container of its
+# own (`run --rm tps`, seconds: compose starts, creates, attaches and removes a container).
+compose_tools_run() {
+  _tools=$([ -n "$_project" ] && docker ps -q --filter "label=com.docker.compose.project=$_project" \
+    --filter label=com.docker.compose.service=tools --filter status=running 2>/dev/null | head -n1)
+  if [ -n "$_tools" ]; then compose_exec "$@"; return $?; fi
+  # shellcheck disable=SC2086
+  (cd "$stack_root" && TPS_UID=$(id -u) TPS_GID=$(id -g) \
+    $_compose ${_project:+-p "$_project"} --profile tools run --rm --no-deps $_tty tps "$@")
+}
+
+# The command runs as the caller (-u), as `run` does with TPS_UID. With a terminal, Ctrl-C reaches
+# it through the container's own terminal (-t). Without one, docker exec forwards no signal: the
+# command keeps its pid in the container's /tmp (a tmpfs) under a name of this call's, and a
+# signal this shell takes is sent to it there, so an interrupted `make load` stops, not runs on.
+compose_exec() {
+  _user="$(id -u):$(id -g)"
+  if [ -z "$_tty" ]; then docker exec -it -u "$_user" "$_tools" /app/bin/tps "$@"; return $?; fi
+  _token="$$-$(date +%s)"
+  trap 'compose_exec_signal INT' INT
+  trap 'compose_exec_signal TERM' TERM
+  trap 'compose_exec_signal HUP' HUP
+  # An asynchronous command's stdin would be /dev/null: the caller's is handed over as fd 3.
+  exec 3<&0
+  # shellcheck disable=SC2016
+  docker exec -i -u "$_user" "$_tools" sh -c '
+    for f in /tmp/tps-exec.*; do [ -f "$f" ] && ! kill -0 "$(cat "$f")" 2>/dev/null && rm -f "$f" 2>/dev/null; done
+    echo $$ > "/tmp/tps-exec.$0"; exec /app/bin/tps "$@"' "$_token" "$@" <&3 3<&- &
+  _exec_pid=$!
+  exec 3<&-
+  # A trapped signal ends a wait early (status > 128): wait again while docker exec runs. Had it
+  # ended just after such a wait, one more wait still has its status (else 127: it was had).
+  wait "$_exec_pid"; _exec_status=$?
+  while kill -0 "$_exec_pid" 2>/dev/null; do wait "$_exec_pid"; _exec_status=$?; done
+  if [ "$_exec_status" -gt 128 ]; then
+    wait "$_exec_pid"; _last=$?
+    [ "$_last" = 127 ] || _exec_status=$_last
+  fi
+  trap - INT TERM HUP
+  return "$_exec_status"
+}
+
+# The signal to the command in the container; it may not have written its pid yet.
+compose_exec_signal() {
+  # shellcheck disable=SC2016
+  docker exec -u "$_user" "$_tools" sh -c 'for i in 1 2 3 4 5 6 7 8 9 10; do
+      [ -f "/tmp/tps-exec.$0" ] && { kill -"$1" "$(cat "/tmp/tps-exec.$0")"; exit; }; sleep 0.2; done' \
+    "$_token" "$1" >/dev/null 2>&1 || true
 }
 
 # An exam day's proctor (`tps exam 3 start`) outlives the tools container: a container of its own
@@ -146,9 +196,7 @@ compose_history_phase() {
 }
 
 compose_history_rules() {
-  # shellcheck disable=SC2086
-  (cd "$stack_root" && TPS_UID=$(id -u) TPS_GID=$(id -g) \
-    $_compose ${_project:+-p "$_project"} --profile tools run --rm --no-deps -T tps exam history-rules)
+  compose_tools_run exam history-rules
 }
 
 compose_restart_prometheus() {

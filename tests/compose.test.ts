@@ -16,8 +16,8 @@ import { roles } from '#services/registry.ts';
 import { projectRoot } from '#platform/paths.ts';
 
 type Service = {
-  image?: string; build?: unknown; command?: string[]; environment?: Record<string, string>; ports?: string[];
-  depends_on?: Record<string, { condition: string }>; healthcheck?: { test: string[] }; volumes?: string[];
+  image?: string; build?: unknown; command?: string[]; entrypoint?: string[]; environment?: Record<string, string>; ports?: string[];
+  depends_on?: Record<string, { condition: string }>; healthcheck?: { test: string[] }; volumes?: string[]; user?: string;
   deploy?: { replicas?: number; resources?: { limits?: { memory?: string } } }; container_name?: string;
   read_only?: boolean; cap_drop?: string[]; security_opt?: string[]; profiles?: string[]; env_file?: string[];
 };
@@ -85,18 +85,17 @@ describe('docker-compose.yml', () => {
       for (const volume of service.volumes ?? []) expect(volume).not.toMatch(/docker\.sock/);
       if (service.image && !service.build) expect(service.image, `${name} image`).toMatch(/:[\w.-]*\d[\w.-]*$/);
     }
-    // The OpenTelemetry Demo needs about 6 GB; this stack stays well under it (docs/compose.md).
-    expect(total).toBeLessThan(4_096);
+    // The OpenTelemetry Demo needs about 6 GB; this stack stays under it, the standing tools
+    // container's 1 GB (its heaviest command's) included (docs/compose.md).
+    expect(total).toBeLessThan(5_120);
     expect(read('docs/compose.md')).toContain(`${(total / 1024).toFixed(1)} GB`);
   });
 });
 
 /** The container ports a service publishes on the host (the default host port is the same). */
 const published = (name: string) => (services[name]?.ports ?? []).map((p) => Number(p.split(':').at(-1)));
-
 describe('a fresh clone: `docker-compose up` (v1.29) and `docker compose up` (v2) with no prior step', () => {
   const text = read('docker-compose.yml');
-
   it('has no top-level name (Compose v1 rejects it), no env_file and no required variable', () => {
     expect(Object.keys(parse(text) as object)).not.toContain('name');
     for (const [name, service] of Object.entries(services)) expect(service.env_file, name).toBeUndefined();
@@ -136,7 +135,10 @@ describe('a fresh clone: `docker-compose up` (v1.29) and `docker compose up` (v2
     for (const [name, service] of Object.entries(services)) expect(service.environment?.OTEL_SERVICE_NAME, name).toBeUndefined();
   });
 
-  it('lets the tools service reach every role (every replica) and the ingress by service name', () => {
+  it('lets the tools services reach every role (every replica) and the ingress by service name: the standing one bin/tps execs in, and one per command', () => {
+    // `tools` starts with `up` and idles (no Node of its own); `tps` (profile tools) runs one command.
+    expect([services.tools?.profiles, services.tps?.profiles, services.tools?.entrypoint]).toEqual([undefined, ['tools'], ['/usr/bin/tini', '--', 'sleep', 'infinity']]);
+    for (const key of ['environment', 'user', 'volumes', 'deploy'] as const) expect(services.tools?.[key], key).toEqual(services.tps?.[key]);
     const env = services.tps?.environment ?? {};
     const expected = roleServices.map((r) => `${r}=http://${r}:${defaultPorts[r as keyof typeof defaultPorts]}`).sort();
     expect(env.TPS_TARGETS?.split(',').sort()).toEqual(expected);

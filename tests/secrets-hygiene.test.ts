@@ -39,9 +39,9 @@ it('git ignores every file that holds credentials, and none is tracked', () => {
   const ignored = spawnSync('git', ['check-ignore', '--no-index', ...secrets], { cwd: projectRoot, encoding: 'utf8' });
   expect(ignored.stdout.trim().split('\n').sort()).toEqual([...secrets].sort());
   const tracked = spawnSync('git', ['ls-files', '--', '*.env', '.env', '*admin-password', '.tps'], { cwd: projectRoot, encoding: 'utf8' });
-  // One empty file keeps the folder the compose console bind-mounts in a clone (tests/compose.test.ts).
-  expect(tracked.stdout.trim().split('\n')).toEqual(['.tps/labs/.gitkeep']);
-  expect(statSync(path.join(projectRoot, '.tps/labs/.gitkeep')).size).toBe(0);
+  // Two empty files keep the folders the compose console and tools container bind-mount in a clone (tests/compose.test.ts).
+  expect(tracked.stdout.trim().split('\n')).toEqual(['.tps/compose/.gitkeep', '.tps/labs/.gitkeep']);
+  for (const kept of ['.tps/compose/.gitkeep', '.tps/labs/.gitkeep']) expect(statSync(path.join(projectRoot, kept)).size).toBe(0);
 });
 
 /**

@@ -10,6 +10,7 @@ import { checkExamDay } from './exam-day-checks.ts';
 import { checkConsoleActions } from './console-actions.ts';
 import { checkOomKill } from './oom-checks.ts';
 import { checkDockerRestart } from './restart-checks.ts';
+import { checkToolsContainer } from './tools-checks.ts';
 
 const started = Date.now();
 async function step(name: string, body: () => Promise<void>): Promise<void> {
@@ -159,6 +160,7 @@ async function main(): Promise<void> {
   await step('jobs of every type complete end to end', async () => { for (const [id, type] of await checkJobsEndToEnd()) jobs.set(id, type); });
   await step('traces: each role its own service, one trace per job (Jaeger query API)', () => checkTraces(jobs));
   await step('the console: the Andon board from every role, read-only without the admin token; a job\'s page', () => checkConsole(jobs));
+  await step('bin/tps in the standing tools container: docker exec, no container per command; SIGINT without a terminal stops the command inside; stopped, a container of its own', checkToolsContainer);
   // Before the dashboards: the canary row has data once a canary has run (the stable track is counted from then on).
   await step('lab 3.6: a canary container of profile canary, bin/tps canary start, status and rollback', () => checkCanary(submitted));
   await step('Prometheus: every target up; every dashboard panel and recording rule returns data', () => checkDashboards(submitted));

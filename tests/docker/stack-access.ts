@@ -41,8 +41,7 @@ export function run(command: string, args: string[], opts: { env?: Record<string
       clearTimeout(timer);
       if (!opts.quiet) for (const line of out.trimEnd().split('\n')) if (line) console.log(`     | ${line}`);
       // Each command's time (a quiet one's when it took a second or more): where a step's seconds
-      // go. A `bin/tps` against compose runs in a tools container: 3 s on an idle machine, 6-15 s
-      // on a loaded one, most of them docker-compose's `run` rather than the command.
+      // go. A `bin/tps` against compose runs by `docker exec` in the standing tools container.
       const seconds = (Date.now() - started) / 1000;
       if (!opts.quiet || seconds >= 1) console.log(`     ${opts.quiet ? '.' : '|'} ${path.basename(command)} ${args.slice(0, 3).join(' ')}${args.length > 3 ? ' ...' : ''}: exit ${code}, ${seconds.toFixed(1)} s`);
       resolve({ code, out });
