@@ -112,8 +112,9 @@ compose_exec() {
   trap 'compose_exec_signal INT' INT
   trap 'compose_exec_signal TERM' TERM
   trap 'compose_exec_signal HUP' HUP
-  # An asynchronous command's stdin would be /dev/null: the caller's is handed over as fd 3.
-  exec 3<&0
+  # An asynchronous command's stdin would be /dev/null: the caller's is handed over as fd 3
+  # (`command`: a closed stdin must not end this shell, as a failed `exec` redirection would).
+  { command exec 3<&0; } 2>/dev/null || exec 3</dev/null
   # shellcheck disable=SC2016
   docker exec -i -u "$_user" "$_tools" sh -c '
     for f in /tmp/tps-exec.*; do [ -f "$f" ] && ! kill -0 "$(cat "$f")" 2>/dev/null && rm -f "$f" 2>/dev/null; done
