@@ -82,7 +82,6 @@ compose_tps() {
   # this command wrote (a request.env that differs from the one before it ran) is loaded.
   _handoff_before=$(cat "$stack_root/.tps/compose/history/request.env" 2>/dev/null || true)
   compose_tools_run "$@" || return $?
-  _tty=-T
   _history_status=0
   compose_load_history "$@" || _history_status=$?
   compose_proctor || return $?
@@ -197,7 +196,7 @@ compose_history_phase() {
 }
 
 compose_history_rules() {
-  compose_tools_run exam history-rules
+  _tty=-T compose_tools_run exam history-rules
 }
 
 compose_restart_prometheus() {
