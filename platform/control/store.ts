@@ -4,6 +4,7 @@ import { Kvm, type KV } from '@nats-io/kv';
 import type { NatsConnection } from '@nats-io/transport-node';
 import type { z } from 'zod';
 import { buckets } from '../nats/subjects.ts';
+import { keyWatcher } from './key-watch.ts';
 import { parameterValue, type ParameterName, type ParameterValue } from '../params/catalogue.ts';
 import type { Pool } from '../pools.ts';
 import { canaryValue, type CanaryService, type CanaryValue } from '../canary.ts';
@@ -39,6 +40,7 @@ export type ControlStore = {
 
 export async function openControlStore(nc: NatsConnection): Promise<ControlStore> {
   const kv: KV = await new Kvm(nc).open(buckets.control);
+  const watchKey = keyWatcher(kv);
 
   async function read<T>(key: string, schema: z.ZodType<T>): Promise<T | undefined> {
     const entry = await kv.get(key);
@@ -76,17 +78,11 @@ export async function openControlStore(nc: NatsConnection): Promise<ControlStore
     },
     autoscalerStatus: () => read(controlKeys.autoscalerStatus, autoscalerStatusValue),
     setAutoscalerStatus: (status) => write(controlKeys.autoscalerStatus, status),
-    async watch(key, schema, onValue, onInvalid) {
-      const iter = await kv.watch({ key });
-      void (async () => {
-        for await (const e of iter) {
-          if (e.operation !== 'PUT') { onValue(undefined); continue; }
-          const value = parseValue(schema, e.string());
-          if (value === undefined) onInvalid?.(e.string());
-          else onValue(value);
-        }
-      })();
-      return () => iter.stop();
-    },
+    watch: (key, schema, onValue, onInvalid) => watchKey(key, (e) => {
+      if (e.operation !== 'PUT') { onValue(undefined); return; }
+      const value = parseValue(schema, e.string());
+      if (value === undefined) onInvalid?.(e.string());
+      else onValue(value);
+    }),
   };
 }
