@@ -7,7 +7,8 @@
 // whole, keeping what it held, and every message published after is delivered; also a stream it
 // made again over the files a cut left (its definition lost), a repair stopped half way finished.
 // And a work queue that got back messages its consumer had acknowledged (the cut took their
-// deletes) has them removed, which would otherwise fill it for good.
+// deletes) has them removed, which would otherwise fill it for good. A DLQ entry the repair
+// renumbers keeps its claim and its time: replayed before, it is not replayed a second time.
 import { cpSync, mkdtempSync, readdirSync, renameSync, rmSync, statSync, truncateSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -20,6 +21,13 @@ import { declareTopology } from '#platform/nats/topology.ts';
 import { poolDefinitions } from '#platform/pools.ts';
 import { startNatsServer, waitFor, type NatsServerHandle } from '#devenv/nats-server.ts';
 import { testConfig } from '#devenv/roles.ts';
+import { openClaims } from '#platform/dlq/claims.ts';
+import { publishDeadLetter } from '#platform/dlq/dead-letter.ts';
+import { readEntries } from '#platform/dlq/entries.ts';
+import { openDlqOperations } from '#platform/dlq/operations.ts';
+import { replayJobId } from '#platform/dlq/replay.ts';
+import { encodeJob, newJobId } from '#platform/job-message.ts';
+import { streams } from '#platform/nats/subjects.ts';
 
 const storeDir = mkdtempSync(path.join(os.tmpdir(), 'tps-stream-repair-'));
 let server: NatsServerHandle;
@@ -184,4 +192,43 @@ it('removes from a work queue the messages its consumer had acknowledged, whose 
   expect((await jsm.streams.info(slow.stream)).state.messages).toBe(0);
   await js.publish('jobs.slow.report', body('slow', 21));
   expect(await drain(js, slow.stream, slow.consumer, 1)).toEqual([body('slow', 21)]);
+}, 60_000);
+
+it('keeps a DLQ entry\'s claim and time through the repair that renumbers it: a replayed entry left behind is not replayed again', async () => {
+  let { jsm, js } = await connected();
+  await provision(nc!, topology());
+  const ids = Array.from({ length: 40 }, () => newJobId());
+  for (const [i, id] of ids.entries()) {
+    const now = new Date().toISOString();
+    await publishDeadLetter(js, encodeJob({ id, type: 'fast.echo', pool: 'fast', acceptedAt: now }), undefined, {
+      jobId: id, type: 'fast.echo', pool: 'fast', failure: { code: 'FAULT_INJECTED', message: 'the test' }, reason: 'retries_exhausted',
+      attempts: 4, firstFailure: now, lastFailure: now, originalSubject: 'jobs.fast.echo', originalSeq: 100 + i, by: 'test',
+    });
+  }
+  const first = await readEntries(js, jsm);
+  // Entry 5 was replayed and its claim completed, but its delete failed (a replay goes on past one).
+  const replayedBefore = first[4]!;
+  const claims = await openClaims(nc!);
+  const won = await claims.claim(replayedBefore, { action: 'replay', state: 'claimed', by: 'test', at: new Date().toISOString(), newJobId: replayJobId(replayedBefore) });
+  if (!won.won) throw new Error('the claim of entry 5 was not won');
+  await claims.complete(replayedBefore, won.revision, { action: 'replay', state: 'claimed', by: 'test', at: new Date().toISOString(), newJobId: replayJobId(replayedBefore) });
+  for (let seq = first[20]!.seq; seq < first[39]!.seq; seq += 2) await jsm.streams.deleteMessage(streams.dlq, seq, false);
+  await nc!.close();
+  nc = undefined;
+  await server.stop();
+  truncateSync(blockFile(streams.dlq), statSync(blockFile(streams.dlq)).size / 2);
+  await server.start();
+  ({ jsm, js } = await connected());
+  expect((await provision(nc!, topology())).filter((a) => a.action === 'repaired').map((a) => a.name)).toEqual([streams.dlq]);
+
+  const after = await readEntries(js, jsm);
+  const moved = after.find((e) => e.jobId === replayedBefore.jobId)!;
+  expect(moved.seq, 'the fault: the repair renumbered the entry').not.toBe(replayedBefore.seq);
+  expect([moved.firstSeq, moved.deadLetteredAt]).toEqual([replayedBefore.seq, replayedBefore.deadLetteredAt]);
+  const ops = await openDlqOperations(nc!);
+  const [again, next] = await ops.replay({ filter: { ids: [moved.seq, moved.seq + 1] } }, { ratePerSecond: 100, dryRun: false, by: 'test' });
+  expect(again).toMatchObject({ outcome: 'skipped', why: `already replayed by test as job ${replayJobId(replayedBefore)}` });
+  // Its neighbour, never replayed, replays as the job it would have made before the repair.
+  expect(next).toMatchObject({ outcome: 'replayed', jobId: first[5]!.jobId, newJobId: replayJobId(first[5]!) });
+  ops.close();
 }, 60_000);

@@ -29,7 +29,8 @@ export type Claims = {
   read(entry: DlqEntry): Promise<Claim | undefined>;
 };
 
-const keyOf = (e: DlqEntry) => `entry.${e.seq}.${e.jobId.replace(/[^\w-]/g, '_')}`;
+// By the sequence the entry was first stored with: a repair that renumbers the DLQ keeps its claim.
+const keyOf = (e: DlqEntry) => `entry.${e.firstSeq}.${e.jobId.replace(/[^\w-]/g, '_')}`;
 
 export async function openClaims(nc: NatsConnection): Promise<Claims> {
   const kv: KV = await new Kvm(nc).open(buckets.dlq);

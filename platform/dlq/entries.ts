@@ -4,12 +4,17 @@ import { DeliverPolicy, type JetStreamClient, type JetStreamManager } from '@nat
 import type { MsgHdrs } from '@nats-io/transport-node';
 import { decodeJob, type JobMessage } from '../job-message.ts';
 import { readToEnd } from '../nats/read-to-end.ts';
+import { originHeaders } from '../nats/stream-repair.ts';
 import { streams } from '../nats/subjects.ts';
 import { dlqHeaders } from './headers.ts';
 
 export type DlqEntry = {
   /** The DLQ stream sequence: the entry's id for `tps dlq show|replay|purge`. */
   seq: number;
+  /** The sequence the entry was first stored with: its seq, unless a repair of the DLQ after a
+   * power cut renumbered it (platform/nats/stream-repair.ts). What claims and replays key on, so a
+   * replayed entry that is still there (its delete failed) is never replayed a second time. */
+  firstSeq: number;
   subject: string;
   deadLetteredAt: string;
   jobId: string;
@@ -43,10 +48,12 @@ export function toEntry(raw: RawMessage): DlqEntry {
     firstFailure: h(dlqHeaders.firstFailure), lastFailure: h(dlqHeaders.lastFailure), traceId: h(dlqHeaders.traceId),
     traceparent: h('traceparent'), by: h(dlqHeaders.by),
   };
+  const firstSeq = Number(h(originHeaders.seq));
   return {
     seq: raw.seq,
+    firstSeq: Number.isInteger(firstSeq) && firstSeq > 0 ? firstSeq : raw.seq,
     subject: raw.subject,
-    deadLetteredAt: raw.time.toISOString(),
+    deadLetteredAt: h(originHeaders.time) ?? raw.time.toISOString(),
     jobId: h(dlqHeaders.jobId) ?? job?.id ?? `seq-${raw.seq}`,
     type: h(dlqHeaders.jobType) ?? job?.type ?? `${pool}.${name}`,
     pool: h(dlqHeaders.pool) ?? job?.pool ?? pool,

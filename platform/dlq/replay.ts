@@ -39,7 +39,7 @@ export type ReplayDeps = {
 
 export type ReplayOptions = { ratePerSecond: number; dryRun: boolean; onOutcome?: (o: ReplayOutcome) => void };
 
-export const replayJobId = (entry: DlqEntry): string => jobIdForKey(`dlq-replay:${entry.seq}:${entry.jobId}`);
+export const replayJobId = (entry: DlqEntry): string => jobIdForKey(`dlq-replay:${entry.firstSeq}:${entry.jobId}`);
 
 /** The most replays of one job, counted from the job first accepted (JobMessage.replays). */
 export const maxReplays = 3;

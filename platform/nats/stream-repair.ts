@@ -10,7 +10,8 @@
 // makes such a stream whole before anything writes to it: a purge drops its blocks, stale map and all, and starts a
 // clean one after the same last sequence. What the stream still held is kept through a holding
 // stream around the purge, so a provisioning stopped half way loses nothing: its next run puts
-// back what the holding stream has. The copies are new messages to the stream's consumers: a job
+// back what the holding stream has, each copy with the sequence and time its message first had
+// (originHeaders). The copies are new messages to the stream's consumers: a job
 // queue's workers get its queued jobs again (a resurrected one that had completed, twice: at least
 // once); the one limits stream with a durable consumer (ADVISORIES) deletes nothing, so it is never
 // found so.
@@ -22,6 +23,13 @@ export const holdingStream = 'TPS_REPAIR';
 const holdingSubject = (stream: string) => `tps.repair.${stream}`;
 const subjectHeader = 'Tps-Repair-Subject';
 const seqHeader = 'Tps-Repair-Seq';
+/**
+ * Where and when a message was first stored, kept on its copies: the copies a repair puts back get
+ * new sequences and times, and what names a message by its sequence (a DLQ entry's claim and its
+ * replay's job id, platform/dlq/claims.ts) or shows its time reads these first
+ * (platform/dlq/entries.ts). Set by a message's first repair, carried through later ones.
+ */
+export const originHeaders = { seq: 'Tps-Origin-Seq', time: 'Tps-Origin-Time' } as const;
 /** Headers of the original publish that must not come along: a copy is a new publish. */
 const publishOnly = new Set(['nats-msg-id', 'nats-expected-stream', 'nats-expected-last-msg-id', 'nats-expected-last-sequence', 'nats-expected-last-subject-sequence']);
 
@@ -101,6 +109,10 @@ async function copyOut(jsm: JetStreamManager, js: JetStreamClient, info: StreamI
     const h = copyHeaders(m.headers);
     h.set(subjectHeader, m.subject);
     h.set(seqHeader, String(m.seq));
+    if (!h.has(originHeaders.seq)) {
+      h.set(originHeaders.seq, String(m.seq));
+      h.set(originHeaders.time, m.time.toISOString());
+    }
     // The id makes a copy retried after a lost ack one copy.
     await js.publish(holdingSubject(stream), m.data, { headers: h, msgID: `${stream}:${m.seq}` });
     copied += 1;
@@ -121,7 +133,7 @@ async function putBack(jsm: JetStreamManager, js: JetStreamClient, stream: strin
   });
 }
 
-type Held = { seq: number; subject: string; data: Uint8Array; headers: MsgHdrs | undefined };
+type Held = { seq: number; time: Date; subject: string; data: Uint8Array; headers: MsgHdrs | undefined };
 
 /** Each message of the stream, oldest first, one read by sequence at a time: a work-queue stream
  * takes no second consumer, and the deleted sequences (`deleted`) are not asked for. */
@@ -134,7 +146,7 @@ async function eachMessage(jsm: JetStreamManager, stream: string, each: (m: Held
       if (err instanceof JetStreamApiError && err.code === JetStreamApiCodes.NoMessageFound) return null;
       throw err;
     });
-    if (m) await each({ seq: m.seq, subject: m.subject, data: m.data, headers: m.header });
+    if (m) await each({ seq: m.seq, time: m.time, subject: m.subject, data: m.data, headers: m.header });
   }
 }
 
